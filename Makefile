@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# make             build bpfroute (BPF objects, skeletons, the CLI)
+# make tests       build bpfroute and the test programs
+# make check       build and run every test (selftests/run.sh)
+# make demo        build and run the namespace demo (tools/demo.sh)
+# make vmlinux     regenerate vmlinux/vmlinux.h from the running kernel
+# make V=1         show full commands
+
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ivmlinux -Iinclude -Ibpf
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(OUTPUT)
+LDLIBS += $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_PROGS := bpfroute_tc
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
+SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROGS))
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+
+TESTS := test_tc test_config test_wireguard
+TEST_BINS := $(patsubst %,$(OUTPUT)/%,$(TESTS))
+
+.DELETE_ON_ERROR:
+# Keep the BPF objects: bpftool and the tests read them.
+.SECONDARY:
+.PHONY: all tests check demo clean vmlinux
+
+all: bpfroute
+
+$(OUTPUT) $(OUTPUT)/user:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+bpfroute: $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Tests link only the modules they exercise; main.o stays out.
+$(OUTPUT)/test_tc: selftests/test_tc.c selftests/test.h $(SKELS) | $(OUTPUT)
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
+
+$(OUTPUT)/test_config: selftests/test_config.c selftests/test.h user/config.c user/prefix.c \
+		user/config.h user/prefix.h | $(OUTPUT)
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
+
+$(OUTPUT)/test_wireguard: selftests/test_wireguard.c selftests/test.h $(wildcard user/wireguard*.c) \
+		$(wildcard user/wireguard*.h) | $(OUTPUT)
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
+
+tests: bpfroute $(TEST_BINS)
+
+check: tests
+	$(Q)selftests/run.sh
+
+demo: bpfroute
+	$(Q)tools/demo.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) bpfroute

@@ -1,0 +1,556 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+#
+# The bpfroute testbed: four network namespaces joined by veth pairs, a real
+# WireGuard tunnel (wireguard-go) and two look-alike HTTP services, so that a
+# plain `curl` from the client shows which way the gateway sent a packet.
+#
+#   client --lan0-- gateway --wan0-- internet host ("decoy", 203.0.113.10)
+#                      |
+#                     ul0 (underlay) --- WireGuard peer ("private", 203.0.113.10)
+#                      wgg<S> ========== wgp<S>   (tunnel over the underlay)
+#
+# Both the decoy and the peer own 203.0.113.10 and 2001:db8:3::10. The
+# gateway's ordinary routes lead to the decoy; only something that puts the
+# client's packets into the tunnel (bpfroute) makes them reach "private".
+# The decoy's namespace uses TTL / hop limit 50, so at the client its replies
+# arrive with 49, the peer's (64, forwarded once by the gateway) with 63.
+#
+# Usage, from a bash script:
+#
+#	. selftests/lib/testbed.sh
+#	trap tb_teardown EXIT
+#	trap 'exit 130' INT TERM HUP	# so that the EXIT trap runs on signals too
+#	tb_setup || exit 1
+#	tb_cli curl -s --max-time 3 http://203.0.113.10:8080/
+#	tb_gw "$BPFROUTE" --pin-dir "$TB_PIN" load -c "$TB_DIR/bpfroute.conf"
+#
+# Every name carries a per-run suffix ($TB_SUFFIX, random unless set), so that
+# parallel or leftover runs never clash: namespaces br-{cli,gw,inet,peer}-S,
+# WireGuard interfaces wgg<S> and wgp<S>. The WireGuard names must be unique
+# machine-wide: wireguard-go's control socket /var/run/wireguard/NAME.sock is
+# a file shared by all network namespaces. Other interface names are per
+# namespace and therefore fixed (lan0, wan0, ul0 on the gateway; eth0 on the
+# other hosts), which keeps configs and messages readable.
+#
+# Only documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
+# 2001:db8::/32) and 100.64.0.0/10 inside the tunnel are used; nothing is
+# connected to the host's own namespace, so no packet can leave the machine.
+#
+# Requires root, iproute2, wireguard-go, wg, socat, ping, curl.
+#
+# Exported after tb_setup (most also set as soon as the names are chosen, so
+# that a half-built testbed can be torn down):
+#   TB_SUFFIX	per-run suffix
+#   TB_DIR	private temp dir (keys, logs, configs), removed at teardown
+#   TB_BPFFS	a bpffs of our own, mounted at $TB_DIR/bpffs
+#   TB_PIN	pin dir for bpfroute: $TB_BPFFS/bpfroute (not created here)
+#   TB_NS_CLI TB_NS_GW TB_NS_INET TB_NS_PEER	namespace names
+#   TB_GW_LAN TB_GW_WAN TB_GW_UL	gateway interfaces (lan0, wan0, ul0)
+#   TB_GW_WG TB_PEER_WG		WireGuard interfaces (gateway, peer)
+#   TB_SERVICE4 TB_SERVICE6 TB_SERVICE_PORT	the service both hosts answer on
+#   TB_PREFIX4 TB_PREFIX6	the prefixes covering the service addresses
+
+# The service both the decoy and the private peer answer on.
+TB_SERVICE4=203.0.113.10
+TB_SERVICE6=2001:db8:3::10
+TB_SERVICE_PORT=8080
+TB_PREFIX4=203.0.113.0/24
+TB_PREFIX6=2001:db8:3::/64
+
+# The gateway's interface names (per namespace, so no suffix needed).
+TB_GW_LAN=lan0
+TB_GW_WAN=wan0
+TB_GW_UL=ul0
+
+# The decoy's TTL / hop limit: distinguishes its replies from the peer's (64).
+TB_DECOY_TTL=50
+
+# What the testbed created, for tb_teardown: "pid:comm" of each process we
+# started, names of namespaces we added, whether our bpffs is mounted.
+TB__PIDS=()
+TB__NETNS=()
+TB__MOUNTED=0
+
+# Messages go to stderr: callers print PASS/FAIL lines on stdout.
+tb_log()
+{
+	printf 'testbed: %s\n' "$*" >&2
+}
+
+tb__debug()
+{
+	[[ ${TB_VERBOSE:-0} != 0 ]] && printf 'testbed: + %s\n' "$*" >&2
+	return 0
+}
+
+# Run a command of the setup; on failure say which command and what it printed.
+tb__run()
+{
+	local out rc
+
+	tb__debug "$*"
+	out=$("$@" 2>&1)
+	rc=$?
+	if ((rc != 0)); then
+		tb_log "failed (exit $rc): $*"
+		[[ -n $out ]] && printf '%s\n' "$out" | sed 's/^/testbed:   /' >&2
+	fi
+	return $rc
+}
+
+# Run a command in one of the hosts. `ip netns exec` gives the command the
+# namespace's own /sys (it remounts sysfs in a private mount namespace); the
+# bpffs at $TB_BPFFS lives outside /sys, so pins made there survive the exit.
+tb__in()
+{
+	local ns=$1
+	shift
+	if [[ -z $ns ]]; then
+		tb_log "no testbed (call tb_setup first)"
+		return 127
+	fi
+	ip netns exec "$ns" "$@"
+}
+
+tb_cli()  { tb__in "${TB_NS_CLI:-}" "$@"; }
+tb_gw()   { tb__in "${TB_NS_GW:-}" "$@"; }
+tb_inet() { tb__in "${TB_NS_INET:-}" "$@"; }
+tb_peer() { tb__in "${TB_NS_PEER:-}" "$@"; }
+
+# A process counts as gone once it is reaped or a zombie: bash reaps its
+# children only when it gets around to it, and a zombie holds no resources.
+tb__alive()
+{
+	local pid=$1 stat
+
+	[[ -r /proc/$pid/stat ]] || return 1
+	stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+tb__any_alive()
+{
+	local pid
+
+	for pid in "$@"; do
+		tb__alive "$pid" && return 0
+	done
+	return 1
+}
+
+# All descendants of a pid (socat forks a child per connection, which forks
+# the responder), found through the parent links, deepest last.
+tb__descendants()
+{
+	local pid=$1 child
+
+	for child in $(pgrep -P "$pid" 2>/dev/null); do
+		printf '%s\n' "$child"
+		tb__descendants "$child"
+	done
+}
+
+# Start a long-running command in a namespace, in the background, and record
+# its pid with the command name it must carry, so that teardown never kills a
+# recycled pid. Bash forks and execs `ip`, which execs the command: $! is the
+# command's own pid.
+tb__spawn()
+{
+	local ns=$1 comm=$2 log=$3
+	shift 3
+
+	tb__debug "[$ns] $* &"
+	ip netns exec "$ns" "$@" </dev/null >"$log" 2>&1 &
+	TB__PIDS+=("$!:$comm")
+	# Keep bash from reporting "Terminated" when teardown kills it.
+	disown "$!" 2>/dev/null
+}
+
+# Wait (bounded) until a command succeeds: tb__wait_for TRIES DELAY CMD...
+tb__wait_for()
+{
+	local tries=$1 delay=$2 i
+	shift 2
+
+	for ((i = 0; i < tries; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep "$delay"
+	done
+	return 1
+}
+
+# Choose the suffix and every name derived from it. Names are checked against
+# what exists, so a leftover run with the same suffix is never reused.
+tb__names()
+{
+	local i
+
+	for ((i = 0; i < 20; i++)); do
+		TB_SUFFIX=${TB_SUFFIX:-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')}
+		# 3 + 8 characters stays below IFNAMSIZ (15) for the WireGuard names.
+		if [[ ! $TB_SUFFIX =~ ^[a-z0-9]{1,8}$ ]]; then
+			tb_log "TB_SUFFIX must be 1-8 characters of [a-z0-9], not '$TB_SUFFIX'"
+			return 1
+		fi
+		TB_NS_CLI=br-cli-$TB_SUFFIX
+		TB_NS_GW=br-gw-$TB_SUFFIX
+		TB_NS_INET=br-inet-$TB_SUFFIX
+		TB_NS_PEER=br-peer-$TB_SUFFIX
+		TB_GW_WG=wgg$TB_SUFFIX
+		TB_PEER_WG=wgp$TB_SUFFIX
+		if [[ ! -e /run/netns/$TB_NS_CLI && ! -e /run/netns/$TB_NS_GW &&
+		      ! -e /run/netns/$TB_NS_INET && ! -e /run/netns/$TB_NS_PEER &&
+		      ! -e /var/run/wireguard/$TB_GW_WG.sock &&
+		      ! -e /var/run/wireguard/$TB_PEER_WG.sock ]]; then
+			export TB_SUFFIX TB_NS_CLI TB_NS_GW TB_NS_INET TB_NS_PEER
+			export TB_GW_WG TB_PEER_WG TB_GW_LAN TB_GW_WAN TB_GW_UL
+			export TB_SERVICE4 TB_SERVICE6 TB_SERVICE_PORT TB_PREFIX4 TB_PREFIX6
+			return 0
+		fi
+		tb_log "suffix $TB_SUFFIX is taken, choosing another"
+		TB_SUFFIX=
+	done
+	tb_log "no free suffix found"
+	return 1
+}
+
+# A namespace with loopback up and IPv6 DAD off for every interface created
+# in it later, so that addresses are usable at once (no 1-2 s tentative phase).
+tb__netns_add()
+{
+	local ns=$1
+
+	tb__run ip netns add "$ns" || return 1
+	TB__NETNS+=("$ns")
+	tb__run ip netns exec "$ns" sysctl -q -w \
+		net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 || return 1
+	tb__run ip -n "$ns" link set lo up
+}
+
+# tb__veth NS_A NAME_A NS_B NAME_B: a veth pair created directly in the two
+# namespaces, never in the host's, where names of parallel runs would clash.
+tb__veth()
+{
+	tb__run ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" || return 1
+	tb__run ip -n "$1" link set "$2" up || return 1
+	tb__run ip -n "$3" link set "$4" up
+}
+
+# tb__addr NS DEV ADDR...: IPv6 addresses with nodad (belt and braces with
+# accept_dad=0: the interface may predate the namespace default).
+tb__addr()
+{
+	local ns=$1 dev=$2 a
+	shift 2
+
+	for a in "$@"; do
+		if [[ $a == *:* ]]; then
+			tb__run ip -n "$ns" -6 addr add "$a" dev "$dev" nodad || return 1
+		else
+			tb__run ip -n "$ns" addr add "$a" dev "$dev" || return 1
+		fi
+	done
+}
+
+# The HTTP responder socat runs per connection. It reads the request head
+# before answering: closing a socket with unread data makes the kernel send a
+# RST, which can reach curl before the response does.
+tb__write_responder()
+{
+	cat >"$TB_DIR/http-responder.sh" <<'EOF'
+#!/bin/bash
+# Answer one HTTP request with a body naming this host ($1).
+while IFS= read -r -t 2 line; do
+	line=${line%$'\r'}
+	[[ -z $line ]] && break
+done
+body="$1"$'\n'
+printf 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+	"${#body}" "$body"
+EOF
+}
+
+# tb__service NS NAME: the TCP service on port 8080, IPv4 and IPv6 (one
+# socket, ipv6only=0), answering with NAME.
+tb__service()
+{
+	local ns=$1 name=$2
+
+	tb__spawn "$ns" socat "$TB_DIR/socat-$name.log" \
+		socat -T 5 "TCP6-LISTEN:$TB_SERVICE_PORT,ipv6only=0,fork,reuseaddr" \
+		"EXEC:/bin/bash $TB_DIR/http-responder.sh $name"
+}
+
+tb__listening()
+{
+	local ns=$1
+
+	[[ -n $(ip netns exec "$ns" ss -Hltn "sport = :$TB_SERVICE_PORT" 2>/dev/null) ]]
+}
+
+# Control socket and device exist - or the process (if a pid is given) died,
+# which ends the caller's wait at once: it does not come back.
+tb__wg_ready_or_dead()
+{
+	local ns=$1 name=$2 pid=$3
+
+	[[ -n $pid ]] && ! tb__alive "$pid" && return 0
+	[[ -S /var/run/wireguard/$name.sock ]] &&
+		ip -n "$ns" link show dev "$name" >/dev/null 2>&1
+}
+
+# tb__wg_start NS NAME: a wireguard-go interface, in the foreground so that we
+# hold its pid. Its TUN device is created inside NS because wireguard-go
+# itself runs there.
+tb__wg_start()
+{
+	local ns=$1 name=$2 pid
+
+	# Older wireguard-go refuse to run on Linux without this; ours only warns.
+	WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+		tb__spawn "$ns" wireguard-go "$TB_DIR/wireguard-go-$name.log" \
+		wireguard-go -f "$name"
+	pid=${TB__PIDS[-1]%%:*}
+	tb__wait_for 50 0.1 tb__wg_ready_or_dead "$ns" "$name" "$pid"
+	if ! tb__alive "$pid" || ! tb__wg_ready_or_dead "$ns" "$name" ""; then
+		tb_log "wireguard-go $name did not come up; its log:"
+		sed 's/^/testbed:   /' "$TB_DIR/wireguard-go-$name.log" >&2
+		return 1
+	fi
+	tb__run ip netns exec "$ns" sysctl -q -w "net.ipv6.conf.$name.accept_dad=0"
+}
+
+tb__wg_handshaked()
+{
+	local hs
+
+	hs=$(ip netns exec "$TB_NS_GW" wg show "$TB_GW_WG" latest-handshakes 2>/dev/null)
+	[[ -n $hs && ${hs##*[[:space:]]} != 0 ]]
+}
+
+# Build the whole testbed. Returns non-zero (after saying why) if any step
+# fails; whatever was built by then is torn down by tb_teardown.
+tb_setup()
+{
+	local keys gw_pub peer_pub ns i
+
+	if ((EUID != 0)); then
+		tb_log "needs root"
+		return 1
+	fi
+	tb__names || return 1
+
+	# mktemp's X are alphanumeric; the path must also be safe inside socat
+	# addresses, where ':' and ',' are separators.
+	TB_DIR=$(mktemp -d "${TB_TMPDIR:-/tmp}/bpfroute-tb-$TB_SUFFIX.XXXXXX") || return 1
+	if [[ ! $TB_DIR =~ ^/[A-Za-z0-9/._-]+$ ]]; then
+		tb_log "temp dir '$TB_DIR' has characters socat cannot take"
+		return 1
+	fi
+	export TB_DIR
+
+	# A bpffs of our own, outside /sys: `ip netns exec` remounts /sys (hiding
+	# /sys/fs/bpf), and the host's bpffs is not ours to fill.
+	TB_BPFFS=$TB_DIR/bpffs
+	TB_PIN=$TB_BPFFS/bpfroute
+	export TB_BPFFS TB_PIN
+	tb__run mkdir "$TB_BPFFS" || return 1
+	tb__run mount -t bpf bpf "$TB_BPFFS" || return 1
+	TB__MOUNTED=1
+
+	for ns in "$TB_NS_CLI" "$TB_NS_GW" "$TB_NS_INET" "$TB_NS_PEER"; do
+		tb__netns_add "$ns" || return 1
+	done
+
+	# The decoy's TTL, set before its interfaces exist: new interfaces copy
+	# conf/default, and the hop limit of a reply comes from the output
+	# device's conf (writing "all" does not reach existing interfaces).
+	tb__run ip netns exec "$TB_NS_INET" sysctl -q -w \
+		"net.ipv4.ip_default_ttl=$TB_DECOY_TTL" \
+		"net.ipv6.conf.all.hop_limit=$TB_DECOY_TTL" \
+		"net.ipv6.conf.default.hop_limit=$TB_DECOY_TTL" \
+		"net.ipv6.conf.lo.hop_limit=$TB_DECOY_TTL" || return 1
+
+	# The gateway forwards the return path (tunnel -> LAN) and the ordinary
+	# path (LAN <-> WAN). rp_filter is off explicitly: replies from the tunnel
+	# come from 203.0.113.10, which the routing table places on the WAN side,
+	# so strict reverse-path filtering would drop them. (A new namespace starts
+	# with 0 here; a real gateway may not - that is the product's concern, not
+	# the testbed's.)
+	tb__run ip netns exec "$TB_NS_GW" sysctl -q -w \
+		net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 || return 1
+
+	# Links.
+	tb__veth "$TB_NS_GW" "$TB_GW_LAN" "$TB_NS_CLI" eth0 || return 1
+	tb__veth "$TB_NS_GW" "$TB_GW_WAN" "$TB_NS_INET" eth0 || return 1
+	tb__veth "$TB_NS_GW" "$TB_GW_UL" "$TB_NS_PEER" eth0 || return 1
+	tb__run ip netns exec "$TB_NS_INET" sysctl -q -w \
+		"net.ipv6.conf.eth0.hop_limit=$TB_DECOY_TTL" || return 1
+
+	# Client.
+	tb__addr "$TB_NS_CLI" eth0 192.0.2.2/24 2001:db8:1::2/64 || return 1
+	tb__run ip -n "$TB_NS_CLI" route add default via 192.0.2.1 || return 1
+	tb__run ip -n "$TB_NS_CLI" -6 route add default via 2001:db8:1::1 || return 1
+
+	# Gateway: ordinary default routes to the internet host; the underlay to
+	# the peer is a connected /25 of its own.
+	tb__addr "$TB_NS_GW" "$TB_GW_LAN" 192.0.2.1/24 2001:db8:1::1/64 || return 1
+	tb__addr "$TB_NS_GW" "$TB_GW_WAN" 198.51.100.1/25 2001:db8:2::1/64 || return 1
+	tb__addr "$TB_NS_GW" "$TB_GW_UL" 198.51.100.129/25 2001:db8:4::1/64 || return 1
+	tb__run ip -n "$TB_NS_GW" route add default via 198.51.100.2 || return 1
+	tb__run ip -n "$TB_NS_GW" -6 route add default via 2001:db8:2::2 || return 1
+
+	# Internet host: the decoy service address, and the way back to the LAN.
+	tb__addr "$TB_NS_INET" eth0 198.51.100.2/25 2001:db8:2::2/64 || return 1
+	tb__addr "$TB_NS_INET" lo "$TB_SERVICE4/32" "$TB_SERVICE6/128" || return 1
+	tb__run ip -n "$TB_NS_INET" route add 192.0.2.0/24 via 198.51.100.1 || return 1
+	tb__run ip -n "$TB_NS_INET" -6 route add 2001:db8:1::/64 via 2001:db8:2::1 || return 1
+
+	# WireGuard peer: the private service address, same as the decoy's.
+	tb__addr "$TB_NS_PEER" eth0 198.51.100.130/25 2001:db8:4::2/64 || return 1
+	tb__addr "$TB_NS_PEER" lo "$TB_SERVICE4/32" "$TB_SERVICE6/128" || return 1
+
+	# WireGuard keys, private to this run.
+	keys=$TB_DIR/keys
+	(umask 077 && mkdir "$keys" &&
+	 wg genkey >"$keys/gw.key" && wg pubkey <"$keys/gw.key" >"$keys/gw.pub" &&
+	 wg genkey >"$keys/peer.key" && wg pubkey <"$keys/peer.key" >"$keys/peer.pub") || {
+		tb_log "wg genkey/pubkey failed"
+		return 1
+	}
+	gw_pub=$(<"$keys/gw.pub")
+	peer_pub=$(<"$keys/peer.pub")
+
+	tb__wg_start "$TB_NS_PEER" "$TB_PEER_WG" || return 1
+	tb__wg_start "$TB_NS_GW" "$TB_GW_WG" || return 1
+
+	# The peer accepts the client's subnet from the tunnel and routes it back
+	# into it; that is the whole return path.
+	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG" \
+		private-key "$keys/peer.key" listen-port 51820 \
+		peer "$gw_pub" \
+		allowed-ips 100.64.0.1/32,2001:db8:100::1/128,192.0.2.0/24,2001:db8:1::/64 ||
+		return 1
+	tb__addr "$TB_NS_PEER" "$TB_PEER_WG" 100.64.0.2/30 2001:db8:100::2/64 || return 1
+	tb__run ip -n "$TB_NS_PEER" link set "$TB_PEER_WG" up || return 1
+	tb__run ip -n "$TB_NS_PEER" route add 192.0.2.0/24 dev "$TB_PEER_WG" || return 1
+	tb__run ip -n "$TB_NS_PEER" -6 route add 2001:db8:1::/64 dev "$TB_PEER_WG" || return 1
+
+	# The gateway's tunnel accepts anything the peer sends (allowed-ips is the
+	# cryptokey table, not a route: wg never adds routes, only wg-quick does).
+	# Its routing table learns only the connected /30 and /64: nothing routes
+	# 203.0.113.0/24 into the tunnel.
+	tb__run ip netns exec "$TB_NS_GW" wg set "$TB_GW_WG" \
+		private-key "$keys/gw.key" \
+		peer "$peer_pub" endpoint 198.51.100.130:51820 \
+		allowed-ips 0.0.0.0/0,::/0 || return 1
+	tb__addr "$TB_NS_GW" "$TB_GW_WG" 100.64.0.1/30 2001:db8:100::1/64 || return 1
+	tb__run ip -n "$TB_NS_GW" link set "$TB_GW_WG" up || return 1
+
+	# Services.
+	tb__write_responder || return 1
+	tb__service "$TB_NS_PEER" private
+	tb__service "$TB_NS_INET" decoy
+	for ns in "$TB_NS_PEER" "$TB_NS_INET"; do
+		if ! tb__wait_for 30 0.1 tb__listening "$ns"; then
+			tb_log "socat in $ns is not listening on $TB_SERVICE_PORT"
+			return 1
+		fi
+	done
+
+	# Bring the tunnel up: the first ping triggers the handshake.
+	for ((i = 0; i < 10; i++)); do
+		ip netns exec "$TB_NS_GW" ping -n -q -c 1 -W 1 100.64.0.2 >/dev/null 2>&1 &&
+			tb__wg_handshaked && break
+	done
+	if ! tb__wg_handshaked; then
+		tb_log "no WireGuard handshake between $TB_GW_WG and $TB_PEER_WG"
+		ip netns exec "$TB_NS_GW" wg show "$TB_GW_WG" >&2
+		return 1
+	fi
+	tb__debug "testbed $TB_SUFFIX up in $TB_DIR"
+	return 0
+}
+
+# Undo tb_setup: safe to call twice, and after a setup that failed half way.
+# Kills only the processes the testbed started (checking each pid still runs
+# the command we started, so a recycled pid is left alone).
+tb_teardown()
+{
+	local entry pid comm pids=() p i ns wg
+
+	for entry in "${TB__PIDS[@]}"; do
+		pid=${entry%%:*}
+		comm=${entry#*:}
+		tb__alive "$pid" || continue
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]] || continue
+		# Children first in the list so none is orphaned unseen.
+		for p in $(tb__descendants "$pid") "$pid"; do
+			pids+=("$p")
+		done
+	done
+	if ((${#pids[@]})); then
+		kill -TERM "${pids[@]}" 2>/dev/null
+		for ((i = 0; i < 30; i++)); do
+			tb__any_alive "${pids[@]}" || break
+			sleep 0.1
+		done
+		for p in "${pids[@]}"; do
+			if tb__alive "$p"; then
+				tb_log "pid $p ignored SIGTERM, sending SIGKILL"
+				kill -KILL "$p" 2>/dev/null
+			fi
+		done
+		for ((i = 0; i < 20; i++)); do
+			tb__any_alive "${pids[@]}" || break
+			sleep 0.1
+		done
+	fi
+	TB__PIDS=()
+
+	# wireguard-go removes its TUN device and socket when it exits. If it
+	# could not, delete the device ourselves: a TUN device is not
+	# netns-local, so deleting the namespace would move it to the host's.
+	for wg in "${TB_GW_WG:-}:${TB_NS_GW:-}" "${TB_PEER_WG:-}:${TB_NS_PEER:-}"; do
+		ns=${wg#*:}
+		wg=${wg%%:*}
+		[[ -n $wg ]] || continue
+		if [[ -n $ns && -e /run/netns/$ns ]] &&
+		   ip -n "$ns" link show dev "$wg" >/dev/null 2>&1; then
+			ip -n "$ns" link del dev "$wg" 2>/dev/null ||
+				tb_log "could not delete $wg in $ns"
+		fi
+		[[ -S /var/run/wireguard/$wg.sock ]] && rm -f "/var/run/wireguard/$wg.sock"
+	done
+
+	# Deleting a namespace deletes its veths and any TC filters on them.
+	for ns in "${TB__NETNS[@]}"; do
+		[[ -e /run/netns/$ns ]] || continue
+		ip netns del "$ns" 2>/dev/null || tb_log "could not delete namespace $ns"
+	done
+	TB__NETNS=()
+
+	if ((TB__MOUNTED)) && [[ -n ${TB_BPFFS:-} ]]; then
+		if mountpoint -q "$TB_BPFFS"; then
+			umount "$TB_BPFFS" 2>/dev/null || umount -l "$TB_BPFFS" ||
+				tb_log "could not unmount $TB_BPFFS"
+		fi
+		TB__MOUNTED=0
+	fi
+
+	# Remove the temp dir only if it is ours and nothing is mounted in it.
+	if [[ -n ${TB_DIR:-} && -d $TB_DIR && $TB_DIR == */bpfroute-tb-* ]]; then
+		if [[ -n ${TB_BPFFS:-} ]] && mountpoint -q "$TB_BPFFS"; then
+			tb_log "leaving $TB_DIR: $TB_BPFFS is still mounted"
+		else
+			rm -rf -- "$TB_DIR"
+		fi
+	fi
+	return 0
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# Run every test of bpfroute and count the results. Each test prints one line
+# per check, "PASS name", "FAIL name" or "SKIP name: why"; a test program that
+# exits non-zero without a FAIL line counts as one failure of its own.
+# The last line is "N passed, N failed, N skipped"; the exit status is
+# non-zero if anything failed.
+#
+# Usage: selftests/run.sh [TEST...]    (default: all, in order)
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/.output
+export BPFROUTE="$top/bpfroute"
+
+all_tests=(config tc cli wireguard e2e)
+
+run_one() {
+	case $1 in
+	config) "$out/test_config" ;;
+	tc) "$out/test_tc" ;;
+	cli) "$top/selftests/test_cli.sh" ;;
+	wireguard) "$top/selftests/test_wireguard.sh" "$out/test_wireguard" ;;
+	e2e) "$top/selftests/test_e2e.sh" ;;
+	*) echo "FAIL $1: no such test"; return 1 ;;
+	esac
+}
+
+passed=0 failed=0 skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for t in "${@:-${all_tests[@]}}"; do
+	echo "== $t"
+	run_one "$t" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c '^PASS ' "$log")
+	f=$(grep -c '^FAIL ' "$log")
+	s=$(grep -c '^SKIP ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $t: exited with status $rc"
+		f=1
+	fi
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

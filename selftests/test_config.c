@@ -1,0 +1,877 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Unit tests of the config file parser and of the prefix helpers. Pure user
+ * space: no BPF, no privileges; only config_check_devices() looks at the
+ * network namespace, and only for "lo".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "prefix.h"
+#include "test.h"
+
+TEST_STATE_DEFINE;
+
+#define NAME "t.conf"
+
+/* A refused parse must leave nothing behind: no pointers, no counts. */
+static bool cfg_is_empty(const struct config *cfg)
+{
+	return !cfg->path && !cfg->ifaces && !cfg->n_ifaces && !cfg->routes && !cfg->n_routes;
+}
+
+/*
+ * Parses text and expects a refusal with exactly ret and message. cfg starts
+ * as garbage: the parser must not rely on the caller zeroing it.
+ */
+static bool expect_refusal(const char *text, int want_ret, const char *want_msg)
+{
+	struct config cfg;
+	char err[512];
+	bool ok = true;
+	int ret;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	memset(err, 'X', sizeof(err));
+	err[sizeof(err) - 1] = '\0';
+	ret = config_parse_string(NAME, text, &cfg, err, sizeof(err));
+	ok &= ASSERT_EQ(ret, want_ret, want_msg);
+	ok &= ASSERT_STREQ(err, want_msg, "message");
+	if (ret == 0)
+		config_free(&cfg);
+	else
+		ok &= ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty after refusal");
+	return ok;
+}
+
+/* Parses text that must be accepted; the caller frees cfg. */
+static bool expect_ok(const char *text, struct config *cfg)
+{
+	char err[512] = "";
+	int ret;
+
+	ret = config_parse_string(NAME, text, cfg, err, sizeof(err));
+	if (!ASSERT_OK(ret, "config_parse_string")) {
+		printf("  message: %s\n", err);
+		return false;
+	}
+	return true;
+}
+
+static const char *fmt(const struct prefix *p)
+{
+	static char buf[PREFIX_STRLEN];
+
+	return prefix_format(p, buf, sizeof(buf));
+}
+
+/* A name of exactly len characters, 63-character labels separated by dots. */
+static void make_name(char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		out[i] = (i % 64 == 63) ? '.' : 'a';
+	out[len] = '\0';
+}
+
+static void test_valid_full(void)
+{
+	static const char text[] =
+		"# bpfroute test configuration\n"			/* 1 */
+		"\n"							/* 2 */
+		"interface lan0\t\t# clients\n"				/* 3 */
+		"\tinterface   lan1  \n"				/* 4 */
+		"route 203.0.113.0/24 dev wg0\n"			/* 5 */
+		"route\t198.51.100.7\tdev\twg0 # bare address\n"	/* 6 */
+		"route 2001:DB8:0:1::/64 dev wg1\n"			/* 7 */
+		"route 2001:db8::1 dev wg1\n"				/* 8 */
+		"   # indented comment\n"				/* 9 */
+		"route *.Corp.Example.COM. dev wg0\n"			/* 10 */
+		"route example.com dev wg0\n"				/* 11 */
+		"route *.example.com dev wg1\n"				/* 12 */
+		"route localhost dev wg0\n"				/* 13 */
+		"route _dmarc.Ex-ample.org dev wg0#no space\n"		/* 14 */
+		"route 203.0.113.0/25 dev wg1";				/* 15, no newline */
+	struct config cfg;
+	struct config_route *r;
+
+	test__start_subtest("valid_full_file");
+	if (!expect_ok(text, &cfg))
+		goto out;
+	ASSERT_STREQ(cfg.path, NAME, "path");
+	if (!ASSERT_EQ(cfg.n_ifaces, 2, "n_ifaces") || !ASSERT_EQ(cfg.n_routes, 10, "n_routes"))
+		goto cleanup;
+	ASSERT_STREQ(cfg.ifaces[0].name, "lan0", "iface 0 name");
+	ASSERT_EQ(cfg.ifaces[0].line, 3, "iface 0 line");
+	ASSERT_STREQ(cfg.ifaces[1].name, "lan1", "iface 1 name");
+	ASSERT_EQ(cfg.ifaces[1].line, 4, "iface 1 line");
+
+	r = &cfg.routes[0];
+	ASSERT_EQ(r->kind, CONFIG_ROUTE_PREFIX, "r0 kind");
+	ASSERT_EQ(r->prefix.family, AF_INET, "r0 family");
+	ASSERT_EQ(r->prefix.len, 24, "r0 len");
+	ASSERT_MEMEQ(r->prefix.addr, "\xcb\x00\x71\x00", 4, "r0 addr");
+	ASSERT_STREQ(fmt(&r->prefix), "203.0.113.0/24", "r0 prefix");
+	ASSERT_STREQ(r->dev, "wg0", "r0 dev");
+	ASSERT_EQ(r->line, 5, "r0 line");
+
+	r = &cfg.routes[1];
+	ASSERT_EQ(r->kind, CONFIG_ROUTE_PREFIX, "r1 kind");
+	ASSERT_EQ(r->prefix.family, AF_INET, "r1 family");
+	ASSERT_EQ(r->prefix.len, 32, "r1 bare address is /32");
+	ASSERT_STREQ(fmt(&r->prefix), "198.51.100.7/32", "r1 prefix");
+	ASSERT_STREQ(r->dev, "wg0", "r1 dev");
+	ASSERT_EQ(r->line, 6, "r1 line");
+
+	r = &cfg.routes[2];
+	ASSERT_EQ(r->kind, CONFIG_ROUTE_PREFIX, "r2 kind");
+	ASSERT_EQ(r->prefix.family, AF_INET6, "r2 family");
+	ASSERT_EQ(r->prefix.len, 64, "r2 len");
+	ASSERT_MEMEQ(r->prefix.addr, "\x20\x01\x0d\xb8\x00\x00\x00\x01\0\0\0\0\0\0\0\0", 16,
+		     "r2 addr");
+	ASSERT_STREQ(fmt(&r->prefix), "2001:db8:0:1::/64", "r2 prefix");
+	ASSERT_STREQ(r->dev, "wg1", "r2 dev");
+	ASSERT_EQ(r->line, 7, "r2 line");
+
+	r = &cfg.routes[3];
+	ASSERT_EQ(r->prefix.family, AF_INET6, "r3 family");
+	ASSERT_EQ(r->prefix.len, 128, "r3 bare address is /128");
+	ASSERT_STREQ(fmt(&r->prefix), "2001:db8::1/128", "r3 prefix");
+	ASSERT_EQ(r->line, 8, "r3 line");
+
+	r = &cfg.routes[4];
+	ASSERT_EQ(r->kind, CONFIG_ROUTE_DOMAIN, "r4 kind");
+	ASSERT_STREQ(r->domain, "corp.example.com", "r4 lower case, no dot, no *.");
+	ASSERT_TRUE(r->wildcard, "r4 wildcard");
+	ASSERT_STREQ(r->dev, "wg0", "r4 dev");
+	ASSERT_EQ(r->line, 10, "r4 line");
+
+	r = &cfg.routes[5];
+	ASSERT_EQ(r->kind, CONFIG_ROUTE_DOMAIN, "r5 kind");
+	ASSERT_STREQ(r->domain, "example.com", "r5 domain");
+	ASSERT_FALSE(r->wildcard, "r5 wildcard");
+	ASSERT_EQ(r->line, 11, "r5 line");
+
+	r = &cfg.routes[6];
+	ASSERT_STREQ(r->domain, "example.com", "r6 domain");
+	ASSERT_TRUE(r->wildcard, "r6 wildcard");
+	ASSERT_STREQ(r->dev, "wg1", "r6 dev");
+	ASSERT_EQ(r->line, 12, "r6 line");
+
+	r = &cfg.routes[7];
+	ASSERT_STREQ(r->domain, "localhost", "r7 single label");
+	ASSERT_FALSE(r->wildcard, "r7 wildcard");
+	ASSERT_EQ(r->line, 13, "r7 line");
+
+	r = &cfg.routes[8];
+	ASSERT_STREQ(r->domain, "_dmarc.ex-ample.org", "r8 underscore, '#' without space");
+	ASSERT_STREQ(r->dev, "wg0", "r8 dev");
+	ASSERT_EQ(r->line, 14, "r8 line");
+
+	r = &cfg.routes[9];
+	ASSERT_STREQ(fmt(&r->prefix), "203.0.113.0/25", "r9 same address, other length");
+	ASSERT_STREQ(r->dev, "wg1", "r9 dev");
+	ASSERT_EQ(r->line, 15, "r9 line without newline");
+cleanup:
+	config_free(&cfg);
+out:
+	test__end_subtest();
+}
+
+static void test_interfaces_only(void)
+{
+	struct config cfg;
+
+	test__start_subtest("interfaces_without_routes_valid");
+	if (expect_ok("interface lan0\ninterface eth1\n", &cfg)) {
+		ASSERT_EQ(cfg.n_ifaces, 2, "n_ifaces");
+		ASSERT_EQ(cfg.n_routes, 0, "n_routes");
+		ASSERT_TRUE(cfg.routes == NULL, "routes NULL");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_no_interface(void)
+{
+	test__start_subtest("no_interface_line");
+	expect_refusal("", -EINVAL, NAME ": no interface line");
+	expect_refusal("# only a comment\n\n   \n", -EINVAL, NAME ": no interface line");
+	expect_refusal("route 10.0.0.0/8 dev wg0\n", -EINVAL, NAME ": no interface line");
+	test__end_subtest();
+}
+
+static void test_unknown_keyword(void)
+{
+	test__start_subtest("unknown_keyword");
+	expect_refusal("interface lan0\nfoo bar\n", -EINVAL, NAME ":2: unknown keyword 'foo'");
+	/* Keywords are case-sensitive. */
+	expect_refusal("\n\nInterface lan0\n", -EINVAL, NAME ":3: unknown keyword 'Interface'");
+	test__end_subtest();
+}
+
+static void test_interface_usage(void)
+{
+	test__start_subtest("interface_usage");
+	expect_refusal("interface\n", -EINVAL, NAME ":1: usage: interface IFNAME");
+	expect_refusal("interface lan0\ninterface lan1 lan2\n", -EINVAL,
+		       NAME ":2: usage: interface IFNAME");
+	expect_refusal("interface # lan0\n", -EINVAL, NAME ":1: usage: interface IFNAME");
+	test__end_subtest();
+}
+
+static void test_route_usage(void)
+{
+	test__start_subtest("route_usage");
+	expect_refusal("interface lan0\nroute\n", -EINVAL,
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8\n", -EINVAL,
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev\n", -EINVAL,
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME");
+	expect_refusal("interface lan0\n\nroute 10.0.0.0/8 dev wg0 metric 5\n", -EINVAL,
+		       NAME ":3: usage: route PREFIX|DOMAIN dev IFNAME");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 via wg0\n", -EINVAL,
+		       NAME ":2: expected 'dev', got 'via'; usage: route PREFIX|DOMAIN dev IFNAME");
+	test__end_subtest();
+}
+
+static void test_bad_interface_name(void)
+{
+	struct config cfg;
+
+	test__start_subtest("bad_interface_name");
+	expect_refusal("interface abcdefghijklmnop\n", -EINVAL,
+		       NAME ":1: bad interface name 'abcdefghijklmnop': longer than 15 characters");
+	expect_refusal("interface lan0\ninterface a/b\n", -EINVAL,
+		       NAME ":2: bad interface name 'a/b': contains '/'");
+	expect_refusal("interface lan0:1\n", -EINVAL,
+		       NAME ":1: bad interface name 'lan0:1': contains ':'");
+	expect_refusal("interface .\n", -EINVAL,
+		       NAME ":1: bad interface name '.': '.' and '..' are not device names");
+	expect_refusal("interface ..\n", -EINVAL,
+		       NAME ":1: bad interface name '..': '.' and '..' are not device names");
+	/* 15 characters is the most the kernel keeps (IFNAMSIZ - 1). */
+	if (expect_ok("interface abcdefghijklmno\ninterface ...\n", &cfg)) {
+		ASSERT_STREQ(cfg.ifaces[0].name, "abcdefghijklmno", "15 characters");
+		ASSERT_STREQ(cfg.ifaces[1].name, "...", "three dots are a name");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_bad_route_dev(void)
+{
+	test__start_subtest("bad_route_device");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev abcdefghijklmnop\n", -EINVAL,
+		       NAME ":2: bad device name 'abcdefghijklmnop': longer than 15 characters");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg/0\n", -EINVAL,
+		       NAME ":2: bad device name 'wg/0': contains '/'");
+	expect_refusal("interface lan0\nroute example.com dev wg0:1\n", -EINVAL,
+		       NAME ":2: bad device name 'wg0:1': contains ':'");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev ..\n", -EINVAL,
+		       NAME ":2: bad device name '..': '.' and '..' are not device names");
+	test__end_subtest();
+}
+
+static void test_duplicate_interface(void)
+{
+	test__start_subtest("duplicate_interface");
+	expect_refusal("# lan\n\ninterface lan0\nroute 10.0.0.0/8 dev wg0\ninterface lan0\n",
+		       -EINVAL, NAME ":5: duplicate interface lan0 (first at line 3)");
+	test__end_subtest();
+}
+
+static void test_duplicate_prefix(void)
+{
+	struct config cfg;
+
+	test__start_subtest("duplicate_prefix");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\nroute 10.0.0.0/8 dev wg1\n",
+		       -EINVAL, NAME ":3: duplicate route 10.0.0.0/8 (first at line 2)");
+	/* Spelled differently, the same prefix. */
+	expect_refusal("interface lan0\nroute 2001:DB8::/32 dev wg0\n\n"
+		       "route 2001:db8:0::/32 dev wg0\n",
+		       -EINVAL, NAME ":4: duplicate route 2001:db8::/32 (first at line 2)");
+	expect_refusal("interface lan0\nroute 192.0.2.1 dev wg0\nroute 192.0.2.1/32 dev wg0\n",
+		       -EINVAL, NAME ":3: duplicate route 192.0.2.1/32 (first at line 2)");
+	/* Other lengths and other families are other prefixes. */
+	if (expect_ok("interface lan0\nroute 10.0.0.0/8 dev wg0\nroute 10.0.0.0/16 dev wg1\n"
+		      "route 0.0.0.0/0 dev wg0\nroute ::/0 dev wg0\n", &cfg)) {
+		ASSERT_EQ(cfg.n_routes, 4, "n_routes");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_duplicate_domain(void)
+{
+	struct config cfg;
+
+	test__start_subtest("duplicate_domain");
+	expect_refusal("interface lan0\nroute example.com dev wg0\nroute Example.COM. dev wg1\n",
+		       -EINVAL, NAME ":3: duplicate route example.com (first at line 2)");
+	expect_refusal("interface lan0\nroute *.example.com dev wg0\nroute example.com dev wg0\n"
+		       "route *.EXAMPLE.com dev wg0\n",
+		       -EINVAL, NAME ":4: duplicate route *.example.com (first at line 2)");
+	/* The wildcard flag makes it another rule. */
+	if (expect_ok("interface lan0\nroute *.example.com dev wg0\nroute example.com dev wg0\n",
+		      &cfg)) {
+		ASSERT_EQ(cfg.n_routes, 2, "n_routes");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_iface_route_conflict(void)
+{
+	test__start_subtest("interface_is_route_target");
+	expect_refusal("interface wg0\ninterface lan0\nroute example.com dev wg0\n", -EINVAL,
+		       NAME ":3: wg0 is both a LAN interface (line 1) and a route target");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\n\ninterface wg0\n", -EINVAL,
+		       NAME ":4: wg0 is both a route target (line 2) and a LAN interface");
+	test__end_subtest();
+}
+
+static void test_bad_prefix_route(void)
+{
+	test__start_subtest("bad_prefix_route");
+	expect_refusal("interface lan0\nroute 1.2.3/24 dev wg0\n", -EINVAL,
+		       NAME ":2: bad address in 1.2.3/24");
+	expect_refusal("interface lan0\nroute 1.2.3.256 dev wg0\n", -EINVAL,
+		       NAME ":2: bad address in 1.2.3.256");
+	expect_refusal("interface lan0\nroute 2001:db8::g/64 dev wg0\n", -EINVAL,
+		       NAME ":2: bad address in 2001:db8::g/64");
+	expect_refusal("interface lan0\nroute 1.2.3.0/33 dev wg0\n", -EINVAL,
+		       NAME ":2: bad prefix length in 1.2.3.0/33");
+	expect_refusal("interface lan0\nroute ::/129 dev wg0\n", -EINVAL,
+		       NAME ":2: bad prefix length in ::/129");
+	expect_refusal("interface lan0\nroute 1.2.3.4/ dev wg0\n", -EINVAL,
+		       NAME ":2: bad prefix length in 1.2.3.4/");
+	expect_refusal("interface lan0\nroute 1.2.3.4/-1 dev wg0\n", -EINVAL,
+		       NAME ":2: bad prefix length in 1.2.3.4/-1");
+	expect_refusal("interface lan0\n\n\nroute 203.0.113.5/24 dev wg0\n", -EINVAL,
+		       NAME ":4: host bits set in 203.0.113.5/24");
+	expect_refusal("interface lan0\nroute 2001:db8::1/64 dev wg0\n", -EINVAL,
+		       NAME ":2: host bits set in 2001:db8::1/64");
+	/* Digits and dots only: an address, even with too few parts. */
+	expect_refusal("interface lan0\nroute 203.0.113 dev wg0\n", -EINVAL,
+		       NAME ":2: bad address in 203.0.113");
+	test__end_subtest();
+}
+
+/* Names may start with a digit; only digits and dots make an address. */
+static void test_digit_names(void)
+{
+	struct config cfg;
+	char err[256];
+	int ret;
+
+	test__start_subtest("digit_names");
+	ret = config_parse_string(NAME, "interface lan0\nroute 1e100.net dev wg0\n"
+				  "route *.163.com dev wg0\n", &cfg, err, sizeof(err));
+	if (ASSERT_OK(ret, "parse names starting with digits")) {
+		ASSERT_EQ(cfg.n_routes, 2, "routes");
+		ASSERT_EQ(cfg.routes[0].kind, CONFIG_ROUTE_DOMAIN, "1e100.net kind");
+		ASSERT_STREQ(cfg.routes[0].domain, "1e100.net", "1e100.net name");
+		ASSERT_EQ(cfg.routes[1].kind, CONFIG_ROUTE_DOMAIN, "*.163.com kind");
+		ASSERT_STREQ(cfg.routes[1].domain, "163.com", "*.163.com name");
+		ASSERT_TRUE(cfg.routes[1].wildcard, "*.163.com wildcard");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_bad_domain(void)
+{
+	char name[300], text[600], msg[600];
+	struct config cfg;
+
+	test__start_subtest("bad_domain");
+	expect_refusal("interface lan0\nroute * dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain '*': wildcard without a name");
+	expect_refusal("interface lan0\nroute *. dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain '*.': wildcard without a name");
+	expect_refusal("interface lan0\nroute **.x dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain '**.x': '*' is allowed only as the whole first label");
+	expect_refusal("interface lan0\nroute a.*.b dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain 'a.*.b': '*' is allowed only as the whole first label");
+	expect_refusal("interface lan0\nroute *.*.b dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain '*.*.b': '*' is allowed only as the whole first label");
+	expect_refusal("interface lan0\nroute *x.com dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain '*x.com': "
+		       "'*' is allowed only as the whole first label");
+	expect_refusal("interface lan0\nroute . dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain '.': empty name");
+	expect_refusal("interface lan0\nroute a..b dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain 'a..b': empty label");
+	expect_refusal("interface lan0\nroute .a dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain '.a': empty label");
+	expect_refusal("interface lan0\nroute example.com.. dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain 'example.com..': empty label");
+	expect_refusal("interface lan0\nroute -a.com dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain '-a.com': label starts or ends with '-'");
+	expect_refusal("interface lan0\nroute a-.com dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain 'a-.com': label starts or ends with '-'");
+	expect_refusal("interface lan0\nroute a.com- dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain 'a.com-': label starts or ends with '-'");
+	expect_refusal("interface lan0\nroute a$b.com dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain 'a$b.com': invalid character '$'");
+	expect_refusal("interface lan0\nroute caf\xc3\xa9.fr dev wg0\n", -EINVAL,
+		       NAME ":2: bad domain 'caf\xc3\xa9.fr': invalid byte 0xc3");
+
+	/* 64-character label. */
+	memset(name, 'a', 64);
+	strcpy(name + 64, ".com");
+	snprintf(text, sizeof(text), "interface lan0\nroute %s dev wg0\n", name);
+	snprintf(msg, sizeof(msg), NAME ":2: bad domain '%s': label longer than 63 characters",
+		 name);
+	expect_refusal(text, -EINVAL, msg);
+
+	/* 254 characters: one too many, with or without the trailing dot. */
+	make_name(name, 254);
+	snprintf(text, sizeof(text), "interface lan0\nroute %s. dev wg0\n", name);
+	snprintf(msg, sizeof(msg), NAME ":2: bad domain '%s.': name longer than 253 characters",
+		 name);
+	expect_refusal(text, -EINVAL, msg);
+
+	/* The limits themselves are fine: 63-character label, 253 characters. */
+	make_name(name, 253);
+	snprintf(text, sizeof(text), "interface lan0\nroute *.%s. dev wg0\n", name);
+	if (expect_ok(text, &cfg)) {
+		ASSERT_STREQ(cfg.routes[0].domain, name, "253 characters");
+		ASSERT_TRUE(cfg.routes[0].wildcard, "wildcard");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lan0\nroute *.com dev wg0\nroute x0-9.A_b dev wg0\n", &cfg)) {
+		ASSERT_STREQ(cfg.routes[0].domain, "com", "wildcard TLD");
+		ASSERT_STREQ(cfg.routes[1].domain, "x0-9.a_b", "inner '-' and '_'");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_long_line(void)
+{
+	char text[2 * CONFIG_LINE_MAX + 64];
+	struct config cfg;
+	size_t off;
+
+	test__start_subtest("line_length_limit");
+	/* A comment line of exactly CONFIG_LINE_MAX characters is fine. */
+	off = (size_t)snprintf(text, sizeof(text), "interface lan0\n#");
+	memset(text + off, 'x', CONFIG_LINE_MAX - 1);
+	strcpy(text + off + CONFIG_LINE_MAX - 1, "\n");
+	if (expect_ok(text, &cfg))
+		config_free(&cfg);
+
+	/* One more character is refused, on the right line, comment or not. */
+	off = (size_t)snprintf(text, sizeof(text), "interface lan0\n\n#");
+	memset(text + off, 'x', CONFIG_LINE_MAX);
+	strcpy(text + off + CONFIG_LINE_MAX, "\ninterface lan1\n");
+	expect_refusal(text, -EINVAL, NAME ":3: line longer than 1023 characters");
+
+	/* Also the last line, without its newline. */
+	off = (size_t)snprintf(text, sizeof(text), "interface lan0\n");
+	memset(text + off, ' ', CONFIG_LINE_MAX + 1);
+	text[off + CONFIG_LINE_MAX + 1] = '\0';
+	expect_refusal(text, -EINVAL, NAME ":2: line longer than 1023 characters");
+	test__end_subtest();
+}
+
+static void test_control_chars(void)
+{
+	test__start_subtest("control_characters");
+	expect_refusal("interface lan0\r\n", -EINVAL,
+		       NAME ":1: carriage return (DOS line endings?)");
+	expect_refusal("interface lan0\n# bell \a in a comment\n", -EINVAL,
+		       NAME ":2: control character 0x07");
+	expect_refusal("interface lan0\nroute example.com\vdev wg0\n", -EINVAL,
+		       NAME ":2: control character 0x0b");
+	test__end_subtest();
+}
+
+/* Writes len bytes of data to a new temp file; returns its path in path. */
+static bool write_temp(char *path, const void *data, size_t len)
+{
+	int fd;
+
+	strcpy(path, "/tmp/bpfroute-test-config-XXXXXX");
+	fd = mkstemp(path);
+	if (!ASSERT_TRUE(fd >= 0, "mkstemp"))
+		return false;
+	if (!ASSERT_EQ(write(fd, data, len), (long long)len, "write")) {
+		close(fd);
+		unlink(path);
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+static void test_parse_file(void)
+{
+	static const char text[] = "interface lan0\nroute 203.0.113.0/24 dev wg0\n"
+				   "route *.corp.example.com dev wg0\n";
+	char path[64], err[512], want[600];
+	struct config cfg;
+	int ret;
+
+	test__start_subtest("parse_file");
+	if (!write_temp(path, text, sizeof(text) - 1))
+		goto out;
+	ret = config_parse_file(path, &cfg, err, sizeof(err));
+	unlink(path);
+	if (!ASSERT_OK(ret, "config_parse_file")) {
+		printf("  message: %s\n", err);
+		goto out;
+	}
+	ASSERT_STREQ(cfg.path, path, "path is a copy of the name");
+	ASSERT_TRUE(cfg.path != path, "path is a copy");
+	ASSERT_EQ(cfg.n_ifaces, 1, "n_ifaces");
+	if (ASSERT_EQ(cfg.n_routes, 2, "n_routes")) {
+		ASSERT_STREQ(fmt(&cfg.routes[0].prefix), "203.0.113.0/24", "route 0");
+		ASSERT_STREQ(cfg.routes[1].domain, "corp.example.com", "route 1");
+		ASSERT_EQ(cfg.routes[1].line, 3, "route 1 line");
+	}
+	config_free(&cfg);
+	ASSERT_TRUE(cfg_is_empty(&cfg), "config_free zeroes");
+out:
+	test__end_subtest();
+
+	test__start_subtest("parse_file_missing");
+	strcpy(path, "/nonexistent/bpfroute-test/bpfroute.conf");
+	memset(&cfg, 0xa5, sizeof(cfg));
+	ret = config_parse_file(path, &cfg, err, sizeof(err));
+	ASSERT_EQ(ret, -ENOENT, "ret");
+	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOENT));
+	ASSERT_STREQ(err, want, "message");
+	ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
+	test__end_subtest();
+
+	test__start_subtest("parse_file_directory");
+	strcpy(path, "/tmp/bpfroute-test-dir-XXXXXX");
+	if (!ASSERT_TRUE(mkdtemp(path) != NULL, "mkdtemp"))
+		goto out_dir;
+	ret = config_parse_file(path, &cfg, err, sizeof(err));
+	rmdir(path);
+	ASSERT_EQ(ret, -EISDIR, "ret");
+	snprintf(want, sizeof(want), "%s: %s", path, strerror(EISDIR));
+	ASSERT_STREQ(err, want, "message");
+	ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
+out_dir:
+	test__end_subtest();
+
+	test__start_subtest("parse_file_nul_byte");
+	{
+		static const char nul[] = "interface lan0\n# a \0 here\ninterface lan1\n";
+
+		if (!write_temp(path, nul, sizeof(nul) - 1))
+			goto out_nul;
+		ret = config_parse_file(path, &cfg, err, sizeof(err));
+		unlink(path);
+		ASSERT_EQ(ret, -EINVAL, "ret");
+		snprintf(want, sizeof(want), "%s:2: NUL byte", path);
+		ASSERT_STREQ(err, want, "message");
+		ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
+	}
+out_nul:
+	test__end_subtest();
+}
+
+static void test_parse_file_too_large(void)
+{
+	char path[64], err[512], want[600];
+	struct config cfg;
+	int fd, ret;
+
+	test__start_subtest("parse_file_size_limit");
+	strcpy(path, "/tmp/bpfroute-test-config-XXXXXX");
+	fd = mkstemp(path);
+	if (!ASSERT_TRUE(fd >= 0, "mkstemp"))
+		goto out;
+
+	/* 16 MiB exactly is read (and then refused for its content)... */
+	if (!ASSERT_OK(ftruncate(fd, 16 << 20), "ftruncate"))
+		goto cleanup;
+	ret = config_parse_file(path, &cfg, err, sizeof(err));
+	ASSERT_EQ(ret, -EINVAL, "16 MiB ret");
+	snprintf(want, sizeof(want), "%s:1: line longer than 1023 characters", path);
+	ASSERT_STREQ(err, want, "16 MiB message");
+
+	/* ...one byte more is not. */
+	if (!ASSERT_OK(ftruncate(fd, (16 << 20) + 1), "ftruncate"))
+		goto cleanup;
+	ret = config_parse_file(path, &cfg, err, sizeof(err));
+	ASSERT_EQ(ret, -EFBIG, "16 MiB + 1 ret");
+	snprintf(want, sizeof(want), "%s: larger than 16 MiB", path);
+	ASSERT_STREQ(err, want, "16 MiB + 1 message");
+	ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
+cleanup:
+	close(fd);
+	unlink(path);
+out:
+	test__end_subtest();
+}
+
+static void test_check_devices(void)
+{
+	char err[512];
+	struct config cfg;
+	int ret;
+
+	test__start_subtest("check_devices");
+	if (!if_nametoindex("lo")) {
+		test__skip("no loopback device in this namespace");
+		return;
+	}
+	if (expect_ok("interface lo\n", &cfg)) {
+		ASSERT_OK(config_check_devices(&cfg, err, sizeof(err)), "lo exists");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lo\nroute 10.0.0.0/8 dev bpfrt-nodev9\n", &cfg)) {
+		ret = config_check_devices(&cfg, err, sizeof(err));
+		ASSERT_EQ(ret, -ENODEV, "route target missing");
+		ASSERT_STREQ(err, NAME ":2: unknown device 'bpfrt-nodev9'", "message");
+		config_free(&cfg);
+	}
+	/* Reported in line order, routes and interfaces mixed. */
+	if (expect_ok("interface lo\nroute example.com dev bpfrt-nodev1\ninterface bpfrt-nodev2\n",
+		      &cfg)) {
+		ret = config_check_devices(&cfg, err, sizeof(err));
+		ASSERT_EQ(ret, -ENODEV, "route first");
+		ASSERT_STREQ(err, NAME ":2: unknown device 'bpfrt-nodev1'", "message");
+		config_free(&cfg);
+	}
+	if (expect_ok("\ninterface bpfrt-nodev2\nroute example.com dev bpfrt-nodev1\n", &cfg)) {
+		ret = config_check_devices(&cfg, err, sizeof(err));
+		ASSERT_EQ(ret, -ENODEV, "interface first");
+		ASSERT_STREQ(err, NAME ":2: unknown device 'bpfrt-nodev2'", "message");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_config_free(void)
+{
+	struct config cfg;
+	char err[8];
+	int ret;
+
+	test__start_subtest("config_free_and_short_err");
+	if (expect_ok("interface lan0\nroute example.com dev wg0\n", &cfg)) {
+		config_free(&cfg);
+		ASSERT_TRUE(cfg_is_empty(&cfg), "zeroed");
+		config_free(&cfg);	/* twice is harmless */
+		ASSERT_TRUE(cfg_is_empty(&cfg), "still zeroed");
+	}
+	config_free(NULL);
+
+	/* A short buffer truncates the message; no buffer at all is fine. */
+	ret = config_parse_string(NAME, "bogus\n", &cfg, err, sizeof(err));
+	ASSERT_EQ(ret, -EINVAL, "short err ret");
+	ASSERT_STREQ(err, "t.conf:", "truncated");
+	ret = config_parse_string(NAME, "bogus\n", &cfg, NULL, 0);
+	ASSERT_EQ(ret, -EINVAL, "NULL err ret");
+	ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
+
+	/* Many routes: the arrays grow past their first allocation. */
+	{
+		char *text = malloc(64 * 1000 + 32);
+		size_t off, i;
+
+		if (!ASSERT_TRUE(text != NULL, "malloc"))
+			goto out;
+		off = (size_t)sprintf(text, "interface lan0\n");
+		for (i = 0; i < 1000; i++)
+			off += (size_t)sprintf(text + off, "route 10.%zu.%zu.0/24 dev wg0\n",
+					       i / 256, i % 256);
+		if (expect_ok(text, &cfg)) {
+			ASSERT_EQ(cfg.n_routes, 1000, "n_routes");
+			ASSERT_STREQ(fmt(&cfg.routes[999].prefix), "10.3.231.0/24", "last");
+			ASSERT_EQ(cfg.routes[999].line, 1001, "last line");
+			config_free(&cfg);
+		}
+		free(text);
+	}
+out:
+	test__end_subtest();
+}
+
+/* prefix_parse() then prefix_format() gives the canonical text. */
+static void test_prefix_roundtrip(void)
+{
+	static const struct {
+		const char *in, *out;
+		int family;
+		__u32 len;
+	} cases[] = {
+		{ "0.0.0.0/0", "0.0.0.0/0", AF_INET, 0 },
+		{ "::/0", "::/0", AF_INET6, 0 },
+		{ "203.0.113.0/24", "203.0.113.0/24", AF_INET, 24 },
+		{ "10.0.0.0/8", "10.0.0.0/8", AF_INET, 8 },
+		{ "192.0.2.1", "192.0.2.1/32", AF_INET, 32 },
+		{ "192.0.2.1/32", "192.0.2.1/32", AF_INET, 32 },
+		{ "255.255.255.254/31", "255.255.255.254/31", AF_INET, 31 },
+		{ "::1", "::1/128", AF_INET6, 128 },
+		{ "2001:DB8::/32", "2001:db8::/32", AF_INET6, 32 },
+		{ "2001:db8:8000::/33", "2001:db8:8000::/33", AF_INET6, 33 },
+		{ "::ffff:192.0.2.1", "::ffff:192.0.2.1/128", AF_INET6, 128 },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", AF_INET6, 128 },
+	};
+	char buf[PREFIX_STRLEN];
+	struct prefix p, q;
+	const char *why;
+	size_t i;
+
+	test__start_subtest("prefix_roundtrip");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why = NULL;
+		if (!ASSERT_OK(prefix_parse(cases[i].in, &p, &why), cases[i].in)) {
+			printf("  why: %s\n", why ? why : "(null)");
+			continue;
+		}
+		ASSERT_EQ(p.family, cases[i].family, cases[i].in);
+		ASSERT_EQ(p.len, cases[i].len, cases[i].in);
+		ASSERT_STREQ(prefix_format(&p, buf, sizeof(buf)), cases[i].out, cases[i].in);
+		/* And the output parses back to the same prefix. */
+		if (ASSERT_OK(prefix_parse(buf, &q, &why), buf))
+			ASSERT_MEMEQ(&p, &q, sizeof(p), buf);
+	}
+	/* A short buffer truncates, still NUL-terminated. */
+	prefix_parse("203.0.113.0/24", &p, &why);
+	ASSERT_STREQ(prefix_format(&p, buf, 8), "203.0.1", "truncated");
+	test__end_subtest();
+}
+
+static void test_prefix_refusals(void)
+{
+	static const struct {
+		const char *in, *why;
+	} cases[] = {
+		{ "", "bad address" },
+		{ "/24", "bad address" },
+		{ "1.2.3", "bad address" },
+		{ "1.2.3.256", "bad address" },
+		{ "010.0.0.1", "bad address" },
+		{ " 1.2.3.4", "bad address" },
+		{ "1.2.3.4 /32", "bad address" },
+		{ "fe80::1%eth0", "bad address" },
+		{ "2001:db8:::/48", "bad address" },
+		{ "1.2.3.4/", "bad prefix length" },
+		{ "1.2.3.4/-1", "bad prefix length" },
+		{ "1.2.3.4/+1", "bad prefix length" },
+		{ "1.2.3.4/ 1", "bad prefix length" },
+		{ "1.2.3.4/33", "bad prefix length" },
+		{ "::/129", "bad prefix length" },
+		/* Leading zeros: `ip route` would read "/010" as octal 8. */
+		{ "1.2.3.4/08", "bad prefix length" },
+		{ "0.0.0.0/00", "bad prefix length" },
+		{ "1.2.3.4/0032", "bad prefix length" },
+		{ "1.2.3.4/1000", "bad prefix length" },
+		{ "1.2.3.4/24/1", "bad prefix length" },
+		{ "1.2.3.0/255.255.255.0", "bad prefix length" },
+		{ "203.0.113.5/24", "host bits set" },
+		{ "11.0.0.0/7", "host bits set" },
+		{ "2001:db8::1/64", "host bits set" },
+		{ "::1/127", "host bits set" },
+	};
+	struct prefix p, before;
+	const char *why;
+	size_t i;
+
+	test__start_subtest("prefix_refusals");
+	memset(&before, 0x5a, sizeof(before));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = before;
+		why = NULL;
+		ASSERT_EQ(prefix_parse(cases[i].in, &p, &why), -EINVAL, cases[i].in);
+		ASSERT_STREQ(why, cases[i].why, cases[i].in);
+		ASSERT_MEMEQ(&p, &before, sizeof(p), "p untouched on error");
+	}
+	/* why may be NULL. */
+	ASSERT_EQ(prefix_parse("1.2.3.4/33", &p, NULL), -EINVAL, "NULL why");
+	test__end_subtest();
+}
+
+static void test_prefix_contains(void)
+{
+	struct prefix p;
+	__u8 a[16];
+	const char *why;
+
+	test__start_subtest("prefix_contains");
+	prefix_parse("203.0.113.0/24", &p, &why);
+	inet_pton(AF_INET, "203.0.113.77", a);
+	ASSERT_TRUE(prefix_contains(&p, a), "203.0.113.77 in /24");
+	inet_pton(AF_INET, "203.0.114.0", a);
+	ASSERT_FALSE(prefix_contains(&p, a), "203.0.114.0 not in /24");
+
+	prefix_parse("192.0.2.128/25", &p, &why);
+	inet_pton(AF_INET, "192.0.2.255", a);
+	ASSERT_TRUE(prefix_contains(&p, a), ".255 in .128/25");
+	inet_pton(AF_INET, "192.0.2.127", a);
+	ASSERT_FALSE(prefix_contains(&p, a), ".127 not in .128/25");
+
+	prefix_parse("0.0.0.0/0", &p, &why);
+	inet_pton(AF_INET, "255.255.255.255", a);
+	ASSERT_TRUE(prefix_contains(&p, a), "/0 contains everything");
+
+	prefix_parse("192.0.2.1", &p, &why);
+	inet_pton(AF_INET, "192.0.2.1", a);
+	ASSERT_TRUE(prefix_contains(&p, a), "host /32 contains itself");
+	inet_pton(AF_INET, "192.0.2.0", a);
+	ASSERT_FALSE(prefix_contains(&p, a), "host /32 only");
+
+	prefix_parse("2001:db8:8000::/33", &p, &why);
+	inet_pton(AF_INET6, "2001:db8:ffff::1", a);
+	ASSERT_TRUE(prefix_contains(&p, a), "v6 /33 inside");
+	inet_pton(AF_INET6, "2001:db8:7fff::1", a);
+	ASSERT_FALSE(prefix_contains(&p, a), "v6 /33 bit 33 differs");
+
+	prefix_parse("::/0", &p, &why);
+	ASSERT_TRUE(prefix_contains(&p, a), "::/0 contains everything");
+
+	prefix_parse("2001:db8::1", &p, &why);
+	inet_pton(AF_INET6, "2001:db8::1", a);
+	ASSERT_TRUE(prefix_contains(&p, a), "v6 host /128");
+	a[15] ^= 1;
+	ASSERT_FALSE(prefix_contains(&p, a), "v6 host /128, last bit differs");
+	test__end_subtest();
+}
+
+int main(void)
+{
+	test_valid_full();
+	test_interfaces_only();
+	test_no_interface();
+	test_unknown_keyword();
+	test_interface_usage();
+	test_route_usage();
+	test_bad_interface_name();
+	test_bad_route_dev();
+	test_duplicate_interface();
+	test_duplicate_prefix();
+	test_duplicate_domain();
+	test_iface_route_conflict();
+	test_bad_prefix_route();
+	test_digit_names();
+	test_bad_domain();
+	test_long_line();
+	test_control_chars();
+	test_parse_file();
+	test_parse_file_too_large();
+	test_check_devices();
+	test_config_free();
+	test_prefix_roundtrip();
+	test_prefix_refusals();
+	test_prefix_contains();
+	return test__exit_status();
+}

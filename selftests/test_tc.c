@@ -1,0 +1,1779 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Unit tests of the TC classifier bpfroute_steer, in the manner of Katran's
+ * BPF_PROG_TEST_RUN fixtures: each case crafts an input frame, states the
+ * verdict, the frame that must leave the program and the map effects, and
+ * checks all three.
+ *
+ * Every subtest loads a fresh skeleton, so subtests share no map state. The
+ * whole binary runs in a network namespace of its own (unshare at the start
+ * of main): BPF_PROG_TEST_RUN for SCHED_CLS runs eth_type_trans() against
+ * the loopback device of the caller's namespace (bpf_prog_test_run_skb() in
+ * net/bpf/test_run.c), and lo's MAC is 00:00:00:00:00:00 in every namespace.
+ * So a frame to the all-zero MAC is PACKET_HOST and another unicast MAC gives
+ * PACKET_OTHERHOST. ff:ff:ff:ff:ff:ff gives PACKET_MULTICAST, not
+ * PACKET_BROADCAST: lo's broadcast address is 00:00:00:00:00:00 too, and
+ * eth_skb_pkt_type() calls a group address PACKET_BROADCAST only when it
+ * equals dev->broadcast. lo stays down: the subtest test_run_pkt_type checks
+ * all of this, with lo down and up.
+ *
+ * test_run (6.18 here) refuses with -EINVAL an IPv4 frame with fewer than 20
+ * bytes after the Ethernet header, and an IPv6 frame with fewer than 40:
+ * such frames never reach the program through test_run. The truncated
+ * subtest accepts either that refusal or the program's PASS_MALFORMED.
+ *
+ * test_run does not report bpf_redirect()'s target, so a test tells which
+ * route won by which route entry's packets/bytes counters moved.
+ *
+ * Run as root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN for unshare); without
+ * the privileges every subtest is skipped.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/pkt_cls.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfroute_abi.h"
+#include "bpfroute_tc.skel.h"
+#include "test.h"
+
+TEST_STATE_DEFINE;
+
+/* test_run takes at most about a page of packet data. */
+#define PKT_MAX		2048
+
+/* IPv4 header fields, offsets from the start of the header (RFC 791). */
+#define IP4_TOT_LEN	2
+#define IP4_ID		4
+#define IP4_FRAG_OFF	6
+#define IP4_TTL		8
+#define IP4_PROTO	9
+#define IP4_CHECK	10
+#define IP4_SADDR	12
+#define IP4_DADDR	16
+#define IP4_MF		0x2000
+#define IP4_DF		0x4000
+
+/* IPv6 fixed header fields (RFC 8200 section 3). */
+#define IP6_PLEN	4
+#define IP6_NEXT	6
+#define IP6_HOP_LIMIT	7
+#define IP6_SADDR	8
+#define IP6_DADDR	24
+#define IP6_HLEN	40
+
+#define NH_HOPOPTS	0
+#define NH_ROUTING	43
+#define NH_FRAGMENT	44
+#define NH_DSTOPTS	60
+
+#define SRC4		"192.0.2.1"
+#define SRC6		"2001:db8:ffff::1"
+
+/* lo's address: eth_type_trans() makes a frame to it PACKET_HOST. */
+static const __u8 mac_us[ETH_ALEN] = { 0 };
+static const __u8 mac_peer[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
+static const __u8 mac_other[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x02 };
+static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const __u8 mac_mcast4[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+static const __u8 mac_mcast6[ETH_ALEN] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
+
+static const char *const stat_names[BPFROUTE_STAT_MAX] = {
+	[BPFROUTE_STAT_STEERED] = "STEERED",
+	[BPFROUTE_STAT_MISS] = "MISS",
+	[BPFROUTE_STAT_PASS_NOT_IP] = "PASS_NOT_IP",
+	[BPFROUTE_STAT_PASS_VLAN] = "PASS_VLAN",
+	[BPFROUTE_STAT_PASS_MALFORMED] = "PASS_MALFORMED",
+	[BPFROUTE_STAT_PASS_NOT_FOR_US] = "PASS_NOT_FOR_US",
+	[BPFROUTE_STAT_PASS_SPECIAL] = "PASS_SPECIAL",
+	[BPFROUTE_STAT_PASS_EXCLUDED] = "PASS_EXCLUDED",
+	[BPFROUTE_STAT_PASS_TTL] = "PASS_TTL",
+	[BPFROUTE_STAT_BYTES_STEERED] = "BYTES_STEERED",
+};
+
+/* An assertion message built on the spot: MSG(buf, "%s: verdict", what). */
+#define MSG(buf, fmt, ...) (snprintf(buf, sizeof(buf), fmt, ##__VA_ARGS__), buf)
+
+static bool in_private_netns;
+/* Set when the kernel refuses us BPF: every subtest is skipped, quietly. */
+static const char *skip_reason;
+
+/* ---------------------------------------------------------------------------
+ * Packet crafting
+ */
+
+struct pkt {
+	__u8 data[PKT_MAX];
+	size_t len;
+};
+
+static void put_be16(__u8 *b, __u16 v)
+{
+	b[0] = v >> 8;
+	b[1] = v & 0xff;
+}
+
+static __u16 get_be16(const __u8 *b)
+{
+	return (__u16)(b[0] << 8 | b[1]);
+}
+
+static void put_be32(__u8 *b, __u32 v)
+{
+	put_be16(b, v >> 16);
+	put_be16(b + 2, v & 0xffff);
+}
+
+/* A fixture that does not fit is a bug of the test, not of the program. */
+static __u8 *pkt_put(struct pkt *p, const void *src, size_t n)
+{
+	__u8 *at = p->data + p->len;
+
+	if (p->len + n > sizeof(p->data)) {
+		fprintf(stderr, "test bug: fixture of %zu bytes overflows\n", p->len + n);
+		abort();
+	}
+	if (src)
+		memcpy(at, src, n);
+	else
+		memset(at, 0, n);
+	p->len += n;
+	return at;
+}
+
+static void parse_addr(int family, const char *s, void *dst)
+{
+	if (inet_pton(family, s, dst) != 1) {
+		fprintf(stderr, "test bug: bad address %s\n", s);
+		abort();
+	}
+}
+
+/* Starts a frame: Ethernet header from mac_peer to dst. */
+static void pkt_eth(struct pkt *p, const __u8 *dst, __u16 proto)
+{
+	__u8 *eth;
+
+	p->len = 0;
+	eth = pkt_put(p, NULL, ETH_HLEN);
+	memcpy(eth, dst, ETH_ALEN);
+	memcpy(eth + ETH_ALEN, mac_peer, ETH_ALEN);
+	put_be16(eth + 2 * ETH_ALEN, proto);
+}
+
+/*
+ * The Internet checksum from first principles (RFC 1071): the one's
+ * complement sum of big-endian 16-bit words, carries folded back in. Written
+ * byte by byte so that it shares nothing with the program's arithmetic.
+ */
+static __u32 csum_add(__u32 sum, const __u8 *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (__u32)b[i] << 8 | b[i + 1];
+	if (n & 1)
+		sum += (__u32)b[n - 1] << 8;
+	return sum;
+}
+
+static __u16 csum_fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* The value the IPv4 header checksum field must hold, computed from scratch. */
+static __u16 ipv4_csum(const __u8 *iph)
+{
+	size_t hlen = (iph[0] & 0x0f) * 4;
+	__u32 sum;
+
+	sum = csum_add(0, iph, IP4_CHECK);
+	sum = csum_add(sum, iph + IP4_CHECK + 2, hlen - IP4_CHECK - 2);
+	return (__u16)~csum_fold(sum);
+}
+
+/* What a receiver checks (RFC 1071 section 1): the whole header sums to -0. */
+static bool ipv4_csum_valid(const __u8 *iph)
+{
+	return csum_fold(csum_add(0, iph, (iph[0] & 0x0f) * 4)) == 0xffff;
+}
+
+/* UDP/TCP checksum over a pseudo-header (RFC 768, RFC 793, RFC 8200 8.1). */
+static __u16 l4_csum(const __u8 *saddr, const __u8 *daddr, size_t alen, __u8 proto,
+		     const __u8 *l4, size_t len)
+{
+	__u32 sum;
+	__u16 c;
+
+	sum = csum_add(0, saddr, alen);
+	sum = csum_add(sum, daddr, alen);
+	sum += proto;		/* zero byte, protocol: one big-endian word */
+	sum += (__u32)len;	/* IPv6 has 32 bits of length; the high half is zero here */
+	sum = csum_add(sum, l4, len);
+	c = (__u16)~csum_fold(sum);
+	/* A computed zero is sent as all ones: zero means "no checksum" in UDP. */
+	return c ? c : 0xffff;
+}
+
+/* Appends an L4 header (UDP or TCP) and payload bytes; returns the L4 start. */
+static __u8 *put_l4(struct pkt *p, __u8 proto, size_t payload)
+{
+	__u8 *l4 = p->data + p->len;
+	size_t i;
+
+	if (proto == IPPROTO_TCP) {
+		__u8 *th = pkt_put(p, NULL, 20);
+
+		put_be16(th, 40000);		/* source port */
+		put_be16(th + 2, 443);		/* destination port */
+		put_be32(th + 4, 0x01020304);	/* sequence */
+		put_be32(th + 8, 0x0a0b0c0d);	/* acknowledgment */
+		th[12] = 5 << 4;		/* data offset: 20 bytes */
+		th[13] = 0x18;			/* PSH|ACK */
+		put_be16(th + 14, 0xffff);	/* window */
+	} else if (proto == IPPROTO_UDP) {
+		__u8 *uh = pkt_put(p, NULL, 8);
+
+		put_be16(uh, 40000);
+		put_be16(uh + 2, 53);
+		put_be16(uh + 4, (__u16)(8 + payload));
+	}
+	for (i = 0; i < payload; i++)
+		*pkt_put(p, NULL, 1) = (__u8)(i * 7 + 3);
+	return l4;
+}
+
+static void set_l4_csum(__u8 proto, __u8 *l4, size_t len, const __u8 *saddr,
+			const __u8 *daddr, size_t alen)
+{
+	size_t off = proto == IPPROTO_TCP ? 16 : 6;
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return;
+	put_be16(l4 + off, 0);
+	put_be16(l4 + off, l4_csum(saddr, daddr, alen, proto, l4, len));
+}
+
+struct ip4_spec {
+	const char *dst;
+	__u8 ttl;
+	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	__u16 frag_off;		/* host order: IP4_MF | IP4_DF | offset in 8-byte units */
+	__u16 id;
+	__u8 tos;
+	__u8 opt_len;		/* bytes of IP options, a multiple of 4, at most 40 */
+	__u16 payload;		/* bytes after the L4 header */
+};
+
+/*
+ * Ethernet + IPv4 + UDP/TCP, with correct lengths and checksums. A fragment
+ * with a non-zero offset carries payload bytes only, no L4 header; a first
+ * fragment's L4 checksum would cover the whole datagram, so it is left zero.
+ */
+static void pkt_ipv4(struct pkt *p, const __u8 *dst_mac, const struct ip4_spec *s)
+{
+	size_t hlen = 20 + s->opt_len, l3, l4;
+	bool later_frag = s->frag_off & 0x1fff;
+	__u8 *ip;
+
+	pkt_eth(p, dst_mac, ETH_P_IP);
+	l3 = p->len;
+	ip = pkt_put(p, NULL, hlen);
+	ip[0] = (__u8)(0x40 | hlen / 4);
+	ip[1] = s->tos;
+	put_be16(ip + IP4_ID, s->id);
+	put_be16(ip + IP4_FRAG_OFF, s->frag_off);
+	ip[IP4_TTL] = s->ttl;
+	ip[IP4_PROTO] = s->proto;
+	parse_addr(AF_INET, SRC4, ip + IP4_SADDR);
+	parse_addr(AF_INET, s->dst, ip + IP4_DADDR);
+	if (s->opt_len) {
+		/* Router Alert (RFC 2113), then no-ops up to the length. */
+		memset(ip + 20, 0x01, s->opt_len);
+		ip[20] = 0x94;
+		ip[21] = 4;
+		ip[22] = ip[23] = 0;
+	}
+	l4 = p->len;
+	put_l4(p, later_frag ? 0 : s->proto, s->payload);
+	put_be16(ip + IP4_TOT_LEN, (__u16)(p->len - l3));
+	if (!s->frag_off || s->frag_off == IP4_DF)
+		set_l4_csum(s->proto, p->data + l4, p->len - l4, ip + IP4_SADDR,
+			    ip + IP4_DADDR, 4);
+	put_be16(ip + IP4_CHECK, ipv4_csum(ip));
+}
+
+/* The usual fixture: UDP to dst, don't-fragment, 32 bytes of payload. */
+static void pkt_udp4(struct pkt *p, const char *dst, __u8 ttl)
+{
+	struct ip4_spec s = {
+		.dst = dst, .ttl = ttl, .proto = IPPROTO_UDP, .frag_off = IP4_DF,
+		.id = 0x1c46, .payload = 32,
+	};
+
+	pkt_ipv4(p, mac_us, &s);
+}
+
+struct ip6_spec {
+	const char *dst;
+	__u8 hop_limit;
+	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	__u16 payload;		/* bytes after the L4 header */
+	bool ext;		/* hop-by-hop, routing, fragment, destination options */
+};
+
+/* Appends an 8-byte options header (hop-by-hop or destination) of PadN. */
+static void put_opts_hdr(struct pkt *p, __u8 next)
+{
+	__u8 *h = pkt_put(p, NULL, 8);
+
+	h[0] = next;
+	h[1] = 0;		/* length in 8-byte units, not counting the first */
+	h[2] = 1;		/* PadN (RFC 8200 section 4.2) */
+	h[3] = 4;
+}
+
+static void pkt_ipv6(struct pkt *p, const __u8 *dst_mac, const struct ip6_spec *s)
+{
+	size_t l3, l4;
+	__u8 *ip6, *h;
+
+	pkt_eth(p, dst_mac, ETH_P_IPV6);
+	l3 = p->len;
+	ip6 = pkt_put(p, NULL, IP6_HLEN);
+	put_be32(ip6, 6u << 28 | 0x2e << 20 | 0x12345);	/* version, class, flow */
+	ip6[IP6_HOP_LIMIT] = s->hop_limit;
+	parse_addr(AF_INET6, SRC6, ip6 + IP6_SADDR);
+	parse_addr(AF_INET6, s->dst, ip6 + IP6_DADDR);
+	if (s->ext) {
+		/* In the order of RFC 8200 section 4.1. */
+		ip6[IP6_NEXT] = NH_HOPOPTS;
+		put_opts_hdr(p, NH_ROUTING);
+		/* Segment Routing Header (RFC 8754), segments left 0: done. */
+		h = pkt_put(p, NULL, 8 + 16);
+		h[0] = NH_FRAGMENT;
+		h[1] = 2;		/* 16 bytes past the first 8 */
+		h[2] = 4;		/* routing type: SRH */
+		h[3] = 0;		/* segments left */
+		h[4] = 0;		/* last entry */
+		memcpy(h + 8, ip6 + IP6_DADDR, 16);
+		/* An atomic fragment (RFC 6946): offset 0, no M flag. */
+		h = pkt_put(p, NULL, 8);
+		h[0] = NH_DSTOPTS;
+		put_be32(h + 4, 0x0badcafe);	/* identification */
+		put_opts_hdr(p, s->proto);
+	} else {
+		ip6[IP6_NEXT] = s->proto;
+	}
+	l4 = p->len;
+	put_l4(p, s->proto, s->payload);
+	put_be16(ip6 + IP6_PLEN, (__u16)(p->len - l3 - IP6_HLEN));
+	set_l4_csum(s->proto, p->data + l4, p->len - l4, ip6 + IP6_SADDR, ip6 + IP6_DADDR, 16);
+}
+
+static void pkt_udp6(struct pkt *p, const char *dst, __u8 hop_limit)
+{
+	struct ip6_spec s = {
+		.dst = dst, .hop_limit = hop_limit, .proto = IPPROTO_UDP, .payload = 32,
+	};
+
+	pkt_ipv6(p, mac_us, &s);
+}
+
+/* An ARP request (RFC 826) for 192.0.2.254, unicast to our MAC: PACKET_HOST. */
+static void pkt_arp(struct pkt *p)
+{
+	__u8 *arp;
+
+	pkt_eth(p, mac_us, ETH_P_ARP);
+	arp = pkt_put(p, NULL, 28);
+	put_be16(arp, 1);		/* hardware: Ethernet */
+	put_be16(arp + 2, ETH_P_IP);
+	arp[4] = ETH_ALEN;
+	arp[5] = 4;
+	put_be16(arp + 6, 1);		/* request */
+	memcpy(arp + 8, mac_peer, ETH_ALEN);
+	parse_addr(AF_INET, SRC4, arp + 14);
+	parse_addr(AF_INET, "192.0.2.254", arp + 24);
+}
+
+/*
+ * The frame a router forwards: the same bytes, TTL or hop limit one less
+ * and, for IPv4, the header checksum computed anew from scratch.
+ */
+static void pkt_forwarded(const struct pkt *in, struct pkt *out)
+{
+	__u8 *l3;
+
+	*out = *in;
+	l3 = out->data + ETH_HLEN;
+	if (get_be16(out->data + 2 * ETH_ALEN) == ETH_P_IP) {
+		l3[IP4_TTL]--;
+		put_be16(l3 + IP4_CHECK, ipv4_csum(l3));
+	} else {
+		l3[IP6_HOP_LIMIT]--;
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * Maps
+ */
+
+static void parse_prefix(const char *s, int *family, __u8 *addr, __u32 *len)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	*family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	*len = *family == AF_INET ? 32 : 128;
+	if (slash) {
+		*slash = '\0';
+		*len = (__u32)atoi(slash + 1);
+	}
+	parse_addr(*family, buf, addr);
+}
+
+static bool route_add(struct bpfroute_tc *skel, const char *prefix, __u32 ifindex)
+{
+	struct bpfroute_route val = { .ifindex = ifindex, .origin = BPFROUTE_ORIGIN_CONFIG };
+	struct bpfroute_key6 key6 = {};
+	struct bpfroute_key4 key4 = {};
+	char m[128];
+	int family, err;
+	__u8 addr[16];
+	__u32 len;
+
+	parse_prefix(prefix, &family, addr, &len);
+	if (family == AF_INET) {
+		key4.prefixlen = len;
+		memcpy(key4.addr, addr, 4);
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route4), &key4, &val,
+					  BPF_NOEXIST);
+	} else {
+		key6.prefixlen = len;
+		memcpy(key6.addr, addr, 16);
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route6), &key6, &val,
+					  BPF_NOEXIST);
+	}
+	return ASSERT_OK(err ? -errno : 0, MSG(m, "route add %s", prefix));
+}
+
+static bool excl_add(struct bpfroute_tc *skel, const char *addr)
+{
+	struct bpfroute_excl val = { .reason = BPFROUTE_EXCL_LOCAL, .ifindex = 1 };
+	struct bpfroute_addr6 key6;
+	struct bpfroute_addr4 key4;
+	char m[128];
+	int err;
+
+	if (strchr(addr, ':')) {
+		parse_addr(AF_INET6, addr, key6.addr);
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_excl6), &key6, &val,
+					  BPF_NOEXIST);
+	} else {
+		parse_addr(AF_INET, addr, key4.addr);
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_excl4), &key4, &val,
+					  BPF_NOEXIST);
+	}
+	return ASSERT_OK(err ? -errno : 0, MSG(m, "exclude %s", addr));
+}
+
+#define MAX_ROUTES	16
+
+struct route_entry {
+	char prefix[INET6_ADDRSTRLEN + 8];	/* "203.0.113.0/24" */
+	struct bpfroute_route val;
+};
+
+/* Every counter and every route entry at one moment. */
+struct snapshot {
+	__u64 stats[BPFROUTE_STAT_MAX];
+	struct route_entry routes[MAX_ROUTES];
+	int n_routes;
+};
+
+static bool snap_routes(int fd, int family, struct snapshot *s)
+{
+	struct bpfroute_key6 key, next;
+	void *prev = NULL;
+	char addr[INET6_ADDRSTRLEN];
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct route_entry *e = &s->routes[s->n_routes];
+
+		if (!ASSERT_TRUE(s->n_routes < MAX_ROUTES, "fewer than MAX_ROUTES routes"))
+			return false;
+		if (!ASSERT_OK(bpf_map_lookup_elem(fd, &next, &e->val) ? -errno : 0,
+			       "route lookup"))
+			return false;
+		/* key4 and key6 share the layout: prefixlen, then the address. */
+		inet_ntop(family, next.addr, addr, sizeof(addr));
+		snprintf(e->prefix, sizeof(e->prefix), "%s/%u", addr, next.prefixlen);
+		s->n_routes++;
+		key = next;
+		prev = &key;
+	}
+	return true;
+}
+
+static bool snapshot(struct bpfroute_tc *skel, struct snapshot *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(skel->maps.bpfroute_stats);
+	__u64 vals[ncpu > 0 ? ncpu : 1];
+
+	if (!ASSERT_TRUE(ncpu > 0, "libbpf_num_possible_cpus() > 0"))
+		return false;
+	memset(s, 0, sizeof(*s));
+	for (__u32 i = 0; i < BPFROUTE_STAT_MAX; i++) {
+		if (!ASSERT_OK(bpf_map_lookup_elem(fd, &i, vals) ? -errno : 0, "stats lookup"))
+			return false;
+		for (int c = 0; c < ncpu; c++)
+			s->stats[i] += vals[c];
+	}
+	return snap_routes(bpf_map__fd(skel->maps.bpfroute_route4), AF_INET, s) &&
+	       snap_routes(bpf_map__fd(skel->maps.bpfroute_route6), AF_INET6, s);
+}
+
+/*
+ * Checks the effects between two snapshots: n packets of `bytes` in all,
+ * counted in row stat (and BYTES_STEERED if steered), and on route entry
+ * `route` if given; every other counter and route entry unmoved.
+ */
+static bool check_effects(const struct snapshot *a, const struct snapshot *b, int stat,
+			  __u64 n, __u64 bytes, const char *route, const char *what)
+{
+	bool ok = true, found = false;
+	char m[256];
+
+	for (int i = 0; i < BPFROUTE_STAT_MAX; i++) {
+		__u64 want = i == stat ? n : 0;
+
+		if (i == BPFROUTE_STAT_BYTES_STEERED && stat == BPFROUTE_STAT_STEERED)
+			want = bytes;
+		ok &= ASSERT_EQ(b->stats[i] - a->stats[i], want,
+				MSG(m, "%s: stats[%s] delta", what, stat_names[i]));
+	}
+	if (!ASSERT_EQ(b->n_routes, a->n_routes, MSG(m, "%s: number of routes", what)))
+		return false;
+	for (int i = 0; i < b->n_routes; i++) {
+		const struct route_entry *x = &a->routes[i], *y = &b->routes[i];
+		bool hit = route && !strcmp(y->prefix, route);
+
+		if (!ASSERT_STREQ(y->prefix, x->prefix, MSG(m, "%s: route order", what)))
+			return false;
+		found |= hit;
+		ok &= ASSERT_EQ(y->val.packets - x->val.packets, hit ? n : 0,
+				MSG(m, "%s: route %s packets delta", what, y->prefix));
+		ok &= ASSERT_EQ(y->val.bytes - x->val.bytes, hit ? bytes : 0,
+				MSG(m, "%s: route %s bytes delta", what, y->prefix));
+		ok &= ASSERT_EQ(y->val.ifindex, x->val.ifindex,
+				MSG(m, "%s: route %s ifindex", what, y->prefix));
+	}
+	if (route)
+		ok &= ASSERT_TRUE(found, MSG(m, "%s: route %s is in the table", what, route));
+	return ok;
+}
+
+/* ---------------------------------------------------------------------------
+ * Running the program
+ */
+
+static int run_once(int prog_fd, const struct pkt *in, __u32 *retval, struct pkt *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in->data,
+		.data_size_in = (__u32)in->len,
+		.data_out = out->data,
+		.data_size_out = sizeof(out->data),
+		.repeat = 1,
+	);
+	int err;
+
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	*retval = opts.retval;
+	out->len = opts.data_size_out;
+	return err;
+}
+
+/* Compares two frames and names the first byte that differs. */
+static bool expect_frame(const struct pkt *got, const struct pkt *want, const char *what)
+{
+	char m[256];
+
+	if (!ASSERT_EQ(got->len, want->len, MSG(m, "%s: output frame length", what)))
+		return false;
+	for (size_t i = 0; i < got->len; i++) {
+		if (got->data[i] == want->data[i])
+			continue;
+		return ASSERT_EQ(got->data[i], want->data[i],
+				 MSG(m, "%s: output byte %zu (L3 offset %ld)", what, i,
+				     (long)i - ETH_HLEN));
+	}
+	return true;
+}
+
+/*
+ * Runs one frame through the program and checks all of its effects: the
+ * verdict, the frame that leaves, the counter row, and which route entry (if
+ * any) counted it. A steered frame must leave as pkt_forwarded() makes it;
+ * any other must leave byte for byte as it came.
+ */
+static bool verdict(struct bpfroute_tc *skel, const struct pkt *in, int stat, const char *route,
+		    const char *what, bool may_be_refused)
+{
+	int prog_fd = bpf_program__fd(skel->progs.bpfroute_steer);
+	struct snapshot before, after;
+	struct pkt want, out;
+	__u32 retval = ~0u, want_ret;
+	bool ok = true;
+	char m[256];
+	int err;
+
+	if (stat == BPFROUTE_STAT_STEERED) {
+		pkt_forwarded(in, &want);
+		want_ret = TC_ACT_REDIRECT;
+	} else {
+		want = *in;
+		want_ret = TC_ACT_OK;
+	}
+	if (!snapshot(skel, &before))
+		return false;
+	err = run_once(prog_fd, in, &retval, &out);
+	if (may_be_refused && err == -EINVAL) {
+		printf("  info: %s: refused by test_run (-EINVAL), the program did not run\n",
+		       what);
+		return snapshot(skel, &after) &&
+		       check_effects(&before, &after, BPFROUTE_STAT_MAX, 0, 0, NULL, what);
+	}
+	if (!ASSERT_OK(err, MSG(m, "%s: bpf_prog_test_run_opts", what)))
+		return false;
+	ok &= ASSERT_EQ(retval, want_ret,
+			MSG(m, "%s: verdict (0 TC_ACT_OK, 7 TC_ACT_REDIRECT)", what));
+	ok &= expect_frame(&out, &want, what);
+	if (!snapshot(skel, &after))
+		return false;
+	ok &= check_effects(&before, &after, stat, 1, in->len, route, what);
+	return ok;
+}
+
+#define expect_steer(skel, in, route, what) \
+	verdict(skel, in, BPFROUTE_STAT_STEERED, route, what, false)
+#define expect_pass(skel, in, stat, what) verdict(skel, in, stat, NULL, what, false)
+/* A frame this kernel's test_run may refuse before the program sees it. */
+#define expect_truncated(skel, in, what) \
+	verdict(skel, in, BPFROUTE_STAT_PASS_MALFORMED, NULL, what, true)
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/*
+ * Starts a subtest with a fresh skeleton: no routes, no exclusions, zero
+ * counters. Skips when the kernel refuses us the privileges.
+ */
+static bool start(const char *name, struct bpfroute_tc **skel)
+{
+	char m[128];
+
+	test__start_subtest(name);
+	if (skip_reason) {
+		test__skip(skip_reason);
+		return false;
+	}
+	*skel = bpfroute_tc__open_and_load();
+	if (*skel)
+		return true;
+	ASSERT_OK(-errno, MSG(m, "bpfroute_tc__open_and_load: %s", strerror(errno)));
+	test__end_subtest();
+	return false;
+}
+
+static void finish(struct bpfroute_tc *skel)
+{
+	bpfroute_tc__destroy(skel);
+	test__end_subtest();
+}
+
+/* ---------------------------------------------------------------------------
+ * The premise: what pkt_type eth_type_trans() gives under test_run
+ */
+
+/*
+ * A program of two instructions that returns skb->pkt_type, so that the
+ * premise is checked directly rather than through the program under test.
+ */
+static int load_pkt_type_probe(void)
+{
+	struct bpf_insn insns[] = {
+		/* r0 = ((struct __sk_buff *)r1)->pkt_type */
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_0, .src_reg = BPF_REG_1,
+		  .off = offsetof(struct __sk_buff, pkt_type) },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "pkt_type_probe", "GPL", insns,
+			     sizeof(insns) / sizeof(insns[0]), NULL);
+}
+
+static int lo_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "lo");
+	err = ioctl(fd, req, ifr) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static bool probe_pkt_types(int prog_fd, const char *state)
+{
+	static const struct {
+		const __u8 *mac;
+		__u32 want;
+		const char *name;
+	} cases[] = {
+		{ mac_us, PACKET_HOST, "00:00:00:00:00:00 -> PACKET_HOST (0)" },
+		{ mac_other, PACKET_OTHERHOST, "02:00:5e:10:00:02 -> PACKET_OTHERHOST (3)" },
+		/* lo's broadcast address is all zero: see the top of the file. */
+		{ mac_bcast, PACKET_MULTICAST, "ff:ff:ff:ff:ff:ff -> PACKET_MULTICAST (2)" },
+		{ mac_mcast4, PACKET_MULTICAST, "01:00:5e:00:00:01 -> PACKET_MULTICAST (2)" },
+		{ mac_mcast6, PACKET_MULTICAST, "33:33:00:00:00:01 -> PACKET_MULTICAST (2)" },
+	};
+	struct pkt in, out;
+	bool ok = true;
+	char m[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ip4_spec s = { .dst = "203.0.113.1", .ttl = 64, .proto = IPPROTO_UDP };
+		__u32 retval = ~0u;
+
+		pkt_ipv4(&in, cases[i].mac, &s);
+		if (!ASSERT_OK(run_once(prog_fd, &in, &retval, &out), "probe test_run"))
+			return false;
+		ok &= ASSERT_EQ(retval, cases[i].want, MSG(m, "lo %s: %s", state, cases[i].name));
+	}
+	return ok;
+}
+
+static void test_run_pkt_type(void)
+{
+	static const __u8 zero[ETH_ALEN];
+	struct ifreq ifr = {};
+	int prog_fd;
+
+	test__start_subtest("test_run_pkt_type");
+	prog_fd = load_pkt_type_probe();
+	if (prog_fd < 0) {
+		if (errno == EPERM || errno == EACCES) {
+			skip_reason = "loading BPF needs CAP_BPF and CAP_NET_ADMIN (run as root)";
+			test__skip(skip_reason);
+		} else {
+			ASSERT_OK(-errno, "load pkt_type probe");
+		}
+		goto out;
+	}
+	if (!ASSERT_OK(lo_ioctl(SIOCGIFHWADDR, &ifr), "SIOCGIFHWADDR lo"))
+		goto out;
+	ASSERT_MEMEQ(ifr.ifr_hwaddr.sa_data, zero, ETH_ALEN, "lo's MAC is all zero");
+	if (!ASSERT_OK(lo_ioctl(SIOCGIFFLAGS, &ifr), "SIOCGIFFLAGS lo"))
+		goto out;
+	probe_pkt_types(prog_fd, ifr.ifr_flags & IFF_UP ? "up" : "down");
+
+	/* Only in our own namespace may lo's state be changed, and back. */
+	if (in_private_netns && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ASSERT_OK(lo_ioctl(SIOCSIFFLAGS, &ifr), "bring lo up")) {
+			probe_pkt_types(prog_fd, "up");
+			ifr.ifr_flags &= ~IFF_UP;
+			ASSERT_OK(lo_ioctl(SIOCSIFFLAGS, &ifr), "bring lo down again");
+		}
+	}
+out:
+	if (prog_fd >= 0)
+		close(prog_fd);
+	test__end_subtest();
+}
+
+/* ---------------------------------------------------------------------------
+ * Hits and misses
+ */
+
+static void test_ipv4_hit(void)
+{
+	struct ip4_spec tcp = {
+		.dst = "203.0.113.10", .ttl = 64, .proto = IPPROTO_TCP, .frag_off = IP4_DF,
+		.id = 0x4321, .payload = 100,
+	};
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("ipv4_hit", &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11) || !route_add(skel, "198.51.100.0/24", 12))
+		goto out;
+	pkt_udp4(&p, "203.0.113.10", 64);
+	expect_steer(skel, &p, "203.0.113.0/24", "udp to 203.0.113.10");
+	pkt_ipv4(&p, mac_us, &tcp);
+	expect_steer(skel, &p, "203.0.113.0/24", "tcp to 203.0.113.10");
+out:
+	finish(skel);
+}
+
+static void test_ipv4_miss(void)
+{
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("ipv4_miss", &skel))
+		return;
+	pkt_udp4(&p, "198.51.100.1", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "no route at all");
+	if (!route_add(skel, "203.0.113.0/24", 11) || !route_add(skel, "2001:db8::/32", 12))
+		goto out;
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "198.51.100.1 beside 203.0.113.0/24");
+	pkt_udp4(&p, "203.0.112.255", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "203.0.112.255, just below the /24");
+	pkt_udp4(&p, "203.0.114.0", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "203.0.114.0, just above the /24");
+out:
+	finish(skel);
+}
+
+static void test_ipv6_hit(void)
+{
+	struct ip6_spec tcp = {
+		.dst = "2001:db8:1::10", .hop_limit = 64, .proto = IPPROTO_TCP, .payload = 100,
+	};
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("ipv6_hit", &skel))
+		return;
+	if (!route_add(skel, "2001:db8:1::/48", 21) || !route_add(skel, "2001:db8:2::/48", 22))
+		goto out;
+	pkt_udp6(&p, "2001:db8:1::10", 64);
+	expect_steer(skel, &p, "2001:db8:1::/48", "udp to 2001:db8:1::10");
+	pkt_ipv6(&p, mac_us, &tcp);
+	expect_steer(skel, &p, "2001:db8:1::/48", "tcp to 2001:db8:1::10");
+out:
+	finish(skel);
+}
+
+static void test_ipv6_miss(void)
+{
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("ipv6_miss", &skel))
+		return;
+	pkt_udp6(&p, "2001:db8:3::1", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "no route at all");
+	if (!route_add(skel, "2001:db8:1::/48", 21) || !route_add(skel, "203.0.113.0/24", 11))
+		goto out;
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "2001:db8:3::1 beside 2001:db8:1::/48");
+	pkt_udp6(&p, "2001:db8:0:ffff:ffff:ffff:ffff:ffff", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "just below the /48");
+	pkt_udp6(&p, "2001:db8:2::", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "just above the /48");
+out:
+	finish(skel);
+}
+
+static void test_ipv4_longest_prefix_wins(void)
+{
+	static const struct {
+		const char *dst, *route;
+	} cases[] = {
+		{ "203.0.113.200", "203.0.113.128/25" },
+		{ "203.0.113.128", "203.0.113.128/25" },
+		{ "203.0.113.255", "203.0.113.128/25" },
+		{ "203.0.113.5", "203.0.113.0/24" },
+		{ "203.0.113.127", "203.0.113.0/24" },
+		{ "203.0.113.77", "203.0.113.77/32" },
+		{ "198.51.100.1", "0.0.0.0/0" },
+		{ "203.0.112.255", "0.0.0.0/0" },
+	};
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	char m[128];
+
+	if (!start("ipv4_longest_prefix_wins", &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11) || !route_add(skel, "203.0.113.128/25", 12) ||
+	    !route_add(skel, "0.0.0.0/0", 13) || !route_add(skel, "203.0.113.77/32", 14))
+		goto out;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pkt_udp4(&p, cases[i].dst, 64);
+		expect_steer(skel, &p, cases[i].route, MSG(m, "to %s", cases[i].dst));
+	}
+out:
+	finish(skel);
+}
+
+static void test_ipv6_longest_prefix_wins(void)
+{
+	static const struct {
+		const char *dst, *route;
+	} cases[] = {
+		{ "2001:db8:1:8000::5", "2001:db8:1:8000::/49" },
+		{ "2001:db8:1:ffff:ffff:ffff:ffff:ffff", "2001:db8:1:8000::/49" },
+		{ "2001:db8:1::5", "2001:db8:1::/48" },
+		{ "2001:db8:1:7fff::1", "2001:db8:1::/48" },
+		{ "2001:db8:1:8000::77", "2001:db8:1:8000::77/128" },
+		{ "2001:db8:2::1", "::/0" },
+		{ "2001:db8::1", "::/0" },
+	};
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	char m[128];
+
+	if (!start("ipv6_longest_prefix_wins", &skel))
+		return;
+	if (!route_add(skel, "2001:db8:1::/48", 21) ||
+	    !route_add(skel, "2001:db8:1:8000::/49", 22) || !route_add(skel, "::/0", 23) ||
+	    !route_add(skel, "2001:db8:1:8000::77/128", 24))
+		goto out;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pkt_udp6(&p, cases[i].dst, 64);
+		expect_steer(skel, &p, cases[i].route, MSG(m, "to %s", cases[i].dst));
+	}
+out:
+	finish(skel);
+}
+
+/* ---------------------------------------------------------------------------
+ * TTL and hop limit (RFC 1812 section 5.3.1, RFC 8200 section 3)
+ */
+
+static void test_ipv4_ttl(const char *name, __u8 ttl)
+{
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	char m[64];
+
+	if (!start(name, &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11))
+		goto out;
+	pkt_udp4(&p, "203.0.113.10", ttl);
+	if (ttl > 1) {
+		struct pkt out;
+		__u32 retval;
+
+		expect_steer(skel, &p, "203.0.113.0/24", MSG(m, "ttl %u", ttl));
+		/* Spelled out once: the frame leaves with TTL ttl - 1, header valid. */
+		if (ASSERT_OK(run_once(bpf_program__fd(skel->progs.bpfroute_steer), &p, &retval,
+				       &out), "test_run")) {
+			ASSERT_EQ(out.data[ETH_HLEN + IP4_TTL], ttl - 1, "TTL that leaves");
+			ASSERT_TRUE(ipv4_csum_valid(out.data + ETH_HLEN),
+				    "header checksum that leaves sums to 0xffff");
+		}
+	} else {
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_TTL, MSG(m, "ttl %u", ttl));
+	}
+out:
+	finish(skel);
+}
+
+static void test_ipv6_hop_limit_1(void)
+{
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("ipv6_hop_limit_1", &skel))
+		return;
+	if (!route_add(skel, "2001:db8:1::/48", 21))
+		goto out;
+	pkt_udp6(&p, "2001:db8:1::10", 1);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_TTL, "hop limit 1");
+	pkt_udp6(&p, "2001:db8:1::10", 0);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_TTL, "hop limit 0");
+	pkt_udp6(&p, "2001:db8:1::10", 2);
+	expect_steer(skel, &p, "2001:db8:1::/48", "hop limit 2 leaves with 1");
+	pkt_udp6(&p, "2001:db8:1::10", 255);
+	expect_steer(skel, &p, "2001:db8:1::/48", "hop limit 255 leaves with 254");
+out:
+	finish(skel);
+}
+
+/* ---------------------------------------------------------------------------
+ * The IPv4 header checksum
+ */
+
+/* xorshift32: a fixed seed, so that a failure reproduces. */
+static __u32 rnd_state = 0x2545f491;
+
+static __u32 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+/*
+ * Sets the identification field so that the header checksum comes out as
+ * `check`, and writes the checksum. In one's complement arithmetic the
+ * identification must add up with the rest of the header to ~check.
+ */
+static bool ipv4_force_check(__u8 *iph, __u16 check)
+{
+	__u32 rest;
+
+	put_be16(iph + IP4_ID, 0);
+	rest = csum_fold(csum_add(0, iph, (iph[0] & 0x0f) * 4) - get_be16(iph + IP4_CHECK));
+	put_be16(iph + IP4_ID, csum_fold((__u16)~check + (__u16)~rest));
+	put_be16(iph + IP4_CHECK, check);
+	return ipv4_csum(iph) == check;
+}
+
+/*
+ * The incremental update adds 0x0100 to the checksum (RFC 1624). It wraps
+ * past 0xffff when the checksum starts at 0xff00 or above; from 0xfeff it
+ * reaches 0xffff, which must come out as 0x0000 (a computed header checksum
+ * is never 0xffff: the version byte makes the sum non-zero). These cases are
+ * forced; 2000 random headers, a quarter of them forced into the wrapping
+ * range, cover the rest. Every output checksum is compared with one computed
+ * from scratch.
+ */
+static void test_ipv4_checksum_edge(void)
+{
+	static const __u16 forced[] = {
+		0xfeff, 0xff00, 0xff01, 0xff7f, 0xfffe, 0xfefe, 0x0000, 0x00ff, 0x0100, 0x7fff,
+	};
+	static const __u8 ttls[] = { 2, 3, 64, 128, 255 };
+	int steered = 0, wrapped = 0, to_zero = 0;
+	struct snapshot before, after;
+	struct bpfroute_tc *skel;
+	__u64 bytes = 0;
+	struct pkt p;
+	char m[256];
+	__u8 *iph;
+
+	if (!start("ipv4_checksum_edge", &skel))
+		return;
+	if (!route_add(skel, "0.0.0.0/0", 13) || !snapshot(skel, &before))
+		goto out;
+
+	for (size_t i = 0; i < sizeof(forced) / sizeof(forced[0]); i++) {
+		for (size_t t = 0; t < sizeof(ttls); t++) {
+			for (__u8 opt = 0; opt <= 4; opt += 4) {
+				struct ip4_spec s = {
+					.dst = "198.51.100.7", .ttl = ttls[t],
+					.proto = IPPROTO_UDP, .opt_len = opt, .payload = 20,
+				};
+
+				pkt_ipv4(&p, mac_us, &s);
+				iph = p.data + ETH_HLEN;
+				snprintf(m, sizeof(m), "checksum %#06x ttl %u ihl %u", forced[i],
+					 ttls[t], iph[0] & 0xf);
+				if (!ASSERT_TRUE(ipv4_force_check(iph, forced[i]), "fixture") ||
+				    !expect_steer(skel, &p, "0.0.0.0/0", m))
+					goto out;
+				steered++;
+				bytes += p.len;
+				wrapped += forced[i] >= 0xff00;
+				to_zero += forced[i] == 0xfeff;
+			}
+		}
+	}
+
+	/*
+	 * A checksum of 0xffff where 0x0000 was computed is still valid to a
+	 * receiver (-0 == +0); the program must carry it on as from scratch.
+	 */
+	pkt_udp4(&p, "198.51.100.8", 64);
+	iph = p.data + ETH_HLEN;
+	if (!ASSERT_TRUE(ipv4_force_check(iph, 0x0000), "fixture: forced checksum 0x0000"))
+		goto out;
+	put_be16(iph + IP4_CHECK, 0xffff);
+	if (!ASSERT_TRUE(ipv4_csum_valid(iph), "fixture: 0xffff for 0x0000 still valid") ||
+	    !expect_steer(skel, &p, "0.0.0.0/0", "checksum 0xffff standing for 0x0000"))
+		goto out;
+	steered++;
+	bytes += p.len;
+
+	for (int i = 0; i < 2000; i++) {
+		__u32 r = rnd();
+		struct ip4_spec s = {
+			.ttl = (__u8)(2 + r % 254),
+			.proto = (r >> 8) & 1 ? IPPROTO_TCP : IPPROTO_UDP,
+			.tos = (__u8)(r >> 9),
+			.opt_len = (__u8)(((r >> 17) % 11) * 4),
+			.payload = (__u16)((r >> 21) % 200),
+		};
+		__u16 check;
+		char dst[INET_ADDRSTRLEN];
+		__u32 a;
+
+		/* A unicast destination the special rules leave alone. */
+		do {
+			a = rnd();
+		} while ((a >> 24) == 0 || (a >> 24) == 127 || (a >> 24) >= 224 ||
+			 (a >> 16) == 0xa9fe);
+		snprintf(dst, sizeof(dst), "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
+			 (a >> 8) & 0xff, a & 0xff);
+		s.dst = dst;
+		r = rnd();
+		s.id = (__u16)r;
+		s.frag_off = (__u16)(r >> 16) & (IP4_DF | IP4_MF | 0x1fff);
+		pkt_ipv4(&p, mac_us, &s);
+		iph = p.data + ETH_HLEN;
+		for (int o = 20; o < s.opt_len + 20; o++)
+			iph[o] = (__u8)rnd();
+		put_be16(iph + IP4_CHECK, ipv4_csum(iph));
+		if (i % 4 == 0) {
+			check = (__u16)(0xff00 + rnd() % 0xff);
+			if (i % 64 == 0)
+				check = 0xfeff;
+			if (!ASSERT_TRUE(ipv4_force_check(iph, check),
+					 MSG(m, "fixture %d: forced checksum %#06x", i, check)))
+				goto out;
+		}
+		check = get_be16(iph + IP4_CHECK);
+		snprintf(m, sizeof(m), "random header %d (dst %s ttl %u ihl %u checksum %#06x)",
+			 i, dst, s.ttl, iph[0] & 0xf, check);
+		if (!expect_steer(skel, &p, "0.0.0.0/0", m))
+			goto out;
+		steered++;
+		bytes += p.len;
+		wrapped += check >= 0xff00;
+		to_zero += check == 0xfeff;
+	}
+
+	if (!snapshot(skel, &after))
+		goto out;
+	check_effects(&before, &after, BPFROUTE_STAT_STEERED, steered, bytes, "0.0.0.0/0",
+		      "all headers");
+	ASSERT_TRUE(wrapped >= 400, MSG(m, "%d headers wrapped past 0xffff, want >= 400",
+					wrapped));
+	ASSERT_TRUE(to_zero >= 30, MSG(m, "%d headers came to 0x0000, want >= 30", to_zero));
+	printf("  info: %d headers steered, %d wrapped past 0xffff, %d came to 0x0000\n",
+	       steered, wrapped, to_zero);
+out:
+	finish(skel);
+}
+
+static void test_ipv4_options(void)
+{
+	struct ip4_spec s = {
+		.dst = "203.0.113.10", .ttl = 64, .proto = IPPROTO_UDP, .frag_off = IP4_DF,
+		.id = 0x0101, .opt_len = 4, .payload = 16,
+	};
+	struct bpfroute_tc *skel;
+	struct pkt p, out;
+	__u32 retval;
+
+	if (!start("ipv4_options", &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11))
+		goto out;
+	pkt_ipv4(&p, mac_us, &s);
+	if (!ASSERT_EQ(p.data[ETH_HLEN] & 0xf, 6, "fixture: IHL"))
+		goto out;
+	expect_steer(skel, &p, "203.0.113.0/24", "IHL 6, router alert option");
+	s.opt_len = 40;
+	pkt_ipv4(&p, mac_us, &s);
+	expect_steer(skel, &p, "203.0.113.0/24", "IHL 15");
+	if (ASSERT_OK(run_once(bpf_program__fd(skel->progs.bpfroute_steer), &p, &retval, &out),
+		      "test_run"))
+		ASSERT_TRUE(ipv4_csum_valid(out.data + ETH_HLEN),
+			    "IHL 15: checksum over 60 bytes sums to 0xffff");
+out:
+	finish(skel);
+}
+
+/* ---------------------------------------------------------------------------
+ * What is passed on untouched
+ */
+
+static void test_non_ip(void)
+{
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	__u8 *b;
+
+	if (!start("non_ip", &skel))
+		return;
+	if (!route_add(skel, "0.0.0.0/0", 13) || !route_add(skel, "::/0", 23))
+		goto out;
+	pkt_arp(&p);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_IP, "ARP request");
+	/* LLDP (IEEE 802.1AB): its own ethertype and multicast MAC. */
+	pkt_eth(&p, (const __u8[]){ 0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e }, 0x88cc);
+	b = pkt_put(&p, NULL, 32);
+	b[0] = 0x02;
+	b[1] = 0x07;
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_IP, "LLDP");
+	/* MPLS carrying what looks like an IPv4 header: still not IP. */
+	pkt_udp4(&p, "203.0.113.10", 64);
+	put_be16(p.data + 2 * ETH_ALEN, 0x8847);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_IP, "MPLS ethertype");
+out:
+	finish(skel);
+}
+
+static void test_ipv4_fragments(void)
+{
+	struct ip4_spec first = {
+		.dst = "203.0.113.10", .ttl = 64, .proto = IPPROTO_UDP, .frag_off = IP4_MF,
+		.id = 0xbeef, .payload = 1472,
+	};
+	struct ip4_spec later = first;
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("ipv4_fragments", &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11))
+		goto out;
+	/* Steering needs only the destination, which every fragment carries. */
+	pkt_ipv4(&p, mac_us, &first);
+	expect_steer(skel, &p, "203.0.113.0/24", "first fragment (MF, offset 0)");
+	later.frag_off = IP4_MF | 185;		/* 1480 bytes in */
+	later.payload = 1480;
+	pkt_ipv4(&p, mac_us, &later);
+	expect_steer(skel, &p, "203.0.113.0/24", "middle fragment (MF, offset 185)");
+	later.frag_off = 370;
+	later.payload = 100;
+	pkt_ipv4(&p, mac_us, &later);
+	expect_steer(skel, &p, "203.0.113.0/24", "last fragment (offset 370, no L4 header)");
+out:
+	finish(skel);
+}
+
+static void test_ipv6_extension_headers(void)
+{
+	struct ip6_spec s = {
+		.dst = "2001:db8:1::10", .hop_limit = 64, .proto = IPPROTO_UDP, .payload = 24,
+		.ext = true,
+	};
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("ipv6_extension_headers", &skel))
+		return;
+	if (!route_add(skel, "2001:db8:1::/48", 21))
+		goto out;
+	pkt_ipv6(&p, mac_us, &s);
+	if (!ASSERT_EQ(p.data[ETH_HLEN + IP6_NEXT], NH_HOPOPTS, "fixture: next header"))
+		goto out;
+	expect_steer(skel, &p, "2001:db8:1::/48", "hop-by-hop, routing, fragment, dst opts, UDP");
+	s.proto = IPPROTO_TCP;
+	pkt_ipv6(&p, mac_us, &s);
+	expect_steer(skel, &p, "2001:db8:1::/48", "hop-by-hop, routing, fragment, dst opts, TCP");
+	pkt_ipv6(&p, mac_us, &s);
+	p.data[ETH_HLEN + IP6_HOP_LIMIT] = 1;
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_TTL, "extension headers, hop limit 1");
+out:
+	finish(skel);
+}
+
+static void test_truncated(void)
+{
+	struct bpfroute_tc *skel;
+	struct pkt p, out;
+	__u32 retval;
+	int err;
+
+	if (!start("truncated", &skel))
+		return;
+	if (!route_add(skel, "0.0.0.0/0", 13) || !route_add(skel, "::/0", 23))
+		goto out;
+
+	/* test_run itself refuses a frame shorter than ETH_HLEN (bpf_test_init()). */
+	pkt_udp4(&p, "203.0.113.10", 64);
+	p.len = 10;
+	err = run_once(bpf_program__fd(skel->progs.bpfroute_steer), &p, &retval, &out);
+	ASSERT_EQ(err, -EINVAL, "test_run of a 10-byte frame (-EINVAL expected)");
+
+	pkt_eth(&p, mac_us, ETH_P_IP);
+	expect_truncated(skel, &p, "IPv4 ethertype, no IP header");
+	pkt_udp4(&p, "203.0.113.10", 64);
+	p.len = ETH_HLEN + 19;
+	expect_truncated(skel, &p, "19 bytes of IPv4 header");
+	pkt_eth(&p, mac_us, ETH_P_IPV6);
+	expect_truncated(skel, &p, "IPv6 ethertype, no IP header");
+	pkt_udp6(&p, "2001:db8:1::10", 64);
+	p.len = ETH_HLEN + 39;
+	expect_truncated(skel, &p, "39 bytes of IPv6 header");
+
+	pkt_udp4(&p, "203.0.113.10", 64);
+	p.data[ETH_HLEN] = 0x65;		/* version 6 in an IPv4 frame */
+	put_be16(p.data + ETH_HLEN + IP4_CHECK, ipv4_csum(p.data + ETH_HLEN));
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "IPv4 header, version 6");
+	pkt_udp4(&p, "203.0.113.10", 64);
+	p.data[ETH_HLEN] = 0x44;		/* IHL 4: shorter than the fixed header */
+	put_be16(p.data + ETH_HLEN + IP4_CHECK, 0);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "IPv4 header, IHL 4");
+	p.data[ETH_HLEN] = 0x40;		/* IHL 0 */
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "IPv4 header, IHL 0");
+	pkt_udp6(&p, "2001:db8:1::10", 64);
+	p.data[ETH_HLEN] = 0x45;		/* version 4 in an IPv6 frame */
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "IPv6 header, version 4");
+out:
+	finish(skel);
+}
+
+/*
+ * An IHL that claims more header than the frame holds: PASS_MALFORMED is
+ * "header shorter than it claims" (include/bpfroute_abi.h), and the stack,
+ * which a redirect bypasses, would drop it (ip_rcv_core(): pskb_may_pull of
+ * ihl * 4 fails).
+ */
+static void test_ipv4_ihl_beyond_frame(void)
+{
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	__u8 *iph;
+
+	if (!start("ipv4_ihl_beyond_frame", &skel))
+		return;
+	if (!route_add(skel, "0.0.0.0/0", 13))
+		goto out;
+	pkt_udp4(&p, "203.0.113.10", 64);
+	iph = p.data + ETH_HLEN;
+	p.len = ETH_HLEN + 20;			/* the fixed header, nothing else */
+	iph[0] = 0x4f;				/* IHL 15: 60 bytes claimed */
+	put_be16(iph + IP4_TOT_LEN, 60);
+	memset(p.data + p.len, 0, 40);		/* what ipv4_csum() reads past the frame */
+	put_be16(iph + IP4_CHECK, ipv4_csum(iph));
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "IHL 15 in a 20-byte IP header");
+out:
+	finish(skel);
+}
+
+static void test_vlan_tagged(void)
+{
+	static const __u16 tpids[] = { ETH_P_8021Q, ETH_P_8021AD };
+	struct bpfroute_tc *skel;
+	struct pkt p, inner;
+	char m[64];
+
+	if (!start("vlan_tagged", &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11) || !route_add(skel, "2001:db8:1::/48", 21))
+		goto out;
+	for (size_t i = 0; i < sizeof(tpids) / sizeof(tpids[0]); i++) {
+		__u8 *tag;
+
+		/* dst MAC, src MAC, TPID, TCI (VLAN 100), then the inner ethertype. */
+		pkt_udp4(&inner, "203.0.113.10", 64);
+		pkt_eth(&p, mac_us, tpids[i]);
+		tag = pkt_put(&p, NULL, 2);
+		put_be16(tag, 100);
+		pkt_put(&p, inner.data + 2 * ETH_ALEN, inner.len - 2 * ETH_ALEN);
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_VLAN,
+			    MSG(m, "TPID %#06x, VLAN 100, IPv4", tpids[i]));
+
+		pkt_udp6(&inner, "2001:db8:1::10", 64);
+		pkt_eth(&p, mac_us, tpids[i]);
+		tag = pkt_put(&p, NULL, 2);
+		put_be16(tag, 100);
+		pkt_put(&p, inner.data + 2 * ETH_ALEN, inner.len - 2 * ETH_ALEN);
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_VLAN,
+			    MSG(m, "TPID %#06x, VLAN 100, IPv6", tpids[i]));
+	}
+	/* QinQ: an 802.1ad tag around an 802.1Q tag. */
+	pkt_udp4(&inner, "203.0.113.10", 64);
+	pkt_eth(&p, mac_us, ETH_P_8021AD);
+	put_be16(pkt_put(&p, NULL, 2), 200);
+	put_be16(pkt_put(&p, NULL, 2), ETH_P_8021Q);
+	put_be16(pkt_put(&p, NULL, 2), 100);
+	pkt_put(&p, inner.data + 2 * ETH_ALEN, inner.len - 2 * ETH_ALEN);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_VLAN, "QinQ, IPv4");
+out:
+	finish(skel);
+}
+
+static void test_not_for_us(void)
+{
+	static const struct {
+		const __u8 *mac;
+		const char *name;
+	} macs[] = {
+		{ mac_other, "another host's MAC" },
+		{ mac_bcast, "broadcast MAC" },
+		{ mac_mcast4, "IPv4 multicast MAC" },
+		{ mac_mcast6, "IPv6 multicast MAC" },
+	};
+	struct ip4_spec s4 = { .dst = "203.0.113.10", .ttl = 64, .proto = IPPROTO_UDP };
+	struct ip6_spec s6 = { .dst = "2001:db8:1::10", .hop_limit = 64, .proto = IPPROTO_UDP };
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	char m[64];
+
+	if (!start("not_for_us", &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11) || !route_add(skel, "2001:db8:1::/48", 21))
+		goto out;
+	for (size_t i = 0; i < sizeof(macs) / sizeof(macs[0]); i++) {
+		pkt_ipv4(&p, macs[i].mac, &s4);
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_FOR_US,
+			    MSG(m, "IPv4, %s", macs[i].name));
+		pkt_ipv6(&p, macs[i].mac, &s6);
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_FOR_US,
+			    MSG(m, "IPv6, %s", macs[i].name));
+	}
+	/* The same packets to our MAC are steered: the MAC alone made the difference. */
+	pkt_ipv4(&p, mac_us, &s4);
+	expect_steer(skel, &p, "203.0.113.0/24", "IPv4, our MAC");
+	pkt_ipv6(&p, mac_us, &s6);
+	expect_steer(skel, &p, "2001:db8:1::/48", "IPv6, our MAC");
+out:
+	finish(skel);
+}
+
+static void test_special_destinations(void)
+{
+	static const char *const special[] = {
+		"224.0.0.1", "239.255.255.250", "255.255.255.255", "240.0.0.1",
+		"127.0.0.1", "127.255.255.254", "169.254.1.1", "169.254.255.255",
+		"0.0.0.0", "0.1.2.3",
+		"ff02::1", "ff0e::101", "fe80::1", "febf:ffff::1", "::1", "::",
+	};
+	static const char *const ordinary[] = {
+		"198.51.100.1", "1.0.0.0", "126.255.255.255", "128.0.0.1", "169.253.255.255",
+		"169.255.0.1", "223.255.255.255",
+		"2001:db8::1", "fec0::1", "fe7f::1", "::2", "fe00::1",
+	};
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	char m[64];
+
+	if (!start("special_destinations", &skel))
+		return;
+	if (!route_add(skel, "0.0.0.0/0", 13) || !route_add(skel, "::/0", 23))
+		goto out;
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+		if (strchr(special[i], ':'))
+			pkt_udp6(&p, special[i], 64);
+		else
+			pkt_udp4(&p, special[i], 64);
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_SPECIAL, MSG(m, "to %s", special[i]));
+	}
+	for (size_t i = 0; i < sizeof(ordinary) / sizeof(ordinary[0]); i++) {
+		bool v6 = strchr(ordinary[i], ':');
+
+		if (v6)
+			pkt_udp6(&p, ordinary[i], 64);
+		else
+			pkt_udp4(&p, ordinary[i], 64);
+		expect_steer(skel, &p, v6 ? "::/0" : "0.0.0.0/0", MSG(m, "to %s", ordinary[i]));
+	}
+out:
+	finish(skel);
+}
+
+/* Rewrite the IPv4 source of a fixture and fix its header checksum. */
+static void set_src4(struct pkt *p, const char *src)
+{
+	__u8 *ip = p->data + ETH_HLEN;
+
+	parse_addr(AF_INET, src, ip + IP4_SADDR);
+	put_be16(ip + IP4_CHECK, 0);
+	put_be16(ip + IP4_CHECK, ipv4_csum(ip));
+}
+
+/*
+ * What the stack checks before it forwards, and a redirect would skip: the
+ * program passes such packets on (the stack drops them) instead of steering.
+ */
+static void test_router_checks(void)
+{
+	static const char *const martians4[] = { "127.0.0.1", "0.0.0.0", "224.0.0.5",
+						  "255.255.255.255", "169.254.7.7" };
+	static const char *const martians6[] = { "::1", "::", "fe80::1", "ff02::1",
+						 "::ffff:192.0.2.1" };
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	char what[96];
+	__u8 *ip;
+
+	if (!start("router_checks", &skel))
+		return;
+	if (!route_add(skel, "0.0.0.0/0", 13) || !route_add(skel, "::/0", 23))
+		goto out;
+
+	pkt_udp4(&p, "203.0.113.7", 64);
+	ip = p.data + ETH_HLEN;
+	put_be16(ip + IP4_CHECK, get_be16(ip + IP4_CHECK) ^ 0x0100);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "bad IPv4 header checksum");
+
+	pkt_udp4(&p, "203.0.113.7", 64);
+	ip = p.data + ETH_HLEN;
+	put_be16(ip + IP4_TOT_LEN, (__u16)(p.len - ETH_HLEN + 1));
+	put_be16(ip + IP4_CHECK, 0);
+	put_be16(ip + IP4_CHECK, ipv4_csum(ip));
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "IPv4 tot_len beyond the frame");
+
+	pkt_udp4(&p, "203.0.113.7", 64);
+	ip = p.data + ETH_HLEN;
+	put_be16(ip + IP4_TOT_LEN, 19);
+	put_be16(ip + IP4_CHECK, 0);
+	put_be16(ip + IP4_CHECK, ipv4_csum(ip));
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "IPv4 tot_len shorter than the header");
+
+	/* Ethernet padding after a short datagram is fine: tot_len < frame. */
+	pkt_udp4(&p, "203.0.113.7", 64);
+	pkt_put(&p, NULL, 6);
+	expect_steer(skel, &p, "0.0.0.0/0", "IPv4 with Ethernet padding");
+
+	pkt_udp6(&p, "2001:db8:9::7", 64);
+	put_be16(p.data + ETH_HLEN + IP6_PLEN, (__u16)(p.len - ETH_HLEN - IP6_HLEN + 1));
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_MALFORMED, "IPv6 payload_len beyond the frame");
+
+	for (size_t i = 0; i < sizeof(martians4) / sizeof(martians4[0]); i++) {
+		pkt_udp4(&p, "203.0.113.7", 64);
+		set_src4(&p, martians4[i]);
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_SPECIAL,
+			    MSG(what, "IPv4 source %s", martians4[i]));
+	}
+	for (size_t i = 0; i < sizeof(martians6) / sizeof(martians6[0]); i++) {
+		pkt_udp6(&p, "2001:db8:9::7", 64);
+		parse_addr(AF_INET6, martians6[i], p.data + ETH_HLEN + IP6_SADDR);
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_SPECIAL,
+			    MSG(what, "IPv6 source %s", martians6[i]));
+	}
+	pkt_udp6(&p, "::ffff:203.0.113.7", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_SPECIAL, "v4-mapped IPv6 destination");
+out:
+	finish(skel);
+}
+
+static void test_excluded(void)
+{
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("excluded", &skel))
+		return;
+	if (!route_add(skel, "0.0.0.0/0", 13) || !route_add(skel, "::/0", 23) ||
+	    !route_add(skel, "203.0.113.0/24", 11) || !excl_add(skel, "203.0.113.1") ||
+	    !excl_add(skel, "198.51.100.9") || !excl_add(skel, "2001:db8:1::1"))
+		goto out;
+	pkt_udp4(&p, "203.0.113.1", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_EXCLUDED, "203.0.113.1 under its /24");
+	pkt_udp4(&p, "198.51.100.9", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_EXCLUDED, "198.51.100.9 under 0.0.0.0/0");
+	pkt_udp6(&p, "2001:db8:1::1", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_EXCLUDED, "2001:db8:1::1 under ::/0");
+	/* Exclusions are exact addresses: the neighbours are steered. */
+	pkt_udp4(&p, "203.0.113.2", 64);
+	expect_steer(skel, &p, "203.0.113.0/24", "203.0.113.2 beside an exclusion");
+	pkt_udp6(&p, "2001:db8:1::2", 64);
+	expect_steer(skel, &p, "::/0", "2001:db8:1::2 beside an exclusion");
+	/* The exclusion is consulted before the TTL (TTL 1 still counts EXCLUDED). */
+	pkt_udp4(&p, "203.0.113.1", 1);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_EXCLUDED, "203.0.113.1 with TTL 1");
+out:
+	finish(skel);
+}
+
+static void test_counters(void)
+{
+	static const __u16 sizes4[] = { 0, 1, 18, 100, 555, 1472 };
+	static const __u16 sizes6[] = { 0, 7, 1452 };
+	struct snapshot before, after;
+	struct bpfroute_tc *skel;
+	__u64 bytes = 0;
+	struct pkt p;
+	char m[64];
+	int n = 0;
+
+	if (!start("counters", &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11) || !route_add(skel, "198.51.100.0/24", 12) ||
+	    !route_add(skel, "2001:db8:1::/48", 21) || !snapshot(skel, &before))
+		goto out;
+	for (size_t i = 0; i < sizeof(sizes4) / sizeof(sizes4[0]); i++) {
+		struct ip4_spec s = {
+			.dst = "203.0.113.10", .ttl = 64, .proto = IPPROTO_UDP,
+			.frag_off = IP4_DF, .payload = sizes4[i],
+		};
+
+		pkt_ipv4(&p, mac_us, &s);
+		if (!expect_steer(skel, &p, "203.0.113.0/24", MSG(m, "%zu-byte frame", p.len)))
+			goto out;
+		n++;
+		bytes += p.len;
+	}
+	if (!snapshot(skel, &after))
+		goto out;
+	check_effects(&before, &after, BPFROUTE_STAT_STEERED, n, bytes, "203.0.113.0/24",
+		      "IPv4 frames of 6 sizes");
+	printf("  info: %d IPv4 frames, %llu bytes on 203.0.113.0/24\n", n,
+	       (unsigned long long)bytes);
+
+	/* Passed frames are counted in their row and move no byte counter. */
+	pkt_udp4(&p, "203.0.113.10", 1);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_TTL, "TTL 1");
+	pkt_udp4(&p, "192.0.2.9", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "miss");
+	pkt_arp(&p);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_IP, "ARP");
+
+	if (!snapshot(skel, &before))
+		goto out;
+	n = 0;
+	bytes = 0;
+	for (size_t i = 0; i < sizeof(sizes6) / sizeof(sizes6[0]); i++) {
+		struct ip6_spec s = {
+			.dst = "2001:db8:1::10", .hop_limit = 64, .proto = IPPROTO_UDP,
+			.payload = sizes6[i],
+		};
+
+		pkt_ipv6(&p, mac_us, &s);
+		if (!expect_steer(skel, &p, "2001:db8:1::/48", MSG(m, "%zu-byte frame", p.len)))
+			goto out;
+		n++;
+		bytes += p.len;
+	}
+	if (snapshot(skel, &after))
+		check_effects(&before, &after, BPFROUTE_STAT_STEERED, n, bytes, "2001:db8:1::/48",
+			      "IPv6 frames of 3 sizes");
+out:
+	finish(skel);
+}
+
+/* ---------------------------------------------------------------------------
+ * Timing (informational: printed, never asserted)
+ */
+
+static int run_repeat(int prog_fd, const struct pkt *in, __u32 repeat, __u32 *retval,
+		      __u32 *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in->data,
+		.data_size_in = (__u32)in->len,
+		.repeat = repeat,
+	);
+	int err;
+
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	*retval = opts.retval;
+	*ns = opts.duration;
+	return err;
+}
+
+/*
+ * test_run runs every repetition on the same skb, so a steered frame's TTL
+ * drops each time: with repeat=1000000 a TTL 64 frame is steered 63 times
+ * and then passed by the TTL rule. The steady hit cost is measured apart,
+ * with TTL 255 and 254 repetitions per call.
+ */
+static void test_run_timing(void)
+{
+	struct snapshot before, after;
+	struct bpfroute_tc *skel;
+	__u32 retval, ns, ns_miss, ns_ttl, calls = 4000;
+	__u64 sum = 0;
+	struct pkt p;
+	int prog_fd;
+
+	if (!start("test_run_timing", &skel))
+		return;
+	prog_fd = bpf_program__fd(skel->progs.bpfroute_steer);
+	if (!route_add(skel, "203.0.113.0/24", 11))
+		goto out;
+
+	pkt_udp4(&p, "198.51.100.1", 64);
+	if (!ASSERT_OK(run_repeat(prog_fd, &p, 1000000, &retval, &ns_miss), "miss x 1000000"))
+		goto out;
+	ASSERT_EQ(retval, TC_ACT_OK, "miss verdict");
+
+	pkt_udp4(&p, "203.0.113.10", 64);
+	if (!snapshot(skel, &before) ||
+	    !ASSERT_OK(run_repeat(prog_fd, &p, 1000000, &retval, &ns_ttl), "hit x 1000000") ||
+	    !snapshot(skel, &after))
+		goto out;
+	ASSERT_EQ(after.stats[BPFROUTE_STAT_STEERED] - before.stats[BPFROUTE_STAT_STEERED], 63,
+		  "hit x 1000000: steered until TTL 1");
+	ASSERT_EQ(after.stats[BPFROUTE_STAT_PASS_TTL] - before.stats[BPFROUTE_STAT_PASS_TTL],
+		  1000000 - 63, "hit x 1000000: the rest passed by TTL");
+
+	pkt_udp4(&p, "203.0.113.10", 255);
+	for (__u32 i = 0; i < calls; i++) {
+		if (!ASSERT_OK(run_repeat(prog_fd, &p, 254, &retval, &ns), "hit x 254"))
+			goto out;
+		sum += ns;
+	}
+	ASSERT_EQ(retval, TC_ACT_REDIRECT, "hit x 254: last verdict");
+	printf("  info: test_run ns/run: miss %u (repeat 1000000); hit %llu (steady, %u x "
+	       "repeat 254); hit then TTL pass %u (repeat 1000000, 63 steered)\n",
+	       ns_miss, (unsigned long long)(sum / calls), calls, ns_ttl);
+out:
+	finish(skel);
+}
+
+int main(void)
+{
+	libbpf_set_print(libbpf_print);
+	/*
+	 * test_run classifies frames against lo of the caller's namespace; a
+	 * namespace of our own keeps the host out of it.
+	 */
+	if (unshare(CLONE_NEWNET))
+		fprintf(stderr, "  note: unshare(CLONE_NEWNET): %s; running in the caller's "
+			"network namespace\n", strerror(errno));
+	else
+		in_private_netns = true;
+
+	/* First: it also finds out whether we may load BPF at all. */
+	test_run_pkt_type();
+	test_ipv4_hit();
+	test_ipv4_miss();
+	test_ipv6_hit();
+	test_ipv6_miss();
+	test_ipv4_longest_prefix_wins();
+	test_ipv6_longest_prefix_wins();
+	test_ipv4_ttl("ipv4_ttl_1", 1);
+	test_ipv4_ttl("ipv4_ttl_0", 0);
+	test_ipv4_ttl("ipv4_ttl_2", 2);
+	test_ipv6_hop_limit_1();
+	test_ipv4_checksum_edge();
+	test_ipv4_options();
+	test_non_ip();
+	test_ipv4_fragments();
+	test_ipv6_extension_headers();
+	test_truncated();
+	test_ipv4_ihl_beyond_frame();
+	test_vlan_tagged();
+	test_not_for_us();
+	test_special_destinations();
+	test_excluded();
+	test_router_checks();
+	test_counters();
+	test_run_timing();
+	return test__exit_status();
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# Install, from Debian's packages, what building bpfroute and running its
+# demo and tests needs, if anything is missing. Run as root.
+# --no-install-recommends: recommends would pull a kernel image.
+set -eu
+
+packages=(
+	# build
+	clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libc-ares-dev
+	# demo and tests: namespaces, WireGuard in user space, real clients
+	iproute2 wireguard-tools wireguard-go iputils-ping curl socat bind9-dnsutils python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

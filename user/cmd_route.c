@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* `bpfroute route add PREFIX dev IFNAME` and `bpfroute route del PREFIX`. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "excl.h"
+#include "log.h"
+#include "maps.h"
+#include "pindir.h"
+#include "routes.h"
+#include "tc.h"
+
+/* The LAN interfaces themselves cannot be targets: a packet would loop. */
+static int check_target(const struct bpfroute_maps *m, const char *dev, int ifindex)
+{
+	struct tc_link *links;
+	int n, err;
+
+	err = tc_list_attached(map_id(m->route4), &links, &n);
+	if (err)
+		return err;
+	for (int i = 0; i < n && !err; i++)
+		if (links[i].ifindex == ifindex) {
+			pr_warn("route: %s is a LAN interface of this instance, not a target\n",
+				dev);
+			err = -EINVAL;
+		}
+	free(links);
+	return err;
+}
+
+/* The new target's tunnel endpoints join the exclusions before the route. */
+static int route_add(const struct bpfroute_maps *m, const struct prefix *p, const char *dev,
+		     int ifindex)
+{
+	struct route_entry *entries, *e;
+	int err, *targets = NULL, n = 0;
+	size_t count;
+
+	err = routes_list(m, &entries, &count);
+	if (err)
+		return err;
+	targets = calloc(count + 1, sizeof(*targets));
+	if (!targets) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < count; i++)
+		targets[n++] = entries[i].route.ifindex;
+	targets[n++] = ifindex;
+	err = excl_sync(m, targets, n);
+	if (err) {
+		pr_warn("route: updating the exclusions: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	e = routes_find(entries, count, p);
+	err = routes_set(m, p, ifindex, BPFROUTE_ORIGIN_MANUAL, e ? &e->route : NULL);
+	if (err)
+		pr_warn("route: adding %s: %s%s\n", dev, strerror(-err),
+			err == -E2BIG || err == -ENOSPC ? " (the route map is full)" : "");
+cleanup:
+	free(targets);
+	free(entries);
+	return err;
+}
+
+int cmd_route(const struct cli *cli, int argc, char **argv)
+{
+	struct bpfroute_maps m = {};
+	bool json = cli->json, add;
+	const char *why, *dev = NULL;
+	struct prefix p;
+	struct pindir pd;
+	int idx, err, ifindex = 0;
+
+	idx = cmd_parse_opts("route", argc, argv, &json, NULL);
+	if (idx < 0)
+		return idx;
+	argc -= idx;
+	argv += idx;
+
+	/* Check every argument before taking the lock. */
+	if (argc == 4 && !strcmp(argv[0], "add") && !strcmp(argv[2], "dev")) {
+		add = true;
+		dev = argv[3];
+	} else if (argc == 2 && !strcmp(argv[0], "del")) {
+		add = false;
+	} else {
+		cmd_bad_usage("route", "expected 'add PREFIX dev IFNAME' or 'del PREFIX'");
+		return -EINVAL;
+	}
+	if (prefix_parse(argv[1], &p, &why)) {
+		pr_warn("route: %s: %s\n", argv[1], why);
+		return -EINVAL;
+	}
+	if (add) {
+		ifindex = strlen(dev) < IF_NAMESIZE ? (int)if_nametoindex(dev) : 0;
+		if (!ifindex) {
+			pr_warn("route: unknown device '%s'\n", dev);
+			return -ENODEV;
+		}
+	}
+
+	err = pindir_open(&pd, cli->pin_dir, true);
+	if (!err) {
+		err = maps_open(&pd, &m);
+		if (err)
+			pindir_close(&pd);
+	}
+	if (err) {
+		if (err == -ENOENT)
+			pr_warn("bpfroute is not loaded at %s (run 'bpfroute load')\n",
+				cli->pin_dir);
+		else
+			pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
+		return err;
+	}
+
+	if (add) {
+		err = check_target(&m, dev, ifindex);
+		if (!err)
+			err = route_add(&m, &p, dev, ifindex);
+	} else {
+		err = routes_del(&m, &p);
+		if (err == -ENOENT)
+			pr_warn("route: no route %s\n", argv[1]);
+		else if (err)
+			pr_warn("route: deleting %s: %s\n", argv[1], strerror(-err));
+	}
+	maps_close(&m);
+	pindir_close(&pd);
+	return err;
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * `bpfroute unload`: detach from every interface this instance is attached
+ * to, then remove its pins and its pin directory. Nothing is left behind but
+ * the clsact qdiscs, which other filters may share.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "maps.h"
+#include "pindir.h"
+#include "tc.h"
+
+int cmd_unload(const struct cli *cli, int argc, char **argv)
+{
+	struct bpfroute_maps maps = { .owned = false };
+	struct tc_link *links = NULL;
+	struct pindir pd;
+	int n = 0, idx, err;
+	bool json = cli->json;
+
+	idx = cmd_parse_opts("unload", argc, argv, &json, NULL);
+	if (idx < 0)
+		return idx;
+	if (idx < argc) {
+		cmd_bad_usage("unload", "unexpected argument \'%s\'", argv[idx]);
+		return -EINVAL;
+	}
+
+	err = pindir_open(&pd, cli->pin_dir, true);
+	if (err == -ENOENT) {
+		pr_info("nothing loaded at %s\n", cli->pin_dir);
+		return 0;
+	}
+	if (err) {
+		pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
+		return err;
+	}
+
+	/*
+	 * Without the route map there is no way to tell our filters from
+	 * another instance's: remove the pins that are there and say so.
+	 */
+	err = maps_open(&pd, &maps);
+	if (err) {
+		pr_warn("%s: incomplete instance (%s); removing its pins only\n", pd.path,
+			strerror(-err));
+	} else {
+		err = tc_list_attached(map_id(maps.route4), &links, &n);
+		if (err) {
+			pr_warn("listing the interfaces: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		for (int i = 0; i < n; i++) {
+			int derr = tc_detach(links[i].ifindex);
+
+			if (derr && derr != -ENOENT) {
+				pr_warn("detaching from %s: %s\n", links[i].name, strerror(-derr));
+				err = derr;
+				goto cleanup;
+			}
+			pr_info("detached from %s\n", links[i].name);
+		}
+	}
+	maps_close(&maps);
+	err = maps_unpin(&pd);
+	if (!err)
+		err = pindir_remove(&pd);
+	if (!err)
+		pr_info("unloaded %s\n", cli->pin_dir);
+cleanup:
+	free(links);
+	maps_close(&maps);
+	pindir_close(&pd);
+	return err;
+}

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The configuration file parser; config.h describes the format.
+ *
+ * Every refusal is one line, "FILE:LINE: reason", and leaves cfg empty: a
+ * half-read file must never reach the kernel.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/*
+ * The file is read whole before parsing; the cap keeps a wrong path such as
+ * /dev/zero from eating the gateway's memory.
+ */
+#define CONFIG_FILE_MAX		(16 << 20)
+
+/* The longest line, "route X dev Y", has four tokens; one more shows extras. */
+#define CONFIG_MAX_TOKENS	5
+
+#define DOMAIN_LABEL_MAX	63	/* RFC 1035 section 2.3.4 */
+
+#define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME"
+#define INTERFACE_USAGE		"usage: interface IFNAME"
+
+struct parser {
+	const char *name;		/* file name for messages */
+	struct config *cfg;
+	char *err;
+	size_t errlen;
+	int line;			/* 0: a message about the whole file */
+	size_t ifaces_cap;
+	size_t routes_cap;
+};
+
+/* Writes "NAME:LINE: reason" (or "NAME: reason") and returns ret. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct parser *ps, int ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!ps->err || !ps->errlen)
+		return ret;
+	if (ps->line)
+		n = snprintf(ps->err, ps->errlen, "%s:%d: ", ps->name, ps->line);
+	else
+		n = snprintf(ps->err, ps->errlen, "%s: ", ps->name);
+	if (n < 0 || (size_t)n >= ps->errlen)
+		return ret;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + n, ps->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * The kernel's dev_valid_name() rules (net/core/dev.c), so that a name we
+ * accept could name a device. ':' is refused there too: "eth0:1" is an old
+ * alias label, and SIOCGIFINDEX (if_nametoindex) cuts the name at the colon,
+ * so "lan0:1" would silently mean lan0.
+ */
+static const char *ifname_invalid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0)
+		return "empty";
+	if (n >= IF_NAMESIZE)
+		return "longer than 15 characters";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "'.' and '..' are not device names";
+	for (; *name; name++) {
+		if (*name == '/')
+			return "contains '/'";
+		if (*name == ':')
+			return "contains ':'";
+		if (*name == ' ' || (*name >= '\t' && *name <= '\r'))
+			return "contains whitespace";
+	}
+	return NULL;
+}
+
+/*
+ * Domain names: LDH labels plus '_' (RFC 2181 section 11 allows any octet,
+ * and _dmarc-style labels do appear), 1..63 characters each, 253 characters
+ * in all without the trailing dot (255 octets on the wire, RFC 1035 section
+ * 3.1). Names are matched case-insensitively (RFC 4343), so they are stored
+ * in lower case. On error writes a reason into why and returns -EINVAL.
+ */
+static int domain_parse(const char *text, char *out, bool *wildcard, char *why, size_t whylen)
+{
+	const char *s = text;
+	size_t n, i, label = 0;
+
+	*wildcard = false;
+	if (s[0] == '*' && s[1] == '.') {
+		*wildcard = true;
+		s += 2;
+	} else if (!strcmp(s, "*")) {
+		snprintf(why, whylen, "wildcard without a name");
+		return -EINVAL;
+	}
+
+	n = strlen(s);
+	if (n && s[n - 1] == '.')
+		n--;
+	if (n == 0) {
+		snprintf(why, whylen, *wildcard ? "wildcard without a name" : "empty name");
+		return -EINVAL;
+	}
+	if (n > CONFIG_DOMAIN_MAX - 1) {
+		snprintf(why, whylen, "name longer than %d characters", CONFIG_DOMAIN_MAX - 1);
+		return -EINVAL;
+	}
+
+	for (i = 0; i <= n; i++) {
+		char c = i < n ? s[i] : '.';
+
+		if (c == '.') {
+			if (label == 0) {
+				snprintf(why, whylen, "empty label");
+				return -EINVAL;
+			}
+			if (s[i - label] == '-' || s[i - 1] == '-') {
+				snprintf(why, whylen, "label starts or ends with '-'");
+				return -EINVAL;
+			}
+			label = 0;
+			if (i < n)
+				out[i] = '.';
+			continue;
+		}
+		if (c == '*') {
+			snprintf(why, whylen, "'*' is allowed only as the whole first label");
+			return -EINVAL;
+		}
+		if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_') {
+			if (c > ' ' && c < 0x7f)
+				snprintf(why, whylen, "invalid character '%c'", c);
+			else
+				snprintf(why, whylen, "invalid byte 0x%02x", (unsigned char)c);
+			return -EINVAL;
+		}
+		if (++label > DOMAIN_LABEL_MAX) {
+			snprintf(why, whylen, "label longer than %d characters",
+				 DOMAIN_LABEL_MAX);
+			return -EINVAL;
+		}
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* Makes room for one more element; NULL (arr untouched) if memory is short. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap > SIZE_MAX / size)
+		return NULL;
+	p = realloc(arr, ncap * size);
+	if (!p)
+		return NULL;
+	*cap = ncap;
+	return p;
+}
+
+static int parse_interface(struct parser *ps, char **tok, int ntok)
+{
+	struct config *cfg = ps->cfg;
+	struct config_iface *ifc;
+	const char *why;
+	size_t i;
+
+	if (ntok != 2)
+		return fail(ps, -EINVAL, INTERFACE_USAGE);
+	why = ifname_invalid(tok[1]);
+	if (why)
+		return fail(ps, -EINVAL, "bad interface name '%s': %s", tok[1], why);
+
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (!strcmp(cfg->ifaces[i].name, tok[1]))
+			return fail(ps, -EINVAL, "duplicate interface %s (first at line %d)",
+				    tok[1], cfg->ifaces[i].line);
+	}
+	/* See parse_route(): the same conflict, found from the other side. */
+	for (i = 0; i < cfg->n_routes; i++) {
+		if (!strcmp(cfg->routes[i].dev, tok[1]))
+			return fail(ps, -EINVAL,
+				    "%s is both a route target (line %d) and a LAN interface",
+				    tok[1], cfg->routes[i].line);
+	}
+
+	ifc = grow(cfg->ifaces, cfg->n_ifaces, &ps->ifaces_cap, sizeof(*cfg->ifaces));
+	if (!ifc)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->ifaces = ifc;
+	ifc = &cfg->ifaces[cfg->n_ifaces++];
+	memset(ifc, 0, sizeof(*ifc));
+	strcpy(ifc->name, tok[1]);	/* length checked by ifname_invalid() */
+	ifc->line = ps->line;
+	return 0;
+}
+
+static bool route_same(const struct config_route *a, const struct config_route *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == CONFIG_ROUTE_PREFIX)
+		return a->prefix.family == b->prefix.family && a->prefix.len == b->prefix.len &&
+		       !memcmp(a->prefix.addr, b->prefix.addr, sizeof(a->prefix.addr));
+	return a->wildcard == b->wildcard && !strcmp(a->domain, b->domain);
+}
+
+static int parse_route(struct parser *ps, char **tok, int ntok)
+{
+	struct config *cfg = ps->cfg;
+	struct config_route r, *rp;
+	const char *arg, *why;
+	char buf[64];
+	size_t i;
+	int ret;
+
+	if (ntok != 4)
+		return fail(ps, -EINVAL, ROUTE_USAGE);
+	if (strcmp(tok[2], "dev"))
+		return fail(ps, -EINVAL, "expected 'dev', got '%s'; " ROUTE_USAGE, tok[2]);
+	why = ifname_invalid(tok[3]);
+	if (why)
+		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[3], why);
+
+	memset(&r, 0, sizeof(r));
+	r.line = ps->line;
+	strcpy(r.dev, tok[3]);		/* length checked by ifname_invalid() */
+
+	/*
+	 * No top-level domain is all digits (RFC 3696 section 2): a word of
+	 * digits and dots, or one with a ':' or a '/', is an address or a
+	 * prefix; anything else is a name ("1e100.net" included).
+	 */
+	arg = tok[1];
+	if (strpbrk(arg, ":/") ||
+	    (strspn(arg, "0123456789.") == strlen(arg) && strpbrk(arg, "0123456789"))) {
+		r.kind = CONFIG_ROUTE_PREFIX;
+		ret = prefix_parse(arg, &r.prefix, &why);
+		if (ret)
+			return fail(ps, ret, "%s in %s", why, arg);
+	} else {
+		r.kind = CONFIG_ROUTE_DOMAIN;
+		ret = domain_parse(arg, r.domain, &r.wildcard, buf, sizeof(buf));
+		if (ret)
+			return fail(ps, ret, "bad domain '%s': %s", arg, buf);
+	}
+
+	for (i = 0; i < cfg->n_routes; i++) {
+		char text[PREFIX_STRLEN];
+
+		if (!route_same(&cfg->routes[i], &r))
+			continue;
+		if (r.kind == CONFIG_ROUTE_PREFIX)
+			return fail(ps, -EINVAL, "duplicate route %s (first at line %d)",
+				    prefix_format(&r.prefix, text, sizeof(text)),
+				    cfg->routes[i].line);
+		return fail(ps, -EINVAL, "duplicate route %s%s (first at line %d)",
+			    r.wildcard ? "*." : "", r.domain, cfg->routes[i].line);
+	}
+
+	/*
+	 * The classifier runs on the LAN interfaces' ingress; steering their
+	 * traffic back out of one of them sends it to the LAN it came from.
+	 */
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (!strcmp(cfg->ifaces[i].name, r.dev))
+			return fail(ps, -EINVAL,
+				    "%s is both a LAN interface (line %d) and a route target",
+				    r.dev, cfg->ifaces[i].line);
+	}
+
+	rp = grow(cfg->routes, cfg->n_routes, &ps->routes_cap, sizeof(*cfg->routes));
+	if (!rp)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->routes = rp;
+	cfg->routes[cfg->n_routes++] = r;
+	return 0;
+}
+
+/* line is NUL-terminated and n long, without its newline; it is modified. */
+static int parse_line(struct parser *ps, char *line, size_t n)
+{
+	char *tok[CONFIG_MAX_TOKENS], *p, *hash;
+	int ntok = 0;
+	size_t i;
+
+	/*
+	 * Refused even inside comments: a NUL would cut the line short where
+	 * the reader cannot see it, and a stray '\r' (a file saved with DOS
+	 * line endings) would glue itself to the last token of every line.
+	 */
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == '\0')
+			return fail(ps, -EINVAL, "NUL byte");
+		if (c == '\r')
+			return fail(ps, -EINVAL, "carriage return (DOS line endings?)");
+		if ((c < ' ' && c != '\t') || c == 0x7f)
+			return fail(ps, -EINVAL, "control character 0x%02x", c);
+	}
+
+	hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	p = line;
+	for (;;) {
+		p += strspn(p, " \t");
+		if (!*p)
+			break;
+		if (ntok < CONFIG_MAX_TOKENS)
+			tok[ntok++] = p;
+		p += strcspn(p, " \t");
+		if (*p)
+			*p++ = '\0';
+	}
+	if (!ntok)
+		return 0;
+
+	if (!strcmp(tok[0], "interface"))
+		return parse_interface(ps, tok, ntok);
+	if (!strcmp(tok[0], "route"))
+		return parse_route(ps, tok, ntok);
+	return fail(ps, -EINVAL, "unknown keyword '%s'", tok[0]);
+}
+
+static int parse_buf(const char *name, const char *buf, size_t len, struct config *cfg,
+		     char *err, size_t errlen)
+{
+	struct parser ps = { .name = name, .cfg = cfg, .err = err, .errlen = errlen };
+	char line[CONFIG_LINE_MAX + 1];
+	size_t off = 0;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->path = strdup(name);
+	if (!cfg->path) {
+		ret = fail(&ps, -ENOMEM, "out of memory");
+		goto cleanup;
+	}
+
+	while (off < len) {
+		const char *start = buf + off;
+		const char *nl = memchr(start, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - start) : len - off;
+
+		off += n + (nl ? 1 : 0);
+		ps.line++;
+		if (n > CONFIG_LINE_MAX) {
+			ret = fail(&ps, -EINVAL, "line longer than %d characters",
+				   CONFIG_LINE_MAX);
+			goto cleanup;
+		}
+		memcpy(line, start, n);
+		line[n] = '\0';
+		ret = parse_line(&ps, line, n);
+		if (ret)
+			goto cleanup;
+	}
+
+	ps.line = 0;
+	if (!cfg->n_ifaces) {
+		ret = fail(&ps, -EINVAL, "no interface line");
+		goto cleanup;
+	}
+	return 0;
+
+cleanup:
+	config_free(cfg);
+	return ret;
+}
+
+int config_parse_string(const char *name, const char *text, struct config *cfg,
+			char *err, size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	return parse_buf(name, text, strlen(text), cfg, err, errlen);
+}
+
+int config_parse_file(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct parser ps = { .name = path, .err = err, .errlen = errlen };
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *nbuf;
+	ssize_t n;
+	int fd, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (err && errlen)
+		err[0] = '\0';
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		return fail(&ps, ret, "%s", strerror(-ret));
+	}
+
+	for (;;) {
+		if (len == cap) {
+			if (len > CONFIG_FILE_MAX) {
+				ret = fail(&ps, -EFBIG, "larger than %d MiB",
+					   CONFIG_FILE_MAX >> 20);
+				goto cleanup;
+			}
+			/* One byte past the cap tells a file of the cap from a bigger one. */
+			cap = cap ? cap * 2 : 4096;
+			if (cap > CONFIG_FILE_MAX)
+				cap = CONFIG_FILE_MAX + 1;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				ret = fail(&ps, -ENOMEM, "out of memory");
+				goto cleanup;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			fail(&ps, ret, "%s", strerror(-ret));
+			goto cleanup;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+
+	ret = parse_buf(path, buf, len, cfg, err, errlen);
+
+cleanup:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+int config_check_devices(const struct config *cfg, char *err, size_t errlen)
+{
+	struct parser ps = {
+		.name = cfg->path ? cfg->path : "(config)",
+		.err = err,
+		.errlen = errlen,
+	};
+	size_t i = 0, j = 0;
+	const char *dev;
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+
+	/* Both arrays are in file order: merge them to report the first line. */
+	while (i < cfg->n_ifaces || j < cfg->n_routes) {
+		if (j == cfg->n_routes ||
+		    (i < cfg->n_ifaces && cfg->ifaces[i].line <= cfg->routes[j].line)) {
+			dev = cfg->ifaces[i].name;
+			ps.line = cfg->ifaces[i].line;
+			i++;
+		} else {
+			dev = cfg->routes[j].dev;
+			ps.line = cfg->routes[j].line;
+			j++;
+		}
+
+		errno = 0;
+		if (if_nametoindex(dev))
+			continue;
+		/* glibc says ENODEV; a failed socket() says something else. */
+		if (errno == 0 || errno == ENODEV || errno == ENXIO)
+			return fail(&ps, -ENODEV, "unknown device '%s'", dev);
+		ret = -errno;
+		return fail(&ps, ret, "cannot look up device '%s': %s", dev, strerror(-ret));
+	}
+	return 0;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg->ifaces);
+	free(cfg->routes);
+	memset(cfg, 0, sizeof(*cfg));
+}

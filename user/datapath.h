@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The BPF objects of an instance: open the skeleton, reuse or create the
+ * pinned maps, load the programs.
+ */
+#ifndef BPFROUTE_DATAPATH_H
+#define BPFROUTE_DATAPATH_H
+
+#include <stdbool.h>
+
+#include "maps.h"
+#include "pindir.h"
+
+struct bpfroute_tc;
+
+struct datapath {
+	struct bpfroute_tc *skel;
+	struct bpfroute_maps maps;	/* borrowed from the skeleton */
+	int prog_fd;			/* the TC classifier */
+	bool fresh;			/* no pinned map existed: all were created */
+};
+
+/*
+ * Load the programs with the maps pinned in pd: existing pins are reused
+ * (entries and counters kept), missing ones are created and pinned.
+ */
+int datapath_load(struct datapath *dp, const struct pindir *pd);
+
+/* Close everything; pins stay. */
+void datapath_close(struct datapath *dp);
+
+#endif /* BPFROUTE_DATAPATH_H */

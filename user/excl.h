@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The excluded destinations (bpfroute_excl4/6): the gateway's own addresses
+ * and the tunnel endpoints of the target devices, which the classifier never
+ * steers whatever route covers them.
+ */
+#ifndef BPFROUTE_EXCL_H
+#define BPFROUTE_EXCL_H
+
+#include "maps.h"
+
+/*
+ * Rewrite the exclusion maps from the current state of the namespace: every
+ * local and broadcast address of every interface, and every peer endpoint of
+ * the WireGuard devices among targets[0..n_targets). New entries go in
+ * before stale ones go out, so no moment lacks a current exclusion.
+ */
+int excl_sync(const struct bpfroute_maps *m, const int *targets, int n_targets);
+
+#endif /* BPFROUTE_EXCL_H */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * One logger for bpfroute and for libbpf's messages. Everything goes to
+ * stderr; stdout carries only command output (tables, JSON).
+ */
+#ifndef BPFROUTE_LOG_H
+#define BPFROUTE_LOG_H
+
+enum log_level {
+	LOG_WARN,	/* errors and warnings: always shown */
+	LOG_INFO,	/* what a command did: shown unless -q */
+	LOG_DEBUG,	/* details and libbpf's messages: -v */
+};
+
+void log_set_level(enum log_level level);
+void log_init_libbpf(void);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define pr_warn(fmt, ...) log_msg(LOG_WARN, fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...) log_msg(LOG_INFO, fmt, ##__VA_ARGS__)
+#define pr_debug(fmt, ...) log_msg(LOG_DEBUG, fmt, ##__VA_ARGS__)
+
+#endif /* BPFROUTE_LOG_H */

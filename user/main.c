@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bpfroute: steer traffic for chosen destinations into a tunnel device in
+ * the kernel, without touching the routing table. One table of commands,
+ * prefix matching as bpftool does, `help CMD` for each.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "pindir.h"
+
+static int cmd_help(const struct cli *cli, int argc, char **argv);
+
+static const struct cmd commands[] = {
+	{ "load", cmd_load, "[-c FILE]",
+	  "Load the datapath, attach it to the config's interfaces and pin its maps.\n"
+	  "Run again to reload atomically: the program is replaced in place, learned and\n"
+	  "added entries stay, config routes follow the file. FILE defaults to "
+	  CONFIG_DEFAULT_PATH "." },
+	{ "unload", cmd_unload, "",
+	  "Detach from every interface and remove the pinned maps and the pin directory." },
+	{ "status", cmd_status, "[-j]",
+	  "Show where the datapath is attached, how full its maps are, and its counters." },
+	{ "routes", cmd_routes, "[-j]",
+	  "List the route entries: prefix, target device, origin, expiry and traffic." },
+	{ "route", cmd_route, "add PREFIX dev IFNAME | del PREFIX",
+	  "Add (or retarget) or delete one route entry by hand. Entries added here\n"
+	  "survive reloads; a config route of the same prefix takes it back on load." },
+	{ "help", cmd_help, "[COMMAND]", "Show help for all commands or one." },
+};
+
+#define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
+
+/* Exact name first, then a unique prefix ("st" for status). */
+static const struct cmd *find_command(const char *name)
+{
+	const struct cmd *found = NULL;
+	size_t len = strlen(name);
+
+	for (int i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	for (int i = 0; i < N_COMMANDS; i++) {
+		if (strncmp(commands[i].name, name, len))
+			continue;
+		if (found)
+			return NULL;
+		found = &commands[i];
+	}
+	return found;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: bpfroute [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Options:\n"
+		"  -d, --pin-dir DIR   instance's pin directory (default " PINDIR_DEFAULT ")\n"
+		"  -j, --json          JSON output\n"
+		"  -v, --verbose       show details, including libbpf's messages\n"
+		"  -q, --quiet         show only errors and command output\n"
+		"  -h, --help          this help\n"
+		"\nCommands:\n");
+	for (int i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].usage);
+	fprintf(out, "\n'bpfroute help COMMAND' tells more.\n");
+}
+
+void cmd_bad_usage(const char *name, const char *fmt, ...)
+{
+	const struct cmd *c = find_command(name);
+	va_list ap;
+
+	fprintf(stderr, "%s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; usage: bpfroute %s %s\n", name, c ? c->usage : "");
+}
+
+static int cmd_help(const struct cli *cli, int argc, char **argv)
+{
+	const struct cmd *c;
+
+	(void)cli;
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[1]);
+	if (!c) {
+		pr_warn("unknown command '%s'\n", argv[1]);
+		return -EINVAL;
+	}
+	printf("Usage: bpfroute [OPTIONS] %s %s\n\n%s\n", c->name, c->usage, c->help);
+	return 0;
+}
+
+int cmd_parse_opts(const char *cmd, int argc, char **argv, bool *json, const char **config)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, config ? "+jc:h" : "+jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			*json = true;
+			break;
+		case 'c':
+			*config = optarg;
+			break;
+		case 'h': {
+			char *help_argv[] = { "help", (char *)cmd, NULL };
+
+			cmd_help(NULL, 2, help_argv);
+			return -ECANCELED;
+		}
+		default:
+			if (optopt == 'c')
+				cmd_bad_usage(cmd, "-c needs a FILE");
+			else
+				cmd_bad_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pin-dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct cli cli = { .pin_dir = PINDIR_DEFAULT };
+	const struct cmd *cmd;
+	int opt, err;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+d:jvqh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			cli.pin_dir = optarg;
+			break;
+		case 'j':
+			cli.json = true;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'q':
+			log_set_level(LOG_WARN);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			if (optopt == 'd')
+				pr_warn("--pin-dir needs a DIR\n");
+			else
+				pr_warn("unknown option '%s' (see bpfroute --help)\n",
+					argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		pr_warn("no command given (see bpfroute --help)\n");
+		return 2;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		pr_warn("unknown or ambiguous command '%s' (see bpfroute --help)\n", argv[optind]);
+		return 2;
+	}
+	log_init_libbpf();
+	err = cmd->run(&cli, argc - optind, argv + optind);
+	if (err == -ECANCELED)	/* --help of a command */
+		return 0;
+	return err ? 1 : 0;
+}

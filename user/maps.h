@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The pinned maps of an instance, opened by file descriptor. */
+#ifndef BPFROUTE_MAPS_H
+#define BPFROUTE_MAPS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "bpfroute_abi.h"
+#include "pindir.h"
+
+#define BPFROUTE_STR_(x) #x
+#define BPFROUTE_STR(x) BPFROUTE_STR_(x)
+
+struct bpfroute_maps {
+	int route4;
+	int route6;
+	int excl4;
+	int excl6;
+	int stats;
+	bool owned;	/* opened here (closed by maps_close) or borrowed */
+};
+
+/* Every pin file of an instance, for opening and for unload. */
+extern const char *const bpfroute_map_names[];
+extern const int bpfroute_map_count;
+
+/* Open the pins of a loaded instance. -ENOENT if one is missing. */
+int maps_open(const struct pindir *pd, struct bpfroute_maps *m);
+
+void maps_close(struct bpfroute_maps *m);
+
+/* Remove every pin file of the instance; missing ones are fine. */
+int maps_unpin(const struct pindir *pd);
+
+/* The kernel's id of a map, or 0 on error. */
+__u32 map_id(int fd);
+
+/* Sum a per-CPU counter of bpfroute_stats. */
+int stats_read(const struct bpfroute_maps *m, __u32 stat, __u64 *sum);
+
+/* The name of a counter of bpfroute_stats, as status prints it. */
+const char *stat_name(__u32 stat);
+
+#endif /* BPFROUTE_MAPS_H */

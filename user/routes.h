@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Entries of the route maps, both families behind one interface. */
+#ifndef BPFROUTE_ROUTES_H
+#define BPFROUTE_ROUTES_H
+
+#include <stddef.h>
+
+#include "bpfroute_abi.h"
+#include "config.h"
+#include "maps.h"
+#include "prefix.h"
+
+struct route_entry {
+	struct prefix prefix;
+	struct bpfroute_route route;
+};
+
+/*
+ * Point prefix p at ifindex with the given origin. `old` is the entry's
+ * current value if it has one (found with routes_find()): its counters are
+ * carried over. Packets counted between that read and this write are lost;
+ * the datapath never stops.
+ */
+int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
+	       enum bpfroute_origin origin, const struct bpfroute_route *old);
+
+/* -ENOENT if there is no entry for exactly this prefix. */
+int routes_del(const struct bpfroute_maps *m, const struct prefix *p);
+
+/*
+ * Every entry, sorted: IPv4 first, then by address, then by length.
+ * *entries is malloc()ed.
+ */
+int routes_list(const struct bpfroute_maps *m, struct route_entry **entries, size_t *count);
+
+/*
+ * The entry for exactly prefix p in a sorted list, or NULL. (A lookup in the
+ * LPM trie itself answers with the longest covering prefix, not the exact
+ * one, so exact questions go through the list.)
+ */
+struct route_entry *routes_find(struct route_entry *entries, size_t count, const struct prefix *p);
+
+/*
+ * Make the config's prefix routes the CONFIG entries of the maps: set each
+ * one, then remove CONFIG entries the config no longer has. Entries of other
+ * origins are left alone. ifindexes[i] is the target of cfg->routes[i].
+ * Fails with -E2BIG before changing anything if the result would not fit.
+ */
+int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
+		       const int *ifindexes);
+
+const char *route_origin_name(__u16 origin);
+
+#endif /* BPFROUTE_ROUTES_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfroute_abi.h"
+#include "log.h"
+#include "tc.h"
+
+#define TC_HOOK(name, idx) \
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (idx), .attach_point = BPF_TC_INGRESS)
+#define TC_OPTS(name) \
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, name, .handle = BPFROUTE_TC_HANDLE, \
+			    .priority = BPFROUTE_TC_PRIORITY)
+
+int tc_query(int ifindex, __u32 *prog_id)
+{
+	TC_HOOK(hook, ifindex);
+	TC_OPTS(opts);
+	int err;
+
+	err = bpf_tc_query(&hook, &opts);
+	if (err)
+		return err == -ENOENT || err == -EINVAL ? -ENOENT : err;
+	*prog_id = opts.prog_id;
+	return 0;
+}
+
+int tc_attach(int ifindex, int prog_fd)
+{
+	TC_HOOK(hook, ifindex);
+	TC_OPTS(opts);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	opts.prog_fd = prog_fd;
+	opts.flags = BPF_TC_F_REPLACE;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+int tc_detach(int ifindex)
+{
+	TC_HOOK(hook, ifindex);
+	TC_OPTS(opts);
+	int err;
+
+	err = bpf_tc_detach(&hook, &opts);
+	return err == -EINVAL ? -ENOENT : err;
+}
+
+bool tc_prog_uses_map(__u32 prog_id, __u32 map_id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[64];
+	bool found = false;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return false;
+	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		__u32 n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
+
+		for (__u32 i = 0; i < n && !found; i++)
+			found = ids[i] == map_id;
+	}
+	close(fd);
+	return found;
+}
+
+int tc_list_attached(__u32 route4_id, struct tc_link **links, int *count)
+{
+	struct if_nameindex *ifs, *ifp;
+	struct tc_link *out = NULL;
+	int n = 0, err = 0;
+
+	ifs = if_nameindex();
+	if (!ifs)
+		return -errno;
+	for (ifp = ifs; ifp->if_index; ifp++) {
+		struct tc_link *grown;
+		__u32 prog_id;
+
+		if (tc_query(ifp->if_index, &prog_id))
+			continue;
+		if (!tc_prog_uses_map(prog_id, route4_id))
+			continue;
+		grown = realloc(out, (n + 1) * sizeof(*out));
+		if (!grown) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		out = grown;
+		out[n].ifindex = ifp->if_index;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", ifp->if_name);
+		out[n].prog_id = prog_id;
+		n++;
+	}
+cleanup:
+	if_freenameindex(ifs);
+	if (err) {
+		free(out);
+		return err;
+	}
+	*links = out;
+	*count = n;
+	return 0;
+}
