@@ -78,7 +78,7 @@ $(OUTPUT)/test_config: selftests/test_config.c selftests/test.h user/config.c us
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
 
 $(OUTPUT)/test_wireguard: selftests/test_wireguard.c selftests/test.h $(wildcard user/wireguard*.c) \
-		$(wildcard user/wireguard*.h) | $(OUTPUT)
+		user/netlink.c $(wildcard user/wireguard*.h) user/netlink.h | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
 

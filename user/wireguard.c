@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Which WireGuard source answers for a device, decided by its rtnetlink link
- * kind, and the netlink plumbing shared with wireguard_genl.c.
+ * kind.
  */
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include "netlink.h"
 #include "wireguard.h"
 
 #define LINK_KIND_MAX 32
+
+struct link {
+	int ifindex;
+	char kind[LINK_KIND_MAX];	/* IFLA_INFO_KIND, "" if none */
+};
 
 static const __u8 v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -35,66 +39,6 @@ void wg_endpoint_set(struct wg_endpoint *ep, int family, const void *addr, __u16
 	}
 	ep->family = family;
 	memcpy(ep->addr, addr, family == AF_INET ? 4 : 16);
-}
-
-int wg_nl_open(int protocol)
-{
-	struct timeval tv = {
-		.tv_sec = WG_IO_TIMEOUT_MS / 1000,
-		.tv_usec = (WG_IO_TIMEOUT_MS % 1000) * 1000,
-	};
-	int fd, err;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-int wg_nl_send(int fd, const void *req, size_t len)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	ssize_t n;
-
-	do {
-		n = sendto(fd, req, len, 0, (struct sockaddr *)&kernel, sizeof(kernel));
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
-int wg_nl_recv(int fd, void *buf, size_t len)
-{
-	struct sockaddr_nl from;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_name = &from,
-		.msg_namelen = sizeof(from),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-	};
-	ssize_t n;
-
-	for (;;) {
-		msg.msg_namelen = sizeof(from);
-		n = recvmsg(fd, &msg, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
-		if (msg.msg_flags & MSG_TRUNC)
-			return -EMSGSIZE;
-		/* Any local process may send to our port; only the kernel speaks for it. */
-		if (from.nl_pid != 0)
-			continue;
-		return (int)n;
-	}
 }
 
 /* Copy a string attribute, which need not be NUL-terminated in the message. */
@@ -120,12 +64,34 @@ static void parse_linkinfo(const struct rtattr *linkinfo, char *kind, size_t kin
 	}
 }
 
+/* The RTM_NEWLINK answering our RTM_GETLINK. */
+static int link_cb(const struct nlmsghdr *nlh, void *ctx)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+	struct link *link = ctx;
+	const struct rtattr *rta;
+	int rem;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return 0;
+
+	link->ifindex = ifi->ifi_index;
+	link->kind[0] = '\0';
+	rta = IFLA_RTA(ifi);
+	rem = IFLA_PAYLOAD(nlh);
+	for (; RTA_OK(rta, rem); rta = RTA_NEXT(rta, rem)) {
+		if ((rta->rta_type & NLA_TYPE_MASK) == IFLA_LINKINFO)
+			parse_linkinfo(rta, link->kind, sizeof(link->kind));
+	}
+	return 1;
+}
+
 /*
  * Ask rtnetlink, in our network namespace, for IFNAME's index and link kind
  * ("" for devices without one, such as lo or a physical NIC). Asking by name
  * in one request means the index and the kind belong to the same device.
  */
-static int link_kind(const char *ifname, char *kind, size_t kindlen, int *ifindex)
+static int link_kind(const char *ifname, struct link *link)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -133,16 +99,13 @@ static int link_kind(const char *ifname, char *kind, size_t kindlen, int *ifinde
 		char attrs[RTA_SPACE(IF_NAMESIZE)];
 	} req;
 	size_t namelen = strlen(ifname) + 1;
-	const __u32 seq = 1;
 	struct rtattr *rta;
-	struct nlmsghdr *nlh;
-	char *buf = NULL;
-	int fd, n, rem, err;
+	int fd, err;
 
 	memset(&req, 0, sizeof(req));
 	req.nlh.nlmsg_type = RTM_GETLINK;
 	req.nlh.nlmsg_flags = NLM_F_REQUEST;
-	req.nlh.nlmsg_seq = seq;
+	req.nlh.nlmsg_seq = 1;
 	req.ifi.ifi_family = AF_UNSPEC;
 	rta = (struct rtattr *)req.attrs;
 	rta->rta_type = IFLA_IFNAME;
@@ -150,58 +113,15 @@ static int link_kind(const char *ifname, char *kind, size_t kindlen, int *ifinde
 	memcpy(RTA_DATA(rta), ifname, namelen);
 	req.nlh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi)) + RTA_ALIGN(rta->rta_len);
 
-	fd = wg_nl_open(NETLINK_ROUTE);
+	fd = nl_open(NETLINK_ROUTE, WG_IO_TIMEOUT_MS);
 	if (fd < 0)
 		return fd;
-	buf = malloc(WG_NL_BUFSIZE);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	err = wg_nl_send(fd, &req, req.nlh.nlmsg_len);
-	if (err)
-		goto cleanup;
-
-	for (;;) {
-		n = wg_nl_recv(fd, buf, WG_NL_BUFSIZE);
-		if (n < 0) {
-			err = n;
-			goto cleanup;
-		}
-		for (nlh = (struct nlmsghdr *)buf; wg_nlmsg_ok(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
-			const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
-
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				err = -EPROTO;
-				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0)
-					err = e->error;
-				goto cleanup;
-			}
-			if (nlh->nlmsg_type != RTM_NEWLINK ||
-			    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
-				continue;
-
-			*ifindex = ifi->ifi_index;
-			kind[0] = '\0';
-			rta = IFLA_RTA(ifi);
-			rem = IFLA_PAYLOAD(nlh);
-			for (; RTA_OK(rta, rem); rta = RTA_NEXT(rta, rem)) {
-				if ((rta->rta_type & NLA_TYPE_MASK) == IFLA_LINKINFO)
-					parse_linkinfo(rta, kind, kindlen);
-			}
-			err = 0;
-			goto cleanup;
-		}
-	}
-
-cleanup:
-	free(buf);
+	err = nl_transact(fd, &req.nlh, link_cb, link);
 	close(fd);
-	return err;
+	if (err < 0)
+		return err;
+	/* 0 is NLMSG_DONE, which never answers a request without NLM_F_DUMP. */
+	return err ? 0 : -EPROTO;
 }
 
 static int check_ifname(const char *ifname)
@@ -219,19 +139,19 @@ static int check_ifname(const char *ifname)
 
 int wg_is_wireguard(const char *ifname)
 {
-	char kind[LINK_KIND_MAX];
-	int ifindex, err;
+	struct link link;
+	int err;
 
 	err = check_ifname(ifname);
 	if (err)
 		return err;
-	err = link_kind(ifname, kind, sizeof(kind), &ifindex);
+	err = link_kind(ifname, &link);
 	if (err)
 		return err;
-	if (!strcmp(kind, "wireguard"))
+	if (!strcmp(link.kind, "wireguard"))
 		return 1;
 	/* Only a TUN device of our namespace may be served by a UAPI daemon. */
-	if (strcmp(kind, "tun"))
+	if (strcmp(link.kind, "tun"))
 		return 0;
 	err = wg_uapi_get_endpoints(ifname, NULL, 0);
 	if (err == -ENOENT)
@@ -241,21 +161,21 @@ int wg_is_wireguard(const char *ifname)
 
 int wg_get_endpoints(const char *ifname, struct wg_endpoint *out, int max)
 {
-	char kind[LINK_KIND_MAX];
-	int ifindex, ret;
+	struct link link;
+	int ret;
 
 	ret = check_ifname(ifname);
 	if (ret)
 		return ret;
 	if (max < 0 || (max > 0 && !out))
 		return -EINVAL;
-	ret = link_kind(ifname, kind, sizeof(kind), &ifindex);
+	ret = link_kind(ifname, &link);
 	if (ret)
 		return ret;
 
-	if (!strcmp(kind, "wireguard")) {
-		ret = wg_genl_get_endpoints(ifindex, out, max);
-	} else if (!strcmp(kind, "tun")) {
+	if (!strcmp(link.kind, "wireguard")) {
+		ret = wg_genl_get_endpoints(link.ifindex, out, max);
+	} else if (!strcmp(link.kind, "tun")) {
 		ret = wg_uapi_get_endpoints(ifname, out, max);
 		if (ret == -ENOENT)
 			ret = -EOPNOTSUPP;

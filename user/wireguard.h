@@ -34,7 +34,6 @@
 #include <linux/netlink.h>
 #include <linux/types.h>
 #include <net/if.h>
-#include <stdbool.h>
 
 /* How long a stuck daemon (or kernel) may keep us waiting, per receive. */
 #ifndef WG_IO_TIMEOUT_MS
@@ -91,30 +90,5 @@ int wg_genl_parse_device(const struct nlmsghdr *nlh, struct wg_endpoint *out, in
  * answers on IFNAME's socket.
  */
 int wg_uapi_get_endpoints(const char *ifname, struct wg_endpoint *out, int max);
-
-/* Room for any netlink datagram: the kernel caps dump skbs near 32 KiB. */
-#define WG_NL_BUFSIZE 32768
-
-/* Open a netlink socket of this protocol with the I/O timeout set. */
-int wg_nl_open(int protocol);
-
-/*
- * Send one request to the kernel. Receive into buf (len bytes) the next
- * datagram the kernel sent us and return its length; -ETIMEDOUT after
- * WG_IO_TIMEOUT_MS, -EMSGSIZE if it did not fit.
- */
-int wg_nl_send(int fd, const void *req, size_t len);
-int wg_nl_recv(int fd, void *buf, size_t len);
-
-/*
- * NLMSG_OK() compares the unsigned nlmsg_len with an int, which clang's
- * -Wsign-compare refuses; the int must stay signed so that NLMSG_NEXT() past
- * an unaligned last message ends the loop instead of wrapping around.
- */
-static inline bool wg_nlmsg_ok(const struct nlmsghdr *nlh, int len)
-{
-	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
-	       nlh->nlmsg_len <= (unsigned int)len;
-}
 
 #endif /* BPFROUTE_WIREGUARD_H */

@@ -14,12 +14,11 @@
 #include <linux/netlink.h>
 #include <linux/wireguard.h>
 #include <netinet/in.h>
-#include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "netlink.h"
 #include "wireguard.h"
 
 /* Tries when peers change during the dump (NLM_F_DUMP_INTR), as wg does. */
@@ -61,65 +60,50 @@ static void nlmsg_put_attr(struct nlmsghdr *nlh, __u16 type, const void *data, s
 	nlh->nlmsg_len = NLMSG_ALIGN(nlh->nlmsg_len) + NLA_ALIGN(a->nla_len);
 }
 
-/* An NLMSG_ERROR's code; 0 would be an acknowledgement, which we never ask for. */
-static int nlmsg_error(const struct nlmsghdr *nlh)
+/* CTRL_CMD_GETFAMILY's answer: store the family id in *(int *)ctx. */
+static int family_id_cb(const struct nlmsghdr *nlh, void *ctx)
 {
-	const struct nlmsgerr *e = NLMSG_DATA(nlh);
+	const struct nlattr *a;
+	int rem;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) || e->error >= 0)
+	if (nlh->nlmsg_type != GENL_ID_CTRL || nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
 		return -EPROTO;
-	return e->error;
+	nla_for_each(a, (const char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
+		     nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN), rem) {
+		if (nla_type(a) == CTRL_ATTR_FAMILY_ID && nla_len_payload(a) >= (int)sizeof(__u16)) {
+			*(int *)ctx = *(const __u16 *)nla_data(a);
+			return 1;
+		}
+	}
+	return -EPROTO;
 }
 
 /* The "wireguard" family's id; -EOPNOTSUPP when the module is not there. */
-static int family_id(int fd, void *buf)
+static int family_id(int fd)
 {
 	struct {
 		struct nlmsghdr nlh;
 		struct genlmsghdr genl;
 		char attrs[NLA_HDRLEN + NLA_ALIGN(sizeof(WG_GENL_NAME))];
 	} req;
-	const __u32 seq = 1;
-	const struct nlmsghdr *nlh;
-	const struct nlattr *a;
-	int n, rem, err;
+	int family, err;
 
 	memset(&req, 0, sizeof(req));
 	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
 	req.nlh.nlmsg_type = GENL_ID_CTRL;
 	req.nlh.nlmsg_flags = NLM_F_REQUEST;
-	req.nlh.nlmsg_seq = seq;
+	req.nlh.nlmsg_seq = 1;
 	req.genl.cmd = CTRL_CMD_GETFAMILY;
 	req.genl.version = 1;
 	nlmsg_put_attr(&req.nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME, sizeof(WG_GENL_NAME));
-	err = wg_nl_send(fd, &req, req.nlh.nlmsg_len);
-	if (err)
+	err = nl_transact(fd, &req.nlh, family_id_cb, &family);
+	/* ctrl_getfamily() answers -ENOENT for an unknown family. */
+	if (err == -ENOENT)
+		return -EOPNOTSUPP;
+	if (err < 0)
 		return err;
-
-	for (;;) {
-		n = wg_nl_recv(fd, buf, WG_NL_BUFSIZE);
-		if (n < 0)
-			return n;
-		for (nlh = buf; wg_nlmsg_ok(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				err = nlmsg_error(nlh);
-				/* ctrl_getfamily() answers -ENOENT for an unknown family. */
-				return err == -ENOENT ? -EOPNOTSUPP : err;
-			}
-			if (nlh->nlmsg_type != GENL_ID_CTRL ||
-			    nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
-				return -EPROTO;
-			nla_for_each(a, (const char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
-				     nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN), rem) {
-				if (nla_type(a) == CTRL_ATTR_FAMILY_ID &&
-				    nla_len_payload(a) >= (int)sizeof(__u16))
-					return *(const __u16 *)nla_data(a);
-			}
-			return -EPROTO;
-		}
-	}
+	/* 0 is NLMSG_DONE, which never answers a request without NLM_F_DUMP. */
+	return err ? family : -EPROTO;
 }
 
 /* WGPEER_A_ENDPOINT: a struct sockaddr_in or sockaddr_in6, as the kernel keeps it. */
@@ -176,18 +160,34 @@ int wg_genl_parse_device(const struct nlmsghdr *nlh, struct wg_endpoint *out, in
 	return 0;
 }
 
-/* One complete dump. *intr tells the caller the peers changed meanwhile. */
-static int dump_device(int fd, void *buf, __u16 family, __u32 seq, int ifindex,
-		       struct wg_endpoint *out, int max, bool *intr)
+struct dump_ctx {
+	__u16 family;
+	struct wg_endpoint *out;
+	int max;
+	int count;
+};
+
+static int dump_device_cb(const struct nlmsghdr *nlh, void *ctx)
+{
+	struct dump_ctx *d = ctx;
+
+	if (nlh->nlmsg_type != d->family)
+		return 0;
+	return wg_genl_parse_device(nlh, d->out, d->max, &d->count);
+}
+
+/* One complete dump: the count, or -EINTR if the peers changed meanwhile. */
+static int dump_device(int fd, __u16 family, __u32 seq, int ifindex, struct wg_endpoint *out,
+		       int max)
 {
 	struct {
 		struct nlmsghdr nlh;
 		struct genlmsghdr genl;
 		char attrs[NLA_HDRLEN + NLA_ALIGN(sizeof(__u32))];
 	} req;
+	struct dump_ctx d = { .family = family, .out = out, .max = max };
 	__u32 index = ifindex;
-	const struct nlmsghdr *nlh;
-	int n, count = 0, err;
+	int err;
 
 	memset(&req, 0, sizeof(req));
 	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
@@ -201,53 +201,22 @@ static int dump_device(int fd, void *buf, __u16 family, __u32 seq, int ifindex,
 	 * the ifindex is the device rtnetlink just named, even if it was renamed.
 	 */
 	nlmsg_put_attr(&req.nlh, WGDEVICE_A_IFINDEX, &index, sizeof(index));
-	err = wg_nl_send(fd, &req, req.nlh.nlmsg_len);
-	if (err)
-		return err;
-
-	*intr = false;
-	for (;;) {
-		n = wg_nl_recv(fd, buf, WG_NL_BUFSIZE);
-		if (n < 0)
-			return n;
-		for (nlh = buf; wg_nlmsg_ok(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-				*intr = true;
-			/* A failing dump start (wg_get_device_start) comes as an error. */
-			if (nlh->nlmsg_type == NLMSG_ERROR)
-				return nlmsg_error(nlh);
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) &&
-				    *(const int *)NLMSG_DATA(nlh) < 0)
-					return *(const int *)NLMSG_DATA(nlh);
-				return count;
-			}
-			if (nlh->nlmsg_type != family)
-				continue;
-			err = wg_genl_parse_device(nlh, out, max, &count);
-			if (err)
-				return err;
-		}
-	}
+	/*
+	 * A failing dump start (wg_get_device_start) comes as an error, a
+	 * failing dump as NLMSG_DONE's error code: nl_transact() returns either.
+	 */
+	err = nl_transact(fd, &req.nlh, dump_device_cb, &d);
+	return err ? err : d.count;
 }
 
 int wg_genl_get_endpoints(int ifindex, struct wg_endpoint *out, int max)
 {
-	char *buf = NULL;
 	int fd, tries, family, ret;
-	bool intr;
 
-	fd = wg_nl_open(NETLINK_GENERIC);
+	fd = nl_open(NETLINK_GENERIC, WG_IO_TIMEOUT_MS);
 	if (fd < 0)
 		return fd;
-	buf = malloc(WG_NL_BUFSIZE);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	family = family_id(fd, buf);
+	family = family_id(fd);
 	if (family < 0) {
 		ret = family;
 		goto cleanup;
@@ -258,14 +227,13 @@ int wg_genl_get_endpoints(int ifindex, struct wg_endpoint *out, int max)
 	 * skipped or repeated peers. Sequence numbers keep tries apart.
 	 */
 	for (tries = 0; tries < WG_DUMP_TRIES; tries++) {
-		ret = dump_device(fd, buf, family, 2 + tries, ifindex, out, max, &intr);
-		if (ret < 0 || !intr)
+		ret = dump_device(fd, family, 2 + tries, ifindex, out, max);
+		if (ret != -EINTR)
 			goto cleanup;
 	}
 	ret = -EAGAIN;
 
 cleanup:
-	free(buf);
 	close(fd);
 	return ret;
 }

@@ -23,11 +23,40 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "netlink.h"
 #include "wireguard.h"
 
 #define WG_UAPI_DIR "/var/run/wireguard"	/* wireguard-go's and wg's */
 #define UAPI_LINE_MAX 4096			/* lines are keys, addresses, counters */
 #define TCP_LISTEN_STATE 10			/* TCP_LISTEN, as unix_diag reuses it */
+
+/* Does this unix_diag message describe the listener bound to the inode *st? */
+static int listener_cb(const struct nlmsghdr *nlh, void *ctx)
+{
+	const struct unix_diag_msg *msg = NLMSG_DATA(nlh);
+	const struct stat *st = ctx;
+	const struct rtattr *rta;
+	int rem;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY || nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*msg)))
+		return 0;
+
+	rta = (const struct rtattr *)(msg + 1);
+	rem = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*msg));
+	for (; RTA_OK(rta, rem); rta = RTA_NEXT(rta, rem)) {
+		struct unix_diag_vfs vfs;
+
+		if ((rta->rta_type & NLA_TYPE_MASK) != UNIX_DIAG_VFS || RTA_PAYLOAD(rta) < sizeof(vfs))
+			continue;
+		memcpy(&vfs, RTA_DATA(rta), sizeof(vfs));
+		/* The kernel's s_dev: 12 bits of major above 20 of minor. */
+		if (vfs.udiag_vfs_ino == (__u32)st->st_ino &&
+		    vfs.udiag_vfs_dev >> 20 == major(st->st_dev) &&
+		    (vfs.udiag_vfs_dev & 0xfffff) == minor(st->st_dev))
+			return 1;
+	}
+	return 0;
+}
 
 /*
  * Is a listening unix socket bound to the inode of st among the sockets of
@@ -41,83 +70,21 @@ static int listener_in_our_netns(const struct stat *st)
 		struct nlmsghdr nlh;
 		struct unix_diag_req req;
 	} req;
-	const __u32 seq = 1;
-	struct nlmsghdr *nlh;
-	char *buf = NULL;
-	int fd, n, err;
+	int fd, err;
 
 	memset(&req, 0, sizeof(req));
 	req.nlh.nlmsg_len = sizeof(req);
 	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nlh.nlmsg_seq = seq;
+	req.nlh.nlmsg_seq = 1;
 	req.req.sdiag_family = AF_UNIX;
 	req.req.udiag_states = 1U << TCP_LISTEN_STATE;
 	req.req.udiag_show = UDIAG_SHOW_VFS;
 
-	fd = wg_nl_open(NETLINK_SOCK_DIAG);
+	fd = nl_open(NETLINK_SOCK_DIAG, WG_IO_TIMEOUT_MS);
 	if (fd < 0)
 		return fd;
-	buf = malloc(WG_NL_BUFSIZE);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	err = wg_nl_send(fd, &req, sizeof(req));
-	if (err)
-		goto cleanup;
-
-	for (;;) {
-		n = wg_nl_recv(fd, buf, WG_NL_BUFSIZE);
-		if (n < 0) {
-			err = n;
-			goto cleanup;
-		}
-		for (nlh = (struct nlmsghdr *)buf; wg_nlmsg_ok(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
-			const struct unix_diag_msg *msg = NLMSG_DATA(nlh);
-			const struct rtattr *rta;
-			int rem;
-
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				err = 0;
-				goto cleanup;
-			}
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				err = -EPROTO;
-				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0)
-					err = e->error;
-				goto cleanup;
-			}
-			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*msg)))
-				continue;
-
-			rta = (const struct rtattr *)(msg + 1);
-			rem = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*msg));
-			for (; RTA_OK(rta, rem); rta = RTA_NEXT(rta, rem)) {
-				struct unix_diag_vfs vfs;
-
-				if ((rta->rta_type & NLA_TYPE_MASK) != UNIX_DIAG_VFS ||
-				    RTA_PAYLOAD(rta) < sizeof(vfs))
-					continue;
-				memcpy(&vfs, RTA_DATA(rta), sizeof(vfs));
-				/* The kernel's s_dev: 12 bits of major above 20 of minor. */
-				if (vfs.udiag_vfs_ino == (__u32)st->st_ino &&
-				    vfs.udiag_vfs_dev >> 20 == major(st->st_dev) &&
-				    (vfs.udiag_vfs_dev & 0xfffff) == minor(st->st_dev)) {
-					err = 1;
-					goto cleanup;
-				}
-			}
-		}
-	}
-
-cleanup:
-	free(buf);
+	err = nl_transact(fd, &req.nlh, listener_cb, (void *)st);
 	close(fd);
 	return err;
 }
