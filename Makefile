@@ -73,7 +73,7 @@ $(OUTPUT)/test_tc: selftests/test_tc.c selftests/test.h $(SKELS) | $(OUTPUT)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 
 $(OUTPUT)/test_config: selftests/test_config.c selftests/test.h user/config.c user/prefix.c \
-		user/config.h user/prefix.h | $(OUTPUT)
+		user/config_settings.c user/config.h user/prefix.h | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
 

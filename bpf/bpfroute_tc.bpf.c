@@ -9,8 +9,14 @@
  * such as WireGuard the kernel drops the MAC header itself on redirect
  * (__bpf_redirect_no_mac()), so the program never strips it.
  *
- * The miss path is kept to one map lookup: most traffic of a gateway is not
- * steered and must not pay for what steered traffic needs.
+ * Learned addresses (exact hosts, from DNS answers) live in hash maps and are
+ * looked up before the configured prefixes: a /32 or /128 is the longest
+ * prefix there is. The miss path is kept to these lookups: most traffic of a
+ * gateway is not steered and must not pay for what steered traffic needs.
+ *
+ * The second program, on LAN egress, learns from DNS answers on their way to
+ * clients (dns_answer.h); queries are recorded here on ingress
+ * (dns_query.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,16 +26,10 @@
 #include "maps.h"
 #include "parsing.h"
 #include "forward.h"
+#include "stats.h"
+#include "dns_answer.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-static __always_inline void count(__u32 stat, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&BPFROUTE_MAP_STATS, &stat);
-
-	if (v)
-		*v += n;	/* per-CPU: no other writer */
-}
 
 static __always_inline int pass(__u32 stat)
 {
@@ -37,76 +37,161 @@ static __always_inline int pass(__u32 stat)
 	return TC_ACT_OK;
 }
 
-static __always_inline int steer(struct __sk_buff *skb, struct bpfroute_route *route)
+/* Where a hit goes, and whose counters it feeds. */
+struct target {
+	__u32 ifindex;
+	__u64 *packets;
+	__u64 *bytes;
+};
+
+static __always_inline int steer(struct __sk_buff *skb, const struct target *t)
 {
 	/* Shared entry, written from every CPU: atomic adds. */
-	__sync_fetch_and_add(&route->packets, 1);
-	__sync_fetch_and_add(&route->bytes, skb->len);
+	__sync_fetch_and_add(t->packets, 1);
+	__sync_fetch_and_add(t->bytes, skb->len);
 	count(BPFROUTE_STAT_STEERED, 1);
 	count(BPFROUTE_STAT_BYTES_STEERED, skb->len);
-	return bpf_redirect(route->ifindex, 0);
+	return bpf_redirect(t->ifindex, 0);
+}
+
+/*
+ * A learned entry steers until it expires, and after that for as long as it
+ * keeps being used: idle_timeout seconds without a packet past
+ * max(expiry, last use) and it is a miss, whether or not the agent has
+ * removed it yet. last_used_ns is written at most once a second, so a busy
+ * entry does not bounce its cache line between CPUs on every packet.
+ */
+static __always_inline bool host_alive(struct bpfroute_host *h)
+{
+	__u64 now = bpf_ktime_get_boot_ns(), last = h->last_used_ns;
+
+	if (now > h->expires_ns) {
+		__u64 since = last > h->expires_ns ? last : h->expires_ns;
+
+		if (now - since > (__u64)h->idle_timeout * NSEC_PER_SEC) {
+			count(BPFROUTE_STAT_HOST_EXPIRED, 1);
+			return false;
+		}
+	}
+	if (now - last > NSEC_PER_SEC)
+		h->last_used_ns = now;
+	return true;
+}
+
+/* The route for a destination: a live learned host, else the longest prefix. */
+static __always_inline bool lookup4(const __u8 *daddr, struct target *t)
+{
+	struct bpfroute_key4 key = { .prefixlen = 32 };
+	struct bpfroute_route *route;
+	struct bpfroute_host *host;
+
+	host = bpf_map_lookup_elem(&BPFROUTE_MAP_HOST4, daddr);
+	if (host && host_alive(host)) {
+		*t = (struct target){ host->ifindex, &host->packets, &host->bytes };
+		return true;
+	}
+	__builtin_memcpy(key.addr, daddr, sizeof(key.addr));
+	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE4, &key);
+	if (!route)
+		return false;
+	*t = (struct target){ route->ifindex, &route->packets, &route->bytes };
+	return true;
+}
+
+static __always_inline bool lookup6(const __u8 *daddr, struct target *t)
+{
+	struct bpfroute_key6 key = { .prefixlen = 128 };
+	struct bpfroute_route *route;
+	struct bpfroute_host *host;
+
+	host = bpf_map_lookup_elem(&BPFROUTE_MAP_HOST6, daddr);
+	if (host && host_alive(host)) {
+		*t = (struct target){ host->ifindex, &host->packets, &host->bytes };
+		return true;
+	}
+	__builtin_memcpy(key.addr, daddr, sizeof(key.addr));
+	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE6, &key);
+	if (!route)
+		return false;
+	*t = (struct target){ route->ifindex, &route->packets, &route->bytes };
+	return true;
+}
+
+/* The destination port of a UDP or TCP header at l4, network order, or 0. */
+static __always_inline __u16 l4_dport(void *l4, void *end, __u8 proto)
+{
+	__u16 *ports = l4;
+
+	if (proto != IPPROTO_UDP_ && proto != IPPROTO_TCP_)
+		return 0;
+	if ((void *)(ports + 2) > end)
+		return 0;
+	return ports[1];
 }
 
 static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_cursor *c)
 {
-	struct bpfroute_key4 key = { .prefixlen = 32 };
-	struct bpfroute_route *route;
+	struct bpfroute_addr4 daddr;
 	struct iphdr *iph;
+	struct target t;
 
 	iph = parse_iphdr(c);
 	if (!iph)
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
+	/* A query is recorded, then forwarded like any packet. */
+	if (!(iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) &&
+	    l4_dport(c->pos, c->end, iph->protocol) == bpf_htons(DNS_PORT))
+		dns_record_query(skb);
 
-	__builtin_memcpy(key.addr, &iph->daddr, sizeof(key.addr));
-	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE4, &key);
-	if (!route)
+	__builtin_memcpy(daddr.addr, &iph->daddr, sizeof(daddr.addr));
+	if (!lookup4(daddr.addr, &t))
 		return pass(BPFROUTE_STAT_MISS);
 
 	/* From here on the packet is ours to forward: check it as the stack would. */
 	if (!ipv4_header_valid(skb, iph, c->end))
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
-	if (ipv4_addr_special(key.addr) || ipv4_addr_special((__u8 *)&iph->saddr))
+	if (ipv4_addr_special(daddr.addr) || ipv4_addr_special((__u8 *)&iph->saddr))
 		return pass(BPFROUTE_STAT_PASS_SPECIAL);
-	if (bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, key.addr))
+	if (bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, daddr.addr))
 		return pass(BPFROUTE_STAT_PASS_EXCLUDED);
 	/* The stack drops it and sends ICMP time exceeded (RFC 1812 5.3.1). */
 	if (iph->ttl <= 1)
 		return pass(BPFROUTE_STAT_PASS_TTL);
 
 	ipv4_decrease_ttl(iph);
-	return steer(skb, route);
+	return steer(skb, &t);
 }
 
 static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c)
 {
-	struct bpfroute_key6 key = { .prefixlen = 128 };
-	struct bpfroute_addr6 saddr;
-	struct bpfroute_route *route;
+	struct bpfroute_addr6 daddr, saddr;
 	struct ipv6hdr *ip6h;
+	struct target t;
 
 	ip6h = parse_ipv6hdr(c);
 	if (!ip6h)
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
+	if (l4_dport(c->pos, c->end, ip6h->nexthdr) == bpf_htons(DNS_PORT))
+		dns_record_query(skb);
 
-	__builtin_memcpy(key.addr, &ip6h->daddr, sizeof(key.addr));
-	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE6, &key);
-	if (!route)
+	__builtin_memcpy(daddr.addr, &ip6h->daddr, sizeof(daddr.addr));
+	if (!lookup6(daddr.addr, &t))
 		return pass(BPFROUTE_STAT_MISS);
 
 	if (!ipv6_header_valid(skb, ip6h))
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
 	/* Copied: the special-address test reads aligned words. */
 	__builtin_memcpy(saddr.addr, &ip6h->saddr, sizeof(saddr.addr));
-	if (ipv6_addr_special(key.addr) || ipv6_addr_special(saddr.addr))
+	if (ipv6_addr_special(daddr.addr) || ipv6_addr_special(saddr.addr))
 		return pass(BPFROUTE_STAT_PASS_SPECIAL);
-	if (bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, key.addr))
+	if (bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, daddr.addr))
 		return pass(BPFROUTE_STAT_PASS_EXCLUDED);
 	/* The stack sends ICMPv6 time exceeded (RFC 4443 3.3). */
 	if (ip6h->hop_limit <= 1)
 		return pass(BPFROUTE_STAT_PASS_TTL);
 
 	ip6h->hop_limit--;	/* no header checksum in IPv6 */
-	return steer(skb, route);
+	return steer(skb, &t);
 }
 
 SEC("tc")
@@ -153,4 +238,16 @@ int bpfroute_steer(struct __sk_buff *skb)
 	if (eth->h_proto == bpf_htons(ETH_P_IP))
 		return classify_ipv4(skb, &c);
 	return classify_ipv6(skb, &c);
+}
+
+/*
+ * LAN egress: answers on their way to clients, from a resolver upstream or
+ * on the gateway itself. Every packet goes on unchanged; only its reading
+ * may install routes.
+ */
+SEC("tc")
+int bpfroute_learn(struct __sk_buff *skb)
+{
+	dns_learn_answer(skb);
+	return TC_ACT_OK;
 }

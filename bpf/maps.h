@@ -45,4 +45,74 @@ struct {
 	__type(value, __u64);
 } BPFROUTE_MAP_STATS SEC(".maps");
 
+/*
+ * Learned addresses: exact hosts in hash maps, whose lookup cost does not
+ * grow with the table as a trie's does. user space sets max_entries to the
+ * config's max-routes before the maps are created; a full map refuses new
+ * entries (never evicts a live one).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* pay only for entries in use */
+	__uint(max_entries, 1000000);
+	__type(key, struct bpfroute_addr4);
+	__type(value, struct bpfroute_host);
+} BPFROUTE_MAP_HOST4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1000000);
+	__type(key, struct bpfroute_addr6);
+	__type(value, struct bpfroute_host);
+} BPFROUTE_MAP_HOST6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BPFROUTE_MAX_RULES);
+	__type(key, struct bpfroute_rule_key);
+	__type(value, struct bpfroute_rule);
+} BPFROUTE_MAP_RULES SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);	/* names of long-gone entries age out */
+	__uint(max_entries, BPFROUTE_MAX_NAMES);
+	__type(key, __u64);
+	__type(value, struct bpfroute_name);
+} BPFROUTE_MAP_NAMES SEC(".maps");
+
+/* Unanswered queries age out: the oldest go first when the map is full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BPFROUTE_MAX_QUERIES);
+	__type(key, struct bpfroute_query_key);
+	__type(value, struct bpfroute_query);
+} BPFROUTE_MAP_QUERIES SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BPFROUTE_MAX_QUERIES);
+	__type(key, struct bpfroute_qsock_key);
+	__type(value, __u64);
+} BPFROUTE_MAP_QSOCKS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BPFROUTE_MAX_RESOLVERS);
+	__type(key, struct bpfroute_resolver_key);
+	__type(value, __u32);
+} BPFROUTE_MAP_RESOLVERS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpfroute_conf);
+} BPFROUTE_MAP_CONF SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BPFROUTE_EVENTS_BYTES);
+} BPFROUTE_MAP_EVENTS SEC(".maps");
+
 #endif /* BPFROUTE_MAPS_H */

@@ -15,6 +15,8 @@
 #define PACKET_HOST	0
 #define TC_ACT_OK	0
 #define ETH_HLEN	14
+#define E2BIG		7
+#define EEXIST		17
 
 struct hdr_cursor {
 	void *pos;

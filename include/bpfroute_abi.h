@@ -26,6 +26,17 @@
 #define BPFROUTE_MAP_EXCL4	bpfroute_excl4	/* hash: never-steered destinations */
 #define BPFROUTE_MAP_EXCL6	bpfroute_excl6
 #define BPFROUTE_MAP_STATS	bpfroute_stats	/* per-CPU array of counters */
+/* Learning from DNS answers. */
+#define BPFROUTE_MAP_HOST4	bpfroute_host4	/* hash: learned address -> target */
+#define BPFROUTE_MAP_HOST6	bpfroute_host6
+#define BPFROUTE_MAP_RULES	bpfroute_rules	/* hash: domain rules */
+#define BPFROUTE_MAP_NAMES	bpfroute_names	/* hash: name id -> question name */
+#define BPFROUTE_MAP_QUERIES	bpfroute_query	/* LRU hash: queries awaiting answers */
+#define BPFROUTE_MAP_QSOCKS	bpfroute_qsock	/* LRU hash: client sockets that asked */
+#define BPFROUTE_MAP_RESOLVERS	bpfroute_resolv	/* hash: trusted DNS servers */
+#define BPFROUTE_MAP_CONF	bpfroute_conf	/* array[1]: struct bpfroute_conf */
+#define BPFROUTE_MAP_EVENTS	bpfroute_events	/* ring buffer: answers for the agent */
+#define BPFROUTE_MAP_SCRATCH	bpfroute_scratch /* per-CPU work buffer of the parser */
 
 /* Capacities. A build may override them (-DBPFROUTE_MAX_PREFIXES=...). */
 #ifndef BPFROUTE_MAX_PREFIXES
@@ -34,6 +45,30 @@
 #ifndef BPFROUTE_MAX_EXCL
 #define BPFROUTE_MAX_EXCL	4096	/* per family: own addresses, endpoints */
 #endif
+#ifndef BPFROUTE_MAX_RULES
+#define BPFROUTE_MAX_RULES	4096	/* domain rules */
+#endif
+#ifndef BPFROUTE_MAX_NAMES
+#define BPFROUTE_MAX_NAMES	65536	/* distinct question names of learned entries */
+#endif
+#ifndef BPFROUTE_MAX_QUERIES
+#define BPFROUTE_MAX_QUERIES	65536	/* outstanding queries; the oldest go first */
+#endif
+#ifndef BPFROUTE_MAX_RESOLVERS
+#define BPFROUTE_MAX_RESOLVERS	64
+#endif
+#ifndef BPFROUTE_EVENTS_BYTES
+#define BPFROUTE_EVENTS_BYTES	(4 << 20)	/* ring buffer */
+#endif
+/*
+ * The largest DNS message the kernel parser looks at, a power of two. Larger
+ * messages (rare: EDNS answers above 2 KiB) go to the agent.
+ */
+#define BPFROUTE_DNS_MSG_MAX	2048
+#define BPFROUTE_DNS_NAME_MAX	256	/* wire-format name with its root label */
+#define BPFROUTE_DNS_LEARN_MAX	16	/* addresses one answer can install in the kernel */
+#define BPFROUTE_DNS_CHAIN_MAX	16	/* CNAME links followed */
+#define BPFROUTE_DNS_RR_MAX	32	/* answer records the kernel parser walks */
 
 /*
  * The TC filter's identity on each LAN interface's clsact ingress hook. Our
@@ -58,6 +93,7 @@ struct bpfroute_key6 {
 enum bpfroute_origin {
 	BPFROUTE_ORIGIN_CONFIG = 1,	/* a `route PREFIX dev X` line of the config */
 	BPFROUTE_ORIGIN_MANUAL = 2,	/* `bpfroute route add` */
+	BPFROUTE_ORIGIN_LEARNED = 3,	/* a DNS answer (bpfroute_host4/6) */
 };
 
 /*
@@ -98,6 +134,133 @@ struct bpfroute_addr6 {
 };
 
 /*
+ * A learned address (bpfroute_host4/6, keyed by struct bpfroute_addr4/6).
+ * It steers until expires_ns; after that only while packets keep using it:
+ * an entry unused for idle_timeout seconds past max(expires_ns, last_used_ns)
+ * is a miss for the classifier and is removed by the agent. So a long
+ * connection is never cut because a DNS TTL ran out, and expiry holds even
+ * when the agent is down. Times are CLOCK_BOOTTIME (bpf_ktime_get_boot_ns()).
+ */
+struct bpfroute_host {
+	__u32 ifindex;		/* target device, host order */
+	__u16 rule;		/* id of the domain rule that learned it */
+	__u16 flags;		/* reserved, 0 */
+	__u32 idle_timeout;	/* seconds */
+	__u32 pad;
+	__u64 name_id;		/* key of the question name in bpfroute_names */
+	__u64 expires_ns;	/* end of the clamped DNS TTL */
+	__u64 last_used_ns;	/* last steered packet, to a second */
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Domain rules. The key is a keyed hash of a lower-case wire-format name:
+ * the whole question for an exact rule, the part below the wildcard for a
+ * `*.` rule. The value holds the name itself, compared byte for byte after
+ * the hash matches, so a hash collision can never steer.
+ */
+struct bpfroute_rule_key {
+	__u64 hash;
+	__u32 wildcard;		/* 1: names strictly below `name`; 0: `name` itself */
+	__u32 pad;
+};
+
+struct bpfroute_rule {
+	__u32 ifindex;		/* target device, host order */
+	__u16 id;		/* rule id, shown as the origin's rule */
+	__u16 name_len;		/* bytes of name, root label included */
+	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire format */
+};
+
+/* A question name of learned entries, for `bpfroute routes`. */
+struct bpfroute_name {
+	__u16 len;
+	__u8 pad[6];
+	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire format */
+};
+
+/*
+ * A query on its way to a resolver, recorded on LAN ingress. The answer must
+ * be its exact reverse: same client address and port, same id, same server
+ * address and port, same question. Addresses of either family in 16 bytes:
+ * IPv4 in the first 4, the rest zero.
+ */
+struct bpfroute_query_key {
+	__u8 client[16];	/* network order */
+	__u16 id;		/* DNS id, network order */
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+};
+
+struct bpfroute_query {
+	__u8 server[16];	/* network order */
+	__u16 client_port;	/* network order */
+	__u16 server_port;	/* network order */
+	__u16 qtype;		/* host order */
+	__u16 qclass;		/* host order */
+	__u64 qhash;		/* keyed hash of the question name */
+	__u64 sent_ns;
+};
+
+/* A client socket that sent a query: tells a wrong id from no query at all. */
+struct bpfroute_qsock_key {
+	__u8 client[16];	/* network order */
+	__u16 port;		/* network order */
+	__u8 family;
+	__u8 proto;
+};
+
+/* A trusted resolver (bpfroute_resolv); the value is unused (1). */
+struct bpfroute_resolver_key {
+	__u8 addr[16];		/* network order */
+	__u32 family;		/* 4 or 6 */
+};
+
+/* Settings the BPF programs read: bpfroute_conf[0]. */
+struct bpfroute_conf {
+	__u64 hash_key[2];	/* secret of the name hash, random, kept over reloads */
+	__u32 min_ttl;		/* seconds */
+	__u32 max_ttl;
+	__u32 idle_timeout;
+	__u32 flags;		/* BPFROUTE_CONF_F_* */
+};
+
+#define BPFROUTE_CONF_F_RESOLVERS	(1U << 0)	/* trust only bpfroute_resolv */
+#define BPFROUTE_CONF_F_LEARN		(1U << 1)	/* domain rules exist: snoop DNS */
+
+/* What the kernel did with an answer, in its event for the agent. */
+enum bpfroute_dns_verdict {
+	BPFROUTE_DNS_LEARNED = 1,	/* every address on the chain installed */
+	BPFROUTE_DNS_NOTHING,		/* matched a rule, no address to learn */
+	BPFROUTE_DNS_FULL,		/* some address refused: map full */
+	BPFROUTE_DNS_AGENT,		/* more records or addresses than the
+					 * kernel walks: the agent learns the rest */
+};
+
+/*
+ * One answer for the agent, followed by cap_len bytes of the DNS message
+ * (for TCP without its 2-byte length prefix).
+ */
+struct bpfroute_dns_event {
+	__u64 ts_ns;		/* CLOCK_BOOTTIME of the answer on LAN egress */
+	__u8 client[16];	/* network order */
+	__u8 server[16];
+	__u16 client_port;	/* network order */
+	__u16 server_port;
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;
+	__u8 verdict;		/* enum bpfroute_dns_verdict */
+	__u8 pad;
+	__u16 rule;		/* id of the matching rule */
+	__u16 learned;		/* addresses the kernel installed or renewed */
+	__u32 msg_len;		/* length of the DNS message */
+	__u32 cap_len;		/* bytes of it that follow */
+	__u32 ifindex;		/* target of the rule */
+	/* cap_len bytes of the message follow */
+};
+
+/*
  * Per-CPU counters of the classifier, indexes into bpfroute_stats. Every
  * packet that enters the program is counted exactly once in one of the
  * verdict rows (STEERED .. PASS_NOT_FOR_US); BYTES_STEERED is extra.
@@ -116,6 +279,30 @@ enum bpfroute_stat {
 	BPFROUTE_STAT_PASS_EXCLUDED,	/* route hit, destination in bpfroute_excl* */
 	BPFROUTE_STAT_PASS_TTL,		/* route hit, TTL/hop limit would expire */
 	BPFROUTE_STAT_BYTES_STEERED,	/* sum of steered bytes */
+	/* DNS, counted once per packet in one of these rows, or none. */
+	BPFROUTE_STAT_DNS_QUERY,	/* query recorded (LAN ingress) */
+	BPFROUTE_STAT_DNS_QUERY_UNTRUSTED, /* query to a server not trusted: ignored */
+	BPFROUTE_STAT_DNS_ANSWER,	/* answer seen (LAN egress), before any check */
+	BPFROUTE_STAT_DNS_LEARNED,	/* answer whose addresses were installed */
+	BPFROUTE_STAT_DNS_NO_RULE,	/* genuine answer, question matches no rule */
+	BPFROUTE_STAT_DNS_UNSOLICITED,	/* no query from that client socket */
+	BPFROUTE_STAT_DNS_WRONG_ID,	/* the socket asked, but with another id */
+	BPFROUTE_STAT_DNS_WRONG_PORT,	/* the id was asked from another port */
+	BPFROUTE_STAT_DNS_WRONG_SERVER,	/* answer from another server than asked */
+	BPFROUTE_STAT_DNS_UNTRUSTED,	/* answer from a server not trusted */
+	BPFROUTE_STAT_DNS_WRONG_QUESTION, /* question differs from the query's */
+	BPFROUTE_STAT_DNS_MALFORMED,	/* bad header, name, pointer or record */
+	BPFROUTE_STAT_DNS_CNAME_LOOP,	/* chain revisits a name or is too long */
+	BPFROUTE_STAT_DNS_OFF_CHAIN,	/* record skipped: owner not on the chain */
+	BPFROUTE_STAT_DNS_REFUSED_ADDR,	/* address never learned: own, resolver,
+					 * endpoint, special */
+	BPFROUTE_STAT_DNS_REFUSED_FULL,	/* address refused: learned map full */
+	BPFROUTE_STAT_DNS_TO_AGENT,	/* answer handed to the agent to finish */
+	BPFROUTE_STAT_DNS_TOO_BIG,	/* answer not whole in one packet, or above
+					 * BPFROUTE_DNS_MSG_MAX: not learned */
+	BPFROUTE_STAT_DNS_EVENT_LOST,	/* ring buffer full: event dropped */
+	BPFROUTE_STAT_LEARNED_ADDRS,	/* addresses installed or renewed */
+	BPFROUTE_STAT_HOST_EXPIRED,	/* packet to a learned entry past its life */
 	BPFROUTE_STAT_MAX,
 };
 

@@ -124,7 +124,7 @@ check load br load -c "$good"
 check attached_lan0 bash -c "ip netns exec $ns tc filter show dev lan0 ingress | grep -q 'handle 0xb9f0 bpfroute_steer'"
 check pins_exist test -e "$pin/bpfroute_route4" -a -e "$pin/bpfroute_route6" \
 	-a -e "$pin/bpfroute_excl4" -a -e "$pin/bpfroute_excl6" -a -e "$pin/bpfroute_stats"
-check routes_listed bash -c "'$BPFROUTE' -d '$pin' routes >/dev/null && ip netns exec $ns '$BPFROUTE' -d '$pin' routes | grep -q '^203.0.113.0/24 *tun0 *config'"
+check routes_listed bash -c "'$BPFROUTE' -d '$pin' routes >/dev/null && ip netns exec $ns '$BPFROUTE' -d '$pin' routes | grep -qE '^203.0.113.0/24 +tun0 .* config$'"
 check own_address_excluded bash -c "bpftool -j map dump pinned '$pin/bpfroute_excl4' | grep -q '\"addr\":\[192,0,2,1\]'"
 if command -v python3 >/dev/null; then
 	check status_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' -j status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"attached\"][0][\"dev\"]==\"lan0\"; assert d[\"maps\"][\"routes4\"][\"entries\"]==1'"
@@ -140,7 +140,7 @@ expect_refusal route_bad_syntax "expected 'add PREFIX dev IFNAME'" br route add 
 expect_refusal route_del_missing "no route 198.51.100.0/24" br route del 198.51.100.0/24
 check route_add br route add 198.51.100.0/24 dev tun1
 check route_add_v6 br route add 2001:db8:5::/48 dev tun1
-check route_add_listed bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes | grep -q '^198.51.100.0/24 *tun1 *manual'"
+check route_add_listed bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes | grep -qE '^198.51.100.0/24 +tun1 .* manual$'"
 check route_del_exact bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' route del 2001:db8:5::/48 && ! ip netns exec $ns '$BPFROUTE' -d '$pin' routes | grep -q 2001:db8:5::"
 
 # --- reload: config routes follow the file, manual ones stay ------------------
@@ -153,8 +153,8 @@ check reload_one_filter test "$(in_ns tc filter show dev lan0 ingress | grep -c 
 check reload_attached_lan1 bash -c "ip netns exec $ns tc filter show dev lan1 ingress | grep -q bpfroute_steer"
 routes=$(br routes)
 check reload_dropped_config_route bash -c "! grep -q '^203.0.113.0/24 ' <<<'$routes' && ! grep -q '2001:db8:3::/64' <<<'$routes'"
-check reload_added_config_route grep -q '^203.0.113.128/25 *tun0 *config' <<<"$routes"
-check reload_kept_manual_route grep -q '^198.51.100.0/24 *tun1 *manual' <<<"$routes"
+check reload_added_config_route grep -qE '^203.0.113.128/25 +tun0 .* config$' <<<"$routes"
+check reload_kept_manual_route grep -qE '^198.51.100.0/24 +tun1 .* manual$' <<<"$routes"
 check reload_back br load -c "$good"
 check reload_detached_lan1 bash -c "! ip netns exec $ns tc filter show dev lan1 ingress | grep -q bpfroute_steer"
 

@@ -14,15 +14,18 @@
 #include "config.h"
 #include "prefix.h"
 #include "test.h"
+#include "bpfroute_abi.h"	/* BPFROUTE_MAX_RESOLVERS; after <linux/types.h> */
 
 TEST_STATE_DEFINE;
 
 #define NAME "t.conf"
 
-/* A refused parse must leave nothing behind: no pointers, no counts. */
+/* A refused parse must leave nothing behind: no pointers, no counts, no settings. */
 static bool cfg_is_empty(const struct config *cfg)
 {
-	return !cfg->path && !cfg->ifaces && !cfg->n_ifaces && !cfg->routes && !cfg->n_routes;
+	return !cfg->path && !cfg->ifaces && !cfg->n_ifaces && !cfg->routes && !cfg->n_routes &&
+	       !cfg->resolvers && !cfg->n_resolvers && !cfg->min_ttl && !cfg->max_ttl &&
+	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch;
 }
 
 /*
@@ -704,6 +707,421 @@ out:
 	test__end_subtest();
 }
 
+/* The settings' values when the file says nothing, as config.h documents them. */
+static void test_settings_defaults(void)
+{
+	struct config cfg;
+
+	test__start_subtest("settings_defaults");
+	ASSERT_EQ(CONFIG_DEFAULT_MIN_TTL, 30, "CONFIG_DEFAULT_MIN_TTL");
+	ASSERT_EQ(CONFIG_DEFAULT_MAX_TTL, 86400, "CONFIG_DEFAULT_MAX_TTL");
+	ASSERT_EQ(CONFIG_DEFAULT_IDLE_TIMEOUT, 300, "CONFIG_DEFAULT_IDLE_TIMEOUT");
+	ASSERT_EQ(CONFIG_DEFAULT_MAX_ROUTES, 1000000, "CONFIG_DEFAULT_MAX_ROUTES");
+
+	/* cfg starts as garbage: the defaults come from the parser, not from a memset. */
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (expect_ok("interface lan0\nroute example.com dev wg0\n", &cfg)) {
+		ASSERT_EQ(cfg.min_ttl, 30, "min_ttl");
+		ASSERT_EQ(cfg.max_ttl, 86400, "max_ttl");
+		ASSERT_EQ(cfg.idle_timeout, 300, "idle_timeout");
+		ASSERT_EQ(cfg.max_routes, 1000000, "max_routes");
+		ASSERT_FALSE(cfg.prefetch, "prefetch defaults to no");
+		ASSERT_EQ(cfg.n_resolvers, 0, "n_resolvers: none, trust any");
+		ASSERT_TRUE(cfg.resolvers == NULL, "resolvers NULL");
+		config_free(&cfg);
+	}
+
+	/* One setting given, the others keep their defaults. */
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (expect_ok("idle-timeout 60\ninterface lan0\n", &cfg)) {
+		ASSERT_EQ(cfg.idle_timeout, 60, "idle_timeout given");
+		ASSERT_EQ(cfg.min_ttl, 30, "min_ttl default");
+		ASSERT_EQ(cfg.max_ttl, 86400, "max_ttl default");
+		ASSERT_EQ(cfg.max_routes, 1000000, "max_routes default");
+		ASSERT_FALSE(cfg.prefetch, "prefetch default");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_settings_full(void)
+{
+	static const char text[] =
+		"interface lan0\n"					/* 1 */
+		"route *.corp.example.com dev wg0\n"			/* 2 */
+		"resolver 192.0.2.53\t# the office resolver\n"		/* 3 */
+		"\tresolver   2001:DB8::53  \n"				/* 4 */
+		"resolver 198.51.100.1/32\n"				/* 5 */
+		"resolver 2001:db8:0:1::1/128\n"			/* 6 */
+		"resolver 127.0.0.1\n"					/* 7 */
+		"resolver ::1#local\n"					/* 8 */
+		"min-ttl 60\n"						/* 9 */
+		"max-ttl 3600 # an hour\n"				/* 10 */
+		"idle-timeout 0\n"					/* 11 */
+		"max-routes 16777216\n"					/* 12 */
+		"prefetch yes";						/* 13, no newline */
+	static const struct {
+		int family;
+		const char *addr;
+		const char *bytes;
+		int line;
+	} want[] = {
+		{ AF_INET, "192.0.2.53/32", "\xc0\x00\x02\x35", 3 },
+		{ AF_INET6, "2001:db8::53/128", "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\x00\x53", 4 },
+		{ AF_INET, "198.51.100.1/32", "\xc6\x33\x64\x01", 5 },
+		{ AF_INET6, "2001:db8:0:1::1/128",
+		  "\x20\x01\x0d\xb8\0\0\0\x01\0\0\0\0\0\0\0\x01", 6 },
+		{ AF_INET, "127.0.0.1/32", "\x7f\x00\x00\x01", 7 },
+		{ AF_INET6, "::1/128", "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 8 },
+	};
+	struct config cfg;
+	char what[64];
+	size_t i;
+
+	test__start_subtest("settings_valid_full_file");
+	if (!expect_ok(text, &cfg))
+		goto out;
+	ASSERT_EQ(cfg.n_ifaces, 1, "n_ifaces");
+	ASSERT_EQ(cfg.n_routes, 1, "n_routes");
+	ASSERT_EQ(cfg.min_ttl, 60, "min_ttl");
+	ASSERT_EQ(cfg.max_ttl, 3600, "max_ttl");
+	ASSERT_EQ(cfg.idle_timeout, 0, "idle_timeout 0 is allowed");
+	ASSERT_EQ(cfg.max_routes, 16777216, "max_routes at its maximum");
+	ASSERT_TRUE(cfg.prefetch, "prefetch yes, on the last line without newline");
+	if (!ASSERT_EQ(cfg.n_resolvers, 6, "n_resolvers"))
+		goto cleanup;
+	for (i = 0; i < cfg.n_resolvers; i++) {
+		const struct config_resolver *r = &cfg.resolvers[i];
+		size_t alen = want[i].family == AF_INET ? 4 : 16;
+
+		snprintf(what, sizeof(what), "resolver %zu (%s)", i, want[i].addr);
+		ASSERT_EQ(r->addr.family, want[i].family, what);
+		ASSERT_EQ(r->addr.len, want[i].family == AF_INET ? 32 : 128, what);
+		ASSERT_MEMEQ(r->addr.addr, want[i].bytes, alen, what);
+		ASSERT_STREQ(fmt(&r->addr), want[i].addr, what);
+		ASSERT_EQ(r->line, want[i].line, what);
+	}
+cleanup:
+	config_free(&cfg);
+	ASSERT_TRUE(cfg_is_empty(&cfg), "config_free zeroes the new fields");
+out:
+	test__end_subtest();
+}
+
+/* The ends of every range are accepted, and min-ttl may equal max-ttl. */
+static void test_settings_limits(void)
+{
+	struct config cfg;
+
+	test__start_subtest("settings_limits_valid");
+	if (expect_ok("interface lan0\nmin-ttl 0\nmax-ttl 1\nidle-timeout 2147483647\n"
+		      "max-routes 1\nprefetch no\n", &cfg)) {
+		ASSERT_EQ(cfg.min_ttl, 0, "min_ttl 0");
+		ASSERT_EQ(cfg.max_ttl, 1, "max_ttl 1");
+		ASSERT_EQ(cfg.idle_timeout, 2147483647, "idle_timeout 2^31-1");
+		ASSERT_EQ(cfg.max_routes, 1, "max_routes 1");
+		ASSERT_FALSE(cfg.prefetch, "prefetch no");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lan0\nmax-ttl 2147483647\nmin-ttl 2147483647\n", &cfg)) {
+		ASSERT_EQ(cfg.min_ttl, 2147483647, "min_ttl 2^31-1");
+		ASSERT_EQ(cfg.max_ttl, 2147483647, "max_ttl 2^31-1");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lan0\nmin-ttl 300\nmax-ttl 300\n", &cfg)) {
+		ASSERT_EQ(cfg.min_ttl, 300, "min_ttl equal");
+		ASSERT_EQ(cfg.max_ttl, 300, "max_ttl equal");
+		config_free(&cfg);
+	}
+	/* Only the default max-ttl bounds a given min-ttl, and the other way round. */
+	if (expect_ok("interface lan0\nmin-ttl 86400\n", &cfg)) {
+		ASSERT_EQ(cfg.min_ttl, 86400, "min_ttl up to the default max_ttl");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lan0\nmax-ttl 30\n", &cfg)) {
+		ASSERT_EQ(cfg.max_ttl, 30, "max_ttl down to the default min_ttl");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_settings_usage(void)
+{
+	test__start_subtest("settings_usage");
+	expect_refusal("interface lan0\nmin-ttl\n", -EINVAL, NAME ":2: usage: min-ttl SECONDS");
+	expect_refusal("interface lan0\nmin-ttl 30 60\n", -EINVAL,
+		       NAME ":2: usage: min-ttl SECONDS");
+	expect_refusal("interface lan0\nmax-ttl # 86400\n", -EINVAL,
+		       NAME ":2: usage: max-ttl SECONDS");
+	expect_refusal("interface lan0\n\nidle-timeout\n", -EINVAL,
+		       NAME ":3: usage: idle-timeout SECONDS");
+	expect_refusal("interface lan0\nmax-routes 1000 per-family\n", -EINVAL,
+		       NAME ":2: usage: max-routes COUNT");
+	expect_refusal("interface lan0\nprefetch\n", -EINVAL, NAME ":2: usage: prefetch yes|no");
+	expect_refusal("interface lan0\nprefetch yes no\n", -EINVAL,
+		       NAME ":2: usage: prefetch yes|no");
+	/* Keywords are exact: no underscores, no capitals. */
+	expect_refusal("interface lan0\nmin_ttl 30\n", -EINVAL,
+		       NAME ":2: unknown keyword 'min_ttl'");
+	expect_refusal("interface lan0\nPrefetch yes\n", -EINVAL,
+		       NAME ":2: unknown keyword 'Prefetch'");
+	expect_refusal("interface lan0\nresolvers 192.0.2.53\n", -EINVAL,
+		       NAME ":2: unknown keyword 'resolvers'");
+	test__end_subtest();
+}
+
+static void test_settings_bad_number(void)
+{
+	static const char *const bad[] = {
+		"x", "-1", "+1", "01", "00", "007", "1e3", "0x10", "1.5", "30s", "1,000",
+		"\xd9\xa3",	/* ARABIC-INDIC DIGIT THREE */
+	};
+	static const char *const keys[] = { "min-ttl", "max-ttl", "idle-timeout", "max-routes" };
+	char text[128], msg[128];
+	size_t i, k;
+
+	test__start_subtest("settings_bad_number");
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(text, sizeof(text), "interface lan0\n%s %s\n", keys[k], bad[i]);
+			snprintf(msg, sizeof(msg), NAME ":2: bad number '%s' for %s", bad[i],
+				 keys[k]);
+			expect_refusal(text, -EINVAL, msg);
+		}
+	}
+	/* Not a number even when it is too long to be in range. */
+	expect_refusal("interface lan0\nmin-ttl 99999999999999999999999x\n", -EINVAL,
+		       NAME ":2: bad number '99999999999999999999999x' for min-ttl");
+	test__end_subtest();
+}
+
+static void test_settings_out_of_range(void)
+{
+	test__start_subtest("settings_out_of_range");
+	expect_refusal("interface lan0\nmin-ttl 99999999999\n", -EINVAL,
+		       NAME ":2: min-ttl 99999999999 is out of range 0..2147483647");
+	/* RFC 2181 section 8: 2^31 and above would be a TTL of 0. */
+	expect_refusal("interface lan0\nmin-ttl 2147483648\n", -EINVAL,
+		       NAME ":2: min-ttl 2147483648 is out of range 0..2147483647");
+	expect_refusal("interface lan0\nmax-ttl 2147483648\n", -EINVAL,
+		       NAME ":2: max-ttl 2147483648 is out of range 1..2147483647");
+	/* 2^32 must not wrap to 0, nor 2^64 + 1 to 1. */
+	expect_refusal("interface lan0\nmax-ttl 4294967296\n", -EINVAL,
+		       NAME ":2: max-ttl 4294967296 is out of range 1..2147483647");
+	expect_refusal("interface lan0\nmax-routes 18446744073709551617\n", -EINVAL,
+		       NAME ":2: max-routes 18446744073709551617 is out of range 1..16777216");
+	expect_refusal("interface lan0\nmax-ttl 0\n", -EINVAL,
+		       NAME ":2: max-ttl 0 is out of range 1..2147483647");
+	expect_refusal("interface lan0\nidle-timeout 2147483648\n", -EINVAL,
+		       NAME ":2: idle-timeout 2147483648 is out of range 0..2147483647");
+	expect_refusal("interface lan0\nmax-routes 0\n", -EINVAL,
+		       NAME ":2: max-routes 0 is out of range 1..16777216");
+	expect_refusal("interface lan0\nmax-routes 16777217\n", -EINVAL,
+		       NAME ":2: max-routes 16777217 is out of range 1..16777216");
+	test__end_subtest();
+}
+
+static void test_prefetch_bad_value(void)
+{
+	test__start_subtest("prefetch_bad_value");
+	expect_refusal("interface lan0\nprefetch true\n", -EINVAL,
+		       NAME ":2: bad value 'true' for prefetch; usage: prefetch yes|no");
+	expect_refusal("interface lan0\nprefetch Yes\n", -EINVAL,
+		       NAME ":2: bad value 'Yes' for prefetch; usage: prefetch yes|no");
+	expect_refusal("interface lan0\nprefetch 1\n", -EINVAL,
+		       NAME ":2: bad value '1' for prefetch; usage: prefetch yes|no");
+	expect_refusal("interface lan0\nprefetch on\n", -EINVAL,
+		       NAME ":2: bad value 'on' for prefetch; usage: prefetch yes|no");
+	test__end_subtest();
+}
+
+static void test_settings_duplicate(void)
+{
+	test__start_subtest("settings_duplicate");
+	expect_refusal("interface lan0\n\n\nmin-ttl 30\nmin-ttl 60\n", -EINVAL,
+		       NAME ":5: duplicate min-ttl (first at line 4)");
+	/* The same value twice is still two lines for one setting. */
+	expect_refusal("max-ttl 600\ninterface lan0\nmax-ttl 600\n", -EINVAL,
+		       NAME ":3: duplicate max-ttl (first at line 1)");
+	expect_refusal("interface lan0\nidle-timeout 0\nmin-ttl 5\nidle-timeout 0\n", -EINVAL,
+		       NAME ":4: duplicate idle-timeout (first at line 2)");
+	expect_refusal("interface lan0\nmax-routes 10\nmax-routes 20\n", -EINVAL,
+		       NAME ":3: duplicate max-routes (first at line 2)");
+	expect_refusal("interface lan0\nprefetch no\nprefetch yes\n", -EINVAL,
+		       NAME ":3: duplicate prefetch (first at line 2)");
+	test__end_subtest();
+}
+
+static void test_min_ttl_above_max_ttl(void)
+{
+	test__start_subtest("min_ttl_above_max_ttl");
+	/* Reported at whichever of the two came last. */
+	expect_refusal("interface lan0\nmax-ttl 300\n\nmin-ttl 600\n", -EINVAL,
+		       NAME ":4: min-ttl 600 is above max-ttl 300");
+	expect_refusal("interface lan0\nmin-ttl 600\nmax-ttl 300\nprefetch yes\n", -EINVAL,
+		       NAME ":3: min-ttl 600 is above max-ttl 300");
+	/* Against a default: the message says which value nobody wrote. */
+	expect_refusal("interface lan0\nmin-ttl 86401\n", -EINVAL,
+		       NAME ":2: min-ttl 86401 is above max-ttl 86400 (the default)");
+	expect_refusal("interface lan0\n\nmax-ttl 29\n", -EINVAL,
+		       NAME ":3: min-ttl 30 (the default) is above max-ttl 29");
+	test__end_subtest();
+}
+
+static void test_resolver_usage(void)
+{
+	test__start_subtest("resolver_usage");
+	expect_refusal("interface lan0\nresolver\n", -EINVAL, NAME ":2: usage: resolver ADDRESS");
+	expect_refusal("interface lan0\nresolver 192.0.2.53 192.0.2.54\n", -EINVAL,
+		       NAME ":2: usage: resolver ADDRESS");
+	expect_refusal("interface lan0\nresolver # 192.0.2.53\n", -EINVAL,
+		       NAME ":2: usage: resolver ADDRESS");
+	expect_refusal("interface lan0\nresolver 192.0.2.53 port 5353\n", -EINVAL,
+		       NAME ":2: usage: resolver ADDRESS");
+	test__end_subtest();
+}
+
+static void test_resolver_bad_address(void)
+{
+	test__start_subtest("resolver_bad_address");
+	expect_refusal("interface lan0\nresolver 192.0.2\n", -EINVAL,
+		       NAME ":2: bad address in 192.0.2");
+	expect_refusal("interface lan0\nresolver dns.example.com\n", -EINVAL,
+		       NAME ":2: bad address in dns.example.com");
+	expect_refusal("interface lan0\nresolver 2001:db8::g\n", -EINVAL,
+		       NAME ":2: bad address in 2001:db8::g");
+	expect_refusal("interface lan0\nresolver fe80::53%lan0\n", -EINVAL,
+		       NAME ":2: bad address in fe80::53%lan0");
+	expect_refusal("interface lan0\nresolver 192.0.2.53:53\n", -EINVAL,
+		       NAME ":2: bad address in 192.0.2.53:53");
+	expect_refusal("interface lan0\nresolver /32\n", -EINVAL, NAME ":2: bad address in /32");
+	/* The length, if written, is read as for routes. */
+	expect_refusal("interface lan0\nresolver 192.0.2.53/33\n", -EINVAL,
+		       NAME ":2: bad prefix length in 192.0.2.53/33");
+	expect_refusal("interface lan0\nresolver 192.0.2.53/\n", -EINVAL,
+		       NAME ":2: bad prefix length in 192.0.2.53/");
+	expect_refusal("interface lan0\nresolver 192.0.2.53/032\n", -EINVAL,
+		       NAME ":2: bad prefix length in 192.0.2.53/032");
+	expect_refusal("interface lan0\nresolver 192.0.2.53/32/32\n", -EINVAL,
+		       NAME ":2: bad prefix length in 192.0.2.53/32/32");
+	expect_refusal("interface lan0\nresolver 192.0.2.53/3/2\n", -EINVAL,
+		       NAME ":2: bad prefix length in 192.0.2.53/3/2");
+	expect_refusal("interface lan0\nresolver 2001:db8::53/1280\n", -EINVAL,
+		       NAME ":2: bad prefix length in 2001:db8::53/1280");
+	expect_refusal("interface lan0\nresolver 2001:db8::53/+128\n", -EINVAL,
+		       NAME ":2: bad prefix length in 2001:db8::53/+128");
+	test__end_subtest();
+}
+
+static void test_resolver_prefix(void)
+{
+	static const char *const prefixes[] = {
+		"192.0.2.0/24",		/* a subnet */
+		"192.0.2.53/24",	/* an interface address as `ip addr` shows it */
+		"192.0.2.53/31",
+		"0.0.0.0/0",
+		"2001:db8::53/64",
+		"2001:db8::/127",
+		"::1/32",		/* an IPv4 host length on an IPv6 address */
+	};
+	char text[128];
+	size_t i;
+
+	test__start_subtest("resolver_prefix");
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		snprintf(text, sizeof(text), "interface lan0\nresolver %s\n", prefixes[i]);
+		expect_refusal(text, -EINVAL,
+			       NAME ":2: resolver must be an address, not a prefix");
+	}
+	test__end_subtest();
+}
+
+static void test_resolver_special(void)
+{
+	struct config cfg;
+
+	test__start_subtest("resolver_special_address");
+	expect_refusal("interface lan0\nresolver 0.0.0.0\n", -EINVAL,
+		       NAME ":2: resolver 0.0.0.0 is the unspecified address, not a server");
+	expect_refusal("interface lan0\nresolver 0.0.0.0/32\n", -EINVAL,
+		       NAME ":2: resolver 0.0.0.0 is the unspecified address, not a server");
+	expect_refusal("interface lan0\nresolver ::\n", -EINVAL,
+		       NAME ":2: resolver :: is the unspecified address, not a server");
+	expect_refusal("interface lan0\nresolver 0:0::0/128\n", -EINVAL,
+		       NAME ":2: resolver :: is the unspecified address, not a server");
+	expect_refusal("interface lan0\nresolver 224.0.0.251\n", -EINVAL,
+		       NAME ":2: resolver 224.0.0.251 is a multicast address, not a server");
+	expect_refusal("interface lan0\nresolver 239.255.255.255\n", -EINVAL,
+		       NAME ":2: resolver 239.255.255.255 is a multicast address, not a server");
+	expect_refusal("interface lan0\nresolver FF02::FB\n", -EINVAL,
+		       NAME ":2: resolver ff02::fb is a multicast address, not a server");
+	expect_refusal("interface lan0\nresolver ff05::1:3/128\n", -EINVAL,
+		       NAME ":2: resolver ff05::1:3 is a multicast address, not a server");
+	/* The neighbours of those ranges, and loopback, are servers. */
+	if (expect_ok("interface lan0\nresolver 223.255.255.255\nresolver 240.0.0.1\n"
+		      "resolver 0.0.0.1\nresolver ::2\nresolver feff::1\nresolver 127.0.0.53\n"
+		      "resolver 127.0.0.1\nresolver ::1\n", &cfg)) {
+		ASSERT_EQ(cfg.n_resolvers, 8, "n_resolvers");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_resolver_duplicate(void)
+{
+	struct config cfg;
+
+	test__start_subtest("resolver_duplicate");
+	expect_refusal("interface lan0\nresolver 192.0.2.53\nresolver 192.0.2.54\n"
+		       "resolver 192.0.2.53\n",
+		       -EINVAL, NAME ":4: duplicate resolver 192.0.2.53 (first at line 2)");
+	/* Spelled differently, the same address. */
+	expect_refusal("interface lan0\nresolver 192.0.2.53\nresolver 192.0.2.53/32\n", -EINVAL,
+		       NAME ":3: duplicate resolver 192.0.2.53 (first at line 2)");
+	expect_refusal("interface lan0\n\nresolver 2001:DB8::53\nresolver 2001:db8:0:0::53/128\n",
+		       -EINVAL, NAME ":4: duplicate resolver 2001:db8::53 (first at line 3)");
+	/* The same bytes in another family are another address. */
+	if (expect_ok("interface lan0\nresolver 127.0.0.1\nresolver ::1\nresolver 1.0.0.0\n"
+		      "resolver 100::\n", &cfg)) {
+		ASSERT_EQ(cfg.n_resolvers, 4, "n_resolvers");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+/*
+ * bpfroute_resolv holds BPFROUTE_MAX_RESOLVERS (64) entries: as many resolvers
+ * are fine, one more is refused at its line.
+ */
+static void test_resolver_limit(void)
+{
+	const size_t max = BPFROUTE_MAX_RESOLVERS;
+	size_t size = 32 * (max + 2), off, i;
+	struct config cfg;
+	char msg[64];
+	char *text;
+
+	test__start_subtest("resolver_limit");
+	text = malloc(size);
+	if (!ASSERT_TRUE(text != NULL, "malloc"))
+		goto out;
+	off = (size_t)snprintf(text, size, "interface lan0\n");
+	for (i = 0; i < max; i++)
+		off += (size_t)snprintf(text + off, size - off, "resolver 10.%zu.%zu.1\n",
+					i / 256, i % 256);
+	if (expect_ok(text, &cfg)) {
+		if (ASSERT_EQ(cfg.n_resolvers, max, "as many resolvers as the map holds"))
+			ASSERT_EQ(cfg.resolvers[max - 1].line, (long long)max + 1, "last line");
+		config_free(&cfg);
+	}
+	snprintf(text + off, size - off, "resolver 2001:db8::53\n");
+	snprintf(msg, sizeof(msg), NAME ":%zu: more than %zu resolvers", max + 2, max);
+	expect_refusal(text, -EINVAL, msg);
+	free(text);
+out:
+	test__end_subtest();
+}
+
 /* prefix_parse() then prefix_format() gives the canonical text. */
 static void test_prefix_roundtrip(void)
 {
@@ -870,6 +1288,21 @@ int main(void)
 	test_parse_file_too_large();
 	test_check_devices();
 	test_config_free();
+	test_settings_defaults();
+	test_settings_full();
+	test_settings_limits();
+	test_settings_usage();
+	test_settings_bad_number();
+	test_settings_out_of_range();
+	test_prefetch_bad_value();
+	test_settings_duplicate();
+	test_min_ttl_above_max_ttl();
+	test_resolver_usage();
+	test_resolver_bad_address();
+	test_resolver_prefix();
+	test_resolver_special();
+	test_resolver_duplicate();
+	test_resolver_limit();
 	test_prefix_roundtrip();
 	test_prefix_refusals();
 	test_prefix_contains();

@@ -21,6 +21,8 @@
 #include "config.h"
 #include "datapath.h"
 #include "excl.h"
+#include "learning.h"
+#include "load.h"
 #include "log.h"
 #include "pindir.h"
 #include "routes.h"
@@ -29,12 +31,13 @@
 struct load_ctx {
 	struct config cfg;
 	int *iface_idx;		/* ifindex of cfg.ifaces[i] */
-	int *route_idx;		/* target ifindex of cfg.routes[i], 0 for domains */
+	int *route_idx;		/* target ifindex of cfg.routes[i] */
 	struct pindir pd;
 	struct datapath dp;
 	struct tc_link *before;	/* where this instance was attached before */
 	int n_before;
-	__u32 *old_prog;	/* our program on cfg.ifaces[i] before, or 0 */
+	__u32 (*old_prog)[2];	/* our programs on cfg.ifaces[i] before, or 0,
+				 * per enum tc_hook */
 	int n_attached;		/* cfg.ifaces[0..n) attached by this run */
 };
 
@@ -44,7 +47,7 @@ static int resolve_ifindexes(struct load_ctx *c)
 
 	c->iface_idx = calloc(cfg->n_ifaces + 1, sizeof(int));
 	c->route_idx = calloc(cfg->n_routes + 1, sizeof(int));
-	c->old_prog = calloc(cfg->n_ifaces + 1, sizeof(__u32));
+	c->old_prog = calloc(cfg->n_ifaces + 1, sizeof(*c->old_prog));
 	if (!c->iface_idx || !c->route_idx || !c->old_prog)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
@@ -58,52 +61,65 @@ static int resolve_ifindexes(struct load_ctx *c)
  * Refuse to replace a filter at our handle and priority that is not this
  * instance's: another program, or bpfroute with another pin directory.
  */
-static int check_hooks_free(struct load_ctx *c, __u32 route4_id)
+static int check_hooks_free(struct load_ctx *c, __u32 instance_id)
 {
 	for (size_t i = 0; i < c->cfg.n_ifaces; i++) {
-		__u32 prog_id;
+		for (int hook = TC_HOOK_INGRESS; hook <= TC_HOOK_EGRESS; hook++) {
+			__u32 prog_id;
 
-		if (tc_query(c->iface_idx[i], &prog_id))
-			continue;
-		if (!tc_prog_uses_map(prog_id, route4_id)) {
-			pr_warn("%s: clsact ingress handle 0x%x priority 0x%x holds program %u, "
-				"which is not this instance's (another --pin-dir?); not replacing it\n",
-				c->cfg.ifaces[i].name, BPFROUTE_TC_HANDLE, BPFROUTE_TC_PRIORITY,
-				prog_id);
-			return -EBUSY;
+			if (tc_query(c->iface_idx[i], hook, &prog_id))
+				continue;
+			if (!tc_prog_uses_map(prog_id, instance_id)) {
+				pr_warn("%s: clsact %s handle 0x%x priority 0x%x holds program %u, "
+					"which is not this instance's (another --pin-dir?); "
+					"not replacing it\n", c->cfg.ifaces[i].name,
+					hook == TC_HOOK_INGRESS ? "ingress" : "egress",
+					BPFROUTE_TC_HANDLE, BPFROUTE_TC_PRIORITY, prog_id);
+				return -EBUSY;
+			}
+			c->old_prog[i][hook] = prog_id;
 		}
-		c->old_prog[i] = prog_id;
 	}
 	return 0;
 }
 
-/* Put back what attach_all() changed: the old program, or no filter. */
+/* Put back what attach_all() changed: the old programs, or no filters. */
 static void rollback_attach(struct load_ctx *c)
 {
 	for (int i = 0; i < c->n_attached; i++) {
-		int fd = c->old_prog[i] ? bpf_prog_get_fd_by_id(c->old_prog[i]) : -1;
+		for (int hook = TC_HOOK_INGRESS; hook <= TC_HOOK_EGRESS; hook++) {
+			__u32 id = c->old_prog[i][hook];
+			int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
 
-		if (fd >= 0) {
-			tc_attach(c->iface_idx[i], fd);
-			close(fd);
-		} else {
-			tc_detach(c->iface_idx[i]);
+			if (fd >= 0) {
+				tc_attach(c->iface_idx[i], hook, fd);
+				close(fd);
+			} else {
+				tc_detach(c->iface_idx[i], hook);
+			}
 		}
 	}
 	c->n_attached = 0;
 }
 
+/*
+ * Egress first: the learner is in place before the classifier starts
+ * recording queries whose answers it must see.
+ */
 static int attach_all(struct load_ctx *c)
 {
 	for (size_t i = 0; i < c->cfg.n_ifaces; i++) {
-		int err = tc_attach(c->iface_idx[i], c->dp.prog_fd);
+		int err;
 
+		c->n_attached++;
+		err = tc_attach(c->iface_idx[i], TC_HOOK_EGRESS, c->dp.learn_fd);
+		if (!err)
+			err = tc_attach(c->iface_idx[i], TC_HOOK_INGRESS, c->dp.prog_fd);
 		if (err) {
 			pr_warn("attaching to %s: %s\n", c->cfg.ifaces[i].name, strerror(-err));
 			rollback_attach(c);
 			return err;
 		}
-		c->n_attached++;
 	}
 	return 0;
 }
@@ -118,7 +134,8 @@ static void detach_stale(struct load_ctx *c)
 			keep = c->iface_idx[j] == c->before[i].ifindex;
 		if (keep)
 			continue;
-		if (tc_detach(c->before[i].ifindex))
+		tc_detach(c->before[i].ifindex, TC_HOOK_EGRESS);
+		if (tc_detach(c->before[i].ifindex, TC_HOOK_INGRESS))
 			pr_warn("detaching from %s failed\n", c->before[i].name);
 		else
 			pr_info("detached from %s (no longer in the config)\n", c->before[i].name);
@@ -203,19 +220,25 @@ static void load_ctx_free(struct load_ctx *c)
 int cmd_load(const struct cli *cli, int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
-	struct load_ctx c = { .pd.fd = -1 };
-	int idx, err, n_targets = 0, *targets = NULL;
 	bool json = cli->json;
-	char msg[512];
-	size_t n_prefixes = 0;
+	int idx;
 
 	idx = cmd_parse_opts("load", argc, argv, &json, &path);
 	if (idx < 0)
 		return idx;
 	if (idx < argc) {
-		cmd_bad_usage("load", "unexpected argument \'%s\'", argv[idx]);
+		cmd_bad_usage("load", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
+	return load_instance(cli->pin_dir, path);
+}
+
+int load_instance(const char *pin_dir, const char *path)
+{
+	struct load_ctx c = { .pd.fd = -1 };
+	int err, n_targets = 0, *targets = NULL;
+	size_t n_prefixes = 0, n_domains;
+	char msg[512];
 
 	/* 1. Everything that can be checked without touching the kernel. */
 	err = config_parse_file(path, &c.cfg, msg, sizeof(msg));
@@ -230,16 +253,16 @@ int cmd_load(const struct cli *cli, int argc, char **argv)
 		goto cleanup;
 
 	/* 2. The programs, with the instance's maps. */
-	err = pindir_create(&c.pd, cli->pin_dir);
+	err = pindir_create(&c.pd, pin_dir);
 	if (err)
 		goto cleanup;
-	err = datapath_load(&c.dp, &c.pd);
+	err = datapath_load(&c.dp, &c.pd, c.cfg.max_routes);
 	if (err)
 		goto undo_pins;
-	err = check_hooks_free(&c, map_id(c.dp.maps.route4));
+	err = check_hooks_free(&c, map_id(c.dp.maps.stats));
 	if (err)
 		goto undo_pins;
-	err = tc_list_attached(map_id(c.dp.maps.route4), &c.before, &c.n_before);
+	err = tc_list_attached(map_id(c.dp.maps.stats), &c.before, &c.n_before);
 	if (err)
 		goto undo_pins;
 
@@ -249,6 +272,11 @@ int cmd_load(const struct cli *cli, int argc, char **argv)
 		err = excl_sync(&c.dp.maps, targets, n_targets);
 	if (err) {
 		pr_warn("filling the exclusion maps: %s\n", strerror(-err));
+		goto undo_pins;
+	}
+	err = learning_sync(&c.dp.maps, &c.cfg, c.route_idx);
+	if (err) {
+		pr_warn("writing the domain rules: %s\n", strerror(-err));
 		goto undo_pins;
 	}
 
@@ -267,9 +295,11 @@ int cmd_load(const struct cli *cli, int argc, char **argv)
 	warn_rp_filter(&c.cfg);
 	for (size_t i = 0; i < c.cfg.n_routes; i++)
 		n_prefixes += c.cfg.routes[i].kind == CONFIG_ROUTE_PREFIX;
-	pr_info("%s %s: %zu interface%s, %zu prefix route%s from %s\n",
+	n_domains = c.cfg.n_routes - n_prefixes;
+	pr_info("%s %s: %zu interface%s, %zu prefix route%s, %zu domain rule%s from %s\n",
 		c.n_before ? "reloaded" : "loaded", c.pd.path, c.cfg.n_ifaces,
-		c.cfg.n_ifaces == 1 ? "" : "s", n_prefixes, n_prefixes == 1 ? "" : "s", path);
+		c.cfg.n_ifaces == 1 ? "" : "s", n_prefixes, n_prefixes == 1 ? "" : "s",
+		n_domains, n_domains == 1 ? "" : "s", path);
 	goto cleanup;
 
 undo_pins:

@@ -19,7 +19,7 @@ static int check_target(const struct bpfroute_maps *m, const char *dev, int ifin
 	struct tc_link *links;
 	int n, err;
 
-	err = tc_list_attached(map_id(m->route4), &links, &n);
+	err = tc_list_attached(map_id(m->stats), &links, &n);
 	if (err)
 		return err;
 	for (int i = 0; i < n && !err; i++)

@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "json.h"
+#include "learned.h"
 #include "log.h"
 #include "maps.h"
 #include "pindir.h"
@@ -45,9 +46,22 @@ static const char *dev_name(__u32 ifindex, char *buf)
 	return buf;
 }
 
+static size_t map_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+/* Entries of a map; a walk of keys, fine for status but not for a hot path. */
 static size_t map_count(int fd)
 {
-	struct bpfroute_key6 key, next;	/* the largest key of our maps */
+	union {
+		struct bpfroute_key6 route;
+		struct bpfroute_rule_key rule;
+		struct bpfroute_query_key query;
+	} key, next;	/* room for the largest key of the maps counted */
 	size_t n = 0;
 	void *prev = NULL;
 
@@ -59,77 +73,130 @@ static size_t map_count(int fd)
 	return n;
 }
 
-static void print_routes(const struct route_entry *e, size_t count, bool json)
+static void json_route(struct json *j, const char *prefix, const char *dev, __u32 ifindex,
+		       const char *origin, __u64 packets, __u64 bytes)
+{
+	json_kv_string(j, "prefix", prefix);
+	json_kv_string(j, "dev", dev);
+	json_kv_u64(j, "ifindex", ifindex);
+	json_kv_string(j, "origin", origin);
+	json_kv_u64(j, "packets", packets);
+	json_kv_u64(j, "bytes", bytes);
+}
+
+static void print_routes_json(const struct route_entry *e, size_t count,
+			      const struct learned_entry *l, size_t n_learned)
 {
 	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE];
 	struct json j;
 
-	if (json) {
-		json_init(&j, stdout);
-		json_array_begin(&j);
-		for (size_t i = 0; i < count; i++) {
-			json_object_begin(&j);
-			json_kv_string(&j, "prefix", prefix_format(&e[i].prefix, pfx, sizeof(pfx)));
-			json_kv_string(&j, "dev", dev_name(e[i].route.ifindex, dev));
-			json_kv_u64(&j, "ifindex", e[i].route.ifindex);
-			json_kv_string(&j, "origin", route_origin_name(e[i].route.origin));
-			json_key(&j, "expires_in");
-			json_null(&j);	/* prefix routes do not expire */
-			json_kv_u64(&j, "packets", e[i].route.packets);
-			json_kv_u64(&j, "bytes", e[i].route.bytes);
-			json_object_end(&j);
-		}
-		json_array_end(&j);
-		json_done(&j);
-		return;
+	json_init(&j, stdout);
+	json_array_begin(&j);
+	for (size_t i = 0; i < count; i++) {
+		json_object_begin(&j);
+		json_route(&j, prefix_format(&e[i].prefix, pfx, sizeof(pfx)),
+			   dev_name(e[i].route.ifindex, dev), e[i].route.ifindex,
+			   route_origin_name(e[i].route.origin), e[i].route.packets,
+			   e[i].route.bytes);
+		json_key(&j, "expires_in");
+		json_null(&j);	/* prefix routes do not expire */
+		json_object_end(&j);
 	}
-	printf("%-43s %-15s %-8s %-10s %12s %14s\n", "PREFIX", "DEV", "ORIGIN", "EXPIRES-IN",
-	       "PACKETS", "BYTES");
+	for (size_t i = 0; i < n_learned; i++) {
+		json_object_begin(&j);
+		json_route(&j, prefix_format(&l[i].prefix, pfx, sizeof(pfx)),
+			   dev_name(l[i].host.ifindex, dev), l[i].host.ifindex,
+			   route_origin_name(BPFROUTE_ORIGIN_LEARNED), l[i].host.packets,
+			   l[i].host.bytes);
+		json_key(&j, "expires_in");
+		json_s64(&j, learned_expires_in(&l[i].host));
+		json_kv_string(&j, "name", l[i].name);
+		json_kv_string(&j, "rule", l[i].rule);
+		json_kv_u64(&j, "idle_timeout", l[i].host.idle_timeout);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_done(&j);
+}
+
+/*
+ * Prefix routes show where they came from (config, manual); learned ones
+ * the question they were answered for, so that an address shared by many
+ * names (a CDN) shows which name brought it in.
+ */
+static void print_routes(const struct route_entry *e, size_t count,
+			 const struct learned_entry *l, size_t n_learned)
+{
+	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE], left[24];
+
+	printf("%-43s %-15s %-10s %12s %14s  %s\n", "PREFIX", "DEV", "EXPIRES-IN", "PACKETS",
+	       "BYTES", "ORIGIN");
 	for (size_t i = 0; i < count; i++)
-		printf("%-43s %-15s %-8s %-10s %12llu %14llu\n",
+		printf("%-43s %-15s %-10s %12llu %14llu  %s\n",
 		       prefix_format(&e[i].prefix, pfx, sizeof(pfx)),
-		       dev_name(e[i].route.ifindex, dev), route_origin_name(e[i].route.origin),
-		       "-", (unsigned long long)e[i].route.packets,
-		       (unsigned long long)e[i].route.bytes);
+		       dev_name(e[i].route.ifindex, dev), "-",
+		       (unsigned long long)e[i].route.packets,
+		       (unsigned long long)e[i].route.bytes, route_origin_name(e[i].route.origin));
+	for (size_t i = 0; i < n_learned; i++) {
+		long long in = learned_expires_in(&l[i].host);
+
+		if (in >= 0)
+			snprintf(left, sizeof(left), "%llds", in);
+		else
+			snprintf(left, sizeof(left), "expired");
+		printf("%-43s %-15s %-10s %12llu %14llu  %s (%s)\n",
+		       prefix_format(&l[i].prefix, pfx, sizeof(pfx)),
+		       dev_name(l[i].host.ifindex, dev), left,
+		       (unsigned long long)l[i].host.packets, (unsigned long long)l[i].host.bytes,
+		       l[i].name, l[i].rule);
+	}
 }
 
 int cmd_routes(const struct cli *cli, int argc, char **argv)
 {
 	struct bpfroute_maps m = {};
 	struct route_entry *entries = NULL;
+	struct learned_entry *learned = NULL;
+	size_t count = 0, n_learned = 0;
 	bool json = cli->json;
 	struct pindir pd;
-	size_t count;
 	int idx, err;
 
 	idx = cmd_parse_opts("routes", argc, argv, &json, NULL);
 	if (idx < 0)
 		return idx;
 	if (idx < argc) {
-		cmd_bad_usage("routes", "unexpected argument \'%s\'", argv[idx]);
+		cmd_bad_usage("routes", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
 	err = open_instance(cli, &pd, &m);
 	if (err)
 		return err;
 	err = routes_list(&m, &entries, &count);
+	if (!err)
+		err = learned_list(&m, &learned, &n_learned);
 	if (err)
 		pr_warn("reading the routes: %s\n", strerror(-err));
+	else if (json)
+		print_routes_json(entries, count, learned, n_learned);
 	else
-		print_routes(entries, count, json);
+		print_routes(entries, count, learned, n_learned);
 	free(entries);
+	free(learned);
 	maps_close(&m);
 	pindir_close(&pd);
 	return err;
 }
 
+#define N_FILL 8	/* maps whose fill status shows */
+
 static void print_status(const struct cli *cli, const struct tc_link *links, int n_links,
-			 const size_t *fill, const __u64 *stats, bool json)
+			 const size_t *fill, const size_t *fill_max, const __u64 *stats,
+			 bool json)
 {
-	static const char *const fill_names[4] = { "routes4", "routes6", "excluded4",
-						   "excluded6" };
-	static const size_t fill_max[4] = { BPFROUTE_MAX_PREFIXES, BPFROUTE_MAX_PREFIXES,
-					    BPFROUTE_MAX_EXCL, BPFROUTE_MAX_EXCL };
+	static const char *const fill_names[N_FILL] = { "routes4",   "routes6",  "learned4",
+							"learned6",  "excluded4", "excluded6",
+							"rules",     "queries" };
 	struct json j;
 
 	if (json) {
@@ -149,7 +216,7 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 		json_array_end(&j);
 		json_key(&j, "maps");
 		json_object_begin(&j);
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < N_FILL; i++) {
 			json_key(&j, fill_names[i]);
 			json_object_begin(&j);
 			json_kv_u64(&j, "entries", fill[i]);
@@ -172,7 +239,7 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 		printf("  %-15s ifindex %-5d tc ingress  prog id %u\n", links[i].name,
 		       links[i].ifindex, links[i].prog_id);
 	printf("maps:\n");
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < N_FILL; i++)
 		printf("  %-15s %zu / %zu\n", fill_names[i], fill[i], fill_max[i]);
 	printf("counters:\n");
 	for (__u32 s = 0; s < BPFROUTE_STAT_MAX; s++)
@@ -187,34 +254,39 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	bool json = cli->json;
 	int idx, err, n_links;
 	struct pindir pd;
-	size_t fill[4];
+	size_t fill[N_FILL], fill_max[N_FILL];
 
 	idx = cmd_parse_opts("status", argc, argv, &json, NULL);
 	if (idx < 0)
 		return idx;
 	if (idx < argc) {
-		cmd_bad_usage("status", "unexpected argument \'%s\'", argv[idx]);
+		cmd_bad_usage("status", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
 	err = open_instance(cli, &pd, &m);
 	if (err)
 		return err;
-	err = tc_list_attached(map_id(m.route4), &links, &n_links);
+	err = tc_list_attached(map_id(m.stats), &links, &n_links);
 	if (err) {
 		pr_warn("listing the interfaces: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	fill[0] = map_count(m.route4);
-	fill[1] = map_count(m.route6);
-	fill[2] = map_count(m.excl4);
-	fill[3] = map_count(m.excl6);
+	{
+		int fds[N_FILL] = { m.route4, m.route6, m.host4, m.host6,
+				    m.excl4, m.excl6, m.rules, m.queries };
+
+		for (int i = 0; i < N_FILL; i++) {
+			fill[i] = map_count(fds[i]);
+			fill_max[i] = map_max_entries(fds[i]);
+		}
+	}
 	for (__u32 s = 0; s < BPFROUTE_STAT_MAX && !err; s++)
 		err = stats_read(&m, s, &stats[s]);
 	if (err) {
 		pr_warn("reading the counters: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	print_status(cli, links, n_links, fill, stats, json);
+	print_status(cli, links, n_links, fill, fill_max, stats, json);
 cleanup:
 	free(links);
 	maps_close(&m);

@@ -26,7 +26,7 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 	if (idx < 0)
 		return idx;
 	if (idx < argc) {
-		cmd_bad_usage("unload", "unexpected argument \'%s\'", argv[idx]);
+		cmd_bad_usage("unload", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
 
@@ -49,13 +49,16 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 		pr_warn("%s: incomplete instance (%s); removing its pins only\n", pd.path,
 			strerror(-err));
 	} else {
-		err = tc_list_attached(map_id(maps.route4), &links, &n);
+		err = tc_list_attached(map_id(maps.stats), &links, &n);
 		if (err) {
 			pr_warn("listing the interfaces: %s\n", strerror(-err));
 			goto cleanup;
 		}
 		for (int i = 0; i < n; i++) {
-			int derr = tc_detach(links[i].ifindex);
+			int derr;
+
+			tc_detach(links[i].ifindex, TC_HOOK_EGRESS);
+			derr = tc_detach(links[i].ifindex, TC_HOOK_INGRESS);
 
 			if (derr && derr != -ENOENT) {
 				pr_warn("detaching from %s: %s\n", links[i].name, strerror(-derr));

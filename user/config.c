@@ -5,6 +5,7 @@
  * Every refusal is one line, "FILE:LINE: reason", and leaves cfg empty: a
  * half-read file must never reach the kernel.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "bpfroute_abi.h"	/* after config.h: it needs <linux/types.h> */
 
 /*
  * The file is read whole before parsing; the cap keeps a wrong path such as
@@ -29,6 +32,7 @@
 
 #define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME"
 #define INTERFACE_USAGE		"usage: interface IFNAME"
+#define RESOLVER_USAGE		"usage: resolver ADDRESS"
 
 struct parser {
 	const char *name;		/* file name for messages */
@@ -38,6 +42,8 @@ struct parser {
 	int line;			/* 0: a message about the whole file */
 	size_t ifaces_cap;
 	size_t routes_cap;
+	size_t resolvers_cap;
+	struct config_settings_lines settings;
 };
 
 /* Writes "NAME:LINE: reason" (or "NAME: reason") and returns ret. */
@@ -307,11 +313,115 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	return 0;
 }
 
+/*
+ * A resolver is an address, bare or with a length. Returns NULL with the
+ * address as a host prefix in *p and the length written (the host length if
+ * none) in *len, or a reason (*len is then 0).
+ */
+static const char *resolver_parse(const char *arg, struct prefix *p, __u32 *len)
+{
+	const char *slash = strchr(arg, '/');
+	size_t alen = slash ? (size_t)(slash - arg) : strlen(arg);
+	char buf[INET6_ADDRSTRLEN];
+	struct prefix zero;
+	const char *why;
+
+	*len = 0;
+	if (alen >= sizeof(buf))
+		return "bad address";
+	memcpy(buf, arg, alen);
+	buf[alen] = '\0';
+	if (prefix_parse(buf, p, &why))
+		return why;
+	*len = p->len;
+	if (!slash)
+		return NULL;
+
+	/*
+	 * The length is read by prefix_parse() too, so that routes and
+	 * resolvers agree on it, but on the all-zero address: "192.0.2.53/24"
+	 * would otherwise be refused for its host bits, when the mistake is
+	 * the length. No valid length is longer than "/128".
+	 */
+	if (strlen(slash) > 4)
+		return "bad prefix length";
+	snprintf(buf, sizeof(buf), "%s%s", p->family == AF_INET ? "0.0.0.0" : "::", slash);
+	if (prefix_parse(buf, &zero, &why))
+		return why;
+	*len = zero.len;
+	return NULL;
+}
+
+/*
+ * Why addr can never be the source of a DNS answer; NULL if it can. A host
+ * never sends from a multicast address (RFC 1122 section 3.2.1.3, RFC 4291
+ * section 2.7), and no server answers from the unspecified one: a resolver
+ * line naming either would trust nothing, silently. Loopback is fine: a
+ * resolver on the gateway itself (dnsmasq, unbound) is the common case.
+ */
+static const char *resolver_invalid(const struct prefix *p)
+{
+	static const __u8 zero[16];
+
+	if (!memcmp(p->addr, zero, p->family == AF_INET ? 4 : 16))
+		return "the unspecified address";
+	if (p->family == AF_INET ? (p->addr[0] & 0xf0) == 0xe0 : p->addr[0] == 0xff)
+		return "a multicast address";
+	return NULL;
+}
+
+static int parse_resolver(struct parser *ps, char **tok, int ntok)
+{
+	struct config *cfg = ps->cfg;
+	struct config_resolver r, *rp;
+	char text[INET6_ADDRSTRLEN];
+	const char *why;
+	__u32 len;
+	size_t i;
+
+	if (ntok != 2)
+		return fail(ps, -EINVAL, RESOLVER_USAGE);
+	memset(&r, 0, sizeof(r));
+	r.line = ps->line;
+	why = resolver_parse(tok[1], &r.addr, &len);
+	if (why)
+		return fail(ps, -EINVAL, "%s in %s", why, tok[1]);
+	/* bpfroute_resolv is a hash of single addresses: it cannot hold a subnet. */
+	if (len != r.addr.len)
+		return fail(ps, -EINVAL, "resolver must be an address, not a prefix");
+
+	/* Name the address as `ip` prints it: spellings differ, addresses do not. */
+	if (!inet_ntop(r.addr.family, r.addr.addr, text, sizeof(text)))
+		strcpy(text, "?");
+	why = resolver_invalid(&r.addr);
+	if (why)
+		return fail(ps, -EINVAL, "resolver %s is %s, not a server", text, why);
+
+	for (i = 0; i < cfg->n_resolvers; i++) {
+		const struct prefix *q = &cfg->resolvers[i].addr;
+
+		if (q->family == r.addr.family && !memcmp(q->addr, r.addr.addr, sizeof(q->addr)))
+			return fail(ps, -EINVAL, "duplicate resolver %s (first at line %d)", text,
+				    cfg->resolvers[i].line);
+	}
+	/* bpfroute_resolv holds this many: refuse here, before load touches it. */
+	if (cfg->n_resolvers >= BPFROUTE_MAX_RESOLVERS)
+		return fail(ps, -EINVAL, "more than %d resolvers", BPFROUTE_MAX_RESOLVERS);
+
+	rp = grow(cfg->resolvers, cfg->n_resolvers, &ps->resolvers_cap, sizeof(*cfg->resolvers));
+	if (!rp)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->resolvers = rp;
+	cfg->resolvers[cfg->n_resolvers++] = r;
+	return 0;
+}
+
 /* line is NUL-terminated and n long, without its newline; it is modified. */
 static int parse_line(struct parser *ps, char *line, size_t n)
 {
 	char *tok[CONFIG_MAX_TOKENS], *p, *hash;
-	int ntok = 0;
+	char why[CONFIG_LINE_MAX + 64];		/* quotes a token: up to a line */
+	int ntok = 0, ret;
 	size_t i;
 
 	/*
@@ -351,14 +461,21 @@ static int parse_line(struct parser *ps, char *line, size_t n)
 		return parse_interface(ps, tok, ntok);
 	if (!strcmp(tok[0], "route"))
 		return parse_route(ps, tok, ntok);
-	return fail(ps, -EINVAL, "unknown keyword '%s'", tok[0]);
+	if (!strcmp(tok[0], "resolver"))
+		return parse_resolver(ps, tok, ntok);
+	ret = config_setting_parse(ps->cfg, &ps->settings, ps->line, tok, ntok, why, sizeof(why));
+	if (ret == -ENOENT)
+		return fail(ps, -EINVAL, "unknown keyword '%s'", tok[0]);
+	if (ret)
+		return fail(ps, ret, "%s", why);
+	return 0;
 }
 
 static int parse_buf(const char *name, const char *buf, size_t len, struct config *cfg,
 		     char *err, size_t errlen)
 {
 	struct parser ps = { .name = name, .cfg = cfg, .err = err, .errlen = errlen };
-	char line[CONFIG_LINE_MAX + 1];
+	char line[CONFIG_LINE_MAX + 1], why[128];
 	size_t off = 0;
 	int ret;
 
@@ -368,6 +485,7 @@ static int parse_buf(const char *name, const char *buf, size_t len, struct confi
 		ret = fail(&ps, -ENOMEM, "out of memory");
 		goto cleanup;
 	}
+	config_settings_init(cfg, &ps.settings);
 
 	while (off < len) {
 		const char *start = buf + off;
@@ -386,6 +504,12 @@ static int parse_buf(const char *name, const char *buf, size_t len, struct confi
 		ret = parse_line(&ps, line, n);
 		if (ret)
 			goto cleanup;
+	}
+
+	ret = config_settings_check(cfg, &ps.settings, &ps.line, why, sizeof(why));
+	if (ret) {
+		ret = fail(&ps, ret, "%s", why);
+		goto cleanup;
 	}
 
 	ps.line = 0;
@@ -511,5 +635,6 @@ void config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->ifaces);
 	free(cfg->routes);
+	free(cfg->resolvers);
 	memset(cfg, 0, sizeof(*cfg));
 }

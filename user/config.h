@@ -5,6 +5,12 @@
  *   interface lan0                    # LAN interface to classify on; one or more
  *   route 203.0.113.0/24 dev wg0      # static prefix to a target device
  *   route *.corp.example.com dev wg0  # domain rule (learned from DNS answers)
+ *   resolver 192.0.2.53               # trusted DNS server; repeatable; none: any
+ *   min-ttl 30                        # seconds a learned entry lives at least
+ *   max-ttl 86400                     # ... and at most
+ *   idle-timeout 300                  # unused this long after expiry: removed
+ *   max-routes 1000000                # learned entries per address family
+ *   prefetch yes                      # resolve exact-name rules ahead of clients
  *
  * Parsing is pure: it checks syntax and consistency only. Whether devices
  * exist is checked by config_check_devices(), so that a file is refused with
@@ -46,12 +52,30 @@ struct config_route {
 	int line;
 };
 
+/* Defaults of the learning settings (seconds, entries). */
+#define CONFIG_DEFAULT_MIN_TTL		30
+#define CONFIG_DEFAULT_MAX_TTL		86400
+#define CONFIG_DEFAULT_IDLE_TIMEOUT	300
+#define CONFIG_DEFAULT_MAX_ROUTES	1000000
+
+struct config_resolver {
+	struct prefix addr;		/* a host prefix: /32 or /128 */
+	int line;
+};
+
 struct config {
 	char *path;			/* as given, for messages */
 	struct config_iface *ifaces;
 	size_t n_ifaces;
 	struct config_route *routes;
 	size_t n_routes;
+	struct config_resolver *resolvers;	/* trusted DNS servers; none: any */
+	size_t n_resolvers;
+	__u32 min_ttl;			/* learned entries live at least this long */
+	__u32 max_ttl;			/* and at most this long, whatever the TTL */
+	__u32 idle_timeout;		/* after expiry, unused this long: removed */
+	__u32 max_routes;		/* learned entries, per address family */
+	bool prefetch;			/* resolve exact-name rules ahead of clients */
 };
 
 /*
@@ -72,5 +96,36 @@ int config_parse_string(const char *name, const char *text, struct config *cfg,
 int config_check_devices(const struct config *cfg, char *err, size_t errlen);
 
 void config_free(struct config *cfg);
+
+/*
+ * For the parser alone, shared by config.c (lines, messages) and
+ * config_settings.c (the single-valued settings: min-ttl, max-ttl,
+ * idle-timeout, max-routes, prefetch). The rest of bpfroute reads struct
+ * config and needs none of this.
+ */
+#define CONFIG_SETTINGS_N 5
+
+/* The line each setting was given on; 0 if it was not (the default holds). */
+struct config_settings_lines {
+	int line[CONFIG_SETTINGS_N];
+};
+
+/* Puts the defaults in cfg and forgets every line. */
+void config_settings_init(struct config *cfg, struct config_settings_lines *lines);
+
+/*
+ * Parses one line whose keyword is tok[0], given on line. Returns -ENOENT if
+ * tok[0] names no setting (nothing is written), 0, or -EINVAL with a reason
+ * in why: the caller adds "FILE:LINE: ".
+ */
+int config_setting_parse(struct config *cfg, struct config_settings_lines *lines, int line,
+			 char **tok, int ntok, char *why, size_t whylen);
+
+/*
+ * Checks the settings against each other once the whole file is read.
+ * Returns 0, or -EINVAL with a reason in why and the line to blame in *line.
+ */
+int config_settings_check(const struct config *cfg, const struct config_settings_lines *lines,
+			  int *line, char *why, size_t whylen);
 
 #endif /* BPFROUTE_CONFIG_H */

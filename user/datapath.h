@@ -16,15 +16,17 @@ struct bpfroute_tc;
 struct datapath {
 	struct bpfroute_tc *skel;
 	struct bpfroute_maps maps;	/* borrowed from the skeleton */
-	int prog_fd;			/* the TC classifier */
+	int prog_fd;			/* the classifier, LAN ingress */
+	int learn_fd;			/* the DNS answer learner, LAN egress */
 	bool fresh;			/* no pinned map existed: all were created */
 };
 
 /*
  * Load the programs with the maps pinned in pd: existing pins are reused
- * (entries and counters kept), missing ones are created and pinned.
+ * (entries and counters kept), missing ones are created and pinned, the
+ * learned-address maps with max_routes entries each.
  */
-int datapath_load(struct datapath *dp, const struct pindir *pd);
+int datapath_load(struct datapath *dp, const struct pindir *pd, __u32 max_routes);
 
 /* Close everything; pins stay. */
 void datapath_close(struct datapath *dp);

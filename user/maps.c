@@ -17,13 +17,28 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_EXCL4),
 	BPFROUTE_STR(BPFROUTE_MAP_EXCL6),
 	BPFROUTE_STR(BPFROUTE_MAP_STATS),
+	BPFROUTE_STR(BPFROUTE_MAP_HOST4),
+	BPFROUTE_STR(BPFROUTE_MAP_HOST6),
+	BPFROUTE_STR(BPFROUTE_MAP_RULES),
+	BPFROUTE_STR(BPFROUTE_MAP_NAMES),
+	BPFROUTE_STR(BPFROUTE_MAP_QUERIES),
+	BPFROUTE_STR(BPFROUTE_MAP_QSOCKS),
+	BPFROUTE_STR(BPFROUTE_MAP_RESOLVERS),
+	BPFROUTE_STR(BPFROUTE_MAP_CONF),
+	BPFROUTE_STR(BPFROUTE_MAP_EVENTS),
+	BPFROUTE_STR(BPFROUTE_MAP_SCRATCH),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
-static int *map_fd_slot(struct bpfroute_maps *m, int i)
+int *maps_fd_slot(struct bpfroute_maps *m, int i)
 {
-	int *slots[] = { &m->route4, &m->route6, &m->excl4, &m->excl6, &m->stats };
+	int *slots[] = { &m->route4, &m->route6, &m->excl4,   &m->excl6,   &m->stats,
+			 &m->host4,  &m->host6,  &m->rules,   &m->names,   &m->queries,
+			 &m->qsocks, &m->resolvers, &m->conf, &m->events, &m->scratch };
 
+	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
+		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
+		       "one name per map descriptor");
 	return slots[i];
 }
 
@@ -33,7 +48,7 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 	int err = 0;
 
 	for (int i = 0; i < bpfroute_map_count; i++)
-		*map_fd_slot(m, i) = -1;
+		*maps_fd_slot(m, i) = -1;
 	m->owned = true;
 	for (int i = 0; i < bpfroute_map_count; i++) {
 		int fd;
@@ -47,7 +62,7 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 			pr_debug("%s: %s\n", path, strerror(-err));
 			goto cleanup;
 		}
-		*map_fd_slot(m, i) = fd;
+		*maps_fd_slot(m, i) = fd;
 	}
 	return 0;
 cleanup:
@@ -60,7 +75,7 @@ void maps_close(struct bpfroute_maps *m)
 	if (!m->owned)
 		return;
 	for (int i = 0; i < bpfroute_map_count; i++) {
-		int *fd = map_fd_slot(m, i);
+		int *fd = maps_fd_slot(m, i);
 
 		if (*fd >= 0)
 			close(*fd);
@@ -130,6 +145,27 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_PASS_EXCLUDED] = "pass_excluded",
 		[BPFROUTE_STAT_PASS_TTL] = "pass_ttl_expired",
 		[BPFROUTE_STAT_BYTES_STEERED] = "bytes_steered",
+		[BPFROUTE_STAT_DNS_QUERY] = "dns_query",
+		[BPFROUTE_STAT_DNS_QUERY_UNTRUSTED] = "dns_query_untrusted",
+		[BPFROUTE_STAT_DNS_ANSWER] = "dns_answer",
+		[BPFROUTE_STAT_DNS_LEARNED] = "dns_learned",
+		[BPFROUTE_STAT_DNS_NO_RULE] = "dns_no_rule",
+		[BPFROUTE_STAT_DNS_UNSOLICITED] = "dns_unsolicited",
+		[BPFROUTE_STAT_DNS_WRONG_ID] = "dns_wrong_id",
+		[BPFROUTE_STAT_DNS_WRONG_PORT] = "dns_wrong_port",
+		[BPFROUTE_STAT_DNS_WRONG_SERVER] = "dns_wrong_server",
+		[BPFROUTE_STAT_DNS_UNTRUSTED] = "dns_untrusted",
+		[BPFROUTE_STAT_DNS_WRONG_QUESTION] = "dns_wrong_question",
+		[BPFROUTE_STAT_DNS_MALFORMED] = "dns_malformed",
+		[BPFROUTE_STAT_DNS_CNAME_LOOP] = "dns_cname_loop",
+		[BPFROUTE_STAT_DNS_OFF_CHAIN] = "dns_off_chain",
+		[BPFROUTE_STAT_DNS_REFUSED_ADDR] = "dns_refused_addr",
+		[BPFROUTE_STAT_DNS_REFUSED_FULL] = "dns_refused_full",
+		[BPFROUTE_STAT_DNS_TO_AGENT] = "dns_to_agent",
+		[BPFROUTE_STAT_DNS_TOO_BIG] = "dns_too_big",
+		[BPFROUTE_STAT_DNS_EVENT_LOST] = "dns_event_lost",
+		[BPFROUTE_STAT_LEARNED_ADDRS] = "learned_addrs",
+		[BPFROUTE_STAT_HOST_EXPIRED] = "host_expired",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";

@@ -12,18 +12,32 @@
 #define BPFROUTE_STR_(x) #x
 #define BPFROUTE_STR(x) BPFROUTE_STR_(x)
 
+/* In the order of bpfroute_map_names. */
 struct bpfroute_maps {
 	int route4;
 	int route6;
 	int excl4;
 	int excl6;
 	int stats;
+	int host4;
+	int host6;
+	int rules;
+	int names;
+	int queries;
+	int qsocks;
+	int resolvers;
+	int conf;
+	int events;
+	int scratch;
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 
 /* Every pin file of an instance, for opening and for unload. */
 extern const char *const bpfroute_map_names[];
 extern const int bpfroute_map_count;
+
+/* The descriptor of map i of bpfroute_map_names in m. */
+int *maps_fd_slot(struct bpfroute_maps *m, int i);
 
 /* Open the pins of a loaded instance. -ENOENT if one is missing. */
 int maps_open(const struct pindir *pd, struct bpfroute_maps *m);

@@ -12,15 +12,16 @@
 #include "log.h"
 #include "tc.h"
 
-#define TC_HOOK(name, idx) \
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (idx), .attach_point = BPF_TC_INGRESS)
+#define TC_HOOK(name, idx, where)						\
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (idx),		\
+			    .attach_point = (where) == TC_HOOK_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS)
 #define TC_OPTS(name) \
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, name, .handle = BPFROUTE_TC_HANDLE, \
 			    .priority = BPFROUTE_TC_PRIORITY)
 
-int tc_query(int ifindex, __u32 *prog_id)
+int tc_query(int ifindex, enum tc_hook where, __u32 *prog_id)
 {
-	TC_HOOK(hook, ifindex);
+	TC_HOOK(hook, ifindex, where);
 	TC_OPTS(opts);
 	int err;
 
@@ -31,9 +32,9 @@ int tc_query(int ifindex, __u32 *prog_id)
 	return 0;
 }
 
-int tc_attach(int ifindex, int prog_fd)
+int tc_attach(int ifindex, enum tc_hook where, int prog_fd)
 {
-	TC_HOOK(hook, ifindex);
+	TC_HOOK(hook, ifindex, where);
 	TC_OPTS(opts);
 	int err;
 
@@ -45,9 +46,9 @@ int tc_attach(int ifindex, int prog_fd)
 	return bpf_tc_attach(&hook, &opts);
 }
 
-int tc_detach(int ifindex)
+int tc_detach(int ifindex, enum tc_hook where)
 {
-	TC_HOOK(hook, ifindex);
+	TC_HOOK(hook, ifindex, where);
 	TC_OPTS(opts);
 	int err;
 
@@ -77,7 +78,7 @@ bool tc_prog_uses_map(__u32 prog_id, __u32 map_id)
 	return found;
 }
 
-int tc_list_attached(__u32 route4_id, struct tc_link **links, int *count)
+int tc_list_attached(__u32 instance_id, struct tc_link **links, int *count)
 {
 	struct if_nameindex *ifs, *ifp;
 	struct tc_link *out = NULL;
@@ -90,9 +91,9 @@ int tc_list_attached(__u32 route4_id, struct tc_link **links, int *count)
 		struct tc_link *grown;
 		__u32 prog_id;
 
-		if (tc_query(ifp->if_index, &prog_id))
+		if (tc_query(ifp->if_index, TC_HOOK_INGRESS, &prog_id))
 			continue;
-		if (!tc_prog_uses_map(prog_id, route4_id))
+		if (!tc_prog_uses_map(prog_id, instance_id))
 			continue;
 		grown = realloc(out, (n + 1) * sizeof(*out));
 		if (!grown) {
@@ -103,6 +104,10 @@ int tc_list_attached(__u32 route4_id, struct tc_link **links, int *count)
 		out[n].ifindex = ifp->if_index;
 		snprintf(out[n].name, sizeof(out[n].name), "%s", ifp->if_name);
 		out[n].prog_id = prog_id;
+		out[n].egress_prog_id = 0;
+		if (!tc_query(ifp->if_index, TC_HOOK_EGRESS, &prog_id) &&
+		    tc_prog_uses_map(prog_id, instance_id))
+			out[n].egress_prog_id = prog_id;
 		n++;
 	}
 cleanup:

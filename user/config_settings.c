@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The single-valued settings of the config file: min-ttl, max-ttl,
+ * idle-timeout, max-routes and prefetch. config.c splits the lines and
+ * reports; this file knows the keywords, their values and their limits.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * RFC 2181 section 8: a TTL is an unsigned 32-bit field, but a value with
+ * the most significant bit set is treated as if it were zero. A TTL above
+ * 2^31 - 1 never reaches the clamp, so a max-ttl above it could never apply.
+ * idle-timeout shares the bound: it is a time in the same seconds, and any
+ * two of these added stay within a __u32.
+ */
+#define SECONDS_MAX	2147483647U
+
+/*
+ * max_entries of each learned map (bpfroute_host4, bpfroute_host6), set at
+ * load. The maps are BPF_F_NO_PREALLOC, so the memory is spent as they fill,
+ * but 2^24 entries of struct bpfroute_host with their keys and the hash
+ * table's per-element overhead come to over a GiB per family.
+ */
+#define ROUTES_MAX	(1U << 24)
+
+enum {
+	SET_MIN_TTL,
+	SET_MAX_TTL,
+	SET_IDLE_TIMEOUT,
+	SET_MAX_ROUTES,
+	SET_PREFETCH,
+};
+
+struct setting {
+	const char *keyword;
+	const char *usage;	/* the value in "usage: KEYWORD VALUE" */
+	bool is_bool;		/* yes|no into a bool; else a number into a __u32 */
+	size_t offset;		/* of the field in struct config */
+	__u32 min, max;		/* numbers: the accepted range, inclusive */
+};
+
+static const struct setting settings[] = {
+	[SET_MIN_TTL] = { "min-ttl", "SECONDS", false,
+			  offsetof(struct config, min_ttl), 0, SECONDS_MAX },
+	[SET_MAX_TTL] = { "max-ttl", "SECONDS", false,
+			  offsetof(struct config, max_ttl), 1, SECONDS_MAX },
+	[SET_IDLE_TIMEOUT] = { "idle-timeout", "SECONDS", false,
+			       offsetof(struct config, idle_timeout), 0, SECONDS_MAX },
+	[SET_MAX_ROUTES] = { "max-routes", "COUNT", false,
+			     offsetof(struct config, max_routes), 1, ROUTES_MAX },
+	[SET_PREFETCH] = { "prefetch", "yes|no", true,
+			   offsetof(struct config, prefetch), 0, 0 },
+};
+
+/* The table writes through offsets: make sure they land on the right types. */
+_Static_assert(ARRAY_SIZE(settings) == CONFIG_SETTINGS_N, "CONFIG_SETTINGS_N");
+_Static_assert(sizeof(((struct config *)0)->min_ttl) == sizeof(__u32), "min_ttl");
+_Static_assert(sizeof(((struct config *)0)->max_ttl) == sizeof(__u32), "max_ttl");
+_Static_assert(sizeof(((struct config *)0)->idle_timeout) == sizeof(__u32), "idle_timeout");
+_Static_assert(sizeof(((struct config *)0)->max_routes) == sizeof(__u32), "max_routes");
+_Static_assert(sizeof(((struct config *)0)->prefetch) == sizeof(bool), "prefetch");
+/* config_settings_check() blames a line: the defaults alone must agree. */
+_Static_assert(CONFIG_DEFAULT_MIN_TTL <= CONFIG_DEFAULT_MAX_TTL, "default TTLs");
+
+void config_settings_init(struct config *cfg, struct config_settings_lines *lines)
+{
+	cfg->min_ttl = CONFIG_DEFAULT_MIN_TTL;
+	cfg->max_ttl = CONFIG_DEFAULT_MAX_TTL;
+	cfg->idle_timeout = CONFIG_DEFAULT_IDLE_TIMEOUT;
+	cfg->max_routes = CONFIG_DEFAULT_MAX_ROUTES;
+	/* "prefetch no": the gateway sends no DNS queries of its own unless asked. */
+	cfg->prefetch = false;
+	memset(lines, 0, sizeof(*lines));
+}
+
+/*
+ * Decimal digits only: no sign, no spaces, no leading zero except in "0"
+ * itself. strtoul() would take " +0x1f", read "010" as 8 with base 0, and
+ * wrap "-1" to ULONG_MAX. Returns -EINVAL if s is not a number, -ERANGE if
+ * it is above max.
+ */
+static int parse_number(const char *s, __u32 max, __u32 *val)
+{
+	__u64 n = 0;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		/* Stops growing past max, so any number of digits is safe. */
+		if (n <= max)
+			n = n * 10 + (__u64)(*s - '0');
+	}
+	if (n > max)
+		return -ERANGE;
+	*val = (__u32)n;
+	return 0;
+}
+
+int config_setting_parse(struct config *cfg, struct config_settings_lines *lines, int line,
+			 char **tok, int ntok, char *why, size_t whylen)
+{
+	const struct setting *s;
+	size_t i;
+	__u32 v;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(settings); i++) {
+		if (!strcmp(tok[0], settings[i].keyword))
+			break;
+	}
+	if (i == ARRAY_SIZE(settings))
+		return -ENOENT;
+	s = &settings[i];
+
+	if (ntok != 2) {
+		snprintf(why, whylen, "usage: %s %s", s->keyword, s->usage);
+		return -EINVAL;
+	}
+	/* Two values for one setting: which one did the operator mean? */
+	if (lines->line[i]) {
+		snprintf(why, whylen, "duplicate %s (first at line %d)", s->keyword,
+			 lines->line[i]);
+		return -EINVAL;
+	}
+
+	if (s->is_bool) {
+		bool *field = (bool *)((char *)cfg + s->offset);
+
+		if (!strcmp(tok[1], "yes")) {
+			*field = true;
+		} else if (!strcmp(tok[1], "no")) {
+			*field = false;
+		} else {
+			snprintf(why, whylen, "bad value '%s' for %s; usage: %s %s", tok[1],
+				 s->keyword, s->keyword, s->usage);
+			return -EINVAL;
+		}
+	} else {
+		ret = parse_number(tok[1], s->max, &v);
+		if (ret == -EINVAL) {
+			snprintf(why, whylen, "bad number '%s' for %s", tok[1], s->keyword);
+			return -EINVAL;
+		}
+		if (ret || v < s->min) {
+			snprintf(why, whylen, "%s %s is out of range %u..%u", s->keyword, tok[1],
+				 s->min, s->max);
+			return -EINVAL;
+		}
+		*(__u32 *)((char *)cfg + s->offset) = v;
+	}
+	lines->line[i] = line;
+	return 0;
+}
+
+int config_settings_check(const struct config *cfg, const struct config_settings_lines *lines,
+			  int *line, char *why, size_t whylen)
+{
+	int min_line = lines->line[SET_MIN_TTL];
+	int max_line = lines->line[SET_MAX_TTL];
+
+	if (cfg->min_ttl <= cfg->max_ttl)
+		return 0;
+	/*
+	 * The later of the two lines made the pair disagree. One of them may
+	 * be a default, which has no line (0) and is named as such so that
+	 * the message does not quote a value the file never wrote.
+	 */
+	*line = min_line > max_line ? min_line : max_line;
+	snprintf(why, whylen, "min-ttl %u%s is above max-ttl %u%s", cfg->min_ttl,
+		 min_line ? "" : " (the default)", cfg->max_ttl, max_line ? "" : " (the default)");
+	return -EINVAL;
+}

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The kernel's side of learning, written by `load`: the settings
+ * (bpfroute_conf), the trusted resolvers and the domain rules. With these in
+ * place the datapath learns from DNS answers on its own, agent or no agent.
+ *
+ * Order matters, because the programs read these maps while they change:
+ * learning and trust are narrowed first, the maps changed next, and only then
+ * widened again to what the new config says. Learned entries follow their
+ * rule: a rule that keeps its name keeps its entries (retargeted if its
+ * device changed), a rule dropped from the config takes its entries with it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <bpf/bpf.h>
+
+#include "dnsname.h"
+#include "learning.h"
+#include "log.h"
+
+/* A rule as the kernel holds it, by id. */
+struct rule_slot {
+	struct bpfroute_rule_key key;
+	struct bpfroute_rule val;
+	bool used;
+};
+
+static int conf_read(const struct bpfroute_maps *m, struct bpfroute_conf *conf)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->conf, &zero, conf))
+		return -errno;
+	return 0;
+}
+
+static int conf_write(const struct bpfroute_maps *m, const struct bpfroute_conf *conf)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(m->conf, &zero, conf, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The hash key is made once per instance and kept: the rules, the recorded
+ * queries and the learned names are all keyed by it.
+ */
+static int conf_key(struct bpfroute_conf *conf)
+{
+	if (conf->hash_key[0] || conf->hash_key[1])
+		return 0;
+	if (getrandom(conf->hash_key, sizeof(conf->hash_key), 0) != sizeof(conf->hash_key))
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+static __u32 conf_flags(const struct config *cfg)
+{
+	__u32 flags = cfg->n_resolvers ? BPFROUTE_CONF_F_RESOLVERS : 0;
+
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		if (cfg->routes[i].kind == CONFIG_ROUTE_DOMAIN)
+			flags |= BPFROUTE_CONF_F_LEARN;
+	return flags;
+}
+
+static void resolver_key(const struct prefix *p, struct bpfroute_resolver_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = p->family == AF_INET ? 4 : 6;
+	memcpy(key->addr, p->addr, p->family == AF_INET ? 4 : 16);
+}
+
+static int resolvers_sync(const struct bpfroute_maps *m, const struct config *cfg)
+{
+	struct bpfroute_resolver_key key, next;
+	void *prev = NULL;
+	__u32 one = 1;
+
+	for (size_t i = 0; i < cfg->n_resolvers; i++) {
+		resolver_key(&cfg->resolvers[i].addr, &key);
+		if (bpf_map_update_elem(m->resolvers, &key, &one, BPF_ANY))
+			return -errno;
+	}
+	/* Delete behind the cursor: deleting it would restart the walk. */
+	while (!bpf_map_get_next_key(m->resolvers, prev, &next)) {
+		if (prev && !learning_is_resolver(cfg, prev))
+			bpf_map_delete_elem(m->resolvers, prev);
+		key = next;
+		prev = &key;
+	}
+	if (prev && !learning_is_resolver(cfg, prev))
+		bpf_map_delete_elem(m->resolvers, prev);
+	return 0;
+}
+
+bool learning_is_resolver(const struct config *cfg, const struct bpfroute_resolver_key *key)
+{
+	struct bpfroute_resolver_key k;
+
+	for (size_t i = 0; i < cfg->n_resolvers; i++) {
+		resolver_key(&cfg->resolvers[i].addr, &k);
+		if (!memcmp(&k, key, sizeof(k)))
+			return true;
+	}
+	return false;
+}
+
+int learning_rule_make(const struct bpfroute_conf *conf, const struct config_route *r,
+		       __u16 id, __u32 ifindex, struct bpfroute_rule_key *key,
+		       struct bpfroute_rule *val)
+{
+	int len;
+
+	memset(key, 0, sizeof(*key));
+	memset(val, 0, sizeof(*val));
+	len = dnsname_to_wire(r->domain, val->name, sizeof(val->name));
+	if (len < 0)
+		return len;
+	val->name_len = (__u16)len;
+	val->ifindex = ifindex;
+	val->id = id;
+	key->wildcard = r->wildcard;
+	key->hash = dnsname_rule_hash(conf, val->name, (size_t)len);
+	return 0;
+}
+
+/* The rules the kernel has now, indexed by id. */
+static int rules_read(const struct bpfroute_maps *m, struct rule_slot *slots, size_t n)
+{
+	struct bpfroute_rule_key key, next;
+	struct bpfroute_rule val;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(m->rules, prev, &next)) {
+		if (!bpf_map_lookup_elem(m->rules, &next, &val) && val.id < n) {
+			slots[val.id].key = next;
+			slots[val.id].val = val;
+			slots[val.id].used = true;
+		}
+		key = next;
+		prev = &key;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/* The new rule with the same name and kind as old, or NULL. */
+static const struct rule_slot *rule_successor(const struct rule_slot *fresh, size_t n,
+					      const struct rule_slot *old)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fresh[i].used && !memcmp(&fresh[i].key, &old->key, sizeof(old->key)) &&
+		    fresh[i].val.name_len == old->val.name_len &&
+		    !memcmp(fresh[i].val.name, old->val.name, old->val.name_len))
+			return &fresh[i];
+	return NULL;
+}
+
+/* Make every learned entry follow its rule into the new config. */
+static int hosts_follow_rules(int fd, size_t key_size, const struct rule_slot *old,
+			      const struct rule_slot *fresh, size_t n)
+{
+	__u8 key[16], next[16];
+	void *prev = NULL;
+	int err = 0;
+
+	(void)key_size;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		struct bpfroute_host h;
+		const struct rule_slot *to = NULL;
+
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, &h))
+			continue;
+		if (h.rule < n && old[h.rule].used)
+			to = rule_successor(fresh, n, &old[h.rule]);
+		if (!to) {
+			/* Its rule is gone: so is the route. */
+			if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+				err = -errno;
+			continue;
+		}
+		if (to->val.id == h.rule && to->val.ifindex == h.ifindex)
+			continue;
+		h.rule = to->val.id;
+		h.ifindex = to->val.ifindex;
+		/*
+		 * BPF_EXIST: never resurrect an entry the datapath or agent
+		 * removed meanwhile. Counters moved since the read are lost.
+		 */
+		if (bpf_map_update_elem(fd, key, &h, BPF_EXIST) && errno != ENOENT)
+			err = -errno;
+	}
+	return err;
+}
+
+static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
+		      const struct config *cfg, const int *route_idx)
+{
+	size_t n = BPFROUTE_MAX_RULES, id = 0;
+	struct rule_slot *old, *fresh;
+	int err;
+
+	old = calloc(n, sizeof(*old));
+	fresh = calloc(n, sizeof(*fresh));
+	if (!old || !fresh) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = rules_read(m, old, n);
+	if (err)
+		goto cleanup;
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		const struct config_route *r = &cfg->routes[i];
+
+		if (r->kind != CONFIG_ROUTE_DOMAIN)
+			continue;
+		if (id >= n) {
+			err = -E2BIG;
+			goto cleanup;
+		}
+		err = learning_rule_make(conf, r, (__u16)id, (__u32)route_idx[i], &fresh[id].key,
+					 &fresh[id].val);
+		if (err)
+			goto cleanup;
+		fresh[id++].used = true;
+	}
+
+	/* New rules in, entries retargeted or dropped, old rules out. */
+	for (size_t i = 0; i < n; i++) {
+		if (fresh[i].used &&
+		    bpf_map_update_elem(m->rules, &fresh[i].key, &fresh[i].val, BPF_ANY)) {
+			err = -errno;
+			goto cleanup;
+		}
+	}
+	err = hosts_follow_rules(m->host4, sizeof(struct bpfroute_addr4), old, fresh, n);
+	if (!err)
+		err = hosts_follow_rules(m->host6, sizeof(struct bpfroute_addr6), old, fresh, n);
+	if (err)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++)
+		if (old[i].used && !rule_successor(fresh, n, &old[i]))
+			bpf_map_delete_elem(m->rules, &old[i].key);
+cleanup:
+	free(old);
+	free(fresh);
+	return err;
+}
+
+int learning_sync(const struct bpfroute_maps *m, const struct config *cfg, const int *route_idx)
+{
+	struct bpfroute_conf conf;
+	__u32 flags = conf_flags(cfg);
+	int err;
+
+	err = conf_read(m, &conf);
+	if (!err)
+		err = conf_key(&conf);
+	if (err)
+		return err;
+	conf.min_ttl = cfg->min_ttl;
+	conf.max_ttl = cfg->max_ttl;
+	conf.idle_timeout = cfg->idle_timeout;
+	conf.flags &= flags;	/* narrow first */
+	err = conf_write(m, &conf);
+	if (!err)
+		err = resolvers_sync(m, cfg);
+	if (!err)
+		err = rules_sync(m, &conf, cfg, route_idx);
+	if (err)
+		return err;
+	conf.flags = flags;	/* then widen */
+	return conf_write(m, &conf);
+}
