@@ -209,8 +209,8 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 			json_object_begin(&j);
 			json_kv_string(&j, "dev", links[i].name);
 			json_kv_u64(&j, "ifindex", links[i].ifindex);
-			json_kv_string(&j, "hook", "tc_ingress");
-			json_kv_u64(&j, "prog_id", links[i].prog_id);
+			json_kv_u64(&j, "ingress_prog_id", links[i].prog_id);
+			json_kv_u64(&j, "egress_prog_id", links[i].egress_prog_id);
 			json_object_end(&j);
 		}
 		json_array_end(&j);
@@ -236,8 +236,8 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 	printf("pin dir:   %s\n", cli->pin_dir);
 	printf("attached:%s\n", n_links ? "" : "  nowhere");
 	for (int i = 0; i < n_links; i++)
-		printf("  %-15s ifindex %-5d tc ingress  prog id %u\n", links[i].name,
-		       links[i].ifindex, links[i].prog_id);
+		printf("  %-15s ifindex %-5d tc ingress prog %u, egress prog %u\n", links[i].name,
+		       links[i].ifindex, links[i].prog_id, links[i].egress_prog_id);
 	printf("maps:\n");
 	for (int i = 0; i < N_FILL; i++)
 		printf("  %-15s %zu / %zu\n", fill_names[i], fill[i], fill_max[i]);
