@@ -38,7 +38,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
-TESTS := test_tc test_config test_wireguard
+TESTS := test_tc test_dns test_config test_wireguard
 TEST_BINS := $(patsubst %,$(OUTPUT)/%,$(TESTS))
 
 .DELETE_ON_ERROR:
@@ -69,6 +69,11 @@ bpfroute: $(USER_OBJS)
 
 # Tests link only the modules they exercise; main.o stays out.
 $(OUTPUT)/test_tc: selftests/test_tc.c selftests/test.h $(SKELS) | $(OUTPUT)
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
+
+$(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/test.h \
+		include/bpfroute_name_hash.h $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 

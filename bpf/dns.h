@@ -261,8 +261,11 @@ static __always_inline int dns_question(const struct bpfroute_conf *conf, struct
 {
 	__u32 off = DNS_HDR_LEN, len;
 
-	if (copy)
+	if (copy) {
+		/* What follows the name goes to bpfroute_names: no stale bytes. */
+		__builtin_memset(&s->q, 0, sizeof(s->q));
 		s->n_labels = 0;
+	}
 	if (name_walk(conf, s, &off, qhash, &len, copy))
 		return -1;
 	if (off + 4 > s->msg_len)

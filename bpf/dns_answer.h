@@ -152,6 +152,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 {
 	struct bpfroute_qsock_key skey = {};
 	struct bpfroute_query_key key = {};
+	struct bpfroute_qid_key ikey = {};
 	const struct bpfroute_conf *conf;
 	struct bpfroute_rule *rule;
 	struct bpfroute_query *q;
@@ -168,7 +169,15 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 	if (!conf || !(conf->flags & BPFROUTE_CONF_F_LEARN))
 		return;
 	s = dns_scratch();
-	if (!s || dns_packet_parse(skb, &dp, true))
+	if (!s)
+		return;
+	off = dns_packet_parse(skb, &dp, true);
+	if (off == DNS_PACKET_FRAGMENT) {
+		count(BPFROUTE_STAT_DNS_ANSWER, 1);
+		count(BPFROUTE_STAT_DNS_TOO_BIG, 1);
+		return;
+	}
+	if (off)
 		return;
 	count(BPFROUTE_STAT_DNS_ANSWER, 1);
 	if (dns_load(skb, &dp, s)) {
@@ -187,21 +196,36 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 
 	/* The exact reverse of a recorded query, or nothing. */
 	__builtin_memcpy(key.client, dp.daddr, sizeof(key.client));
+	key.client_port = dp.dport;
 	key.id = bpf_htons(msg_u16(s, 0));
 	key.family = dp.family;
 	key.proto = dp.proto;
 	q = bpf_map_lookup_elem(&BPFROUTE_MAP_QUERIES, &key);
 	if (!q) {
+		__u32 *port;
+
+		/*
+		 * Only to count why: the id asked from another port; the id
+		 * asked from this port but already answered (a duplicate or a
+		 * replay: unsolicited); ...
+		 */
+		__builtin_memcpy(ikey.client, dp.daddr, sizeof(ikey.client));
+		ikey.id = key.id;
+		ikey.family = dp.family;
+		ikey.proto = dp.proto;
+		port = bpf_map_lookup_elem(&BPFROUTE_MAP_QIDS, &ikey);
+		if (port) {
+			count(*port == dp.dport ? BPFROUTE_STAT_DNS_UNSOLICITED :
+						  BPFROUTE_STAT_DNS_WRONG_PORT, 1);
+			return;
+		}
+		/* ... the socket asked with another id, or nothing at all. */
 		__builtin_memcpy(skey.client, dp.daddr, sizeof(skey.client));
 		skey.port = dp.dport;
 		skey.family = dp.family;
 		skey.proto = dp.proto;
 		count(bpf_map_lookup_elem(&BPFROUTE_MAP_QSOCKS, &skey) ?
 		      BPFROUTE_STAT_DNS_WRONG_ID : BPFROUTE_STAT_DNS_UNSOLICITED, 1);
-		return;
-	}
-	if (q->client_port != dp.dport) {
-		count(BPFROUTE_STAT_DNS_WRONG_PORT, 1);
 		return;
 	}
 	if (!addr16_equal(q->server, dp.saddr) || q->server_port != dp.sport) {

@@ -11,8 +11,12 @@
 
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
+#define IPPROTO_FRAGMENT_ 44
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
+
+/* dns_packet_parse(): the first fragment of a DNS message split over IP fragments. */
+#define DNS_PACKET_FRAGMENT	1
 
 struct dns_packet {
 	__u8 saddr[16];		/* network order; IPv4 in the first 4 bytes */
@@ -73,9 +77,23 @@ static __always_inline int dns_packet_l4(struct __sk_buff *skb, struct dns_packe
 }
 
 /*
+ * Is the first fragment at l4 (UDP behind an IPv4 header with MF, or behind an
+ * IPv6 fragment header) on the DNS port? Later fragments carry no port and
+ * are not looked at.
+ */
+static __always_inline bool dns_fragment(void *l4, void *end, bool answer)
+{
+	struct udphdr *uh = l4;
+
+	if ((void *)(uh + 1) > end)
+		return false;
+	return (answer ? uh->source : uh->dest) == bpf_htons(DNS_PORT);
+}
+
+/*
  * The DNS message of a packet whose source (answer) or destination (query)
- * port is 53, or -1. Fragments are not parsed: a DNS message split over IP
- * fragments is counted by the caller and not learned.
+ * port is 53: 0, or DNS_PACKET_FRAGMENT for the first fragment of a message
+ * split over IP fragments (not parsed: the caller counts it), or -1.
  */
 static __always_inline int dns_packet_parse(struct __sk_buff *skb, struct dns_packet *dp,
 					    bool answer)
@@ -92,8 +110,12 @@ static __always_inline int dns_packet_parse(struct __sk_buff *skb, struct dns_pa
 
 		if ((void *)(iph + 1) > end || iph->ihl < 5)
 			return -1;
-		if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		if (iph->frag_off & bpf_htons(IP_OFFSET))
 			return -1;
+		if (iph->frag_off & bpf_htons(IP_MF))
+			return iph->protocol == IPPROTO_UDP_ &&
+			       dns_fragment((void *)iph + iph->ihl * 4, end, answer) ?
+			       DNS_PACKET_FRAGMENT : -1;
 		dp->family = 4;
 		dp->proto = iph->protocol;
 		__builtin_memset(dp->saddr, 0, sizeof(dp->saddr));
@@ -109,7 +131,19 @@ static __always_inline int dns_packet_parse(struct __sk_buff *skb, struct dns_pa
 
 		if ((void *)(ip6h + 1) > end)
 			return -1;
-		/* Extension headers before UDP/TCP are not walked. */
+		/*
+		 * Extension headers before UDP/TCP are not walked, but for a
+		 * fragment header (RFC 8200 4.5) on the first fragment.
+		 */
+		if (ip6h->nexthdr == IPPROTO_FRAGMENT_) {
+			__u8 *fh = (void *)(ip6h + 1);
+
+			if ((void *)(fh + 8) > end)
+				return -1;
+			if (fh[0] != IPPROTO_UDP_ || ((fh[2] << 8 | fh[3]) & 0xfff8))
+				return -1;
+			return dns_fragment(fh + 8, end, answer) ? DNS_PACKET_FRAGMENT : -1;
+		}
 		dp->family = 6;
 		dp->proto = ip6h->nexthdr;
 		__builtin_memcpy(dp->saddr, &ip6h->saddr, 16);

@@ -27,17 +27,19 @@ static __always_inline void dns_record_query(struct __sk_buff *skb)
 {
 	struct bpfroute_qsock_key skey = {};
 	struct bpfroute_query_key key = {};
+	struct bpfroute_qid_key ikey = {};
 	struct bpfroute_query q = {};
 	const struct bpfroute_conf *conf;
 	struct dns_scratch *s;
 	struct dns_packet dp;
 	__u64 now;
-	__u32 zero = 0;
+	__u32 zero = 0, port;
 
 	conf = bpf_map_lookup_elem(&BPFROUTE_MAP_CONF, &zero);
 	if (!conf || !(conf->flags & BPFROUTE_CONF_F_LEARN))
 		return;		/* no domain rule: nothing to learn */
 	s = dns_scratch();
+	/* A query in IP fragments is not recorded: its answer cannot match. */
 	if (!s || dns_packet_parse(skb, &dp, false) || dns_load(skb, &dp, s))
 		return;
 	/* A standard query (QR 0, opcode 0) with one question. */
@@ -52,14 +54,21 @@ static __always_inline void dns_record_query(struct __sk_buff *skb)
 
 	now = bpf_ktime_get_boot_ns();
 	__builtin_memcpy(key.client, dp.saddr, sizeof(key.client));
+	key.client_port = dp.sport;
 	key.id = bpf_htons(msg_u16(s, 0));
 	key.family = dp.family;
 	key.proto = dp.proto;
 	__builtin_memcpy(q.server, dp.daddr, sizeof(q.server));
-	q.client_port = dp.sport;
 	q.server_port = dp.dport;
 	q.sent_ns = now;
 	bpf_map_update_elem(&BPFROUTE_MAP_QUERIES, &key, &q, BPF_ANY);
+
+	__builtin_memcpy(ikey.client, dp.saddr, sizeof(ikey.client));
+	ikey.id = key.id;
+	ikey.family = dp.family;
+	ikey.proto = dp.proto;
+	port = dp.sport;
+	bpf_map_update_elem(&BPFROUTE_MAP_QIDS, &ikey, &port, BPF_ANY);
 
 	__builtin_memcpy(skey.client, dp.saddr, sizeof(skey.client));
 	skey.port = dp.sport;

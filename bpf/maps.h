@@ -97,6 +97,13 @@ struct {
 } BPFROUTE_MAP_QSOCKS SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BPFROUTE_MAX_QUERIES);
+	__type(key, struct bpfroute_qid_key);
+	__type(value, __u32);
+} BPFROUTE_MAP_QIDS SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BPFROUTE_MAX_RESOLVERS);
 	__type(key, struct bpfroute_resolver_key);

@@ -33,6 +33,7 @@
 #define BPFROUTE_MAP_NAMES	bpfroute_names	/* hash: name id -> question name */
 #define BPFROUTE_MAP_QUERIES	bpfroute_query	/* LRU hash: queries awaiting answers */
 #define BPFROUTE_MAP_QSOCKS	bpfroute_qsock	/* LRU hash: client sockets that asked */
+#define BPFROUTE_MAP_QIDS	bpfroute_qid	/* LRU hash: ids clients asked with */
 #define BPFROUTE_MAP_RESOLVERS	bpfroute_resolv	/* hash: trusted DNS servers */
 #define BPFROUTE_MAP_CONF	bpfroute_conf	/* array[1]: struct bpfroute_conf */
 #define BPFROUTE_MAP_EVENTS	bpfroute_events	/* ring buffer: answers for the agent */
@@ -62,7 +63,7 @@
 #endif
 /*
  * The largest DNS message the kernel parser looks at, a power of two. Larger
- * messages (rare: EDNS answers above 2 KiB) go to the agent.
+ * messages (rare: EDNS answers above 2 KiB) are counted and not learned.
  */
 #define BPFROUTE_DNS_MSG_MAX	2048
 #define BPFROUTE_DNS_NAME_MAX	256	/* wire-format name with its root label */
@@ -188,22 +189,36 @@ struct bpfroute_name {
  */
 struct bpfroute_query_key {
 	__u8 client[16];	/* network order */
+	__u16 client_port;	/* network order */
 	__u16 id;		/* DNS id, network order */
 	__u8 family;		/* 4 or 6 */
 	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	__u8 pad[2];
 };
 
 struct bpfroute_query {
 	__u8 server[16];	/* network order */
-	__u16 client_port;	/* network order */
 	__u16 server_port;	/* network order */
 	__u16 qtype;		/* host order */
 	__u16 qclass;		/* host order */
+	__u16 pad;
 	__u64 qhash;		/* keyed hash of the question name */
 	__u64 sent_ns;
 };
 
-/* A client socket that sent a query: tells a wrong id from no query at all. */
+/*
+ * For telling why an answer matched no query (counters only): an id a client
+ * asked with, whatever its port (bpfroute_qid, value: that port, network
+ * order), and a client socket that asked, whatever its id (bpfroute_qsock,
+ * value: when).
+ */
+struct bpfroute_qid_key {
+	__u8 client[16];	/* network order */
+	__u16 id;		/* network order */
+	__u8 family;
+	__u8 proto;
+};
+
 struct bpfroute_qsock_key {
 	__u8 client[16];	/* network order */
 	__u16 port;		/* network order */
@@ -279,7 +294,12 @@ enum bpfroute_stat {
 	BPFROUTE_STAT_PASS_EXCLUDED,	/* route hit, destination in bpfroute_excl* */
 	BPFROUTE_STAT_PASS_TTL,		/* route hit, TTL/hop limit would expire */
 	BPFROUTE_STAT_BYTES_STEERED,	/* sum of steered bytes */
-	/* DNS, counted once per packet in one of these rows, or none. */
+	/*
+	 * DNS. A query counts DNS_QUERY or DNS_QUERY_UNTRUSTED; an answer
+	 * counts DNS_ANSWER and at most one outcome (LEARNED .. TOO_BIG). The
+	 * per-record and per-address rows (OFF_CHAIN, REFUSED_*, TO_AGENT,
+	 * LEARNED_ADDRS) come on top.
+	 */
 	BPFROUTE_STAT_DNS_QUERY,	/* query recorded (LAN ingress) */
 	BPFROUTE_STAT_DNS_QUERY_UNTRUSTED, /* query to a server not trusted: ignored */
 	BPFROUTE_STAT_DNS_ANSWER,	/* answer seen (LAN egress), before any check */

@@ -14,12 +14,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/.output
 export BPFROUTE="$top/bpfroute"
 
-all_tests=(config tc cli wireguard e2e)
+all_tests=(config tc dns cli wireguard e2e)
 
 run_one() {
 	case $1 in
 	config) "$out/test_config" ;;
 	tc) "$out/test_tc" ;;
+	dns) "$out/test_dns" ;;
 	cli) "$top/selftests/test_cli.sh" ;;
 	wireguard) "$top/selftests/test_wireguard.sh" "$out/test_wireguard" ;;
 	e2e) "$top/selftests/test_e2e.sh" ;;

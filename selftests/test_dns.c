@@ -1,0 +1,2851 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Unit tests of DNS learning in bpfroute_tc.bpf.c, run with BPF_PROG_TEST_RUN
+ * on crafted frames: a client's query through bpfroute_steer (LAN ingress),
+ * then the resolver's answer through bpfroute_learn (LAN egress), then the
+ * effects: bpfroute_query/qsock, bpfroute_host4/6, bpfroute_names, every
+ * counter of bpfroute_stats, and the ring buffer event.
+ *
+ * Every subtest loads a fresh skeleton with bpfroute_host4/6 cut to 64
+ * entries, writes bpfroute_conf[0] (a fixed hash key, min-ttl 30, max-ttl
+ * 86400, idle-timeout 300, LEARN) and its domain rules, and checks the delta
+ * of every counter exactly: a counter that moves when it should not is a
+ * failure as much as one that does not move.
+ *
+ * The domain rule keys and question hashes are computed here from
+ * include/bpfroute_name_hash.h, the one definition user space shares with
+ * the kernel: a rule key is the backward hash (last byte first) of the
+ * lower-case wire-format name, a question's identity the forward hash.
+ *
+ * As in test_tc.c, the binary runs in a network namespace of its own, where
+ * test_run's eth_type_trans() against lo makes a frame to the all-zero MAC
+ * PACKET_HOST (see the top of test_tc.c). It also pins itself to CPU 0: the
+ * parser's scratch buffer is per CPU, and one subtest looks at what one
+ * answer leaves there for the next.
+ *
+ * Times: the programs read CLOCK_BOOTTIME (bpf_ktime_get_boot_ns()); each
+ * run is bracketed by clock_gettime(CLOCK_BOOTTIME) before and after, and a
+ * time the program writes must fall inside the bracket, so no tolerance is
+ * guessed.
+ *
+ * Run as root; without the privileges every subtest is skipped.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfroute_abi.h"
+#include "bpfroute_name_hash.h"
+#include "bpfroute_tc.skel.h"
+#include "dns_build.h"
+#include "test.h"
+
+TEST_STATE_DEFINE;
+
+/* test_run takes up to a page less skb headroom and shared info: 3.6 KiB. */
+#define PKT_MAX		3600
+#define NSEC		1000000000ULL
+
+/* The parties. Documentation prefixes (RFC 5737, RFC 3849). */
+#define CLIENT4		"192.0.2.10"
+#define CLIENT4_OTHER	"192.0.2.11"
+#define RESOLVER4	"198.51.100.53"
+#define RESOLVER4_B	"198.51.100.54"	/* a second trusted resolver */
+#define ROGUE4		"198.51.100.66"	/* a server nobody trusts */
+#define CLIENT6		"2001:db8:1::10"
+#define RESOLVER6	"2001:db8:53::53"
+
+#define MIN_TTL		30
+#define MAX_TTL		86400
+#define IDLE_TIMEOUT	300
+#define HOST_MAX	64
+
+/* IPv4 and IPv6 header offsets (RFC 791, RFC 8200). */
+#define IP4_TOT_LEN	2
+#define IP4_FRAG_OFF	6
+#define IP4_TTL		8
+#define IP4_CHECK	10
+#define IP4_MF		0x2000
+#define IP4_DF		0x4000
+#define IP6_HLEN	40
+#define IP6_HOP_LIMIT	7
+
+#define TCP_SYN		0x02
+#define TCP_PSH_ACK	0x18
+
+/* lo's address: a frame to it is PACKET_HOST under test_run. */
+static const __u8 mac_us[ETH_ALEN] = { 0 };
+static const __u8 mac_peer[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
+
+static const char *const stat_names[BPFROUTE_STAT_MAX] = {
+	[BPFROUTE_STAT_STEERED] = "STEERED",
+	[BPFROUTE_STAT_MISS] = "MISS",
+	[BPFROUTE_STAT_PASS_NOT_IP] = "PASS_NOT_IP",
+	[BPFROUTE_STAT_PASS_VLAN] = "PASS_VLAN",
+	[BPFROUTE_STAT_PASS_MALFORMED] = "PASS_MALFORMED",
+	[BPFROUTE_STAT_PASS_NOT_FOR_US] = "PASS_NOT_FOR_US",
+	[BPFROUTE_STAT_PASS_SPECIAL] = "PASS_SPECIAL",
+	[BPFROUTE_STAT_PASS_EXCLUDED] = "PASS_EXCLUDED",
+	[BPFROUTE_STAT_PASS_TTL] = "PASS_TTL",
+	[BPFROUTE_STAT_BYTES_STEERED] = "BYTES_STEERED",
+	[BPFROUTE_STAT_DNS_QUERY] = "DNS_QUERY",
+	[BPFROUTE_STAT_DNS_QUERY_UNTRUSTED] = "DNS_QUERY_UNTRUSTED",
+	[BPFROUTE_STAT_DNS_ANSWER] = "DNS_ANSWER",
+	[BPFROUTE_STAT_DNS_LEARNED] = "DNS_LEARNED",
+	[BPFROUTE_STAT_DNS_NO_RULE] = "DNS_NO_RULE",
+	[BPFROUTE_STAT_DNS_UNSOLICITED] = "DNS_UNSOLICITED",
+	[BPFROUTE_STAT_DNS_WRONG_ID] = "DNS_WRONG_ID",
+	[BPFROUTE_STAT_DNS_WRONG_PORT] = "DNS_WRONG_PORT",
+	[BPFROUTE_STAT_DNS_WRONG_SERVER] = "DNS_WRONG_SERVER",
+	[BPFROUTE_STAT_DNS_UNTRUSTED] = "DNS_UNTRUSTED",
+	[BPFROUTE_STAT_DNS_WRONG_QUESTION] = "DNS_WRONG_QUESTION",
+	[BPFROUTE_STAT_DNS_MALFORMED] = "DNS_MALFORMED",
+	[BPFROUTE_STAT_DNS_CNAME_LOOP] = "DNS_CNAME_LOOP",
+	[BPFROUTE_STAT_DNS_OFF_CHAIN] = "DNS_OFF_CHAIN",
+	[BPFROUTE_STAT_DNS_REFUSED_ADDR] = "DNS_REFUSED_ADDR",
+	[BPFROUTE_STAT_DNS_REFUSED_FULL] = "DNS_REFUSED_FULL",
+	[BPFROUTE_STAT_DNS_TO_AGENT] = "DNS_TO_AGENT",
+	[BPFROUTE_STAT_DNS_TOO_BIG] = "DNS_TOO_BIG",
+	[BPFROUTE_STAT_DNS_EVENT_LOST] = "DNS_EVENT_LOST",
+	[BPFROUTE_STAT_LEARNED_ADDRS] = "LEARNED_ADDRS",
+	[BPFROUTE_STAT_HOST_EXPIRED] = "HOST_EXPIRED",
+};
+
+static const char *const verdict_names[] = {
+	[BPFROUTE_DNS_LEARNED] = "LEARNED",
+	[BPFROUTE_DNS_NOTHING] = "NOTHING",
+	[BPFROUTE_DNS_FULL] = "FULL",
+	[BPFROUTE_DNS_AGENT] = "AGENT",
+};
+
+/* Ends a list of (stat, delta) pairs. */
+#define END		(-1)
+
+#define MSG(buf, fmt, ...) (snprintf(buf, sizeof(buf), fmt, ##__VA_ARGS__), buf)
+
+static const char *skip_reason;
+
+static __u64 boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * NSEC + (__u64)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------------------
+ * Frames
+ */
+
+struct pkt {
+	__u8 data[PKT_MAX];
+	size_t len;
+};
+
+static void put_be16(__u8 *b, __u16 v)
+{
+	b[0] = v >> 8;
+	b[1] = v & 0xff;
+}
+
+static void put_be32(__u8 *b, __u32 v)
+{
+	put_be16(b, v >> 16);
+	put_be16(b + 2, v & 0xffff);
+}
+
+static __u8 *pkt_put(struct pkt *p, const void *src, size_t n)
+{
+	__u8 *at = p->data + p->len;
+
+	if (p->len + n > sizeof(p->data)) {
+		fprintf(stderr, "test bug: frame of %zu bytes overflows\n", p->len + n);
+		abort();
+	}
+	if (src)
+		memcpy(at, src, n);
+	else
+		memset(at, 0, n);
+	p->len += n;
+	return at;
+}
+
+static int family_of(const char *addr)
+{
+	return strchr(addr, ':') ? AF_INET6 : AF_INET;
+}
+
+/* An address as the maps hold it: 16 bytes, IPv4 in the first 4, the rest zero. */
+static void addr16(const char *s, __u8 out[16])
+{
+	memset(out, 0, 16);
+	if (inet_pton(family_of(s), s, out) != 1) {
+		fprintf(stderr, "test bug: bad address %s\n", s);
+		abort();
+	}
+}
+
+/* The Internet checksum, byte by byte from RFC 1071: shares nothing with the program. */
+static __u32 csum_add(__u32 sum, const __u8 *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (__u32)b[i] << 8 | b[i + 1];
+	if (n & 1)
+		sum += (__u32)b[n - 1] << 8;
+	return sum;
+}
+
+static __u16 csum_fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+static __u16 ipv4_csum(const __u8 *iph)
+{
+	__u32 sum = csum_add(0, iph, IP4_CHECK);
+
+	sum = csum_add(sum, iph + IP4_CHECK + 2, (size_t)(iph[0] & 0x0f) * 4 - IP4_CHECK - 2);
+	return (__u16)~csum_fold(sum);
+}
+
+static __u16 l4_csum(const __u8 *saddr, const __u8 *daddr, size_t alen, __u8 proto,
+		     const __u8 *l4, size_t len)
+{
+	__u32 sum = csum_add(0, saddr, alen);
+	__u16 c;
+
+	sum = csum_add(sum, daddr, alen);
+	sum += proto;
+	sum += (__u32)len;
+	sum = csum_add(sum, l4, len);
+	c = (__u16)~csum_fold(sum);
+	return c ? c : 0xffff;
+}
+
+/* One IP packet: who sends what to whom. */
+struct frame {
+	const char *src, *dst;
+	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	__u16 sport, dport;	/* host order */
+	__u8 tcp_flags;		/* TCP only; 0 means PSH|ACK */
+	__u16 frag_off;		/* IPv4: IP4_MF | offset; 0 means DF */
+	__u16 udp_len;		/* UDP length field if not the true one (a first fragment) */
+	const __u8 *payload;	/* L4 payload */
+	size_t len;
+};
+
+/*
+ * Ethernet + IPv4/IPv6 + UDP/TCP with correct lengths and checksums, to dst_mac.
+ * A first fragment (IP4_MF) keeps the L4 checksum of nothing: it would cover
+ * the whole datagram.
+ */
+static void pkt_frame(struct pkt *p, const __u8 *dst_mac, const struct frame *f)
+{
+	int family = family_of(f->src);
+	size_t l3, l4, alen = family == AF_INET ? 4 : 16;
+	__u8 *eth, *ip, *saddr, *daddr, *h;
+
+	p->len = 0;
+	eth = pkt_put(p, NULL, ETH_HLEN);
+	memcpy(eth, dst_mac, ETH_ALEN);
+	memcpy(eth + ETH_ALEN, mac_peer, ETH_ALEN);
+	put_be16(eth + 2 * ETH_ALEN, family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	l3 = p->len;
+	if (family == AF_INET) {
+		ip = pkt_put(p, NULL, 20);
+		ip[0] = 0x45;
+		put_be16(ip + 4, 0x2a2a);
+		put_be16(ip + IP4_FRAG_OFF, f->frag_off ? f->frag_off : IP4_DF);
+		ip[IP4_TTL] = 64;
+		ip[9] = f->proto;
+		saddr = ip + 12;
+		daddr = ip + 16;
+	} else {
+		ip = pkt_put(p, NULL, IP6_HLEN);
+		put_be32(ip, 6u << 28);
+		ip[6] = f->proto;
+		ip[IP6_HOP_LIMIT] = 64;
+		saddr = ip + 8;
+		daddr = ip + 24;
+	}
+	inet_pton(family, f->src, saddr);
+	inet_pton(family, f->dst, daddr);
+	l4 = p->len;
+	if (f->proto == IPPROTO_UDP) {
+		h = pkt_put(p, NULL, 8);
+		put_be16(h, f->sport);
+		put_be16(h + 2, f->dport);
+		put_be16(h + 4, f->udp_len ? f->udp_len : (__u16)(8 + f->len));
+	} else {
+		h = pkt_put(p, NULL, 20);
+		put_be16(h, f->sport);
+		put_be16(h + 2, f->dport);
+		put_be32(h + 4, 0x01020304);
+		put_be32(h + 8, (f->tcp_flags & TCP_SYN) ? 0 : 0x0a0b0c0d);
+		h[12] = 5 << 4;
+		h[13] = f->tcp_flags ? f->tcp_flags : TCP_PSH_ACK;
+		put_be16(h + 14, 0xffff);
+	}
+	if (f->len)
+		pkt_put(p, f->payload, f->len);
+	/* Pointers into p->data stay valid: it is an array, never moved. */
+	if (family == AF_INET) {
+		put_be16(ip + IP4_TOT_LEN, (__u16)(p->len - l3));
+		put_be16(ip + IP4_CHECK, ipv4_csum(ip));
+	} else {
+		put_be16(ip + 4, (__u16)(p->len - l3 - IP6_HLEN));
+	}
+	if (!(f->frag_off & IP4_MF))
+		put_be16(p->data + l4 + (f->proto == IPPROTO_UDP ? 6 : 16),
+			 l4_csum(saddr, daddr, alen, f->proto, p->data + l4, p->len - l4));
+}
+
+/* A client's DNS conversation: UDP or TCP, from client:cport to server:53. */
+struct flow {
+	__u8 proto;
+	const char *client;
+	__u16 cport;		/* host order */
+	const char *server;
+};
+
+#define UDP4(port) ((struct flow){ IPPROTO_UDP, CLIENT4, (port), RESOLVER4 })
+#define UDP6(port) ((struct flow){ IPPROTO_UDP, CLIENT6, (port), RESOLVER6 })
+#define TCP4(port) ((struct flow){ IPPROTO_TCP, CLIENT4, (port), RESOLVER4 })
+
+/*
+ * A DNS message in a frame: the query from the client to the server, or the
+ * answer back. Over TCP, the message follows its 2-byte length (RFC 1035
+ * section 4.2.2).
+ */
+static void pkt_dns(struct pkt *p, const struct flow *fl, bool query, const struct dns_msg *m)
+{
+	static __u8 buf[2 + DNS_BUILD_MAX];
+	struct frame f = {
+		.proto = fl->proto,
+		.src = query ? fl->client : fl->server,
+		.dst = query ? fl->server : fl->client,
+		.sport = query ? fl->cport : 53,
+		.dport = query ? 53 : fl->cport,
+		.payload = buf,
+	};
+
+	if (fl->proto == IPPROTO_TCP) {
+		put_be16(buf, (__u16)m->len);
+		memcpy(buf + 2, m->b, m->len);
+		f.len = m->len + 2;
+	} else {
+		memcpy(buf, m->b, m->len);
+		f.len = m->len;
+	}
+	/* A query must reach us (PACKET_HOST); an answer leaves towards the client. */
+	pkt_frame(p, query ? mac_us : mac_peer, &f);
+}
+
+/* A connection's first packet from the client, to addr:443. */
+static void pkt_syn(struct pkt *p, const char *addr)
+{
+	struct frame f = {
+		.src = family_of(addr) == AF_INET ? CLIENT4 : CLIENT6, .dst = addr,
+		.proto = IPPROTO_TCP, .sport = 50000, .dport = 443, .tcp_flags = TCP_SYN,
+	};
+
+	pkt_frame(p, mac_us, &f);
+}
+
+/* What a router makes of a frame it forwards: TTL or hop limit one less. */
+static void pkt_forwarded(const struct pkt *in, struct pkt *out)
+{
+	__u8 *l3;
+
+	*out = *in;
+	l3 = out->data + ETH_HLEN;
+	if ((l3[0] >> 4) == 4) {
+		l3[IP4_TTL]--;
+		put_be16(l3 + IP4_CHECK, ipv4_csum(l3));
+	} else {
+		l3[IP6_HOP_LIMIT]--;
+	}
+}
+
+/* ---------------------------------------------------------------------------
+ * A subtest's world: the skeleton, its configuration, its ring buffer
+ */
+
+#define MAX_EVENTS	20
+
+struct event {
+	size_t size;
+	union {
+		struct bpfroute_dns_event ev;
+		__u8 raw[sizeof(struct bpfroute_dns_event) + BPFROUTE_DNS_MSG_MAX + 64];
+	};
+};
+
+struct ctx {
+	struct bpfroute_tc *skel;
+	struct ring_buffer *rb;
+	struct bpfroute_conf conf;
+	struct event ev[MAX_EVENTS];
+	int n_ev;
+	int ev_dropped;		/* events past MAX_EVENTS, or too big to keep */
+	__u64 t0, t1;		/* CLOCK_BOOTTIME around the last program run */
+};
+
+static int on_event(void *arg, void *data, size_t size)
+{
+	struct ctx *c = arg;
+	struct event *e;
+
+	if (c->n_ev >= MAX_EVENTS || size > sizeof(e->raw)) {
+		c->ev_dropped++;
+		return 0;
+	}
+	e = &c->ev[c->n_ev++];
+	memset(e->raw, 0, sizeof(e->raw));
+	memcpy(e->raw, data, size);
+	e->size = size;
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool conf_write(struct ctx *c)
+{
+	__u32 zero = 0;
+
+	return ASSERT_OK(bpf_map_update_elem(bpf_map__fd(c->skel->maps.bpfroute_conf), &zero,
+					     &c->conf, BPF_ANY) ? -errno : 0,
+			 "write bpfroute_conf[0]");
+}
+
+/*
+ * Starts a subtest: a fresh skeleton with host4 of host4_max entries, host6
+ * of HOST_MAX, a ring buffer of events_bytes (0: as built), the usual conf
+ * with `flags`.
+ */
+static bool start_opts(struct ctx *c, const char *name, __u32 flags, __u32 host4_max,
+		       __u32 events_bytes)
+{
+	char m[160];
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	test__start_subtest(name);
+	if (skip_reason) {
+		test__skip(skip_reason);
+		return false;
+	}
+	c->skel = bpfroute_tc__open();
+	if (!c->skel) {
+		err = -errno;
+		if (err == -EPERM || err == -EACCES) {
+			skip_reason = "loading BPF needs CAP_BPF and CAP_NET_ADMIN (run as root)";
+			test__skip(skip_reason);
+			return false;
+		}
+		ASSERT_OK(err, MSG(m, "bpfroute_tc__open: %s", strerror(-err)));
+		goto fail;
+	}
+	if (!ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_host4, host4_max),
+		       "set bpfroute_host4 max_entries") ||
+	    !ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_host6, HOST_MAX),
+		       "set bpfroute_host6 max_entries") ||
+	    (events_bytes &&
+	     !ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_events, events_bytes),
+			"set bpfroute_events size")))
+		goto fail;
+	err = bpfroute_tc__load(c->skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES) {
+			skip_reason = "loading BPF needs CAP_BPF and CAP_NET_ADMIN (run as root)";
+			bpfroute_tc__destroy(c->skel);
+			test__skip(skip_reason);
+			return false;
+		}
+		ASSERT_OK(err, MSG(m, "bpfroute_tc__load: %s", strerror(-err)));
+		goto fail;
+	}
+	c->conf = (struct bpfroute_conf){
+		.hash_key = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL },
+		.min_ttl = MIN_TTL,
+		.max_ttl = MAX_TTL,
+		.idle_timeout = IDLE_TIMEOUT,
+		.flags = flags,
+	};
+	if (!conf_write(c))
+		goto fail;
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.bpfroute_events), on_event, c, NULL);
+	if (!ASSERT_TRUE(c->rb != NULL, "ring_buffer__new(bpfroute_events)"))
+		goto fail;
+	return true;
+fail:
+	bpfroute_tc__destroy(c->skel);
+	test__end_subtest();
+	return false;
+}
+
+static bool start(struct ctx *c, const char *name, __u32 flags)
+{
+	return start_opts(c, name, flags, HOST_MAX, 0);
+}
+
+static void finish(struct ctx *c)
+{
+	ring_buffer__free(c->rb);
+	bpfroute_tc__destroy(c->skel);
+	test__end_subtest();
+}
+
+/* ---------------------------------------------------------------------------
+ * Names, rules and the other tables user space writes
+ */
+
+/* The kernel's identity of a name: the forward hash of its lower-case wire form. */
+static __u64 name_id(const struct ctx *c, const char *name)
+{
+	__u8 w[256];
+	size_t n = dns_wire(name, w, true);
+	__u64 h = name_hash_init(&c->conf);
+
+	for (size_t i = 0; i < n; i++)
+		h = name_hash_byte(h, w[i]);
+	return name_hash_final(&c->conf, h);
+}
+
+/*
+ * A domain rule: "*.example.com" for the names strictly below example.com
+ * (stored as example.com, wildcard 1), or "app.example.com" for that name.
+ * The key is the backward hash, last byte (the root label) first.
+ */
+static bool rule_add(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id)
+{
+	struct bpfroute_rule val = { .ifindex = ifindex, .id = id };
+	struct bpfroute_rule_key key = {};
+	const char *name = pattern;
+	char m[160];
+	__u64 h;
+
+	if (!strncmp(pattern, "*.", 2)) {
+		key.wildcard = 1;
+		name += 2;
+	}
+	val.name_len = (__u16)dns_wire(name, val.name, true);
+	h = name_hash_init(&c->conf);
+	for (size_t i = val.name_len; i > 0; i--)
+		h = name_hash_byte(h, val.name[i - 1]);
+	key.hash = name_hash_final(&c->conf, h);
+	return ASSERT_OK(bpf_map_update_elem(bpf_map__fd(c->skel->maps.bpfroute_rules), &key,
+					     &val, BPF_NOEXIST) ? -errno : 0,
+			 MSG(m, "add rule %s", pattern));
+}
+
+static bool resolver_add(struct ctx *c, const char *addr)
+{
+	struct bpfroute_resolver_key key = { .family = family_of(addr) == AF_INET ? 4 : 6 };
+	__u32 one = 1;
+	char m[160];
+
+	addr16(addr, key.addr);
+	return ASSERT_OK(bpf_map_update_elem(bpf_map__fd(c->skel->maps.bpfroute_resolv), &key,
+					     &one, BPF_NOEXIST) ? -errno : 0,
+			 MSG(m, "add resolver %s", addr));
+}
+
+static bool excl_add(struct ctx *c, const char *addr, __u32 reason)
+{
+	struct bpfroute_excl val = { .reason = reason, .ifindex = 1 };
+	__u8 key[16];
+	char m[160];
+	int fd = family_of(addr) == AF_INET ? bpf_map__fd(c->skel->maps.bpfroute_excl4) :
+					      bpf_map__fd(c->skel->maps.bpfroute_excl6);
+
+	addr16(addr, key);
+	return ASSERT_OK(bpf_map_update_elem(fd, key, &val, BPF_NOEXIST) ? -errno : 0,
+			 MSG(m, "exclude %s", addr));
+}
+
+static int host_fd(const struct ctx *c, const char *addr)
+{
+	return family_of(addr) == AF_INET ? bpf_map__fd(c->skel->maps.bpfroute_host4) :
+					    bpf_map__fd(c->skel->maps.bpfroute_host6);
+}
+
+/* The learned entry of addr: 0, or -ENOENT. */
+static int host_get(const struct ctx *c, const char *addr, struct bpfroute_host *h)
+{
+	__u8 key[16];
+
+	addr16(addr, key);
+	return bpf_map_lookup_elem(host_fd(c, addr), key, h) ? -errno : 0;
+}
+
+static bool host_put(const struct ctx *c, const char *addr, const struct bpfroute_host *h)
+{
+	__u8 key[16];
+	char m[160];
+
+	addr16(addr, key);
+	return ASSERT_OK(bpf_map_update_elem(host_fd(c, addr), key, h, BPF_EXIST) ? -errno : 0,
+			 MSG(m, "rewrite host entry %s", addr));
+}
+
+static int map_count(int fd)
+{
+	__u8 key[64], next[64];
+	void *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+/* ---------------------------------------------------------------------------
+ * Counters
+ */
+
+struct stats {
+	__u64 v[BPFROUTE_STAT_MAX];
+};
+
+static bool stats_read(const struct ctx *c, struct stats *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(c->skel->maps.bpfroute_stats);
+	__u64 vals[ncpu > 0 ? ncpu : 1];
+
+	if (!ASSERT_TRUE(ncpu > 0, "libbpf_num_possible_cpus() > 0"))
+		return false;
+	memset(s, 0, sizeof(*s));
+	for (__u32 i = 0; i < BPFROUTE_STAT_MAX; i++) {
+		if (!ASSERT_OK(bpf_map_lookup_elem(fd, &i, vals) ? -errno : 0, "stats lookup"))
+			return false;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			s->v[i] += vals[cpu];
+	}
+	return true;
+}
+
+/* Every counter moved by exactly its listed delta, every other one not at all. */
+static bool deltas_check(const struct stats *a, const struct stats *b, const char *what,
+			 va_list ap)
+{
+	__u64 want[BPFROUTE_STAT_MAX] = {};
+	bool ok = true;
+	char m[256];
+	int stat;
+
+	while ((stat = va_arg(ap, int)) != END) {
+		long long n = va_arg(ap, long long);
+
+		if (stat < 0 || stat >= BPFROUTE_STAT_MAX) {
+			fprintf(stderr, "test bug: stat %d\n", stat);
+			abort();
+		}
+		want[stat] = (__u64)n;
+	}
+	for (int i = 0; i < BPFROUTE_STAT_MAX; i++)
+		ok &= ASSERT_EQ(b->v[i] - a->v[i], want[i],
+				MSG(m, "%s: stats[%s] delta", what, stat_names[i]));
+	return ok;
+}
+
+/*
+ * Deltas are (stat, count) pairs ended by END; the counts are long long so
+ * that a byte count passes through varargs whole. D() writes one pair.
+ */
+#define D(stat, n) BPFROUTE_STAT_##stat, (long long)(n)
+
+/* ---------------------------------------------------------------------------
+ * Running the programs
+ */
+
+static bool run(struct ctx *c, int prog_fd, const struct pkt *in, __u32 *retval,
+		struct pkt *out, const char *what)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in->data,
+		.data_size_in = (__u32)in->len,
+		.data_out = out->data,
+		.data_size_out = sizeof(out->data),
+		.repeat = 1,
+	);
+	char m[256];
+	int err;
+
+	c->t0 = boot_ns();
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	c->t1 = boot_ns();
+	*retval = opts.retval;
+	out->len = opts.data_size_out;
+	return ASSERT_OK(err ? -errno : 0, MSG(m, "%s: bpf_prog_test_run_opts", what));
+}
+
+static bool expect_frame(const struct pkt *got, const struct pkt *want, const char *what)
+{
+	char m[256];
+
+	if (!ASSERT_EQ(got->len, want->len, MSG(m, "%s: output frame length", what)))
+		return false;
+	for (size_t i = 0; i < got->len; i++)
+		if (got->data[i] != want->data[i])
+			return ASSERT_EQ(got->data[i], want->data[i],
+					 MSG(m, "%s: output frame byte %zu", what, i));
+	return true;
+}
+
+/*
+ * One frame through a program: the verdict, the frame that leaves (as it
+ * came, or forwarded when redirected), and every counter's delta.
+ */
+static bool run_check(struct ctx *c, int prog_fd, const struct pkt *in, __u32 want_ret,
+		      const char *what, va_list ap)
+{
+	struct stats before, after;
+	struct pkt want, out;
+	__u32 retval = ~0u;
+	bool ok = true;
+	char m[256];
+
+	if (want_ret == TC_ACT_REDIRECT)
+		pkt_forwarded(in, &want);
+	else
+		want = *in;
+	if (!stats_read(c, &before) || !run(c, prog_fd, in, &retval, &out, what))
+		return false;
+	ok &= ASSERT_EQ(retval, want_ret,
+			MSG(m, "%s: verdict (0 TC_ACT_OK, 7 TC_ACT_REDIRECT)", what));
+	ok &= expect_frame(&out, &want, what);
+	if (!stats_read(c, &after))
+		return false;
+	ok &= deltas_check(&before, &after, what, ap);
+	return ok;
+}
+
+/* A frame through bpfroute_steer (LAN ingress); deltas follow, ended by END. */
+static bool steer(struct ctx *c, const struct pkt *in, __u32 want_ret, const char *what, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, what);
+	ok = run_check(c, bpf_program__fd(c->skel->progs.bpfroute_steer), in, want_ret, what, ap);
+	va_end(ap);
+	return ok;
+}
+
+/* A frame through bpfroute_learn (LAN egress): always TC_ACT_OK, frame untouched. */
+static bool learn_pkt(struct ctx *c, const struct pkt *in, const char *what, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, what);
+	ok = run_check(c, bpf_program__fd(c->skel->progs.bpfroute_learn), in, TC_ACT_OK, what,
+		       ap);
+	va_end(ap);
+	return ok;
+}
+
+/* The answer m from fl's server to its client through bpfroute_learn. */
+static bool answer(struct ctx *c, const struct flow *fl, const struct dns_msg *m,
+		   const char *what, ...)
+{
+	static struct pkt p;
+	va_list ap;
+	bool ok;
+
+	pkt_dns(&p, fl, false, m);
+	va_start(ap, what);
+	ok = run_check(c, bpf_program__fd(c->skel->progs.bpfroute_learn), &p, TC_ACT_OK, what,
+		       ap);
+	va_end(ap);
+	return ok;
+}
+
+/* ---------------------------------------------------------------------------
+ * Queries
+ */
+
+static void query_key(const struct flow *fl, __u16 id, struct bpfroute_query_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	addr16(fl->client, key->client);
+	key->client_port = htons(fl->cport);
+	key->id = htons(id);
+	key->family = family_of(fl->client) == AF_INET ? 4 : 6;
+	key->proto = fl->proto;
+}
+
+static bool query_present(const struct ctx *c, const struct flow *fl, __u16 id)
+{
+	struct bpfroute_query_key key;
+	struct bpfroute_query q;
+
+	query_key(fl, id, &key);
+	return !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_query), &key, &q);
+}
+
+/* The entries of bpfroute_query and bpfroute_qsock a query must leave. */
+static bool expect_query(const struct ctx *c, const struct flow *fl, __u16 id,
+			 const char *qname, __u16 qtype, const char *what)
+{
+	struct bpfroute_qsock_key skey = {};
+	struct bpfroute_query_key key;
+	struct bpfroute_query q;
+	__u8 server[16];
+	__u64 sent;
+	bool ok = true;
+	char m[256];
+
+	query_key(fl, id, &key);
+	if (!ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_query), &key, &q) ?
+			       -errno : 0,
+		       MSG(m, "%s: bpfroute_query entry of %s id 0x%04x", what, fl->client, id)))
+		return false;
+	addr16(fl->server, server);
+	ok &= ASSERT_MEMEQ(q.server, server, 16, MSG(m, "%s: query server is %s", what,
+						       fl->server));
+	ok &= ASSERT_EQ(ntohs(q.server_port), 53, MSG(m, "%s: query server_port", what));
+	ok &= ASSERT_EQ(q.qtype, qtype, MSG(m, "%s: query qtype", what));
+	ok &= ASSERT_EQ(q.qclass, DNS_C_IN, MSG(m, "%s: query qclass", what));
+	ok &= ASSERT_EQ(q.qhash, name_id(c, qname), MSG(m, "%s: query qhash of %s", what, qname));
+	ok &= ASSERT_TRUE(q.sent_ns >= c->t0 && q.sent_ns <= c->t1,
+			  MSG(m, "%s: query sent_ns %llu within the run [%llu, %llu]", what,
+			      (unsigned long long)q.sent_ns, (unsigned long long)c->t0,
+			      (unsigned long long)c->t1));
+
+	addr16(fl->client, skey.client);
+	skey.port = htons(fl->cport);
+	skey.family = key.family;
+	skey.proto = fl->proto;
+	ok &= ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_qsock), &skey,
+					    &sent) ? -errno : 0,
+			MSG(m, "%s: bpfroute_qsock entry of %s port %u", what, fl->client,
+			    fl->cport));
+	return ok;
+}
+
+/* A client's query through bpfroute_steer: recorded, counted, passed on (no route). */
+static bool query(struct ctx *c, const struct flow *fl, __u16 id, const char *qname,
+		  __u16 qtype)
+{
+	struct dns_msg m;
+	struct pkt p;
+	char what[160];
+
+	snprintf(what, sizeof(what), "query %s id 0x%04x from port %u", qname, id, fl->cport);
+	dns_query_msg(&m, id, qname, qtype);
+	pkt_dns(&p, fl, true, &m);
+	return steer(c, &p, TC_ACT_OK, what, D(DNS_QUERY, 1), D(MISS, 1), END) &&
+	       expect_query(c, fl, id, qname, qtype, what);
+}
+
+/* ---------------------------------------------------------------------------
+ * What learning leaves: host entries, names, events
+ */
+
+/*
+ * A fresh entry learned by the last run: target, rule, the question that
+ * learned it, expiry ttl seconds after the run, last use at the run, no
+ * traffic yet.
+ */
+static bool expect_host(const struct ctx *c, const char *addr, __u32 ifindex, __u16 rule,
+			const char *qname, __u32 ttl, const char *what)
+{
+	__u64 life = (__u64)ttl * NSEC;
+	struct bpfroute_host h;
+	bool ok = true;
+	char m[256];
+
+	if (!ASSERT_OK(host_get(c, addr, &h), MSG(m, "%s: learned entry of %s", what, addr)))
+		return false;
+	ok &= ASSERT_EQ(h.ifindex, ifindex, MSG(m, "%s: %s ifindex", what, addr));
+	ok &= ASSERT_EQ(h.rule, rule, MSG(m, "%s: %s rule id", what, addr));
+	ok &= ASSERT_EQ(h.flags, 0, MSG(m, "%s: %s flags", what, addr));
+	ok &= ASSERT_EQ(h.pad, 0, MSG(m, "%s: %s pad", what, addr));
+	ok &= ASSERT_EQ(h.idle_timeout, IDLE_TIMEOUT, MSG(m, "%s: %s idle_timeout", what, addr));
+	ok &= ASSERT_EQ(h.name_id, name_id(c, qname),
+			MSG(m, "%s: %s name_id is the hash of %s", what, addr, qname));
+	ok &= ASSERT_TRUE(h.expires_ns >= c->t0 + life && h.expires_ns <= c->t1 + life,
+			  MSG(m, "%s: %s expires_ns - run = %.3f..%.3f s, want %u s", what, addr,
+			      ((double)h.expires_ns - (double)c->t1) / 1e9,
+			      ((double)h.expires_ns - (double)c->t0) / 1e9, ttl));
+	ok &= ASSERT_TRUE(h.last_used_ns >= c->t0 && h.last_used_ns <= c->t1,
+			  MSG(m, "%s: %s last_used_ns at the run", what, addr));
+	ok &= ASSERT_EQ(h.packets, 0, MSG(m, "%s: %s packets", what, addr));
+	ok &= ASSERT_EQ(h.bytes, 0, MSG(m, "%s: %s bytes", what, addr));
+	return ok;
+}
+
+static bool expect_no_host(const struct ctx *c, const char *addr, const char *what)
+{
+	struct bpfroute_host h;
+	char m[256];
+
+	return ASSERT_EQ(host_get(c, addr, &h), -ENOENT,
+			 MSG(m, "%s: lookup of %s in the learned map (-2: not there)", what, addr));
+}
+
+/* bpfroute_names holds the question's lower-case wire name under its hash. */
+static bool expect_name(const struct ctx *c, const char *qname, const char *what)
+{
+	struct bpfroute_name got;
+	__u64 id = name_id(c, qname);
+	__u8 w[256];
+	size_t n = dns_wire(qname, w, true);
+	bool ok = true;
+	char m[256];
+
+	if (!ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_names), &id,
+					   &got) ? -errno : 0,
+		       MSG(m, "%s: bpfroute_names entry of %s", what, qname)))
+		return false;
+	ok &= ASSERT_EQ(got.len, n, MSG(m, "%s: name length of %s", what, qname));
+	if (got.len == n)
+		ok &= ASSERT_MEMEQ(got.name, w, n,
+				   MSG(m, "%s: name bytes of %s (lower-case wire form)", what,
+				       qname));
+	return ok;
+}
+
+static bool expect_map_count(struct bpf_map *map, int want, const char *what)
+{
+	char m[256];
+
+	return ASSERT_EQ(map_count(bpf_map__fd(map)), want,
+			 MSG(m, "%s: entries in %s", what, bpf_map__name(map)));
+}
+
+/* The learned state, whole: host4, host6, names. */
+#define DUMP_MAX	64
+
+struct dump {
+	int n;
+	struct {
+		__u8 key[16];
+		__u8 val[sizeof(struct bpfroute_name)];
+	} e[DUMP_MAX];
+};
+
+struct learned {
+	struct dump host4, host6, names;
+};
+
+static bool dump_map(struct bpf_map *map, struct dump *d)
+{
+	int fd = bpf_map__fd(map);
+	__u8 key[16], next[16];
+	void *prev = NULL;
+
+	memset(d, 0, sizeof(*d));
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (!ASSERT_TRUE(d->n < DUMP_MAX, "dump: fewer than DUMP_MAX entries"))
+			return false;
+		memcpy(d->e[d->n].key, next, sizeof(next));
+		if (bpf_map_lookup_elem(fd, next, d->e[d->n].val))
+			continue;	/* gone in between: not ours, nothing runs now */
+		d->n++;
+		memcpy(key, next, sizeof(key));
+		prev = key;
+	}
+	return true;
+}
+
+static bool learned_snap(const struct ctx *c, struct learned *l)
+{
+	return dump_map(c->skel->maps.bpfroute_host4, &l->host4) &&
+	       dump_map(c->skel->maps.bpfroute_host6, &l->host6) &&
+	       dump_map(c->skel->maps.bpfroute_names, &l->names);
+}
+
+static bool dump_same(const struct dump *a, const struct dump *b, size_t ksz, size_t vsz,
+		      const char *map, const char *what)
+{
+	char m[256];
+
+	if (!ASSERT_EQ(b->n, a->n, MSG(m, "%s: entries in %s", what, map)))
+		return false;
+	for (int i = 0; i < a->n; i++) {
+		int j;
+
+		for (j = 0; j < b->n; j++)
+			if (!memcmp(a->e[i].key, b->e[j].key, ksz))
+				break;
+		if (!ASSERT_TRUE(j < b->n, MSG(m, "%s: %s entry %d still there", what, map, i)) ||
+		    !ASSERT_MEMEQ(b->e[j].val, a->e[i].val, vsz,
+				  MSG(m, "%s: %s entry %d unchanged", what, map, i)))
+			return false;
+	}
+	return true;
+}
+
+static bool expect_learned_same(const struct ctx *c, const struct learned *a, const char *what)
+{
+	static struct learned b;
+
+	if (!learned_snap(c, &b))
+		return false;
+	return dump_same(&a->host4, &b.host4, 4, sizeof(struct bpfroute_host), "bpfroute_host4",
+			 what) &
+	       dump_same(&a->host6, &b.host6, 16, sizeof(struct bpfroute_host), "bpfroute_host6",
+			 what) &
+	       dump_same(&a->names, &b.names, 8, sizeof(struct bpfroute_name), "bpfroute_names",
+			 what);
+}
+
+static void events_poll(struct ctx *c)
+{
+	c->n_ev = 0;
+	c->ev_dropped = 0;
+	ring_buffer__consume(c->rb);
+}
+
+static bool expect_no_event(struct ctx *c, const char *what)
+{
+	char m[256];
+
+	events_poll(c);
+	return ASSERT_EQ(c->n_ev + c->ev_dropped, 0, MSG(m, "%s: ring buffer events", what));
+}
+
+/*
+ * Exactly one event, for the answer m of flow fl: who, what was decided,
+ * when, and the message itself.
+ */
+static bool expect_event(struct ctx *c, const struct flow *fl, const struct dns_msg *msg,
+			 __u8 verdict, __u16 rule, __u32 ifindex, __u16 learned, const char *what)
+{
+	const struct bpfroute_dns_event *ev = &c->ev[0].ev;
+	__u8 client[16], server[16];
+	bool ok = true;
+	char m[256];
+
+	events_poll(c);
+	if (!ASSERT_EQ(c->n_ev + c->ev_dropped, 1, MSG(m, "%s: ring buffer events", what)) ||
+	    !ASSERT_EQ(c->ev[0].size, sizeof(*ev) + msg->len,
+		       MSG(m, "%s: event size (header + message)", what)))
+		return false;
+	addr16(fl->client, client);
+	addr16(fl->server, server);
+	ok &= ASSERT_EQ(ev->verdict, verdict,
+			MSG(m, "%s: event verdict (want %s)", what, verdict_names[verdict]));
+	ok &= ASSERT_EQ(ev->rule, rule, MSG(m, "%s: event rule", what));
+	ok &= ASSERT_EQ(ev->ifindex, ifindex, MSG(m, "%s: event ifindex", what));
+	ok &= ASSERT_EQ(ev->learned, learned, MSG(m, "%s: event learned", what));
+	ok &= ASSERT_MEMEQ(ev->client, client, 16, MSG(m, "%s: event client %s", what,
+						       fl->client));
+	ok &= ASSERT_MEMEQ(ev->server, server, 16, MSG(m, "%s: event server %s", what,
+						       fl->server));
+	ok &= ASSERT_EQ(ntohs(ev->client_port), fl->cport, MSG(m, "%s: event client_port", what));
+	ok &= ASSERT_EQ(ntohs(ev->server_port), 53, MSG(m, "%s: event server_port", what));
+	ok &= ASSERT_EQ(ev->family, family_of(fl->client) == AF_INET ? 4 : 6,
+			MSG(m, "%s: event family", what));
+	ok &= ASSERT_EQ(ev->proto, fl->proto, MSG(m, "%s: event proto", what));
+	ok &= ASSERT_EQ(ev->pad, 0, MSG(m, "%s: event pad", what));
+	ok &= ASSERT_EQ(ev->msg_len, msg->len, MSG(m, "%s: event msg_len", what));
+	ok &= ASSERT_EQ(ev->cap_len, msg->len, MSG(m, "%s: event cap_len", what));
+	ok &= ASSERT_TRUE(ev->ts_ns >= c->t0 && ev->ts_ns <= c->t1,
+			  MSG(m, "%s: event ts_ns within the run", what));
+	ok &= ASSERT_MEMEQ(c->ev[0].raw + sizeof(*ev), msg->b, msg->len,
+			   MSG(m, "%s: event message bytes equal the DNS message sent", what));
+	return ok;
+}
+
+/*
+ * A hostile or broken answer: TC_ACT_OK, the frame untouched, DNS_ANSWER
+ * and `stat` counted once, nothing else; host4, host6 and names as they
+ * were; no event.
+ */
+static bool expect_refused(struct ctx *c, const struct flow *fl, const struct dns_msg *m,
+			   int stat, const char *what)
+{
+	static struct learned before;
+
+	if (!learned_snap(c, &before))
+		return false;
+	return answer(c, fl, m, what, D(DNS_ANSWER, 1), stat, 1LL, END) &
+	       expect_learned_same(c, &before, what) & expect_no_event(c, what);
+}
+
+/* ---------------------------------------------------------------------------
+ * The usual case
+ */
+
+#define QNAME		"app.example.com"
+#define ADDR_A		"203.0.113.10"
+#define RULE_IF		11
+#define RULE_ID		7
+
+/* The answer a resolver gives for QNAME: one A record of ADDR_A. */
+static void usual_answer(struct dns_msg *m, __u16 id, __u32 ttl)
+{
+	dns_answer_msg(m, id, QNAME, DNS_T_A);
+	dns_rr_a(m, DNS_QNAME_OFF, ttl, ADDR_A);
+}
+
+/* The rule *.example.com and the client's query for QNAME A. */
+static bool usual_setup(struct ctx *c, const struct flow *fl, __u16 id)
+{
+	return rule_add(c, "*.example.com", RULE_IF, RULE_ID) &&
+	       query(c, fl, id, QNAME, DNS_T_A);
+}
+
+/*
+ * After a refused answer the query still stands: the genuine answer that
+ * follows is learned. A forged answer must not cost the client its route.
+ */
+static bool usual_genuine(struct ctx *c, const struct flow *fl, __u16 id, const char *what)
+{
+	struct dns_msg m;
+
+	usual_answer(&m, id, 300);
+	return answer(c, fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1), D(LEARNED_ADDRS, 1),
+		      END) &&
+	       expect_host(c, ADDR_A, RULE_IF, RULE_ID, QNAME, 300, what) &&
+	       expect_event(c, fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, what);
+}
+
+/* ---------------------------------------------------------------------------
+ * Learning
+ */
+
+static void test_learn_a(void)
+{
+	struct flow fl = UDP4(40001);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "learn_a", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_add(&c, "app.example.com", 12, 2) || !query(&c, &fl, 0x1234, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x1234, 300);
+	if (!answer(&c, &fl, &m, "A answer", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END))
+		goto out;
+	expect_host(&c, ADDR_A, 12, 2, QNAME, 300, "A answer");
+	expect_map_count(c.skel->maps.bpfroute_host4, 1, "A answer");
+	expect_map_count(c.skel->maps.bpfroute_host6, 0, "A answer");
+	expect_name(&c, QNAME, "A answer");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, 2, 12, 1, "A answer");
+	/* Answered: the query is gone, the socket stays known (for WRONG_ID). */
+	ASSERT_FALSE(query_present(&c, &fl, 0x1234), "A answer: query entry deleted");
+	expect_map_count(c.skel->maps.bpfroute_qsock, 1, "A answer");
+out:
+	finish(&c);
+}
+
+static void test_learn_aaaa(void)
+{
+	struct flow fl = UDP6(40002);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "learn_aaaa", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_add(&c, "*.example.com", 11, 1) ||
+	    !query(&c, &fl, 0xbeef, "v6.example.com", DNS_T_AAAA))
+		goto out;
+	dns_answer_msg(&m, 0xbeef, "v6.example.com", DNS_T_AAAA);
+	dns_rr_aaaa(&m, DNS_QNAME_OFF, 600, "2001:db8:beef::1");
+	dns_rr_aaaa(&m, DNS_QNAME_OFF, 600, "2001:db8:beef::2");
+	if (!answer(&c, &fl, &m, "AAAA answer over IPv6", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 2), END))
+		goto out;
+	expect_host(&c, "2001:db8:beef::1", 11, 1, "v6.example.com", 600, "AAAA answer");
+	expect_host(&c, "2001:db8:beef::2", 11, 1, "v6.example.com", 600, "AAAA answer");
+	expect_map_count(c.skel->maps.bpfroute_host4, 0, "AAAA answer");
+	expect_map_count(c.skel->maps.bpfroute_host6, 2, "AAAA answer");
+	expect_name(&c, "v6.example.com", "AAAA answer");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, 1, 11, 2, "AAAA answer");
+	ASSERT_FALSE(query_present(&c, &fl, 0xbeef), "AAAA answer: query entry deleted");
+out:
+	finish(&c);
+}
+
+/*
+ * www CNAME a.cdn.example.net, a CNAME b.cdn.example.net (b written as a
+ * label and a pointer into a's name), two A records of b (owner: a pointer
+ * to b's name, which itself ends in a pointer). Both addresses are learned
+ * under the question's rule, though the chain leaves its domain.
+ */
+static void test_learn_cname_chain(void)
+{
+	struct flow fl = UDP4(40003);
+	struct dns_msg m;
+	size_t a, b;
+	struct ctx c;
+
+	if (!start(&c, "learn_cname_chain", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_add(&c, "*.example.com", 11, 1) ||
+	    !query(&c, &fl, 0x0101, "www.example.com", DNS_T_A))
+		goto out;
+	dns_answer_msg(&m, 0x0101, "www.example.com", DNS_T_A);
+	a = dns_rr_cname(&m, DNS_QNAME_OFF, 3600, "a.cdn.example.net");
+	b = dns_rr_cname_ptr(&m, a, 3600, "b", a + 2);	/* b + "cdn.example.net" of a */
+	dns_rr_a(&m, b, 120, "203.0.113.21");
+	dns_rr_a(&m, b, 120, "203.0.113.22");
+	if (!answer(&c, &fl, &m, "CNAME chain", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 2), END))
+		goto out;
+	expect_host(&c, "203.0.113.21", 11, 1, "www.example.com", 120, "CNAME chain");
+	expect_host(&c, "203.0.113.22", 11, 1, "www.example.com", 120, "CNAME chain");
+	expect_map_count(c.skel->maps.bpfroute_host4, 2, "CNAME chain");
+	/* Only the question's name is kept, not the chain's. */
+	expect_name(&c, "www.example.com", "CNAME chain");
+	expect_map_count(c.skel->maps.bpfroute_names, 1, "CNAME chain");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, 1, 11, 2, "CNAME chain");
+out:
+	finish(&c);
+}
+
+/*
+ * The most specific rule wins: an exact rule over every wildcard, a longer
+ * wildcard suffix over a shorter one; a wildcard never covers its apex, and
+ * suffixes are matched at label boundaries only.
+ */
+static void test_exact_vs_wildcard(void)
+{
+	static const struct {
+		const char *qname;
+		const char *addr;
+		__u32 ifindex;	/* 0: no rule */
+		__u16 rule;
+	} cases[] = {
+		{ "app.example.com", "203.0.113.1", 12, 2 },
+		{ "x.app.example.com", "203.0.113.2", 11, 1 },
+		{ "y.b.example.com", "203.0.113.3", 13, 3 },
+		{ "deep.er.y.b.example.com", "203.0.113.4", 13, 3 },
+		{ "b.example.com", "203.0.113.5", 11, 1 },	/* apex of *.b: *.example.com */
+		{ "example.com", "203.0.113.6", 0, 0 },	/* apex of *.example.com */
+		{ "xexample.com", "203.0.113.7", 0, 0 },	/* not at a label boundary */
+		{ "com", "203.0.113.8", 0, 0 },
+	};
+	struct dns_msg m;
+	struct ctx c;
+	char what[160];
+
+	if (!start(&c, "exact_vs_wildcard", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_add(&c, "*.example.com", 11, 1) || !rule_add(&c, "app.example.com", 12, 2) ||
+	    !rule_add(&c, "*.b.example.com", 13, 3))
+		goto out;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flow fl = UDP4((__u16)(41000 + i));
+		__u16 id = (__u16)(0x2000 + i);
+
+		snprintf(what, sizeof(what), "%s", cases[i].qname);
+		if (!query(&c, &fl, id, cases[i].qname, DNS_T_A))
+			continue;
+		dns_answer_msg(&m, id, cases[i].qname, DNS_T_A);
+		dns_rr_a(&m, DNS_QNAME_OFF, 300, cases[i].addr);
+		if (!cases[i].ifindex) {
+			answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_NO_RULE, 1), END);
+			expect_no_host(&c, cases[i].addr, what);
+			expect_no_event(&c, what);
+			ASSERT_FALSE(query_present(&c, &fl, id),
+				     MSG(what, "%s: query entry deleted after NO_RULE",
+					 cases[i].qname));
+			continue;
+		}
+		if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+			    D(LEARNED_ADDRS, 1), END))
+			continue;
+		expect_host(&c, cases[i].addr, cases[i].ifindex, cases[i].rule, cases[i].qname,
+			    300, what);
+		expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, cases[i].rule, cases[i].ifindex,
+			     1, what);
+	}
+out:
+	finish(&c);
+}
+
+/*
+ * Names compare case-insensitively (RFC 4343): a question in mixed case, as
+ * a 0x20-randomising resolver sends it, matches the lower-case rule, the
+ * answer may echo it in any case, and the name is kept in lower case.
+ */
+static void test_case_insensitive(void)
+{
+	struct flow fl = UDP4(40004);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "case_insensitive", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_add(&c, "app.example.com", 12, 2) ||
+	    !query(&c, &fl, 0x4343, "APP.Example.COM", DNS_T_A))
+		goto out;
+	/* The same question, cased otherwise; the owner in a third case, written out. */
+	dns_answer_msg(&m, 0x4343, "aPp.eXAMPLE.com", DNS_T_A);
+	dns_put_name(&m, "App.Example.Com");
+	dns_put(&m, (const __u8[]){ 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4, 203, 0, 113, 10 }, 14);
+	dns_count_add(&m, DNS_AN, 1);
+	if (!answer(&c, &fl, &m, "mixed case", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END))
+		goto out;
+	expect_host(&c, ADDR_A, 12, 2, "app.example.com", 300, "mixed case");
+	expect_name(&c, "app.example.com", "mixed case: kept in lower case");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, 2, 12, 1, "mixed case");
+out:
+	finish(&c);
+}
+
+static void test_no_rule(void)
+{
+	struct flow fl = UDP4(40005);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "no_rule", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!query(&c, &fl, 0x0505, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x0505, 300);
+	answer(&c, &fl, &m, "no rule at all", D(DNS_ANSWER, 1), D(DNS_NO_RULE, 1), END);
+	expect_map_count(c.skel->maps.bpfroute_host4, 0, "no rule at all");
+	expect_map_count(c.skel->maps.bpfroute_names, 0, "no rule at all");
+	expect_no_event(&c, "no rule at all");
+	ASSERT_FALSE(query_present(&c, &fl, 0x0505), "no rule: query entry deleted");
+
+	/* Another domain's rule is no rule either. */
+	if (!rule_add(&c, "*.example.net", 11, 1) || !query(&c, &fl, 0x0506, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x0506, 300);
+	answer(&c, &fl, &m, "rule of another domain", D(DNS_ANSWER, 1), D(DNS_NO_RULE, 1), END);
+	expect_map_count(c.skel->maps.bpfroute_host4, 0, "rule of another domain");
+	expect_no_event(&c, "rule of another domain");
+out:
+	finish(&c);
+}
+
+/* Without BPFROUTE_CONF_F_LEARN neither program looks at DNS at all. */
+static void test_learn_disabled(void)
+{
+	struct flow fl = UDP4(40006);
+	struct dns_msg m;
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "learn_disabled", 0))
+		return;
+	if (!rule_add(&c, "*.example.com", 11, 1))
+		goto out;
+	dns_query_msg(&m, 0x0606, QNAME, DNS_T_A);
+	pkt_dns(&p, &fl, true, &m);
+	steer(&c, &p, TC_ACT_OK, "query, learning off", D(MISS, 1), END);
+	expect_map_count(c.skel->maps.bpfroute_query, 0, "query, learning off");
+	expect_map_count(c.skel->maps.bpfroute_qsock, 0, "query, learning off");
+	usual_answer(&m, 0x0606, 300);
+	answer(&c, &fl, &m, "answer, learning off", END);
+	expect_map_count(c.skel->maps.bpfroute_host4, 0, "answer, learning off");
+	expect_no_event(&c, "answer, learning off");
+out:
+	finish(&c);
+}
+
+/*
+ * TTLs clamped to [min-ttl, max-ttl]; a TTL with the top bit set reads as 0
+ * (RFC 2181 section 8), so min-ttl.
+ */
+static void test_ttl_clamp(void)
+{
+	static const struct {
+		__u32 ttl;
+		__u32 want;
+		const char *addr;
+	} cases[] = {
+		{ 0, MIN_TTL, "203.0.113.31" },
+		{ MIN_TTL - 1, MIN_TTL, "203.0.113.32" },
+		{ MIN_TTL, MIN_TTL, "203.0.113.33" },
+		{ 3600, 3600, "203.0.113.34" },
+		{ MAX_TTL, MAX_TTL, "203.0.113.35" },
+		{ MAX_TTL + 1, MAX_TTL, "203.0.113.36" },
+		{ 10000000, MAX_TTL, "203.0.113.37" },
+		{ 0x80000000u | 5, MIN_TTL, "203.0.113.38" },
+		{ 0xffffffffu, MIN_TTL, "203.0.113.39" },
+	};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	struct flow fl = UDP4(40007);
+	struct dns_msg m;
+	struct ctx c;
+	char what[160];
+
+	if (!start(&c, "ttl_clamp", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x0707))
+		goto out;
+	dns_answer_msg(&m, 0x0707, QNAME, DNS_T_A);
+	for (size_t i = 0; i < n; i++)
+		dns_rr_a(&m, DNS_QNAME_OFF, cases[i].ttl, cases[i].addr);
+	if (!answer(&c, &fl, &m, "TTLs", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, n), END))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		expect_host(&c, cases[i].addr, RULE_IF, RULE_ID, QNAME, cases[i].want,
+			    MSG(what, "TTL %u", cases[i].ttl));
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, n, "TTLs");
+out:
+	finish(&c);
+}
+
+/*
+ * A later answer renews an entry: a longer TTL pushes expires_ns out, a
+ * shorter one never pulls it in, and the traffic counters and last use stay.
+ */
+static void test_renew(void)
+{
+	struct flow fl = UDP4(40008);
+	struct bpfroute_host h0, h1, h2;
+	__u64 t0, t1;
+	struct dns_msg m;
+	struct pkt p;
+	struct ctx c;
+	char m2[160];
+
+	if (!start(&c, "renew", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x0801))
+		goto out;
+	usual_answer(&m, 0x0801, 100);
+	if (!answer(&c, &fl, &m, "first answer, TTL 100", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END) ||
+	    !expect_host(&c, ADDR_A, RULE_IF, RULE_ID, QNAME, 100, "first answer"))
+		goto out;
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, "first answer");
+	pkt_syn(&p, ADDR_A);
+	if (!steer(&c, &p, TC_ACT_REDIRECT, "SYN to the learned address", D(STEERED, 1),
+		   D(BYTES_STEERED, p.len), END) ||
+	    !ASSERT_OK(host_get(&c, ADDR_A, &h0), "entry after the SYN"))
+		goto out;
+
+	if (!query(&c, &fl, 0x0802, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x0802, 1000);
+	if (!answer(&c, &fl, &m, "second answer, TTL 1000", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END) ||
+	    !ASSERT_OK(host_get(&c, ADDR_A, &h1), "entry after the second answer"))
+		goto out;
+	t0 = c.t0;
+	t1 = c.t1;
+	ASSERT_TRUE(h1.expires_ns >= t0 + 1000 * NSEC && h1.expires_ns <= t1 + 1000 * NSEC,
+		    MSG(m2, "TTL 1000: expires_ns - run = %.3f s, want 1000 s",
+			((double)h1.expires_ns - (double)t1) / 1e9));
+	ASSERT_EQ(h1.packets, h0.packets, "TTL 1000: packets kept");
+	ASSERT_EQ(h1.bytes, h0.bytes, "TTL 1000: bytes kept");
+	ASSERT_EQ(h1.last_used_ns, h0.last_used_ns, "TTL 1000: last_used_ns kept");
+	ASSERT_EQ(h1.ifindex, RULE_IF, "TTL 1000: ifindex");
+	ASSERT_EQ(h1.rule, RULE_ID, "TTL 1000: rule");
+	ASSERT_EQ(h1.name_id, name_id(&c, QNAME), "TTL 1000: name_id");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, "second answer");
+
+	if (!query(&c, &fl, 0x0803, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x0803, 50);
+	if (!answer(&c, &fl, &m, "third answer, TTL 50", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END) ||
+	    !ASSERT_OK(host_get(&c, ADDR_A, &h2), "entry after the third answer"))
+		goto out;
+	ASSERT_EQ(h2.expires_ns, h1.expires_ns, "TTL 50: expires_ns not shortened");
+	ASSERT_EQ(h2.packets, h0.packets, "TTL 50: packets kept");
+	ASSERT_EQ(h2.bytes, h0.bytes, "TTL 50: bytes kept");
+	ASSERT_EQ(h2.last_used_ns, h0.last_used_ns, "TTL 50: last_used_ns kept");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, "third answer");
+	expect_map_count(c.skel->maps.bpfroute_host4, 1, "after three answers");
+out:
+	finish(&c);
+}
+
+/*
+ * A UDP answer with TC set and no records (RFC 1035 4.2.1, RFC 7766): the
+ * client asks again over TCP, from another port, with another id, and the
+ * answer comes with its 2-byte length.
+ */
+static void test_tcp_answer(void)
+{
+	struct flow udp = UDP4(40009), tcp = TCP4(40010);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "tcp_answer", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &udp, 0x0901))
+		goto out;
+	dns_header(&m, 0x0901, DNS_F_QR | DNS_F_TC | DNS_F_RD | DNS_F_RA);
+	dns_question(&m, QNAME, DNS_T_A, DNS_C_IN);
+	if (!answer(&c, &udp, &m, "truncated UDP answer", D(DNS_ANSWER, 1), END))
+		goto out;
+	expect_map_count(c.skel->maps.bpfroute_host4, 0, "truncated UDP answer");
+	expect_event(&c, &udp, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0,
+		     "truncated UDP answer");
+
+	if (!query(&c, &tcp, 0x0902, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x0902, 300);
+	if (!answer(&c, &tcp, &m, "TCP answer", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END))
+		goto out;
+	expect_host(&c, ADDR_A, RULE_IF, RULE_ID, QNAME, 300, "TCP answer");
+	expect_name(&c, QNAME, "TCP answer");
+	/* The event carries the message without its length prefix. */
+	expect_event(&c, &tcp, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, "TCP answer");
+	ASSERT_FALSE(query_present(&c, &tcp, 0x0902), "TCP answer: query entry deleted");
+out:
+	finish(&c);
+}
+
+/* ---------------------------------------------------------------------------
+ * Answers that are not the reverse of a query
+ */
+
+static void test_wrong_id(void)
+{
+	struct flow fl = UDP4(40011);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "wrong_id", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x1111))
+		goto out;
+	usual_answer(&m, 0x2222, 300);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_WRONG_ID, "answer with id 0x2222");
+	ASSERT_TRUE(query_present(&c, &fl, 0x1111), "wrong id: the query still stands");
+	usual_genuine(&c, &fl, 0x1111, "genuine answer after a wrong id");
+out:
+	finish(&c);
+}
+
+static void test_wrong_port(void)
+{
+	struct flow fl = UDP4(40012), other = UDP4(40099);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "wrong_port", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x1212))
+		goto out;
+	usual_answer(&m, 0x1212, 300);
+	expect_refused(&c, &other, &m, BPFROUTE_STAT_DNS_WRONG_PORT,
+		       "answer to port 40099, asked from 40012");
+	usual_genuine(&c, &fl, 0x1212, "genuine answer after a wrong port");
+out:
+	finish(&c);
+}
+
+static void test_wrong_server(void)
+{
+	struct flow fl = UDP4(40013), other = UDP4(40013);
+	struct dns_msg m;
+	struct ctx c;
+
+	other.server = RESOLVER4_B;
+	if (!start(&c, "wrong_server", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x1313))
+		goto out;
+	usual_answer(&m, 0x1313, 300);
+	expect_refused(&c, &other, &m, BPFROUTE_STAT_DNS_WRONG_SERVER,
+		       "answer from " RESOLVER4_B ", asked " RESOLVER4);
+	usual_genuine(&c, &fl, 0x1313, "genuine answer after a wrong server");
+out:
+	finish(&c);
+}
+
+static void test_unsolicited(void)
+{
+	struct flow fl = UDP4(40014), other_client = UDP4(40014), tcp = TCP4(40014);
+	struct dns_msg m;
+	struct ctx c;
+
+	other_client.client = CLIENT4_OTHER;
+	if (!start(&c, "unsolicited", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	usual_answer(&m, 0x1414, 300);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_UNSOLICITED, "answer, no query at all");
+	if (!query(&c, &fl, 0x1414, QNAME, DNS_T_A))
+		goto out;
+	expect_refused(&c, &other_client, &m, BPFROUTE_STAT_DNS_UNSOLICITED,
+		       "answer to another client than asked");
+	expect_refused(&c, &tcp, &m, BPFROUTE_STAT_DNS_UNSOLICITED,
+		       "answer over TCP to a query over UDP");
+	usual_genuine(&c, &fl, 0x1414, "genuine answer after unsolicited ones");
+out:
+	finish(&c);
+}
+
+/*
+ * With BPFROUTE_CONF_F_RESOLVERS only bpfroute_resolv is trusted: a query to
+ * another server is not recorded, an answer from one is refused before its
+ * query is looked up (DNS_UNTRUSTED), and an answer from a trusted resolver
+ * that was not asked is a wrong server.
+ */
+static void test_untrusted_resolver(void)
+{
+	struct flow fl = UDP4(40015), rogue = UDP4(40015), other = UDP4(40015);
+	struct dns_msg m;
+	struct pkt p;
+	struct ctx c;
+
+	rogue.server = ROGUE4;
+	other.server = RESOLVER4_B;
+	if (!start(&c, "untrusted_resolver", BPFROUTE_CONF_F_LEARN | BPFROUTE_CONF_F_RESOLVERS) ||
+	    !resolver_add(&c, RESOLVER4) || !resolver_add(&c, RESOLVER4_B) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+
+	dns_query_msg(&m, 0x1501, QNAME, DNS_T_A);
+	pkt_dns(&p, &rogue, true, &m);
+	steer(&c, &p, TC_ACT_OK, "query to an untrusted server", D(DNS_QUERY_UNTRUSTED, 1),
+	      D(MISS, 1), END);
+	expect_map_count(c.skel->maps.bpfroute_query, 0, "query to an untrusted server");
+	expect_map_count(c.skel->maps.bpfroute_qsock, 0, "query to an untrusted server");
+	usual_answer(&m, 0x1501, 300);
+	expect_refused(&c, &rogue, &m, BPFROUTE_STAT_DNS_UNTRUSTED,
+		       "answer from the untrusted server asked");
+
+	if (!query(&c, &fl, 0x1502, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x1502, 300);
+	expect_refused(&c, &rogue, &m, BPFROUTE_STAT_DNS_UNTRUSTED,
+		       "answer from " ROGUE4 " to a query sent to " RESOLVER4);
+	expect_refused(&c, &other, &m, BPFROUTE_STAT_DNS_WRONG_SERVER,
+		       "answer from trusted " RESOLVER4_B " to a query sent to " RESOLVER4);
+	usual_genuine(&c, &fl, 0x1502, "genuine answer from the trusted resolver asked");
+out:
+	finish(&c);
+}
+
+static void test_wrong_question(void)
+{
+	struct flow fl = UDP4(40016);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "wrong_question", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x1616))
+		goto out;
+	dns_answer_msg(&m, 0x1616, "evil.example.com", DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, ADDR_A);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_WRONG_QUESTION, "answer for another name");
+	dns_answer_msg(&m, 0x1616, QNAME, DNS_T_AAAA);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, ADDR_A);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_WRONG_QUESTION, "answer for another type");
+	dns_header(&m, 0x1616, DNS_F_QR | DNS_F_RD | DNS_F_RA);
+	dns_question(&m, QNAME, DNS_T_A, DNS_C_CH);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, ADDR_A);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_WRONG_QUESTION, "answer for class CH");
+	usual_genuine(&c, &fl, 0x1616, "genuine answer after wrong questions");
+out:
+	finish(&c);
+}
+
+/* Not an answer to a standard query: QR clear, an opcode, no or two questions. */
+static void test_bad_header(void)
+{
+	struct flow fl = UDP4(40017);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "bad_header", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x1717))
+		goto out;
+	usual_answer(&m, 0x1717, 300);
+	dns_set_u16(&m, 2, DNS_F_RD | DNS_F_RA);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "QR clear");
+	usual_answer(&m, 0x1717, 300);
+	dns_set_u16(&m, 2, DNS_F_QR | 2 << 11 | DNS_F_RD);	/* opcode STATUS */
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "opcode 2");
+	usual_answer(&m, 0x1717, 300);
+	dns_set_u16(&m, DNS_QD, 0);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "QDCOUNT 0");
+	usual_answer(&m, 0x1717, 300);
+	dns_set_u16(&m, DNS_QD, 2);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "QDCOUNT 2");
+	dns_header(&m, 0x1717, DNS_F_QR);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "header only, counts 0");
+	usual_genuine(&c, &fl, 0x1717, "genuine answer after bad headers");
+out:
+	finish(&c);
+}
+
+/* ---------------------------------------------------------------------------
+ * The answer section
+ */
+
+/*
+ * Records whose owner is not the chain's current name are skipped and
+ * counted; the chain's own are learned. An answer whose only address is off
+ * the chain learns nothing and says so to the agent.
+ */
+static void test_off_chain(void)
+{
+	struct flow fl = UDP4(40018);
+	struct dns_msg m;
+	size_t a;
+	struct ctx c;
+
+	if (!start(&c, "off_chain", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x1801))
+		goto out;
+	dns_answer_msg(&m, 0x1801, QNAME, DNS_T_A);
+	a = dns_rr_cname(&m, DNS_QNAME_OFF, 300, "edge.cdn.example.net");
+	dns_put_name(&m, "evil.example.org");	/* off the chain, written out */
+	dns_rr_fixed(&m, DNS_T_A, DNS_C_IN, 300, 4);
+	dns_put(&m, (const __u8[]){ 203, 0, 113, 66 }, 4);
+	dns_count_add(&m, DNS_AN, 1);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.67");	/* the question: left behind */
+	dns_rr_a(&m, a, 300, "203.0.113.68");
+	if (!answer(&c, &fl, &m, "two off-chain records", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), D(DNS_OFF_CHAIN, 2), END))
+		goto out;
+	expect_host(&c, "203.0.113.68", RULE_IF, RULE_ID, QNAME, 300, "on the chain");
+	expect_no_host(&c, "203.0.113.66", "off the chain");
+	expect_no_host(&c, "203.0.113.67", "owner left behind by the CNAME");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1,
+		     "two off-chain records");
+
+	if (!query(&c, &fl, 0x1802, QNAME, DNS_T_A))
+		goto out;
+	dns_answer_msg(&m, 0x1802, QNAME, DNS_T_A);
+	dns_put_name(&m, "evil.example.org");
+	dns_rr_fixed(&m, DNS_T_A, DNS_C_IN, 300, 4);
+	dns_put(&m, (const __u8[]){ 203, 0, 113, 69 }, 4);
+	dns_count_add(&m, DNS_AN, 1);
+	if (!answer(&c, &fl, &m, "only address off the chain", D(DNS_ANSWER, 1),
+		    D(DNS_OFF_CHAIN, 1), END))
+		goto out;
+	expect_no_host(&c, "203.0.113.69", "only address off the chain");
+	expect_map_count(c.skel->maps.bpfroute_host4, 1, "only address off the chain");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0,
+		     "only address off the chain");
+	ASSERT_FALSE(query_present(&c, &fl, 0x1802), "off chain: query entry deleted");
+out:
+	finish(&c);
+}
+
+static void test_cname_loop(void)
+{
+	struct flow fl = UDP4(40019);
+	struct dns_msg m;
+	size_t b;
+	struct ctx c;
+
+	if (!start(&c, "cname_loop", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x1919))
+		goto out;
+	/* app CNAME b, b CNAME app, and an address for b. */
+	dns_answer_msg(&m, 0x1919, QNAME, DNS_T_A);
+	b = dns_rr_cname(&m, DNS_QNAME_OFF, 300, "b.example.net");
+	dns_rr_cname_ptr(&m, b, 300, "", DNS_QNAME_OFF);
+	dns_rr_a(&m, b, 300, ADDR_A);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_CNAME_LOOP, "a CNAME b, b CNAME a");
+	/* app CNAME app. */
+	dns_answer_msg(&m, 0x1919, QNAME, DNS_T_A);
+	dns_rr_cname_ptr(&m, DNS_QNAME_OFF, 300, "", DNS_QNAME_OFF);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, ADDR_A);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_CNAME_LOOP, "a CNAME a");
+	/* Case does not break a loop: b CNAME APP.EXAMPLE.COM. */
+	dns_answer_msg(&m, 0x1919, QNAME, DNS_T_A);
+	b = dns_rr_cname(&m, DNS_QNAME_OFF, 300, "b.example.net");
+	dns_rr_cname(&m, b, 300, "APP.EXAMPLE.COM");
+	dns_rr_a(&m, b, 300, ADDR_A);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_CNAME_LOOP, "a CNAME b, b CNAME A");
+	usual_genuine(&c, &fl, 0x1919, "genuine answer after loops");
+out:
+	finish(&c);
+}
+
+/* BPFROUTE_DNS_CHAIN_MAX links are followed; one more is a loop. */
+static void test_cname_chain_limit(void)
+{
+	struct flow fl = UDP4(40020);
+	struct dns_msg m;
+	struct ctx c;
+	char name[64];
+
+	if (!start(&c, "cname_chain_limit", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	for (int links = BPFROUTE_DNS_CHAIN_MAX; links <= BPFROUTE_DNS_CHAIN_MAX + 1; links++) {
+		__u16 id = (__u16)(0x2000 + links);
+		size_t owner = DNS_QNAME_OFF;
+		char what[64];
+
+		snprintf(what, sizeof(what), "chain of %d CNAMEs", links);
+		if (!query(&c, &fl, id, QNAME, DNS_T_A))
+			goto out;
+		dns_answer_msg(&m, id, QNAME, DNS_T_A);
+		for (int i = 1; i <= links; i++) {
+			snprintf(name, sizeof(name), "n%d.chain.example.net", i);
+			owner = dns_rr_cname(&m, owner, 300, name);
+		}
+		dns_rr_a(&m, owner, 300, ADDR_A);
+		if (links == BPFROUTE_DNS_CHAIN_MAX) {
+			answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+			       D(LEARNED_ADDRS, 1), END);
+			expect_host(&c, ADDR_A, RULE_IF, RULE_ID, QNAME, 300, what);
+			expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, what);
+			if (!ASSERT_OK(bpf_map_delete_elem(host_fd(&c, ADDR_A),
+							   (__u8[]){ 203, 0, 113, 10 }) ?
+					       -errno : 0,
+				       "delete the learned entry"))
+				goto out;
+		} else {
+			expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_CNAME_LOOP, what);
+		}
+	}
+out:
+	finish(&c);
+}
+
+/*
+ * Compression pointers must point backwards, each before the last (so that
+ * no loop can hold the walk): a pointer to itself, two pointers at each
+ * other, a pointer forwards, a pointer past the message are malformed.
+ */
+static void test_pointer_loop(void)
+{
+	struct flow fl = UDP4(40021);
+	struct dns_msg m;
+	size_t at, a, b;
+	struct ctx c;
+
+	if (!start(&c, "pointer_loop", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x2121))
+		goto out;
+
+	/* An owner that points at itself. */
+	dns_answer_msg(&m, 0x2121, QNAME, DNS_T_A);
+	at = m.len;
+	dns_put_ptr(&m, at);
+	dns_rr_fixed(&m, DNS_T_A, DNS_C_IN, 300, 4);
+	dns_put(&m, (const __u8[]){ 203, 0, 113, 10 }, 4);
+	dns_count_add(&m, DNS_AN, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "owner pointer to itself");
+
+	/* A label, then a pointer back to that label: the name never ends. */
+	dns_answer_msg(&m, 0x2121, QNAME, DNS_T_A);
+	at = m.len;
+	dns_put_name_ptr(&m, "x", at);
+	dns_rr_fixed(&m, DNS_T_A, DNS_C_IN, 300, 4);
+	dns_put(&m, (const __u8[]){ 203, 0, 113, 10 }, 4);
+	dns_count_add(&m, DNS_AN, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "label, pointer to the label");
+
+	/*
+	 * Two pointers at each other: A (in a TXT record's rdata, never read as
+	 * a name) points at B, the owner of the next record, which points at A.
+	 * The walk meets B's pointer first: backwards, allowed; then A's, which
+	 * is not before the last jump.
+	 */
+	dns_answer_msg(&m, 0x2121, QNAME, DNS_T_A);
+	dns_put_ptr(&m, DNS_QNAME_OFF);
+	a = dns_rr_fixed(&m, DNS_T_TXT, DNS_C_IN, 300, 2);
+	b = a + 2;
+	dns_put_ptr(&m, b);
+	dns_count_add(&m, DNS_AN, 1);
+	dns_put_ptr(&m, a);
+	dns_rr_fixed(&m, DNS_T_A, DNS_C_IN, 300, 4);
+	dns_put(&m, (const __u8[]){ 203, 0, 113, 10 }, 4);
+	dns_count_add(&m, DNS_AN, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "two pointers at each other");
+
+	/* A CNAME target pointing at itself. */
+	dns_answer_msg(&m, 0x2121, QNAME, DNS_T_A);
+	dns_put_ptr(&m, DNS_QNAME_OFF);
+	at = dns_rr_fixed(&m, DNS_T_CNAME, DNS_C_IN, 300, 2);
+	dns_put_ptr(&m, at);
+	dns_count_add(&m, DNS_AN, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "CNAME target points at itself");
+
+	/* The question's name pointing at itself. */
+	dns_header(&m, 0x2121, DNS_F_QR | DNS_F_RD | DNS_F_RA);
+	dns_put_ptr(&m, DNS_QNAME_OFF);
+	dns_put_u16(&m, DNS_T_A);
+	dns_put_u16(&m, DNS_C_IN);
+	dns_count_add(&m, DNS_QD, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "question points at itself");
+
+	usual_genuine(&c, &fl, 0x2121, "genuine answer after pointer loops");
+out:
+	finish(&c);
+}
+
+static void test_forward_pointer(void)
+{
+	struct flow fl = UDP4(40022);
+	struct dns_msg m;
+	size_t at;
+	struct ctx c;
+
+	if (!start(&c, "forward_pointer", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &fl, 0x2222))
+		goto out;
+	/* The owner points at a copy of the question's name placed after the record. */
+	dns_answer_msg(&m, 0x2222, QNAME, DNS_T_A);
+	at = m.len;
+	dns_put_ptr(&m, 0);	/* patched below */
+	dns_rr_fixed(&m, DNS_T_A, DNS_C_IN, 300, 4);
+	dns_put(&m, (const __u8[]){ 203, 0, 113, 10 }, 4);
+	dns_count_add(&m, DNS_AN, 1);
+	dns_set_u16(&m, at, (__u16)(0xc000 | m.len));
+	dns_put_name(&m, QNAME);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "owner pointer forwards");
+
+	/* A pointer past the end of the message. */
+	usual_answer(&m, 0x2222, 300);
+	dns_set_u16(&m, m.len - 16, 0xc000 | 0x3fff);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "owner pointer past the end");
+	usual_genuine(&c, &fl, 0x2222, "genuine answer after forward pointers");
+out:
+	finish(&c);
+}
+
+/* All or nothing: a broken record spoils the whole answer, records before it included. */
+static void test_truncated_records(void)
+{
+	struct flow fl = UDP4(40023);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "truncated_records", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &fl, 0x2323))
+		goto out;
+	/* A good A record, then one whose rdlength runs past the end. */
+	usual_answer(&m, 0x2323, 300);
+	dns_put_ptr(&m, DNS_QNAME_OFF);
+	dns_rr_fixed(&m, DNS_T_A, DNS_C_IN, 300, 4);
+	dns_put(&m, (const __u8[]){ 203, 0, 113, 11 }, 2);
+	dns_count_add(&m, DNS_AN, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "rdlength past the end");
+
+	/* A good A record, then a record header cut after its class. */
+	usual_answer(&m, 0x2323, 300);
+	dns_put_ptr(&m, DNS_QNAME_OFF);
+	dns_put_u16(&m, DNS_T_A);
+	dns_put_u16(&m, DNS_C_IN);
+	dns_count_add(&m, DNS_AN, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "record header cut");
+
+	/* ANCOUNT claims a record that is not there. */
+	usual_answer(&m, 0x2323, 300);
+	dns_count_add(&m, DNS_AN, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "ANCOUNT one too many");
+
+	/* An A record of 5 bytes, an AAAA of 4. */
+	usual_answer(&m, 0x2323, 300);
+	dns_rr(&m, DNS_QNAME_OFF, DNS_T_A, 300, (const __u8[]){ 203, 0, 113, 12, 0 }, 5);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "A record of 5 bytes");
+	usual_answer(&m, 0x2323, 300);
+	dns_rr(&m, DNS_QNAME_OFF, DNS_T_AAAA, 300, (const __u8[]){ 32, 1, 13, 184 }, 4);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "AAAA record of 4 bytes");
+
+	/* A CNAME whose rdlength is longer than its name. */
+	usual_answer(&m, 0x2323, 300);
+	dns_put_ptr(&m, DNS_QNAME_OFF);
+	dns_rr_fixed(&m, DNS_T_CNAME, DNS_C_IN, 300, 3);
+	dns_put_ptr(&m, DNS_QNAME_OFF);
+	dns_put(&m, NULL, 1);
+	dns_count_add(&m, DNS_AN, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "CNAME rdata longer than name");
+
+	/* The question cut in its type. */
+	dns_header(&m, 0x2323, DNS_F_QR | DNS_F_RD | DNS_F_RA);
+	dns_put_name(&m, QNAME);
+	dns_put_u16(&m, DNS_T_A);
+	dns_count_add(&m, DNS_QD, 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_MALFORMED, "question cut");
+
+	usual_genuine(&c, &fl, 0x2323, "genuine answer after broken ones");
+out:
+	finish(&c);
+}
+
+/* ---------------------------------------------------------------------------
+ * Addresses never learned
+ */
+
+/*
+ * One answer with the refused address first and a good one after: the
+ * refused one is counted and skipped, the good one learned.
+ */
+static void refused_case(const char *name, const char *bad, void (*prep)(struct ctx *))
+{
+	struct flow fl = UDP4(40024);
+	struct dns_msg m;
+	struct ctx c;
+	char what[160];
+
+	if (!start(&c, name, BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x2401))
+		goto out;
+	prep(&c);
+	snprintf(what, sizeof(what), "answer of %s and " ADDR_A, bad);
+	dns_answer_msg(&m, 0x2401, QNAME, DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, bad);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, ADDR_A);
+	if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1), D(LEARNED_ADDRS, 1),
+		    D(DNS_REFUSED_ADDR, 1), END))
+		goto out;
+	expect_no_host(&c, bad, what);
+	expect_host(&c, ADDR_A, RULE_IF, RULE_ID, QNAME, 300, what);
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, what);
+
+	/* Alone, it leaves nothing learned. */
+	if (!query(&c, &fl, 0x2402, QNAME, DNS_T_A))
+		goto out;
+	snprintf(what, sizeof(what), "answer of %s alone", bad);
+	dns_answer_msg(&m, 0x2402, QNAME, DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, bad);
+	if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_REFUSED_ADDR, 1), END))
+		goto out;
+	expect_no_host(&c, bad, what);
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0, what);
+out:
+	finish(&c);
+}
+
+static void prep_own(struct ctx *c)
+{
+	excl_add(c, "192.0.2.1", BPFROUTE_EXCL_LOCAL);
+}
+
+static void prep_endpoint(struct ctx *c)
+{
+	excl_add(c, "198.51.100.200", BPFROUTE_EXCL_ENDPOINT);
+}
+
+/* Trusted resolvers are never learned, whether or not only they are trusted. */
+static void prep_resolver(struct ctx *c)
+{
+	resolver_add(c, RESOLVER4_B);
+}
+
+static void test_refused_own_address(void)
+{
+	refused_case("refused_own_address", "192.0.2.1", prep_own);
+}
+
+static void test_refused_endpoint(void)
+{
+	refused_case("refused_endpoint", "198.51.100.200", prep_endpoint);
+}
+
+static void test_refused_resolver(void)
+{
+	refused_case("refused_resolver", RESOLVER4_B, prep_resolver);
+}
+
+/* Addresses a router never forwards to (forward.h), in A and AAAA records. */
+static void test_refused_special(void)
+{
+	static const char *const v4[] = {
+		"127.0.0.1", "0.0.0.0", "224.0.0.1", "169.254.1.1", "255.255.255.255",
+		"240.0.0.1",
+	};
+	static const char *const v6[] = {
+		"::1", "::", "ff02::1", "fe80::1", "::ffff:1.2.3.4",
+	};
+	const size_t n4 = sizeof(v4) / sizeof(v4[0]), n6 = sizeof(v6) / sizeof(v6[0]);
+	struct flow fl4 = UDP4(40025), fl6 = UDP6(40026);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "refused_special", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &fl4, 0x2501) || !query(&c, &fl6, 0x2502, QNAME, DNS_T_AAAA))
+		goto out;
+	dns_answer_msg(&m, 0x2501, QNAME, DNS_T_A);
+	for (size_t i = 0; i < n4; i++)
+		dns_rr_a(&m, DNS_QNAME_OFF, 300, v4[i]);
+	answer(&c, &fl4, &m, "special IPv4 addresses", D(DNS_ANSWER, 1),
+	       D(DNS_REFUSED_ADDR, n4), END);
+	expect_event(&c, &fl4, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0,
+		     "special IPv4 addresses");
+	dns_answer_msg(&m, 0x2502, QNAME, DNS_T_AAAA);
+	for (size_t i = 0; i < n6; i++)
+		dns_rr_aaaa(&m, DNS_QNAME_OFF, 300, v6[i]);
+	answer(&c, &fl6, &m, "special IPv6 addresses", D(DNS_ANSWER, 1),
+	       D(DNS_REFUSED_ADDR, n6), END);
+	expect_event(&c, &fl6, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0,
+		     "special IPv6 addresses");
+	expect_map_count(c.skel->maps.bpfroute_host4, 0, "special addresses");
+	expect_map_count(c.skel->maps.bpfroute_host6, 0, "special addresses");
+	expect_map_count(c.skel->maps.bpfroute_names, 0, "special addresses");
+out:
+	finish(&c);
+}
+
+/*
+ * The same answer twice (a resolver's retransmission, a forger's replay):
+ * the first is learned and removes the query, so the second finds none.
+ * bpfroute_qid still knows this id was asked from this very port: the
+ * second copy is unsolicited, not a wrong port or id. Nothing is renewed or
+ * reported twice.
+ */
+static void test_duplicate_answer(void)
+{
+	struct flow fl = UDP4(40027);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "duplicate_answer", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &fl, 0x2727))
+		goto out;
+	usual_answer(&m, 0x2727, 300);
+	if (!answer(&c, &fl, &m, "first copy", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END))
+		goto out;
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, "first copy");
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_UNSOLICITED, "second copy");
+out:
+	finish(&c);
+}
+
+/* An error answer has nothing to learn; it still settles the query. */
+static void test_nxdomain(void)
+{
+	struct flow fl = UDP4(40028);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "nxdomain", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x2828))
+		goto out;
+	usual_answer(&m, 0x2828, 300);	/* an address in an NXDOMAIN: never read */
+	dns_set_u16(&m, 2, DNS_F_QR | DNS_F_RD | DNS_F_RA | DNS_RCODE_NXDOMAIN);
+	if (!answer(&c, &fl, &m, "NXDOMAIN", D(DNS_ANSWER, 1), END))
+		goto out;
+	expect_no_host(&c, ADDR_A, "NXDOMAIN");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0, "NXDOMAIN");
+	ASSERT_FALSE(query_present(&c, &fl, 0x2828), "NXDOMAIN: query entry deleted");
+out:
+	finish(&c);
+}
+
+/* ---------------------------------------------------------------------------
+ * Limits
+ */
+
+/*
+ * bpfroute_host4 of 2 entries, an answer of 3 addresses: two learned, the
+ * third refused (a full map never evicts). Renewing a present entry needs no
+ * room.
+ */
+static void test_map_full(void)
+{
+	struct flow fl = UDP4(40029);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start_opts(&c, "map_full", BPFROUTE_CONF_F_LEARN, 2, 0) ||
+	    !usual_setup(&c, &fl, 0x2901))
+		goto out;
+	dns_answer_msg(&m, 0x2901, QNAME, DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.41");
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.42");
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.43");
+	if (!answer(&c, &fl, &m, "3 addresses, room for 2", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 2), D(DNS_REFUSED_FULL, 1), END))
+		goto out;
+	expect_host(&c, "203.0.113.41", RULE_IF, RULE_ID, QNAME, 300, "map full");
+	expect_host(&c, "203.0.113.42", RULE_IF, RULE_ID, QNAME, 300, "map full");
+	expect_no_host(&c, "203.0.113.43", "map full");
+	expect_name(&c, QNAME, "map full");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_FULL, RULE_ID, RULE_IF, 2, "map full");
+
+	if (!query(&c, &fl, 0x2902, QNAME, DNS_T_A))
+		goto out;
+	dns_answer_msg(&m, 0x2902, QNAME, DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 600, "203.0.113.42");
+	if (!answer(&c, &fl, &m, "renewal in a full map", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END))
+		goto out;
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1,
+		     "renewal in a full map");
+out:
+	finish(&c);
+}
+
+/*
+ * More addresses than BPFROUTE_DNS_LEARN_MAX: the first ones are learned and
+ * the agent is told to finish (verdict AGENT).
+ */
+static void test_learn_limit(void)
+{
+	const int n = BPFROUTE_DNS_LEARN_MAX + 1;
+	struct flow fl = UDP4(40030);
+	struct dns_msg m;
+	struct ctx c;
+	char addr[32];
+
+	if (!start(&c, "learn_limit", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x3030))
+		goto out;
+	dns_answer_msg(&m, 0x3030, QNAME, DNS_T_A);
+	for (int i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
+		dns_rr_a(&m, DNS_QNAME_OFF, 300, addr);
+	}
+	if (!answer(&c, &fl, &m, "17 addresses", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, BPFROUTE_DNS_LEARN_MAX), D(DNS_TO_AGENT, 1), END))
+		goto out;
+	for (int i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
+		if (i < BPFROUTE_DNS_LEARN_MAX)
+			expect_host(&c, addr, RULE_IF, RULE_ID, QNAME, 300, "17 addresses");
+		else
+			expect_no_host(&c, addr, "17 addresses: the 17th is the agent's");
+	}
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_AGENT, RULE_ID, RULE_IF, BPFROUTE_DNS_LEARN_MAX,
+		     "17 addresses");
+out:
+	finish(&c);
+}
+
+/* More records than BPFROUTE_DNS_RR_MAX: the walk stops there, the agent finishes. */
+static void test_record_limit(void)
+{
+	struct flow fl = UDP4(40031);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "record_limit", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x3131))
+		goto out;
+	dns_answer_msg(&m, 0x3131, QNAME, DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.51");
+	for (int i = 0; i < BPFROUTE_DNS_RR_MAX - 1; i++)
+		dns_rr(&m, DNS_QNAME_OFF, DNS_T_TXT, 300, (const __u8[]){ 1, 'x' }, 2);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.52");	/* record 33 */
+	if (!answer(&c, &fl, &m, "33 records", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), D(DNS_TO_AGENT, 1), END))
+		goto out;
+	expect_host(&c, "203.0.113.51", RULE_IF, RULE_ID, QNAME, 300, "record 1");
+	expect_no_host(&c, "203.0.113.52", "record 33: the agent's");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_AGENT, RULE_ID, RULE_IF, 1, "33 records");
+out:
+	finish(&c);
+}
+
+/* Pads an answer to exactly len bytes with a NULL record in the additional section. */
+static void pad_to(struct dns_msg *m, size_t len)
+{
+	size_t rdlen = len - m->len - 11;	/* root owner, fixed part */
+
+	dns_put(m, NULL, 1);
+	dns_rr_fixed(m, DNS_T_NULL, DNS_C_IN, 0, (__u16)rdlen);
+	dns_put(m, NULL, rdlen);
+	dns_count_add(m, DNS_AR, 1);
+}
+
+/*
+ * BPFROUTE_DNS_MSG_MAX bytes are parsed; one more is too big: counted, not
+ * learned, and the query is not settled.
+ */
+static void test_too_big(void)
+{
+	struct flow fl = UDP4(40032);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "too_big", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x3232))
+		goto out;
+	usual_answer(&m, 0x3232, 300);
+	pad_to(&m, BPFROUTE_DNS_MSG_MAX + 1);
+	expect_refused(&c, &fl, &m, BPFROUTE_STAT_DNS_TOO_BIG, "answer of 2049 bytes");
+	ASSERT_TRUE(query_present(&c, &fl, 0x3232), "2049 bytes: the query still stands");
+
+	usual_answer(&m, 0x3232, 300);
+	pad_to(&m, BPFROUTE_DNS_MSG_MAX);
+	if (!answer(&c, &fl, &m, "answer of 2048 bytes", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END))
+		goto out;
+	expect_host(&c, ADDR_A, RULE_IF, RULE_ID, QNAME, 300, "2048 bytes");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, "2048 bytes");
+out:
+	finish(&c);
+}
+
+/*
+ * The first fragment of an answer split by IPv4 fragmentation (a large EDNS
+ * answer): not whole in one packet. include/bpfroute_abi.h: DNS_TOO_BIG is
+ * "answer not whole in one packet"; bpf/dns_packet.h: "a DNS message split
+ * over IP fragments is counted by the caller and not learned".
+ */
+static void test_fragmented_answer(void)
+{
+	struct flow fl = UDP4(40033), fl6 = UDP6(40033);
+	__u8 *l3, *frag;
+	static struct learned before;
+	struct dns_msg m;
+	struct frame f = {
+		.src = RESOLVER4, .dst = CLIENT4, .proto = IPPROTO_UDP, .sport = 53,
+		.dport = 40033, .frag_off = IP4_MF,
+	};
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "fragmented_answer", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &fl, 0x3333))
+		goto out;
+	usual_answer(&m, 0x3333, 300);
+	pad_to(&m, 1600);
+	/* The first 1472 bytes of UDP: header and 1464 bytes of the message. */
+	f.payload = m.b;
+	f.len = 1464;
+	f.udp_len = (__u16)(8 + m.len);
+	pkt_frame(&p, mac_peer, &f);
+	if (!learned_snap(&c, &before))
+		goto out;
+	learn_pkt(&c, &p, "first IPv4 fragment of an answer", D(DNS_ANSWER, 1),
+		  D(DNS_TOO_BIG, 1), END);
+	expect_learned_same(&c, &before, "first IPv4 fragment of an answer");
+	expect_no_event(&c, "first IPv4 fragment of an answer");
+	ASSERT_TRUE(query_present(&c, &fl, 0x3333), "IPv4 fragment: the query still stands");
+
+	/*
+	 * IPv6: the whole datagram, then a Fragment header (RFC 8200 4.5)
+	 * slipped in after the fixed header and the payload cut to 1448 bytes.
+	 */
+	if (!query(&c, &fl6, 0x3334, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x3334, 300);
+	pad_to(&m, 1600);
+	pkt_dns(&p, &fl6, false, &m);
+	l3 = p.data + ETH_HLEN;
+	memmove(l3 + IP6_HLEN + 8, l3 + IP6_HLEN, p.len - ETH_HLEN - IP6_HLEN);
+	frag = l3 + IP6_HLEN;
+	memset(frag, 0, 8);
+	frag[0] = l3[6];	/* next header: UDP */
+	frag[3] = 1;		/* offset 0, M: more fragments */
+	put_be32(frag + 4, 0x0badcafe);
+	l3[6] = 44;
+	put_be16(l3 + 4, 8 + 1448);
+	p.len = ETH_HLEN + IP6_HLEN + 8 + 1448;
+	if (!learned_snap(&c, &before))
+		goto out;
+	learn_pkt(&c, &p, "first IPv6 fragment of an answer", D(DNS_ANSWER, 1),
+		  D(DNS_TOO_BIG, 1), END);
+	expect_learned_same(&c, &before, "first IPv6 fragment of an answer");
+	expect_no_event(&c, "first IPv6 fragment of an answer");
+out:
+	finish(&c);
+}
+
+/* A TCP segment holding only part of the message its length announces. */
+static void test_tcp_partial(void)
+{
+	struct flow fl = TCP4(40034);
+	static struct learned before;
+	static __u8 buf[2 + DNS_BUILD_MAX];
+	struct dns_msg m;
+	struct frame f = {
+		.src = RESOLVER4, .dst = CLIENT4, .proto = IPPROTO_TCP, .sport = 53,
+		.dport = 40034, .payload = buf,
+	};
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "tcp_partial", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x3434))
+		goto out;
+	usual_answer(&m, 0x3434, 300);
+	put_be16(buf, (__u16)m.len);
+	memcpy(buf + 2, m.b, m.len);
+	f.len = 2 + m.len - 10;
+	pkt_frame(&p, mac_peer, &f);
+	if (!learned_snap(&c, &before))
+		goto out;
+	learn_pkt(&c, &p, "segment of 10 bytes short", D(DNS_ANSWER, 1), D(DNS_TOO_BIG, 1), END);
+	expect_learned_same(&c, &before, "segment of 10 bytes short");
+	expect_no_event(&c, "segment of 10 bytes short");
+	ASSERT_TRUE(query_present(&c, &fl, 0x3434), "partial segment: the query still stands");
+out:
+	finish(&c);
+}
+
+/*
+ * The longest name there is: 127 labels, 255 bytes of wire form with the
+ * root (RFC 1035 section 3.1). It is recorded, matched by its exact rule
+ * after a walk over all its labels, and learned; a name of 256 bytes is not
+ * a name, and its query is not recorded.
+ */
+static void test_long_name(void)
+{
+	struct flow fl = UDP4(40035);
+	char name[300];
+	struct dns_msg m;
+	struct pkt p;
+	struct ctx c;
+
+	for (int i = 0; i < 127; i++) {
+		name[2 * i] = 'a';
+		name[2 * i + 1] = '.';
+	}
+	name[2 * 127 - 1] = '\0';	/* 127 labels "a": 254 + the root */
+	if (!start(&c, "long_name", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_add(&c, "*.a", 11, 1) || !rule_add(&c, name, 12, 2) ||
+	    !query(&c, &fl, 0x3535, name, DNS_T_A))
+		goto out;
+	dns_answer_msg(&m, 0x3535, name, DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, ADDR_A);
+	if (!answer(&c, &fl, &m, "name of 255 bytes", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END))
+		goto out;
+	expect_host(&c, ADDR_A, 12, 2, name, 300, "name of 255 bytes");
+	expect_name(&c, name, "name of 255 bytes");
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, 2, 12, 1, "name of 255 bytes");
+
+	/* 256 bytes: written by hand, dns_wire() refuses it. */
+	dns_header(&m, 0x3536, DNS_F_RD);
+	dns_put(&m, (const __u8[]){ 2, 'b', 'b' }, 3);
+	for (int i = 0; i < 126; i++)
+		dns_put(&m, (const __u8[]){ 1, 'a' }, 2);
+	dns_put(&m, NULL, 1);
+	dns_put_u16(&m, DNS_T_A);
+	dns_put_u16(&m, DNS_C_IN);
+	dns_count_add(&m, DNS_QD, 1);
+	pkt_dns(&p, &fl, true, &m);
+	steer(&c, &p, TC_ACT_OK, "query for a name of 256 bytes", D(MISS, 1), END);
+	ASSERT_FALSE(query_present(&c, &fl, 0x3536), "256 bytes: no query recorded");
+out:
+	finish(&c);
+}
+
+/*
+ * bpfroute_names holds a struct bpfroute_name: len, then the name. The bytes
+ * past len must not carry what an earlier, longer question left in the
+ * per-CPU scratch buffer: they would show another client's name in
+ * `bpftool map dump` and make the entry depend on history.
+ */
+static void test_names_no_stale_bytes(void)
+{
+	const char *longq = "a-much-longer-question-than-the-next.example.com";
+	struct flow fl = UDP4(40036);
+	struct bpfroute_name got;
+	__u64 id;
+	struct dns_msg m;
+	struct ctx c;
+	char what[200], hex[40] = "";
+	size_t stale = 0;
+
+	if (!start(&c, "names_no_stale_bytes", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID) ||
+	    !query(&c, &fl, 0x3601, longq, DNS_T_A))
+		goto out;
+	dns_answer_msg(&m, 0x3601, longq, DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.61");
+	if (!answer(&c, &fl, &m, "long question", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END) ||
+	    !query(&c, &fl, 0x3602, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x3602, 300);
+	if (!answer(&c, &fl, &m, "short question", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END) ||
+	    !expect_name(&c, QNAME, "short question"))
+		goto out;
+	id = name_id(&c, QNAME);
+	if (!ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(c.skel->maps.bpfroute_names), &id, &got) ?
+			       -errno : 0,
+		       "names entry of " QNAME))
+		goto out;
+	for (size_t i = got.len; i < sizeof(got.name); i++) {
+		if (got.name[i] && stale < 12)
+			snprintf(hex + 3 * stale, sizeof(hex) - 3 * stale, " %02x", got.name[i]);
+		stale += got.name[i] != 0;
+	}
+	ASSERT_EQ(stale, 0, MSG(what, "non-zero bytes in name[%u..%zu) of %s (first:%s)",
+				got.len, sizeof(got.name), QNAME, hex));
+out:
+	finish(&c);
+}
+
+/* ---------------------------------------------------------------------------
+ * Steering to what was learned
+ */
+
+static void test_steer_learned(void)
+{
+	struct flow fl4 = UDP4(40037), fl6 = UDP6(40038);
+	struct bpfroute_host h0, h;
+	struct dns_msg m;
+	struct pkt p;
+	struct ctx c;
+	char what[160];
+
+	if (!start(&c, "steer_learned", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &fl4, 0x3701) || !usual_genuine(&c, &fl4, 0x3701, "learn " ADDR_A) ||
+	    !ASSERT_OK(host_get(&c, ADDR_A, &h0), "entry of " ADDR_A))
+		goto out;
+	pkt_syn(&p, ADDR_A);
+	if (!steer(&c, &p, TC_ACT_REDIRECT, "SYN to " ADDR_A, D(STEERED, 1),
+		   D(BYTES_STEERED, p.len), END) ||
+	    !ASSERT_OK(host_get(&c, ADDR_A, &h), "entry after the SYN"))
+		goto out;
+	ASSERT_EQ(h.packets, 1, "SYN: entry packets");
+	ASSERT_EQ(h.bytes, p.len, "SYN: entry bytes");
+	/* Within a second of the last write: not written again (bpfroute_tc.bpf.c). */
+	if (c.t1 - h0.last_used_ns < NSEC)
+		ASSERT_EQ(h.last_used_ns, h0.last_used_ns,
+			  "SYN within 1 s of learning: last_used_ns");
+
+	/* Last used 5 s ago: a packet brings it to now. */
+	h.last_used_ns = boot_ns() - 5 * NSEC;
+	if (!host_put(&c, ADDR_A, &h) ||
+	    !steer(&c, &p, TC_ACT_REDIRECT, "SYN, last use 5 s ago", D(STEERED, 1),
+		   D(BYTES_STEERED, p.len), END) ||
+	    !ASSERT_OK(host_get(&c, ADDR_A, &h), "entry after the second SYN"))
+		goto out;
+	ASSERT_EQ(h.packets, 2, "second SYN: entry packets");
+	ASSERT_EQ(h.bytes, 2 * p.len, "second SYN: entry bytes");
+	ASSERT_TRUE(h.last_used_ns >= c.t0 && h.last_used_ns <= c.t1,
+		    MSG(what, "second SYN: last_used_ns %.3f s from the run, want within it",
+			((double)h.last_used_ns - (double)c.t0) / 1e9));
+
+	/* IPv6 the same. */
+	if (!query(&c, &fl6, 0x3702, "v6.example.com", DNS_T_AAAA))
+		goto out;
+	dns_answer_msg(&m, 0x3702, "v6.example.com", DNS_T_AAAA);
+	dns_rr_aaaa(&m, DNS_QNAME_OFF, 300, "2001:db8:beef::10");
+	if (!answer(&c, &fl6, &m, "learn 2001:db8:beef::10", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 1), END))
+		goto out;
+	expect_event(&c, &fl6, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, "learn AAAA");
+	pkt_syn(&p, "2001:db8:beef::10");
+	if (!steer(&c, &p, TC_ACT_REDIRECT, "SYN to 2001:db8:beef::10", D(STEERED, 1),
+		   D(BYTES_STEERED, p.len), END) ||
+	    !ASSERT_OK(host_get(&c, "2001:db8:beef::10", &h), "entry after the IPv6 SYN"))
+		goto out;
+	ASSERT_EQ(h.packets, 1, "IPv6 SYN: entry packets");
+	ASSERT_EQ(h.bytes, p.len, "IPv6 SYN: entry bytes");
+
+	/* A neighbour of a learned address is not learned. */
+	pkt_syn(&p, "203.0.113.11");
+	steer(&c, &p, TC_ACT_OK, "SYN to 203.0.113.11", D(MISS, 1), END);
+out:
+	finish(&c);
+}
+
+/*
+ * Past its TTL an entry steers while it is used: a miss only when idle for
+ * its idle_timeout past max(expires_ns, last_used_ns). Entries written by
+ * hand with idle_timeout 10 s; this needs the machine up for a minute.
+ */
+static void test_steer_expired(void)
+{
+	static const struct {
+		const char *what;
+		__s64 expires_s, last_used_s;	/* relative to now */
+		bool alive;
+	} cases[] = {
+		{ "expired 30 s ago, idle 40 s", -30, -40, false },
+		{ "expired 400 s ago, idle 30 s", -400, -30, false },
+		{ "expired 30 s ago, used 3 s ago", -30, -3, true },
+		{ "expired 3 s ago, idle 40 s", -3, -40, true },
+		{ "expires in 100 s, idle 50 s", 100, -50, true },
+	};
+	struct flow fl = UDP4(40039);
+	struct bpfroute_host h, got;
+	struct pkt p;
+	struct ctx c;
+	char what[200];
+
+	if (!start(&c, "steer_expired", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (boot_ns() < 500 * NSEC) {
+		test__skip("the machine has been up less than 500 s");
+		ring_buffer__free(c.rb);
+		bpfroute_tc__destroy(c.skel);
+		return;
+	}
+	if (!usual_setup(&c, &fl, 0x3901) || !usual_genuine(&c, &fl, 0x3901, "learn " ADDR_A))
+		goto out;
+	pkt_syn(&p, ADDR_A);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		__u64 now = boot_ns();
+
+		if (!ASSERT_OK(host_get(&c, ADDR_A, &h), "entry of " ADDR_A))
+			goto out;
+		h.idle_timeout = 10;
+		h.expires_ns = now + (__u64)(cases[i].expires_s * (__s64)NSEC);
+		h.last_used_ns = now + (__u64)(cases[i].last_used_s * (__s64)NSEC);
+		if (!host_put(&c, ADDR_A, &h))
+			goto out;
+		if (cases[i].alive) {
+			if (!steer(&c, &p, TC_ACT_REDIRECT, cases[i].what, D(STEERED, 1),
+				   D(BYTES_STEERED, p.len), END) ||
+			    !ASSERT_OK(host_get(&c, ADDR_A, &got), "entry after the SYN"))
+				continue;
+			ASSERT_EQ(got.packets, h.packets + 1,
+				  MSG(what, "%s: entry packets", cases[i].what));
+			ASSERT_TRUE(got.last_used_ns >= c.t0 && got.last_used_ns <= c.t1,
+				    MSG(what, "%s: last_used_ns brought to the run",
+					cases[i].what));
+			ASSERT_EQ(got.expires_ns, h.expires_ns,
+				  MSG(what, "%s: expires_ns untouched", cases[i].what));
+		} else {
+			if (!steer(&c, &p, TC_ACT_OK, cases[i].what, D(MISS, 1), D(HOST_EXPIRED, 1),
+				   END) ||
+			    !ASSERT_OK(host_get(&c, ADDR_A, &got), "entry after the SYN"))
+				continue;
+			ASSERT_MEMEQ(&got, &h, sizeof(h),
+				     MSG(what, "%s: entry untouched", cases[i].what));
+		}
+	}
+out:
+	finish(&c);
+}
+
+/*
+ * Two sockets of one client ask with the same id (two programs, or a LAN
+ * forwarder with many queries out: 16-bit ids collide by the birthday
+ * bound). Each answer is the exact reverse of its own query, as
+ * include/bpfroute_abi.h defines a genuine answer (same client address and
+ * port, same id, same server, same question), so each must be learned.
+ */
+static void test_same_id_two_sockets(void)
+{
+	struct flow a = UDP4(40100), b = UDP4(40101);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "same_id_two_sockets", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID) ||
+	    !query(&c, &a, 0x4242, QNAME, DNS_T_A) ||
+	    !query(&c, &b, 0x4242, "api.example.com", DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x4242, 300);
+	if (answer(&c, &a, &m, "answer to the first socket (port 40100)", D(DNS_ANSWER, 1),
+		   D(DNS_LEARNED, 1), D(LEARNED_ADDRS, 1), END))
+		expect_host(&c, ADDR_A, RULE_IF, RULE_ID, QNAME, 300, "first socket");
+	events_poll(&c);
+	dns_answer_msg(&m, 0x4242, "api.example.com", DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.42");
+	if (answer(&c, &b, &m, "answer to the second socket (port 40101)", D(DNS_ANSWER, 1),
+		   D(DNS_LEARNED, 1), D(LEARNED_ADDRS, 1), END))
+		expect_host(&c, "203.0.113.42", RULE_IF, RULE_ID, "api.example.com", 300,
+			    "second socket");
+out:
+	finish(&c);
+}
+
+/*
+ * A rule is found by a hash of its name, then its name is compared byte for
+ * byte: an entry whose key is the hash of one name and whose value holds
+ * another (what a collision would look like) never matches.
+ */
+static void test_rule_hash_collision(void)
+{
+	struct bpfroute_rule val = { .ifindex = 12, .id = 2 };
+	struct bpfroute_rule_key key = {};
+	struct flow fl = UDP4(40102);
+	__u8 w[256];
+	size_t n;
+	struct dns_msg m;
+	struct ctx c;
+	__u64 h;
+
+	if (!start(&c, "rule_hash_collision", BPFROUTE_CONF_F_LEARN))
+		return;
+	/* Key: the hash of app.example.com; value: bpp.example.com, as long. */
+	n = dns_wire(QNAME, w, true);
+	h = name_hash_init(&c.conf);
+	for (size_t i = n; i > 0; i--)
+		h = name_hash_byte(h, w[i - 1]);
+	key.hash = name_hash_final(&c.conf, h);
+	val.name_len = (__u16)dns_wire("bpp.example.com", val.name, true);
+	if (!ASSERT_OK(bpf_map_update_elem(bpf_map__fd(c.skel->maps.bpfroute_rules), &key, &val,
+					   BPF_NOEXIST) ? -errno : 0,
+		       "add the colliding rule") ||
+	    !query(&c, &fl, 0x4343, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x4343, 300);
+	answer(&c, &fl, &m, "question whose hash finds another name", D(DNS_ANSWER, 1),
+	       D(DNS_NO_RULE, 1), END);
+	expect_no_host(&c, ADDR_A, "hash collision");
+	expect_no_event(&c, "hash collision");
+out:
+	finish(&c);
+}
+
+/*
+ * A ring buffer nobody reads fills up: events are counted as lost, learning
+ * goes on regardless, and once the agent reads again events flow again.
+ */
+static void test_event_lost(void)
+{
+	const int n = 64;
+	struct flow fl = UDP4(40103);
+	struct stats before, after;
+	struct dns_msg m;
+	struct pkt p, out;
+	__u32 retval;
+	int lost = 0, delivered, first_lost = -1;
+	struct ctx c;
+	char what[160];
+
+	/* One page: room for some 30 events of this answer's 113 bytes. */
+	if (!start_opts(&c, "event_lost", BPFROUTE_CONF_F_LEARN, HOST_MAX, 4096) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	for (int i = 0; i < n; i++) {
+		__u16 id = (__u16)(0x5000 + i);
+
+		if (!query(&c, &fl, id, QNAME, DNS_T_A))
+			goto out;
+		usual_answer(&m, id, 300);
+		pkt_dns(&p, &fl, false, &m);
+		snprintf(what, sizeof(what), "answer %d of %d, nobody reading", i + 1, n);
+		if (!stats_read(&c, &before) ||
+		    !run(&c, bpf_program__fd(c.skel->progs.bpfroute_learn), &p, &retval, &out,
+			 what) ||
+		    !stats_read(&c, &after))
+			goto out;
+		for (int s = 0; s < BPFROUTE_STAT_MAX; s++) {
+			__u64 d = after.v[s] - before.v[s], want = 0;
+
+			if (s == BPFROUTE_STAT_DNS_ANSWER || s == BPFROUTE_STAT_DNS_LEARNED ||
+			    s == BPFROUTE_STAT_LEARNED_ADDRS)
+				want = 1;
+			if (s == BPFROUTE_STAT_DNS_EVENT_LOST) {
+				if (d == 1 && first_lost < 0)
+					first_lost = i;
+				/* Nobody reads: once lost, always lost. */
+				want = first_lost >= 0 ? 1 : d;
+				lost += (int)d;
+			}
+			ASSERT_EQ(d, want, MSG(what, "answer %d: stats[%s] delta", i + 1,
+					       stat_names[s]));
+		}
+	}
+	events_poll(&c);
+	delivered = c.n_ev + c.ev_dropped;
+	ASSERT_TRUE(lost > 0 && delivered > 0,
+		    MSG(what, "a page holds some events but not %d: %d delivered, %d lost", n,
+			delivered, lost));
+	ASSERT_EQ(delivered + lost, n, "events delivered + lost");
+	for (int i = 0; i < c.n_ev; i++)
+		ASSERT_EQ(ntohs(c.ev[i].ev.client_port), fl.cport, "delivered event: client port");
+
+	/* Read: room again. */
+	if (!query(&c, &fl, 0x5fff, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x5fff, 300);
+	answer(&c, &fl, &m, "answer after the agent read", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+	       D(LEARNED_ADDRS, 1), END);
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1,
+		     "answer after the agent read");
+out:
+	finish(&c);
+}
+
+/* ---------------------------------------------------------------------------
+ * Queries that are not recorded
+ */
+
+static void test_query_filter(void)
+{
+	struct flow fl = UDP4(40040);
+	struct dns_msg m;
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "query_filter", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	dns_query_msg(&m, 0x4001, QNAME, DNS_T_A);
+	dns_set_u16(&m, 2, DNS_F_QR | DNS_F_RD);
+	pkt_dns(&p, &fl, true, &m);
+	steer(&c, &p, TC_ACT_OK, "an answer sent to port 53", D(MISS, 1), END);
+	dns_query_msg(&m, 0x4002, QNAME, DNS_T_A);
+	dns_set_u16(&m, 2, 4 << 11);	/* NOTIFY */
+	pkt_dns(&p, &fl, true, &m);
+	steer(&c, &p, TC_ACT_OK, "a NOTIFY", D(MISS, 1), END);
+	dns_query_msg(&m, 0x4003, QNAME, DNS_T_A);
+	dns_question(&m, "b.example.com", DNS_T_A, DNS_C_IN);
+	pkt_dns(&p, &fl, true, &m);
+	steer(&c, &p, TC_ACT_OK, "two questions", D(MISS, 1), END);
+	dns_header(&m, 0x4004, DNS_F_RD);
+	dns_put_ptr(&m, DNS_QNAME_OFF);
+	dns_put_u16(&m, DNS_T_A);
+	dns_put_u16(&m, DNS_C_IN);
+	dns_count_add(&m, DNS_QD, 1);
+	pkt_dns(&p, &fl, true, &m);
+	steer(&c, &p, TC_ACT_OK, "question pointing at itself", D(MISS, 1), END);
+	expect_map_count(c.skel->maps.bpfroute_query, 0, "no query recorded");
+	expect_map_count(c.skel->maps.bpfroute_qsock, 0, "no socket recorded");
+out:
+	finish(&c);
+}
+
+int main(void)
+{
+	cpu_set_t cpus;
+
+	libbpf_set_print(libbpf_print);
+	if (unshare(CLONE_NEWNET))
+		fprintf(stderr, "  note: unshare(CLONE_NEWNET): %s; running in the caller's "
+			"network namespace\n", strerror(errno));
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		fprintf(stderr, "  note: sched_setaffinity(CPU 0): %s\n", strerror(errno));
+
+	test_learn_a();
+	test_learn_aaaa();
+	test_learn_cname_chain();
+	test_exact_vs_wildcard();
+	test_case_insensitive();
+	test_no_rule();
+	test_learn_disabled();
+	test_ttl_clamp();
+	test_renew();
+	test_tcp_answer();
+	test_wrong_id();
+	test_wrong_port();
+	test_wrong_server();
+	test_unsolicited();
+	test_untrusted_resolver();
+	test_wrong_question();
+	test_bad_header();
+	test_off_chain();
+	test_cname_loop();
+	test_cname_chain_limit();
+	test_pointer_loop();
+	test_forward_pointer();
+	test_truncated_records();
+	test_refused_own_address();
+	test_refused_endpoint();
+	test_refused_resolver();
+	test_refused_special();
+	test_duplicate_answer();
+	test_nxdomain();
+	test_map_full();
+	test_learn_limit();
+	test_record_limit();
+	test_too_big();
+	test_fragmented_answer();
+	test_tcp_partial();
+	test_long_name();
+	test_names_no_stale_bytes();
+	test_steer_learned();
+	test_steer_expired();
+	test_same_id_two_sockets();
+	test_rule_hash_collision();
+	test_event_lost();
+	test_query_filter();
+	return test__exit_status();
+}
