@@ -80,6 +80,7 @@ struct rr_walk {
 struct learn_pass {
 	__u64 now;
 	__u64 name_id;
+	__u8 server[16];	/* the answering server: never learned */
 	__u32 n;		/* addresses in scratch->learn */
 	__u32 ifindex;
 	__u16 rule;

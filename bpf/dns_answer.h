@@ -126,6 +126,7 @@ static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_pac
 {
 	struct bpfroute_dns_event *ev = &s->ev;
 	__u32 cap = s->msg_len;
+	__u64 wake;
 
 	ev->ts_ns = now;
 	__builtin_memcpy(ev->client, dp->daddr, sizeof(ev->client));
@@ -143,7 +144,14 @@ static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_pac
 	if (cap > BPFROUTE_DNS_MSG_MAX)
 		cap = BPFROUTE_DNS_MSG_MAX;
 	ev->cap_len = cap;
-	if (bpf_ringbuf_output(&BPFROUTE_MAP_EVENTS, ev, sizeof(*ev) + cap, 0))
+	/*
+	 * Waking the agent costs an interrupt (about 10 us here, in the
+	 * answer's path): only events it must act on wake it; bookkeeping
+	 * waits for its next poll.
+	 */
+	wake = verdict == BPFROUTE_DNS_AGENT || verdict == BPFROUTE_DNS_FULL ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&BPFROUTE_MAP_EVENTS, ev, sizeof(*ev) + cap, wake))
 		count(BPFROUTE_STAT_DNS_EVENT_LOST, 1);
 }
 
@@ -268,7 +276,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 		count(BPFROUTE_STAT_DNS_OFF_CHAIN, w->off_chain);
 
 	now = bpf_ktime_get_boot_ns();
-	installed = learn_install(conf, s, rule, qhash, w->n_learn, now, &verdict);
+	installed = learn_install(s, rule, qhash, dp.saddr, w->n_learn, now, &verdict);
 	if (installed)
 		count(BPFROUTE_STAT_DNS_LEARNED, 1);
 	if (w->overflow || ancount > BPFROUTE_DNS_RR_MAX) {

@@ -2,8 +2,8 @@
 /*
  * Installing learned addresses in bpfroute_host4/6, and the addresses that
  * are never learned: the gateway's own and the tunnel endpoints
- * (bpfroute_excl*), the trusted resolvers, and addresses a router never
- * forwards to.
+ * (bpfroute_excl*), the trusted resolvers and the answering server, and
+ * addresses a router never forwards to.
  */
 #ifndef BPFROUTE_LEARN_H
 #define BPFROUTE_LEARN_H
@@ -31,9 +31,19 @@ static __always_inline __u64 learn_lifetime_ns(const struct bpfroute_conf *conf,
 	return (__u64)ttl * NSEC_PER_SEC;
 }
 
-static __always_inline bool learn_refused(const struct dns_learn *l)
+static __always_inline bool learn_refused(const struct dns_learn *l, const __u8 *server)
 {
 	struct bpfroute_resolver_key rkey = { .family = l->family };
+	__u8 diff = 0;
+
+	/*
+	 * Not the server that answered either, trusted list or not: an answer
+	 * must never steer DNS itself into the tunnel.
+	 */
+	for (int i = 0; i < 16; i++)
+		diff |= l->addr[i] ^ server[i];
+	if (!diff)
+		return true;
 
 	if (l->family == 4) {
 		if (ipv4_addr_special(l->addr) ||
@@ -68,7 +78,7 @@ static long learn_one(__u32 idx, void *ctx)
 	if (idx >= p->n)
 		return 1;
 	l = &s->learn[IDX(idx, BPFROUTE_DNS_LEARN_MAX - 1)];
-	if (learn_refused(l)) {
+	if (learn_refused(l, p->server)) {
 		count(BPFROUTE_STAT_DNS_REFUSED_ADDR, 1);
 		return 0;
 	}
@@ -118,14 +128,12 @@ static __always_inline void learn_name(struct dns_scratch *s, __u64 name_id)
  * Install the addresses collected in scratch->learn under rule. Returns how
  * many were installed or renewed; *verdict tells the agent what happened.
  */
-static __always_inline __u32 learn_install(const struct bpfroute_conf *conf,
-					   struct dns_scratch *s,
-					   const struct bpfroute_rule *rule, __u64 name_id, __u32 n,
-					   __u64 now, __u8 *verdict)
+static __always_inline __u32 learn_install(struct dns_scratch *s,
+					   const struct bpfroute_rule *rule, __u64 name_id,
+					   const __u8 *server, __u32 n, __u64 now, __u8 *verdict)
 {
 	struct learn_pass *p = &s->lp;
 
-	(void)conf;
 	*p = (struct learn_pass){
 		.now = now,
 		.name_id = name_id,
@@ -133,6 +141,7 @@ static __always_inline __u32 learn_install(const struct bpfroute_conf *conf,
 		.ifindex = rule->ifindex,
 		.rule = rule->id,
 	};
+	__builtin_memcpy(p->server, server, sizeof(p->server));
 	if (n)
 		bpf_loop(BPFROUTE_DNS_LEARN_MAX, learn_one, NULL, 0);
 	if (p->installed)
