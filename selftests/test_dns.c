@@ -2052,6 +2052,20 @@ static void test_refused_resolver(void)
 	refused_case("refused_resolver", RESOLVER4_B, prep_resolver);
 }
 
+static void prep_nothing(struct ctx *c)
+{
+	(void)c;
+}
+
+/*
+ * The server that answered, with no resolver lines (trust is open): an
+ * answer must never steer DNS itself into the tunnel.
+ */
+static void test_refused_server(void)
+{
+	refused_case("refused_server", RESOLVER4, prep_nothing);
+}
+
 /* Addresses a router never forwards to (forward.h), in A and AAAA records. */
 static void test_refused_special(void)
 {
@@ -2888,6 +2902,7 @@ int main(void)
 	test_refused_own_address();
 	test_refused_endpoint();
 	test_refused_resolver();
+	test_refused_server();
 	test_refused_special();
 	test_duplicate_answer();
 	test_nxdomain();
