@@ -20,7 +20,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux -Iinclude -Ibpf
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(OUTPUT)
-LDLIBS += $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+LDLIBS += $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcares
 
 ifeq ($(V),1)
 	Q =
@@ -38,8 +38,11 @@ USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
-TESTS := test_tc test_dns test_config test_wireguard
+TESTS := test_tc test_dns test_config test_wireguard test_agent
 TEST_BINS := $(patsubst %,$(OUTPUT)/%,$(TESTS))
+# Helpers the shell tests run (libc only).
+TOOLS := race_client
+TOOL_BINS := $(patsubst %,$(OUTPUT)/%,$(TOOLS))
 
 .DELETE_ON_ERROR:
 # Keep the BPF objects: bpftool and the tests read them.
@@ -77,6 +80,15 @@ $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/test.h 
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 
+# The agent's logic without its loop, on maps of a skeleton loaded here.
+AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
+	user/maps.c user/pindir.c user/config.c user/config_settings.c user/prefix.c \
+	user/learning.c
+$(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
+		$(AGENT_TEST_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
+
 $(OUTPUT)/test_config: selftests/test_config.c selftests/test.h user/config.c user/prefix.c \
 		user/config_settings.c user/config.h user/prefix.h | $(OUTPUT)
 	$(call msg,TEST,$@)
@@ -87,7 +99,11 @@ $(OUTPUT)/test_wireguard: selftests/test_wireguard.c selftests/test.h $(wildcard
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
 
-tests: bpfroute $(TEST_BINS)
+$(OUTPUT)/race_client: selftests/race_client.c | $(OUTPUT)
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+tests: bpfroute $(TEST_BINS) $(TOOL_BINS)
 
 check: tests
 	$(Q)selftests/run.sh

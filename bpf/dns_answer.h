@@ -122,13 +122,15 @@ malformed:
 
 static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_packet *dp,
 				     __u8 verdict, __u16 rule, __u32 ifindex, __u16 learned,
-				     __u64 now)
+				     __u64 name_id, __u64 now)
 {
 	struct bpfroute_dns_event *ev = &s->ev;
-	__u32 cap = s->msg_len;
+	bool finish = verdict == BPFROUTE_DNS_AGENT || verdict == BPFROUTE_DNS_FULL;
+	__u64 cap = finish ? s->msg_len : 0;	/* 64-bit: no copy to zero-extend */
 	__u64 wake;
 
 	ev->ts_ns = now;
+	ev->name_id = name_id;
 	__builtin_memcpy(ev->client, dp->daddr, sizeof(ev->client));
 	__builtin_memcpy(ev->server, dp->saddr, sizeof(ev->server));
 	ev->client_port = dp->dport;
@@ -143,14 +145,13 @@ static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_pac
 	ev->ifindex = ifindex;
 	if (cap > BPFROUTE_DNS_MSG_MAX)
 		cap = BPFROUTE_DNS_MSG_MAX;
-	ev->cap_len = cap;
+	ev->cap_len = (__u32)cap;
 	/*
 	 * Waking the agent costs an interrupt (about 10 us here, in the
 	 * answer's path): only events it must act on wake it; bookkeeping
 	 * waits for its next poll.
 	 */
-	wake = verdict == BPFROUTE_DNS_AGENT || verdict == BPFROUTE_DNS_FULL ?
-	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	wake = finish ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&BPFROUTE_MAP_EVENTS, ev, sizeof(*ev) + cap, wake))
 		count(BPFROUTE_STAT_DNS_EVENT_LOST, 1);
 }
@@ -283,7 +284,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 		verdict = BPFROUTE_DNS_AGENT;
 		count(BPFROUTE_STAT_DNS_TO_AGENT, 1);
 	}
-	dns_emit(s, &dp, verdict, rule->id, rule->ifindex, installed, now);
+	dns_emit(s, &dp, verdict, rule->id, rule->ifindex, installed, qhash, now);
 }
 
 #endif /* BPFROUTE_DNS_ANSWER_H */

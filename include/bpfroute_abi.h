@@ -254,11 +254,14 @@ enum bpfroute_dns_verdict {
 };
 
 /*
- * One answer for the agent, followed by cap_len bytes of the DNS message
- * (for TCP without its 2-byte length prefix).
+ * One answer for the agent. Only an answer the agent must finish (verdict
+ * AGENT or FULL) carries its DNS message, cap_len bytes after the header
+ * (for TCP without the 2-byte length prefix); bookkeeping needs no more than
+ * the header, and a ring buffer of headers holds far more answers.
  */
 struct bpfroute_dns_event {
 	__u64 ts_ns;		/* CLOCK_BOOTTIME of the answer on LAN egress */
+	__u64 name_id;		/* the question, in bpfroute_names once learned */
 	__u8 client[16];	/* network order */
 	__u8 server[16];
 	__u16 client_port;	/* network order */
@@ -270,7 +273,7 @@ struct bpfroute_dns_event {
 	__u16 rule;		/* id of the matching rule */
 	__u16 learned;		/* addresses the kernel installed or renewed */
 	__u32 msg_len;		/* length of the DNS message */
-	__u32 cap_len;		/* bytes of it that follow */
+	__u32 cap_len;		/* bytes of it that follow (0: none) */
 	__u32 ifindex;		/* target of the rule */
 	/* cap_len bytes of the message follow */
 };

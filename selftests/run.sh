@@ -14,16 +14,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/.output
 export BPFROUTE="$top/bpfroute"
 
-all_tests=(config tc dns cli wireguard e2e)
+all_tests=(config tc dns agent cli wireguard e2e)
 
 run_one() {
 	case $1 in
 	config) "$out/test_config" ;;
 	tc) "$out/test_tc" ;;
 	dns) "$out/test_dns" ;;
+	agent) "$out/test_agent" ;;
 	cli) "$top/selftests/test_cli.sh" ;;
 	wireguard) "$top/selftests/test_wireguard.sh" "$out/test_wireguard" ;;
 	e2e) "$top/selftests/test_e2e.sh" ;;
+	e2e_dns) "$top/selftests/test_e2e_dns.sh" ;;
 	*) echo "FAIL $1: no such test"; return 1 ;;
 	esac
 }

@@ -22,6 +22,7 @@ int cmd_unload(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_routes(const struct cli *cli, int argc, char **argv);
 int cmd_route(const struct cli *cli, int argc, char **argv);
+int cmd_run(const struct cli *cli, int argc, char **argv);
 
 /*
  * Parse a command's own options: only -j/--json and the -c FILE of load.

@@ -33,6 +33,12 @@ static const struct cmd commands[] = {
 	{ "route", cmd_route, "add PREFIX dev IFNAME | del PREFIX",
 	  "Add (or retarget) or delete one route entry by hand. Entries added here\n"
 	  "survive reloads; a config route of the same prefix takes it back on load." },
+	{ "run", cmd_run, "[-c FILE]",
+	  "Load as `load` does, then stay in the foreground as the agent: finish answers\n"
+	  "too big for the kernel, evict expired entries when a map is full, sweep dead\n"
+	  "ones, prefetch exact-name rules (`prefetch yes`). Logs to stderr. SIGHUP\n"
+	  "reloads FILE (a bad one is refused and the old config kept); SIGTERM and\n"
+	  "SIGINT exit, leaving the datapath and every learned route in place." },
 	{ "help", cmd_help, "[COMMAND]", "Show help for all commands or one." },
 };
 

@@ -25,6 +25,7 @@ struct bpfroute_maps {
 	int names;
 	int queries;
 	int qsocks;
+	int qids;
 	int resolvers;
 	int conf;
 	int events;

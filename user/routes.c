@@ -132,7 +132,8 @@ int routes_list(const struct bpfroute_maps *m, struct route_entry **entries, siz
 		*count = 0;
 		return err;
 	}
-	qsort(*entries, *count, sizeof(**entries), entry_cmp);
+	if (*count)
+		qsort(*entries, *count, sizeof(**entries), entry_cmp);
 	return 0;
 }
 
@@ -140,6 +141,8 @@ struct route_entry *routes_find(struct route_entry *entries, size_t count, const
 {
 	struct route_entry want = { .prefix = *p };
 
+	if (!count)
+		return NULL;
 	return bsearch(&want, entries, count, sizeof(*entries), entry_cmp);
 }
 
@@ -201,6 +204,8 @@ const char *route_origin_name(__u16 origin)
 		return "config";
 	case BPFROUTE_ORIGIN_MANUAL:
 		return "manual";
+	case BPFROUTE_ORIGIN_LEARNED:
+		return "learned";
 	default:
 		return "unknown";
 	}

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The agent (`bpfroute run`): finishes what the kernel cannot do alone with
+ * learned entries. It installs the addresses of answers too big for the
+ * kernel or refused because a map was full (ring buffer events), evicts
+ * expired entries to make room, sweeps dead ones, and resolves exact-name
+ * rules ahead of clients (prefetch).
+ *
+ * Everything that matters lives in the pinned maps: the agent keeps only
+ * caches it rebuilds at will (the rules by id, the settings, eviction
+ * candidates, a sweep position, a prefetch schedule), so it can be killed
+ * and restarted at any moment. Every function takes the time (`now`,
+ * CLOCK_BOOTTIME ns) as an argument, so tests drive it with a fake clock
+ * and without the loop.
+ */
+#ifndef BPFROUTE_AGENT_H
+#define BPFROUTE_AGENT_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "agent_dns.h"
+#include "bpfroute_abi.h"
+#include "config.h"
+#include "hosts.h"
+#include "maps.h"
+
+/* Eviction candidates kept per family: the oldest expired entries. */
+#define AGENT_LRU_MAX		1024
+/* After a scan that found no candidate, the next is this far off at most. */
+#define AGENT_LRU_RESCAN_NS	(5 * HOSTS_NSEC_PER_SEC)
+/* Learn latencies kept for the percentiles. */
+#define AGENT_LAT_SAMPLES	4096
+/* Ring buffer events handled in one go before the loop looks elsewhere. */
+#define AGENT_EVENT_BUDGET	1024
+/* Entries read from a learned map in one system call. */
+#define AGENT_BATCH		4096
+/* How often the rules are read again without being told (reload, miss). */
+#define AGENT_RULES_EVERY_NS	(30 * HOSTS_NSEC_PER_SEC)
+/* How often the counters go to the debug log. */
+#define AGENT_REPORT_EVERY_NS	(60 * HOSTS_NSEC_PER_SEC)
+
+/* A domain rule as the kernel holds it, by id. */
+struct agent_rule {
+	bool used;
+	bool wildcard;
+	__u32 ifindex;
+	__u16 name_len;
+	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire form */
+	char text[BPFROUTE_DNS_NAME_MAX + 2];	/* "*.corp.example.com" */
+};
+
+struct agent_stats {
+	__u64 events;		/* ring buffer events */
+	__u64 events_finished;	/* AGENT or FULL events the agent worked on */
+	__u64 installed;	/* addresses installed or renewed by the agent */
+	__u64 evicted;		/* expired entries evicted to make room */
+	__u64 expired;		/* dead entries swept */
+	__u64 refused;		/* special, excluded or resolver addresses */
+	__u64 refused_full;	/* no room and nothing expired to evict */
+	__u64 prefetches;	/* prefetch queries sent */
+	__u64 prefetch_failed;	/* prefetch queries that failed */
+	__u64 parse_failures;	/* answers the agent could not read */
+	__u64 dropped;		/* events whose rule is gone */
+};
+
+struct agent_lru_cand {
+	__u8 key[16];
+	struct bpfroute_host seen;
+};
+
+/* Eviction candidates of one family, oldest first. */
+struct agent_lru {
+	struct agent_lru_cand *c;	/* AGENT_LRU_MAX */
+	size_t n, pos;
+	__u64 rescan_at;		/* no scan before: nothing could be found */
+};
+
+/* The sweep of one family, a chunk per tick. */
+struct agent_sweep {
+	struct hosts_cursor cur;
+	__u64 seen;		/* entries seen in this pass */
+	__u64 reaped;		/* of which deleted */
+	__u64 last_count;	/* entries left after the last full pass */
+	bool counted;		/* last_count is known */
+};
+
+struct agent_lat {
+	__u64 ns[AGENT_LAT_SAMPLES];
+	size_t n, next;
+};
+
+struct agent_prefetch;
+
+struct agent {
+	struct bpfroute_maps *maps;
+	struct bpfroute_conf conf;
+	struct agent_rule *rules;	/* BPFROUTE_MAX_RULES, by id */
+	__u64 rules_read_ns;
+	__u32 max_entries[2];		/* of bpfroute_host4, bpfroute_host6 */
+	struct agent_lru lru[2];
+	struct agent_sweep sweep[2];
+	__u32 sweep_chunk;		/* entries per family and tick */
+	__u8 *batch_keys;		/* AGENT_BATCH keys of up to 16 bytes */
+	struct bpfroute_host *batch_vals;	/* AGENT_BATCH */
+	struct agent_dns_answer *ans;	/* the answer being worked on */
+	struct agent_stats st;
+	struct agent_lat lat;		/* every event: answer to the agent reading it */
+	struct agent_lat lat_learn;	/* AGENT and FULL: answer to the agent's install */
+	struct agent_prefetch *pf;
+	__u64 report_ns;		/* last debug report */
+	unsigned int budget;		/* events left in this round */
+};
+
+/* Family index into the per-family arrays: 0 for IPv4, 1 for IPv6. */
+static inline int agent_fam(int family)
+{
+	return family == 4 ? 0 : 1;
+}
+
+/* agent.c: the caches of the maps. */
+int agent_init(struct agent *a, struct bpfroute_maps *m, __u64 now);
+void agent_free(struct agent *a);
+/* Use other maps (the instance was reloaded from scratch): drop the caches. */
+int agent_set_maps(struct agent *a, struct bpfroute_maps *m, __u64 now);
+/*
+ * Read the settings and the rules again; the prefetch list follows the rules.
+ * Returns 1 if the rules changed, 0 if not, or -errno.
+ */
+int agent_refresh(struct agent *a, __u64 now);
+/* The rule id learned for a question (wire form), or NULL if it is gone. */
+const struct agent_rule *agent_rule(struct agent *a, __u16 id, const __u8 *qname,
+				    size_t qlen, __u64 now);
+/* Once a second: sweep, keep room, prefetch, report. */
+void agent_tick(struct agent *a, __u64 now);
+void agent_summary(const struct agent *a);
+
+/* agent_events.c: the ring buffer. */
+int agent_event(struct agent *a, const void *data, size_t size, __u64 now);
+/* ring_buffer__new() callback; ctx is the agent. */
+int agent_event_cb(void *ctx, void *data, size_t size);
+/* Learn latency percentile (0..100) in ns; 0 without samples. */
+__u64 agent_lat_percentile(const struct agent_lat *l, unsigned int pct);
+/*
+ * Install the addresses of ans under the origin, with eviction; name is the
+ * question. Returns how many were installed or renewed.
+ */
+size_t agent_install_answer(struct agent *a, const struct agent_dns_answer *ans,
+			    const struct hosts_origin *o, __u64 now);
+
+/* agent_expiry.c: room and hygiene. */
+/*
+ * Install one address, evicting the least recently used expired entry of
+ * its family if the map is full. Returns enum hosts_result, or -ENOSPC when
+ * there is no room and nothing to evict, -EPERM for an address never
+ * learned, or -errno.
+ */
+int agent_install(struct agent *a, const struct hosts_origin *o, int family,
+		  const __u8 *addr, __u32 ttl, __u64 now);
+/* Evict one expired entry of the family, oldest first. 0, or -ENOSPC. */
+int agent_evict(struct agent *a, int family, __u64 now);
+/* Forget the eviction candidates (the map changed behind the agent's back). */
+void agent_lru_reset(struct agent *a);
+/*
+ * Sweep up to budget entries of the family from where the last call
+ * stopped; dead entries are deleted. Returns how many entries were looked
+ * at; a pass is complete when the cursor wraps (sweep[].cur.done).
+ */
+int agent_sweep(struct agent *a, int family, __u64 now, __u32 budget);
+/* Keep a little room free for the kernel, which cannot evict. */
+void agent_keep_room(struct agent *a, int family, __u64 now);
+
+/* agent_prefetch.c: resolving exact-name rules ahead of clients. */
+/* Start (or restart with new servers) when cfg says prefetch; else stop. */
+int agent_prefetch_setup(struct agent *a, const struct config *cfg, __u64 now);
+void agent_prefetch_free(struct agent *a);
+/* Make the prefetch list follow the rules; known names keep their schedule. */
+void agent_prefetch_rules(struct agent *a, __u64 now);
+/* Send what is due. */
+void agent_prefetch_tick(struct agent *a, __u64 now);
+/* Number of prefetch jobs (2 per exact rule: A, AAAA), and one by index. */
+size_t agent_prefetch_count(const struct agent *a);
+/* When job i is next due (ns), for tests and messages. */
+__u64 agent_prefetch_due(const struct agent *a, size_t i);
+/* The job for rule id and qtype (1 A, 28 AAAA), or -ENOENT. */
+int agent_prefetch_find(const struct agent *a, __u16 rule, __u16 qtype);
+/*
+ * What a query of job i came back with (c-ares status and answer): install
+ * the addresses, schedule the next query. Called by the c-ares callback and
+ * by tests.
+ */
+void agent_prefetch_result(struct agent *a, size_t i, int status, const __u8 *abuf,
+			   int alen, __u64 now);
+/* The c-ares sockets for poll(), and what poll said of them. */
+int agent_prefetch_pollfds(struct agent *a, struct pollfd *fds, int max);
+void agent_prefetch_process(struct agent *a, const struct pollfd *fds, int n);
+/* Milliseconds until c-ares needs to be called for its timeouts; -1: never. */
+int agent_prefetch_timeout_ms(struct agent *a);
+
+/* agent_loop.c: one poll() loop over signals, events, c-ares and a tick. */
+struct ring_buffer;
+
+struct agent_loop {
+	struct agent *a;
+	struct ring_buffer *rb;		/* on a->maps->events */
+	int sigfd;			/* SIGHUP, SIGTERM, SIGINT */
+	bool stop;
+	bool swapped;			/* channel or ring buffer replaced this round */
+	int (*reload)(void *ctx);	/* on SIGHUP */
+	void (*check)(void *ctx, __u64 now);	/* every few ticks: are the pins ours? */
+	void *ctx;
+};
+
+/* Block SIGHUP, SIGTERM and SIGINT and read them from a signalfd instead. */
+int agent_signals(int *sigfd);
+/* (Re)open the ring buffer of a->maps. */
+int agent_loop_ringbuf(struct agent_loop *l);
+/* Run until SIGTERM or SIGINT: 0, or -errno if poll() fails. */
+int agent_loop_run(struct agent_loop *l);
+void agent_loop_free(struct agent_loop *l);
+
+#endif /* BPFROUTE_AGENT_H */
