@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/.output
 export BPFROUTE="$top/bpfroute"
 
-all_tests=(config tc dns agent cli wireguard e2e)
+all_tests=(config tc dns agent cli wireguard e2e e2e_dns)
 
 run_one() {
 	case $1 in

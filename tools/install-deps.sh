@@ -10,7 +10,9 @@ packages=(
 	# build
 	clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libc-ares-dev
 	# demo and tests: namespaces, WireGuard in user space, real clients
-	iproute2 wireguard-tools wireguard-go iputils-ping curl socat bind9-dnsutils python3
+	iproute2 wireguard-tools wireguard-go iputils-ping curl socat bind9-dnsutils python3 jq
+	# learning from DNS: a real resolver serving the test zones
+	dnsmasq-base
 )
 
 missing=()

@@ -9,6 +9,8 @@
 #                      |
 #                     ul0 (underlay) --- WireGuard peer ("private", 203.0.113.10)
 #                      wgg<S> ========== wgp<S>   (tunnel over the underlay)
+#                      |
+#                     ul1, wgh<S> ====== wgq<S> second peer ("private2", optional)
 #
 # Both the decoy and the peer own 203.0.113.10 and 2001:db8:3::10. The
 # gateway's ordinary routes lead to the decoy; only something that puts the
@@ -37,7 +39,22 @@
 # 2001:db8::/32) and 100.64.0.0/10 inside the tunnel are used; nothing is
 # connected to the host's own namespace, so no packet can leave the machine.
 #
-# Requires root, iproute2, wireguard-go, wg, socat, ping, curl.
+# Optional parts, built after tb_setup by the scripts that need them (each
+# torn down by tb_teardown like the rest):
+#
+#   tb_setup_peer2	a second WireGuard peer ("private2") behind a second
+#			tunnel wgh<S> (gateway) = wgq<S> (peer2), over an IPv6
+#			underlay ul1; it owns the service addresses too
+#   tb_setup_ranges	the decoy and the peers own all of 203.0.113.0/24 and
+#			2001:db8:3::/64 (local routes on lo), not just .10 / ::10
+#   tb_setup_dns [FILE...]	a real resolver: dnsmasq on the internet host
+#			(198.51.100.2, 2001:db8:2::2, port 53) serving the test
+#			zones below (and the extra dnsmasq config FILEs), and the
+#			client's and gateway's /etc/resolv.conf pointing at it
+#   tb_spawn NS COMM LOG CMD...	a long-running process teardown will stop
+#
+# Requires root, iproute2, wireguard-go, wg, socat, ping, curl; dnsmasq (from
+# dnsmasq-base) for tb_setup_dns.
 #
 # Exported after tb_setup (most also set as soon as the names are chosen, so
 # that a half-built testbed can be torn down):
@@ -50,6 +67,12 @@
 #   TB_GW_WG TB_PEER_WG		WireGuard interfaces (gateway, peer)
 #   TB_SERVICE4 TB_SERVICE6 TB_SERVICE_PORT	the service both hosts answer on
 #   TB_PREFIX4 TB_PREFIX6	the prefixes covering the service addresses
+# after tb_setup_peer2:
+#   TB_NS_PEER2 TB_GW_WG2 TB_PEER2_WG TB_GW_UL2	the second peer and tunnel
+# after tb_setup_dns:
+#   TB_DNS4 TB_DNS6	the resolver's addresses
+#   TB_CLI_RESOLV TB_GW_RESOLV	the client's and the gateway's resolv.conf
+#			(/etc/netns/<ns>/resolv.conf)
 
 # The service both the decoy and the private peer answer on.
 TB_SERVICE4=203.0.113.10
@@ -62,6 +85,7 @@ TB_PREFIX6=2001:db8:3::/64
 TB_GW_LAN=lan0
 TB_GW_WAN=wan0
 TB_GW_UL=ul0
+TB_GW_UL2=ul1	# underlay to the second peer (tb_setup_peer2)
 
 # The decoy's TTL / hop limit: distinguishes its replies from the peer's (64).
 TB_DECOY_TTL=50
@@ -71,6 +95,7 @@ TB_DECOY_TTL=50
 TB__PIDS=()
 TB__NETNS=()
 TB__MOUNTED=0
+TB__ETC_NETNS=0		# /etc/netns was made by tb_setup_dns
 
 # Messages go to stderr: callers print PASS/FAIL lines on stdout.
 tb_log()
@@ -200,12 +225,21 @@ tb__names()
 		TB_NS_PEER=br-peer-$TB_SUFFIX
 		TB_GW_WG=wgg$TB_SUFFIX
 		TB_PEER_WG=wgp$TB_SUFFIX
+		# The optional second peer (tb_setup_peer2).
+		TB_NS_PEER2=br-peer2-$TB_SUFFIX
+		TB_GW_WG2=wgh$TB_SUFFIX
+		TB_PEER2_WG=wgq$TB_SUFFIX
 		if [[ ! -e /run/netns/$TB_NS_CLI && ! -e /run/netns/$TB_NS_GW &&
 		      ! -e /run/netns/$TB_NS_INET && ! -e /run/netns/$TB_NS_PEER &&
+		      ! -e /run/netns/$TB_NS_PEER2 && ! -e /etc/netns/$TB_NS_CLI &&
+		      ! -e /etc/netns/$TB_NS_GW &&
 		      ! -e /var/run/wireguard/$TB_GW_WG.sock &&
-		      ! -e /var/run/wireguard/$TB_PEER_WG.sock ]]; then
+		      ! -e /var/run/wireguard/$TB_PEER_WG.sock &&
+		      ! -e /var/run/wireguard/$TB_GW_WG2.sock &&
+		      ! -e /var/run/wireguard/$TB_PEER2_WG.sock ]]; then
 			export TB_SUFFIX TB_NS_CLI TB_NS_GW TB_NS_INET TB_NS_PEER
 			export TB_GW_WG TB_PEER_WG TB_GW_LAN TB_GW_WAN TB_GW_UL
+			export TB_NS_PEER2 TB_GW_WG2 TB_PEER2_WG TB_GW_UL2
 			export TB_SERVICE4 TB_SERVICE6 TB_SERVICE_PORT TB_PREFIX4 TB_PREFIX6
 			return 0
 		fi
@@ -274,7 +308,8 @@ EOF
 }
 
 # tb__service NS NAME: the TCP service on port 8080, IPv4 and IPv6 (one
-# socket, ipv6only=0), answering with NAME.
+# socket, ipv6only=0, listening on every address the host owns), answering
+# with NAME.
 tb__service()
 {
 	local ns=$1 name=$2
@@ -284,11 +319,12 @@ tb__service()
 		"EXEC:/bin/bash $TB_DIR/http-responder.sh $name"
 }
 
+# tb__listening NS [PORT]: something listens on TCP PORT (default the service's).
 tb__listening()
 {
-	local ns=$1
+	local ns=$1 port=${2:-$TB_SERVICE_PORT}
 
-	[[ -n $(ip netns exec "$ns" ss -Hltn "sport = :$TB_SERVICE_PORT" 2>/dev/null) ]]
+	[[ -n $(ip netns exec "$ns" ss -Hltn "sport = :$port" 2>/dev/null) ]]
 }
 
 # Control socket and device exist - or the process (if a pid is given) died,
@@ -323,11 +359,13 @@ tb__wg_start()
 	tb__run ip netns exec "$ns" sysctl -q -w "net.ipv6.conf.$name.accept_dad=0"
 }
 
+# tb__wg_handshaked [DEV]: the gateway's tunnel DEV (default $TB_GW_WG) has
+# completed a handshake.
 tb__wg_handshaked()
 {
 	local hs
 
-	hs=$(ip netns exec "$TB_NS_GW" wg show "$TB_GW_WG" latest-handshakes 2>/dev/null)
+	hs=$(ip netns exec "$TB_NS_GW" wg show "${1:-$TB_GW_WG}" latest-handshakes 2>/dev/null)
 	[[ -n $hs && ${hs##*[[:space:]]} != 0 ]]
 }
 
@@ -478,6 +516,201 @@ tb_setup()
 	return 0
 }
 
+# ---- optional parts --------------------------------------------------------
+
+# tb_spawn NS COMM LOG CMD...: a long-running process of the caller's, stopped
+# (with its children) by tb_teardown. COMM is the name it runs under
+# (/proc/PID/comm), checked before it is killed. Its pid is in $TB_SPAWNED.
+TB_SPAWNED=
+tb_spawn()
+{
+	tb__spawn "$@"
+	# shellcheck disable=SC2034  # read by the caller
+	TB_SPAWNED=${TB__PIDS[-1]%%:*}
+}
+
+# tb_setup_peer2: a second WireGuard peer, its own namespace behind its own
+# tunnel (gateway wgh<S> 100.64.0.5/30 2001:db8:101::1/64, peer2 wgq<S>),
+# carried over an IPv6-only underlay (gateway ul1 2001:db8:5::1/64, peer2
+# 2001:db8:5::2/64). Like the first peer it owns the service addresses and
+# routes the client's subnets back into its tunnel; its service answers
+# "private2". A second target device for rules that must not be confused.
+tb_setup_peer2()
+{
+	local keys=$TB_DIR/keys gw_pub peer_pub i
+
+	tb__netns_add "$TB_NS_PEER2" || return 1
+	tb__veth "$TB_NS_GW" "$TB_GW_UL2" "$TB_NS_PEER2" eth0 || return 1
+	tb__addr "$TB_NS_GW" "$TB_GW_UL2" 2001:db8:5::1/64 || return 1
+	tb__addr "$TB_NS_PEER2" eth0 2001:db8:5::2/64 || return 1
+	tb__addr "$TB_NS_PEER2" lo "$TB_SERVICE4/32" "$TB_SERVICE6/128" || return 1
+
+	(umask 077 &&
+	 wg genkey >"$keys/gw2.key" && wg pubkey <"$keys/gw2.key" >"$keys/gw2.pub" &&
+	 wg genkey >"$keys/peer2.key" && wg pubkey <"$keys/peer2.key" >"$keys/peer2.pub") || {
+		tb_log "wg genkey/pubkey failed"
+		return 1
+	}
+	gw_pub=$(<"$keys/gw2.pub")
+	peer_pub=$(<"$keys/peer2.pub")
+
+	tb__wg_start "$TB_NS_PEER2" "$TB_PEER2_WG" || return 1
+	tb__wg_start "$TB_NS_GW" "$TB_GW_WG2" || return 1
+	tb__run ip netns exec "$TB_NS_PEER2" wg set "$TB_PEER2_WG" \
+		private-key "$keys/peer2.key" listen-port 51820 \
+		peer "$gw_pub" \
+		allowed-ips 100.64.0.5/32,2001:db8:101::1/128,192.0.2.0/24,2001:db8:1::/64 ||
+		return 1
+	tb__addr "$TB_NS_PEER2" "$TB_PEER2_WG" 100.64.0.6/30 2001:db8:101::2/64 || return 1
+	tb__run ip -n "$TB_NS_PEER2" link set "$TB_PEER2_WG" up || return 1
+	tb__run ip -n "$TB_NS_PEER2" route add 192.0.2.0/24 dev "$TB_PEER2_WG" || return 1
+	tb__run ip -n "$TB_NS_PEER2" -6 route add 2001:db8:1::/64 dev "$TB_PEER2_WG" || return 1
+
+	tb__run ip netns exec "$TB_NS_GW" wg set "$TB_GW_WG2" \
+		private-key "$keys/gw2.key" \
+		peer "$peer_pub" endpoint "[2001:db8:5::2]:51820" \
+		allowed-ips 0.0.0.0/0,::/0 || return 1
+	tb__addr "$TB_NS_GW" "$TB_GW_WG2" 100.64.0.5/30 2001:db8:101::1/64 || return 1
+	tb__run ip -n "$TB_NS_GW" link set "$TB_GW_WG2" up || return 1
+
+	tb__service "$TB_NS_PEER2" private2
+	if ! tb__wait_for 30 0.1 tb__listening "$TB_NS_PEER2"; then
+		tb_log "socat in $TB_NS_PEER2 is not listening on $TB_SERVICE_PORT"
+		return 1
+	fi
+	for ((i = 0; i < 10; i++)); do
+		ip netns exec "$TB_NS_GW" ping -n -q -c 1 -W 1 100.64.0.6 >/dev/null 2>&1 &&
+			tb__wg_handshaked "$TB_GW_WG2" && break
+	done
+	if ! tb__wg_handshaked "$TB_GW_WG2"; then
+		tb_log "no WireGuard handshake between $TB_GW_WG2 and $TB_PEER2_WG"
+		ip netns exec "$TB_NS_GW" wg show "$TB_GW_WG2" >&2
+		return 1
+	fi
+	return 0
+}
+
+# tb_setup_ranges: the decoy and the peers answer on every address of
+# 203.0.113.0/24 and 2001:db8:3::/64, not just the service's: local routes
+# on lo (AnyIP), which the services' wildcard sockets accept. Names can then
+# resolve to addresses of their own and still reach "decoy" or "private".
+tb_setup_ranges()
+{
+	local ns
+
+	for ns in "$TB_NS_INET" "$TB_NS_PEER" "$TB_NS_PEER2"; do
+		[[ -e /run/netns/$ns ]] || continue
+		tb__run ip -n "$ns" route add local "$TB_PREFIX4" dev lo table local || return 1
+		tb__run ip -n "$ns" -6 route add local "$TB_PREFIX6" dev lo table local || return 1
+	done
+}
+
+# The resolver on the internet host. Queries for any other name are refused
+# (no upstream: --no-resolv), so nothing is ever asked outside the testbed.
+TB_DNS4=198.51.100.2
+TB_DNS6=2001:db8:2::2
+
+# The test zones, as dnsmasq config. The addresses other than .10 / ::10 need
+# tb_setup_ranges for the hosts to answer on them.
+#
+#   *.corp.example.com	A 203.0.113.10, AAAA 2001:db8:3::10 (every name below it)
+#   vip.corp.example.com	A 203.0.113.41, AAAA 2001:db8:3::41
+#   app.example.org	A 203.0.113.40, AAAA 2001:db8:3::40
+#   other.example.net	A 203.0.113.20, AAAA 2001:db8:3::20
+#   chain.corp.example.com	CNAME hop1.example.net, CNAME hop2.example.net,
+#			A 203.0.113.50, AAAA 2001:db8:3::50
+#   short.corp.example.com	A 203.0.113.31, AAAA 2001:db8:3::31, TTL 1
+#   many.corp.example.com	40 A: 203.0.113.100 .. 203.0.113.139, 679 bytes:
+#			a client without EDNS gets 29 of them and TC over UDP
+#   tcp.corp.example.com	3 CNAMEs of 200-character names, then A 203.0.113.60
+#			and AAAA 2001:db8:3::60; 693 bytes: the truncated UDP
+#			answer holds the first 2 CNAMEs only, the address comes
+#			over TCP alone
+# Every other record has TTL 300 (local-ttl).
+tb__dns_zone()
+{
+	local l i h1 h2 h3
+
+	l=$(printf '%060d' 0 | tr 0 a).$(printf '%060d' 0 | tr 0 b).$(printf '%060d' 0 | tr 0 c)
+	h1=$l.hop1.example.net
+	h2=$l.hop2.example.net
+	h3=$l.hop3.example.net
+	cat <<EOF
+address=/corp.example.com/$TB_SERVICE4
+address=/corp.example.com/$TB_SERVICE6
+host-record=vip.corp.example.com,203.0.113.41,2001:db8:3::41
+host-record=app.example.org,203.0.113.40,2001:db8:3::40
+host-record=other.example.net,203.0.113.20,2001:db8:3::20
+cname=chain.corp.example.com,hop1.example.net
+cname=hop1.example.net,hop2.example.net
+host-record=hop2.example.net,203.0.113.50,2001:db8:3::50
+host-record=short.corp.example.com,203.0.113.31,2001:db8:3::31,1
+cname=tcp.corp.example.com,$h1
+cname=$h1,$h2
+cname=$h2,$h3
+host-record=$h3,203.0.113.60,2001:db8:3::60
+EOF
+	for ((i = 100; i < 140; i++)); do
+		printf 'host-record=many.corp.example.com,203.0.113.%d\n' "$i"
+	done
+}
+
+tb__dns_answers()
+{
+	[[ $(ip netns exec "$TB_NS_INET" dig +short +time=1 +tries=1 \
+		@"$TB_DNS4" app.example.org A 2>/dev/null) == 203.0.113.40 ]]
+}
+
+# tb_setup_dns [FILE...]: dnsmasq on the internet host with the test zones
+# and each FILE as more dnsmasq config (conf-file=), and the client's
+# resolv.conf naming it, through /etc/netns/<client ns>/resolv.conf (which
+# `ip netns exec` binds over /etc/resolv.conf).
+tb_setup_dns()
+{
+	local conf=$TB_DIR/dnsmasq.conf f
+
+	{
+		cat <<EOF
+# dnsmasq of the bpfroute testbed (generated): no upstream, only test zones.
+no-resolv
+no-hosts
+no-poll
+keep-in-foreground
+bind-interfaces
+listen-address=$TB_DNS4
+listen-address=$TB_DNS6
+port=53
+pid-file=
+user=root
+local-ttl=300
+log-queries
+log-facility=-
+EOF
+		tb__dns_zone
+		for f in "$@"; do
+			printf 'conf-file=%s\n' "$f"
+		done
+	} >"$conf" || return 1
+	tb__spawn "$TB_NS_INET" dnsmasq "$TB_DIR/dnsmasq.log" dnsmasq --conf-file="$conf"
+	if ! tb__wait_for 50 0.1 tb__dns_answers; then
+		tb_log "dnsmasq on $TB_NS_INET does not answer; its log:"
+		sed 's/^/testbed:   /' "$TB_DIR/dnsmasq.log" >&2
+		return 1
+	fi
+
+	# The gateway gets one too: whatever resolves names there (an agent's
+	# prefetch) must ask the testbed's resolver, never the host's.
+	TB_CLI_RESOLV=/etc/netns/$TB_NS_CLI/resolv.conf
+	TB_GW_RESOLV=/etc/netns/$TB_NS_GW/resolv.conf
+	export TB_DNS4 TB_DNS6 TB_CLI_RESOLV TB_GW_RESOLV
+	[[ -d /etc/netns ]] || TB__ETC_NETNS=1
+	for f in "$TB_CLI_RESOLV" "$TB_GW_RESOLV"; do
+		tb__run mkdir -p "${f%/*}" || return 1
+		printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$TB_DNS4" >"$f" || return 1
+	done
+	return 0
+}
+
 # Undo tb_setup: safe to call twice, and after a setup that failed half way.
 # Kills only the processes the testbed started (checking each pid still runs
 # the command we started, so a recycled pid is left alone).
@@ -517,7 +750,8 @@ tb_teardown()
 	# wireguard-go removes its TUN device and socket when it exits. If it
 	# could not, delete the device ourselves: a TUN device is not
 	# netns-local, so deleting the namespace would move it to the host's.
-	for wg in "${TB_GW_WG:-}:${TB_NS_GW:-}" "${TB_PEER_WG:-}:${TB_NS_PEER:-}"; do
+	for wg in "${TB_GW_WG:-}:${TB_NS_GW:-}" "${TB_PEER_WG:-}:${TB_NS_PEER:-}" \
+		  "${TB_GW_WG2:-}:${TB_NS_GW:-}" "${TB_PEER2_WG:-}:${TB_NS_PEER2:-}"; do
 		ns=${wg#*:}
 		wg=${wg%%:*}
 		[[ -n $wg ]] || continue
@@ -528,6 +762,16 @@ tb_teardown()
 		fi
 		[[ -S /var/run/wireguard/$wg.sock ]] && rm -f "/var/run/wireguard/$wg.sock"
 	done
+
+	# The resolv.conf files of tb_setup_dns: only our files, then their
+	# directories if that leaves them empty.
+	for ns in "${TB_NS_CLI:-}" "${TB_NS_GW:-}"; do
+		[[ -n $ns && -d /etc/netns/$ns ]] || continue
+		rm -f "/etc/netns/$ns/resolv.conf"
+		rmdir "/etc/netns/$ns" 2>/dev/null
+	done
+	((TB__ETC_NETNS)) && rmdir /etc/netns 2>/dev/null
+	TB__ETC_NETNS=0
 
 	# Deleting a namespace deletes its veths and any TC filters on them.
 	for ns in "${TB__NETNS[@]}"; do
