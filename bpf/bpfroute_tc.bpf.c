@@ -63,17 +63,13 @@ static __always_inline int steer(struct __sk_buff *skb, const struct target *t)
  */
 static __always_inline bool host_alive(struct bpfroute_host *h)
 {
-	__u64 now = bpf_ktime_get_boot_ns(), last = h->last_used_ns;
+	__u64 now = bpf_ktime_get_boot_ns();
 
-	if (now > h->expires_ns) {
-		__u64 since = last > h->expires_ns ? last : h->expires_ns;
-
-		if (now - since > (__u64)h->idle_timeout * NSEC_PER_SEC) {
-			count(BPFROUTE_STAT_HOST_EXPIRED, 1);
-			return false;
-		}
+	if (bpfroute_host_dead(h, now)) {
+		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
+		return false;
 	}
-	if (now - last > NSEC_PER_SEC)
+	if (now - h->last_used_ns > BPFROUTE_NSEC_PER_SEC)
 		h->last_used_ns = now;
 	return true;
 }
@@ -150,7 +146,7 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 	/* From here on the packet is ours to forward: check it as the stack would. */
 	if (!ipv4_header_valid(skb, iph, c->end))
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
-	if (ipv4_addr_special(daddr.addr) || ipv4_addr_special((__u8 *)&iph->saddr))
+	if (bpfroute_ipv4_special(daddr.addr) || bpfroute_ipv4_special((__u8 *)&iph->saddr))
 		return pass(BPFROUTE_STAT_PASS_SPECIAL);
 	if (bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, daddr.addr))
 		return pass(BPFROUTE_STAT_PASS_EXCLUDED);
@@ -164,7 +160,7 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 
 static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c)
 {
-	struct bpfroute_addr6 daddr, saddr;
+	struct bpfroute_addr6 daddr;
 	struct ipv6hdr *ip6h;
 	struct target t;
 
@@ -180,9 +176,7 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 
 	if (!ipv6_header_valid(skb, ip6h))
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
-	/* Copied: the special-address test reads aligned words. */
-	__builtin_memcpy(saddr.addr, &ip6h->saddr, sizeof(saddr.addr));
-	if (ipv6_addr_special(daddr.addr) || ipv6_addr_special(saddr.addr))
+	if (bpfroute_ipv6_special(daddr.addr) || bpfroute_ipv6_special((__u8 *)&ip6h->saddr))
 		return pass(BPFROUTE_STAT_PASS_SPECIAL);
 	if (bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, daddr.addr))
 		return pass(BPFROUTE_STAT_PASS_EXCLUDED);

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* What a router does to a packet it forwards, and what it never forwards. */
+/*
+ * What a router does to a packet it forwards, and what it checks first. The
+ * addresses it never forwards to or from are in bpfroute_policy.h, shared
+ * with user space.
+ */
 #ifndef BPFROUTE_FORWARD_H
 #define BPFROUTE_FORWARD_H
+
+#include "bpfroute_abi.h"
+#include "bpfroute_policy.h"
 
 /*
  * Decrement the IPv4 TTL and patch the header checksum incrementally
@@ -17,37 +24,6 @@ static __always_inline void ipv4_decrease_ttl(struct iphdr *iph)
 	check += bpf_htons(0x0100);
 	iph->check = (__sum16)(check + (check >= 0xFFFF));
 	iph->ttl--;
-}
-
-/*
- * Addresses a router never forwards to or from, whatever the routes say
- * (RFC 1812 sections 5.3.7 and 4.2.2.11, RFC 3927 section 2.7): "this
- * network" 0/8, loopback 127/8, link-local 169.254/16, multicast 224/4,
- * reserved 240/4 with the limited broadcast. A route of 0.0.0.0/0 into a
- * tunnel must not take them; the stack drops them (martians) or delivers them
- * locally.
- */
-static __always_inline bool ipv4_addr_special(const __u8 *a)
-{
-	return a[0] == 0 || a[0] == 127 || a[0] >= 224 || (a[0] == 169 && a[1] == 254);
-}
-
-/*
- * Multicast ff00::/8, link-local fe80::/10, unspecified, loopback, and
- * v4-mapped ::ffff:0:0/96, which never appears on the wire (RFC 4291 2.5.5.2,
- * RFC 4038 section 4.2). a must be 4-byte aligned.
- */
-static __always_inline bool ipv6_addr_special(const __u8 *a)
-{
-	const __u32 *w = (const __u32 *)a;
-
-	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
-		return true;
-	if (w[0] || w[1])
-		return false;
-	if (w[2] == bpf_htonl(0xffff))
-		return true;
-	return !w[2] && (w[3] == 0 || w[3] == bpf_htonl(1));
 }
 
 /*

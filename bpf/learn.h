@@ -12,24 +12,7 @@
 #include "forward.h"
 #include "stats.h"
 
-#define NSEC_PER_SEC 1000000000ULL
 
-
-/*
- * A record's TTL as a lifetime: RFC 2181 section 8 reads a TTL with the top
- * bit set as 0; then clamped to [min-ttl, max-ttl], so that a TTL of 0 does
- * not expire at once and a huge one does not live for ever.
- */
-static __always_inline __u64 learn_lifetime_ns(const struct bpfroute_conf *conf, __u32 ttl)
-{
-	if (ttl & 0x80000000)
-		ttl = 0;
-	if (ttl < conf->min_ttl)
-		ttl = conf->min_ttl;
-	if (ttl > conf->max_ttl)
-		ttl = conf->max_ttl;
-	return (__u64)ttl * NSEC_PER_SEC;
-}
 
 static __always_inline bool learn_refused(const struct dns_learn *l, const __u8 *server)
 {
@@ -46,11 +29,11 @@ static __always_inline bool learn_refused(const struct dns_learn *l, const __u8 
 		return true;
 
 	if (l->family == 4) {
-		if (ipv4_addr_special(l->addr) ||
+		if (bpfroute_ipv4_special(l->addr) ||
 		    bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, l->addr))
 			return true;
 	} else {
-		if (ipv6_addr_special(l->addr) ||
+		if (bpfroute_ipv6_special(l->addr) ||
 		    bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, l->addr))
 			return true;
 	}
@@ -83,7 +66,7 @@ static long learn_one(__u32 idx, void *ctx)
 		return 0;
 	}
 	map = l->family == 4 ? (void *)&BPFROUTE_MAP_HOST4 : (void *)&BPFROUTE_MAP_HOST6;
-	expires = p->now + learn_lifetime_ns(conf, l->ttl);
+	expires = p->now + bpfroute_lifetime_ns(conf, l->ttl);
 
 	old = bpf_map_lookup_elem(map, l->addr);
 	if (old) {

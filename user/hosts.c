@@ -20,13 +20,7 @@ size_t hosts_key_size(int family)
 
 __u64 hosts_lifetime_ns(const struct bpfroute_conf *conf, __u32 ttl)
 {
-	if (ttl & 0x80000000)
-		ttl = 0;
-	if (ttl < conf->min_ttl)
-		ttl = conf->min_ttl;
-	if (ttl > conf->max_ttl)
-		ttl = conf->max_ttl;
-	return (__u64)ttl * HOSTS_NSEC_PER_SEC;
+	return bpfroute_lifetime_ns(conf, ttl);
 }
 
 __u64 hosts_since(const struct bpfroute_host *h)
@@ -42,36 +36,12 @@ bool hosts_expired(const struct bpfroute_host *h, __u64 now)
 /* The classifier's test (host_alive()), to the nanosecond. */
 bool hosts_dead(const struct bpfroute_host *h, __u64 now)
 {
-	__u64 since = hosts_since(h);
-
-	if (!hosts_expired(h, now) || now < since)
-		return false;
-	return now - since > (__u64)h->idle_timeout * HOSTS_NSEC_PER_SEC;
-}
-
-static bool ipv4_special(const __u8 *a)
-{
-	return a[0] == 0 || a[0] == 127 || a[0] >= 224 || (a[0] == 169 && a[1] == 254);
-}
-
-/* ff00::/8, fe80::/10, ::, ::1 and v4-mapped ::ffff:0:0/96. */
-static bool ipv6_special(const __u8 *a)
-{
-	__u32 w[4];
-
-	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
-		return true;
-	memcpy(w, a, sizeof(w));
-	if (w[0] || w[1])
-		return false;
-	if (w[2] == htonl(0xffff))
-		return true;
-	return !w[2] && (w[3] == 0 || w[3] == htonl(1));
+	return bpfroute_host_dead(h, now);
 }
 
 bool hosts_addr_special(int family, const __u8 *addr)
 {
-	return family == 4 ? ipv4_special(addr) : ipv6_special(addr);
+	return family == 4 ? bpfroute_ipv4_special(addr) : bpfroute_ipv6_special(addr);
 }
 
 bool hosts_refused(const struct bpfroute_maps *m, int family, const __u8 *addr)

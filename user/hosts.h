@@ -15,9 +15,10 @@
 #include <linux/types.h>
 
 #include "bpfroute_abi.h"
+#include "bpfroute_policy.h"
 #include "maps.h"
 
-#define HOSTS_NSEC_PER_SEC 1000000000ULL
+#define HOSTS_NSEC_PER_SEC BPFROUTE_NSEC_PER_SEC
 
 /* Where an address was learned: the answer's rule, name, time and server. */
 struct hosts_origin {

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Decisions the kernel and the agent must make identically, defined once:
+ * which addresses are never forwarded nor learned, how long a record lives,
+ * and when a learned entry is dead. Plain byte and integer arithmetic, so
+ * that the same code compiles for BPF and for the host.
+ *
+ * Include bpfroute_abi.h and a type header first.
+ */
+#ifndef BPFROUTE_POLICY_H
+#define BPFROUTE_POLICY_H
+
+#define BPFROUTE_NSEC_PER_SEC 1000000000ULL
+
+/*
+ * Addresses a router never forwards to or from, whatever the routes say
+ * (RFC 1812 sections 5.3.7 and 4.2.2.11, RFC 3927 section 2.7): "this
+ * network" 0/8, loopback 127/8, link-local 169.254/16, multicast 224/4,
+ * reserved 240/4 with the limited broadcast.
+ */
+static __always_inline bool bpfroute_ipv4_special(const __u8 *a)
+{
+	return a[0] == 0 || a[0] == 127 || a[0] >= 224 || (a[0] == 169 && a[1] == 254);
+}
+
+/*
+ * Multicast ff00::/8, link-local fe80::/10, unspecified, loopback, and
+ * v4-mapped ::ffff:0:0/96, which never appears on the wire (RFC 4291
+ * 2.5.5.2, RFC 4038 section 4.2).
+ */
+static __always_inline bool bpfroute_ipv6_special(const __u8 *a)
+{
+	__u8 head = 0;
+
+	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+		return true;
+	for (int i = 0; i < 10; i++)
+		head |= a[i];
+	if (head)
+		return false;
+	if (a[10] == 0xff && a[11] == 0xff)
+		return true;
+	if (a[10] || a[11] || a[12] || a[13] || a[14])
+		return false;
+	return a[15] <= 1;
+}
+
+/*
+ * A record's TTL as a lifetime: RFC 2181 section 8 reads a TTL with the top
+ * bit set as 0; then clamped to [min-ttl, max-ttl], so that a TTL of 0 does
+ * not expire at once and a huge one does not live for ever.
+ */
+static __always_inline __u64 bpfroute_lifetime_ns(const struct bpfroute_conf *conf, __u32 ttl)
+{
+	if (ttl & 0x80000000)
+		ttl = 0;
+	if (ttl < conf->min_ttl)
+		ttl = conf->min_ttl;
+	if (ttl > conf->max_ttl)
+		ttl = conf->max_ttl;
+	return (__u64)ttl * BPFROUTE_NSEC_PER_SEC;
+}
+
+/*
+ * A learned entry steers until it expires and after that while it is used:
+ * idle_timeout seconds without a packet past max(expiry, last use), it is
+ * dead. The classifier treats a dead entry as a miss; the agent removes it.
+ */
+static __always_inline bool bpfroute_host_dead(const struct bpfroute_host *h, __u64 now)
+{
+	__u64 since = h->last_used_ns > h->expires_ns ? h->last_used_ns : h->expires_ns;
+
+	if (now <= h->expires_ns || now < since)
+		return false;
+	return now - since > (__u64)h->idle_timeout * BPFROUTE_NSEC_PER_SEC;
+}
+
+#endif /* BPFROUTE_POLICY_H */
