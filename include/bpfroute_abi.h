@@ -38,6 +38,10 @@
 #define BPFROUTE_MAP_CONF	bpfroute_conf	/* array[1]: struct bpfroute_conf */
 #define BPFROUTE_MAP_EVENTS	bpfroute_events	/* ring buffer: answers for the agent */
 #define BPFROUTE_MAP_SCRATCH	bpfroute_scratch /* per-CPU work buffer of the parser */
+/* Masquerade: sharing one tunnel address with the whole LAN. */
+#define BPFROUTE_MAP_TARGETS	bpfroute_target	/* hash: target ifindex -> its addresses */
+#define BPFROUTE_MAP_NAT_OUT	bpfroute_nat_out /* hash: client's flow -> translation */
+#define BPFROUTE_MAP_NAT_IN	bpfroute_nat_in	/* hash: translated flow -> client */
 
 /* Capacities. A build may override them (-DBPFROUTE_MAX_PREFIXES=...). */
 #ifndef BPFROUTE_MAX_PREFIXES
@@ -57,6 +61,12 @@
 #endif
 #ifndef BPFROUTE_MAX_RESOLVERS
 #define BPFROUTE_MAX_RESOLVERS	64
+#endif
+#ifndef BPFROUTE_MAX_TARGETS
+#define BPFROUTE_MAX_TARGETS	256	/* target devices */
+#endif
+#ifndef BPFROUTE_MAX_FLOWS
+#define BPFROUTE_MAX_FLOWS	262144	/* masqueraded flows, each direction */
 #endif
 #ifndef BPFROUTE_EVENTS_BYTES
 #define BPFROUTE_EVENTS_BYTES	(4 << 20)	/* ring buffer */
@@ -232,6 +242,55 @@ struct bpfroute_resolver_key {
 	__u32 family;		/* 4 or 6 */
 };
 
+/*
+ * A target device (bpfroute_target, keyed by its ifindex, host order). With
+ * BPFROUTE_TARGET_F_MASQ, steered packets leave with the device's own
+ * address as their source, and replies are translated back.
+ */
+struct bpfroute_target {
+	__u32 flags;		/* BPFROUTE_TARGET_F_* */
+	__u8 addr4[4];		/* its global IPv4 address, network order; 0: none */
+	__u8 addr6[16];		/* its global IPv6 address; ::: none (never link-local) */
+};
+
+#define BPFROUTE_TARGET_F_MASQ		(1U << 0)
+
+/*
+ * One direction of a masqueraded flow, as its packets carry it. For ICMP
+ * echo both ports hold the echo identifier. Addresses of either family in
+ * 16 bytes, IPv4 in the first 4.
+ *   bpfroute_nat_out: client -> remote, as the client sent it;
+ *   bpfroute_nat_in:  remote -> target address, as replies arrive.
+ */
+struct bpfroute_flow_key {
+	__u8 saddr[16];		/* network order */
+	__u8 daddr[16];
+	__u16 sport;		/* network order */
+	__u16 dport;
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* IPPROTO_TCP, _UDP, _ICMP or _ICMPV6 */
+	__u8 pad[2];
+};
+
+/* Where a flow is translated to: the value of both NAT maps. */
+struct bpfroute_nat {
+	__u8 addr[16];		/* out: the new source; in: the client's address */
+	__u16 port;		/* out: the new source port; in: the client's port */
+	__u8 state;		/* enum bpfroute_flow_state, as this direction saw it */
+	__u8 pad;
+	__u32 ifindex;		/* out: the target device; in: the client's LAN device */
+	__u64 last_seen_ns;	/* CLOCK_BOOTTIME, to a second */
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Like conntrack's, coarse: what decides a flow's timeout (bpfroute_policy.h). */
+enum bpfroute_flow_state {
+	BPFROUTE_FLOW_NEW = 1,		/* only one direction seen yet */
+	BPFROUTE_FLOW_ESTABLISHED,	/* replies seen */
+	BPFROUTE_FLOW_CLOSING,		/* TCP FIN or RST seen */
+};
+
 /* Settings the BPF programs read: bpfroute_conf[0]. */
 struct bpfroute_conf {
 	__u64 hash_key[2];	/* secret of the name hash, random, kept over reloads */
@@ -326,6 +385,17 @@ enum bpfroute_stat {
 	BPFROUTE_STAT_DNS_EVENT_LOST,	/* ring buffer full: event dropped */
 	BPFROUTE_STAT_LEARNED_ADDRS,	/* addresses installed or renewed */
 	BPFROUTE_STAT_HOST_EXPIRED,	/* packet to a learned entry past its life */
+	/* Masquerade. */
+	BPFROUTE_STAT_NAT_NEW,		/* flow created */
+	BPFROUTE_STAT_NAT_FULL,		/* new flow refused: flow table full */
+	BPFROUTE_STAT_NAT_NO_PORT,	/* new flow refused: no free port */
+	BPFROUTE_STAT_NAT_NO_ADDR,	/* new flow refused: target has no address
+					 * of the packet's family */
+	BPFROUTE_STAT_NAT_UNSUPPORTED,	/* protocol not translated (not TCP, UDP,
+					 * ICMP echo): dropped, never leaked */
+	BPFROUTE_STAT_NAT_IN,		/* reply translated back to a client */
+	BPFROUTE_STAT_NAT_IN_ICMP,	/* ICMP error about a flow, translated */
+	BPFROUTE_STAT_NAT_IN_MISS,	/* arriving on a target, no flow: passed on */
 	BPFROUTE_STAT_MAX,
 };
 

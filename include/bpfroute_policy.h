@@ -75,4 +75,50 @@ static __always_inline bool bpfroute_host_dead(const struct bpfroute_host *h, __
 	return now - since > (__u64)h->idle_timeout * BPFROUTE_NSEC_PER_SEC;
 }
 
+/*
+ * Masqueraded flows time out like conntrack's, coarsely: TCP established
+ * for 2 h 4 min (RFC 5382 REQ-5), TCP opening or closing 2 min, UDP 5 min
+ * (RFC 4787 REQ-5 asks at least 2), ICMP echo 1 min.
+ */
+#define BPFROUTE_FLOW_TCP_OPEN_S	120
+#define BPFROUTE_FLOW_TCP_EST_S		7440
+#define BPFROUTE_FLOW_TCP_CLOSE_S	120
+#define BPFROUTE_FLOW_UDP_S		300
+#define BPFROUTE_FLOW_ICMP_S		60
+
+#define BPFROUTE_IPPROTO_ICMP		1
+#define BPFROUTE_IPPROTO_TCP		6
+#define BPFROUTE_IPPROTO_UDP		17
+#define BPFROUTE_IPPROTO_ICMPV6		58
+
+static __always_inline __u64 bpfroute_flow_timeout_ns(__u8 proto, __u8 state)
+{
+	__u64 s;
+
+	if (proto == BPFROUTE_IPPROTO_TCP)
+		s = state == BPFROUTE_FLOW_ESTABLISHED ? BPFROUTE_FLOW_TCP_EST_S :
+		    state == BPFROUTE_FLOW_CLOSING ? BPFROUTE_FLOW_TCP_CLOSE_S :
+						     BPFROUTE_FLOW_TCP_OPEN_S;
+	else if (proto == BPFROUTE_IPPROTO_UDP)
+		s = BPFROUTE_FLOW_UDP_S;
+	else
+		s = BPFROUTE_FLOW_ICMP_S;
+	return s * BPFROUTE_NSEC_PER_SEC;
+}
+
+/*
+ * A flow is dead when neither direction has been seen for the timeout of
+ * its state: the later of the two states (a reply makes it established; a
+ * FIN or RST from either side, closing) and the later of the two times.
+ */
+static __always_inline bool bpfroute_flow_dead(const struct bpfroute_nat *out,
+					       const struct bpfroute_nat *in, __u8 proto,
+					       __u64 now)
+{
+	__u64 last = out->last_seen_ns > in->last_seen_ns ? out->last_seen_ns : in->last_seen_ns;
+	__u8 state = out->state > in->state ? out->state : in->state;
+
+	return now > last && now - last > bpfroute_flow_timeout_ns(proto, state);
+}
+
 #endif /* BPFROUTE_POLICY_H */
