@@ -38,7 +38,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
-TESTS := test_tc test_dns test_config test_wireguard test_agent
+TESTS := test_tc test_dns test_nat test_config test_wireguard test_agent
 TEST_BINS := $(patsubst %,$(OUTPUT)/%,$(TESTS))
 # Helpers the shell tests run (libc only).
 TOOLS := race_client
@@ -72,6 +72,10 @@ bpfroute: $(USER_OBJS)
 
 # Tests link only the modules they exercise; main.o stays out.
 $(OUTPUT)/test_tc: selftests/test_tc.c selftests/test.h $(SKELS) | $(OUTPUT)
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
+
+$(OUTPUT)/test_nat: selftests/test_nat.c selftests/test.h $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 

@@ -28,6 +28,7 @@
 #include "forward.h"
 #include "stats.h"
 #include "dns_answer.h"
+#include "nat.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -52,6 +53,25 @@ static __always_inline int steer(struct __sk_buff *skb, const struct target *t)
 	count(BPFROUTE_STAT_STEERED, 1);
 	count(BPFROUTE_STAT_BYTES_STEERED, skb->len);
 	return bpf_redirect(t->ifindex, 0);
+}
+
+/*
+ * Forward a checked packet to its target: masqueraded on the way if the
+ * target asks for it (nat.h), dropped if that fails, since an untranslated
+ * packet must never enter the tunnel. Other targets cost one lookup.
+ */
+static __always_inline int forward(struct __sk_buff *skb, const struct target *t, __u8 family)
+{
+	const struct bpfroute_target *tg;
+	int ret;
+
+	tg = bpf_map_lookup_elem(&BPFROUTE_MAP_TARGETS, &t->ifindex);
+	if (tg && (tg->flags & (BPFROUTE_TARGET_F_MASQ | BPFROUTE_TARGET_F_DRAIN))) {
+		ret = nat_masquerade(skb, tg, t->ifindex, family);
+		if (ret && ret != NAT_PASS)
+			return TC_ACT_SHOT;
+	}
+	return steer(skb, t);
 }
 
 /*
@@ -155,7 +175,7 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 		return pass(BPFROUTE_STAT_PASS_TTL);
 
 	ipv4_decrease_ttl(iph);
-	return steer(skb, &t);
+	return forward(skb, &t, 4);
 }
 
 static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c)
@@ -185,7 +205,7 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 		return pass(BPFROUTE_STAT_PASS_TTL);
 
 	ip6h->hop_limit--;	/* no header checksum in IPv6 */
-	return steer(skb, &t);
+	return forward(skb, &t, 6);
 }
 
 SEC("tc")
@@ -244,4 +264,17 @@ int bpfroute_learn(struct __sk_buff *skb)
 {
 	dns_learn_answer(skb);
 	return TC_ACT_OK;
+}
+
+/*
+ * Ingress of every masqueraded target device: replies to masqueraded flows
+ * and ICMP errors about them go back to their clients (nat.h); everything
+ * else, the gateway's own traffic through the tunnel among it, continues
+ * untouched. Works on L3 devices (WireGuard, TUN: no MAC header) and on
+ * Ethernet ones.
+ */
+SEC("tc")
+int bpfroute_unnat(struct __sk_buff *skb)
+{
+	return nat_unnat(skb);
 }

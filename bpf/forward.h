@@ -32,15 +32,15 @@ static __always_inline void ipv4_decrease_ttl(struct iphdr *iph)
  * length that covers the header and fits the frame. A GSO packet above 64 KiB
  * (BIG TCP) carries tot_len 0.
  */
-static __always_inline bool ipv4_header_valid(struct __sk_buff *skb, struct iphdr *iph,
-					      void *end)
+static __always_inline bool ipv4_header_valid_at(struct __sk_buff *skb, struct iphdr *iph,
+						 void *end, __u32 l3off)
 {
 	__u32 tot_len = bpf_ntohs(iph->tot_len), hlen = iph->ihl * 4, sum = 0;
 	__u16 *w = (__u16 *)iph;
 
 	if (tot_len == 0 && skb->gso_size)
-		tot_len = skb->len - ETH_HLEN;
-	if (tot_len < hlen || tot_len > skb->len - ETH_HLEN)
+		tot_len = skb->len - l3off;
+	if (tot_len < hlen || tot_len > skb->len - l3off)
 		return false;
 	for (int i = 0; i < 30; i++) {	/* at most 60 bytes */
 		if (i >= hlen / 2 || (void *)(w + i + 1) > end)
@@ -52,14 +52,27 @@ static __always_inline bool ipv4_header_valid(struct __sk_buff *skb, struct iphd
 	return sum == 0xffff;
 }
 
+/* The header at l3off from skb->data: ETH_HLEN on Ethernet, 0 on an L3 device. */
+static __always_inline bool ipv4_header_valid(struct __sk_buff *skb, struct iphdr *iph,
+					      void *end)
+{
+	return ipv4_header_valid_at(skb, iph, end, ETH_HLEN);
+}
+
 /* The IPv6 payload must fit the frame; 0 is a jumbogram or BIG TCP GSO. */
-static __always_inline bool ipv6_header_valid(struct __sk_buff *skb, struct ipv6hdr *ip6h)
+static __always_inline bool ipv6_header_valid_at(struct __sk_buff *skb, struct ipv6hdr *ip6h,
+						 __u32 l3off)
 {
 	__u32 plen = bpf_ntohs(ip6h->payload_len);
 
 	if (plen == 0)
 		return skb->gso_size != 0;
-	return plen <= skb->len - ETH_HLEN - sizeof(*ip6h);
+	return plen <= skb->len - l3off - sizeof(*ip6h);
+}
+
+static __always_inline bool ipv6_header_valid(struct __sk_buff *skb, struct ipv6hdr *ip6h)
+{
+	return ipv6_header_valid_at(skb, ip6h, ETH_HLEN);
 }
 
 #endif /* BPFROUTE_FORWARD_H */

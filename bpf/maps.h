@@ -122,4 +122,37 @@ struct {
 	__uint(max_entries, BPFROUTE_EVENTS_BYTES);
 } BPFROUTE_MAP_EVENTS SEC(".maps");
 
+/*
+ * Masquerade. Target devices, written by user space at load: flags and the
+ * device's own global addresses.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BPFROUTE_MAX_TARGETS);
+	__type(key, __u32);	/* target ifindex, host order */
+	__type(value, struct bpfroute_target);
+} BPFROUTE_MAP_TARGETS SEC(".maps");
+
+/*
+ * Masqueraded flows, one entry per direction (nat.h). Plain hash maps, not
+ * LRU: an LRU map would evict a live flow to make room and break it; a full
+ * map refuses new flows instead (BPFROUTE_STAT_NAT_FULL), and the agent
+ * removes the flows that timed out (bpfroute_flow_dead()).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* pay only for flows in use */
+	__uint(max_entries, BPFROUTE_MAX_FLOWS);
+	__type(key, struct bpfroute_flow_key);
+	__type(value, struct bpfroute_nat);
+} BPFROUTE_MAP_NAT_OUT SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BPFROUTE_MAX_FLOWS);
+	__type(key, struct bpfroute_flow_key);
+	__type(value, struct bpfroute_nat);
+} BPFROUTE_MAP_NAT_IN SEC(".maps");
+
 #endif /* BPFROUTE_MAPS_H */

@@ -254,6 +254,11 @@ struct bpfroute_target {
 };
 
 #define BPFROUTE_TARGET_F_MASQ		(1U << 0)
+/*
+ * No longer masqueraded, but flows made while it was still translate until
+ * they time out: a reload that drops `masquerade` applies to new flows.
+ */
+#define BPFROUTE_TARGET_F_DRAIN		(1U << 1)
 
 /*
  * One direction of a masqueraded flow, as its packets carry it. For ICMP

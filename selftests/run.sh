@@ -14,18 +14,20 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/.output
 export BPFROUTE="$top/bpfroute"
 
-all_tests=(config tc dns agent cli wireguard e2e e2e_dns)
+all_tests=(config tc dns nat agent cli wireguard e2e e2e_dns e2e_nat)
 
 run_one() {
 	case $1 in
 	config) "$out/test_config" ;;
 	tc) "$out/test_tc" ;;
 	dns) "$out/test_dns" ;;
+	nat) "$out/test_nat" ;;
 	agent) "$out/test_agent" ;;
 	cli) "$top/selftests/test_cli.sh" ;;
 	wireguard) "$top/selftests/test_wireguard.sh" "$out/test_wireguard" ;;
 	e2e) "$top/selftests/test_e2e.sh" ;;
 	e2e_dns) "$top/selftests/test_e2e_dns.sh" ;;
+	e2e_nat) "$top/selftests/test_e2e_nat.sh" ;;
 	*) echo "FAIL $1: no such test"; return 1 ;;
 	esac
 }

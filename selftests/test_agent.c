@@ -1164,6 +1164,138 @@ out:
 	finish(&e);
 }
 
+/* A masqueraded flow: its outgoing entry, and its reply entry unless orphan. */
+struct flow_spec {
+	const char *client;
+	__u16 cport;
+	const char *remote;
+	__u16 rport;
+	__u8 proto;
+	__u16 nat_port;		/* translated port (echo id for ICMP) */
+	__u64 out_seen, in_seen;
+	__u8 out_state, in_state;
+	bool no_out, no_in;
+};
+
+static void flow_keys(const struct flow_spec *f, struct bpfroute_flow_key *out,
+		      struct bpfroute_nat *o, struct bpfroute_flow_key *in, struct bpfroute_nat *i)
+{
+	struct addr c = A(f->client), r = A(f->remote), t = A("100.64.0.1");
+
+	memset(out, 0, sizeof(*out));
+	memset(o, 0, sizeof(*o));
+	memcpy(out->saddr, c.b, 16);
+	memcpy(out->daddr, r.b, 16);
+	out->sport = htons(f->cport);
+	out->dport = htons(f->proto == BPFROUTE_IPPROTO_ICMP ? f->cport : f->rport);
+	out->family = 4;
+	out->proto = f->proto;
+	memcpy(o->addr, t.b, 16);
+	o->port = htons(f->nat_port);
+	o->state = f->out_state;
+	o->last_seen_ns = f->out_seen;
+	o->ifindex = TARGET;
+	agent_flow_in_key(out, o, in);
+	memset(i, 0, sizeof(*i));
+	memcpy(i->addr, c.b, 16);
+	i->port = htons(f->cport);
+	i->state = f->in_state;
+	i->last_seen_ns = f->in_seen;
+	i->ifindex = 3;
+}
+
+static bool flow_put(struct env *e, const struct flow_spec *f)
+{
+	struct bpfroute_flow_key out, in;
+	struct bpfroute_nat o, i;
+
+	flow_keys(f, &out, &o, &in, &i);
+	return (f->no_out || ASSERT_OK(bpf_map_update_elem(e->maps.nat_out, &out, &o, BPF_ANY),
+				       "nat_out entry")) &&
+	       (f->no_in || ASSERT_OK(bpf_map_update_elem(e->maps.nat_in, &in, &i, BPF_ANY),
+				      "nat_in entry"));
+}
+
+/* Is either half of the flow still in the maps? */
+static bool flow_there(struct env *e, const struct flow_spec *f, bool *out_there, bool *in_there)
+{
+	struct bpfroute_flow_key out, in;
+	struct bpfroute_nat o, i;
+
+	flow_keys(f, &out, &o, &in, &i);
+	*out_there = !bpf_map_lookup_elem(e->maps.nat_out, &out, &o);
+	*in_there = !bpf_map_lookup_elem(e->maps.nat_in, &in, &i);
+	return *out_there || *in_there;
+}
+
+/*
+ * Masqueraded flows time out by their state (include/bpfroute_policy.h),
+ * judged on both directions together; a dead flow loses both entries, a
+ * live one neither, and a reply entry left alone by a crash is swept too.
+ */
+static void test_flows_sweep(void)
+{
+	enum { TCP = BPFROUTE_IPPROTO_TCP, UDP = BPFROUTE_IPPROTO_UDP,
+	       ICMP = BPFROUTE_IPPROTO_ICMP };
+	const __u8 NEW = BPFROUTE_FLOW_NEW, EST = BPFROUTE_FLOW_ESTABLISHED,
+		   CLOSING = BPFROUTE_FLOW_CLOSING;
+	const struct {
+		struct flow_spec f;
+		bool alive;
+		const char *what;
+	} cases[] = {
+		{ { "192.0.2.2", 40000, "203.0.113.10", 443, TCP, 40000, AGO(7000), AGO(7100), NEW,
+		    EST, false, false }, true, "TCP established, quiet for less than 7440 s" },
+		{ { "192.0.2.2", 40001, "203.0.113.10", 443, TCP, 40001, AGO(8000), AGO(7500), NEW,
+		    EST, false, false }, false, "TCP established, quiet for 7500 s" },
+		{ { "192.0.2.2", 40002, "203.0.113.10", 443, TCP, 40002, AGO(200), 0, NEW, 0, false,
+		    false }, false, "TCP opening, no reply for 200 s" },
+		{ { "192.0.2.3", 40002, "203.0.113.10", 443, TCP, 51000, AGO(100), AGO(100), CLOSING,
+		    EST, false, false }, true, "TCP closing for 100 s (remapped port)" },
+		{ { "192.0.2.2", 5353, "203.0.113.10", 53, UDP, 5353, AGO(400), AGO(400), NEW, EST, false, false },
+		  false, "UDP quiet for 400 s" },
+		{ { "192.0.2.2", 5354, "203.0.113.10", 53, UDP, 5354, AGO(500), AGO(100), NEW, EST, false, false },
+		  true, "UDP with a reply 100 s ago" },
+		{ { "192.0.2.2", 77, "203.0.113.10", 0, ICMP, 33000, AGO(90), AGO(90), NEW, EST, false, false },
+		  false, "ICMP echo (remapped id) quiet for 90 s" },
+		{ { "192.0.2.3", 77, "203.0.113.10", 0, ICMP, 77, AGO(10), AGO(10), NEW, EST, false, false }, true,
+		  "ICMP echo quiet for 10 s" },
+		{ { "192.0.2.4", 41000, "203.0.113.10", 80, TCP, 41000, 0, AGO(8000), 0, EST, true,
+		    false }, false, "a reply entry without its outgoing half, quiet for 8000 s" },
+		{ { "192.0.2.4", 41001, "203.0.113.10", 80, TCP, 41001, 0, AGO(1000), 0, EST, true,
+		    false }, true, "a reply entry without its outgoing half, quiet for 1000 s" },
+	};
+	const int n = sizeof(cases) / sizeof(cases[0]);
+	int removed, dead = 0;
+	struct env e;
+
+	if (!start(&e, "flows_sweep", 64))
+		return;
+	for (int k = 0; k < n; k++) {
+		if (!flow_put(&e, &cases[k].f))
+			goto out;
+		dead += !cases[k].alive;
+	}
+	removed = agent_flows_sweep(&e.a, NOW, UINT32_MAX);
+	ASSERT_EQ(removed, dead, "flows removed");
+	for (int k = 0; k < n; k++) {
+		bool o, i;
+		char m[160];
+
+		flow_there(&e, &cases[k].f, &o, &i);
+		if (cases[k].alive) {
+			snprintf(m, sizeof(m), "%s: its halves kept", cases[k].what);
+			ASSERT_TRUE((o || cases[k].f.no_out) && (i || cases[k].f.no_in), m);
+		} else {
+			snprintf(m, sizeof(m), "%s: both halves removed", cases[k].what);
+			ASSERT_TRUE(!o && !i, m);
+		}
+	}
+	ASSERT_EQ(e.a.st.flows_expired, dead, "flows_expired counted");
+out:
+	finish(&e);
+}
+
 int main(void)
 {
 	libbpf_set_print(libbpf_print);
@@ -1183,6 +1315,7 @@ int main(void)
 	test_reap_renewed();
 	test_sweep();
 	test_sweep_chunks();
+	test_flows_sweep();
 	test_keep_room();
 	test_prefetch();
 	test_kernel_to_agent();

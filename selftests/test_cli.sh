@@ -33,6 +33,12 @@ in_ns ip link add lan1 type veth peer name tun1
 for d in lo lan0 tun0 lan1 tun1; do in_ns ip link set "$d" up; done
 in_ns ip addr add 192.0.2.1/24 dev lan0
 in_ns ip addr add 2001:db8:1::1/64 dev lan0 nodad
+# Masquerade targets: tun0 has global addresses of both families; tun1 only a
+# link-local IPv4 one and its automatic fe80::, never a source to masquerade
+# with.
+in_ns ip addr add 100.64.0.1/30 dev tun0
+in_ns ip addr add 2001:db8:100::1/64 dev tun0 nodad
+in_ns ip addr add 169.254.7.1/16 dev tun1
 
 br() { in_ns "$BPFROUTE" -d "$pin" "$@"; }
 
@@ -64,8 +70,10 @@ expect_refusal() {
 state() {
 	for d in lan0 lan1 tun0 tun1; do
 		in_ns tc filter show dev "$d" ingress 2>/dev/null | sed 's/ id [0-9]*//; s/:\[[0-9]*\]//'
+		in_ns tc filter show dev "$d" egress 2>/dev/null | sed 's/ id [0-9]*//; s/:\[[0-9]*\]//'
 	done
 	ls -R "$dir/bpffs" 2>/dev/null
+	bpftool map dump pinned "$pin/bpfroute_target" 2>/dev/null
 }
 
 conf() {	# conf NAME LINES...: write a config file, print its path
@@ -113,6 +121,20 @@ bad no_interface " no interface line" "route 203.0.113.0/24 dev tun0"
 bad iface_is_target "2: lan0 is both" "interface lan0" "route 203.0.113.0/24 dev lan0"
 bad duplicate "3: duplicate route" "interface lan0" "route 203.0.113.0/24 dev tun0" \
 	"route 203.0.113.0/24 dev tun1"
+bad masq_unknown_option "2: unknown option 'masq' after dev tun0" "interface lan0" \
+	"route 203.0.113.0/24 dev tun0 masq"
+bad target_no_masquerade "2: target tun0: missing 'masquerade'" "interface lan0" "target tun0"
+bad target_unknown_word "2: unknown option 'snat' for target tun0" "interface lan0" \
+	"target tun0 snat"
+bad target_duplicate "3: duplicate target tun0 \(first at line 2\)" "interface lan0" \
+	"target tun0 masquerade" "target tun0 masquerade"
+bad target_is_lan "2: lan0 is both a LAN interface \(line 1\) and a target" "interface lan0" \
+	"target lan0 masquerade"
+bad target_unknown_dev "2: unknown device 'wg9'" "interface lan0" "target wg9 masquerade"
+bad masq_no_address "2: tun1 has no global IPv4 or IPv6 address to masquerade with" \
+	"interface lan0" "route 203.0.113.0/24 dev tun1 masquerade"
+bad target_no_address "3: tun1 has no global IPv4 or IPv6 address to masquerade with" \
+	"interface lan0" "route 203.0.113.0/24 dev tun1" "target tun1 masquerade"
 expect_refusal config_missing_file "$dir/none.conf: No such file" br load -c "$dir/none.conf"
 expect_refusal load_extra_arg "unexpected argument 'x'" br load -c "$good" x
 expect_refusal load_no_file "needs a FILE" br load -c
@@ -162,6 +184,8 @@ check reload_detached_lan1 bash -c "! ip netns exec $ns tc filter show dev lan1 
 before=$(state)
 routes_before=$(br routes)
 bad reload_bad_target "2: unknown device 'wg9'" "interface lan0" "route 203.0.113.0/24 dev wg9"
+bad reload_masq_no_address "2: tun1 has no global IPv4 or IPv6 address" "interface lan0" \
+	"route 203.0.113.0/24 dev tun1 masquerade"
 check refused_reload_touches_nothing test "$before" = "$(state)" -a "$routes_before" = "$(br routes)"
 
 # --- a second instance may not take the first one's filter -------------------
@@ -205,9 +229,172 @@ if command -v python3 >/dev/null; then
 	check dns_back bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' unload && ip netns exec $ns '$BPFROUTE' -d '$pin' load -c '$good'"
 fi
 
+# --- masquerade -----------------------------------------------------------------
+# target_field DEV FIELD: a field of DEV's entry in bpfroute_target, as bpftool
+# shows it (a list for the addresses), or "none".
+target_field() {
+	local ifindex
+	ifindex=$(in_ns cat "/sys/class/net/$1/ifindex") || return 1
+	bpftool -j map dump pinned "$pin/bpfroute_target" | python3 -c "
+import json, sys
+for e in json.load(sys.stdin):
+    f = e['formatted']
+    if f['key'] == $ifindex:
+        v = f['value']['$2']
+        print(','.join(map(str, v)) if isinstance(v, list) else v)
+        break
+else:
+    print('none')"
+}
+unnat_on() { in_ns tc filter show dev "$1" ingress | grep -q 'handle 0xb9f0 bpfroute_unnat'; }
+# flow add|del FAM PROTO CLIENT CPORT REMOTE RPORT TRANSLATED TPORT: both
+# entries of a masqueraded flow through tun0 from lan0, as the datapath
+# writes them (include/bpfroute_abi.h): the outgoing side seen 5 s ago, the
+# reply side 3 s ago. No packet crosses this test's devices, so flows are
+# made by hand.
+cat >"$dir/flow.py" <<'EOF'
+import socket, struct, sys, time
+fam, proto = int(sys.argv[1]), int(sys.argv[2])
+cli, cport, rem, rport, tgt, tport = sys.argv[3:9]
+cport, rport, tport, tif, lif = int(cport), int(rport), int(tport), int(sys.argv[9]), int(sys.argv[10])
+def a16(s):
+    b = socket.inet_pton(socket.AF_INET if fam == 4 else socket.AF_INET6, s)
+    return b + bytes(16 - len(b))
+def key(sa, da, sp, dp):
+    return a16(sa) + a16(da) + struct.pack('!HH', sp, dp) + struct.pack('BB2x', fam, proto)
+def val(addr, port, state, ifindex, age, pk, by):
+    now = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+    return (a16(addr) + struct.pack('!H', port) + struct.pack('=BxI', state, ifindex) +
+            struct.pack('=QQQ', now - age * 10**9, pk, by))
+hx = lambda b: ' '.join('%02x' % c for c in b)
+echo = proto in (1, 58)	# an echo reply carries the translated identifier both ways
+for k, v in ((key(cli, rem, cport, rport), val(tgt, tport, 1, tif, 5, 10, 1000)),
+             (key(rem, tgt, tport if echo else rport, tport), val(cli, cport, 2, lif, 3, 9, 9000))):
+    print('key hex %s value hex %s' % (hx(k), hx(v)))
+EOF
+flow() {
+	local op=$1 out in
+	shift
+	{ read -r out; read -r in; } < <(python3 "$dir/flow.py" "$@" \
+		"$(in_ns cat /sys/class/net/tun0/ifindex)" "$(in_ns cat /sys/class/net/lan0/ifindex)")
+	if [ "$op" = add ]; then
+		bpftool map update pinned "$pin/bpfroute_nat_out" $out &&
+			bpftool map update pinned "$pin/bpfroute_nat_in" $in
+	else
+		bpftool map delete pinned "$pin/bpfroute_nat_out" ${out% value *} &&
+			bpftool map delete pinned "$pin/bpfroute_nat_in" ${in% value *}
+	fi
+}
+flow4="4 6 192.0.2.2 40000 203.0.113.10 8080 100.64.0.1 40001"
+flow6="6 17 2001:db8:1::2 5353 2001:db8:3::10 53 2001:db8:100::1 61000"
+masq=$(conf masq.conf "interface lan0" "route 203.0.113.0/24 dev tun0 masquerade" \
+	"route 198.51.100.0/24 dev tun1" "route *.corp.example.com dev tun0")
+if command -v python3 >/dev/null; then
+	check masq_load br load -c "$masq"
+	check masq_target_flags test "$(target_field tun0 flags)" = 1
+	check masq_target_addr4 test "$(target_field tun0 addr4)" = "100,64,0,1"
+	check masq_target_addr6 test "$(target_field tun0 addr6)" = "32,1,13,184,1,0,0,0,0,0,0,0,0,0,0,1"
+	# tun1 is a target, not masqueraded, with no global address: 169.254/16
+	# and fe80::/10 are never taken.
+	check masq_plain_target_written test "$(target_field tun1 flags)" = 0
+	check masq_never_link_local test "$(target_field tun1 addr4)-$(target_field tun1 addr6)" = \
+		"0,0,0,0-0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0"
+	check masq_lan_not_a_target test "$(target_field lan0 flags)" = none
+	check masq_unnat_attached unnat_on tun0
+	check masq_unnat_one_filter test "$(in_ns tc filter show dev tun0 ingress | grep -c 'handle 0xb9f0')" -eq 1
+	check masq_no_unnat_unmasqueraded bash -c "! ip netns exec $ns tc filter show dev tun1 ingress | grep -q bpf"
+	check masq_no_egress_on_target bash -c "! ip netns exec $ns tc filter show dev tun0 egress | grep -q bpf"
+	routes=$(br routes)
+	check masq_routes_column grep -qE '^203.0.113.0/24 +tun0 +yes ' <<<"$routes"
+	check masq_routes_column_no grep -qE '^198.51.100.0/24 +tun1 +no ' <<<"$routes"
+	check masq_routes_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes -j | python3 -c 'import json,sys; d={r[\"prefix\"]: r[\"masquerade\"] for r in json.load(sys.stdin)}; assert d==({\"203.0.113.0/24\": True, \"198.51.100.0/24\": False}), d'"
+	check masq_status_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status -j | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert [a[\"dev\"] for a in d[\"attached\"]] == [\"lan0\"], d[\"attached\"]
+t = {x[\"dev\"]: x for x in d[\"targets\"]}
+assert t[\"tun0\"][\"masquerade\"] and t[\"tun0\"][\"unnat_prog_id\"] > 0, t
+assert t[\"tun0\"][\"addr4\"] == \"100.64.0.1\" and t[\"tun0\"][\"addr6\"] == \"2001:db8:100::1\", t
+assert not t[\"tun1\"][\"masquerade\"] and t[\"tun1\"][\"unnat_prog_id\"] == 0, t
+for m in (\"nat_out\", \"nat_in\", \"targets\"):
+    assert d[\"maps\"][m][\"entries\"] == (2 if m == \"targets\" else 0), (m, d[\"maps\"][m])
+assert d[\"counters\"][\"nat_new\"] == 0
+'"
+	check flows_json_empty bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' flows -j | python3 -c 'import json,sys; assert json.load(sys.stdin) == []'"
+	check flows_text_header bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' flows | grep -q '^PROTO .*CLIENT .*REMOTE .*TRANSLATED .*STATE .*EXPIRES-IN'"
+	check help_flows bash -c "'$BPFROUTE' help flows | grep -q 'masqueraded flows'"
+	expect_refusal flows_extra_arg "unexpected argument 'x'" br flows x
+	# shellcheck disable=SC2086  # the words of a flow
+	check flows_made flow add $flow4
+	# shellcheck disable=SC2086
+	check flows_made6 flow add $flow6
+	check flows_json_listed bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' flows -j | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert len(d) == 2, d
+f = d[0]
+want = dict(proto=\"tcp\", family=4, client=\"192.0.2.2\", client_port=40000, remote=\"203.0.113.10\",
+            remote_port=8080, translated=\"100.64.0.1\", translated_port=40001, dev=\"tun0\",
+            lan_dev=\"lan0\", state=\"established\", packets_out=10, bytes_out=1000,
+            packets_in=9, bytes_in=9000)
+assert all(f[k] == v for k, v in want.items()), f
+# Seen 5 s and 3 s ago: the newer side counts (a slow machine adds seconds).
+assert 3 <= f[\"idle\"] <= 6 and f[\"idle\"] + f[\"expires_in\"] in (7439, 7440), f
+assert d[1][\"proto\"] == \"udp\" and d[1][\"translated\"] == \"2001:db8:100::1\", d[1]
+assert 290 <= d[1][\"expires_in\"] <= 297, d[1]
+'"
+	check flows_text_listed bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' flows | grep -qE '^udp +\\[2001:db8:1::2\\]:5353 +-> \\[2001:db8:3::10\\]:53 +\\[2001:db8:100::1\\]:61000 +tun0 +established +[3-6]s +29[0-9]s +10 +1000 +9 +9000$'"
+
+	# A second instance may not take the translator's hook either.
+	other_conf=$(conf other.conf "interface lan1" "route 203.0.113.0/24 dev tun0 masquerade")
+	expect_refusal masq_second_instance_refused "tun0: clsact ingress handle .* not this instance's" \
+		in_ns "$BPFROUTE" -d "$other" load -c "$other_conf"
+	check masq_second_instance_left_nothing test ! -e "$other"
+
+	# Reload: the translator is replaced in place; a target line masquerades
+	# every rule to the device.
+	id_before=$(in_ns tc filter show dev tun0 ingress | grep -o ' id [0-9]*')
+	check masq_reload br load -c "$masq"
+	id_after=$(in_ns tc filter show dev tun0 ingress | grep -o ' id [0-9]*')
+	check masq_reload_replaced test -n "$id_after" -a "$id_before" != "$id_after"
+	check masq_reload_one_filter test "$(in_ns tc filter show dev tun0 ingress | grep -c 'handle 0xb9f0')" -eq 1
+	tline=$(conf target.conf "interface lan0" "route 203.0.113.0/24 dev tun0" \
+		"route 198.51.100.0/24 dev tun1" "target tun0 masquerade")
+	check masq_target_line br load -c "$tline"
+	check masq_target_line_flags test "$(target_field tun0 flags)" = 1
+	check masq_target_line_unnat unnat_on tun0
+
+	# Without the keyword new flows are not translated, but live ones drain:
+	# they keep translating (flag 2, BPFROUTE_TARGET_F_DRAIN) and keep their
+	# reply translator; the first load after they are gone removes both.
+	check masq_reload_live_flows br load -c "$good"
+	check masq_reload_live_flows_flags test "$(target_field tun0 flags)" = 2
+	check masq_reload_live_flows_kept unnat_on tun0
+	# shellcheck disable=SC2086
+	check flows_removed eval 'flow del $flow4 && flow del $flow6'
+	check masq_reload_without br load -c "$good"
+	check masq_reload_without_flags test "$(target_field tun0 flags)" = 0
+	check masq_reload_without_detached bash -c "! ip netns exec $ns tc filter show dev tun0 ingress | grep -q bpf"
+	check masq_reload_without_flags test "$(target_field tun0 flags)" = 0
+	check masq_reload_without_stale_target test "$(target_field tun1 flags)" = none
+	check masq_reload_without_lan_kept bash -c "ip netns exec $ns tc filter show dev lan0 ingress | grep -q bpfroute_steer"
+	routes=$(br routes)
+	check masq_reload_without_column grep -qE '^203.0.113.0/24 +tun0 +no ' <<<"$routes"
+
+	# A refused masquerading reload changes nothing.
+	before=$(state)
+	bad reload_masq_refused "2: tun1 has no global IPv4 or IPv6 address" "interface lan0" \
+		"route 203.0.113.0/24 dev tun1 masquerade"
+	check reload_masq_refused_touches_nothing test "$before" = "$(state)"
+
+	# Back to masquerade for the unload below: it must find the translator.
+	check masq_back br load -c "$masq"
+fi
+
 # --- unload -------------------------------------------------------------------
 check unload br unload
 check unload_no_filter bash -c "! ip netns exec $ns tc filter show dev lan0 ingress | grep -q bpf"
+check unload_no_target_filter bash -c "for d in lan0 lan1 tun0 tun1; do ip netns exec $ns tc filter show dev \$d ingress; ip netns exec $ns tc filter show dev \$d egress; done | grep -q bpf; test \$? -ne 0"
 check unload_no_pins test ! -e "$pin"
 check unload_again br unload
 

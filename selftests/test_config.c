@@ -24,6 +24,7 @@ TEST_STATE_DEFINE;
 static bool cfg_is_empty(const struct config *cfg)
 {
 	return !cfg->path && !cfg->ifaces && !cfg->n_ifaces && !cfg->routes && !cfg->n_routes &&
+	       !cfg->masq && !cfg->n_masq &&
 	       !cfg->resolvers && !cfg->n_resolvers && !cfg->min_ttl && !cfg->max_ttl &&
 	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch;
 }
@@ -233,15 +234,17 @@ static void test_route_usage(void)
 {
 	test__start_subtest("route_usage");
 	expect_refusal("interface lan0\nroute\n", -EINVAL,
-		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME");
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8\n", -EINVAL,
-		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME");
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev\n", -EINVAL,
-		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME");
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
 	expect_refusal("interface lan0\n\nroute 10.0.0.0/8 dev wg0 metric 5\n", -EINVAL,
-		       NAME ":3: usage: route PREFIX|DOMAIN dev IFNAME");
+		       NAME ":3: unknown option 'metric' after dev wg0; "
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 via wg0\n", -EINVAL,
-		       NAME ":2: expected 'dev', got 'via'; usage: route PREFIX|DOMAIN dev IFNAME");
+		       NAME ":2: expected 'dev', got 'via'; "
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
 	test__end_subtest();
 }
 
@@ -1122,6 +1125,174 @@ out:
 	test__end_subtest();
 }
 
+/*
+ * Masquerade is a property of the target device: any route line to it or a
+ * target line makes it masqueraded, listed once with the first such line.
+ */
+static void test_masquerade_valid(void)
+{
+	static const char text[] =
+		"interface lan0\n"					/* 1 */
+		"route 203.0.113.0/24 dev wg0\n"			/* 2 */
+		"route *.corp.example.com dev wg0 masquerade\n"		/* 3 */
+		"route 2001:db8:3::/64\tdev wg0   masquerade # again\n"	/* 4 */
+		"route 198.51.100.0/24 dev wg1\n"			/* 5 */
+		"target wg2 masquerade\n"				/* 6 */
+		"route example.org dev wg2\n"				/* 7 */
+		"route 192.0.2.0/24 dev wg3 masquerade\n"		/* 8 */
+		"target wg3 masquerade";				/* 9, no newline */
+	const struct config_masq *m;
+	struct config cfg;
+
+	test__start_subtest("masquerade_valid");
+	if (!expect_ok(text, &cfg))
+		goto out;
+	if (!ASSERT_EQ(cfg.n_routes, 6, "n_routes") || !ASSERT_EQ(cfg.n_masq, 3, "n_masq"))
+		goto cleanup;
+	ASSERT_FALSE(cfg.routes[0].masquerade, "line 2 says nothing");
+	ASSERT_TRUE(cfg.routes[1].masquerade, "line 3 says masquerade");
+	ASSERT_TRUE(cfg.routes[2].masquerade, "line 4 says masquerade");
+	ASSERT_FALSE(cfg.routes[4].masquerade, "line 7: the target line does, not the route");
+
+	ASSERT_STREQ(cfg.masq[0].dev, "wg0", "masq 0 dev");
+	ASSERT_EQ(cfg.masq[0].line, 3, "wg0: the first line that says masquerade");
+	ASSERT_EQ(cfg.masq[0].target_line, 0, "wg0: no target line");
+	ASSERT_STREQ(cfg.masq[1].dev, "wg2", "masq 1 dev");
+	ASSERT_EQ(cfg.masq[1].line, 6, "wg2 line");
+	ASSERT_EQ(cfg.masq[1].target_line, 6, "wg2 target line");
+	ASSERT_STREQ(cfg.masq[2].dev, "wg3", "masq 2 dev");
+	ASSERT_EQ(cfg.masq[2].line, 8, "wg3: the route line came first");
+	ASSERT_EQ(cfg.masq[2].target_line, 9, "wg3 target line, also given");
+
+	m = config_masq_find(&cfg, "wg0");
+	ASSERT_TRUE(m == &cfg.masq[0], "find wg0");
+	ASSERT_TRUE(config_masq_find(&cfg, "wg1") == NULL, "wg1 is not masqueraded");
+	ASSERT_TRUE(config_masq_find(&cfg, "wg") == NULL, "no prefix match");
+cleanup:
+	config_free(&cfg);
+	ASSERT_TRUE(cfg_is_empty(&cfg), "config_free zeroes masq");
+out:
+	test__end_subtest();
+
+	/* A target line alone (for routes added with `route add`) is fine. */
+	test__start_subtest("masquerade_target_without_routes");
+	if (expect_ok("target wg0 masquerade\ninterface lan0\n", &cfg)) {
+		ASSERT_EQ(cfg.n_routes, 0, "n_routes");
+		if (ASSERT_EQ(cfg.n_masq, 1, "n_masq"))
+			ASSERT_EQ(cfg.masq[0].target_line, 1, "target line");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_masquerade_refusals(void)
+{
+	test__start_subtest("masquerade_route_options");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0 masq\n", -EINVAL,
+		       NAME ":2: unknown option 'masq' after dev wg0; "
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+	/* Keywords are case-sensitive, as everywhere in the file. */
+	expect_refusal("interface lan0\nroute example.com dev wg0 Masquerade\n", -EINVAL,
+		       NAME ":2: unknown option 'Masquerade' after dev wg0; "
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0 masquerade snat\n", -EINVAL,
+		       NAME ":2: unknown option 'snat' after dev wg0; "
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0 masquerade masquerade\n",
+		       -EINVAL, NAME ":2: 'masquerade' given twice; "
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+	/* The other checks of a route still hold with the option. */
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev lan0 masquerade\n", -EINVAL,
+		       NAME ":2: lan0 is both a LAN interface (line 1) and a route target");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\n"
+		       "route 10.0.0.0/8 dev wg0 masquerade\n", -EINVAL,
+		       NAME ":3: duplicate route 10.0.0.0/8 (first at line 2)");
+	test__end_subtest();
+
+	test__start_subtest("masquerade_target_usage");
+	expect_refusal("interface lan0\ntarget\n", -EINVAL,
+		       NAME ":2: usage: target IFNAME masquerade");
+	expect_refusal("interface lan0\ntarget wg0\n", -EINVAL,
+		       NAME ":2: target wg0: missing 'masquerade'; "
+		       "usage: target IFNAME masquerade");
+	expect_refusal("interface lan0\ntarget wg0 # masquerade\n", -EINVAL,
+		       NAME ":2: target wg0: missing 'masquerade'; "
+		       "usage: target IFNAME masquerade");
+	expect_refusal("interface lan0\n\ntarget wg0 nat\n", -EINVAL,
+		       NAME ":3: unknown option 'nat' for target wg0; "
+		       "usage: target IFNAME masquerade");
+	expect_refusal("interface lan0\ntarget wg0 masquerade yes\n", -EINVAL,
+		       NAME ":2: unknown option 'yes' for target wg0; "
+		       "usage: target IFNAME masquerade");
+	expect_refusal("interface lan0\ntarget wg0 masquerade masquerade\n", -EINVAL,
+		       NAME ":2: 'masquerade' given twice; usage: target IFNAME masquerade");
+	expect_refusal("interface lan0\ntarget wg/0 masquerade\n", -EINVAL,
+		       NAME ":2: bad device name 'wg/0': contains '/'");
+	expect_refusal("interface lan0\nTarget wg0 masquerade\n", -EINVAL,
+		       NAME ":2: unknown keyword 'Target'");
+	test__end_subtest();
+
+	test__start_subtest("masquerade_target_duplicate");
+	expect_refusal("interface lan0\ntarget wg0 masquerade\nroute 10.0.0.0/8 dev wg0\n"
+		       "target wg0 masquerade\n", -EINVAL,
+		       NAME ":4: duplicate target wg0 (first at line 2)");
+	/* A route line saying masquerade is not a target line: no duplicate. */
+	{
+		struct config cfg;
+
+		if (expect_ok("interface lan0\nroute 10.0.0.0/8 dev wg0 masquerade\n"
+			      "target wg0 masquerade\n", &cfg)) {
+			ASSERT_EQ(cfg.n_masq, 1, "one device");
+			config_free(&cfg);
+		}
+	}
+	test__end_subtest();
+
+	test__start_subtest("masquerade_target_is_lan");
+	expect_refusal("interface lan0\ninterface lan1\ntarget lan1 masquerade\n", -EINVAL,
+		       NAME ":3: lan1 is both a LAN interface (line 2) and a target");
+	expect_refusal("target lan0 masquerade\n\ninterface lan0\n", -EINVAL,
+		       NAME ":3: lan0 is both a target (line 1) and a LAN interface");
+	test__end_subtest();
+}
+
+/* A target line's device must exist, like any other; reported in line order. */
+static void test_masquerade_check_devices(void)
+{
+	char err[512];
+	struct config cfg;
+
+	test__start_subtest("masquerade_check_devices");
+	if (!if_nametoindex("lo")) {
+		test__skip("no loopback device in this namespace");
+		return;
+	}
+	if (expect_ok("interface lo\n\ntarget bpfrt-nodev3 masquerade\n", &cfg)) {
+		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "target missing");
+		ASSERT_STREQ(err, NAME ":3: unknown device 'bpfrt-nodev3'", "message");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lo\ntarget bpfrt-nodev3 masquerade\n"
+		      "route 10.0.0.0/8 dev bpfrt-nodev1 masquerade\n"
+		      "target bpfrt-nodev1 masquerade\n", &cfg)) {
+		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "target first");
+		ASSERT_STREQ(err, NAME ":2: unknown device 'bpfrt-nodev3'", "message");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lo\nroute 10.0.0.0/8 dev bpfrt-nodev1 masquerade\n"
+		      "target bpfrt-nodev3 masquerade\n", &cfg)) {
+		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "route first");
+		ASSERT_STREQ(err, NAME ":2: unknown device 'bpfrt-nodev1'", "message");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface bpfrt-nodev2\ntarget lo masquerade\n", &cfg)) {
+		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "interface");
+		ASSERT_STREQ(err, NAME ":1: unknown device 'bpfrt-nodev2'", "message");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
 /* prefix_parse() then prefix_format() gives the canonical text. */
 static void test_prefix_roundtrip(void)
 {
@@ -1303,6 +1474,9 @@ int main(void)
 	test_resolver_special();
 	test_resolver_duplicate();
 	test_resolver_limit();
+	test_masquerade_valid();
+	test_masquerade_refusals();
+	test_masquerade_check_devices();
 	test_prefix_roundtrip();
 	test_prefix_refusals();
 	test_prefix_contains();

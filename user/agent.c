@@ -222,6 +222,7 @@ void agent_tick(struct agent *a, __u64 now)
 		agent_sweep(a, family, now, a->sweep_chunk);
 		agent_keep_room(a, family, now);
 	}
+	agent_flows_sweep(a, now, a->sweep_chunk);
 	agent_prefetch_tick(a, now);
 	agent_report(a, now);
 }
@@ -233,12 +234,14 @@ void agent_summary(const struct agent *a)
 
 	pr_info("agent: %llu events (delay %s), %llu finished by the agent (learn latency %s), "
 		"%llu installed, %llu evicted, %llu expired, %llu refused, %llu refused (full), "
-		"%llu prefetches (%llu failed), %llu parse failures, %llu dropped\n",
+		"%llu prefetches (%llu failed), %llu parse failures, %llu dropped, "
+		"%llu flows expired\n",
 		(unsigned long long)s->events, lat_text(&a->lat, delay, sizeof(delay)),
 		(unsigned long long)s->events_finished,
 		lat_text(&a->lat_learn, learn, sizeof(learn)), (unsigned long long)s->installed,
 		(unsigned long long)s->evicted, (unsigned long long)s->expired,
 		(unsigned long long)s->refused, (unsigned long long)s->refused_full,
 		(unsigned long long)s->prefetches, (unsigned long long)s->prefetch_failed,
-		(unsigned long long)s->parse_failures, (unsigned long long)s->dropped);
+		(unsigned long long)s->parse_failures, (unsigned long long)s->dropped,
+		(unsigned long long)s->flows_expired);
 }

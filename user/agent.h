@@ -64,6 +64,13 @@ struct agent_stats {
 	__u64 prefetch_failed;	/* prefetch queries that failed */
 	__u64 parse_failures;	/* answers the agent could not read */
 	__u64 dropped;		/* events whose rule is gone */
+	__u64 flows_expired;	/* masqueraded flows swept */
+};
+
+/* Where the flow sweep goes on from, per map (out, in). */
+struct agent_flow_cursor {
+	struct bpfroute_flow_key key;
+	bool valid;
 };
 
 struct agent_lru_cand {
@@ -102,6 +109,7 @@ struct agent {
 	__u32 max_entries[2];		/* of bpfroute_host4, bpfroute_host6 */
 	struct agent_lru lru[2];
 	struct agent_sweep sweep[2];
+	struct agent_flow_cursor flow_cursor[2];
 	__u32 sweep_chunk;		/* entries per family and tick */
 	__u8 *batch_keys;		/* AGENT_BATCH keys of up to 16 bytes */
 	struct bpfroute_host *batch_vals;	/* AGENT_BATCH */
@@ -135,6 +143,14 @@ const struct agent_rule *agent_rule(struct agent *a, __u16 id, const __u8 *qname
 				    size_t qlen, __u64 now);
 /* Once a second: sweep, keep room, prefetch, report. */
 void agent_tick(struct agent *a, __u64 now);
+
+/* agent_flows.c: remove dead masqueraded flows, at most budget per map. */
+int agent_flows_sweep(struct agent *a, __u64 now, __u32 budget);
+/* The other direction's key of a flow entry. */
+void agent_flow_in_key(const struct bpfroute_flow_key *out, const struct bpfroute_nat *o,
+		       struct bpfroute_flow_key *in);
+void agent_flow_out_key(const struct bpfroute_flow_key *in, const struct bpfroute_nat *i,
+			struct bpfroute_flow_key *out);
 void agent_summary(const struct agent *a);
 
 /* agent_events.c: the ring buffer. */

@@ -4,6 +4,10 @@
 #define BPFROUTE_CMD_H
 
 #include <stdbool.h>
+#include <linux/types.h>
+
+struct bpfroute_maps;
+struct pindir;
 
 struct cli {
 	const char *pin_dir;
@@ -23,6 +27,17 @@ int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_routes(const struct cli *cli, int argc, char **argv);
 int cmd_route(const struct cli *cli, int argc, char **argv);
 int cmd_run(const struct cli *cli, int argc, char **argv);
+int cmd_flows(const struct cli *cli, int argc, char **argv);
+
+/*
+ * For the read-only commands: open a loaded instance under the shared lock
+ * (which waits for a load or unload in progress), saying why not if it is
+ * not. pd and m are closed by the caller.
+ */
+int cmd_open_instance(const struct cli *cli, struct pindir *pd, struct bpfroute_maps *m);
+
+/* The name of a device, or "#IFINDEX" if it is gone; buf holds IF_NAMESIZE. */
+const char *cmd_dev_name(__u32 ifindex, char *buf);
 
 /*
  * Parse a command's own options: only -j/--json and the -c FILE of load.

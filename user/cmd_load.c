@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `bpfroute load`: check the config, load (or reload) the datapath, attach it
- * to the LAN interfaces, and make the maps match the config.
+ * to the LAN interfaces and to the masqueraded targets, and make the maps
+ * match the config.
  *
  * The order keeps the kernel consistent at every step and the failure of any
- * step harmless: the whole config is checked before the kernel is touched;
- * exclusions go in before a program can see a route; attaching replaces the
- * filter atomically, and is rolled back interface by interface if one fails;
- * routes change only once the programs are in place.
+ * step harmless: the whole config is checked before the kernel is touched
+ * (devices, and an address for every masqueraded one); exclusions go in
+ * before a program can see a route; the reply translator is on a target's
+ * ingress before bpfroute_target says the target is masqueraded, and that is
+ * written before a new rule, program or route can steer to it; attaching
+ * replaces each filter atomically, and a failure puts back every filter and
+ * bpfroute_target as they were; routes change only once the programs are in
+ * place; filters come off last.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,24 +26,32 @@
 #include "config.h"
 #include "datapath.h"
 #include "excl.h"
+#include "flows.h"
 #include "learning.h"
 #include "load.h"
 #include "log.h"
 #include "pindir.h"
 #include "routes.h"
+#include "targets.h"
 #include "tc.h"
 
 struct load_ctx {
 	struct config cfg;
 	int *iface_idx;		/* ifindex of cfg.ifaces[i] */
 	int *route_idx;		/* target ifindex of cfg.routes[i] */
+	int *masq_idx;		/* ifindex of cfg.masq[i] */
 	struct pindir pd;
 	struct datapath dp;
-	struct tc_link *before;	/* where this instance was attached before */
+	struct tc_link *before;	/* where this instance was attached before: LAN
+				 * interfaces and masqueraded targets */
 	int n_before;
 	__u32 (*old_prog)[2];	/* our programs on cfg.ifaces[i] before, or 0,
 				 * per enum tc_hook */
+	__u32 *old_unnat;	/* our program on cfg.masq[i]'s ingress before, or 0 */
 	int n_attached;		/* cfg.ifaces[0..n) attached by this run */
+	int n_unnat;		/* cfg.masq[0..n) given the translator by this run */
+	struct target_set old_targets;	/* bpfroute_target before this run */
+	bool targets_written;	/* bpfroute_target changed by this run */
 };
 
 static int resolve_ifindexes(struct load_ctx *c)
@@ -47,38 +60,75 @@ static int resolve_ifindexes(struct load_ctx *c)
 
 	c->iface_idx = calloc(cfg->n_ifaces + 1, sizeof(int));
 	c->route_idx = calloc(cfg->n_routes + 1, sizeof(int));
+	c->masq_idx = calloc(cfg->n_masq + 1, sizeof(int));
 	c->old_prog = calloc(cfg->n_ifaces + 1, sizeof(*c->old_prog));
-	if (!c->iface_idx || !c->route_idx || !c->old_prog)
+	c->old_unnat = calloc(cfg->n_masq + 1, sizeof(*c->old_unnat));
+	if (!c->iface_idx || !c->route_idx || !c->masq_idx || !c->old_prog || !c->old_unnat)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
 		c->iface_idx[i] = if_nametoindex(cfg->ifaces[i].name);
 	for (size_t i = 0; i < cfg->n_routes; i++)
 		c->route_idx[i] = if_nametoindex(cfg->routes[i].dev);
+	for (size_t i = 0; i < cfg->n_masq; i++)
+		c->masq_idx[i] = if_nametoindex(cfg->masq[i].dev);
 	return 0;
+}
+
+static bool is_lan(const struct load_ctx *c, int ifindex)
+{
+	for (size_t i = 0; i < c->cfg.n_ifaces; i++)
+		if (c->iface_idx[i] == ifindex)
+			return true;
+	return false;
+}
+
+static bool is_masq(const struct load_ctx *c, int ifindex)
+{
+	for (size_t i = 0; i < c->cfg.n_masq; i++)
+		if (c->masq_idx[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* Is the filter on a hook this instance's? Say whose it is if not. */
+static int hook_ours(__u32 prog_id, __u32 instance_id, const char *dev, enum tc_hook hook)
+{
+	if (tc_prog_uses_map(prog_id, instance_id))
+		return 0;
+	pr_warn("%s: clsact %s handle 0x%x priority 0x%x holds program %u, which is not this "
+		"instance's (another --pin-dir?); not replacing it\n", dev,
+		hook == TC_HOOK_INGRESS ? "ingress" : "egress", BPFROUTE_TC_HANDLE,
+		BPFROUTE_TC_PRIORITY, prog_id);
+	return -EBUSY;
 }
 
 /*
  * Refuse to replace a filter at our handle and priority that is not this
- * instance's: another program, or bpfroute with another pin directory.
+ * instance's: another program, or bpfroute with another pin directory. Ours
+ * are noted, to be put back if attaching fails.
  */
 static int check_hooks_free(struct load_ctx *c, __u32 instance_id)
 {
+	__u32 prog_id;
+	int err;
+
 	for (size_t i = 0; i < c->cfg.n_ifaces; i++) {
 		for (int hook = TC_HOOK_INGRESS; hook <= TC_HOOK_EGRESS; hook++) {
-			__u32 prog_id;
-
 			if (tc_query(c->iface_idx[i], hook, &prog_id))
 				continue;
-			if (!tc_prog_uses_map(prog_id, instance_id)) {
-				pr_warn("%s: clsact %s handle 0x%x priority 0x%x holds program %u, "
-					"which is not this instance's (another --pin-dir?); "
-					"not replacing it\n", c->cfg.ifaces[i].name,
-					hook == TC_HOOK_INGRESS ? "ingress" : "egress",
-					BPFROUTE_TC_HANDLE, BPFROUTE_TC_PRIORITY, prog_id);
-				return -EBUSY;
-			}
+			err = hook_ours(prog_id, instance_id, c->cfg.ifaces[i].name, hook);
+			if (err)
+				return err;
 			c->old_prog[i][hook] = prog_id;
 		}
+	}
+	for (size_t i = 0; i < c->cfg.n_masq; i++) {
+		if (tc_query(c->masq_idx[i], TC_HOOK_INGRESS, &prog_id))
+			continue;
+		err = hook_ours(prog_id, instance_id, c->cfg.masq[i].dev, TC_HOOK_INGRESS);
+		if (err)
+			return err;
+		c->old_unnat[i] = prog_id;
 	}
 	return 0;
 }
@@ -124,25 +174,151 @@ static int attach_all(struct load_ctx *c)
 	return 0;
 }
 
+/* Put back what attach_unnat() changed: the old programs, or no filter. */
+static void rollback_unnat(struct load_ctx *c)
+{
+	for (int i = 0; i < c->n_unnat; i++) {
+		__u32 id = c->old_unnat[i];
+		int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+
+		if (fd >= 0) {
+			tc_attach(c->masq_idx[i], TC_HOOK_INGRESS, fd);
+			close(fd);
+		} else {
+			tc_detach(c->masq_idx[i], TC_HOOK_INGRESS);
+		}
+	}
+	c->n_unnat = 0;
+}
+
+/*
+ * The reply translator on the ingress of every masqueraded target, before
+ * bpfroute_target says the target is masqueraded: the classifier translates
+ * a client's packet only once it reads BPFROUTE_TARGET_F_MASQ there, so the
+ * translator is in place before the first translated packet can have a
+ * reply. Until then it finds no flow and passes every packet on untouched.
+ * WireGuard devices are L3 (no MAC header), but clsact and its filters work
+ * on them as on any device.
+ */
+static int attach_unnat(struct load_ctx *c)
+{
+	for (size_t i = 0; i < c->cfg.n_masq; i++) {
+		int err;
+
+		c->n_unnat++;
+		err = tc_attach(c->masq_idx[i], TC_HOOK_INGRESS, c->dp.unnat_fd);
+		if (err) {
+			pr_warn("attaching the reply translator to %s: %s\n", c->cfg.masq[i].dev,
+				strerror(-err));
+			rollback_unnat(c);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * bpfroute_target for every target: masqueraded or not, with the addresses
+ * it has now. The map as it was is kept for undo_targets().
+ */
+static int write_targets(struct load_ctx *c, const int *targets, int n_targets)
+{
+	struct target_set want = {};
+	int err;
+
+	err = targets_read(&c->dp.maps, &c->old_targets);
+	if (!err)
+		err = targets_build(&c->cfg, targets, n_targets, &want);
+	/* Flows made while a target was masqueraded keep translating. */
+	for (size_t i = 0; !err && i < want.n; i++) {
+		size_t live = 0;
+
+		if (!(want.v[i].val.flags & BPFROUTE_TARGET_F_MASQ) &&
+		    (flows_count_on(&c->dp.maps, want.v[i].ifindex, &live) || live))
+			want.v[i].val.flags |= BPFROUTE_TARGET_F_DRAIN;
+	}
+	if (!err) {
+		c->targets_written = true;
+		err = targets_apply(&c->dp.maps, &want);
+	}
+	if (err)
+		pr_warn("writing the targets: %s%s\n", strerror(-err),
+			err == -E2BIG ? " (more target devices than bpfroute_target holds)" : "");
+	targets_free(&want);
+	return err;
+}
+
+/*
+ * A later step failed: bpfroute_target as it was, then the translators as
+ * they were, in that order, so that no moment has a masqueraded target
+ * without its translator.
+ */
+static void undo_targets(struct load_ctx *c)
+{
+	if (c->targets_written && targets_apply(&c->dp.maps, &c->old_targets))
+		pr_warn("putting bpfroute_target back failed\n");
+	c->targets_written = false;
+	rollback_unnat(c);
+}
+
 /* Interfaces dropped from the config: detach from them. */
 static void detach_stale(struct load_ctx *c)
 {
 	for (int i = 0; i < c->n_before; i++) {
-		bool keep = false;
+		int ifindex = c->before[i].ifindex;
 
-		for (size_t j = 0; j < c->cfg.n_ifaces && !keep; j++)
-			keep = c->iface_idx[j] == c->before[i].ifindex;
-		if (keep)
+		if (c->before[i].role != TC_ROLE_LAN || is_lan(c, ifindex))
 			continue;
-		tc_detach(c->before[i].ifindex, TC_HOOK_EGRESS);
-		if (tc_detach(c->before[i].ifindex, TC_HOOK_INGRESS))
+		tc_detach(ifindex, TC_HOOK_EGRESS);
+		/* Now a masqueraded target: its ingress holds the translator already. */
+		if (is_masq(c, ifindex))
+			pr_info("detached the classifier from %s (now a target)\n",
+				c->before[i].name);
+		else if (tc_detach(ifindex, TC_HOOK_INGRESS))
 			pr_warn("detaching from %s failed\n", c->before[i].name);
 		else
 			pr_info("detached from %s (no longer in the config)\n", c->before[i].name);
 	}
 }
 
-/* Every device a route points at: the config's, and those of added entries. */
+/*
+ * Targets no longer masqueraded: take their translator off, unless flows
+ * through them live on. Dropping `masquerade` applies to new flows; a flow
+ * that exists keeps being translated both ways until it times out and the
+ * agent removes it. A later load then takes the translator off.
+ */
+static void detach_stale_unnat(struct load_ctx *c)
+{
+	for (int i = 0; i < c->n_before; i++) {
+		int ifindex = c->before[i].ifindex;
+		size_t live = 0;
+
+		if (c->before[i].role != TC_ROLE_TARGET)
+			continue;
+		/* Still masqueraded; or a LAN interface now, its ingress the classifier's. */
+		if (is_masq(c, ifindex) || is_lan(c, ifindex))
+			continue;
+		if (flows_count_on(&c->dp.maps, ifindex, &live))
+			live = 1;	/* cannot tell: keep the replies working */
+		if (live) {
+			pr_info("%s is no longer masqueraded, but %zu flow%s through it live on: "
+				"its reply translator stays until a load after they time out\n",
+				c->before[i].name, live, live == 1 ? "" : "s");
+			continue;
+		}
+		if (tc_detach(ifindex, TC_HOOK_INGRESS))
+			pr_warn("detaching the reply translator from %s failed\n",
+				c->before[i].name);
+		else
+			pr_info("detached the reply translator from %s (no longer masqueraded)\n",
+				c->before[i].name);
+	}
+}
+
+/*
+ * Every target device: those of the config's routes and target lines, and
+ * those of entries added with `route add`.
+ */
 static int collect_targets(struct load_ctx *c, int **targets, int *n)
 {
 	struct route_entry *entries;
@@ -152,7 +328,7 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
 	err = routes_list(&c->dp.maps, &entries, &count);
 	if (err)
 		return err;
-	t = calloc(count + c->cfg.n_routes + 1, sizeof(*t));
+	t = calloc(count + c->cfg.n_routes + c->cfg.n_masq + 1, sizeof(*t));
 	if (!t) {
 		free(entries);
 		return -ENOMEM;
@@ -160,8 +336,12 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
 	*n = 0;
 	for (size_t i = 0; i < c->cfg.n_routes; i++)
 		t[(*n)++] = c->route_idx[i];
+	for (size_t i = 0; i < c->cfg.n_masq; i++)
+		t[(*n)++] = c->masq_idx[i];
+	/* The map's config entries are the old config's: the file says which stay. */
 	for (size_t i = 0; i < count; i++)
-		t[(*n)++] = entries[i].route.ifindex;
+		if (entries[i].route.origin != BPFROUTE_ORIGIN_CONFIG)
+			t[(*n)++] = entries[i].route.ifindex;
 	free(entries);
 	*targets = t;
 	return 0;
@@ -171,7 +351,9 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
  * Replies to steered traffic come back on the target device while the main
  * table routes their source elsewhere: strict reverse-path filtering
  * (rp_filter=1, RFC 3704) drops them. The effective value is the larger of
- * "all" and the device's own.
+ * "all" and the device's own. Not on a masqueraded target: bpfroute_unnat
+ * redirects the replies to their clients on ingress (bpf/nat.h), before the
+ * stack filters anything.
  */
 static int read_rp_filter(const char *dev)
 {
@@ -200,7 +382,7 @@ static void warn_rp_filter(const struct config *cfg)
 
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = !strcmp(cfg->routes[j].dev, dev);
-		if (!seen && eff == 1)
+		if (!seen && eff == 1 && !config_masq_find(cfg, dev))
 			pr_warn("warning: rp_filter=1 (strict) on %s drops the replies to steered "
 				"traffic; set net.ipv4.conf.%s.rp_filter=2 (loose)\n", dev, dev);
 	}
@@ -213,7 +395,10 @@ static void load_ctx_free(struct load_ctx *c)
 	free(c->before);
 	free(c->iface_idx);
 	free(c->route_idx);
+	free(c->masq_idx);
 	free(c->old_prog);
+	free(c->old_unnat);
+	targets_free(&c->old_targets);
 	config_free(&c->cfg);
 }
 
@@ -238,12 +423,14 @@ int load_instance(const char *pin_dir, const char *path)
 	struct load_ctx c = { .pd.fd = -1 };
 	int err, n_targets = 0, *targets = NULL;
 	size_t n_prefixes = 0, n_domains;
-	char msg[512];
+	char msg[512], masq[64] = "";
 
 	/* 1. Everything that can be checked without touching the kernel. */
 	err = config_parse_file(path, &c.cfg, msg, sizeof(msg));
 	if (!err)
 		err = config_check_devices(&c.cfg, msg, sizeof(msg));
+	if (!err)
+		err = targets_check(&c.cfg, msg, sizeof(msg));
 	if (err) {
 		pr_warn("%s\n", msg);
 		return err;
@@ -262,7 +449,7 @@ int load_instance(const char *pin_dir, const char *path)
 	err = check_hooks_free(&c, map_id(c.dp.maps.stats));
 	if (err)
 		goto undo_pins;
-	err = tc_list_attached(map_id(c.dp.maps.stats), &c.before, &c.n_before);
+	err = tc_list(map_id(c.dp.maps.stats), TC_ROLES_ALL, &c.before, &c.n_before);
 	if (err)
 		goto undo_pins;
 
@@ -274,16 +461,27 @@ int load_instance(const char *pin_dir, const char *path)
 		pr_warn("filling the exclusion maps: %s\n", strerror(-err));
 		goto undo_pins;
 	}
+
+	/*
+	 * 4. Masquerade: the reply translators, then the targets that tell
+	 * the classifier to translate, then the rules that may steer to them.
+	 */
+	err = attach_unnat(&c);
+	if (err)
+		goto undo_pins;
+	err = write_targets(&c, targets, n_targets);
+	if (err)
+		goto undo_targets;
 	err = learning_sync(&c.dp.maps, &c.cfg, c.route_idx);
 	if (err) {
 		pr_warn("writing the domain rules: %s\n", strerror(-err));
-		goto undo_pins;
+		goto undo_targets;
 	}
 
-	/* 4. Attach (atomic replace), then the routes, then let go of the old. */
+	/* 5. Attach (atomic replace), then the routes, then let go of the old. */
 	err = attach_all(&c);
 	if (err)
-		goto undo_pins;
+		goto undo_targets;
 	err = routes_sync_config(&c.dp.maps, &c.cfg, c.route_idx);
 	if (err) {
 		pr_warn("writing the config's routes: %s%s\n", strerror(-err),
@@ -291,17 +489,23 @@ int load_instance(const char *pin_dir, const char *path)
 		goto cleanup;
 	}
 	detach_stale(&c);
+	detach_stale_unnat(&c);
 
 	warn_rp_filter(&c.cfg);
 	for (size_t i = 0; i < c.cfg.n_routes; i++)
 		n_prefixes += c.cfg.routes[i].kind == CONFIG_ROUTE_PREFIX;
 	n_domains = c.cfg.n_routes - n_prefixes;
-	pr_info("%s %s: %zu interface%s, %zu prefix route%s, %zu domain rule%s from %s\n",
+	if (c.cfg.n_masq)
+		snprintf(masq, sizeof(masq), ", %zu masqueraded target%s", c.cfg.n_masq,
+			 c.cfg.n_masq == 1 ? "" : "s");
+	pr_info("%s %s: %zu interface%s, %zu prefix route%s, %zu domain rule%s%s from %s\n",
 		c.n_before ? "reloaded" : "loaded", c.pd.path, c.cfg.n_ifaces,
 		c.cfg.n_ifaces == 1 ? "" : "s", n_prefixes, n_prefixes == 1 ? "" : "s",
-		n_domains, n_domains == 1 ? "" : "s", path);
+		n_domains, n_domains == 1 ? "" : "s", masq, path);
 	goto cleanup;
 
+undo_targets:
+	undo_targets(&c);
 undo_pins:
 	/* A first load that failed leaves nothing behind. */
 	if (c.dp.fresh)

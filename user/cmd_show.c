@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* `bpfroute status` and `bpfroute routes`: read-only views of an instance. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -15,13 +16,14 @@
 #include "maps.h"
 #include "pindir.h"
 #include "routes.h"
+#include "targets.h"
 #include "tc.h"
 
 /*
  * Open a loaded instance for reading. The shared lock waits for a load or
  * unload in progress, so what is shown is never half of one.
  */
-static int open_instance(const struct cli *cli, struct pindir *pd, struct bpfroute_maps *m)
+int cmd_open_instance(const struct cli *cli, struct pindir *pd, struct bpfroute_maps *m)
 {
 	int err;
 
@@ -38,7 +40,7 @@ static int open_instance(const struct cli *cli, struct pindir *pd, struct bpfrou
 	return err;
 }
 
-static const char *dev_name(__u32 ifindex, char *buf)
+const char *cmd_dev_name(__u32 ifindex, char *buf)
 {
 	if (if_indextoname(ifindex, buf))
 		return buf;
@@ -61,6 +63,7 @@ static size_t map_count(int fd)
 		struct bpfroute_key6 route;
 		struct bpfroute_rule_key rule;
 		struct bpfroute_query_key query;
+		struct bpfroute_flow_key flow;
 	} key, next;	/* room for the largest key of the maps counted */
 	size_t n = 0;
 	void *prev = NULL;
@@ -73,19 +76,30 @@ static size_t map_count(int fd)
 	return n;
 }
 
+/* Is the target device masqueraded? The kernel's word: bpfroute_target. */
+static bool masqueraded(const struct target_set *targets, __u32 ifindex)
+{
+	const struct target_entry *t = targets_find(targets, ifindex);
+
+	return t && (t->val.flags & BPFROUTE_TARGET_F_MASQ);
+}
+
 static void json_route(struct json *j, const char *prefix, const char *dev, __u32 ifindex,
-		       const char *origin, __u64 packets, __u64 bytes)
+		       bool masq, const char *origin, __u64 packets, __u64 bytes)
 {
 	json_kv_string(j, "prefix", prefix);
 	json_kv_string(j, "dev", dev);
 	json_kv_u64(j, "ifindex", ifindex);
+	json_key(j, "masquerade");
+	json_bool(j, masq);
 	json_kv_string(j, "origin", origin);
 	json_kv_u64(j, "packets", packets);
 	json_kv_u64(j, "bytes", bytes);
 }
 
 static void print_routes_json(const struct route_entry *e, size_t count,
-			      const struct learned_entry *l, size_t n_learned)
+			      const struct learned_entry *l, size_t n_learned,
+			      const struct target_set *t)
 {
 	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE];
 	struct json j;
@@ -95,7 +109,8 @@ static void print_routes_json(const struct route_entry *e, size_t count,
 	for (size_t i = 0; i < count; i++) {
 		json_object_begin(&j);
 		json_route(&j, prefix_format(&e[i].prefix, pfx, sizeof(pfx)),
-			   dev_name(e[i].route.ifindex, dev), e[i].route.ifindex,
+			   cmd_dev_name(e[i].route.ifindex, dev), e[i].route.ifindex,
+			   masqueraded(t, e[i].route.ifindex),
 			   route_origin_name(e[i].route.origin), e[i].route.packets,
 			   e[i].route.bytes);
 		json_key(&j, "expires_in");
@@ -105,7 +120,8 @@ static void print_routes_json(const struct route_entry *e, size_t count,
 	for (size_t i = 0; i < n_learned; i++) {
 		json_object_begin(&j);
 		json_route(&j, prefix_format(&l[i].prefix, pfx, sizeof(pfx)),
-			   dev_name(l[i].host.ifindex, dev), l[i].host.ifindex,
+			   cmd_dev_name(l[i].host.ifindex, dev), l[i].host.ifindex,
+			   masqueraded(t, l[i].host.ifindex),
 			   route_origin_name(BPFROUTE_ORIGIN_LEARNED), l[i].host.packets,
 			   l[i].host.bytes);
 		json_key(&j, "expires_in");
@@ -125,16 +141,18 @@ static void print_routes_json(const struct route_entry *e, size_t count,
  * names (a CDN) shows which name brought it in.
  */
 static void print_routes(const struct route_entry *e, size_t count,
-			 const struct learned_entry *l, size_t n_learned)
+			 const struct learned_entry *l, size_t n_learned,
+			 const struct target_set *t)
 {
 	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE], left[24];
 
-	printf("%-43s %-15s %-10s %12s %14s  %s\n", "PREFIX", "DEV", "EXPIRES-IN", "PACKETS",
-	       "BYTES", "ORIGIN");
+	printf("%-43s %-15s %-4s %-10s %12s %14s  %s\n", "PREFIX", "DEV", "MASQ", "EXPIRES-IN",
+	       "PACKETS", "BYTES", "ORIGIN");
 	for (size_t i = 0; i < count; i++)
-		printf("%-43s %-15s %-10s %12llu %14llu  %s\n",
+		printf("%-43s %-15s %-4s %-10s %12llu %14llu  %s\n",
 		       prefix_format(&e[i].prefix, pfx, sizeof(pfx)),
-		       dev_name(e[i].route.ifindex, dev), "-",
+		       cmd_dev_name(e[i].route.ifindex, dev),
+		       masqueraded(t, e[i].route.ifindex) ? "yes" : "no", "-",
 		       (unsigned long long)e[i].route.packets,
 		       (unsigned long long)e[i].route.bytes, route_origin_name(e[i].route.origin));
 	for (size_t i = 0; i < n_learned; i++) {
@@ -144,9 +162,10 @@ static void print_routes(const struct route_entry *e, size_t count,
 			snprintf(left, sizeof(left), "%llds", in);
 		else
 			snprintf(left, sizeof(left), "expired");
-		printf("%-43s %-15s %-10s %12llu %14llu  %s (%s)\n",
+		printf("%-43s %-15s %-4s %-10s %12llu %14llu  %s (%s)\n",
 		       prefix_format(&l[i].prefix, pfx, sizeof(pfx)),
-		       dev_name(l[i].host.ifindex, dev), left,
+		       cmd_dev_name(l[i].host.ifindex, dev),
+		       masqueraded(t, l[i].host.ifindex) ? "yes" : "no", left,
 		       (unsigned long long)l[i].host.packets, (unsigned long long)l[i].host.bytes,
 		       l[i].name, l[i].rule);
 	}
@@ -158,6 +177,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 	struct route_entry *entries = NULL;
 	struct learned_entry *learned = NULL;
 	size_t count = 0, n_learned = 0;
+	struct target_set targets = {};
 	bool json = cli->json;
 	struct pindir pd;
 	int idx, err;
@@ -169,34 +189,58 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 		cmd_bad_usage("routes", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
-	err = open_instance(cli, &pd, &m);
+	err = cmd_open_instance(cli, &pd, &m);
 	if (err)
 		return err;
 	err = routes_list(&m, &entries, &count);
 	if (!err)
 		err = learned_list(&m, &learned, &n_learned);
+	if (!err)
+		err = targets_read(&m, &targets);
 	if (err)
 		pr_warn("reading the routes: %s\n", strerror(-err));
 	else if (json)
-		print_routes_json(entries, count, learned, n_learned);
+		print_routes_json(entries, count, learned, n_learned, &targets);
 	else
-		print_routes(entries, count, learned, n_learned);
+		print_routes(entries, count, learned, n_learned, &targets);
 	free(entries);
 	free(learned);
+	targets_free(&targets);
 	maps_close(&m);
 	pindir_close(&pd);
 	return err;
 }
 
-#define N_FILL 8	/* maps whose fill status shows */
+#define N_FILL 11	/* maps whose fill status shows */
+
+/* The text of a target's address of one family, or "-" if it has none. */
+static const char *target_addr_text(int family, const __u8 *addr, char *buf, size_t len)
+{
+	static const __u8 zero[16];
+
+	if (!memcmp(addr, zero, family == AF_INET ? 4 : 16) || !inet_ntop(family, addr, buf, len))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* The reply translator on a target's ingress, or 0. */
+static __u32 unnat_prog(const struct tc_link *links, int n_links, __u32 ifindex)
+{
+	for (int i = 0; i < n_links; i++)
+		if (links[i].role == TC_ROLE_TARGET && (__u32)links[i].ifindex == ifindex)
+			return links[i].prog_id;
+	return 0;
+}
 
 static void print_status(const struct cli *cli, const struct tc_link *links, int n_links,
-			 const size_t *fill, const size_t *fill_max, const __u64 *stats,
-			 bool json)
+			 const struct target_set *targets, const size_t *fill,
+			 const size_t *fill_max, const __u64 *stats, bool json)
 {
-	static const char *const fill_names[N_FILL] = { "routes4",   "routes6",  "learned4",
-							"learned6",  "excluded4", "excluded6",
-							"rules",     "queries" };
+	static const char *const fill_names[N_FILL] = {
+		"routes4", "routes6", "learned4", "learned6", "excluded4", "excluded6",
+		"rules", "queries", "targets", "nat_out", "nat_in",
+	};
+	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], dev[IF_NAMESIZE];
 	struct json j;
 
 	if (json) {
@@ -206,11 +250,31 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 		json_key(&j, "attached");
 		json_array_begin(&j);
 		for (int i = 0; i < n_links; i++) {
+			if (links[i].role != TC_ROLE_LAN)
+				continue;
 			json_object_begin(&j);
 			json_kv_string(&j, "dev", links[i].name);
 			json_kv_u64(&j, "ifindex", links[i].ifindex);
 			json_kv_u64(&j, "ingress_prog_id", links[i].prog_id);
 			json_kv_u64(&j, "egress_prog_id", links[i].egress_prog_id);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_key(&j, "targets");
+		json_array_begin(&j);
+		for (size_t i = 0; i < targets->n; i++) {
+			const struct target_entry *t = &targets->v[i];
+
+			json_object_begin(&j);
+			json_kv_string(&j, "dev", cmd_dev_name(t->ifindex, dev));
+			json_kv_u64(&j, "ifindex", t->ifindex);
+			json_key(&j, "masquerade");
+			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_MASQ);
+			json_kv_string(&j, "addr4",
+				       target_addr_text(AF_INET, t->val.addr4, a4, sizeof(a4)));
+			json_kv_string(&j, "addr6",
+				       target_addr_text(AF_INET6, t->val.addr6, a6, sizeof(a6)));
+			json_kv_u64(&j, "unnat_prog_id", unnat_prog(links, n_links, t->ifindex));
 			json_object_end(&j);
 		}
 		json_array_end(&j);
@@ -235,9 +299,24 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 	}
 	printf("pin dir:   %s\n", cli->pin_dir);
 	printf("attached:%s\n", n_links ? "" : "  nowhere");
-	for (int i = 0; i < n_links; i++)
-		printf("  %-15s ifindex %-5d tc ingress prog %u, egress prog %u\n", links[i].name,
-		       links[i].ifindex, links[i].prog_id, links[i].egress_prog_id);
+	for (int i = 0; i < n_links; i++) {
+		if (links[i].role == TC_ROLE_LAN)
+			printf("  %-15s ifindex %-5d tc ingress prog %u, egress prog %u\n",
+			       links[i].name, links[i].ifindex, links[i].prog_id,
+			       links[i].egress_prog_id);
+		else
+			printf("  %-15s ifindex %-5d tc ingress prog %u (replies of masqueraded "
+			       "flows)\n", links[i].name, links[i].ifindex, links[i].prog_id);
+	}
+	printf("targets:%s\n", targets->n ? "" : "   none");
+	for (size_t i = 0; i < targets->n; i++) {
+		const struct target_entry *t = &targets->v[i];
+
+		printf("  %-15s ifindex %-5u %-10s %s %s\n", cmd_dev_name(t->ifindex, dev),
+		       t->ifindex, t->val.flags & BPFROUTE_TARGET_F_MASQ ? "masquerade" : "routed",
+		       target_addr_text(AF_INET, t->val.addr4, a4, sizeof(a4)),
+		       target_addr_text(AF_INET6, t->val.addr6, a6, sizeof(a6)));
+	}
 	printf("maps:\n");
 	for (int i = 0; i < N_FILL; i++)
 		printf("  %-15s %zu / %zu\n", fill_names[i], fill[i], fill_max[i]);
@@ -249,6 +328,7 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 int cmd_status(const struct cli *cli, int argc, char **argv)
 {
 	__u64 stats[BPFROUTE_STAT_MAX] = {};
+	struct target_set targets = {};
 	struct tc_link *links = NULL;
 	struct bpfroute_maps m = {};
 	bool json = cli->json;
@@ -263,17 +343,22 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		cmd_bad_usage("status", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
-	err = open_instance(cli, &pd, &m);
+	err = cmd_open_instance(cli, &pd, &m);
 	if (err)
 		return err;
-	err = tc_list_attached(map_id(m.stats), &links, &n_links);
+	err = tc_list(map_id(m.stats), TC_ROLES_ALL, &links, &n_links);
 	if (err) {
 		pr_warn("listing the interfaces: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	err = targets_read(&m, &targets);
+	if (err) {
+		pr_warn("reading the targets: %s\n", strerror(-err));
+		goto cleanup;
+	}
 	{
-		int fds[N_FILL] = { m.route4, m.route6, m.host4, m.host6,
-				    m.excl4, m.excl6, m.rules, m.queries };
+		int fds[N_FILL] = { m.route4, m.route6, m.host4, m.host6, m.excl4, m.excl6,
+				    m.rules, m.queries, m.targets, m.nat_out, m.nat_in };
 
 		for (int i = 0; i < N_FILL; i++) {
 			fill[i] = map_count(fds[i]);
@@ -286,9 +371,10 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		pr_warn("reading the counters: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	print_status(cli, links, n_links, fill, fill_max, stats, json);
+	print_status(cli, links, n_links, &targets, fill, fill_max, stats, json);
 cleanup:
 	free(links);
+	targets_free(&targets);
 	maps_close(&m);
 	pindir_close(&pd);
 	return err;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * `bpfroute unload`: detach from every interface this instance is attached
- * to, then remove its pins and its pin directory. Nothing is left behind but
- * the clsact qdiscs, which other filters may share.
+ * `bpfroute unload`: detach from every device this instance is attached to
+ * (the LAN interfaces, and the reply translators of masqueraded targets),
+ * then remove its pins and its pin directory. Nothing is left behind but the
+ * clsact qdiscs, which other filters may share.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -49,23 +50,35 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 		pr_warn("%s: incomplete instance (%s); removing its pins only\n", pd.path,
 			strerror(-err));
 	} else {
-		err = tc_list_attached(map_id(maps.stats), &links, &n);
+		err = tc_list(map_id(maps.stats), TC_ROLES_ALL, &links, &n);
 		if (err) {
 			pr_warn("listing the interfaces: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		for (int i = 0; i < n; i++) {
-			int derr;
+		/*
+		 * The classifiers first, so that no new flow is translated
+		 * once the translators begin to go; a reply still in flight
+		 * then passes untranslated, as it would once the pins go.
+		 */
+		for (int role = TC_ROLE_LAN; role <= TC_ROLE_TARGET; role <<= 1) {
+			for (int i = 0; i < n; i++) {
+				int derr;
 
-			tc_detach(links[i].ifindex, TC_HOOK_EGRESS);
-			derr = tc_detach(links[i].ifindex, TC_HOOK_INGRESS);
-
-			if (derr && derr != -ENOENT) {
-				pr_warn("detaching from %s: %s\n", links[i].name, strerror(-derr));
-				err = derr;
-				goto cleanup;
+				if (links[i].role != (enum tc_role)role)
+					continue;
+				if (role == TC_ROLE_LAN)
+					tc_detach(links[i].ifindex, TC_HOOK_EGRESS);
+				derr = tc_detach(links[i].ifindex, TC_HOOK_INGRESS);
+				if (derr && derr != -ENOENT) {
+					pr_warn("detaching from %s: %s\n", links[i].name,
+						strerror(-derr));
+					err = derr;
+					goto cleanup;
+				}
+				pr_info("detached %sfrom %s\n",
+					role == TC_ROLE_LAN ? "" : "the reply translator ",
+					links[i].name);
 			}
-			pr_info("detached from %s\n", links[i].name);
 		}
 	}
 	maps_close(&maps);

@@ -25,12 +25,16 @@
  */
 #define CONFIG_FILE_MAX		(16 << 20)
 
-/* The longest line, "route X dev Y", has four tokens; one more shows extras. */
-#define CONFIG_MAX_TOKENS	5
+/*
+ * The longest line, "route X dev Y masquerade", has five tokens; one more
+ * shows extras.
+ */
+#define CONFIG_MAX_TOKENS	6
 
 #define DOMAIN_LABEL_MAX	63	/* RFC 1035 section 2.3.4 */
 
-#define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME"
+#define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME [masquerade]"
+#define TARGET_USAGE		"usage: target IFNAME masquerade"
 #define INTERFACE_USAGE		"usage: interface IFNAME"
 #define RESOLVER_USAGE		"usage: resolver ADDRESS"
 
@@ -42,6 +46,7 @@ struct parser {
 	int line;			/* 0: a message about the whole file */
 	size_t ifaces_cap;
 	size_t routes_cap;
+	size_t masq_cap;
 	size_t resolvers_cap;
 	struct config_settings_lines settings;
 };
@@ -219,6 +224,12 @@ static int parse_interface(struct parser *ps, char **tok, int ntok)
 				    "%s is both a route target (line %d) and a LAN interface",
 				    tok[1], cfg->routes[i].line);
 	}
+	for (i = 0; i < cfg->n_masq; i++) {
+		if (cfg->masq[i].target_line && !strcmp(cfg->masq[i].dev, tok[1]))
+			return fail(ps, -EINVAL,
+				    "%s is both a target (line %d) and a LAN interface", tok[1],
+				    cfg->masq[i].target_line);
+	}
 
 	ifc = grow(cfg->ifaces, cfg->n_ifaces, &ps->ifaces_cap, sizeof(*cfg->ifaces));
 	if (!ifc)
@@ -241,6 +252,50 @@ static bool route_same(const struct config_route *a, const struct config_route *
 	return a->wildcard == b->wildcard && !strcmp(a->domain, b->domain);
 }
 
+/*
+ * The words after a route's device or a target's name: only `masquerade`,
+ * once. what and dev say where they stand, for the message.
+ */
+static int parse_options(struct parser *ps, char **tok, int ntok, const char *what,
+			 const char *dev, const char *usage, bool *masquerade)
+{
+	for (int i = 0; i < ntok; i++) {
+		if (strcmp(tok[i], "masquerade"))
+			return fail(ps, -EINVAL, "unknown option '%s' %s %s; %s", tok[i], what, dev,
+				    usage);
+		if (*masquerade)
+			return fail(ps, -EINVAL, "'masquerade' given twice; %s", usage);
+		*masquerade = true;
+	}
+	return 0;
+}
+
+/* dev is masqueraded from this line on; target: the line is its `target` line. */
+static int masq_add(struct parser *ps, const char *dev, bool target)
+{
+	struct config *cfg = ps->cfg;
+	struct config_masq *m;
+	size_t i;
+
+	for (i = 0; i < cfg->n_masq; i++) {
+		if (!strcmp(cfg->masq[i].dev, dev)) {
+			if (target)
+				cfg->masq[i].target_line = ps->line;
+			return 0;
+		}
+	}
+	m = grow(cfg->masq, cfg->n_masq, &ps->masq_cap, sizeof(*cfg->masq));
+	if (!m)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->masq = m;
+	m = &cfg->masq[cfg->n_masq++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->dev, sizeof(m->dev), "%s", dev);
+	m->line = ps->line;
+	m->target_line = target ? ps->line : 0;
+	return 0;
+}
+
 static int parse_route(struct parser *ps, char **tok, int ntok)
 {
 	struct config *cfg = ps->cfg;
@@ -250,7 +305,7 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	size_t i;
 	int ret;
 
-	if (ntok != 4)
+	if (ntok < 4)
 		return fail(ps, -EINVAL, ROUTE_USAGE);
 	if (strcmp(tok[2], "dev"))
 		return fail(ps, -EINVAL, "expected 'dev', got '%s'; " ROUTE_USAGE, tok[2]);
@@ -261,6 +316,10 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	memset(&r, 0, sizeof(r));
 	r.line = ps->line;
 	strcpy(r.dev, tok[3]);		/* length checked by ifname_invalid() */
+	ret = parse_options(ps, tok + 4, ntok - 4, "after dev", tok[3], ROUTE_USAGE,
+			    &r.masquerade);
+	if (ret)
+		return ret;
 
 	/*
 	 * No top-level domain is all digits (RFC 3696 section 2): a word of
@@ -305,12 +364,58 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 				    r.dev, cfg->ifaces[i].line);
 	}
 
+	if (r.masquerade) {
+		ret = masq_add(ps, r.dev, false);
+		if (ret)
+			return ret;
+	}
 	rp = grow(cfg->routes, cfg->n_routes, &ps->routes_cap, sizeof(*cfg->routes));
 	if (!rp)
 		return fail(ps, -ENOMEM, "out of memory");
 	cfg->routes = rp;
 	cfg->routes[cfg->n_routes++] = r;
 	return 0;
+}
+
+/*
+ * `target IFNAME masquerade`: a property of the device, shared by every rule
+ * to it, the config's and those added with `route add`. A word is required:
+ * a bare `target wg0` would say nothing, and a misspelt word must not pass
+ * for a device left unmasqueraded.
+ */
+static int parse_target(struct parser *ps, char **tok, int ntok)
+{
+	struct config *cfg = ps->cfg;
+	bool masquerade = false;
+	const char *why;
+	size_t i;
+	int ret;
+
+	if (ntok < 2)
+		return fail(ps, -EINVAL, TARGET_USAGE);
+	why = ifname_invalid(tok[1]);
+	if (why)
+		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[1], why);
+	ret = parse_options(ps, tok + 2, ntok - 2, "for target", tok[1], TARGET_USAGE,
+			    &masquerade);
+	if (ret)
+		return ret;
+	if (!masquerade)
+		return fail(ps, -EINVAL, "target %s: missing 'masquerade'; " TARGET_USAGE, tok[1]);
+
+	for (i = 0; i < cfg->n_masq; i++) {
+		if (cfg->masq[i].target_line && !strcmp(cfg->masq[i].dev, tok[1]))
+			return fail(ps, -EINVAL, "duplicate target %s (first at line %d)", tok[1],
+				    cfg->masq[i].target_line);
+	}
+	/* As for routes: traffic steered into a LAN interface goes back where it came from. */
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (!strcmp(cfg->ifaces[i].name, tok[1]))
+			return fail(ps, -EINVAL,
+				    "%s is both a LAN interface (line %d) and a target", tok[1],
+				    cfg->ifaces[i].line);
+	}
+	return masq_add(ps, tok[1], true);
 }
 
 /*
@@ -463,6 +568,8 @@ static int parse_line(struct parser *ps, char *line, size_t n)
 		return parse_route(ps, tok, ntok);
 	if (!strcmp(tok[0], "resolver"))
 		return parse_resolver(ps, tok, ntok);
+	if (!strcmp(tok[0], "target"))
+		return parse_target(ps, tok, ntok);
 	ret = config_setting_parse(ps->cfg, &ps->settings, ps->line, tok, ntok, why, sizeof(why));
 	if (ret == -ENOENT)
 		return fail(ps, -EINVAL, "unknown keyword '%s'", tok[0]);
@@ -589,6 +696,33 @@ cleanup:
 	return ret;
 }
 
+/* Does dev exist? 0, or an error written as "unknown device" and the like. */
+static int check_device(struct parser *ps, const char *dev, int line)
+{
+	int ret;
+
+	ps->line = line;
+	errno = 0;
+	if (if_nametoindex(dev))
+		return 0;
+	/* glibc says ENODEV; a failed socket() says something else. */
+	if (errno == 0 || errno == ENODEV || errno == ENXIO)
+		return fail(ps, -ENODEV, "unknown device '%s'", dev);
+	ret = -errno;
+	return fail(ps, ret, "cannot look up device '%s': %s", dev, strerror(-ret));
+}
+
+/* dev on line is missing, and earlier than the missing device noted so far: note it. */
+static void note_missing(const char *dev, int line, const char **missing, int *at)
+{
+	if (*missing && *at < line)
+		return;
+	if (!if_nametoindex(dev)) {
+		*missing = dev;
+		*at = line;
+	}
+}
+
 int config_check_devices(const struct config *cfg, char *err, size_t errlen)
 {
 	struct parser ps = {
@@ -596,36 +730,30 @@ int config_check_devices(const struct config *cfg, char *err, size_t errlen)
 		.err = err,
 		.errlen = errlen,
 	};
-	size_t i = 0, j = 0;
-	const char *dev;
-	int ret;
+	const char *missing = NULL;
+	int at = 0;
 
 	if (err && errlen)
 		err[0] = '\0';
 
-	/* Both arrays are in file order: merge them to report the first line. */
-	while (i < cfg->n_ifaces || j < cfg->n_routes) {
-		if (j == cfg->n_routes ||
-		    (i < cfg->n_ifaces && cfg->ifaces[i].line <= cfg->routes[j].line)) {
-			dev = cfg->ifaces[i].name;
-			ps.line = cfg->ifaces[i].line;
-			i++;
-		} else {
-			dev = cfg->routes[j].dev;
-			ps.line = cfg->routes[j].line;
-			j++;
-		}
+	/* Interfaces, routes and target lines: the missing device of the earliest line. */
+	for (size_t i = 0; i < cfg->n_ifaces; i++)
+		note_missing(cfg->ifaces[i].name, cfg->ifaces[i].line, &missing, &at);
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		note_missing(cfg->routes[i].dev, cfg->routes[i].line, &missing, &at);
+	for (size_t i = 0; i < cfg->n_masq; i++)
+		if (cfg->masq[i].target_line)
+			note_missing(cfg->masq[i].dev, cfg->masq[i].target_line, &missing, &at);
+	/* Looked up once more, for the reason in errno. */
+	return missing ? check_device(&ps, missing, at) : 0;
+}
 
-		errno = 0;
-		if (if_nametoindex(dev))
-			continue;
-		/* glibc says ENODEV; a failed socket() says something else. */
-		if (errno == 0 || errno == ENODEV || errno == ENXIO)
-			return fail(&ps, -ENODEV, "unknown device '%s'", dev);
-		ret = -errno;
-		return fail(&ps, ret, "cannot look up device '%s': %s", dev, strerror(-ret));
-	}
-	return 0;
+const struct config_masq *config_masq_find(const struct config *cfg, const char *dev)
+{
+	for (size_t i = 0; i < cfg->n_masq; i++)
+		if (!strcmp(cfg->masq[i].dev, dev))
+			return &cfg->masq[i];
+	return NULL;
 }
 
 void config_free(struct config *cfg)
@@ -635,6 +763,7 @@ void config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->ifaces);
 	free(cfg->routes);
+	free(cfg->masq);
 	free(cfg->resolvers);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -5,6 +5,8 @@
  *   interface lan0                    # LAN interface to classify on; one or more
  *   route 203.0.113.0/24 dev wg0      # static prefix to a target device
  *   route *.corp.example.com dev wg0  # domain rule (learned from DNS answers)
+ *   route 198.51.100.0/24 dev wg1 masquerade  # ... leaving with wg1's own address
+ *   target wg1 masquerade             # the same, for every rule to wg1
  *   resolver 192.0.2.53               # trusted DNS server; repeatable; none: any
  *   min-ttl 30                        # seconds a learned entry lives at least
  *   max-ttl 86400                     # ... and at most
@@ -49,7 +51,20 @@ struct config_route {
 	char domain[CONFIG_DOMAIN_MAX];
 	bool wildcard;
 	char dev[IF_NAMESIZE];		/* target device */
+	bool masquerade;		/* the line says `masquerade` */
 	int line;
+};
+
+/*
+ * A masqueraded target device. Masquerade is a property of the device, not
+ * of a rule: every rule to it, configured or added, shares it. A device is
+ * masqueraded if a `target DEV masquerade` line or any route line to it says
+ * so; it is listed once, with the first such line.
+ */
+struct config_masq {
+	char dev[IF_NAMESIZE];
+	int line;			/* first line that made it masqueraded */
+	int target_line;		/* its `target` line; 0 if none */
 };
 
 /* Defaults of the learning settings (seconds, entries). */
@@ -69,6 +84,8 @@ struct config {
 	size_t n_ifaces;
 	struct config_route *routes;
 	size_t n_routes;
+	struct config_masq *masq;	/* masqueraded target devices, in line order */
+	size_t n_masq;
 	struct config_resolver *resolvers;	/* trusted DNS servers; none: any */
 	size_t n_resolvers;
 	__u32 min_ttl;			/* learned entries live at least this long */
@@ -90,10 +107,14 @@ int config_parse_string(const char *name, const char *text, struct config *cfg,
 			char *err, size_t errlen);
 
 /*
- * Check that every interface and every route's target device exists in the
- * current network namespace. -ENODEV and "FILE:LINE: unknown device X".
+ * Check that every interface, every route's target device and every `target`
+ * line's device exists in the current network namespace. -ENODEV and
+ * "FILE:LINE: unknown device X", for the first such line.
  */
 int config_check_devices(const struct config *cfg, char *err, size_t errlen);
+
+/* The masquerade entry of dev, or NULL if dev is not masqueraded. */
+const struct config_masq *config_masq_find(const struct config *cfg, const char *dev);
 
 void config_free(struct config *cfg);
 

@@ -18,6 +18,7 @@ struct datapath {
 	struct bpfroute_maps maps;	/* borrowed from the skeleton */
 	int prog_fd;			/* the classifier, LAN ingress */
 	int learn_fd;			/* the DNS answer learner, LAN egress */
+	int unnat_fd;			/* the reply translator, masqueraded targets' ingress */
 	bool fresh;			/* no pinned map existed: all were created */
 };
 

@@ -13,6 +13,8 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "maps.h"		/* BPFROUTE_STR, and the ABI for bpfroute_policy.h */
+#include "bpfroute_policy.h"
 #include "log.h"
 #include "pindir.h"
 
@@ -29,7 +31,19 @@ static const struct cmd commands[] = {
 	{ "status", cmd_status, "[-j]",
 	  "Show where the datapath is attached, how full its maps are, and its counters." },
 	{ "routes", cmd_routes, "[-j]",
-	  "List the route entries: prefix, target device, origin, expiry and traffic." },
+	  "List the route entries: prefix, target device, whether the device is\n"
+	  "masqueraded, origin, expiry and traffic." },
+	{ "flows", cmd_flows, "[-j]",
+	  "List the masqueraded flows: protocol, client address and port, remote address\n"
+	  "and port, the target address and port the client is translated to, the target\n"
+	  "device, the state (new, established, closing), seconds idle and until the flow\n"
+	  "times out, and packets and bytes each way. For ICMP echo the port is the echo\n"
+	  "identifier. A flow times out when neither side has been seen for its state's\n"
+	  "timeout: TCP established " BPFROUTE_STR(BPFROUTE_FLOW_TCP_EST_S) " s, opening "
+	  BPFROUTE_STR(BPFROUTE_FLOW_TCP_OPEN_S) " s, closing "
+	  BPFROUTE_STR(BPFROUTE_FLOW_TCP_CLOSE_S) " s; UDP " BPFROUTE_STR(BPFROUTE_FLOW_UDP_S)
+	  " s;\nICMP " BPFROUTE_STR(BPFROUTE_FLOW_ICMP_S) " s. The agent (`bpfroute run`) removes "
+	  "timed-out flows." },
 	{ "route", cmd_route, "add PREFIX dev IFNAME | del PREFIX",
 	  "Add (or retarget) or delete one route entry by hand. Entries added here\n"
 	  "survive reloads; a config route of the same prefix takes it back on load." },

@@ -28,6 +28,9 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_CONF),
 	BPFROUTE_STR(BPFROUTE_MAP_EVENTS),
 	BPFROUTE_STR(BPFROUTE_MAP_SCRATCH),
+	BPFROUTE_STR(BPFROUTE_MAP_TARGETS),
+	BPFROUTE_STR(BPFROUTE_MAP_NAT_OUT),
+	BPFROUTE_STR(BPFROUTE_MAP_NAT_IN),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
@@ -36,7 +39,7 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 	int *slots[] = { &m->route4, &m->route6, &m->excl4,   &m->excl6,   &m->stats,
 			 &m->host4,  &m->host6,  &m->rules,   &m->names,   &m->queries,
 			 &m->qsocks, &m->qids,   &m->resolvers, &m->conf, &m->events,
-			 &m->scratch };
+			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in };
 
 	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
 		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
@@ -168,6 +171,14 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_DNS_EVENT_LOST] = "dns_event_lost",
 		[BPFROUTE_STAT_LEARNED_ADDRS] = "learned_addrs",
 		[BPFROUTE_STAT_HOST_EXPIRED] = "host_expired",
+		[BPFROUTE_STAT_NAT_NEW] = "nat_new",
+		[BPFROUTE_STAT_NAT_FULL] = "nat_full",
+		[BPFROUTE_STAT_NAT_NO_PORT] = "nat_no_port",
+		[BPFROUTE_STAT_NAT_NO_ADDR] = "nat_no_addr",
+		[BPFROUTE_STAT_NAT_UNSUPPORTED] = "nat_unsupported",
+		[BPFROUTE_STAT_NAT_IN] = "nat_in",
+		[BPFROUTE_STAT_NAT_IN_ICMP] = "nat_in_icmp",
+		[BPFROUTE_STAT_NAT_IN_MISS] = "nat_in_miss",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";

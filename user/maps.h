@@ -30,6 +30,9 @@ struct bpfroute_maps {
 	int conf;
 	int events;
 	int scratch;
+	int targets;	/* bpfroute_target */
+	int nat_out;	/* bpfroute_nat_out */
+	int nat_in;	/* bpfroute_nat_in */
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 

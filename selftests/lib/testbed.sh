@@ -53,6 +53,18 @@
 #			client's and gateway's /etc/resolv.conf pointing at it
 #   tb_spawn NS COMM LOG CMD...	a long-running process teardown will stop
 #
+# And for masquerade, the way a commercial VPN provider's server is set up
+# (test_e2e_nat.sh):
+#
+#   tb_setup_vpn_peer	the peer accepts from the gateway only its tunnel
+#			addresses (AllowedIPs 100.64.0.1/32, 2001:db8:100::1/128)
+#			and has no route to the LAN
+#   tb_setup_lan_switch	a second client (br-cli2-S, 192.0.2.3, 2001:db8:1::3):
+#			both clients and the gateway's lan0 on a bridge in a
+#			"switch" namespace (br-sw-S)
+#   tb_setup_service_hop [MTU]	the private service moves one hop behind
+#			the peer (br-svc-S), over a link of MTU 1280
+#
 # Requires root, iproute2, wireguard-go, wg, socat, ping, curl; dnsmasq (from
 # dnsmasq-base) for tb_setup_dns.
 #
@@ -69,6 +81,9 @@
 #   TB_PREFIX4 TB_PREFIX6	the prefixes covering the service addresses
 # after tb_setup_peer2:
 #   TB_NS_PEER2 TB_GW_WG2 TB_PEER2_WG TB_GW_UL2	the second peer and tunnel
+# after tb_setup_lan_switch, tb_setup_service_hop:
+#   TB_NS_SW TB_NS_CLI2 TB_NS_SVC	the switch, the second client, the service
+#			host (tb_cli2, tb_svc run commands in the last two)
 # after tb_setup_dns:
 #   TB_DNS4 TB_DNS6	the resolver's addresses
 #   TB_CLI_RESOLV TB_GW_RESOLV	the client's and the gateway's resolv.conf
@@ -142,6 +157,8 @@ tb_cli()  { tb__in "${TB_NS_CLI:-}" "$@"; }
 tb_gw()   { tb__in "${TB_NS_GW:-}" "$@"; }
 tb_inet() { tb__in "${TB_NS_INET:-}" "$@"; }
 tb_peer() { tb__in "${TB_NS_PEER:-}" "$@"; }
+tb_cli2() { tb__in "${TB_NS_CLI2:-}" "$@"; }
+tb_svc()  { tb__in "${TB_NS_SVC:-}" "$@"; }
 
 # A process counts as gone once it is reaped or a zombie: bash reaps its
 # children only when it gets around to it, and a zombie holds no resources.
@@ -229,9 +246,16 @@ tb__names()
 		TB_NS_PEER2=br-peer2-$TB_SUFFIX
 		TB_GW_WG2=wgh$TB_SUFFIX
 		TB_PEER2_WG=wgq$TB_SUFFIX
+		# The optional LAN switch, second client and service host
+		# (tb_setup_lan_switch, tb_setup_service_hop).
+		TB_NS_SW=br-sw-$TB_SUFFIX
+		TB_NS_CLI2=br-cli2-$TB_SUFFIX
+		TB_NS_SVC=br-svc-$TB_SUFFIX
 		if [[ ! -e /run/netns/$TB_NS_CLI && ! -e /run/netns/$TB_NS_GW &&
 		      ! -e /run/netns/$TB_NS_INET && ! -e /run/netns/$TB_NS_PEER &&
-		      ! -e /run/netns/$TB_NS_PEER2 && ! -e /etc/netns/$TB_NS_CLI &&
+		      ! -e /run/netns/$TB_NS_PEER2 && ! -e /run/netns/$TB_NS_SW &&
+		      ! -e /run/netns/$TB_NS_CLI2 && ! -e /run/netns/$TB_NS_SVC &&
+		      ! -e /etc/netns/$TB_NS_CLI &&
 		      ! -e /etc/netns/$TB_NS_GW &&
 		      ! -e /var/run/wireguard/$TB_GW_WG.sock &&
 		      ! -e /var/run/wireguard/$TB_PEER_WG.sock &&
@@ -240,6 +264,7 @@ tb__names()
 			export TB_SUFFIX TB_NS_CLI TB_NS_GW TB_NS_INET TB_NS_PEER
 			export TB_GW_WG TB_PEER_WG TB_GW_LAN TB_GW_WAN TB_GW_UL
 			export TB_NS_PEER2 TB_GW_WG2 TB_PEER2_WG TB_GW_UL2
+			export TB_NS_SW TB_NS_CLI2 TB_NS_SVC
 			export TB_SERVICE4 TB_SERVICE6 TB_SERVICE_PORT TB_PREFIX4 TB_PREFIX6
 			return 0
 		fi
@@ -603,6 +628,142 @@ tb_setup_ranges()
 		tb__run ip -n "$ns" route add local "$TB_PREFIX4" dev lo table local || return 1
 		tb__run ip -n "$ns" -6 route add local "$TB_PREFIX6" dev lo table local || return 1
 	done
+}
+
+# ---- the VPN provider's variant (masquerade) ---------------------------------
+
+# tb_setup_vpn_peer: the peer as a commercial VPN provider's server is set up:
+# the gateway's AllowedIPs there are the gateway's tunnel addresses only
+# (100.64.0.1/32, 2001:db8:100::1/128), and the peer has no route back to
+# the LAN (192.0.2.0/24, 2001:db8:1::/64). WireGuard drops every packet from
+# the tunnel whose source is not in the sender's AllowedIPs (the cryptokey
+# routing of the WireGuard paper, section 2): a client's packet put into the
+# tunnel as it is never gets past the peer; only packets whose source is the
+# gateway's tunnel address (masqueraded) do. Affects the first peer only.
+tb_setup_vpn_peer()
+{
+	local gw_pub
+
+	gw_pub=$(<"$TB_DIR/keys/gw.pub") || return 1
+	# `wg set ... allowed-ips` replaces the peer's list (it is not added to).
+	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG" peer "$gw_pub" \
+		allowed-ips 100.64.0.1/32,2001:db8:100::1/128 || return 1
+	tb__run ip -n "$TB_NS_PEER" route del 192.0.2.0/24 dev "$TB_PEER_WG" || return 1
+	tb__run ip -n "$TB_NS_PEER" -6 route del 2001:db8:1::/64 dev "$TB_PEER_WG"
+}
+
+# tb_setup_lan_switch: two clients on the gateway's LAN. A "switch" (a
+# namespace with a Linux bridge, br-sw-S) joins the gateway's lan0, the
+# client's eth0 and a second client's eth0 (namespace br-cli2-S, 192.0.2.3/24
+# and 2001:db8:1::3/64, default routes via the gateway). lan0 stays a plain
+# interface of the gateway, so `interface lan0` means what it did; the veth
+# pair lan0 / client eth0 of tb_setup is replaced (new ifindexes: call this
+# before loading anything on lan0).
+#
+#	client  eth0 --- p1 \
+#	                     br0 (switch) p0 --- lan0 gateway
+#	client2 eth0 --- p2 /
+tb_setup_lan_switch()
+{
+	local ns
+
+	for ns in "$TB_NS_SW" "$TB_NS_CLI2"; do
+		tb__netns_add "$ns" || return 1
+	done
+	# Deleting one end of a veth pair deletes the other (the client's eth0).
+	tb__run ip -n "$TB_NS_GW" link del "$TB_GW_LAN" || return 1
+
+	# Multicast snooping off: without an MLD querier, a snooping bridge may
+	# stop flooding the solicited-node groups neighbour discovery needs.
+	# STP is off by default, so ports forward at once.
+	tb__run ip -n "$TB_NS_SW" link add br0 type bridge mcast_snooping 0 || return 1
+	tb__run ip -n "$TB_NS_SW" link set br0 up || return 1
+	tb__veth "$TB_NS_GW" "$TB_GW_LAN" "$TB_NS_SW" p0 || return 1
+	tb__veth "$TB_NS_CLI" eth0 "$TB_NS_SW" p1 || return 1
+	tb__veth "$TB_NS_CLI2" eth0 "$TB_NS_SW" p2 || return 1
+	for ns in p0 p1 p2; do
+		tb__run ip -n "$TB_NS_SW" link set "$ns" master br0 || return 1
+	done
+
+	tb__addr "$TB_NS_GW" "$TB_GW_LAN" 192.0.2.1/24 2001:db8:1::1/64 || return 1
+	tb__addr "$TB_NS_CLI" eth0 192.0.2.2/24 2001:db8:1::2/64 || return 1
+	tb__addr "$TB_NS_CLI2" eth0 192.0.2.3/24 2001:db8:1::3/64 || return 1
+	for ns in "$TB_NS_CLI" "$TB_NS_CLI2"; do
+		tb__run ip -n "$ns" route add default via 192.0.2.1 || return 1
+		tb__run ip -n "$ns" -6 route add default via 2001:db8:1::1 || return 1
+	done
+	# Both clients reach the gateway through the switch.
+	for ns in "$TB_NS_CLI" "$TB_NS_CLI2"; do
+		if ! tb__wait_for 20 0.1 ip netns exec "$ns" ping -n -c 1 -W 1 192.0.2.1 ||
+		   ! tb__wait_for 20 0.1 ip netns exec "$ns" ping -6 -n -c 1 -W 1 2001:db8:1::1; then
+			tb_log "$ns cannot reach the gateway through the switch"
+			return 1
+		fi
+	done
+}
+
+# tb_setup_service_hop [MTU]: the private service one hop behind the peer,
+# over a narrow link, as a service in a VPN provider's network is: a host
+# br-svc-S (eth0 100.64.1.2/30, 2001:db8:6::2/64) joined to the peer's eth1
+# (100.64.1.1/30, 2001:db8:6::1/64) by a link of MTU (default 1280) on both
+# ends. The service addresses (and tb_setup_ranges' local ranges, if set)
+# move from the peer to this host, which also runs the "private" HTTP
+# service; the peer forwards between its tunnel and the link. A packet
+# larger than MTU with DF set, coming out of the tunnel, makes the peer send
+# ICMP fragmentation needed / packet too big (with the MTU) back into the
+# tunnel, to the packet's source.
+#
+# The service host's routes advertise a TCP MSS of a 1500-byte network
+# (advmss), as a server on an Ethernet behind the narrow link would: a
+# client then sends segments too big for the path, and TCP only gets through
+# by path MTU discovery (RFC 1191, RFC 8201).
+tb_setup_service_hop()
+{
+	local mtu=${1:-1280} had_ranges=0
+
+	tb__netns_add "$TB_NS_SVC" || return 1
+	tb__veth "$TB_NS_PEER" eth1 "$TB_NS_SVC" eth0 || return 1
+	tb__run ip -n "$TB_NS_PEER" link set eth1 mtu "$mtu" || return 1
+	tb__run ip -n "$TB_NS_SVC" link set eth0 mtu "$mtu" || return 1
+	tb__addr "$TB_NS_PEER" eth1 100.64.1.1/30 2001:db8:6::1/64 || return 1
+	tb__addr "$TB_NS_SVC" eth0 100.64.1.2/30 2001:db8:6::2/64 || return 1
+
+	# The addresses move: the peer forwards to them instead of owning them.
+	tb__run ip -n "$TB_NS_PEER" addr del "$TB_SERVICE4/32" dev lo || return 1
+	tb__run ip -n "$TB_NS_PEER" -6 addr del "$TB_SERVICE6/128" dev lo || return 1
+	if [[ -n $(ip -n "$TB_NS_PEER" route show table local "$TB_PREFIX4" 2>/dev/null) ]]; then
+		had_ranges=1
+		tb__run ip -n "$TB_NS_PEER" route del local "$TB_PREFIX4" dev lo table local ||
+			return 1
+		tb__run ip -n "$TB_NS_PEER" -6 route del local "$TB_PREFIX6" dev lo table local ||
+			return 1
+	fi
+	tb__addr "$TB_NS_SVC" lo "$TB_SERVICE4/32" "$TB_SERVICE6/128" || return 1
+	if ((had_ranges)); then
+		tb__run ip -n "$TB_NS_SVC" route add local "$TB_PREFIX4" dev lo table local ||
+			return 1
+		tb__run ip -n "$TB_NS_SVC" -6 route add local "$TB_PREFIX6" dev lo table local ||
+			return 1
+	fi
+	tb__run ip -n "$TB_NS_PEER" route add "$TB_PREFIX4" via 100.64.1.2 || return 1
+	tb__run ip -n "$TB_NS_PEER" -6 route add "$TB_PREFIX6" via 2001:db8:6::2 || return 1
+	tb__run ip netns exec "$TB_NS_PEER" sysctl -q -w \
+		net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
+
+	tb__run ip -n "$TB_NS_SVC" route add default via 100.64.1.1 advmss 1460 || return 1
+	tb__run ip -n "$TB_NS_SVC" -6 route add default via 2001:db8:6::1 advmss 1440 || return 1
+
+	tb__service "$TB_NS_SVC" private
+	if ! tb__wait_for 30 0.1 tb__listening "$TB_NS_SVC"; then
+		tb_log "socat in $TB_NS_SVC is not listening on $TB_SERVICE_PORT"
+		return 1
+	fi
+	# The peer reaches the service over the link, in both families.
+	if ! tb__wait_for 20 0.1 ip netns exec "$TB_NS_PEER" ping -n -c 1 -W 1 "$TB_SERVICE4" ||
+	   ! tb__wait_for 20 0.1 ip netns exec "$TB_NS_PEER" ping -6 -n -c 1 -W 1 "$TB_SERVICE6"; then
+		tb_log "the peer cannot reach the service host $TB_NS_SVC"
+		return 1
+	fi
 }
 
 # The resolver on the internet host. Queries for any other name are refused

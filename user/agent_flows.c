@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Sweeping masqueraded flows (bpfroute_nat_out / bpfroute_nat_in). The
+ * datapath creates both directions of a flow and refreshes them; nothing in
+ * the kernel can find a dead one, so the agent removes them, a bounded
+ * chunk per tick, once neither direction has been seen for the timeout of
+ * the flow's state (include/bpfroute_policy.h). Until then a full table
+ * refuses new flows; an existing flow is never broken.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "bpfroute_policy.h"
+
+static bool proto_is_icmp(__u8 proto)
+{
+	return proto == BPFROUTE_IPPROTO_ICMP || proto == BPFROUTE_IPPROTO_ICMPV6;
+}
+
+/* The reply direction of an outgoing flow: how its replies arrive. */
+void agent_flow_in_key(const struct bpfroute_flow_key *out, const struct bpfroute_nat *o,
+		       struct bpfroute_flow_key *in)
+{
+	memset(in, 0, sizeof(*in));
+	memcpy(in->saddr, out->daddr, sizeof(in->saddr));
+	memcpy(in->daddr, o->addr, sizeof(in->daddr));
+	in->family = out->family;
+	in->proto = out->proto;
+	/* An echo reply carries the (translated) identifier in both places. */
+	in->sport = proto_is_icmp(out->proto) ? o->port : out->dport;
+	in->dport = o->port;
+}
+
+/* The outgoing direction of a reply flow: how the client sent it. */
+void agent_flow_out_key(const struct bpfroute_flow_key *in, const struct bpfroute_nat *i,
+			struct bpfroute_flow_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->saddr, i->addr, sizeof(out->saddr));
+	memcpy(out->daddr, in->saddr, sizeof(out->daddr));
+	out->family = in->family;
+	out->proto = in->proto;
+	out->sport = i->port;
+	out->dport = proto_is_icmp(in->proto) ? i->port : in->sport;
+}
+
+#define SWEEP_DEAD_MAX 256	/* dead flows removed per chunk */
+
+/*
+ * One chunk of one map, from the cursor on. For each entry, its partner in
+ * the other map decides with it whether the flow is dead. Dead flows are
+ * removed after the walk (deleting the cursor's key would restart the walk),
+ * reply side first so that no reply finds half a flow.
+ */
+static int sweep_chunk(struct agent *a, bool outgoing, __u64 now, __u32 budget)
+{
+	int self = outgoing ? a->maps->nat_out : a->maps->nat_in;
+	int other = outgoing ? a->maps->nat_in : a->maps->nat_out;
+	struct agent_flow_cursor *c = &a->flow_cursor[outgoing ? 0 : 1];
+	struct bpfroute_flow_key next, pkey, dead_in[SWEEP_DEAD_MAX], dead_out[SWEEP_DEAD_MAX];
+	struct bpfroute_nat v, pv, none = {};
+	int n_dead = 0;
+
+	for (__u32 n = 0; n < budget && n_dead < SWEEP_DEAD_MAX; n++) {
+		bool has_partner, dead;
+
+		if (bpf_map_get_next_key(self, c->valid ? &c->key : NULL, &next)) {
+			c->valid = false;	/* the end: start over next time */
+			break;
+		}
+		c->key = next;
+		c->valid = true;
+		if (bpf_map_lookup_elem(self, &next, &v))
+			continue;
+		if (outgoing)
+			agent_flow_in_key(&next, &v, &pkey);
+		else
+			agent_flow_out_key(&next, &v, &pkey);
+		has_partner = !bpf_map_lookup_elem(other, &pkey, &pv);
+		if (!has_partner)
+			pv = none;
+		dead = outgoing ? bpfroute_flow_dead(&v, &pv, next.proto, now) :
+				  bpfroute_flow_dead(&pv, &v, next.proto, now);
+		if (!dead)
+			continue;
+		dead_in[n_dead] = outgoing ? pkey : next;
+		dead_out[n_dead] = outgoing ? next : pkey;
+		n_dead++;
+	}
+	for (int i = 0; i < n_dead; i++) {
+		bpf_map_delete_elem(a->maps->nat_in, &dead_in[i]);
+		bpf_map_delete_elem(a->maps->nat_out, &dead_out[i]);
+		if (c->valid && !memcmp(&c->key, outgoing ? &dead_out[i] : &dead_in[i],
+					sizeof(c->key)))
+			c->valid = false;	/* its key is gone: start over */
+	}
+	return n_dead;
+}
+
+int agent_flows_sweep(struct agent *a, __u64 now, __u32 budget)
+{
+	int removed;
+
+	if (a->maps->nat_out < 0 || a->maps->nat_in < 0)
+		return 0;
+	removed = sweep_chunk(a, true, now, budget);
+	/* Reply entries whose outgoing half is gone (a crash between deletes). */
+	removed += sweep_chunk(a, false, now, budget);
+	a->st.flows_expired += removed;
+	return removed;
+}

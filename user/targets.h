@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The target devices (bpfroute_target): for each device a route points at,
+ * whether it is masqueraded and the addresses it masquerades with. The
+ * classifier reads it for every steered packet; load writes it whole.
+ *
+ * A masqueraded device's addresses are its first global IPv4 and IPv6
+ * addresses at load time: never link-local (169.254/16, fe80::/10), nor any
+ * other address a router never forwards (include/bpfroute_policy.h), since
+ * replies to such a source could never come back through the tunnel.
+ */
+#ifndef BPFROUTE_TARGETS_H
+#define BPFROUTE_TARGETS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "bpfroute_abi.h"
+#include "config.h"
+#include "maps.h"
+
+struct target_entry {
+	__u32 ifindex;
+	struct bpfroute_target val;
+};
+
+/* What bpfroute_target holds, or is to hold; sorted by ifindex. */
+struct target_set {
+	struct target_entry *v;
+	size_t n;
+};
+
+/*
+ * The first global IPv4 and IPv6 address of dev into t->addr4 / t->addr6
+ * (left zero where there is none); flags untouched. Returns 0 or -errno.
+ */
+int target_addrs(const char *dev, struct bpfroute_target *t);
+
+/*
+ * Every masqueraded device of cfg has an address of at least one family to
+ * masquerade with. Run before the kernel is touched; -EADDRNOTAVAIL and
+ * "FILE:LINE: wg0 has no global IPv4 or IPv6 address to masquerade with" at
+ * the first line that made the device masqueraded.
+ */
+int targets_check(const struct config *cfg, char *err, size_t errlen);
+
+/*
+ * The entries for the devices ifindexes[0..n) (repeats are fine, and so are
+ * zeros: a device that is gone): masqueraded if cfg says so of the device's
+ * name, with its addresses as they are now.
+ */
+int targets_build(const struct config *cfg, const int *ifindexes, int n, struct target_set *set);
+
+/* What the map holds now. */
+int targets_read(const struct bpfroute_maps *m, struct target_set *set);
+
+/*
+ * Make the map hold exactly set. Entries of devices not in set go first, so
+ * that a full map still takes the set: they are devices the new config does
+ * not masquerade, and a device without an entry is not masqueraded either.
+ * -E2BIG, changing nothing, if the set does not fit.
+ */
+int targets_apply(const struct bpfroute_maps *m, const struct target_set *set);
+
+/* The entry of ifindex, or NULL. */
+const struct target_entry *targets_find(const struct target_set *set, __u32 ifindex);
+
+void targets_free(struct target_set *set);
+
+#endif /* BPFROUTE_TARGETS_H */
