@@ -925,7 +925,13 @@ static void test_sweep_chunks(void)
 		agent_sweep(&e.a, 4, NOW, AGENT_BATCH);
 		calls++;
 	}
-	ASSERT_TRUE(calls >= 3, "three chunks at least");
+	/*
+	 * A call reads whole buckets until it has looked at the budget: at
+	 * least one batch and less than two. Three batches' worth of entries
+	 * therefore take two calls at least; whether two or three depends on
+	 * how the map's random hash seed fills the buckets.
+	 */
+	ASSERT_TRUE(calls >= 2, "two chunks at least");
 	ASSERT_EQ(host_count(&e, 4), 0, "all dead entries swept");
 	ASSERT_EQ(e.a.st.expired, total, "swept count");
 out:
