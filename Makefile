@@ -71,16 +71,16 @@ bpfroute: $(USER_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Tests link only the modules they exercise; main.o stays out.
-$(OUTPUT)/test_tc: selftests/test_tc.c selftests/test.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_tc: selftests/test_tc.c selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 
-$(OUTPUT)/test_nat: selftests/test_nat.c selftests/test.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_nat: selftests/test_nat.c selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 
-$(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/test.h \
-		include/bpfroute_name_hash.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/pkt.h \
+		selftests/test.h include/bpfroute_name_hash.h $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 

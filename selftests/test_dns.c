@@ -55,12 +55,14 @@
 #include "bpfroute_name_hash.h"
 #include "bpfroute_tc.skel.h"
 #include "dns_build.h"
+
+/* test_run takes up to a page less skb headroom and shared info: 3.6 KiB. */
+#define PKT_MAX		3600
+#include "pkt.h"
 #include "test.h"
 
 TEST_STATE_DEFINE;
 
-/* test_run takes up to a page less skb headroom and shared info: 3.6 KiB. */
-#define PKT_MAX		3600
 #define NSEC		1000000000ULL
 
 /* The parties. Documentation prefixes (RFC 5737, RFC 3849). */
@@ -76,23 +78,6 @@ TEST_STATE_DEFINE;
 #define MAX_TTL		86400
 #define IDLE_TIMEOUT	300
 #define HOST_MAX	64
-
-/* IPv4 and IPv6 header offsets (RFC 791, RFC 8200). */
-#define IP4_TOT_LEN	2
-#define IP4_FRAG_OFF	6
-#define IP4_TTL		8
-#define IP4_CHECK	10
-#define IP4_MF		0x2000
-#define IP4_DF		0x4000
-#define IP6_HLEN	40
-#define IP6_HOP_LIMIT	7
-
-#define TCP_SYN		0x02
-#define TCP_PSH_ACK	0x18
-
-/* lo's address: a frame to it is PACKET_HOST under test_run. */
-static const __u8 mac_us[ETH_ALEN] = { 0 };
-static const __u8 mac_peer[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
 
 static const char *const stat_names[BPFROUTE_STAT_MAX] = {
 	[BPFROUTE_STAT_STEERED] = "STEERED",
@@ -138,8 +123,6 @@ static const char *const verdict_names[] = {
 /* Ends a list of (stat, delta) pairs. */
 #define END		(-1)
 
-#define MSG(buf, fmt, ...) (snprintf(buf, sizeof(buf), fmt, ##__VA_ARGS__), buf)
-
 static const char *skip_reason;
 
 static __u64 boot_ns(void)
@@ -154,39 +137,6 @@ static __u64 boot_ns(void)
  * Frames
  */
 
-struct pkt {
-	__u8 data[PKT_MAX];
-	size_t len;
-};
-
-static void put_be16(__u8 *b, __u16 v)
-{
-	b[0] = v >> 8;
-	b[1] = v & 0xff;
-}
-
-static void put_be32(__u8 *b, __u32 v)
-{
-	put_be16(b, v >> 16);
-	put_be16(b + 2, v & 0xffff);
-}
-
-static __u8 *pkt_put(struct pkt *p, const void *src, size_t n)
-{
-	__u8 *at = p->data + p->len;
-
-	if (p->len + n > sizeof(p->data)) {
-		fprintf(stderr, "test bug: frame of %zu bytes overflows\n", p->len + n);
-		abort();
-	}
-	if (src)
-		memcpy(at, src, n);
-	else
-		memset(at, 0, n);
-	p->len += n;
-	return at;
-}
-
 static int family_of(const char *addr)
 {
 	return strchr(addr, ':') ? AF_INET6 : AF_INET;
@@ -196,51 +146,7 @@ static int family_of(const char *addr)
 static void addr16(const char *s, __u8 out[16])
 {
 	memset(out, 0, 16);
-	if (inet_pton(family_of(s), s, out) != 1) {
-		fprintf(stderr, "test bug: bad address %s\n", s);
-		abort();
-	}
-}
-
-/* The Internet checksum, byte by byte from RFC 1071: shares nothing with the program. */
-static __u32 csum_add(__u32 sum, const __u8 *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (__u32)b[i] << 8 | b[i + 1];
-	if (n & 1)
-		sum += (__u32)b[n - 1] << 8;
-	return sum;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-static __u16 ipv4_csum(const __u8 *iph)
-{
-	__u32 sum = csum_add(0, iph, IP4_CHECK);
-
-	sum = csum_add(sum, iph + IP4_CHECK + 2, (size_t)(iph[0] & 0x0f) * 4 - IP4_CHECK - 2);
-	return (__u16)~csum_fold(sum);
-}
-
-static __u16 l4_csum(const __u8 *saddr, const __u8 *daddr, size_t alen, __u8 proto,
-		     const __u8 *l4, size_t len)
-{
-	__u32 sum = csum_add(0, saddr, alen);
-	__u16 c;
-
-	sum = csum_add(sum, daddr, alen);
-	sum += proto;
-	sum += (__u32)len;
-	sum = csum_add(sum, l4, len);
-	c = (__u16)~csum_fold(sum);
-	return c ? c : 0xffff;
+	parse_addr(family_of(s), s, out);
 }
 
 /* One IP packet: who sends what to whom. */
@@ -264,13 +170,9 @@ static void pkt_frame(struct pkt *p, const __u8 *dst_mac, const struct frame *f)
 {
 	int family = family_of(f->src);
 	size_t l3, l4, alen = family == AF_INET ? 4 : 16;
-	__u8 *eth, *ip, *saddr, *daddr, *h;
+	__u8 *ip, *saddr, *daddr, *h;
 
-	p->len = 0;
-	eth = pkt_put(p, NULL, ETH_HLEN);
-	memcpy(eth, dst_mac, ETH_ALEN);
-	memcpy(eth + ETH_ALEN, mac_peer, ETH_ALEN);
-	put_be16(eth + 2 * ETH_ALEN, family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	pkt_eth(p, dst_mac, family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
 	l3 = p->len;
 	if (family == AF_INET) {
 		ip = pkt_put(p, NULL, 20);
@@ -289,8 +191,8 @@ static void pkt_frame(struct pkt *p, const __u8 *dst_mac, const struct frame *f)
 		saddr = ip + 8;
 		daddr = ip + 24;
 	}
-	inet_pton(family, f->src, saddr);
-	inet_pton(family, f->dst, daddr);
+	parse_addr(family, f->src, saddr);
+	parse_addr(family, f->dst, daddr);
 	l4 = p->len;
 	if (f->proto == IPPROTO_UDP) {
 		h = pkt_put(p, NULL, 8);
@@ -309,7 +211,6 @@ static void pkt_frame(struct pkt *p, const __u8 *dst_mac, const struct frame *f)
 	}
 	if (f->len)
 		pkt_put(p, f->payload, f->len);
-	/* Pointers into p->data stay valid: it is an array, never moved. */
 	if (family == AF_INET) {
 		put_be16(ip + IP4_TOT_LEN, (__u16)(p->len - l3));
 		put_be16(ip + IP4_CHECK, ipv4_csum(ip));
@@ -373,21 +274,6 @@ static void pkt_syn(struct pkt *p, const char *addr)
 	pkt_frame(p, mac_us, &f);
 }
 
-/* What a router makes of a frame it forwards: TTL or hop limit one less. */
-static void pkt_forwarded(const struct pkt *in, struct pkt *out)
-{
-	__u8 *l3;
-
-	*out = *in;
-	l3 = out->data + ETH_HLEN;
-	if ((l3[0] >> 4) == 4) {
-		l3[IP4_TTL]--;
-		put_be16(l3 + IP4_CHECK, ipv4_csum(l3));
-	} else {
-		l3[IP6_HOP_LIMIT]--;
-	}
-}
-
 /* ---------------------------------------------------------------------------
  * A subtest's world: the skeleton, its configuration, its ring buffer
  */
@@ -426,13 +312,6 @@ static int on_event(void *arg, void *data, size_t size)
 	memcpy(e->raw, data, size);
 	e->size = size;
 	return 0;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 static bool conf_write(struct ctx *c)
@@ -658,20 +537,7 @@ struct stats {
 
 static bool stats_read(const struct ctx *c, struct stats *s)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(c->skel->maps.bpfroute_stats);
-	__u64 vals[ncpu > 0 ? ncpu : 1];
-
-	if (!ASSERT_TRUE(ncpu > 0, "libbpf_num_possible_cpus() > 0"))
-		return false;
-	memset(s, 0, sizeof(*s));
-	for (__u32 i = 0; i < BPFROUTE_STAT_MAX; i++) {
-		if (!ASSERT_OK(bpf_map_lookup_elem(fd, &i, vals) ? -errno : 0, "stats lookup"))
-			return false;
-		for (int cpu = 0; cpu < ncpu; cpu++)
-			s->v[i] += vals[cpu];
-	}
-	return true;
+	return percpu_sum(bpf_map__fd(c->skel->maps.bpfroute_stats), BPFROUTE_STAT_MAX, s->v);
 }
 
 /* Every counter moved by exactly its listed delta, every other one not at all. */
@@ -711,35 +577,13 @@ static bool deltas_check(const struct stats *a, const struct stats *b, const cha
 static bool run(struct ctx *c, int prog_fd, const struct pkt *in, __u32 *retval,
 		struct pkt *out, const char *what)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = in->data,
-		.data_size_in = (__u32)in->len,
-		.data_out = out->data,
-		.data_size_out = sizeof(out->data),
-		.repeat = 1,
-	);
 	char m[256];
 	int err;
 
 	c->t0 = boot_ns();
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	err = run_once(prog_fd, in, retval, out);
 	c->t1 = boot_ns();
-	*retval = opts.retval;
-	out->len = opts.data_size_out;
 	return ASSERT_OK(err ? -errno : 0, MSG(m, "%s: bpf_prog_test_run_opts", what));
-}
-
-static bool expect_frame(const struct pkt *got, const struct pkt *want, const char *what)
-{
-	char m[256];
-
-	if (!ASSERT_EQ(got->len, want->len, MSG(m, "%s: output frame length", what)))
-		return false;
-	for (size_t i = 0; i < got->len; i++)
-		if (got->data[i] != want->data[i])
-			return ASSERT_EQ(got->data[i], want->data[i],
-					 MSG(m, "%s: output frame byte %zu", what, i));
-	return true;
 }
 
 /*
@@ -2893,9 +2737,7 @@ int main(void)
 	cpu_set_t cpus;
 
 	libbpf_set_print(libbpf_print);
-	if (unshare(CLONE_NEWNET))
-		fprintf(stderr, "  note: unshare(CLONE_NEWNET): %s; running in the caller's "
-			"network namespace\n", strerror(errno));
+	private_netns();
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))

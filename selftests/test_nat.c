@@ -53,11 +53,11 @@
 
 #include "bpfroute_abi.h"
 #include "bpfroute_tc.skel.h"
+#include "pkt.h"
 #include "test.h"
 
 TEST_STATE_DEFINE;
 
-#define PKT_MAX		2048
 
 /* The target device: ifindex and its own addresses. */
 #define TGT_IFINDEX	11
@@ -79,12 +79,8 @@ TEST_STATE_DEFINE;
 #define PORT_MIN	32768
 #define PORT_MAX	60999
 
-#define IP4_HLEN	20
-#define IP6_HLEN	40
 #define IPPROTO_GRE_	47
 
-static const __u8 mac_us[ETH_ALEN] = { 0 };	/* lo's: PACKET_HOST under test_run */
-static const __u8 mac_peer[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
 
 static const char *const stat_names[BPFROUTE_STAT_MAX] = {
 	[BPFROUTE_STAT_STEERED] = "STEERED",
@@ -101,8 +97,6 @@ static const char *const stat_names[BPFROUTE_STAT_MAX] = {
 	[BPFROUTE_STAT_NAT_IN_ICMP] = "NAT_IN_ICMP",
 	[BPFROUTE_STAT_NAT_IN_MISS] = "NAT_IN_MISS",
 };
-
-#define MSG(buf, fmt, ...) (snprintf(buf, sizeof(buf), fmt, ##__VA_ARGS__), buf)
 
 static bool in_private_netns;
 static const char *skip_reason;
@@ -121,124 +115,8 @@ static const char *stat_name(int i)
  * Packet crafting, from scratch
  */
 
-struct pkt {
-	__u8 data[PKT_MAX];
-	size_t len;
-};
-
-static void put_be16(__u8 *b, __u16 v)
-{
-	b[0] = v >> 8;
-	b[1] = v & 0xff;
-}
-
-static __u16 get_be16(const __u8 *b)
-{
-	return (__u16)(b[0] << 8 | b[1]);
-}
-
-static void put_be32(__u8 *b, __u32 v)
-{
-	put_be16(b, v >> 16);
-	put_be16(b + 2, v & 0xffff);
-}
-
-static __u8 *pkt_put(struct pkt *p, const void *src, size_t n)
-{
-	__u8 *at = p->data + p->len;
-
-	if (p->len + n > sizeof(p->data)) {
-		fprintf(stderr, "test bug: fixture of %zu bytes overflows\n", p->len + n);
-		abort();
-	}
-	if (src)
-		memcpy(at, src, n);
-	else
-		memset(at, 0, n);
-	p->len += n;
-	return at;
-}
-
-static void parse_addr(int family, const char *s, void *dst)
-{
-	if (inet_pton(family == 4 ? AF_INET : AF_INET6, s, dst) != 1) {
-		fprintf(stderr, "test bug: bad address %s\n", s);
-		abort();
-	}
-}
-
-/* RFC 1071, byte by byte: shares nothing with the program's arithmetic. */
-static __u32 sum_bytes(__u32 sum, const __u8 *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (__u32)b[i] << 8 | b[i + 1];
-	if (n & 1)
-		sum += (__u32)b[n - 1] << 8;
-	return sum;
-}
-
-static __u16 fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/* The IPv4 header checksum field's value, from scratch (its field read as 0). */
-static __u16 ipv4_csum(const __u8 *iph)
-{
-	size_t hlen = (iph[0] & 0x0f) * 4;
-	__u32 sum = sum_bytes(0, iph, 10);
-
-	sum = sum_bytes(sum, iph + 12, hlen - 12);
-	return (__u16)~fold(sum);
-}
-
-/* What a receiver checks: the whole header sums to -0. */
-static bool ipv4_csum_valid(const __u8 *iph)
-{
-	return fold(sum_bytes(0, iph, (iph[0] & 0x0f) * 4)) == 0xffff;
-}
-
-/*
- * The sum of a pseudo-header (RFC 768, RFC 793, RFC 8200 section 8.1,
- * RFC 4443 section 2.3): both addresses, the protocol, the length.
- */
-static __u32 pseudo_sum(const __u8 *saddr, const __u8 *daddr, size_t alen, __u8 proto,
-			size_t len)
-{
-	__u32 sum = sum_bytes(0, saddr, alen);
-
-	sum = sum_bytes(sum, daddr, alen);
-	return sum + proto + (__u32)len;
-}
-
-/*
- * The checksum field value of an L4 message whose own field reads as zero:
- * with a pseudo-header (TCP, UDP, ICMPv6) or without (ICMPv4: saddr NULL).
- * UDP sends a computed zero as all ones (RFC 768).
- */
-static __u16 l4_csum(const __u8 *saddr, const __u8 *daddr, size_t alen, __u8 proto,
-		     const __u8 *l4, size_t len)
-{
-	__u32 sum = saddr ? pseudo_sum(saddr, daddr, alen, proto, len) : 0;
-	__u16 c = (__u16)~fold(sum_bytes(sum, l4, len));
-
-	return proto == IPPROTO_UDP && c == 0 ? 0xffff : c;
-}
-
-static void pkt_eth(struct pkt *p, __u16 proto)
-{
-	__u8 *eth;
-
-	p->len = 0;
-	eth = pkt_put(p, NULL, ETH_HLEN);
-	memcpy(eth, mac_us, ETH_ALEN);
-	memcpy(eth + ETH_ALEN, mac_peer, ETH_ALEN);
-	put_be16(eth + 2 * ETH_ALEN, proto);
-}
+/* A flow's family (4 or 6) as the socket API spells it. */
+#define AF(family) ((family) == 4 ? AF_INET : AF_INET6)
 
 /* A packet of a flow, as a host would send it. */
 struct flow {
@@ -255,11 +133,6 @@ struct flow {
 	bool hopopts;		/* IPv6: a hop-by-hop header first */
 	__u16 payload;
 };
-
-#define TCP_FIN	0x01
-#define TCP_SYN	0x02
-#define TCP_RST	0x04
-#define TCP_ACK	0x10
 
 static bool is_icmp(__u8 proto)
 {
@@ -282,9 +155,9 @@ static size_t build(const struct flow *f, struct pkt *p)
 	bool later_frag = f->family == 4 && (f->frag_off & 0x1fff);
 	__u8 saddr[16], daddr[16], *ip, *h;
 
-	parse_addr(f->family, f->src, saddr);
-	parse_addr(f->family, f->dst, daddr);
-	pkt_eth(p, f->family == 4 ? ETH_P_IP : ETH_P_IPV6);
+	parse_addr(AF(f->family), f->src, saddr);
+	parse_addr(AF(f->family), f->dst, daddr);
+	pkt_eth(p, mac_us, f->family == 4 ? ETH_P_IP : ETH_P_IPV6);
 	l3 = p->len;
 	ip = pkt_put(p, NULL, f->family == 4 ? IP4_HLEN : IP6_HLEN);
 	if (f->family == 6 && f->hopopts) {
@@ -366,9 +239,9 @@ static void build_icmp_error(struct pkt *p, int family, const char *src, const c
 	__u8 saddr[16], daddr[16], *ip, *icmp;
 	size_t l4;
 
-	parse_addr(family, src, saddr);
-	parse_addr(family, dst, daddr);
-	pkt_eth(p, family == 4 ? ETH_P_IP : ETH_P_IPV6);
+	parse_addr(AF(family), src, saddr);
+	parse_addr(AF(family), dst, daddr);
+	pkt_eth(p, mac_us, family == 4 ? ETH_P_IP : ETH_P_IPV6);
 	ip = pkt_put(p, NULL, family == 4 ? IP4_HLEN : IP6_HLEN);
 	l4 = p->len;
 	icmp = pkt_put(p, NULL, 8);
@@ -441,19 +314,7 @@ struct stats {
 
 static bool read_stats(struct bpfroute_tc *skel, struct stats *s)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.bpfroute_stats);
-	__u64 vals[ncpu > 0 ? ncpu : 1];
-
-	if (!ASSERT_TRUE(ncpu > 0, "libbpf_num_possible_cpus() > 0"))
-		return false;
-	memset(s, 0, sizeof(*s));
-	for (__u32 i = 0; i < BPFROUTE_STAT_MAX; i++) {
-		if (!ASSERT_OK(bpf_map_lookup_elem(fd, &i, vals) ? -errno : 0, "stats lookup"))
-			return false;
-		for (int c = 0; c < ncpu; c++)
-			s->v[i] += vals[c];
-	}
-	return true;
+	return percpu_sum(bpf_map__fd(skel->maps.bpfroute_stats), BPFROUTE_STAT_MAX, s->v);
 }
 
 /* Expected counter deltas: {row, n} pairs ending with {-1}; every other row 0. */
@@ -483,8 +344,8 @@ static void flow_key(struct bpfroute_flow_key *k, int family, const char *saddr,
 		     const char *daddr, __u16 sport, __u16 dport, __u8 proto)
 {
 	memset(k, 0, sizeof(*k));
-	parse_addr(family, saddr, k->saddr);
-	parse_addr(family, daddr, k->daddr);
+	parse_addr(AF(family), saddr, k->saddr);
+	parse_addr(AF(family), daddr, k->daddr);
 	k->sport = htons(sport);
 	k->dport = htons(dport);
 	k->family = (__u8)family;
@@ -541,7 +402,7 @@ static bool expect_entry(const struct bpfroute_nat *v, int family, const char *a
 	bool ok = true;
 	char m[256];
 
-	parse_addr(family, addr, want);
+	parse_addr(AF(family), addr, want);
 	ok &= ASSERT_MEMEQ(v->addr, want, 16, MSG(m, "%s: addr is %s", what, addr));
 	ok &= ASSERT_EQ(ntohs(v->port), port, MSG(m, "%s: port", what));
 	ok &= ASSERT_EQ(v->state, state, MSG(m, "%s: state (1 new, 2 established, 3 closing)",
@@ -563,10 +424,10 @@ static bool route_add(struct bpfroute_tc *skel, int family, const char *addr, __
 	int err;
 
 	if (family == 4) {
-		parse_addr(4, addr, k4.addr);
+		parse_addr(AF_INET, addr, k4.addr);
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route4), &k4, &val, 0);
 	} else {
-		parse_addr(6, addr, k6.addr);
+		parse_addr(AF_INET6, addr, k6.addr);
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route6), &k6, &val, 0);
 	}
 	return ASSERT_OK(err ? -errno : 0, "route add");
@@ -579,9 +440,9 @@ static bool target_set(struct bpfroute_tc *skel, __u32 ifindex, __u32 flags, con
 	struct bpfroute_target t = { .flags = flags };
 
 	if (a4)
-		parse_addr(4, a4, t.addr4);
+		parse_addr(AF_INET, a4, t.addr4);
 	if (a6)
-		parse_addr(6, a6, t.addr6);
+		parse_addr(AF_INET6, a6, t.addr6);
 	return ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_target), &ifindex,
 					     &t, 0) ? -errno : 0, "target entry");
 }
@@ -597,39 +458,6 @@ static bool setup(struct bpfroute_tc *skel, __u32 flags)
 /* ---------------------------------------------------------------------------
  * Running the programs
  */
-
-static int run_once(int prog_fd, const struct pkt *in, __u32 *retval, struct pkt *out)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = in->data,
-		.data_size_in = (__u32)in->len,
-		.data_out = out->data,
-		.data_size_out = sizeof(out->data),
-		.repeat = 1,
-	);
-	int err;
-
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
-	*retval = opts.retval;
-	out->len = opts.data_size_out;
-	return err;
-}
-
-static bool expect_frame(const struct pkt *got, const struct pkt *want, const char *what)
-{
-	char m[256];
-
-	if (!ASSERT_EQ(got->len, want->len, MSG(m, "%s: output frame length", what)))
-		return false;
-	for (size_t i = 0; i < got->len; i++) {
-		if (got->data[i] == want->data[i])
-			continue;
-		return ASSERT_EQ(got->data[i], want->data[i],
-				 MSG(m, "%s: output byte %zu (L3 offset %ld)", what, i,
-				     (long)i - ETH_HLEN));
-	}
-	return true;
-}
 
 /*
  * Runs one frame through a program and checks everything: the verdict, the
@@ -739,13 +567,6 @@ static bool out_translated(struct bpfroute_tc *skel, const struct flow *f, const
 	return true;
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 /*
  * Starts a subtest with a fresh skeleton; max_flows (0: the default) sizes
  * both flow maps before they are created.
@@ -826,10 +647,10 @@ static void test_out_tcp_syn(const char *name, const struct flow *f, const char 
 	l4 = ETH_HLEN + (f->family == 4 ? IP4_HLEN : IP6_HLEN);
 	if (f->family == 4)
 		ASSERT_TRUE(ipv4_csum_valid(out.data + ETH_HLEN), "IPv4 header checksum valid");
-	ASSERT_EQ(fold(pseudo_sum(out.data + l4 - (f->family == 4 ? 8 : 32),
+	ASSERT_EQ(csum_fold(pseudo_sum(out.data + l4 - (f->family == 4 ? 8 : 32),
 				  out.data + l4 - (f->family == 4 ? 4 : 16),
 				  f->family == 4 ? 4 : 16, IPPROTO_TCP, out.len - l4) +
-		       sum_bytes(0, out.data + l4, out.len - l4)), 0xffff,
+		       csum_add(0, out.data + l4, out.len - l4)), 0xffff,
 		  "TCP checksum over the pseudo-header and segment sums to -0");
 
 	out_key(&k, f);
@@ -1100,16 +921,16 @@ static void check_icmp_error(struct bpfroute_tc *skel, const struct flow *f, con
 
 		ASSERT_TRUE(ipv4_csum_valid(got.data + ETH_HLEN),
 			    MSG(m, "%s: outer IPv4 checksum", what));
-		ASSERT_EQ(fold(sum_bytes(0, got.data + icmp, got.len - icmp)), 0xffff,
+		ASSERT_EQ(csum_fold(csum_add(0, got.data + icmp, got.len - icmp)), 0xffff,
 			  MSG(m, "%s: ICMP checksum over the whole message", what));
 		ASSERT_TRUE(ipv4_csum_valid(got.data + icmp + 8),
 			    MSG(m, "%s: quoted IPv4 header checksum", what));
 	} else {
 		size_t icmp = ETH_HLEN + IP6_HLEN;
 
-		ASSERT_EQ(fold(pseudo_sum(got.data + ETH_HLEN + 8, got.data + ETH_HLEN + 24, 16,
+		ASSERT_EQ(csum_fold(pseudo_sum(got.data + ETH_HLEN + 8, got.data + ETH_HLEN + 24, 16,
 					  IPPROTO_ICMPV6, got.len - icmp) +
-			       sum_bytes(0, got.data + icmp, got.len - icmp)), 0xffff,
+			       csum_add(0, got.data + icmp, got.len - icmp)), 0xffff,
 			  MSG(m, "%s: ICMPv6 checksum over pseudo-header and message", what));
 	}
 	if (qlen >= csum_off(f->proto) + 2) {
@@ -1362,7 +1183,7 @@ static void test_no_port(void)
 	if (!setup(skel, BPFROUTE_TARGET_F_MASQ))
 		goto out;
 	fd = bpf_map__fd(skel->maps.bpfroute_nat_in);
-	parse_addr(4, "192.0.2.200", v.addr);
+	parse_addr(AF_INET, "192.0.2.200", v.addr);
 	for (__u32 port = PORT_MIN; port <= PORT_MAX + 1 && !err; port++) {
 		/* The random range, and the client's own port (40000 is in it). */
 		in_key(&k, &tcp_a4, TGT4, (__u16)(port > PORT_MAX ? tcp_a4.sport : port));
@@ -1588,7 +1409,7 @@ static void round_trip(struct bpfroute_tc *skel, int tun, int cli, int cli_ifind
 		return;
 	t = translated_out(f, tgt, f->sport);
 	build(&t, &want);
-	parse_addr(f->family, f->dst, daddr);
+	parse_addr(AF(f->family), f->dst, daddr);
 	if (!ASSERT_TRUE(read_match(tun, f->family == 4 ? 16 : 24, daddr, f->family == 4 ? 4 : 16,
 				    &got), MSG(m, "%s: the packet comes out of the TUN", what)) ||
 	    !expect_l3(&got, 0, &want, MSG(m, "%s: out of the TUN, translated", what)))
@@ -1603,7 +1424,7 @@ static void round_trip(struct bpfroute_tc *skel, int tun, int cli, int cli_ifind
 	back.dst = f->src;
 	back.ttl = r.ttl - 1;
 	build(&back, &want);
-	parse_addr(f->family, f->src, daddr);
+	parse_addr(AF(f->family), f->src, daddr);
 	if (!ASSERT_TRUE(read_match(cli, ETH_HLEN + (f->family == 4 ? 16 : 24), daddr,
 				    f->family == 4 ? 4 : 16, &got),
 			 MSG(m, "%s: the reply reaches the client's veth", what)))
@@ -1670,8 +1491,8 @@ static void __attribute__((noreturn)) client_child(int ready, int go, int res)
 			 family == 4 ? sizeof(a4) : sizeof(a6)))
 			_exit(4);
 		a4.sin_port = a6.sin6_port = htons(SOCK_RPORT);
-		parse_addr(4, REMOTE4, &a4.sin_addr);
-		parse_addr(6, REMOTE6, &a6.sin6_addr);
+		parse_addr(AF_INET, REMOTE4, &a4.sin_addr);
+		parse_addr(AF_INET6, REMOTE6, &a6.sin6_addr);
 		if (sendto(fd, want, sizeof(want), 0,
 			   family == 4 ? (struct sockaddr *)&a4 : (struct sockaddr *)&a6,
 			   family == 4 ? sizeof(a4) : sizeof(a6)) != sizeof(want))
@@ -1712,8 +1533,8 @@ static void socket_round_trip(int tun, int family, int res)
 	const __u8 *ip, *uh;
 	char m[256], ok = 0;
 
-	parse_addr(family, r.src, remote);
-	parse_addr(family, r.dst, tgt);
+	parse_addr(AF(family), r.src, remote);
+	parse_addr(AF(family), r.dst, tgt);
 	pattern(want, sizeof(want));
 	if (!ASSERT_TRUE(read_match(tun, family == 4 ? 16 : 24, remote, alen, &got),
 			 MSG(m, "%s: the datagram comes out of the TUN", what)) ||
@@ -1729,8 +1550,8 @@ static void socket_round_trip(int tun, int family, int res)
 	ASSERT_EQ(get_be16(uh), SOCK_PORT, MSG(m, "%s: source port kept", what));
 	ASSERT_MEMEQ(uh + 8, want, SOCK_LEN, MSG(m, "%s: payload", what));
 	ASSERT_NEQ(get_be16(uh + 6), 0, MSG(m, "%s: UDP checksum present", what));
-	ASSERT_EQ(fold(pseudo_sum(ip + (family == 4 ? 12 : 8), ip + (family == 4 ? 16 : 24), alen,
-				  IPPROTO_UDP, 8 + SOCK_LEN) + sum_bytes(0, uh, 8 + SOCK_LEN)),
+	ASSERT_EQ(csum_fold(pseudo_sum(ip + (family == 4 ? 12 : 8), ip + (family == 4 ? 16 : 24), alen,
+				  IPPROTO_UDP, 8 + SOCK_LEN) + csum_add(0, uh, 8 + SOCK_LEN)),
 		  0xffff, MSG(m, "%s: UDP checksum valid from scratch", what));
 
 	build(&r, &in);
@@ -1840,8 +1661,8 @@ static void test_l3_device_round_trip(void)
 		struct bpfroute_key4 k4 = { .prefixlen = 24 };
 		struct bpfroute_key6 k6 = { .prefixlen = 48 };
 
-		parse_addr(4, "203.0.113.0", k4.addr);
-		parse_addr(6, "2001:db8:3::", k6.addr);
+		parse_addr(AF_INET, "203.0.113.0", k4.addr);
+		parse_addr(AF_INET6, "2001:db8:3::", k6.addr);
 		if (!ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route4), &k4,
 						   &val, 0) ||
 			       bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route6), &k6,
@@ -1948,11 +1769,8 @@ int main(void)
 	libbpf_set_print(libbpf_print);
 	if (geteuid() != 0)
 		skip_reason = "needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)";
-	else if (unshare(CLONE_NEWNET))
-		fprintf(stderr, "  note: unshare(CLONE_NEWNET): %s; running in the caller's "
-			"network namespace\n", strerror(errno));
 	else
-		in_private_netns = true;
+		in_private_netns = private_netns();
 
 	test_out_tcp_syn("out_tcp_syn_v4", &tcp_a4, TGT4);
 	test_out_tcp_syn("out_tcp_syn_v6", &tcp_a6, TGT6);

@@ -53,32 +53,10 @@
 
 #include "bpfroute_abi.h"
 #include "bpfroute_tc.skel.h"
+#include "pkt.h"
 #include "test.h"
 
 TEST_STATE_DEFINE;
-
-/* test_run takes at most about a page of packet data. */
-#define PKT_MAX		2048
-
-/* IPv4 header fields, offsets from the start of the header (RFC 791). */
-#define IP4_TOT_LEN	2
-#define IP4_ID		4
-#define IP4_FRAG_OFF	6
-#define IP4_TTL		8
-#define IP4_PROTO	9
-#define IP4_CHECK	10
-#define IP4_SADDR	12
-#define IP4_DADDR	16
-#define IP4_MF		0x2000
-#define IP4_DF		0x4000
-
-/* IPv6 fixed header fields (RFC 8200 section 3). */
-#define IP6_PLEN	4
-#define IP6_NEXT	6
-#define IP6_HOP_LIMIT	7
-#define IP6_SADDR	8
-#define IP6_DADDR	24
-#define IP6_HLEN	40
 
 #define NH_HOPOPTS	0
 #define NH_ROUTING	43
@@ -88,9 +66,6 @@ TEST_STATE_DEFINE;
 #define SRC4		"192.0.2.1"
 #define SRC6		"2001:db8:ffff::1"
 
-/* lo's address: eth_type_trans() makes a frame to it PACKET_HOST. */
-static const __u8 mac_us[ETH_ALEN] = { 0 };
-static const __u8 mac_peer[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
 static const __u8 mac_other[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x02 };
 static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const __u8 mac_mcast4[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
@@ -109,9 +84,6 @@ static const char *const stat_names[BPFROUTE_STAT_MAX] = {
 	[BPFROUTE_STAT_BYTES_STEERED] = "BYTES_STEERED",
 };
 
-/* An assertion message built on the spot: MSG(buf, "%s: verdict", what). */
-#define MSG(buf, fmt, ...) (snprintf(buf, sizeof(buf), fmt, ##__VA_ARGS__), buf)
-
 static bool in_private_netns;
 /* Set when the kernel refuses us BPF: every subtest is skipped, quietly. */
 static const char *skip_reason;
@@ -119,122 +91,6 @@ static const char *skip_reason;
 /* ---------------------------------------------------------------------------
  * Packet crafting
  */
-
-struct pkt {
-	__u8 data[PKT_MAX];
-	size_t len;
-};
-
-static void put_be16(__u8 *b, __u16 v)
-{
-	b[0] = v >> 8;
-	b[1] = v & 0xff;
-}
-
-static __u16 get_be16(const __u8 *b)
-{
-	return (__u16)(b[0] << 8 | b[1]);
-}
-
-static void put_be32(__u8 *b, __u32 v)
-{
-	put_be16(b, v >> 16);
-	put_be16(b + 2, v & 0xffff);
-}
-
-/* A fixture that does not fit is a bug of the test, not of the program. */
-static __u8 *pkt_put(struct pkt *p, const void *src, size_t n)
-{
-	__u8 *at = p->data + p->len;
-
-	if (p->len + n > sizeof(p->data)) {
-		fprintf(stderr, "test bug: fixture of %zu bytes overflows\n", p->len + n);
-		abort();
-	}
-	if (src)
-		memcpy(at, src, n);
-	else
-		memset(at, 0, n);
-	p->len += n;
-	return at;
-}
-
-static void parse_addr(int family, const char *s, void *dst)
-{
-	if (inet_pton(family, s, dst) != 1) {
-		fprintf(stderr, "test bug: bad address %s\n", s);
-		abort();
-	}
-}
-
-/* Starts a frame: Ethernet header from mac_peer to dst. */
-static void pkt_eth(struct pkt *p, const __u8 *dst, __u16 proto)
-{
-	__u8 *eth;
-
-	p->len = 0;
-	eth = pkt_put(p, NULL, ETH_HLEN);
-	memcpy(eth, dst, ETH_ALEN);
-	memcpy(eth + ETH_ALEN, mac_peer, ETH_ALEN);
-	put_be16(eth + 2 * ETH_ALEN, proto);
-}
-
-/*
- * The Internet checksum from first principles (RFC 1071): the one's
- * complement sum of big-endian 16-bit words, carries folded back in. Written
- * byte by byte so that it shares nothing with the program's arithmetic.
- */
-static __u32 csum_add(__u32 sum, const __u8 *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (__u32)b[i] << 8 | b[i + 1];
-	if (n & 1)
-		sum += (__u32)b[n - 1] << 8;
-	return sum;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/* The value the IPv4 header checksum field must hold, computed from scratch. */
-static __u16 ipv4_csum(const __u8 *iph)
-{
-	size_t hlen = (iph[0] & 0x0f) * 4;
-	__u32 sum;
-
-	sum = csum_add(0, iph, IP4_CHECK);
-	sum = csum_add(sum, iph + IP4_CHECK + 2, hlen - IP4_CHECK - 2);
-	return (__u16)~csum_fold(sum);
-}
-
-/* What a receiver checks (RFC 1071 section 1): the whole header sums to -0. */
-static bool ipv4_csum_valid(const __u8 *iph)
-{
-	return csum_fold(csum_add(0, iph, (iph[0] & 0x0f) * 4)) == 0xffff;
-}
-
-/* UDP/TCP checksum over a pseudo-header (RFC 768, RFC 793, RFC 8200 8.1). */
-static __u16 l4_csum(const __u8 *saddr, const __u8 *daddr, size_t alen, __u8 proto,
-		     const __u8 *l4, size_t len)
-{
-	__u32 sum;
-	__u16 c;
-
-	sum = csum_add(0, saddr, alen);
-	sum = csum_add(sum, daddr, alen);
-	sum += proto;		/* zero byte, protocol: one big-endian word */
-	sum += (__u32)len;	/* IPv6 has 32 bits of length; the high half is zero here */
-	sum = csum_add(sum, l4, len);
-	c = (__u16)~csum_fold(sum);
-	/* A computed zero is sent as all ones: zero means "no checksum" in UDP. */
-	return c ? c : 0xffff;
-}
 
 /* Appends an L4 header (UDP or TCP) and payload bytes; returns the L4 start. */
 static __u8 *put_l4(struct pkt *p, __u8 proto, size_t payload)
@@ -418,24 +274,6 @@ static void pkt_arp(struct pkt *p)
 	parse_addr(AF_INET, "192.0.2.254", arp + 24);
 }
 
-/*
- * The frame a router forwards: the same bytes, TTL or hop limit one less
- * and, for IPv4, the header checksum computed anew from scratch.
- */
-static void pkt_forwarded(const struct pkt *in, struct pkt *out)
-{
-	__u8 *l3;
-
-	*out = *in;
-	l3 = out->data + ETH_HLEN;
-	if (get_be16(out->data + 2 * ETH_ALEN) == ETH_P_IP) {
-		l3[IP4_TTL]--;
-		put_be16(l3 + IP4_CHECK, ipv4_csum(l3));
-	} else {
-		l3[IP6_HOP_LIMIT]--;
-	}
-}
-
 /* ---------------------------------------------------------------------------
  * Maps
  */
@@ -541,19 +379,9 @@ static bool snap_routes(int fd, int family, struct snapshot *s)
 
 static bool snapshot(struct bpfroute_tc *skel, struct snapshot *s)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(skel->maps.bpfroute_stats);
-	__u64 vals[ncpu > 0 ? ncpu : 1];
-
-	if (!ASSERT_TRUE(ncpu > 0, "libbpf_num_possible_cpus() > 0"))
-		return false;
 	memset(s, 0, sizeof(*s));
-	for (__u32 i = 0; i < BPFROUTE_STAT_MAX; i++) {
-		if (!ASSERT_OK(bpf_map_lookup_elem(fd, &i, vals) ? -errno : 0, "stats lookup"))
-			return false;
-		for (int c = 0; c < ncpu; c++)
-			s->stats[i] += vals[c];
-	}
+	if (!percpu_sum(bpf_map__fd(skel->maps.bpfroute_stats), BPFROUTE_STAT_MAX, s->stats))
+		return false;
 	return snap_routes(bpf_map__fd(skel->maps.bpfroute_route4), AF_INET, s) &&
 	       snap_routes(bpf_map__fd(skel->maps.bpfroute_route6), AF_INET6, s);
 }
@@ -601,40 +429,6 @@ static bool check_effects(const struct snapshot *a, const struct snapshot *b, in
 /* ---------------------------------------------------------------------------
  * Running the program
  */
-
-static int run_once(int prog_fd, const struct pkt *in, __u32 *retval, struct pkt *out)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = in->data,
-		.data_size_in = (__u32)in->len,
-		.data_out = out->data,
-		.data_size_out = sizeof(out->data),
-		.repeat = 1,
-	);
-	int err;
-
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
-	*retval = opts.retval;
-	out->len = opts.data_size_out;
-	return err;
-}
-
-/* Compares two frames and names the first byte that differs. */
-static bool expect_frame(const struct pkt *got, const struct pkt *want, const char *what)
-{
-	char m[256];
-
-	if (!ASSERT_EQ(got->len, want->len, MSG(m, "%s: output frame length", what)))
-		return false;
-	for (size_t i = 0; i < got->len; i++) {
-		if (got->data[i] == want->data[i])
-			continue;
-		return ASSERT_EQ(got->data[i], want->data[i],
-				 MSG(m, "%s: output byte %zu (L3 offset %ld)", what, i,
-				     (long)i - ETH_HLEN));
-	}
-	return true;
-}
 
 /*
  * Runs one frame through the program and checks all of its effects: the
@@ -686,13 +480,6 @@ static bool verdict(struct bpfroute_tc *skel, const struct pkt *in, int stat, co
 /* A frame this kernel's test_run may refuse before the program sees it. */
 #define expect_truncated(skel, in, what) \
 	verdict(skel, in, BPFROUTE_STAT_PASS_MALFORMED, NULL, what, true)
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
 
 /*
  * Starts a subtest with a fresh skeleton: no routes, no exclusions, zero
@@ -1743,11 +1530,7 @@ int main(void)
 	 * test_run classifies frames against lo of the caller's namespace; a
 	 * namespace of our own keeps the host out of it.
 	 */
-	if (unshare(CLONE_NEWNET))
-		fprintf(stderr, "  note: unshare(CLONE_NEWNET): %s; running in the caller's "
-			"network namespace\n", strerror(errno));
-	else
-		in_private_netns = true;
+	in_private_netns = private_netns();
 
 	/* First: it also finds out whether we may load BPF at all. */
 	test_run_pkt_type();
