@@ -4,6 +4,7 @@
 # make tests       build bpfroute and the test programs
 # make check       build and run every test (selftests/run.sh)
 # make demo        build and run the namespace demo (tools/demo.sh)
+# make bench       build and run the benchmarks (tools/bench.sh, bench/results.md)
 # make vmlinux     regenerate vmlinux/vmlinux.h from the running kernel
 # make V=1         show full commands
 
@@ -47,7 +48,7 @@ TOOL_BINS := $(patsubst %,$(OUTPUT)/%,$(TOOLS))
 .DELETE_ON_ERROR:
 # Keep the BPF objects: bpftool and the tests read them.
 .SECONDARY:
-.PHONY: all tests check demo clean vmlinux
+.PHONY: all tests check demo bench clean vmlinux
 
 all: bpfroute
 
@@ -107,6 +108,16 @@ $(OUTPUT)/race_client: selftests/race_client.c | $(OUTPUT)
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+# The sender of tools/bench_forward.sh (not part of tests or check).
+$(OUTPUT)/udp_flood: tools/udp_flood.c | $(OUTPUT)
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# The classifier benchmark of `make bench` (not part of tests or check).
+$(OUTPUT)/bench_classifier: tools/bench_classifier.c $(SKELS) | $(OUTPUT)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
 tests: bpfroute $(TEST_BINS) $(TOOL_BINS)
 
 check: tests
@@ -114,6 +125,10 @@ check: tests
 
 demo: bpfroute
 	$(Q)tools/demo.sh
+
+# Benchmarks (tools/bench.sh): bench/results.md; never part of check.
+bench: bpfroute $(OUTPUT)/bench_classifier
+	$(Q)tools/bench.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
