@@ -297,19 +297,6 @@ static __always_inline void nat_touch(struct bpfroute_nat *e, __u64 len, __u64 n
 		e->state = state;
 }
 
-/* The reverse of an outbound flow as its replies carry it: its nat_in key. */
-static __always_inline void nat_in_key(const struct bpfroute_flow_key *out, const __u8 *addr,
-				       __u16 port, struct bpfroute_flow_key *in)
-{
-	__builtin_memset(in, 0, sizeof(*in));
-	__builtin_memcpy(in->saddr, out->daddr, sizeof(in->saddr));
-	__builtin_memcpy(in->daddr, addr, sizeof(in->daddr));
-	in->sport = out->proto == NAT_TCP || out->proto == NAT_UDP ? out->dport : port;
-	in->dport = port;
-	in->family = out->family;
-	in->proto = out->proto;
-}
-
 /* The address a target masquerades with, in 16 bytes; false: none of the family. */
 static __always_inline bool nat_target_addr(const struct bpfroute_target *tg, __u8 family,
 					    __u8 *addr)
@@ -332,7 +319,7 @@ static __always_inline void nat_flow_forget(const struct bpfroute_flow_key *key,
 {
 	struct bpfroute_flow_key ikey;
 
-	nat_in_key(key, out->addr, out->port, &ikey);	/* before out is freed */
+	bpfroute_flow_reply_key(key, out->addr, out->port, &ikey);	/* before out is freed */
 	bpf_map_delete_elem(&BPFROUTE_MAP_NAT_IN, &ikey);
 	bpf_map_delete_elem(&BPFROUTE_MAP_NAT_OUT, key);
 }
@@ -367,7 +354,7 @@ static __always_inline __u32 nat_flow_new(struct __sk_buff *skb,
 		if (i)
 			port = bpf_htons(NAT_PORT_MIN + bpf_get_prandom_u32() %
 					 (NAT_PORT_MAX - NAT_PORT_MIN + 1));
-		nat_in_key(key, addr, port, &ikey);
+		bpfroute_flow_reply_key(key, addr, port, &ikey);
 		err = bpf_map_update_elem(&BPFROUTE_MAP_NAT_IN, &ikey, &in, BPF_NOEXIST);
 		if (err != -EEXIST)
 			break;

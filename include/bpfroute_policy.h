@@ -107,6 +107,41 @@ static __always_inline __u64 bpfroute_flow_timeout_ns(__u8 proto, __u8 state)
 }
 
 /*
+ * The two halves of a masqueraded flow find each other by these keys. An
+ * outgoing flow (as the client sent it) translated to addr:port is answered
+ * with the remote as source and addr:port as destination; for ICMP echo the
+ * translated identifier stands in both port fields.
+ */
+static __always_inline void bpfroute_flow_reply_key(const struct bpfroute_flow_key *out,
+						    const __u8 *addr, __u16 port,
+						    struct bpfroute_flow_key *in)
+{
+	__builtin_memset(in, 0, sizeof(*in));
+	__builtin_memcpy(in->saddr, out->daddr, sizeof(in->saddr));
+	__builtin_memcpy(in->daddr, addr, sizeof(in->daddr));
+	in->sport = out->proto == BPFROUTE_IPPROTO_TCP || out->proto == BPFROUTE_IPPROTO_UDP ?
+		    out->dport : port;
+	in->dport = port;
+	in->family = out->family;
+	in->proto = out->proto;
+}
+
+/* The outgoing half of a reply key whose entry names the client at addr:port. */
+static __always_inline void bpfroute_flow_request_key(const struct bpfroute_flow_key *in,
+						      const __u8 *addr, __u16 port,
+						      struct bpfroute_flow_key *out)
+{
+	__builtin_memset(out, 0, sizeof(*out));
+	__builtin_memcpy(out->saddr, addr, sizeof(out->saddr));
+	__builtin_memcpy(out->daddr, in->saddr, sizeof(out->daddr));
+	out->sport = port;
+	out->dport = in->proto == BPFROUTE_IPPROTO_TCP || in->proto == BPFROUTE_IPPROTO_UDP ?
+		     in->sport : port;
+	out->family = in->family;
+	out->proto = in->proto;
+}
+
+/*
  * A flow is dead when neither direction has been seen for the timeout of
  * its state: the later of the two states (a reply makes it established; a
  * FIN or RST from either side, closing) and the later of the two times.

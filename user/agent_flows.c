@@ -15,36 +15,18 @@
 #include "agent.h"
 #include "bpfroute_policy.h"
 
-static bool proto_is_icmp(__u8 proto)
-{
-	return proto == BPFROUTE_IPPROTO_ICMP || proto == BPFROUTE_IPPROTO_ICMPV6;
-}
-
 /* The reply direction of an outgoing flow: how its replies arrive. */
 void agent_flow_in_key(const struct bpfroute_flow_key *out, const struct bpfroute_nat *o,
 		       struct bpfroute_flow_key *in)
 {
-	memset(in, 0, sizeof(*in));
-	memcpy(in->saddr, out->daddr, sizeof(in->saddr));
-	memcpy(in->daddr, o->addr, sizeof(in->daddr));
-	in->family = out->family;
-	in->proto = out->proto;
-	/* An echo reply carries the (translated) identifier in both places. */
-	in->sport = proto_is_icmp(out->proto) ? o->port : out->dport;
-	in->dport = o->port;
+	bpfroute_flow_reply_key(out, o->addr, o->port, in);
 }
 
 /* The outgoing direction of a reply flow: how the client sent it. */
 void agent_flow_out_key(const struct bpfroute_flow_key *in, const struct bpfroute_nat *i,
 			struct bpfroute_flow_key *out)
 {
-	memset(out, 0, sizeof(*out));
-	memcpy(out->saddr, i->addr, sizeof(out->saddr));
-	memcpy(out->daddr, in->saddr, sizeof(out->daddr));
-	out->family = in->family;
-	out->proto = in->proto;
-	out->sport = i->port;
-	out->dport = proto_is_icmp(in->proto) ? i->port : in->sport;
+	bpfroute_flow_request_key(in, i->addr, i->port, out);
 }
 
 #define SWEEP_DEAD_MAX 256	/* dead flows removed per chunk */
