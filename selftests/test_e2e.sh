@@ -19,65 +19,12 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BPFROUTE=${BPFROUTE:-$HERE/../bpfroute}
 
-N_PASS=0
-N_FAIL=0
-N_SKIP=0
-
-pass()
-{
-	printf 'PASS %s\n' "$1"
-	N_PASS=$((N_PASS + 1))
-}
-
-# fail NAME [DETAIL...]: each detail line is printed as a "#" comment.
-fail()
-{
-	local name=$1 line
-	shift
-
-	printf 'FAIL %s\n' "$name"
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/#   /'
-	done
-	N_FAIL=$((N_FAIL + 1))
-}
-
-skip()
-{
-	printf 'SKIP %s: %s\n' "$1" "$2"
-	N_SKIP=$((N_SKIP + 1))
-}
-
-# skip_all WHY NAME...: the checks of a phase whose precondition failed.
-skip_all()
-{
-	local why=$1 name
-	shift
-
-	for name in "$@"; do
-		skip "$name" "$why"
-	done
-}
-
-note()
-{
-	printf '# %s\n' "$*"
-}
+# shellcheck source-path=SCRIPTDIR source=lib/checks.sh
+. "$HERE/lib/checks.sh"
 
 # ---- preconditions: skip the whole test, not fail it ----------------------
 
-if ((EUID != 0)); then
-	skip e2e "needs root (network namespaces, bpffs, TC)"
-	exit 0
-fi
-missing=()
-for tool in wireguard-go wg socat curl ip tc ping ss jq mountpoint; do
-	command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-	skip e2e "missing ${missing[*]}"
-	exit 0
-fi
+require_root_and_tools e2e wireguard-go wg socat curl ip tc ping ss jq mountpoint
 # A missing binary after `make` is a failure, not a reason to skip.
 if [[ ! -x $BPFROUTE ]]; then
 	fail e2e "$BPFROUTE is not an executable (run make, or set BPFROUTE)"
@@ -152,26 +99,6 @@ expect_ping()
 		pass "$name"
 	else
 		fail "$name" "ping $addr: expected 3 replies with ttl=$want, got $n: $ttls" "$out"
-	fi
-}
-
-# The gateway's routing state that bpfroute must never touch.
-snapshot_routing()
-{
-	tb_gw sh -c 'ip route show table all; echo "-- ip -6 route"
-		ip -6 route show table all; echo "-- ip rule"
-		ip rule show; echo "-- ip -6 rule"; ip -6 rule show'
-}
-
-# expect_same NAME WHAT BEFORE AFTER
-expect_same()
-{
-	local name=$1 what=$2
-
-	if [[ $3 == "$4" ]]; then
-		pass "$name"
-	else
-		fail "$name" "$what changed:" "$(diff <(printf '%s\n' "$3") <(printf '%s\n' "$4"))"
 	fi
 }
 

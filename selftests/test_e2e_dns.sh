@@ -23,74 +23,12 @@ BPFROUTE=${BPFROUTE:-$HERE/../bpfroute}
 RACE_CLIENT=${RACE_CLIENT:-$HERE/../.output/race_client}
 RACE_N=${RACE_N:-1000}
 
-N_PASS=0
-N_FAIL=0
-N_SKIP=0
-
-pass()
-{
-	printf 'PASS %s\n' "$1"
-	N_PASS=$((N_PASS + 1))
-}
-
-# fail NAME [DETAIL...]: each detail line is printed as a "#" comment.
-fail()
-{
-	local name=$1 line
-	shift
-
-	printf 'FAIL %s\n' "$name"
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/#   /'
-	done
-	N_FAIL=$((N_FAIL + 1))
-}
-
-skip()
-{
-	printf 'SKIP %s: %s\n' "$1" "$2"
-	N_SKIP=$((N_SKIP + 1))
-}
-
-note()
-{
-	printf '# %s\n' "$*"
-}
-
-# check NAME CONDITION_CMD... -- DETAIL...: pass if the command succeeds.
-check()
-{
-	local name=$1 args=() detail=()
-	shift
-
-	while (($#)) && [[ $1 != -- ]]; do
-		args+=("$1")
-		shift
-	done
-	(($#)) && shift
-	detail=("$@")
-	if "${args[@]}"; then
-		pass "$name"
-		return 0
-	fi
-	fail "$name" "${detail[@]}"
-	return 1
-}
+# shellcheck source-path=SCRIPTDIR source=lib/checks.sh
+. "$HERE/lib/checks.sh"
 
 # ---- preconditions: skip the whole test, not fail it ----------------------
 
-if ((EUID != 0)); then
-	skip e2e_dns "needs root (network namespaces, bpffs, TC)"
-	exit 0
-fi
-missing=()
-for tool in wireguard-go wg socat curl ip tc ss jq dig dnsmasq mountpoint timeout cmp; do
-	command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-	skip e2e_dns "missing ${missing[*]}"
-	exit 0
-fi
+require_root_and_tools e2e_dns wireguard-go wg socat curl ip tc ss jq dig dnsmasq mountpoint timeout cmp
 # Missing binaries after `make tests` are failures, not reasons to skip.
 for bin in "$BPFROUTE" "$RACE_CLIENT"; do
 	if [[ ! -x $bin ]]; then
@@ -158,26 +96,6 @@ expect_curl()
 		pass "$name"
 	else
 		fail "$name" "curl $* $url: expected body '$want', got '$got'"
-	fi
-}
-
-# The gateway's routing state that bpfroute must never touch.
-snapshot_routing()
-{
-	tb_gw sh -c 'ip route show table all; echo "-- ip -6 route"
-		ip -6 route show table all; echo "-- ip rule"
-		ip rule show; echo "-- ip -6 rule"; ip -6 rule show'
-}
-
-# expect_same NAME WHAT BEFORE AFTER
-expect_same()
-{
-	local name=$1 what=$2
-
-	if [[ $3 == "$4" ]]; then
-		pass "$name"
-	else
-		fail "$name" "$what changed:" "$(diff <(printf '%s\n' "$3") <(printf '%s\n' "$4"))"
 	fi
 }
 

@@ -30,87 +30,13 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BPFROUTE=${BPFROUTE:-$HERE/../bpfroute}
 
-N_PASS=0
-N_FAIL=0
-N_SKIP=0
-
-pass()
-{
-	printf 'PASS %s\n' "$1"
-	N_PASS=$((N_PASS + 1))
-}
-
-# fail NAME [DETAIL...]: each detail line is printed as a "#" comment.
-fail()
-{
-	local name=$1 line
-	shift
-
-	printf 'FAIL %s\n' "$name"
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/#   /'
-	done
-	N_FAIL=$((N_FAIL + 1))
-}
-
-skip()
-{
-	printf 'SKIP %s: %s\n' "$1" "$2"
-	N_SKIP=$((N_SKIP + 1))
-}
-
-# skip_all WHY NAME...: the checks of a phase whose precondition failed.
-skip_all()
-{
-	local why=$1 name
-	shift
-
-	for name in "$@"; do
-		skip "$name" "$why"
-	done
-}
-
-note()
-{
-	printf '# %s\n' "$*"
-}
-
-# check NAME CONDITION_CMD... -- DETAIL...: pass if the command succeeds.
-check()
-{
-	local name=$1 args=() detail=()
-	shift
-
-	while (($#)) && [[ $1 != -- ]]; do
-		args+=("$1")
-		shift
-	done
-	(($#)) && shift
-	detail=("$@")
-	if "${args[@]}"; then
-		pass "$name"
-		return 0
-	fi
-	fail "$name" "${detail[@]}"
-	return 1
-}
-
+# shellcheck source-path=SCRIPTDIR source=lib/checks.sh
+. "$HERE/lib/checks.sh"
 
 # ---- preconditions: skip the whole test, not fail it ----------------------
 
-if ((EUID != 0)); then
-	skip e2e_nat "needs root (network namespaces, bpffs, TC)"
-	exit 0
-fi
-missing=()
-for tool in wireguard-go wg socat curl ip tc ss jq ping mountpoint timeout cmp seq \
-	    sha256sum head; do
-	command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-	skip e2e_nat "missing ${missing[*]}"
-	exit 0
-fi
+require_root_and_tools e2e_nat wireguard-go wg socat curl ip tc ss jq ping mountpoint \
+	timeout cmp seq sha256sum head
 # A missing binary after `make tests` is a failure, not a reason to skip.
 if [[ ! -x $BPFROUTE ]]; then
 	fail e2e_nat "$BPFROUTE is not an executable (run make tests, or set BPFROUTE)"
@@ -155,26 +81,6 @@ br_check()
 	fi
 	fail "$name" "bpfroute $* exited $rc, expected 0" "stdout: $OUT" "stderr: $ERR"
 	return 1
-}
-
-# The gateway's routing state that bpfroute must never touch.
-snapshot_routing()
-{
-	tb_gw sh -c 'ip route show table all; echo "-- ip -6 route"
-		ip -6 route show table all; echo "-- ip rule"
-		ip rule show; echo "-- ip -6 rule"; ip -6 rule show'
-}
-
-# expect_same NAME WHAT BEFORE AFTER
-expect_same()
-{
-	local name=$1 what=$2
-
-	if [[ $3 == "$4" ]]; then
-		pass "$name"
-	else
-		fail "$name" "$what changed:" "$(diff <(printf '%s\n' "$3") <(printf '%s\n' "$4"))"
-	fi
 }
 
 # in_ns NS CMD...: a command in one of the testbed's namespaces.
