@@ -10,6 +10,10 @@
 #   b-miss   the same gateway, destinations not in the set (ordinary route)
 #   c-hit    bpfroute with the N destinations as /32 routes to the target
 #   c-miss   the same gateway, destinations not in its table
+#   l-hit    bpfroute with no address routes, one domain rule to the target,
+#            the N destinations put in its learned host map (bpfroute_host4)
+#            as DNS answers would be: the product's case for many addresses
+#   l-miss   the same gateway, destinations not learned
 #
 # Each configuration has its own three namespaces (any `ip rule` slows a
 # namespace's plain routes for good, /work/shared/TESTBED.md):
@@ -33,7 +37,7 @@ DUR=${BENCH_SECONDS:-3}
 REPS=${BENCH_REPS:-5}
 NLIST=${BENCH_N:-1000 50000}
 RAW=${1:-}
-CONFIGS="a b-hit b-miss c-hit c-miss"
+CONFIGS="a b-hit b-miss c-hit c-miss l-hit l-miss"
 HIT_BASE=100.64.0.0
 MISS_BASE=100.96.0.0
 
@@ -102,6 +106,8 @@ run clang -O2 -target bpf -c "$TMP/drop.bpf.c" -o "$TMP/drop.bpf.o" || exit 1
 mkdir "$TMP/bpffs" && run mount -t bpf bpf "$TMP/bpffs" || exit 1
 MOUNTED=1
 PIN=$TMP/bpffs/bpfroute
+PIN_L=$TMP/bpffs/bpfroute-learned
+LEARNED_N=0
 
 mac() { ip -n "$1" -br link show dev "$2" | awk '{print $3}'; }
 
@@ -116,7 +122,7 @@ addr_seq()
 	}'
 }
 
-# setup_gw V: the sender, gateway and sink namespaces of variant V (a, b, c).
+# setup_gw V: the sender, gateway and sink namespaces of variant V (a, b, c, l).
 setup_gw()
 {
 	local v=$1 snd=bf-snd-$1-$SUF gw=bf-gw-$1-$SUF sink=bf-sink-$1-$SUF ns dev
@@ -177,15 +183,15 @@ table ip bfnft {
 }
 EOF
 		;;
-	c)
+	c | l)
 		run ip -n "$gw" route add 100.64.0.0/10 via 198.51.100.2 dev wan0 || return 1
 		;;
 	esac
 	return 0
 }
 
-# fill N: the nft set of b and the bpfroute table of c hold the first N
-# destinations.
+# fill N: the nft set of b, the bpfroute table of c and the learned host map
+# of l hold the first N destinations.
 fill()
 {
 	local n=$1
@@ -203,6 +209,42 @@ fill()
 	} >"$TMP/bpfroute.conf"
 	run ip netns exec "bf-gw-c-$SUF" "$BPFROUTE" -q --pin-dir "$PIN" load \
 		-c "$TMP/bpfroute.conf" || return 1
+
+	fill_learned "$n"
+}
+
+# fill_learned N: bpfroute on gateway l with one domain rule to the target
+# and no address routes; the first N destinations written into its pinned
+# bpfroute_host4 as learned entries (a reload keeps the map, so entries
+# beyond N from an earlier, larger N are deleted).
+fill_learned()
+{
+	local n=$1 gw=bf-gw-l-$SUF ifindex map=$PIN_L/bpfroute_host4
+
+	printf '%s\n' "interface lan_l" "route *.bench.example dev tgt0" >"$TMP/learned.conf"
+	run ip netns exec "$gw" "$BPFROUTE" -q --pin-dir "$PIN_L" load \
+		-c "$TMP/learned.conf" || return 1
+	ifindex=$(ip netns exec "$gw" cat /sys/class/net/tgt0/ifindex) || return 1
+	# struct bpfroute_host, little-endian: ifindex, rule 0, flags 0,
+	# idle_timeout 300, pad, name_id 0, expires_ns 2^62, last_used_ns,
+	# packets, bytes 0.
+	{
+		addr_seq "$HIT_BASE" "$n" | awk -v m="$map" -v ifi="$ifindex" -F. '
+			BEGIN { v = sprintf("%02x %02x %02x %02x 00 00 00 00 2c 01 00 00 00 00 00 00",
+				ifi % 256, int(ifi / 256) % 256, int(ifi / 65536) % 256,
+				int(ifi / 16777216) % 256)
+				v = v " 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 40"
+				for (i = 0; i < 3; i++) v = v " 00 00 00 00 00 00 00 00" }
+			{ printf "map update pinned %s key hex %02x %02x %02x %02x value hex %s\n",
+				m, $1, $2, $3, $4, v }'
+		if ((LEARNED_N > n)); then
+			addr_seq "$HIT_BASE" "$LEARNED_N" | awk -v m="$map" -v n="$n" -F. '
+				NR > n { printf "map delete pinned %s key hex %02x %02x %02x %02x\n",
+					m, $1, $2, $3, $4 }'
+		fi
+	} >"$TMP/learned.batch"
+	run bpftool batch file "$TMP/learned.batch" || return 1
+	LEARNED_N=$n
 }
 
 # measure CONFIG N: prints "accepted_Mpps rx_Mpps target_share offered_Mpps":
@@ -245,7 +287,7 @@ measure()
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
 	else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-for v in a b c; do
+for v in a b c l; do
 	setup_gw "$v" || exit 1
 done
 
@@ -291,6 +333,8 @@ for n in $NLIST; do
 		b-miss) name="nft set + fwmark rule, miss" ;;
 		c-hit) name="bpfroute, hit" ;;
 		c-miss) name="bpfroute, miss" ;;
+		l-hit) name="bpfroute learned, hit" ;;
+		l-miss) name="bpfroute learned, miss" ;;
 		esac
 		awk -v n="$n" -v name="$name" -v r="$rxm" -v ref="$ref" -v s="$sm" -v sh="$sh" \
 			'BEGIN { printf "| %s | %s | %.3f | %.2f | %s | %.2f |\n", n, name, r,
