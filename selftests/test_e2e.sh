@@ -40,35 +40,6 @@ trap 'exit 130' INT TERM HUP
 
 # ---- helpers --------------------------------------------------------------
 
-# bpfroute on the gateway, bounded in time; stdout and stderr kept apart in
-# $OUT and $ERR, exit status returned.
-OUT=
-ERR=
-br()
-{
-	local rc errf
-
-	errf=$TB_DIR/stderr
-	OUT=$(tb_gw timeout 10 "$BPFROUTE" --pin-dir "$TB_PIN" "$@" 2>"$errf")
-	rc=$?
-	ERR=$(<"$errf")
-	return $rc
-}
-
-# br_check NAME ARGS...: a bpfroute command that must exit 0.
-br_check()
-{
-	local name=$1
-	shift
-
-	if br "$@"; then
-		pass "$name"
-		return 0
-	fi
-	fail "$name" "bpfroute $* exited $?, expected 0" "stdout: $OUT" "stderr: $ERR"
-	return 1
-}
-
 url4="http://$TB_SERVICE4:$TB_SERVICE_PORT/"
 url6="http://[$TB_SERVICE6]:$TB_SERVICE_PORT/"
 

@@ -111,3 +111,34 @@ expect_same()
 		fail "$name" "$what changed:" "$(diff <(printf '%s\n' "$3") <(printf '%s\n' "$4"))"
 	fi
 }
+
+# bpfroute on the gateway, bounded in time; stdout and stderr kept apart in
+# $OUT and $ERR, exit status returned.
+OUT=
+ERR=
+br()
+{
+	local rc errf
+
+	errf=$TB_DIR/stderr
+	OUT=$(tb_gw timeout 20 "$BPFROUTE" --pin-dir "$TB_PIN" "$@" 2>"$errf")
+	rc=$?
+	ERR=$(<"$errf")
+	return $rc
+}
+
+# br_check NAME ARGS...: a bpfroute command that must exit 0.
+br_check()
+{
+	local name=$1 rc
+	shift
+
+	br "$@"
+	rc=$?
+	if ((rc == 0)); then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "bpfroute $* exited $rc, expected 0" "stdout: $OUT" "stderr: $ERR"
+	return 1
+}
