@@ -148,10 +148,14 @@ static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_pac
 	ev->cap_len = (__u32)cap;
 	/*
 	 * Waking the agent costs an interrupt (about 10 us here, in the
-	 * answer's path): only events it must act on wake it; bookkeeping
-	 * waits for its next poll.
+	 * answer's path): only events it must act on wake it, and a ring a
+	 * quarter full, so that a burst of bookkeeping cannot fill it and
+	 * crowd out an answer the agent must finish. The rest waits for its
+	 * next poll.
 	 */
-	wake = finish ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	wake = finish || bpf_ringbuf_query(&BPFROUTE_MAP_EVENTS, BPF_RB_AVAIL_DATA) >
+				 BPFROUTE_EVENTS_BYTES / 4 ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&BPFROUTE_MAP_EVENTS, ev, sizeof(*ev) + cap, wake))
 		count(BPFROUTE_STAT_DNS_EVENT_LOST, 1);
 }

@@ -224,6 +224,7 @@ struct agent_loop {
 	int sigfd;			/* SIGHUP, SIGTERM, SIGINT */
 	bool stop;
 	bool swapped;			/* channel or ring buffer replaced this round */
+	bool backlog;			/* events left in the ring at the budget */
 	int (*reload)(void *ctx);	/* on SIGHUP */
 	void (*check)(void *ctx, __u64 now);	/* every few ticks: are the pins ours? */
 	void *ctx;

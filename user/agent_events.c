@@ -121,6 +121,9 @@ static void event_log(const struct agent *a, const struct bpfroute_dns_event *ev
 	char text[BPFROUTE_DNS_NAME_MAX * 4];
 	struct bpfroute_name name;
 
+	/* A map lookup per event would cost more than the event itself. */
+	if (!log_enabled(LOG_DEBUG))
+		return;
 	if (bpf_map_lookup_elem(a->maps->names, &ev->name_id, &name) ||
 	    name.len > sizeof(name.name) ||
 	    dnsname_to_text(name.name, name.len, text, sizeof(text)))

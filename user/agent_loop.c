@@ -80,6 +80,9 @@ static int loop_timeout_ms(struct agent_loop *l, __u64 now, __u64 next_tick)
 	int ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
 	int ares_ms = agent_prefetch_timeout_ms(l->a);
 
+	/* Events left at the budget are read in the next round, without a wait. */
+	if (l->backlog)
+		return 0;
 	return ares_ms >= 0 && ares_ms < ms ? ares_ms : ms;
 }
 
@@ -89,6 +92,7 @@ static void loop_events(struct agent_loop *l)
 
 	l->a->budget = AGENT_EVENT_BUDGET;
 	err = ring_buffer__consume(l->rb);
+	l->backlog = err == -EAGAIN;
 	if (err < 0 && err != -EAGAIN)
 		pr_debug("reading events: %s\n", strerror(-err));
 }
@@ -114,9 +118,9 @@ static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks
 	/*
 	 * Read the ring whether or not it woke us: the kernel wakes the agent
 	 * only for events it must act on (BPF_RB_FORCE_WAKEUP for AGENT and
-	 * FULL); bookkeeping events come with BPF_RB_NO_WAKEUP and wait for
-	 * the next round, a tick at the latest. Reading an empty ring costs two
-	 * loads from shared memory.
+	 * FULL) and when the ring is a quarter full; bookkeeping events come
+	 * with BPF_RB_NO_WAKEUP and wait for the next round, a tick at the
+	 * latest. Reading an empty ring costs two loads from shared memory.
 	 */
 	if (l->rb)
 		loop_events(l);

@@ -13,6 +13,11 @@ void log_set_level(enum log_level level)
 	log_level = level;
 }
 
+bool log_enabled(enum log_level level)
+{
+	return level <= log_level;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	va_list ap;

@@ -6,6 +6,8 @@
 #ifndef BPFROUTE_LOG_H
 #define BPFROUTE_LOG_H
 
+#include <stdbool.h>
+
 enum log_level {
 	LOG_WARN,	/* errors and warnings: always shown */
 	LOG_INFO,	/* what a command did: shown unless -q */
@@ -14,6 +16,8 @@ enum log_level {
 
 void log_set_level(enum log_level level);
 void log_init_libbpf(void);
+/* Whether messages of this level are shown: skip work done only to log. */
+bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define pr_warn(fmt, ...) log_msg(LOG_WARN, fmt, ##__VA_ARGS__)
