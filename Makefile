@@ -39,7 +39,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
-TESTS := test_tc test_dns test_nat test_config test_wireguard test_agent
+TESTS := test_tc test_dns test_nat test_config test_wireguard test_agent test_xdp
 TEST_BINS := $(patsubst %,$(OUTPUT)/%,$(TESTS))
 # Helpers the shell tests run (libc only).
 TOOLS := race_client
@@ -80,6 +80,10 @@ $(OUTPUT)/test_nat: selftests/test_nat.c selftests/pkt.h selftests/test.h $(SKEL
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 
+$(OUTPUT)/test_xdp: selftests/test_xdp.c selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
+
 $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/pkt.h \
 		selftests/test.h include/bpfroute_name_hash.h $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
@@ -108,15 +112,42 @@ $(OUTPUT)/race_client: selftests/race_client.c | $(OUTPUT)
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-# The sender of tools/bench_forward.sh (not part of tests or check).
-$(OUTPUT)/udp_flood: tools/udp_flood.c | $(OUTPUT)
-	$(call msg,TOOL,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+# The frame generator and the map filler of tools/bench_forward.sh (not part
+# of tests or check). The generator's skeleton comes from the pattern rule.
+$(OUTPUT)/xdp_flood.bpf.o: tools/xdp_flood.bpf.c tools/xdp_flood.h vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-# The classifier benchmark of `make bench` (not part of tests or check).
-$(OUTPUT)/bench_classifier: tools/bench_classifier.c $(SKELS) | $(OUTPUT)
+$(OUTPUT)/xdp_flood: tools/xdp_flood.c tools/xdp_flood.h $(OUTPUT)/xdp_flood.skel.h | $(OUTPUT)
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+$(OUTPUT)/bench_fill: tools/bench_fill.c include/bpfroute_abi.h | $(OUTPUT)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+# The classifier benchmark of `make bench` (not part of tests or check) and
+# the driver it runs in front of the classifier.
+$(OUTPUT)/bench_driver.bpf.o: tools/bench_driver.bpf.c vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench_classifier: tools/bench_classifier.c $(SKELS) $(OUTPUT)/bench_driver.skel.h \
+		| $(OUTPUT)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+# The helper of tools/bench_learn.sh and its tracing programs (raw
+# tracepoints, uprobes on libnftables); not part of tests or check.
+$(OUTPUT)/bench_learn.bpf.o: tools/bench_learn.bpf.c tools/bench_learn.h $(BPF_HDRS) \
+		vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itools -c $< -o $@
+
+$(OUTPUT)/bench_learn: tools/bench_learn.c tools/bench_learn.h $(OUTPUT)/bench_learn.skel.h \
+		include/bpfroute_abi.h | $(OUTPUT)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) -Itools $< $(LDLIBS) -o $@
 
 tests: bpfroute $(TEST_BINS) $(TOOL_BINS)
 
@@ -127,7 +158,8 @@ demo: bpfroute
 	$(Q)tools/demo.sh
 
 # Benchmarks (tools/bench.sh): bench/results.md; never part of check.
-bench: bpfroute $(OUTPUT)/bench_classifier
+bench: bpfroute $(OUTPUT)/bench_classifier $(OUTPUT)/bench_learn $(OUTPUT)/xdp_flood \
+		$(OUTPUT)/bench_fill
 	$(Q)tools/bench.sh
 
 vmlinux:

@@ -26,9 +26,12 @@
 #include "maps.h"
 #include "parsing.h"
 #include "forward.h"
+#include "lookup.h"
 #include "stats.h"
 #include "dns_answer.h"
 #include "nat.h"
+#include "next_hop.h"
+#include "xdp_stage.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -38,20 +41,54 @@ static __always_inline int pass(__u32 stat)
 	return TC_ACT_OK;
 }
 
-/* Where a hit goes, and whose counters it feeds. */
-struct target {
-	__u32 ifindex;
-	__u64 *packets;
-	__u64 *bytes;
-};
-
-static __always_inline int steer(struct __sk_buff *skb, const struct target *t)
+/*
+ * An Ethernet target needs the next hop's MACs: from the FIB when it knows
+ * them (next_hop.h), else from bpf_redirect_neigh(), which resolves the
+ * neighbour. The headers are read again: masquerade may have moved them.
+ */
+static __always_inline int redirect_ether(struct __sk_buff *skb, __u32 ifindex, __u8 family)
 {
-	/* Shared entry, written from every CPU: atomic adds. */
-	__sync_fetch_and_add(t->packets, 1);
-	__sync_fetch_and_add(t->bytes, skb->len);
-	count(BPFROUTE_STAT_STEERED, 1);
-	count(BPFROUTE_STAT_BYTES_STEERED, skb->len);
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct bpf_fib_lookup fib = {};
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6h;
+	struct iphdr *iph;
+
+	if (family == 4) {
+		iph = data + ETH_HLEN;
+		if ((void *)(iph + 1) > end)
+			goto neigh;
+		next_hop_params4(&fib, iph, ifindex, 0);
+	} else {
+		ip6h = data + ETH_HLEN;
+		if ((void *)(ip6h + 1) > end)
+			goto neigh;
+		next_hop_params6(&fib, ip6h, ifindex, 0);
+	}
+	if (next_hop_found(bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT), &fib,
+			   ifindex)) {
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+		eth = data;
+		if ((void *)(eth + 1) > end)
+			goto neigh;
+		next_hop_set_macs(eth, &fib);
+		return bpf_redirect(ifindex, 0);
+	}
+neigh:
+	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+}
+
+/*
+ * Hand a hit to its target. On an L3 device (WireGuard, TUN) the kernel
+ * drops the MAC header itself on redirect (__bpf_redirect_no_mac()).
+ */
+static __always_inline int steer(struct __sk_buff *skb, const struct target *t, bool ether,
+				 __u8 family)
+{
+	count_steered(t, skb->len);
+	if (ether)
+		return redirect_ether(skb, t->ifindex, family);
 	return bpf_redirect(t->ifindex, 0);
 }
 
@@ -71,83 +108,13 @@ static __always_inline int forward(struct __sk_buff *skb, const struct target *t
 		if (ret && ret != NAT_PASS)
 			return TC_ACT_SHOT;
 	}
-	return steer(skb, t);
-}
-
-/*
- * A learned entry steers until it expires, and after that for as long as it
- * keeps being used: idle_timeout seconds without a packet past
- * max(expiry, last use) and it is a miss, whether or not the agent has
- * removed it yet. last_used_ns is written at most once a second, so a busy
- * entry does not bounce its cache line between CPUs on every packet.
- */
-static __always_inline bool host_alive(struct bpfroute_host *h)
-{
-	__u64 now = bpf_ktime_get_boot_ns();
-
-	if (bpfroute_host_dead(h, now)) {
-		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
-		return false;
-	}
-	if (now - h->last_used_ns > BPFROUTE_NSEC_PER_SEC)
-		h->last_used_ns = now;
-	return true;
-}
-
-/* The route for a destination: a live learned host, else the longest prefix. */
-static __always_inline bool lookup4(const __u8 *daddr, struct target *t)
-{
-	struct bpfroute_key4 key = { .prefixlen = 32 };
-	struct bpfroute_route *route;
-	struct bpfroute_host *host;
-
-	host = bpf_map_lookup_elem(&BPFROUTE_MAP_HOST4, daddr);
-	if (host && host_alive(host)) {
-		*t = (struct target){ host->ifindex, &host->packets, &host->bytes };
-		return true;
-	}
-	__builtin_memcpy(key.addr, daddr, sizeof(key.addr));
-	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE4, &key);
-	if (!route)
-		return false;
-	*t = (struct target){ route->ifindex, &route->packets, &route->bytes };
-	return true;
-}
-
-static __always_inline bool lookup6(const __u8 *daddr, struct target *t)
-{
-	struct bpfroute_key6 key = { .prefixlen = 128 };
-	struct bpfroute_route *route;
-	struct bpfroute_host *host;
-
-	host = bpf_map_lookup_elem(&BPFROUTE_MAP_HOST6, daddr);
-	if (host && host_alive(host)) {
-		*t = (struct target){ host->ifindex, &host->packets, &host->bytes };
-		return true;
-	}
-	__builtin_memcpy(key.addr, daddr, sizeof(key.addr));
-	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE6, &key);
-	if (!route)
-		return false;
-	*t = (struct target){ route->ifindex, &route->packets, &route->bytes };
-	return true;
-}
-
-/* The destination port of a UDP or TCP header at l4, network order, or 0. */
-static __always_inline __u16 l4_dport(void *l4, void *end, __u8 proto)
-{
-	__u16 *ports = l4;
-
-	if (proto != IPPROTO_UDP_ && proto != IPPROTO_TCP_)
-		return 0;
-	if ((void *)(ports + 2) > end)
-		return 0;
-	return ports[1];
+	return steer(skb, t, tg && (tg->flags & BPFROUTE_TARGET_F_ETHER), family);
 }
 
 static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_cursor *c)
 {
 	struct bpfroute_addr4 daddr;
+	bool found, expired;
 	struct iphdr *iph;
 	struct target t;
 
@@ -160,7 +127,10 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 		dns_record_query(skb);
 
 	__builtin_memcpy(daddr.addr, &iph->daddr, sizeof(daddr.addr));
-	if (!lookup4(daddr.addr, &t))
+	found = lookup4(daddr.addr, &t, &expired);
+	if (expired)
+		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
+	if (!found)
 		return pass(BPFROUTE_STAT_MISS);
 
 	/* From here on the packet is ours to forward: check it as the stack would. */
@@ -181,6 +151,7 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c)
 {
 	struct bpfroute_addr6 daddr;
+	bool found, expired;
 	struct ipv6hdr *ip6h;
 	struct target t;
 
@@ -191,7 +162,10 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 		dns_record_query(skb);
 
 	__builtin_memcpy(daddr.addr, &ip6h->daddr, sizeof(daddr.addr));
-	if (!lookup6(daddr.addr, &t))
+	found = lookup6(daddr.addr, &t, &expired);
+	if (expired)
+		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
+	if (!found)
 		return pass(BPFROUTE_STAT_MISS);
 
 	if (!ipv6_header_valid(skb, ip6h))
@@ -252,6 +226,16 @@ int bpfroute_steer(struct __sk_buff *skb)
 	if (eth->h_proto == bpf_htons(ETH_P_IP))
 		return classify_ipv4(skb, &c);
 	return classify_ipv6(skb, &c);
+}
+
+/*
+ * The XDP stage on a LAN interface, when a target accepts XDP frames
+ * (xdp_stage.h): forwards what it can, passes the rest to bpfroute_steer.
+ */
+SEC("xdp")
+int bpfroute_xdp(struct xdp_md *ctx)
+{
+	return xdp_stage(ctx);
 }
 
 /*

@@ -29,18 +29,16 @@ static __always_inline void ipv4_decrease_ttl(struct iphdr *iph)
 /*
  * What ip_rcv_core() checks before the stack forwards a packet, and which a
  * redirect skips: a valid header checksum (RFC 1812 section 5.2.2) and a total
- * length that covers the header and fits the frame. A GSO packet above 64 KiB
- * (BIG TCP) carries tot_len 0.
+ * length that covers the header and fits the avail bytes the packet has from
+ * its IP header on.
  */
-static __always_inline bool ipv4_header_valid_at(struct __sk_buff *skb, struct iphdr *iph,
-						 void *end, __u32 l3off)
+static __always_inline bool ipv4_header_sane(struct iphdr *iph, void *end, __u32 tot_len,
+					     __u32 avail)
 {
-	__u32 tot_len = bpf_ntohs(iph->tot_len), hlen = iph->ihl * 4, sum = 0;
+	__u32 hlen = iph->ihl * 4, sum = 0;
 	__u16 *w = (__u16 *)iph;
 
-	if (tot_len == 0 && skb->gso_size)
-		tot_len = skb->len - l3off;
-	if (tot_len < hlen || tot_len > skb->len - l3off)
+	if (tot_len < hlen || tot_len > avail)
 		return false;
 	for (int i = 0; i < 30; i++) {	/* at most 60 bytes */
 		if (i >= hlen / 2 || (void *)(w + i + 1) > end)
@@ -50,6 +48,17 @@ static __always_inline bool ipv4_header_valid_at(struct __sk_buff *skb, struct i
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;
+}
+
+/* The same on an skb; a GSO packet above 64 KiB (BIG TCP) carries tot_len 0. */
+static __always_inline bool ipv4_header_valid_at(struct __sk_buff *skb, struct iphdr *iph,
+						 void *end, __u32 l3off)
+{
+	__u32 tot_len = bpf_ntohs(iph->tot_len);
+
+	if (tot_len == 0 && skb->gso_size)
+		tot_len = skb->len - l3off;
+	return ipv4_header_sane(iph, end, tot_len, skb->len - l3off);
 }
 
 /* The header at l3off from skb->data: ETH_HLEN on Ethernet, 0 on an L3 device. */

@@ -155,4 +155,12 @@ struct {
 	__type(value, struct bpfroute_nat);
 } BPFROUTE_MAP_NAT_IN SEC(".maps");
 
+/* The LAN interfaces the XDP stage runs on, with their MACs (xdp_stage.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BPFROUTE_MAX_LANS);
+	__type(key, __u32);	/* LAN ifindex, host order */
+	__type(value, struct bpfroute_lan);
+} BPFROUTE_MAP_LANS SEC(".maps");
+
 #endif /* BPFROUTE_MAPS_H */

@@ -42,6 +42,7 @@
 #define BPFROUTE_MAP_TARGETS	bpfroute_target	/* hash: target ifindex -> its addresses */
 #define BPFROUTE_MAP_NAT_OUT	bpfroute_nat_out /* hash: client's flow -> translation */
 #define BPFROUTE_MAP_NAT_IN	bpfroute_nat_in	/* hash: translated flow -> client */
+#define BPFROUTE_MAP_LANS	bpfroute_lan	/* hash: XDP stage's LAN ifindex -> its MAC */
 
 /* Capacities. A build may override them (-DBPFROUTE_MAX_PREFIXES=...). */
 #ifndef BPFROUTE_MAX_PREFIXES
@@ -64,6 +65,9 @@
 #endif
 #ifndef BPFROUTE_MAX_TARGETS
 #define BPFROUTE_MAX_TARGETS	256	/* target devices */
+#endif
+#ifndef BPFROUTE_MAX_LANS
+#define BPFROUTE_MAX_LANS	256	/* LAN interfaces with the XDP stage */
 #endif
 #ifndef BPFROUTE_MAX_FLOWS
 #define BPFROUTE_MAX_FLOWS	262144	/* masqueraded flows, each direction */
@@ -259,6 +263,29 @@ struct bpfroute_target {
  * they time out: a reload that drops `masquerade` applies to new flows.
  */
 #define BPFROUTE_TARGET_F_DRAIN		(1U << 1)
+/*
+ * The device has an Ethernet header: steered packets get the MAC addresses of
+ * the next hop (bpf_redirect_neigh(): the kernel's route through that device
+ * for the destination, else the destination itself, on link). Without it
+ * (WireGuard, TUN) the kernel drops the MAC header on redirect.
+ */
+#define BPFROUTE_TARGET_F_ETHER		(1U << 2)
+/*
+ * `target DEV xdp`: the device accepts XDP frames (a NIC with
+ * ndo_xdp_xmit, a veth whose peer has XDP or GRO on), so the XDP stage on the
+ * LAN interfaces forwards to it itself. Only with F_ETHER, never with F_MASQ.
+ */
+#define BPFROUTE_TARGET_F_XDP		(1U << 3)
+
+/*
+ * A LAN interface with the XDP stage (bpfroute_lan, keyed by its ifindex, host
+ * order). XDP sees frames before the stack has a pkt_type: the stage forwards
+ * only frames sent to this MAC, as a router does, and leaves the rest to TC.
+ */
+struct bpfroute_lan {
+	__u8 mac[6];
+	__u16 pad;
+};
 
 /*
  * One direction of a masqueraded flow, as its packets carry it. For ICMP
@@ -401,6 +428,11 @@ enum bpfroute_stat {
 	BPFROUTE_STAT_NAT_IN,		/* reply translated back to a client */
 	BPFROUTE_STAT_NAT_IN_ICMP,	/* ICMP error about a flow, translated */
 	BPFROUTE_STAT_NAT_IN_MISS,	/* arriving on a target, no flow: passed on */
+	/*
+	 * The XDP stage counts STEERED and BYTES_STEERED for what it forwards
+	 * (such a packet never reaches TC); this row says how many of them.
+	 */
+	BPFROUTE_STAT_XDP_STEERED,
 	BPFROUTE_STAT_MAX,
 };
 

@@ -39,6 +39,11 @@ in_ns ip addr add 2001:db8:1::1/64 dev lan0 nodad
 in_ns ip addr add 100.64.0.1/30 dev tun0
 in_ns ip addr add 2001:db8:100::1/64 dev tun0 nodad
 in_ns ip addr add 169.254.7.1/16 dev tun1
+# An L3 target like WireGuard: a TUN device, no Ethernet header. A bridge: an
+# Ethernet device whose driver has no native XDP (none if not built in).
+in_ns ip tuntap add mode tun dev tunx
+have_bridge=false
+in_ns ip link add brx0 type bridge 2>/dev/null && in_ns ip link set brx0 up && have_bridge=true
 
 br() { in_ns "$BPFROUTE" -d "$pin" "$@"; }
 
@@ -66,14 +71,17 @@ expect_refusal() {
 	fi
 }
 
-# A fingerprint of everything bpfroute may touch: filters and pins.
+# A fingerprint of everything bpfroute may touch: filters, XDP programs (with
+# their ids: a rollback puts the very same program back) and pins.
 state() {
-	for d in lan0 lan1 tun0 tun1; do
+	for d in lan0 lan1 tun0 tun1 brx0; do
 		in_ns tc filter show dev "$d" ingress 2>/dev/null | sed 's/ id [0-9]*//; s/:\[[0-9]*\]//'
 		in_ns tc filter show dev "$d" egress 2>/dev/null | sed 's/ id [0-9]*//; s/:\[[0-9]*\]//'
+		echo "$d xdp: $(in_ns ip -d link show dev "$d" 2>/dev/null | grep -o 'prog/xdp[a-z]* id [0-9]*')"
 	done
 	ls -R "$dir/bpffs" 2>/dev/null
 	bpftool map dump pinned "$pin/bpfroute_target" 2>/dev/null
+	bpftool map dump pinned "$pin/bpfroute_lan" 2>/dev/null
 }
 
 conf() {	# conf NAME LINES...: write a config file, print its path
@@ -81,6 +89,24 @@ conf() {	# conf NAME LINES...: write a config file, print its path
 	shift
 	printf '%s\n' "$@" >"$f"
 	echo "$f"
+}
+
+# target_field DEV FIELD: a field of DEV's entry in bpfroute_target, as bpftool
+# shows it (a list for the addresses), or "none". Flags: 1 masquerade, 2
+# draining, 4 Ethernet, 8 xdp (include/bpfroute_abi.h).
+target_field() {
+	local ifindex
+	ifindex=$(in_ns cat "/sys/class/net/$1/ifindex") || return 1
+	bpftool -j map dump pinned "$pin/bpfroute_target" | python3 -c "
+import json, sys
+for e in json.load(sys.stdin):
+    f = e['formatted']
+    if f['key'] == $ifindex:
+        v = f['value']['$2']
+        print(','.join(map(str, v)) if isinstance(v, list) else v)
+        break
+else:
+    print('none')"
 }
 
 good=$(conf good.conf "interface lan0   # the LAN" "route 203.0.113.0/24 dev tun0" \
@@ -135,6 +161,14 @@ bad masq_no_address "2: tun1 has no global IPv4 or IPv6 address to masquerade wi
 	"interface lan0" "route 203.0.113.0/24 dev tun1 masquerade"
 bad target_no_address "3: tun1 has no global IPv4 or IPv6 address to masquerade with" \
 	"interface lan0" "route 203.0.113.0/24 dev tun1" "target tun1 masquerade"
+bad xdp_and_masquerade "2: tun0: 'xdp' and 'masquerade' exclude each other: masquerade is done in TC, not XDP$" \
+	"interface lan0" "target tun0 xdp masquerade"
+bad xdp_after_masquerade "3: tun0: 'xdp' and 'masquerade' \(line 2\) exclude each other: masquerade is done in TC" \
+	"interface lan0" "route 203.0.113.0/24 dev tun0 masquerade" "target tun0 xdp"
+bad xdp_tun_target "3: tunx is not an Ethernet device \(link type 65534\): 'xdp' needs one$" \
+	"interface lan0" "route 203.0.113.0/24 dev tunx" "target tunx xdp"
+bad xdp_route_option "2: unknown option 'xdp' after dev tun0" "interface lan0" \
+	"route 203.0.113.0/24 dev tun0 xdp"
 expect_refusal config_missing_file "$dir/none.conf: No such file" br load -c "$dir/none.conf"
 expect_refusal load_extra_arg "unexpected argument 'x'" br load -c "$good" x
 expect_refusal load_no_file "needs a FILE" br load -c
@@ -160,7 +194,17 @@ expect_refusal route_unknown_dev "unknown device 'wg9'" br route add 198.51.100.
 expect_refusal route_to_lan "lan0 is a LAN interface" br route add 198.51.100.0/24 dev lan0
 expect_refusal route_bad_syntax "expected 'add PREFIX dev IFNAME'" br route add 198.51.100.0/24 tun0
 expect_refusal route_del_missing "no route 198.51.100.0/24" br route del 198.51.100.0/24
+if command -v python3 >/dev/null; then
+	check route_add_no_target_yet test "$(target_field tun1 flags)" = none
+fi
 check route_add br route add 198.51.100.0/24 dev tun1
+if command -v python3 >/dev/null; then
+	# A new device gets its entry as load would write it: Ethernet (4) or not.
+	check route_add_target_ether test "$(target_field tun1 flags)" = 4
+	check route_add_tun br route add 198.51.100.128/25 dev tunx
+	check route_add_target_l3 test "$(target_field tunx flags)" = 0
+	check route_del_tun br route del 198.51.100.128/25
+fi
 check route_add_v6 br route add 2001:db8:5::/48 dev tun1
 check route_add_listed bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes | grep -qE '^198.51.100.0/24 +tun1 .* manual$'"
 check route_del_exact bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' route del 2001:db8:5::/48 && ! ip netns exec $ns '$BPFROUTE' -d '$pin' routes | grep -q 2001:db8:5::"
@@ -229,23 +273,136 @@ if command -v python3 >/dev/null; then
 	check dns_back bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' unload && ip netns exec $ns '$BPFROUTE' -d '$pin' load -c '$good'"
 fi
 
-# --- masquerade -----------------------------------------------------------------
-# target_field DEV FIELD: a field of DEV's entry in bpfroute_target, as bpftool
-# shows it (a list for the addresses), or "none".
-target_field() {
-	local ifindex
-	ifindex=$(in_ns cat "/sys/class/net/$1/ifindex") || return 1
-	bpftool -j map dump pinned "$pin/bpfroute_target" | python3 -c "
+# --- the XDP stage ----------------------------------------------------------------
+# xdp_on DEV: a native XDP program is attached (`ip link` says "xdp", generic
+# would say "xdpgeneric"); xdp_id DEV: its id, empty if none.
+xdp_on() { in_ns ip link show dev "$1" | grep -q ' xdp '; }
+xdp_id() { in_ns ip -d link show dev "$1" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'; }
+not() { ! "$@"; }
+steer_on() { in_ns tc filter show dev "$1" ingress | grep -q 'handle 0xb9f0 bpfroute_steer'; }
+# lan_macs: bpfroute_lan as "IFINDEX=MAC ..."; want_macs DEV...: what it should hold.
+lan_macs() {
+	local dump
+	dump=$(bpftool -j map dump pinned "$pin/bpfroute_lan") || { echo unreadable; return; }
+	python3 -c '
 import json, sys
-for e in json.load(sys.stdin):
-    f = e['formatted']
-    if f['key'] == $ifindex:
-        v = f['value']['$2']
-        print(','.join(map(str, v)) if isinstance(v, list) else v)
-        break
-else:
-    print('none')"
+print(" ".join(sorted("%d=%s" % (e["formatted"]["key"],
+      ":".join("%02x" % b for b in e["formatted"]["value"]["mac"])) for e in json.load(sys.stdin))))' \
+		<<<"$dump" || echo unreadable
 }
+want_macs() {
+	local d
+	for d in "$@"; do
+		echo "$(in_ns cat "/sys/class/net/$d/ifindex")=$(in_ns cat "/sys/class/net/$d/address")"
+	done | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
+}
+# A program of someone else's, to sit on a LAN interface's XDP hook.
+foreign=$dir/foreign.o
+printf '%s\n' 'struct xdp_md;' \
+	'__attribute__((section("xdp"), used)) int foreign_pass(struct xdp_md *ctx) { return 2; }' \
+	'__attribute__((section("license"), used)) char LICENSE[] = "GPL";' >"$dir/foreign.c"
+have_foreign=false
+clang -O2 -target bpf -c "$dir/foreign.c" -o "$foreign" 2>/dev/null && have_foreign=true
+
+xdp=$(conf xdp.conf "interface lan0" "interface lan1" "route 203.0.113.0/24 dev tun0" \
+	"route 198.51.100.0/24 dev tunx" "target tun0 xdp")
+if command -v python3 >/dev/null; then
+	check xdp_none_before not xdp_on lan0
+	check xdp_load br load -c "$xdp"
+	check xdp_attached_lan0 xdp_on lan0
+	check xdp_attached_lan1 xdp_on lan1
+	id0=$(xdp_id lan0)
+	id1=$(xdp_id lan1)
+	check xdp_prog_named bash -c "bpftool prog show id '$id0' | grep -q '^$id0: xdp  name bpfroute_xdp '"
+	check xdp_bpftool_net bash -c "ip netns exec $ns bpftool net show dev lan0 | grep -q '^lan0([0-9]*) driver id $id0\$'"
+	check xdp_tc_kept steer_on lan0
+	check xdp_target_flags test "$(target_field tun0 flags)" = 12	# 4 Ethernet + 8 xdp
+	check xdp_l3_target_flags test "$(target_field tunx flags)" = 0
+	check xdp_lan_entries test "$(lan_macs)" = "$(want_macs lan0 lan1)"
+	check xdp_status_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qE '^  lan0 +ifindex [0-9]+ +tc ingress prog [0-9]+, egress prog [0-9]+, xdp prog $id0\$' && ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qE '^  tun0 +ifindex [0-9]+ +routed +ether,xdp ' && ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qE '^  tunx +ifindex [0-9]+ +routed +- '"
+	check xdp_status_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status -j | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+a = {x[\"dev\"]: x[\"xdp_prog_id\"] for x in d[\"attached\"]}
+assert a == {\"lan0\": $id0, \"lan1\": $id1}, a
+t = {x[\"dev\"]: x for x in d[\"targets\"]}
+assert t[\"tun0\"][\"ether\"] and t[\"tun0\"][\"xdp\"] and not t[\"tun0\"][\"masquerade\"], t
+assert not t[\"tunx\"][\"ether\"] and not t[\"tunx\"][\"xdp\"], t
+assert d[\"maps\"][\"lans\"][\"entries\"] == 2, d[\"maps\"][\"lans\"]
+'"
+
+	# Refused reloads leave the stage as it is: the same programs, the same entries.
+	before=$(state)
+	bad xdp_reload_tun_target "2: tunx is not an Ethernet device" "interface lan0" "target tunx xdp"
+	bad xdp_reload_masquerade "3: tun0: 'masquerade' and 'xdp' \(line 2\) exclude each other" \
+		"interface lan0" "target tun0 xdp" "route 203.0.113.0/24 dev tun0 masquerade"
+	check xdp_refused_reload_touches_nothing test "$before" = "$(state)"
+
+	# A LAN interface whose driver has no native XDP, after one that has:
+	# refused, and lan0's XDP program and both classifiers put back.
+	if $have_bridge; then
+		brconf=$(conf xdp_bridge.conf "interface lan0" "interface brx0" \
+			"route 203.0.113.0/24 dev tun0" "target tun0 xdp")
+		expect_refusal xdp_no_native "^brx0: its driver has no native XDP" br load -c "$brconf"
+		check xdp_no_native_rolled_back test "$before" = "$(state)"
+		check xdp_no_native_same_prog test "$(xdp_id lan0)" = "$id0"
+		check xdp_no_native_no_filter bash -c "! ip netns exec $ns tc filter show dev brx0 ingress | grep -q bpf"
+	else
+		echo "SKIP xdp_no_native: no bridge devices in this kernel"
+	fi
+
+	# Reload: replaced in place; an interface dropped from the config loses it.
+	check xdp_reload br load -c "$xdp"
+	check xdp_reload_replaced test -n "$(xdp_id lan0)" -a "$(xdp_id lan0)" != "$id0"
+	one=$(conf xdp1.conf "interface lan0" "route 203.0.113.0/24 dev tun0" "target tun0 xdp")
+	check xdp_reload_drop_lan1 br load -c "$one"
+	check xdp_dropped_lan1_detached not xdp_on lan1
+	check xdp_dropped_lan1_lan0_kept xdp_on lan0
+	check xdp_dropped_lan1_entry test "$(lan_macs)" = "$(want_macs lan0)"
+
+	# No target says xdp any more: off everywhere, entries and flag gone, TC stays.
+	check xdp_reload_without br load -c "$good"
+	check xdp_reload_without_detached not xdp_on lan0
+	check xdp_reload_without_entries test -z "$(lan_macs)"
+	check xdp_reload_without_flags test "$(target_field tun0 flags)" = 4
+	check xdp_reload_without_tc_kept steer_on lan0
+
+	# Someone else's XDP program on a LAN interface: refused, left as it is.
+	if $have_foreign && in_ns ip link set dev lan1 xdpdrv obj "$foreign" sec xdp; then
+		fid=$(xdp_id lan1)
+		before=$(state)
+		expect_refusal xdp_foreign_refused \
+			"^lan1: native XDP holds program $fid, which is not this instance's" \
+			br load -c "$xdp"
+		check xdp_foreign_touches_nothing test "$before" = "$(state)"
+		check xdp_foreign_kept test -n "$fid" -a "$(xdp_id lan1)" = "$fid"
+		check xdp_foreign_lan0_untouched not xdp_on lan0
+		# Without xdp in the config, another program's hook is none of ours.
+		check xdp_foreign_no_xdp_load br load -c "$next"
+		check xdp_foreign_no_xdp_kept test "$(xdp_id lan1)" = "$fid"
+		check xdp_foreign_no_xdp_tc steer_on lan1
+		# A first load refused for it leaves no pin behind.
+		check xdp_foreign_unload br unload
+		expect_refusal xdp_foreign_first_load "^lan1: native XDP holds program $fid" \
+			br load -c "$xdp"
+		check xdp_foreign_first_load_no_pins test ! -e "$pin"
+		check xdp_foreign_first_load_no_tc not steer_on lan0
+		check xdp_foreign_unload_kept test "$(xdp_id lan1)" = "$fid"
+		in_ns ip link set dev lan1 xdpdrv off
+	else
+		echo "SKIP xdp_foreign: cannot build or attach a foreign XDP program (clang?)"
+	fi
+
+	# unload takes the stage off wherever it finds it.
+	check xdp_unload_load br load -c "$xdp"
+	check xdp_unload_attached bash -c "ip netns exec $ns ip link show dev lan0 | grep -q ' xdp ' && ip netns exec $ns ip link show dev lan1 | grep -q ' xdp '"
+	check xdp_unload br unload
+	check xdp_unload_detached bash -c "! ip netns exec $ns ip -d link show | grep -q 'prog/xdp'"
+	check xdp_unload_no_pins test ! -e "$pin"
+	check xdp_back br load -c "$good"
+fi
+
+# --- masquerade -----------------------------------------------------------------
 unnat_on() { in_ns tc filter show dev "$1" ingress | grep -q 'handle 0xb9f0 bpfroute_unnat'; }
 # flow add|del FAM PROTO CLIENT CPORT REMOTE RPORT TRANSLATED TPORT: both
 # entries of a masqueraded flow through tun0 from lan0, as the datapath
@@ -291,12 +448,13 @@ masq=$(conf masq.conf "interface lan0" "route 203.0.113.0/24 dev tun0 masquerade
 	"route 198.51.100.0/24 dev tun1" "route *.corp.example.com dev tun0")
 if command -v python3 >/dev/null; then
 	check masq_load br load -c "$masq"
-	check masq_target_flags test "$(target_field tun0 flags)" = 1
+	# 1 masquerade + 4 Ethernet: tun0 is a veth.
+	check masq_target_flags test "$(target_field tun0 flags)" = 5
 	check masq_target_addr4 test "$(target_field tun0 addr4)" = "100,64,0,1"
 	check masq_target_addr6 test "$(target_field tun0 addr6)" = "32,1,13,184,1,0,0,0,0,0,0,0,0,0,0,1"
 	# tun1 is a target, not masqueraded, with no global address: 169.254/16
 	# and fe80::/10 are never taken.
-	check masq_plain_target_written test "$(target_field tun1 flags)" = 0
+	check masq_plain_target_written test "$(target_field tun1 flags)" = 4
 	check masq_never_link_local test "$(target_field tun1 addr4)-$(target_field tun1 addr6)" = \
 		"0,0,0,0-0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0"
 	check masq_lan_not_a_target test "$(target_field lan0 flags)" = none
@@ -361,21 +519,21 @@ assert 290 <= d[1][\"expires_in\"] <= 297, d[1]
 	tline=$(conf target.conf "interface lan0" "route 203.0.113.0/24 dev tun0" \
 		"route 198.51.100.0/24 dev tun1" "target tun0 masquerade")
 	check masq_target_line br load -c "$tline"
-	check masq_target_line_flags test "$(target_field tun0 flags)" = 1
+	check masq_target_line_flags test "$(target_field tun0 flags)" = 5
 	check masq_target_line_unnat unnat_on tun0
 
 	# Without the keyword new flows are not translated, but live ones drain:
 	# they keep translating (flag 2, BPFROUTE_TARGET_F_DRAIN) and keep their
 	# reply translator; the first load after they are gone removes both.
 	check masq_reload_live_flows br load -c "$good"
-	check masq_reload_live_flows_flags test "$(target_field tun0 flags)" = 2
+	check masq_reload_live_flows_flags test "$(target_field tun0 flags)" = 6
 	check masq_reload_live_flows_kept unnat_on tun0
 	# shellcheck disable=SC2086
 	check flows_removed eval 'flow del $flow4 && flow del $flow6'
 	check masq_reload_without br load -c "$good"
-	check masq_reload_without_flags test "$(target_field tun0 flags)" = 0
+	check masq_reload_without_flags test "$(target_field tun0 flags)" = 4
 	check masq_reload_without_detached bash -c "! ip netns exec $ns tc filter show dev tun0 ingress | grep -q bpf"
-	check masq_reload_without_flags test "$(target_field tun0 flags)" = 0
+	check masq_reload_without_flags test "$(target_field tun0 flags)" = 4
 	check masq_reload_without_stale_target test "$(target_field tun1 flags)" = none
 	check masq_reload_without_lan_kept bash -c "ip netns exec $ns tc filter show dev lan0 ingress | grep -q bpfroute_steer"
 	routes=$(br routes)

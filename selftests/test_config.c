@@ -24,7 +24,7 @@ TEST_STATE_DEFINE;
 static bool cfg_is_empty(const struct config *cfg)
 {
 	return !cfg->path && !cfg->ifaces && !cfg->n_ifaces && !cfg->routes && !cfg->n_routes &&
-	       !cfg->masq && !cfg->n_masq &&
+	       !cfg->masq && !cfg->n_masq && !cfg->xdp && !cfg->n_xdp &&
 	       !cfg->resolvers && !cfg->n_resolvers && !cfg->min_ttl && !cfg->max_ttl &&
 	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch;
 }
@@ -1211,21 +1211,21 @@ static void test_masquerade_refusals(void)
 
 	test__start_subtest("masquerade_target_usage");
 	expect_refusal("interface lan0\ntarget\n", -EINVAL,
-		       NAME ":2: usage: target IFNAME masquerade");
+		       NAME ":2: usage: target IFNAME masquerade|xdp");
 	expect_refusal("interface lan0\ntarget wg0\n", -EINVAL,
-		       NAME ":2: target wg0: missing 'masquerade'; "
-		       "usage: target IFNAME masquerade");
+		       NAME ":2: target wg0: missing 'masquerade' or 'xdp'; "
+		       "usage: target IFNAME masquerade|xdp");
 	expect_refusal("interface lan0\ntarget wg0 # masquerade\n", -EINVAL,
-		       NAME ":2: target wg0: missing 'masquerade'; "
-		       "usage: target IFNAME masquerade");
+		       NAME ":2: target wg0: missing 'masquerade' or 'xdp'; "
+		       "usage: target IFNAME masquerade|xdp");
 	expect_refusal("interface lan0\n\ntarget wg0 nat\n", -EINVAL,
 		       NAME ":3: unknown option 'nat' for target wg0; "
-		       "usage: target IFNAME masquerade");
+		       "usage: target IFNAME masquerade|xdp");
 	expect_refusal("interface lan0\ntarget wg0 masquerade yes\n", -EINVAL,
 		       NAME ":2: unknown option 'yes' for target wg0; "
-		       "usage: target IFNAME masquerade");
+		       "usage: target IFNAME masquerade|xdp");
 	expect_refusal("interface lan0\ntarget wg0 masquerade masquerade\n", -EINVAL,
-		       NAME ":2: 'masquerade' given twice; usage: target IFNAME masquerade");
+		       NAME ":2: 'masquerade' given twice; usage: target IFNAME masquerade|xdp");
 	expect_refusal("interface lan0\ntarget wg/0 masquerade\n", -EINVAL,
 		       NAME ":2: bad device name 'wg/0': contains '/'");
 	expect_refusal("interface lan0\nTarget wg0 masquerade\n", -EINVAL,
@@ -1288,6 +1288,137 @@ static void test_masquerade_check_devices(void)
 	if (expect_ok("interface bpfrt-nodev2\ntarget lo masquerade\n", &cfg)) {
 		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "interface");
 		ASSERT_STREQ(err, NAME ":1: unknown device 'bpfrt-nodev2'", "message");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+/*
+ * `target DEV xdp`: a property of the device, one target line per device,
+ * never with masquerade (done in TC only), whichever line comes first.
+ */
+static void test_xdp_valid(void)
+{
+	static const char text[] =
+		"interface lan0\n"					/* 1 */
+		"target eth1 xdp\n"					/* 2 */
+		"route 203.0.113.0/24 dev eth1\n"			/* 3 */
+		"target wg0 masquerade\n"				/* 4 */
+		"route 198.51.100.0/24 dev eth2\n"			/* 5 */
+		"\ttarget  eth2\txdp   # forwarded in XDP\n"		/* 6 */
+		"route *.corp.example.com dev eth1";			/* 7, no newline */
+	struct config cfg;
+
+	test__start_subtest("xdp_valid");
+	if (!expect_ok(text, &cfg))
+		goto out;
+	if (!ASSERT_EQ(cfg.n_xdp, 2, "n_xdp") || !ASSERT_EQ(cfg.n_masq, 1, "n_masq") ||
+	    !ASSERT_EQ(cfg.n_routes, 3, "n_routes"))
+		goto cleanup;
+	ASSERT_STREQ(cfg.xdp[0].dev, "eth1", "xdp 0 dev");
+	ASSERT_EQ(cfg.xdp[0].line, 2, "xdp 0 line");
+	ASSERT_STREQ(cfg.xdp[1].dev, "eth2", "xdp 1 dev");
+	ASSERT_EQ(cfg.xdp[1].line, 6, "xdp 1 line");
+	ASSERT_TRUE(config_xdp_find(&cfg, "eth1") == &cfg.xdp[0], "find eth1");
+	ASSERT_TRUE(config_xdp_find(&cfg, "eth2") == &cfg.xdp[1], "find eth2");
+	ASSERT_TRUE(config_xdp_find(&cfg, "wg0") == NULL, "wg0 is masqueraded, not xdp");
+	ASSERT_TRUE(config_xdp_find(&cfg, "eth") == NULL, "no prefix match");
+	ASSERT_TRUE(config_masq_find(&cfg, "eth1") == NULL, "eth1 is not masqueraded");
+	ASSERT_FALSE(cfg.routes[0].masquerade, "line 3 says nothing");
+cleanup:
+	config_free(&cfg);
+	ASSERT_TRUE(cfg_is_empty(&cfg), "config_free zeroes xdp");
+out:
+	test__end_subtest();
+
+	/* A target line alone (for routes added with `route add`) is fine. */
+	test__start_subtest("xdp_target_without_routes");
+	if (expect_ok("target eth1 xdp\ninterface lan0\n", &cfg)) {
+		ASSERT_EQ(cfg.n_routes, 0, "n_routes");
+		ASSERT_EQ(cfg.n_masq, 0, "n_masq");
+		if (ASSERT_EQ(cfg.n_xdp, 1, "n_xdp"))
+			ASSERT_EQ(cfg.xdp[0].line, 1, "target line");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+static void test_xdp_refusals(void)
+{
+	test__start_subtest("xdp_with_masquerade");
+	expect_refusal("interface lan0\ntarget eth1 xdp masquerade\n", -EINVAL,
+		       NAME ":2: eth1: 'xdp' and 'masquerade' exclude each other: "
+		       "masquerade is done in TC, not XDP");
+	expect_refusal("interface lan0\ntarget eth1 masquerade xdp\n", -EINVAL,
+		       NAME ":2: eth1: 'xdp' and 'masquerade' exclude each other: "
+		       "masquerade is done in TC, not XDP");
+	/* A route line said masquerade first... */
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev eth1 masquerade\n"
+		       "target eth1 xdp\n", -EINVAL,
+		       NAME ":3: eth1: 'xdp' and 'masquerade' (line 2) exclude each other: "
+		       "masquerade is done in TC, not XDP");
+	/* ... or comes after. */
+	expect_refusal("interface lan0\ntarget eth1 xdp\nroute 203.0.113.0/24 dev eth1\n"
+		       "route example.com dev eth1 masquerade\n", -EINVAL,
+		       NAME ":4: eth1: 'masquerade' and 'xdp' (line 2) exclude each other: "
+		       "masquerade is done in TC, not XDP");
+	test__end_subtest();
+
+	test__start_subtest("xdp_target_usage");
+	expect_refusal("interface lan0\ntarget eth1 xdp xdp\n", -EINVAL,
+		       NAME ":2: 'xdp' given twice; usage: target IFNAME masquerade|xdp");
+	expect_refusal("interface lan0\ntarget eth1 XDP\n", -EINVAL,
+		       NAME ":2: unknown option 'XDP' for target eth1; "
+		       "usage: target IFNAME masquerade|xdp");
+	expect_refusal("interface lan0\ntarget eth1 xdp native\n", -EINVAL,
+		       NAME ":2: unknown option 'native' for target eth1; "
+		       "usage: target IFNAME masquerade|xdp");
+	expect_refusal("interface lan0\ntarget eth1 # xdp\n", -EINVAL,
+		       NAME ":2: target eth1: missing 'masquerade' or 'xdp'; "
+		       "usage: target IFNAME masquerade|xdp");
+	/* xdp is a property of the device: not an option of a route line. */
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev eth1 xdp\n", -EINVAL,
+		       NAME ":2: unknown option 'xdp' after dev eth1; "
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+	test__end_subtest();
+
+	test__start_subtest("xdp_target_duplicate");
+	expect_refusal("interface lan0\ntarget eth1 xdp\ntarget eth1 xdp\n", -EINVAL,
+		       NAME ":3: duplicate target eth1 (first at line 2)");
+	expect_refusal("interface lan0\ntarget eth1 masquerade\n\ntarget eth1 xdp\n", -EINVAL,
+		       NAME ":4: duplicate target eth1 (first at line 2)");
+	expect_refusal("interface lan0\ntarget eth1 xdp\ntarget eth1 masquerade\n", -EINVAL,
+		       NAME ":3: duplicate target eth1 (first at line 2)");
+	test__end_subtest();
+
+	test__start_subtest("xdp_target_is_lan");
+	expect_refusal("interface lan0\ninterface lan1\ntarget lan1 xdp\n", -EINVAL,
+		       NAME ":3: lan1 is both a LAN interface (line 2) and a target");
+	expect_refusal("target lan0 xdp\n\ninterface lan0\n", -EINVAL,
+		       NAME ":3: lan0 is both a target (line 1) and a LAN interface");
+	test__end_subtest();
+}
+
+/* An xdp target line's device must exist, like any other. */
+static void test_xdp_check_devices(void)
+{
+	char err[512];
+	struct config cfg;
+
+	test__start_subtest("xdp_check_devices");
+	if (!if_nametoindex("lo")) {
+		test__skip("no loopback device in this namespace");
+		return;
+	}
+	if (expect_ok("interface lo\n# an xdp target only\n\ntarget bpfrt-nodev4 xdp\n", &cfg)) {
+		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "target missing");
+		ASSERT_STREQ(err, NAME ":4: unknown device 'bpfrt-nodev4'", "message");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lo\ntarget bpfrt-nodev4 xdp\n"
+		      "route 10.0.0.0/8 dev bpfrt-nodev1\n", &cfg)) {
+		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "target first");
+		ASSERT_STREQ(err, NAME ":2: unknown device 'bpfrt-nodev4'", "message");
 		config_free(&cfg);
 	}
 	test__end_subtest();
@@ -1477,6 +1608,9 @@ int main(void)
 	test_masquerade_valid();
 	test_masquerade_refusals();
 	test_masquerade_check_devices();
+	test_xdp_valid();
+	test_xdp_refusals();
+	test_xdp_check_devices();
 	test_prefix_roundtrip();
 	test_prefix_refusals();
 	test_prefix_contains();

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `bpfroute load`: check the config, load (or reload) the datapath, attach it
- * to the LAN interfaces and to the masqueraded targets, and make the maps
- * match the config.
+ * to the LAN interfaces (TC, and XDP when a target says `xdp`) and to the
+ * masqueraded targets, and make the maps match the config.
  *
  * The order keeps the kernel consistent at every step and the failure of any
  * step harmless: the whole config is checked before the kernel is touched
@@ -11,8 +11,9 @@
  * ingress before bpfroute_target says the target is masqueraded, and that is
  * written before a new rule, program or route can steer to it; attaching
  * replaces each filter atomically, and a failure puts back every filter and
- * bpfroute_target as they were; routes change only once the programs are in
- * place; filters come off last.
+ * bpfroute_target as they were; the XDP stage goes on after the TC stage it
+ * passes to, and its failure on one interface puts back the TC filters too;
+ * routes change only once the programs are in place; programs come off last.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include "flows.h"
 #include "learning.h"
 #include "load.h"
+#include "load_xdp.h"
 #include "log.h"
 #include "pindir.h"
 #include "routes.h"
@@ -40,18 +42,24 @@ struct load_ctx {
 	int *iface_idx;		/* ifindex of cfg.ifaces[i] */
 	int *route_idx;		/* target ifindex of cfg.routes[i] */
 	int *masq_idx;		/* ifindex of cfg.masq[i] */
+	int *xdp_idx;		/* ifindex of cfg.xdp[i] */
 	struct pindir pd;
 	struct datapath dp;
 	struct tc_link *before;	/* where this instance was attached before: LAN
 				 * interfaces and masqueraded targets */
 	int n_before;
-	__u32 (*old_prog)[2];	/* our programs on cfg.ifaces[i] before, or 0,
-				 * per enum tc_hook */
-	__u32 *old_unnat;	/* our program on cfg.masq[i]'s ingress before, or 0 */
+	/*
+	 * Our programs on the hooks before, held open (-1: none): a replaced
+	 * program is freed, id and all, once nothing holds it any more, and a
+	 * rollback needs it back.
+	 */
+	int (*old_prog)[2];	/* on cfg.ifaces[i], per enum tc_hook */
+	int *old_unnat;		/* on cfg.masq[i]'s ingress */
 	int n_attached;		/* cfg.ifaces[0..n) attached by this run */
 	int n_unnat;		/* cfg.masq[0..n) given the translator by this run */
 	struct target_set old_targets;	/* bpfroute_target before this run */
 	bool targets_written;	/* bpfroute_target changed by this run */
+	struct load_xdp xdp;	/* the XDP stage on the LAN interfaces */
 };
 
 static int resolve_ifindexes(struct load_ctx *c)
@@ -61,9 +69,16 @@ static int resolve_ifindexes(struct load_ctx *c)
 	c->iface_idx = calloc(cfg->n_ifaces + 1, sizeof(int));
 	c->route_idx = calloc(cfg->n_routes + 1, sizeof(int));
 	c->masq_idx = calloc(cfg->n_masq + 1, sizeof(int));
+	c->xdp_idx = calloc(cfg->n_xdp + 1, sizeof(int));
 	c->old_prog = calloc(cfg->n_ifaces + 1, sizeof(*c->old_prog));
 	c->old_unnat = calloc(cfg->n_masq + 1, sizeof(*c->old_unnat));
-	if (!c->iface_idx || !c->route_idx || !c->masq_idx || !c->old_prog || !c->old_unnat)
+	/* Before any check: load_ctx_free() closes what is not -1. */
+	for (size_t i = 0; c->old_prog && i < cfg->n_ifaces; i++)
+		c->old_prog[i][TC_HOOK_INGRESS] = c->old_prog[i][TC_HOOK_EGRESS] = -1;
+	for (size_t i = 0; c->old_unnat && i < cfg->n_masq; i++)
+		c->old_unnat[i] = -1;
+	if (!c->iface_idx || !c->route_idx || !c->masq_idx || !c->xdp_idx || !c->old_prog ||
+	    !c->old_unnat)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
 		c->iface_idx[i] = if_nametoindex(cfg->ifaces[i].name);
@@ -71,6 +86,8 @@ static int resolve_ifindexes(struct load_ctx *c)
 		c->route_idx[i] = if_nametoindex(cfg->routes[i].dev);
 	for (size_t i = 0; i < cfg->n_masq; i++)
 		c->masq_idx[i] = if_nametoindex(cfg->masq[i].dev);
+	for (size_t i = 0; i < cfg->n_xdp; i++)
+		c->xdp_idx[i] = if_nametoindex(cfg->xdp[i].dev);
 	return 0;
 }
 
@@ -119,7 +136,7 @@ static int check_hooks_free(struct load_ctx *c, __u32 instance_id)
 			err = hook_ours(prog_id, instance_id, c->cfg.ifaces[i].name, hook);
 			if (err)
 				return err;
-			c->old_prog[i][hook] = prog_id;
+			c->old_prog[i][hook] = bpf_prog_get_fd_by_id(prog_id);
 		}
 	}
 	for (size_t i = 0; i < c->cfg.n_masq; i++) {
@@ -128,7 +145,7 @@ static int check_hooks_free(struct load_ctx *c, __u32 instance_id)
 		err = hook_ours(prog_id, instance_id, c->cfg.masq[i].dev, TC_HOOK_INGRESS);
 		if (err)
 			return err;
-		c->old_unnat[i] = prog_id;
+		c->old_unnat[i] = bpf_prog_get_fd_by_id(prog_id);
 	}
 	return 0;
 }
@@ -138,15 +155,12 @@ static void rollback_attach(struct load_ctx *c)
 {
 	for (int i = 0; i < c->n_attached; i++) {
 		for (int hook = TC_HOOK_INGRESS; hook <= TC_HOOK_EGRESS; hook++) {
-			__u32 id = c->old_prog[i][hook];
-			int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+			int fd = c->old_prog[i][hook];
 
-			if (fd >= 0) {
+			if (fd >= 0)
 				tc_attach(c->iface_idx[i], hook, fd);
-				close(fd);
-			} else {
+			else
 				tc_detach(c->iface_idx[i], hook);
-			}
 		}
 	}
 	c->n_attached = 0;
@@ -178,15 +192,12 @@ static int attach_all(struct load_ctx *c)
 static void rollback_unnat(struct load_ctx *c)
 {
 	for (int i = 0; i < c->n_unnat; i++) {
-		__u32 id = c->old_unnat[i];
-		int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+		int fd = c->old_unnat[i];
 
-		if (fd >= 0) {
+		if (fd >= 0)
 			tc_attach(c->masq_idx[i], TC_HOOK_INGRESS, fd);
-			close(fd);
-		} else {
+		else
 			tc_detach(c->masq_idx[i], TC_HOOK_INGRESS);
-		}
 	}
 	c->n_unnat = 0;
 }
@@ -328,7 +339,7 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
 	err = routes_list(&c->dp.maps, &entries, &count);
 	if (err)
 		return err;
-	t = calloc(count + c->cfg.n_routes + c->cfg.n_masq + 1, sizeof(*t));
+	t = calloc(count + c->cfg.n_routes + c->cfg.n_masq + c->cfg.n_xdp + 1, sizeof(*t));
 	if (!t) {
 		free(entries);
 		return -ENOMEM;
@@ -338,6 +349,8 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
 		t[(*n)++] = c->route_idx[i];
 	for (size_t i = 0; i < c->cfg.n_masq; i++)
 		t[(*n)++] = c->masq_idx[i];
+	for (size_t i = 0; i < c->cfg.n_xdp; i++)
+		t[(*n)++] = c->xdp_idx[i];
 	/* The map's config entries are the old config's: the file says which stay. */
 	for (size_t i = 0; i < count; i++)
 		if (entries[i].route.origin != BPFROUTE_ORIGIN_CONFIG)
@@ -390,12 +403,21 @@ static void warn_rp_filter(const struct config *cfg)
 
 static void load_ctx_free(struct load_ctx *c)
 {
+	load_xdp_free(&c->xdp);
+	for (size_t i = 0; c->old_prog && i < c->cfg.n_ifaces; i++)
+		for (int hook = TC_HOOK_INGRESS; hook <= TC_HOOK_EGRESS; hook++)
+			if (c->old_prog[i][hook] >= 0)
+				close(c->old_prog[i][hook]);
+	for (size_t i = 0; c->old_unnat && i < c->cfg.n_masq; i++)
+		if (c->old_unnat[i] >= 0)
+			close(c->old_unnat[i]);
 	datapath_close(&c->dp);
 	pindir_close(&c->pd);
 	free(c->before);
 	free(c->iface_idx);
 	free(c->route_idx);
 	free(c->masq_idx);
+	free(c->xdp_idx);
 	free(c->old_prog);
 	free(c->old_unnat);
 	targets_free(&c->old_targets);
@@ -423,7 +445,7 @@ int load_instance(const char *pin_dir, const char *path)
 	struct load_ctx c = { .pd.fd = -1 };
 	int err, n_targets = 0, *targets = NULL;
 	size_t n_prefixes = 0, n_domains;
-	char msg[512], masq[64] = "";
+	char msg[512], masq[64] = "", xdp[64] = "";
 
 	/* 1. Everything that can be checked without touching the kernel. */
 	err = config_parse_file(path, &c.cfg, msg, sizeof(msg));
@@ -447,6 +469,13 @@ int load_instance(const char *pin_dir, const char *path)
 	if (err)
 		goto undo_pins;
 	err = check_hooks_free(&c, map_id(c.dp.maps.stats));
+	if (err)
+		goto undo_pins;
+	c.xdp.cfg = &c.cfg;
+	c.xdp.iface_idx = c.iface_idx;
+	c.xdp.lan_fd = c.dp.maps.lans;
+	c.xdp.prog_fd = c.dp.xdp_fd;
+	err = load_xdp_check(&c.xdp);
 	if (err)
 		goto undo_pins;
 	err = tc_list(map_id(c.dp.maps.stats), TC_ROLES_ALL, &c.before, &c.n_before);
@@ -478,16 +507,26 @@ int load_instance(const char *pin_dir, const char *path)
 		goto undo_targets;
 	}
 
-	/* 5. Attach (atomic replace), then the routes, then let go of the old. */
+	/*
+	 * 5. Attach (atomic replace): TC, then the XDP stage that passes to
+	 * it; then the routes, then let go of the old.
+	 */
 	err = attach_all(&c);
 	if (err)
 		goto undo_targets;
+	err = load_xdp_attach(&c.xdp);
+	if (err) {
+		rollback_attach(&c);
+		goto undo_targets;
+	}
 	err = routes_sync_config(&c.dp.maps, &c.cfg, c.route_idx);
 	if (err) {
 		pr_warn("writing the config's routes: %s%s\n", strerror(-err),
 			err == -E2BIG ? " (more prefixes than the route maps hold)" : "");
 		goto cleanup;
 	}
+	/* XDP first: it passes to TC, never the other way round. */
+	load_xdp_detach_stale(&c.xdp);
 	detach_stale(&c);
 	detach_stale_unnat(&c);
 
@@ -498,10 +537,13 @@ int load_instance(const char *pin_dir, const char *path)
 	if (c.cfg.n_masq)
 		snprintf(masq, sizeof(masq), ", %zu masqueraded target%s", c.cfg.n_masq,
 			 c.cfg.n_masq == 1 ? "" : "s");
-	pr_info("%s %s: %zu interface%s, %zu prefix route%s, %zu domain rule%s%s from %s\n",
+	if (c.cfg.n_xdp)
+		snprintf(xdp, sizeof(xdp), ", %zu XDP target%s", c.cfg.n_xdp,
+			 c.cfg.n_xdp == 1 ? "" : "s");
+	pr_info("%s %s: %zu interface%s, %zu prefix route%s, %zu domain rule%s%s%s from %s\n",
 		c.n_before ? "reloaded" : "loaded", c.pd.path, c.cfg.n_ifaces,
 		c.cfg.n_ifaces == 1 ? "" : "s", n_prefixes, n_prefixes == 1 ? "" : "s",
-		n_domains, n_domains == 1 ? "" : "s", masq, path);
+		n_domains, n_domains == 1 ? "" : "s", masq, xdp, path);
 	goto cleanup;
 
 undo_targets:

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "cmd.h"
 #include "excl.h"
 #include "log.h"
 #include "maps.h"
 #include "pindir.h"
 #include "routes.h"
+#include "targets.h"
 #include "tc.h"
 
 /* The LAN interfaces themselves cannot be targets: a packet would loop. */
@@ -32,12 +35,17 @@ static int check_target(const struct bpfroute_maps *m, const char *dev, int ifin
 	return err;
 }
 
-/* The new target's tunnel endpoints join the exclusions before the route. */
+/*
+ * The new target's tunnel endpoints join the exclusions, and a device new to
+ * bpfroute_target gets its entry (an Ethernet one needs F_ETHER for its next
+ * hop's MAC), before the route.
+ */
 static int route_add(const struct bpfroute_maps *m, const struct prefix *p, const char *dev,
 		     int ifindex)
 {
 	struct route_entry *entries, *e;
 	int err, *targets = NULL, n = 0;
+	bool target_added = false;
 	size_t count;
 
 	err = routes_list(m, &entries, &count);
@@ -56,11 +64,21 @@ static int route_add(const struct bpfroute_maps *m, const struct prefix *p, cons
 		pr_warn("route: updating the exclusions: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	err = targets_add_missing(m, dev, ifindex, &target_added);
+	if (err) {
+		pr_warn("route: writing the target %s: %s%s\n", dev, strerror(-err),
+			err == -E2BIG ? " (more target devices than bpfroute_target holds)" : "");
+		goto cleanup;
+	}
 	e = routes_find(entries, count, p);
 	err = routes_set(m, p, ifindex, BPFROUTE_ORIGIN_MANUAL, e ? &e->route : NULL);
-	if (err)
+	if (err) {
 		pr_warn("route: adding %s: %s%s\n", dev, strerror(-err),
 			err == -E2BIG || err == -ENOSPC ? " (the route map is full)" : "");
+		/* Nothing points at a target written for this route alone. */
+		if (target_added)
+			bpf_map_delete_elem(m->targets, &ifindex);
+	}
 cleanup:
 	free(targets);
 	free(entries);

@@ -18,6 +18,7 @@
 #include "routes.h"
 #include "targets.h"
 #include "tc.h"
+#include "xdp.h"
 
 /*
  * Open a loaded instance for reading. The shared lock waits for a load or
@@ -211,7 +212,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 	return err;
 }
 
-#define N_FILL 11	/* maps whose fill status shows */
+#define N_FILL 12	/* maps whose fill status shows */
 
 /* The text of a target's address of one family, or "-" if it has none. */
 static const char *target_addr_text(int family, const __u8 *addr, char *buf, size_t len)
@@ -232,13 +233,31 @@ static __u32 unnat_prog(const struct tc_link *links, int n_links, __u32 ifindex)
 	return 0;
 }
 
+/* A target's link flags as status prints them: "ether", "ether,xdp", or "-" (L3). */
+static const char *target_link_text(__u32 flags)
+{
+	if (flags & BPFROUTE_TARGET_F_XDP)
+		return flags & BPFROUTE_TARGET_F_ETHER ? "ether,xdp" : "xdp";
+	return flags & BPFROUTE_TARGET_F_ETHER ? "ether" : "-";
+}
+
+/* Does a LAN interface of the classifier carry the XDP stage hook h? */
+static bool xdp_on_lan(const struct tc_link *links, int n_links, const struct xdp_hook *h)
+{
+	for (int i = 0; i < n_links; i++)
+		if (links[i].role == TC_ROLE_LAN && links[i].ifindex == h->ifindex)
+			return true;
+	return false;
+}
+
 static void print_status(const struct cli *cli, const struct tc_link *links, int n_links,
+			 const struct xdp_hook *xdp, int n_xdp,
 			 const struct target_set *targets, const size_t *fill,
 			 const size_t *fill_max, const __u64 *stats, bool json)
 {
 	static const char *const fill_names[N_FILL] = {
 		"routes4", "routes6", "learned4", "learned6", "excluded4", "excluded6",
-		"rules", "queries", "targets", "nat_out", "nat_in",
+		"rules", "queries", "targets", "nat_out", "nat_in", "lans",
 	};
 	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], dev[IF_NAMESIZE];
 	struct json j;
@@ -257,6 +276,19 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 			json_kv_u64(&j, "ifindex", links[i].ifindex);
 			json_kv_u64(&j, "ingress_prog_id", links[i].prog_id);
 			json_kv_u64(&j, "egress_prog_id", links[i].egress_prog_id);
+			json_kv_u64(&j, "xdp_prog_id", xdp_find(xdp, n_xdp, links[i].ifindex));
+			json_object_end(&j);
+		}
+		/* The XDP stage where the classifier is gone (detached by hand). */
+		for (int i = 0; i < n_xdp; i++) {
+			if (xdp_on_lan(links, n_links, &xdp[i]))
+				continue;
+			json_object_begin(&j);
+			json_kv_string(&j, "dev", xdp[i].name);
+			json_kv_u64(&j, "ifindex", xdp[i].ifindex);
+			json_kv_u64(&j, "ingress_prog_id", 0);
+			json_kv_u64(&j, "egress_prog_id", 0);
+			json_kv_u64(&j, "xdp_prog_id", xdp[i].prog_id);
 			json_object_end(&j);
 		}
 		json_array_end(&j);
@@ -270,6 +302,10 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 			json_kv_u64(&j, "ifindex", t->ifindex);
 			json_key(&j, "masquerade");
 			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_MASQ);
+			json_key(&j, "ether");
+			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_ETHER);
+			json_key(&j, "xdp");
+			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_XDP);
 			json_kv_string(&j, "addr4",
 				       target_addr_text(AF_INET, t->val.addr4, a4, sizeof(a4)));
 			json_kv_string(&j, "addr6",
@@ -298,22 +334,32 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 		return;
 	}
 	printf("pin dir:   %s\n", cli->pin_dir);
-	printf("attached:%s\n", n_links ? "" : "  nowhere");
+	printf("attached:%s\n", n_links || n_xdp ? "" : "  nowhere");
 	for (int i = 0; i < n_links; i++) {
+		__u32 xdp_id = xdp_find(xdp, n_xdp, links[i].ifindex);
+		char xdp_text[32] = ", no xdp stage";
+
+		if (xdp_id)
+			snprintf(xdp_text, sizeof(xdp_text), ", xdp prog %u", xdp_id);
 		if (links[i].role == TC_ROLE_LAN)
-			printf("  %-15s ifindex %-5d tc ingress prog %u, egress prog %u\n",
+			printf("  %-15s ifindex %-5d tc ingress prog %u, egress prog %u%s\n",
 			       links[i].name, links[i].ifindex, links[i].prog_id,
-			       links[i].egress_prog_id);
+			       links[i].egress_prog_id, xdp_text);
 		else
 			printf("  %-15s ifindex %-5d tc ingress prog %u (replies of masqueraded "
 			       "flows)\n", links[i].name, links[i].ifindex, links[i].prog_id);
 	}
+	for (int i = 0; i < n_xdp; i++)
+		if (!xdp_on_lan(links, n_links, &xdp[i]))
+			printf("  %-15s ifindex %-5d xdp prog %u (no tc classifier)\n", xdp[i].name,
+			       xdp[i].ifindex, xdp[i].prog_id);
 	printf("targets:%s\n", targets->n ? "" : "   none");
 	for (size_t i = 0; i < targets->n; i++) {
 		const struct target_entry *t = &targets->v[i];
 
-		printf("  %-15s ifindex %-5u %-10s %s %s\n", cmd_dev_name(t->ifindex, dev),
+		printf("  %-15s ifindex %-5u %-10s %-9s %s %s\n", cmd_dev_name(t->ifindex, dev),
 		       t->ifindex, t->val.flags & BPFROUTE_TARGET_F_MASQ ? "masquerade" : "routed",
+		       target_link_text(t->val.flags),
 		       target_addr_text(AF_INET, t->val.addr4, a4, sizeof(a4)),
 		       target_addr_text(AF_INET6, t->val.addr6, a6, sizeof(a6)));
 	}
@@ -330,9 +376,10 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	__u64 stats[BPFROUTE_STAT_MAX] = {};
 	struct target_set targets = {};
 	struct tc_link *links = NULL;
+	struct xdp_hook *xdp = NULL;
 	struct bpfroute_maps m = {};
 	bool json = cli->json;
-	int idx, err, n_links;
+	int idx, err, n_links, n_xdp = 0;
 	struct pindir pd;
 	size_t fill[N_FILL], fill_max[N_FILL];
 
@@ -351,6 +398,11 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		pr_warn("listing the interfaces: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	err = xdp_list(map_id(m.lans), &xdp, &n_xdp);
+	if (err) {
+		pr_warn("listing the XDP programs: %s\n", strerror(-err));
+		goto cleanup;
+	}
 	err = targets_read(&m, &targets);
 	if (err) {
 		pr_warn("reading the targets: %s\n", strerror(-err));
@@ -358,7 +410,7 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	}
 	{
 		int fds[N_FILL] = { m.route4, m.route6, m.host4, m.host6, m.excl4, m.excl6,
-				    m.rules, m.queries, m.targets, m.nat_out, m.nat_in };
+				    m.rules, m.queries, m.targets, m.nat_out, m.nat_in, m.lans };
 
 		for (int i = 0; i < N_FILL; i++) {
 			fill[i] = map_count(fds[i]);
@@ -371,9 +423,10 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		pr_warn("reading the counters: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	print_status(cli, links, n_links, &targets, fill, fill_max, stats, json);
+	print_status(cli, links, n_links, xdp, n_xdp, &targets, fill, fill_max, stats, json);
 cleanup:
 	free(links);
+	free(xdp);
 	targets_free(&targets);
 	maps_close(&m);
 	pindir_close(&pd);

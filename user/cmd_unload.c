@@ -1,19 +1,56 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `bpfroute unload`: detach from every device this instance is attached to
- * (the LAN interfaces, and the reply translators of masqueraded targets),
- * then remove its pins and its pin directory. Nothing is left behind but the
- * clsact qdiscs, which other filters may share.
+ * (the XDP stage and the classifiers of the LAN interfaces, and the reply
+ * translators of masqueraded targets), then remove its pins and its pin
+ * directory. Nothing is left behind but the clsact qdiscs, which other
+ * filters may share.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "cmd.h"
 #include "log.h"
 #include "maps.h"
 #include "pindir.h"
 #include "tc.h"
+#include "xdp.h"
+
+/*
+ * The XDP stage first: it forwards some packets itself and passes the rest
+ * to the classifier, so it goes before the classifier does. Where it is
+ * attached is read from the kernel, as for the filters.
+ */
+static int detach_xdp(const struct bpfroute_maps *maps)
+{
+	struct xdp_hook *hooks = NULL;
+	int n = 0, err;
+
+	err = xdp_list(map_id(maps->lans), &hooks, &n);
+	if (err) {
+		pr_warn("listing the XDP programs: %s\n", strerror(-err));
+		return err;
+	}
+	for (int i = 0; i < n && !err; i++) {
+		int fd = bpf_prog_get_fd_by_id(hooks[i].prog_id);
+
+		/* Named by the program found there: one attached since stays. */
+		err = fd < 0 ? -errno : xdp_detach(hooks[i].ifindex, fd);
+		if (fd >= 0)
+			close(fd);
+		if (err)
+			pr_warn("detaching the XDP stage from %s: %s\n", hooks[i].name,
+				strerror(-err));
+		else
+			pr_info("detached the XDP stage from %s\n", hooks[i].name);
+	}
+	free(hooks);
+	return err;
+}
 
 int cmd_unload(const struct cli *cli, int argc, char **argv)
 {
@@ -50,6 +87,9 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 		pr_warn("%s: incomplete instance (%s); removing its pins only\n", pd.path,
 			strerror(-err));
 	} else {
+		err = detach_xdp(&maps);
+		if (err)
+			goto cleanup;
 		err = tc_list(map_id(maps.stats), TC_ROLES_ALL, &links, &n);
 		if (err) {
 			pr_warn("listing the interfaces: %s\n", strerror(-err));

@@ -34,9 +34,15 @@
 #define DOMAIN_LABEL_MAX	63	/* RFC 1035 section 2.3.4 */
 
 #define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME [masquerade]"
-#define TARGET_USAGE		"usage: target IFNAME masquerade"
+#define TARGET_USAGE		"usage: target IFNAME masquerade|xdp"
 #define INTERFACE_USAGE		"usage: interface IFNAME"
 #define RESOLVER_USAGE		"usage: resolver ADDRESS"
+
+/*
+ * Why a device cannot be both: the XDP stage forwards frames as they came,
+ * and only the TC stage translates addresses (bpf/nat.h needs an skb).
+ */
+#define XDP_NO_MASQ		"masquerade is done in TC, not XDP"
 
 struct parser {
 	const char *name;		/* file name for messages */
@@ -47,6 +53,7 @@ struct parser {
 	size_t ifaces_cap;
 	size_t routes_cap;
 	size_t masq_cap;
+	size_t xdp_cap;
 	size_t resolvers_cap;
 	struct config_settings_lines settings;
 };
@@ -199,12 +206,24 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 	return p;
 }
 
+/* The `target` line of dev, or 0 if it has none. */
+static int target_line(const struct config *cfg, const char *dev)
+{
+	const struct config_masq *m = config_masq_find(cfg, dev);
+	const struct config_xdp *x = config_xdp_find(cfg, dev);
+
+	if (m && m->target_line)
+		return m->target_line;
+	return x ? x->line : 0;
+}
+
 static int parse_interface(struct parser *ps, char **tok, int ntok)
 {
 	struct config *cfg = ps->cfg;
 	struct config_iface *ifc;
 	const char *why;
 	size_t i;
+	int line;
 
 	if (ntok != 2)
 		return fail(ps, -EINVAL, INTERFACE_USAGE);
@@ -224,12 +243,10 @@ static int parse_interface(struct parser *ps, char **tok, int ntok)
 				    "%s is both a route target (line %d) and a LAN interface",
 				    tok[1], cfg->routes[i].line);
 	}
-	for (i = 0; i < cfg->n_masq; i++) {
-		if (cfg->masq[i].target_line && !strcmp(cfg->masq[i].dev, tok[1]))
-			return fail(ps, -EINVAL,
-				    "%s is both a target (line %d) and a LAN interface", tok[1],
-				    cfg->masq[i].target_line);
-	}
+	line = target_line(cfg, tok[1]);
+	if (line)
+		return fail(ps, -EINVAL, "%s is both a target (line %d) and a LAN interface",
+			    tok[1], line);
 
 	ifc = grow(cfg->ifaces, cfg->n_ifaces, &ps->ifaces_cap, sizeof(*cfg->ifaces));
 	if (!ifc)
@@ -253,19 +270,26 @@ static bool route_same(const struct config_route *a, const struct config_route *
 }
 
 /*
- * The words after a route's device or a target's name: only `masquerade`,
- * once. what and dev say where they stand, for the message.
+ * The words after a route's device or a target's name, each at most once:
+ * `masquerade`, and for a target (xdp not NULL) `xdp`. what and dev say
+ * where they stand, for the message.
  */
 static int parse_options(struct parser *ps, char **tok, int ntok, const char *what,
-			 const char *dev, const char *usage, bool *masquerade)
+			 const char *dev, const char *usage, bool *masquerade, bool *xdp)
 {
 	for (int i = 0; i < ntok; i++) {
-		if (strcmp(tok[i], "masquerade"))
+		bool *opt;
+
+		if (!strcmp(tok[i], "masquerade"))
+			opt = masquerade;
+		else if (xdp && !strcmp(tok[i], "xdp"))
+			opt = xdp;
+		else
 			return fail(ps, -EINVAL, "unknown option '%s' %s %s; %s", tok[i], what, dev,
 				    usage);
-		if (*masquerade)
-			return fail(ps, -EINVAL, "'masquerade' given twice; %s", usage);
-		*masquerade = true;
+		if (*opt)
+			return fail(ps, -EINVAL, "'%s' given twice; %s", tok[i], usage);
+		*opt = true;
 	}
 	return 0;
 }
@@ -273,10 +297,14 @@ static int parse_options(struct parser *ps, char **tok, int ntok, const char *wh
 /* dev is masqueraded from this line on; target: the line is its `target` line. */
 static int masq_add(struct parser *ps, const char *dev, bool target)
 {
+	const struct config_xdp *x = config_xdp_find(ps->cfg, dev);
 	struct config *cfg = ps->cfg;
 	struct config_masq *m;
 	size_t i;
 
+	if (x)
+		return fail(ps, -EINVAL, "%s: 'masquerade' and 'xdp' (line %d) exclude each other: "
+			    XDP_NO_MASQ, dev, x->line);
 	for (i = 0; i < cfg->n_masq; i++) {
 		if (!strcmp(cfg->masq[i].dev, dev)) {
 			if (target)
@@ -317,7 +345,7 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	r.line = ps->line;
 	strcpy(r.dev, tok[3]);		/* length checked by ifname_invalid() */
 	ret = parse_options(ps, tok + 4, ntok - 4, "after dev", tok[3], ROUTE_USAGE,
-			    &r.masquerade);
+			    &r.masquerade, NULL);
 	if (ret)
 		return ret;
 
@@ -377,19 +405,40 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	return 0;
 }
 
+/* dev is forwarded to by the XDP stage: this line is its `target` line. */
+static int xdp_add(struct parser *ps, const char *dev)
+{
+	const struct config_masq *mq = config_masq_find(ps->cfg, dev);
+	struct config *cfg = ps->cfg;
+	struct config_xdp *x;
+
+	if (mq)
+		return fail(ps, -EINVAL, "%s: 'xdp' and 'masquerade' (line %d) exclude each other: "
+			    XDP_NO_MASQ, dev, mq->line);
+	x = grow(cfg->xdp, cfg->n_xdp, &ps->xdp_cap, sizeof(*cfg->xdp));
+	if (!x)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->xdp = x;
+	x = &cfg->xdp[cfg->n_xdp++];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->dev, sizeof(x->dev), "%s", dev);
+	x->line = ps->line;
+	return 0;
+}
+
 /*
- * `target IFNAME masquerade`: a property of the device, shared by every rule
- * to it, the config's and those added with `route add`. A word is required:
- * a bare `target wg0` would say nothing, and a misspelt word must not pass
- * for a device left unmasqueraded.
+ * `target IFNAME masquerade|xdp`: a property of the device, shared by every
+ * rule to it, the config's and those added with `route add`. A word is
+ * required: a bare `target wg0` would say nothing, and a misspelt word must
+ * not pass for a device left as it was. One `target` line per device.
  */
 static int parse_target(struct parser *ps, char **tok, int ntok)
 {
 	struct config *cfg = ps->cfg;
-	bool masquerade = false;
+	bool masquerade = false, xdp = false;
 	const char *why;
 	size_t i;
-	int ret;
+	int ret, line;
 
 	if (ntok < 2)
 		return fail(ps, -EINVAL, TARGET_USAGE);
@@ -397,17 +446,19 @@ static int parse_target(struct parser *ps, char **tok, int ntok)
 	if (why)
 		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[1], why);
 	ret = parse_options(ps, tok + 2, ntok - 2, "for target", tok[1], TARGET_USAGE,
-			    &masquerade);
+			    &masquerade, &xdp);
 	if (ret)
 		return ret;
-	if (!masquerade)
-		return fail(ps, -EINVAL, "target %s: missing 'masquerade'; " TARGET_USAGE, tok[1]);
+	if (!masquerade && !xdp)
+		return fail(ps, -EINVAL, "target %s: missing 'masquerade' or 'xdp'; " TARGET_USAGE,
+			    tok[1]);
+	if (masquerade && xdp)
+		return fail(ps, -EINVAL, "%s: 'xdp' and 'masquerade' exclude each other: "
+			    XDP_NO_MASQ, tok[1]);
 
-	for (i = 0; i < cfg->n_masq; i++) {
-		if (cfg->masq[i].target_line && !strcmp(cfg->masq[i].dev, tok[1]))
-			return fail(ps, -EINVAL, "duplicate target %s (first at line %d)", tok[1],
-				    cfg->masq[i].target_line);
-	}
+	line = target_line(cfg, tok[1]);
+	if (line)
+		return fail(ps, -EINVAL, "duplicate target %s (first at line %d)", tok[1], line);
 	/* As for routes: traffic steered into a LAN interface goes back where it came from. */
 	for (i = 0; i < cfg->n_ifaces; i++) {
 		if (!strcmp(cfg->ifaces[i].name, tok[1]))
@@ -415,7 +466,7 @@ static int parse_target(struct parser *ps, char **tok, int ntok)
 				    "%s is both a LAN interface (line %d) and a target", tok[1],
 				    cfg->ifaces[i].line);
 	}
-	return masq_add(ps, tok[1], true);
+	return masquerade ? masq_add(ps, tok[1], true) : xdp_add(ps, tok[1]);
 }
 
 /*
@@ -744,6 +795,8 @@ int config_check_devices(const struct config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->n_masq; i++)
 		if (cfg->masq[i].target_line)
 			note_missing(cfg->masq[i].dev, cfg->masq[i].target_line, &missing, &at);
+	for (size_t i = 0; i < cfg->n_xdp; i++)
+		note_missing(cfg->xdp[i].dev, cfg->xdp[i].line, &missing, &at);
 	/* Looked up once more, for the reason in errno. */
 	return missing ? check_device(&ps, missing, at) : 0;
 }
@@ -756,6 +809,14 @@ const struct config_masq *config_masq_find(const struct config *cfg, const char 
 	return NULL;
 }
 
+const struct config_xdp *config_xdp_find(const struct config *cfg, const char *dev)
+{
+	for (size_t i = 0; i < cfg->n_xdp; i++)
+		if (!strcmp(cfg->xdp[i].dev, dev))
+			return &cfg->xdp[i];
+	return NULL;
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
@@ -764,6 +825,7 @@ void config_free(struct config *cfg)
 	free(cfg->ifaces);
 	free(cfg->routes);
 	free(cfg->masq);
+	free(cfg->xdp);
 	free(cfg->resolvers);
 	memset(cfg, 0, sizeof(*cfg));
 }

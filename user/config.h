@@ -7,6 +7,7 @@
  *   route *.corp.example.com dev wg0  # domain rule (learned from DNS answers)
  *   route 198.51.100.0/24 dev wg1 masquerade  # ... leaving with wg1's own address
  *   target wg1 masquerade             # the same, for every rule to wg1
+ *   target eth1 xdp                   # the XDP stage forwards to eth1 itself
  *   resolver 192.0.2.53               # trusted DNS server; repeatable; none: any
  *   min-ttl 30                        # seconds a learned entry lives at least
  *   max-ttl 86400                     # ... and at most
@@ -67,6 +68,16 @@ struct config_masq {
 	int target_line;		/* its `target` line; 0 if none */
 };
 
+/*
+ * A `target DEV xdp` line: DEV accepts XDP frames, and the XDP stage on the
+ * LAN interfaces forwards to it itself. Never with masquerade, which is done
+ * in the TC stage only.
+ */
+struct config_xdp {
+	char dev[IF_NAMESIZE];
+	int line;			/* its `target` line */
+};
+
 /* Defaults of the learning settings (seconds, entries). */
 #define CONFIG_DEFAULT_MIN_TTL		30
 #define CONFIG_DEFAULT_MAX_TTL		86400
@@ -86,6 +97,8 @@ struct config {
 	size_t n_routes;
 	struct config_masq *masq;	/* masqueraded target devices, in line order */
 	size_t n_masq;
+	struct config_xdp *xdp;		/* `target DEV xdp` devices, in line order */
+	size_t n_xdp;
 	struct config_resolver *resolvers;	/* trusted DNS servers; none: any */
 	size_t n_resolvers;
 	__u32 min_ttl;			/* learned entries live at least this long */
@@ -115,6 +128,9 @@ int config_check_devices(const struct config *cfg, char *err, size_t errlen);
 
 /* The masquerade entry of dev, or NULL if dev is not masqueraded. */
 const struct config_masq *config_masq_find(const struct config *cfg, const char *dev);
+
+/* The `target dev xdp` line of dev, or NULL if there is none. */
+const struct config_xdp *config_xdp_find(const struct config *cfg, const char *dev);
 
 void config_free(struct config *cfg);
 

@@ -41,7 +41,7 @@ int datapath_load(struct datapath *dp, const struct pindir *pd, __u32 max_routes
 	int err, existing = 0;
 
 	memset(dp, 0, sizeof(*dp));
-	dp->prog_fd = dp->learn_fd = dp->unnat_fd = -1;
+	dp->prog_fd = dp->learn_fd = dp->unnat_fd = dp->xdp_fd = -1;
 	dp->skel = bpfroute_tc__open();
 	if (!dp->skel) {
 		err = -errno;
@@ -91,6 +91,7 @@ int datapath_load(struct datapath *dp, const struct pindir *pd, __u32 max_routes
 	dp->prog_fd = bpf_program__fd(dp->skel->progs.bpfroute_steer);
 	dp->learn_fd = bpf_program__fd(dp->skel->progs.bpfroute_learn);
 	dp->unnat_fd = bpf_program__fd(dp->skel->progs.bpfroute_unnat);
+	dp->xdp_fd = bpf_program__fd(dp->skel->progs.bpfroute_xdp);
 	return 0;
 
 cleanup:
@@ -103,5 +104,5 @@ void datapath_close(struct datapath *dp)
 {
 	bpfroute_tc__destroy(dp->skel);
 	dp->skel = NULL;
-	dp->prog_fd = dp->learn_fd = dp->unnat_fd = -1;
+	dp->prog_fd = dp->learn_fd = dp->unnat_fd = dp->xdp_fd = -1;
 }

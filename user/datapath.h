@@ -19,6 +19,7 @@ struct datapath {
 	int prog_fd;			/* the classifier, LAN ingress */
 	int learn_fd;			/* the DNS answer learner, LAN egress */
 	int unnat_fd;			/* the reply translator, masqueraded targets' ingress */
+	int xdp_fd;			/* the XDP stage, LAN interfaces (`target DEV xdp`) */
 	bool fresh;			/* no pinned map existed: all were created */
 };
 

@@ -31,6 +31,7 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_TARGETS),
 	BPFROUTE_STR(BPFROUTE_MAP_NAT_OUT),
 	BPFROUTE_STR(BPFROUTE_MAP_NAT_IN),
+	BPFROUTE_STR(BPFROUTE_MAP_LANS),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
@@ -39,7 +40,7 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 	int *slots[] = { &m->route4, &m->route6, &m->excl4,   &m->excl6,   &m->stats,
 			 &m->host4,  &m->host6,  &m->rules,   &m->names,   &m->queries,
 			 &m->qsocks, &m->qids,   &m->resolvers, &m->conf, &m->events,
-			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in };
+			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans };
 
 	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
 		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
@@ -62,6 +63,15 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 		if (err)
 			goto cleanup;
 		fd = bpf_obj_get(path);
+		/*
+		 * bpfroute_lan came with the XDP stage: an instance loaded by
+		 * an older bpfroute has none until its next load, and must
+		 * still be shown and unloaded (it has no XDP stage either).
+		 */
+		if (fd < 0 && errno == ENOENT && maps_fd_slot(m, i) == &m->lans) {
+			err = 0;
+			continue;
+		}
 		if (fd < 0) {
 			err = -errno;
 			pr_debug("%s: %s\n", path, strerror(-err));
@@ -179,6 +189,7 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_NAT_IN] = "nat_in",
 		[BPFROUTE_STAT_NAT_IN_ICMP] = "nat_in_icmp",
 		[BPFROUTE_STAT_NAT_IN_MISS] = "nat_in_miss",
+		[BPFROUTE_STAT_XDP_STEERED] = "xdp_steered",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";

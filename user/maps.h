@@ -33,6 +33,7 @@ struct bpfroute_maps {
 	int targets;	/* bpfroute_target */
 	int nat_out;	/* bpfroute_nat_out */
 	int nat_in;	/* bpfroute_nat_in */
+	int lans;	/* bpfroute_lan; -1 in an instance loaded before it existed */
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 

@@ -10,6 +10,7 @@
 
 #include <bpf/bpf.h>
 
+#include "netdev.h"
 #include "targets.h"
 #include "bpfroute_policy.h"	/* after targets.h: it needs the ABI */
 
@@ -52,6 +53,20 @@ int target_addrs(const char *dev, struct bpfroute_target *t)
 	return 0;
 }
 
+int target_describe(const char *dev, struct bpfroute_target *t)
+{
+	struct netdev_hw hw;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = netdev_hw_get(dev, &hw);
+	if (!err)
+		err = target_addrs(dev, t);
+	if (!err && netdev_hw_ether(&hw))
+		t->flags |= BPFROUTE_TARGET_F_ETHER;
+	return err;
+}
+
 static bool target_has_addr(const struct bpfroute_target *t)
 {
 	static const __u8 zero[16];
@@ -79,6 +94,28 @@ int targets_check(const struct config *cfg, char *err, size_t errlen)
 				 "%s:%d: %s has no global IPv4 or IPv6 address to masquerade with",
 				 name, mq->line, mq->dev);
 			return -EADDRNOTAVAIL;
+		}
+	}
+	/*
+	 * The XDP stage hands frames to the device as they are, Ethernet
+	 * header and all; an L3 device has no use for one, and kernel
+	 * WireGuard cannot take XDP frames at all (no ndo_xdp_xmit).
+	 */
+	for (size_t i = 0; i < cfg->n_xdp; i++) {
+		const struct config_xdp *x = &cfg->xdp[i];
+		struct netdev_hw hw;
+		int ret;
+
+		ret = netdev_hw_get(x->dev, &hw);
+		if (ret) {
+			snprintf(err, errlen, "%s:%d: reading the link type of %s: %s", name,
+				 x->line, x->dev, strerror(-ret));
+			return ret;
+		}
+		if (!netdev_hw_ether(&hw)) {
+			snprintf(err, errlen, "%s:%d: %s is not an Ethernet device (link type %u): "
+				 "'xdp' needs one", name, x->line, x->dev, hw.type);
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -121,11 +158,18 @@ int targets_build(const struct config *cfg, const int *ifindexes, int n, struct 
 			continue;
 		memset(e, 0, sizeof(*e));
 		e->ifindex = ifindexes[i];
-		err = target_addrs(dev, &e->val);
+		err = target_describe(dev, &e->val);
+		if (err == -ENODEV) {
+			err = 0;	/* gone since if_indextoname() */
+			continue;
+		}
 		if (err)
 			break;
 		if (config_masq_find(cfg, dev))
 			e->val.flags |= BPFROUTE_TARGET_F_MASQ;
+		/* targets_check() made sure the device is Ethernet. */
+		if (config_xdp_find(cfg, dev))
+			e->val.flags |= BPFROUTE_TARGET_F_XDP;
 		set->n++;
 	}
 	if (err) {
@@ -201,6 +245,26 @@ int targets_apply(const struct bpfroute_maps *m, const struct target_set *set)
 cleanup:
 	targets_free(&old);
 	return err;
+}
+
+int targets_add_missing(const struct bpfroute_maps *m, const char *dev, __u32 ifindex,
+			bool *added)
+{
+	struct bpfroute_target t;
+	int err;
+
+	*added = false;
+	if (!bpf_map_lookup_elem(m->targets, &ifindex, &t))
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	err = target_describe(dev, &t);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(m->targets, &ifindex, &t, BPF_NOEXIST))
+		return errno == EEXIST ? 0 : -errno;
+	*added = true;
+	return 0;
 }
 
 void targets_free(struct target_set *set)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The target devices (bpfroute_target): for each device a route points at,
- * whether it is masqueraded and the addresses it masquerades with. The
+ * whether it is masqueraded and the addresses it masquerades with, whether
+ * it has an Ethernet header (the next hop's MAC is then the kernel's to
+ * find) and whether the XDP stage forwards to it (`target DEV xdp`). The
  * classifier reads it for every steered packet; load writes it whole.
  *
  * A masqueraded device's addresses are its first global IPv4 and IPv6
@@ -37,17 +39,26 @@ struct target_set {
 int target_addrs(const char *dev, struct bpfroute_target *t);
 
 /*
+ * What dev is now, whatever a config says of it: its addresses (as
+ * target_addrs()) and BPFROUTE_TARGET_F_ETHER if it has an Ethernet header.
+ * -ENODEV if it is gone.
+ */
+int target_describe(const char *dev, struct bpfroute_target *t);
+
+/*
  * Every masqueraded device of cfg has an address of at least one family to
- * masquerade with. Run before the kernel is touched; -EADDRNOTAVAIL and
- * "FILE:LINE: wg0 has no global IPv4 or IPv6 address to masquerade with" at
- * the first line that made the device masqueraded.
+ * masquerade with: -EADDRNOTAVAIL and "FILE:LINE: wg0 has no global IPv4 or
+ * IPv6 address to masquerade with" at the first line that made the device
+ * masqueraded otherwise. Every `target DEV xdp` device is Ethernet: -EINVAL
+ * and "FILE:LINE: wg0 is not an Ethernet device (link type 65534): 'xdp'
+ * needs one" otherwise. Run before the kernel is touched.
  */
 int targets_check(const struct config *cfg, char *err, size_t errlen);
 
 /*
  * The entries for the devices ifindexes[0..n) (repeats are fine, and so are
- * zeros: a device that is gone): masqueraded if cfg says so of the device's
- * name, with its addresses as they are now.
+ * zeros: a device that is gone): as target_describe() finds them, and
+ * masqueraded or forwarded to by XDP if cfg says so of the device's name.
  */
 int targets_build(const struct config *cfg, const int *ifindexes, int n, struct target_set *set);
 
@@ -61,6 +72,15 @@ int targets_read(const struct bpfroute_maps *m, struct target_set *set);
  * -E2BIG, changing nothing, if the set does not fit.
  */
 int targets_apply(const struct bpfroute_maps *m, const struct target_set *set);
+
+/*
+ * For `route add`: if dev (ifindex) has no entry, write the one
+ * target_describe() finds (neither masqueraded nor XDP: the config says that,
+ * and load writes it), and say so in *added. An existing entry is left as it
+ * is. -E2BIG if the map is full.
+ */
+int targets_add_missing(const struct bpfroute_maps *m, const char *dev, __u32 ifindex,
+			bool *added);
 
 /* The entry of ifindex, or NULL. */
 const struct target_entry *targets_find(const struct target_set *set, __u32 ifindex);
