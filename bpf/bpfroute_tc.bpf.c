@@ -111,7 +111,38 @@ static __always_inline int forward(struct __sk_buff *skb, const struct target *t
 	return steer(skb, t, tg && (tg->flags & BPFROUTE_TARGET_F_ETHER), family);
 }
 
-static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_cursor *c)
+/*
+ * The XDP stage's verdict in the frame's metadata (xdp_stage.h), read before
+ * anything may move the data: BPFROUTE_XDP_META_MISS (with its EXPIRED bit)
+ * if it already found no route, else 0.
+ */
+static __always_inline __u32 xdp_verdict(struct __sk_buff *skb)
+{
+	__u32 *meta = (void *)(long)skb->data_meta;
+
+	if ((void *)(meta + 1) > (void *)(long)skb->data ||
+	    (*meta & ~BPFROUTE_XDP_META_EXPIRED) != BPFROUTE_XDP_META_MISS)
+		return 0;
+	return *meta;
+}
+
+/* A route from the XDP stage's verdict, or from the lookup it did not make. */
+static __always_inline bool route4(__u32 verdict, const __u8 *daddr, struct target *t,
+				   bool *expired)
+{
+	*expired = verdict & BPFROUTE_XDP_META_EXPIRED;
+	return !verdict && lookup4(daddr, t, expired);
+}
+
+static __always_inline bool route6(__u32 verdict, const __u8 *daddr, struct target *t,
+				   bool *expired)
+{
+	*expired = verdict & BPFROUTE_XDP_META_EXPIRED;
+	return !verdict && lookup6(daddr, t, expired);
+}
+
+static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_cursor *c,
+					  __u32 verdict)
 {
 	struct bpfroute_addr4 daddr;
 	bool found, expired;
@@ -127,7 +158,7 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 		dns_record_query(skb);
 
 	__builtin_memcpy(daddr.addr, &iph->daddr, sizeof(daddr.addr));
-	found = lookup4(daddr.addr, &t, &expired);
+	found = route4(verdict, daddr.addr, &t, &expired);
 	if (expired)
 		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
 	if (!found)
@@ -148,7 +179,8 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 	return forward(skb, &t, 4);
 }
 
-static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c)
+static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c,
+					  __u32 verdict)
 {
 	struct bpfroute_addr6 daddr;
 	bool found, expired;
@@ -162,7 +194,7 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 		dns_record_query(skb);
 
 	__builtin_memcpy(daddr.addr, &ip6h->daddr, sizeof(daddr.addr));
-	found = lookup6(daddr.addr, &t, &expired);
+	found = route6(verdict, daddr.addr, &t, &expired);
 	if (expired)
 		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
 	if (!found)
@@ -185,6 +217,7 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 SEC("tc")
 int bpfroute_steer(struct __sk_buff *skb)
 {
+	__u32 verdict = xdp_verdict(skb);
 	struct hdr_cursor c = {
 		.pos = (void *)(long)skb->data,
 		.end = (void *)(long)skb->data_end,
@@ -224,8 +257,8 @@ int bpfroute_steer(struct __sk_buff *skb)
 		return pass(BPFROUTE_STAT_PASS_NOT_FOR_US);
 
 	if (eth->h_proto == bpf_htons(ETH_P_IP))
-		return classify_ipv4(skb, &c);
-	return classify_ipv6(skb, &c);
+		return classify_ipv4(skb, &c, verdict);
+	return classify_ipv6(skb, &c, verdict);
 }
 
 /*

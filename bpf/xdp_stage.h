@@ -57,6 +57,24 @@ static __always_inline int xdp_send(struct xdp_md *ctx, struct ethhdr *eth,
 	return bpf_redirect(t->ifindex, 0);
 }
 
+/*
+ * A miss goes to TC with its verdict in the metadata, so the TC stage does not
+ * pay for the same lookups again (the most common packet pays once). If the
+ * driver keeps no metadata, TC simply looks up itself.
+ */
+static __always_inline int xdp_pass_miss(struct xdp_md *ctx, bool expired)
+{
+	__u32 *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return XDP_PASS;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > (void *)(long)ctx->data)
+		return XDP_PASS;
+	*meta = BPFROUTE_XDP_META_MISS | (expired ? BPFROUTE_XDP_META_EXPIRED : 0);
+	return XDP_PASS;
+}
+
 static __always_inline int xdp_ipv4(struct xdp_md *ctx, struct hdr_cursor *c, struct ethhdr *eth)
 {
 	struct bpf_fib_lookup fib = {};
@@ -70,7 +88,9 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, struct hdr_cursor *c, st
 	    l4_dport(c->pos, c->end, iph->protocol) == bpf_htons(DNS_PORT))
 		return XDP_PASS;
 	__builtin_memcpy(daddr.addr, &iph->daddr, sizeof(daddr.addr));
-	if (!lookup4(daddr.addr, &t, &expired) || !xdp_target_ok(t.ifindex))
+	if (!lookup4(daddr.addr, &t, &expired))
+		return xdp_pass_miss(ctx, expired);
+	if (!xdp_target_ok(t.ifindex))
 		return XDP_PASS;
 	if (!ipv4_header_sane(iph, c->end, bpf_ntohs(iph->tot_len), c->end - (void *)iph) ||
 	    bpfroute_ipv4_special(daddr.addr) || bpfroute_ipv4_special((__u8 *)&iph->saddr) ||
@@ -98,7 +118,9 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, struct hdr_cursor *c, st
 	if (!ip6h || l4_dport(c->pos, c->end, ip6h->nexthdr) == bpf_htons(DNS_PORT))
 		return XDP_PASS;
 	__builtin_memcpy(daddr.addr, &ip6h->daddr, sizeof(daddr.addr));
-	if (!lookup6(daddr.addr, &t, &expired) || !xdp_target_ok(t.ifindex))
+	if (!lookup6(daddr.addr, &t, &expired))
+		return xdp_pass_miss(ctx, expired);
+	if (!xdp_target_ok(t.ifindex))
 		return XDP_PASS;
 	/* A jumbogram (payload length 0) is TC's. */
 	plen = bpf_ntohs(ip6h->payload_len);

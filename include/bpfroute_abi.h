@@ -278,6 +278,15 @@ struct bpfroute_target {
 #define BPFROUTE_TARGET_F_XDP		(1U << 3)
 
 /*
+ * The XDP stage's verdict for TC, in the frame's metadata (4 bytes before the
+ * frame, host order): it looked the destination up and found no route, so the
+ * TC stage does not look again; EXPIRED: a learned entry past its life was
+ * skipped (TC counts it). Frames without it are looked up in TC as always.
+ */
+#define BPFROUTE_XDP_META_MISS		0xb9f00000U
+#define BPFROUTE_XDP_META_EXPIRED	0x1U
+
+/*
  * A LAN interface with the XDP stage (bpfroute_lan, keyed by its ifindex, host
  * order). XDP sees frames before the stack has a pkt_type: the stage forwards
  * only frames sent to this MAC, as a router does, and leaves the rest to TC.
