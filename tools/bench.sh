@@ -5,14 +5,16 @@
 #
 #   .output/bench_classifier    the classifier's cost per packet (test_run)
 #   tools/bench_forward.sh      forwarding rate, if present and executable
+#   tools/bench_learn.sh        learning from DNS (bpfroute against dnsmasq
+#                               nftset) and the agent's memory, likewise
 #
 # Writes bench/results.md (their markdown sections, one after the other),
 # bench/classifier.dat and, if gnuplot is there (installed here with apt-get
 # when missing and possible), bench/classifier.png. Needs root.
 #
-# Environment: BENCH_CLASSIFIER_REPS (default 7); BENCH_SKIP_FORWARD=1 runs the
-# classifier only. The two are run one after the other, never at once: each
-# would disturb the other's timing on a small machine.
+# Environment: BENCH_CLASSIFIER_REPS (default 7); BENCH_SKIP_FORWARD=1 skips
+# forwarding, BENCH_SKIP_LEARN=1 learning. They are run one after the other,
+# never at once: each would disturb the others' timing on a small machine.
 
 set -u
 
@@ -49,6 +51,20 @@ elif [ -x tools/bench_forward.sh ]; then
 	fi
 else
 	echo "bench: no executable tools/bench_forward.sh: forwarding skipped" >&2
+fi
+
+if [ "${BENCH_SKIP_LEARN:-0}" = 1 ]; then
+	echo "bench: BENCH_SKIP_LEARN=1: learning skipped" >&2
+elif [ -x tools/bench_learn.sh ]; then
+	echo "bench: learning (tools/bench_learn.sh, about 4 minutes)" >&2
+	if tools/bench_learn.sh "$OUT/learn.raw" > "$OUT/learn.md"; then
+		sections+=("$OUT/learn.md")
+	else
+		echo "bench: tools/bench_learn.sh failed" >&2
+		status=1
+	fi
+else
+	echo "bench: no executable tools/bench_learn.sh: learning skipped" >&2
 fi
 
 {
