@@ -897,9 +897,10 @@ echo "- bpfroute's learning adds to an answer's way through the gateway" \
 	"one add later."
 echo "- The agent finishes an answer with more than 16 addresses after the kernel" \
 	"handed it over; under load it first reads the bookkeeping events queued before" \
-	"it (they do not wake it), which is what its figures under load show, and when" \
-	"it falls behind the ring buffer fills: the events lost above. An event for the" \
-	"agent that finds the ring full is lost the same way (bpf/dns_answer.h)."
+	"it (they wake it only once the ring is a quarter full), which is what its" \
+	"figures under load show; a ring that fills loses events (the last column of the" \
+	"CPU table), and an event for the agent that finds the ring full is lost the" \
+	"same way (bpf/dns_answer.h)."
 echo "- Runs vary widely here (the ranges in the first table): the machine is a small" \
 	"nested VM, shared with other work; read the ratios, not the absolute rates."
 echo
