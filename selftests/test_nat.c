@@ -82,34 +82,8 @@ TEST_STATE_DEFINE;
 #define IPPROTO_GRE_	47
 
 
-static const char *const stat_names[BPFROUTE_STAT_MAX] = {
-	[BPFROUTE_STAT_STEERED] = "STEERED",
-	[BPFROUTE_STAT_MISS] = "MISS",
-	[BPFROUTE_STAT_PASS_MALFORMED] = "PASS_MALFORMED",
-	[BPFROUTE_STAT_PASS_TTL] = "PASS_TTL",
-	[BPFROUTE_STAT_BYTES_STEERED] = "BYTES_STEERED",
-	[BPFROUTE_STAT_NAT_NEW] = "NAT_NEW",
-	[BPFROUTE_STAT_NAT_FULL] = "NAT_FULL",
-	[BPFROUTE_STAT_NAT_NO_PORT] = "NAT_NO_PORT",
-	[BPFROUTE_STAT_NAT_NO_ADDR] = "NAT_NO_ADDR",
-	[BPFROUTE_STAT_NAT_UNSUPPORTED] = "NAT_UNSUPPORTED",
-	[BPFROUTE_STAT_NAT_IN] = "NAT_IN",
-	[BPFROUTE_STAT_NAT_IN_ICMP] = "NAT_IN_ICMP",
-	[BPFROUTE_STAT_NAT_IN_MISS] = "NAT_IN_MISS",
-};
-
 static bool in_private_netns;
 static const char *skip_reason;
-
-static const char *stat_name(int i)
-{
-	static char buf[16];
-
-	if (stat_names[i])
-		return stat_names[i];
-	snprintf(buf, sizeof(buf), "row %d", i);
-	return buf;
-}
 
 /* ---------------------------------------------------------------------------
  * Packet crafting, from scratch

@@ -71,19 +71,6 @@ static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const __u8 mac_mcast4[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
 static const __u8 mac_mcast6[ETH_ALEN] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
 
-static const char *const stat_names[BPFROUTE_STAT_MAX] = {
-	[BPFROUTE_STAT_STEERED] = "STEERED",
-	[BPFROUTE_STAT_MISS] = "MISS",
-	[BPFROUTE_STAT_PASS_NOT_IP] = "PASS_NOT_IP",
-	[BPFROUTE_STAT_PASS_VLAN] = "PASS_VLAN",
-	[BPFROUTE_STAT_PASS_MALFORMED] = "PASS_MALFORMED",
-	[BPFROUTE_STAT_PASS_NOT_FOR_US] = "PASS_NOT_FOR_US",
-	[BPFROUTE_STAT_PASS_SPECIAL] = "PASS_SPECIAL",
-	[BPFROUTE_STAT_PASS_EXCLUDED] = "PASS_EXCLUDED",
-	[BPFROUTE_STAT_PASS_TTL] = "PASS_TTL",
-	[BPFROUTE_STAT_BYTES_STEERED] = "BYTES_STEERED",
-};
-
 static bool in_private_netns;
 /* Set when the kernel refuses us BPF: every subtest is skipped, quietly. */
 static const char *skip_reason;
@@ -403,7 +390,7 @@ static bool check_effects(const struct snapshot *a, const struct snapshot *b, in
 		if (i == BPFROUTE_STAT_BYTES_STEERED && stat == BPFROUTE_STAT_STEERED)
 			want = bytes;
 		ok &= ASSERT_EQ(b->stats[i] - a->stats[i], want,
-				MSG(m, "%s: stats[%s] delta", what, stat_names[i]));
+				MSG(m, "%s: stats[%s] delta", what, stat_name(i)));
 	}
 	if (!ASSERT_EQ(b->n_routes, a->n_routes, MSG(m, "%s: number of routes", what)))
 		return false;

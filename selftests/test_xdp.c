@@ -117,33 +117,6 @@ static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const __u8 mac_mcast4[ETH_ALEN] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
 static const __u8 mac_mcast6[ETH_ALEN] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
 
-static const char *const stat_names[BPFROUTE_STAT_MAX] = {
-	[BPFROUTE_STAT_STEERED] = "STEERED",
-	[BPFROUTE_STAT_MISS] = "MISS",
-	[BPFROUTE_STAT_PASS_NOT_IP] = "PASS_NOT_IP",
-	[BPFROUTE_STAT_PASS_VLAN] = "PASS_VLAN",
-	[BPFROUTE_STAT_PASS_MALFORMED] = "PASS_MALFORMED",
-	[BPFROUTE_STAT_PASS_NOT_FOR_US] = "PASS_NOT_FOR_US",
-	[BPFROUTE_STAT_PASS_SPECIAL] = "PASS_SPECIAL",
-	[BPFROUTE_STAT_PASS_EXCLUDED] = "PASS_EXCLUDED",
-	[BPFROUTE_STAT_PASS_TTL] = "PASS_TTL",
-	[BPFROUTE_STAT_BYTES_STEERED] = "BYTES_STEERED",
-	[BPFROUTE_STAT_DNS_QUERY] = "DNS_QUERY",
-	[BPFROUTE_STAT_DNS_QUERY_UNTRUSTED] = "DNS_QUERY_UNTRUSTED",
-	[BPFROUTE_STAT_HOST_EXPIRED] = "HOST_EXPIRED",
-	[BPFROUTE_STAT_XDP_STEERED] = "XDP_STEERED",
-};
-
-static const char *stat_name(int i)
-{
-	static char buf[16];
-
-	if (stat_names[i])
-		return stat_names[i];
-	snprintf(buf, sizeof(buf), "row %d", i);
-	return buf;
-}
-
 /* Set when a subtest cannot run at all: every subtest is skipped with it. */
 static const char *skip_reason;
 
