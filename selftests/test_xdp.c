@@ -111,6 +111,8 @@ TEST_STATE_DEFINE;
 /* Routed through wan0 only. */
 #define WANDST4		"198.51.100.7"
 #define WANDST6		"2001:db8:2::7"
+#define WAN_MISS4	"198.51.100.9"
+#define WAN_EXPIRED4	"198.51.100.8"
 
 static const __u8 mac_other[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x02 };
 static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -2274,6 +2276,76 @@ restore:
 }
 
 /*
+ * Both stages attached for real, as load attaches them, and frames from
+ * lan0p: every frame is counted once, by the stage that gives its verdict.
+ * A miss carries the XDP stage's verdict to TC in the metadata: MISS once,
+ * and an expired entry's HOST_EXPIRED once, not once per stage.
+ */
+static void test_both_stages_live(void)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xopts);
+	int tgt_peer = -1, tx = -1, peer = (int)if_nametoindex(LAN_PEER);
+	__u64 now = boot_ns(), back;
+	struct want steered, tc_steered, miss = {}, expired = {};
+	bool attached = false;
+	struct pkt p;
+	struct fx f;
+
+	if (!start("both_stages_live", &f))
+		return;
+	if (sh("ethtool --version >/dev/null 2>&1")) {
+		test__skip("needs ethtool");
+		bpfroute_tc__destroy(f.skel);
+		return;
+	}
+	back = now > 7200 * NSEC ? 3600 * NSEC : now / 2;
+	if (!ASSERT_TRUE(back > 2 * NSEC, "up for more than 4 s") ||
+	    !ASSERT_OK(sh("ethtool -K " TGT_PEER " gro on >/dev/null"), "GRO on tgt0p") ||
+	    !host_add(&f, DST4, (__u32)dev.tgt) || !host_add(&f, WANDST4, (__u32)dev.wan) ||
+	    !target_set(&f, (__u32)dev.wan, BPFROUTE_TARGET_F_ETHER) ||
+	    !host_put(&f, WAN_EXPIRED4, (__u32)dev.tgt, now - back, now - back, 1) ||
+	    !ASSERT_OK(tc_attach(dev.lan, BPF_TC_INGRESS, f.tc_fd),
+		       "attach bpfroute_steer to lan0's ingress") ||
+	    !ASSERT_OK(bpf_xdp_attach(dev.lan, f.xdp_fd, XDP_FLAGS_DRV_MODE, &xopts),
+		       "attach bpfroute_xdp to lan0 (native)"))
+		goto restore;
+	attached = true;
+	tgt_peer = packet_socket((int)if_nametoindex(TGT_PEER));
+	tx = packet_socket(peer);
+	if (!ASSERT_TRUE(tgt_peer >= 0 && tx >= 0, "packet sockets on tgt0p and lan0p"))
+		goto restore;
+
+	pkt_udp4(&p, DST4, 64);
+	steered = want_xdp_steer("host4 " DST4, p.len);
+	send_through(&f, tx, tgt_peer, &p, &p, true, NULL, &steered, "hit, XDP target");
+
+	/* wan0 takes no XDP frames here: TC forwards, XDP_STEERED stays. */
+	pkt_udp4(&p, WANDST4, 64);
+	tc_steered = want_tc_steer("host4 " WANDST4, p.len);
+	send_through(&f, tx, tgt_peer, &p, &p, false, NULL, &tc_steered, "hit, TC target");
+
+	/* Misses and the expired entry go the stack's way: wan0, not tgt0. */
+	pkt_udp4(&p, WAN_MISS4, 64);
+	miss.stats[BPFROUTE_STAT_MISS] = 1;
+	send_through(&f, tx, tgt_peer, &p, &p, false, NULL, &miss, "miss");
+
+	pkt_udp4(&p, WAN_EXPIRED4, 64);
+	expired.stats[BPFROUTE_STAT_MISS] = 1;
+	expired.stats[BPFROUTE_STAT_HOST_EXPIRED] = 1;
+	send_through(&f, tx, tgt_peer, &p, &p, false, NULL, &expired, "expired learned host");
+restore:
+	tc_detach_all(dev.lan);
+	if (attached)
+		bpf_xdp_detach(dev.lan, XDP_FLAGS_DRV_MODE, NULL);
+	if (tgt_peer >= 0)
+		close(tgt_peer);
+	if (tx >= 0)
+		close(tx);
+	sh("ethtool -K " TGT_PEER " gro off >/dev/null 2>&1");
+	finish(&f);
+}
+
+/*
  * What TC does with a frame the stage passes because its Ethernet target
  * lacks F_XDP, carried out: bpf_redirect_neigh() gives it the next hop's MAC
  * and tgt0's, as the XDP stage would have (test_run shows only
@@ -2484,6 +2556,7 @@ int main(void)
 	test_pass_not_ip();
 	test_truncated();
 	test_redirect_live();
+	test_both_stages_live();
 	test_vlan_offloaded_tag();
 	test_tc_redirect_neigh_live();
 	test_tc_after_pass_ttl();
