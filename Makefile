@@ -72,7 +72,7 @@ bpfroute: $(USER_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Tests link only the modules they exercise; main.o stays out.
-$(OUTPUT)/test_tc: selftests/test_tc.c selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_tc: selftests/test_tc.c selftests/frames.h selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 
@@ -80,7 +80,7 @@ $(OUTPUT)/test_nat: selftests/test_nat.c selftests/pkt.h selftests/test.h $(SKEL
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 
-$(OUTPUT)/test_xdp: selftests/test_xdp.c selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_xdp: selftests/test_xdp.c selftests/frames.h selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
 

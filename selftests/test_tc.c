@@ -53,18 +53,13 @@
 
 #include "bpfroute_abi.h"
 #include "bpfroute_tc.skel.h"
+/* UDP fixtures of this test have always gone to port 53 (learning is off). */
+#define FRAMES_UDP_DPORT	53
+#include "frames.h"
 #include "pkt.h"
 #include "test.h"
 
 TEST_STATE_DEFINE;
-
-#define NH_HOPOPTS	0
-#define NH_ROUTING	43
-#define NH_FRAGMENT	44
-#define NH_DSTOPTS	60
-
-#define SRC4		"192.0.2.1"
-#define SRC6		"2001:db8:ffff::1"
 
 static const __u8 mac_other[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x02 };
 static const __u8 mac_bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -79,94 +74,6 @@ static const char *skip_reason;
  * Packet crafting
  */
 
-/* Appends an L4 header (UDP or TCP) and payload bytes; returns the L4 start. */
-static __u8 *put_l4(struct pkt *p, __u8 proto, size_t payload)
-{
-	__u8 *l4 = p->data + p->len;
-	size_t i;
-
-	if (proto == IPPROTO_TCP) {
-		__u8 *th = pkt_put(p, NULL, 20);
-
-		put_be16(th, 40000);		/* source port */
-		put_be16(th + 2, 443);		/* destination port */
-		put_be32(th + 4, 0x01020304);	/* sequence */
-		put_be32(th + 8, 0x0a0b0c0d);	/* acknowledgment */
-		th[12] = 5 << 4;		/* data offset: 20 bytes */
-		th[13] = 0x18;			/* PSH|ACK */
-		put_be16(th + 14, 0xffff);	/* window */
-	} else if (proto == IPPROTO_UDP) {
-		__u8 *uh = pkt_put(p, NULL, 8);
-
-		put_be16(uh, 40000);
-		put_be16(uh + 2, 53);
-		put_be16(uh + 4, (__u16)(8 + payload));
-	}
-	for (i = 0; i < payload; i++)
-		*pkt_put(p, NULL, 1) = (__u8)(i * 7 + 3);
-	return l4;
-}
-
-static void set_l4_csum(__u8 proto, __u8 *l4, size_t len, const __u8 *saddr,
-			const __u8 *daddr, size_t alen)
-{
-	size_t off = proto == IPPROTO_TCP ? 16 : 6;
-
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-		return;
-	put_be16(l4 + off, 0);
-	put_be16(l4 + off, l4_csum(saddr, daddr, alen, proto, l4, len));
-}
-
-struct ip4_spec {
-	const char *dst;
-	__u8 ttl;
-	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
-	__u16 frag_off;		/* host order: IP4_MF | IP4_DF | offset in 8-byte units */
-	__u16 id;
-	__u8 tos;
-	__u8 opt_len;		/* bytes of IP options, a multiple of 4, at most 40 */
-	__u16 payload;		/* bytes after the L4 header */
-};
-
-/*
- * Ethernet + IPv4 + UDP/TCP, with correct lengths and checksums. A fragment
- * with a non-zero offset carries payload bytes only, no L4 header; a first
- * fragment's L4 checksum would cover the whole datagram, so it is left zero.
- */
-static void pkt_ipv4(struct pkt *p, const __u8 *dst_mac, const struct ip4_spec *s)
-{
-	size_t hlen = 20 + s->opt_len, l3, l4;
-	bool later_frag = s->frag_off & 0x1fff;
-	__u8 *ip;
-
-	pkt_eth(p, dst_mac, ETH_P_IP);
-	l3 = p->len;
-	ip = pkt_put(p, NULL, hlen);
-	ip[0] = (__u8)(0x40 | hlen / 4);
-	ip[1] = s->tos;
-	put_be16(ip + IP4_ID, s->id);
-	put_be16(ip + IP4_FRAG_OFF, s->frag_off);
-	ip[IP4_TTL] = s->ttl;
-	ip[IP4_PROTO] = s->proto;
-	parse_addr(AF_INET, SRC4, ip + IP4_SADDR);
-	parse_addr(AF_INET, s->dst, ip + IP4_DADDR);
-	if (s->opt_len) {
-		/* Router Alert (RFC 2113), then no-ops up to the length. */
-		memset(ip + 20, 0x01, s->opt_len);
-		ip[20] = 0x94;
-		ip[21] = 4;
-		ip[22] = ip[23] = 0;
-	}
-	l4 = p->len;
-	put_l4(p, later_frag ? 0 : s->proto, s->payload);
-	put_be16(ip + IP4_TOT_LEN, (__u16)(p->len - l3));
-	if (!s->frag_off || s->frag_off == IP4_DF)
-		set_l4_csum(s->proto, p->data + l4, p->len - l4, ip + IP4_SADDR,
-			    ip + IP4_DADDR, 4);
-	put_be16(ip + IP4_CHECK, ipv4_csum(ip));
-}
-
 /* The usual fixture: UDP to dst, don't-fragment, 32 bytes of payload. */
 static void pkt_udp4(struct pkt *p, const char *dst, __u8 ttl)
 {
@@ -178,63 +85,6 @@ static void pkt_udp4(struct pkt *p, const char *dst, __u8 ttl)
 	pkt_ipv4(p, mac_us, &s);
 }
 
-struct ip6_spec {
-	const char *dst;
-	__u8 hop_limit;
-	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
-	__u16 payload;		/* bytes after the L4 header */
-	bool ext;		/* hop-by-hop, routing, fragment, destination options */
-};
-
-/* Appends an 8-byte options header (hop-by-hop or destination) of PadN. */
-static void put_opts_hdr(struct pkt *p, __u8 next)
-{
-	__u8 *h = pkt_put(p, NULL, 8);
-
-	h[0] = next;
-	h[1] = 0;		/* length in 8-byte units, not counting the first */
-	h[2] = 1;		/* PadN (RFC 8200 section 4.2) */
-	h[3] = 4;
-}
-
-static void pkt_ipv6(struct pkt *p, const __u8 *dst_mac, const struct ip6_spec *s)
-{
-	size_t l3, l4;
-	__u8 *ip6, *h;
-
-	pkt_eth(p, dst_mac, ETH_P_IPV6);
-	l3 = p->len;
-	ip6 = pkt_put(p, NULL, IP6_HLEN);
-	put_be32(ip6, 6u << 28 | 0x2e << 20 | 0x12345);	/* version, class, flow */
-	ip6[IP6_HOP_LIMIT] = s->hop_limit;
-	parse_addr(AF_INET6, SRC6, ip6 + IP6_SADDR);
-	parse_addr(AF_INET6, s->dst, ip6 + IP6_DADDR);
-	if (s->ext) {
-		/* In the order of RFC 8200 section 4.1. */
-		ip6[IP6_NEXT] = NH_HOPOPTS;
-		put_opts_hdr(p, NH_ROUTING);
-		/* Segment Routing Header (RFC 8754), segments left 0: done. */
-		h = pkt_put(p, NULL, 8 + 16);
-		h[0] = NH_FRAGMENT;
-		h[1] = 2;		/* 16 bytes past the first 8 */
-		h[2] = 4;		/* routing type: SRH */
-		h[3] = 0;		/* segments left */
-		h[4] = 0;		/* last entry */
-		memcpy(h + 8, ip6 + IP6_DADDR, 16);
-		/* An atomic fragment (RFC 6946): offset 0, no M flag. */
-		h = pkt_put(p, NULL, 8);
-		h[0] = NH_DSTOPTS;
-		put_be32(h + 4, 0x0badcafe);	/* identification */
-		put_opts_hdr(p, s->proto);
-	} else {
-		ip6[IP6_NEXT] = s->proto;
-	}
-	l4 = p->len;
-	put_l4(p, s->proto, s->payload);
-	put_be16(ip6 + IP6_PLEN, (__u16)(p->len - l3 - IP6_HLEN));
-	set_l4_csum(s->proto, p->data + l4, p->len - l4, ip6 + IP6_SADDR, ip6 + IP6_DADDR, 16);
-}
-
 static void pkt_udp6(struct pkt *p, const char *dst, __u8 hop_limit)
 {
 	struct ip6_spec s = {
@@ -242,23 +92,6 @@ static void pkt_udp6(struct pkt *p, const char *dst, __u8 hop_limit)
 	};
 
 	pkt_ipv6(p, mac_us, &s);
-}
-
-/* An ARP request (RFC 826) for 192.0.2.254, unicast to our MAC: PACKET_HOST. */
-static void pkt_arp(struct pkt *p)
-{
-	__u8 *arp;
-
-	pkt_eth(p, mac_us, ETH_P_ARP);
-	arp = pkt_put(p, NULL, 28);
-	put_be16(arp, 1);		/* hardware: Ethernet */
-	put_be16(arp + 2, ETH_P_IP);
-	arp[4] = ETH_ALEN;
-	arp[5] = 4;
-	put_be16(arp + 6, 1);		/* request */
-	memcpy(arp + 8, mac_peer, ETH_ALEN);
-	parse_addr(AF_INET, SRC4, arp + 14);
-	parse_addr(AF_INET, "192.0.2.254", arp + 24);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1001,7 +834,7 @@ static void test_non_ip(void)
 		return;
 	if (!route_add(skel, "0.0.0.0/0", 13) || !route_add(skel, "::/0", 23))
 		goto out;
-	pkt_arp(&p);
+	pkt_arp(&p, mac_us);
 	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_IP, "ARP request");
 	/* LLDP (IEEE 802.1AB): its own ethertype and multicast MAC. */
 	pkt_eth(&p, (const __u8[]){ 0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e }, 0x88cc);
@@ -1414,7 +1247,7 @@ static void test_counters(void)
 	expect_pass(skel, &p, BPFROUTE_STAT_PASS_TTL, "TTL 1");
 	pkt_udp4(&p, "192.0.2.9", 64);
 	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "miss");
-	pkt_arp(&p);
+	pkt_arp(&p, mac_us);
 	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_IP, "ARP");
 
 	if (!snapshot(skel, &before))

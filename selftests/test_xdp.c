@@ -29,7 +29,7 @@
  * the only way to see which device bpf_redirect() named) and
  * vlan_offloaded_tag (the programs attached to lan0, frames from lan0p).
  *
- * Frames are built byte by byte here and in pkt.h from the RFCs; nothing is
+ * Frames are built byte by byte in frames.h and pkt.h from the RFCs; nothing is
  * shared with the BPF side. A frame the stage passes is left to the TC
  * stage; the cross-check subtests run bpfroute_steer on the same frames, as
  * received on lan0 (__sk_buff ifindex: eth_type_trans() against lan0's MAC
@@ -66,6 +66,7 @@
 
 #include "bpfroute_abi.h"
 #include "bpfroute_tc.skel.h"
+#include "frames.h"
 #include "pkt.h"
 #include "test.h"
 
@@ -91,9 +92,7 @@ TEST_STATE_DEFINE;
 #define MAC_WAN_NH4	"02:00:5e:00:64:07"	/* 198.51.100.7 on wan0 */
 #define MAC_WAN_NH6	"02:00:5e:00:64:77"	/* 2001:db8:2::7 on wan0 */
 
-/* Clients on the LAN. */
-#define SRC4		"192.0.2.1"
-#define SRC6		"2001:db8:ffff::1"
+/* Clients on the LAN: SRC4, SRC6 (frames.h). */
 
 /* Destinations routed by the kernel through tgt0 (via .2 / ::2). */
 #define DST4		"100.64.1.10"
@@ -162,102 +161,6 @@ static __u64 boot_ns(void)
  * Frames
  */
 
-/*
- * Appends a UDP or TCP header (RFC 768, RFC 9293 section 3.1) and payload
- * bytes; returns the L4 start. The checksum is set by the caller once the
- * addresses are in place.
- */
-static __u8 *put_l4(struct pkt *p, __u8 proto, __u16 sport, __u16 dport, size_t payload)
-{
-	__u8 *l4 = p->data + p->len;
-
-	if (proto == IPPROTO_TCP) {
-		__u8 *th = pkt_put(p, NULL, 20);
-
-		put_be16(th, sport);
-		put_be16(th + 2, dport);
-		put_be32(th + 4, 0x01020304);	/* sequence */
-		put_be32(th + 8, 0x0a0b0c0d);	/* acknowledgment */
-		th[12] = 5 << 4;		/* data offset: 20 bytes */
-		th[13] = TCP_PSH_ACK;
-		put_be16(th + 14, 0xffff);	/* window */
-	} else if (proto == IPPROTO_UDP) {
-		__u8 *uh = pkt_put(p, NULL, 8);
-
-		put_be16(uh, sport);
-		put_be16(uh + 2, dport);
-		put_be16(uh + 4, (__u16)(8 + payload));
-	}
-	for (size_t i = 0; i < payload; i++)
-		*pkt_put(p, NULL, 1) = (__u8)(i * 7 + 3);
-	return l4;
-}
-
-static void set_l4_csum(__u8 proto, __u8 *l4, size_t len, const __u8 *saddr, const __u8 *daddr,
-			size_t alen)
-{
-	size_t off = proto == IPPROTO_TCP ? 16 : 6;
-
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-		return;
-	put_be16(l4 + off, 0);
-	put_be16(l4 + off, l4_csum(saddr, daddr, alen, proto, l4, len));
-}
-
-struct ip4_spec {
-	const char *src;	/* NULL: SRC4 */
-	const char *dst;
-	__u8 ttl;
-	__u8 proto;		/* 0: UDP */
-	__u16 sport;		/* 0: 40000 */
-	__u16 dport;		/* 0: 443 */
-	__u16 frag_off;		/* host order: IP4_MF | IP4_DF | offset in 8-byte units */
-	__u16 id;
-	__u8 tos;
-	__u8 opt_len;		/* bytes of IP options, a multiple of 4, at most 40 */
-	__u16 payload;		/* bytes after the L4 header */
-};
-
-/*
- * Ethernet (from mac_peer to dst_mac) + IPv4 (RFC 791) + UDP or TCP, with
- * correct lengths and checksums. A fragment with a non-zero offset carries
- * payload only; a fragment's L4 checksum would cover the whole datagram, so
- * it is left zero.
- */
-static void pkt_ipv4(struct pkt *p, const __u8 *dst_mac, const struct ip4_spec *s)
-{
-	size_t hlen = 20 + s->opt_len, l3, l4;
-	bool later_frag = s->frag_off & 0x1fff;
-	__u8 proto = s->proto ? s->proto : IPPROTO_UDP;
-	__u8 *ip;
-
-	pkt_eth(p, dst_mac, ETH_P_IP);
-	l3 = p->len;
-	ip = pkt_put(p, NULL, hlen);
-	ip[0] = (__u8)(0x40 | hlen / 4);
-	ip[1] = s->tos;
-	put_be16(ip + IP4_ID, s->id);
-	put_be16(ip + IP4_FRAG_OFF, s->frag_off);
-	ip[IP4_TTL] = s->ttl;
-	ip[IP4_PROTO] = proto;
-	parse_addr(AF_INET, s->src ? s->src : SRC4, ip + IP4_SADDR);
-	parse_addr(AF_INET, s->dst, ip + IP4_DADDR);
-	if (s->opt_len) {
-		/* Router Alert (RFC 2113), then no-ops up to the length. */
-		memset(ip + 20, 0x01, s->opt_len);
-		ip[20] = 0x94;
-		ip[21] = 4;
-		ip[22] = ip[23] = 0;
-	}
-	l4 = p->len;
-	put_l4(p, later_frag ? 0 : proto, s->sport ? s->sport : 40000, s->dport ? s->dport : 443,
-	       s->payload);
-	put_be16(ip + IP4_TOT_LEN, (__u16)(p->len - l3));
-	if (!(s->frag_off & (IP4_MF | 0x1fff)))
-		set_l4_csum(proto, p->data + l4, p->len - l4, ip + IP4_SADDR, ip + IP4_DADDR, 4);
-	put_be16(ip + IP4_CHECK, ipv4_csum(ip));
-}
-
 /* The usual fixture: UDP to port 443, don't-fragment, 32 bytes of payload. */
 static void pkt_udp4(struct pkt *p, const char *dst, __u8 ttl)
 {
@@ -266,37 +169,6 @@ static void pkt_udp4(struct pkt *p, const char *dst, __u8 ttl)
 	};
 
 	pkt_ipv4(p, dev.lan_mac, &s);
-}
-
-struct ip6_spec {
-	const char *src;	/* NULL: SRC6 */
-	const char *dst;
-	__u8 hop_limit;
-	__u8 proto;		/* 0: UDP */
-	__u16 sport;		/* 0: 40000 */
-	__u16 dport;		/* 0: 443 */
-	__u16 payload;		/* bytes after the L4 header */
-};
-
-/* Ethernet + IPv6 (RFC 8200 section 3) + UDP or TCP. */
-static void pkt_ipv6(struct pkt *p, const __u8 *dst_mac, const struct ip6_spec *s)
-{
-	__u8 proto = s->proto ? s->proto : IPPROTO_UDP;
-	size_t l3, l4;
-	__u8 *ip6;
-
-	pkt_eth(p, dst_mac, ETH_P_IPV6);
-	l3 = p->len;
-	ip6 = pkt_put(p, NULL, IP6_HLEN);
-	put_be32(ip6, 6u << 28 | 0x2e << 20 | 0x12345);	/* version, class, flow */
-	ip6[IP6_NEXT] = proto;
-	ip6[IP6_HOP_LIMIT] = s->hop_limit;
-	parse_addr(AF_INET6, s->src ? s->src : SRC6, ip6 + IP6_SADDR);
-	parse_addr(AF_INET6, s->dst, ip6 + IP6_DADDR);
-	l4 = p->len;
-	put_l4(p, proto, s->sport ? s->sport : 40000, s->dport ? s->dport : 443, s->payload);
-	put_be16(ip6 + IP6_PLEN, (__u16)(p->len - l3 - IP6_HLEN));
-	set_l4_csum(proto, p->data + l4, p->len - l4, ip6 + IP6_SADDR, ip6 + IP6_DADDR, 16);
 }
 
 static void pkt_udp6(struct pkt *p, const char *dst, __u8 hop_limit)
@@ -349,23 +221,6 @@ static void pkt_tag(struct pkt *p, const struct pkt *inner, __u16 tpid, __u16 vi
 	pkt_eth(p, inner->data, tpid);
 	put_be16(pkt_put(p, NULL, 2), vid);
 	pkt_put(p, inner->data + 2 * ETH_ALEN, inner->len - 2 * ETH_ALEN);
-}
-
-/* An ARP request (RFC 826) for 192.0.2.254, unicast to lan0's MAC. */
-static void pkt_arp(struct pkt *p)
-{
-	__u8 *arp;
-
-	pkt_eth(p, dev.lan_mac, ETH_P_ARP);
-	arp = pkt_put(p, NULL, 28);
-	put_be16(arp, 1);		/* hardware: Ethernet */
-	put_be16(arp + 2, ETH_P_IP);
-	arp[4] = ETH_ALEN;
-	arp[5] = 4;
-	put_be16(arp + 6, 1);		/* request */
-	memcpy(arp + 8, mac_peer, ETH_ALEN);
-	parse_addr(AF_INET, SRC4, arp + 14);
-	parse_addr(AF_INET, "192.0.2.254", arp + 24);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1858,9 +1713,9 @@ static void test_pass_not_ip(void)
 		return;
 	if (!route_add(&f, "0.0.0.0/0", (__u32)dev.tgt) || !route_add(&f, "::/0", (__u32)dev.tgt))
 		goto out;
-	pkt_arp(&p);
+	pkt_arp(&p, dev.lan_mac);
 	expect_pass(&f, &p, "ARP request");
-	pkt_arp(&p);
+	pkt_arp(&p, dev.lan_mac);
 	memcpy(p.data, mac_bcast, ETH_ALEN);
 	expect_pass(&f, &p, "ARP request, broadcast");
 	/* LLDP (IEEE 802.1AB) sent to our MAC. */

@@ -39,33 +39,29 @@ else
 	status=1
 fi
 
-if [ "${BENCH_SKIP_FORWARD:-0}" = 1 ]; then
-	echo "bench: BENCH_SKIP_FORWARD=1: forwarding skipped" >&2
-elif [ -x tools/bench_forward.sh ]; then
-	echo "bench: forwarding (tools/bench_forward.sh)" >&2
-	if tools/bench_forward.sh "$OUT/forward.raw" > "$OUT/forward.md"; then
-		sections+=("$OUT/forward.md")
-	else
-		echo "bench: tools/bench_forward.sh failed" >&2
-		status=1
-	fi
-else
-	echo "bench: no executable tools/bench_forward.sh: forwarding skipped" >&2
-fi
+# part NAME SKIPVAR WHAT: runs tools/bench_NAME.sh unless $SKIPVAR is 1, its
+# markdown into $OUT/NAME.md (a section of results.md), raw into $OUT/NAME.raw.
+part()
+{
+	local name=$1 skipvar=$2 what=$3 script=tools/bench_$1.sh
 
-if [ "${BENCH_SKIP_LEARN:-0}" = 1 ]; then
-	echo "bench: BENCH_SKIP_LEARN=1: learning skipped" >&2
-elif [ -x tools/bench_learn.sh ]; then
-	echo "bench: learning (tools/bench_learn.sh, about 4 minutes)" >&2
-	if tools/bench_learn.sh "$OUT/learn.raw" > "$OUT/learn.md"; then
-		sections+=("$OUT/learn.md")
+	if [ "${!skipvar:-0}" = 1 ]; then
+		echo "bench: $skipvar=1: $what skipped" >&2
+	elif [ -x "$script" ]; then
+		echo "bench: $what ($script)" >&2
+		if "$script" "$OUT/$name.raw" > "$OUT/$name.md"; then
+			sections+=("$OUT/$name.md")
+		else
+			echo "bench: $script failed" >&2
+			status=1
+		fi
 	else
-		echo "bench: tools/bench_learn.sh failed" >&2
-		status=1
+		echo "bench: no executable $script: $what skipped" >&2
 	fi
-else
-	echo "bench: no executable tools/bench_learn.sh: learning skipped" >&2
-fi
+}
+
+part forward BENCH_SKIP_FORWARD "forwarding (about 6 minutes)"
+part learn BENCH_SKIP_LEARN "learning (about 3 minutes)"
 
 {
 	echo "# bpfroute benchmarks"

@@ -80,12 +80,11 @@ int load_xdp_check(struct load_xdp *x)
 		pr_warn("reading bpfroute_lan: %s\n", strerror(-err));
 		return err;
 	}
-	x->old_id = calloc(cfg->n_ifaces + 1, sizeof(*x->old_id));
 	x->old_fd = calloc(cfg->n_ifaces + 1, sizeof(*x->old_fd));
-	for (size_t i = 0; x->old_fd && i < cfg->n_ifaces; i++)
-		x->old_fd[i] = -1;
-	if (!x->old_id || !x->old_fd)
+	if (!x->old_fd)
 		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_ifaces; i++)
+		x->old_fd[i] = -1;
 	err = lans_read(x->lan_fd, &x->old_lans, &x->n_old_lans);
 	if (!err)
 		err = xdp_list(x->lan_id, &x->before, &x->n_before);
@@ -94,23 +93,24 @@ int load_xdp_check(struct load_xdp *x)
 		return err;
 	}
 
+	/* Without the stage, another program's XDP hook is none of our business. */
+	if (!load_xdp_wanted(cfg))
+		return 0;
 	for (size_t i = 0; i < cfg->n_ifaces; i++) {
 		const char *dev = cfg->ifaces[i].name;
+		__u32 old_id = xdp_find(x->before, x->n_before, x->iface_idx[i]);
 		struct xdp_progs progs;
 
-		x->old_id[i] = xdp_find(x->before, x->n_before, x->iface_idx[i]);
-		if (!load_xdp_wanted(cfg))
-			continue;	/* another program's XDP hook is none of our business */
 		/*
 		 * Held from now on: replaced, the program is freed, id and
 		 * all, once nothing holds it, and a rollback needs it back.
 		 */
-		if (x->old_id[i]) {
-			x->old_fd[i] = bpf_prog_get_fd_by_id(x->old_id[i]);
+		if (old_id) {
+			x->old_fd[i] = bpf_prog_get_fd_by_id(old_id);
 			if (x->old_fd[i] < 0) {
 				err = -errno;
 				pr_warn("%s: finding the XDP program %u attached there: %s\n", dev,
-					x->old_id[i], strerror(-err));
+					old_id, strerror(-err));
 				return err;
 			}
 		}
@@ -294,10 +294,8 @@ void load_xdp_free(struct load_xdp *x)
 	free(x->old_fd);
 	x->old_fd = NULL;
 	free(x->before);
-	free(x->old_id);
 	free(x->old_lans);
 	x->before = NULL;
-	x->old_id = NULL;
 	x->old_lans = NULL;
 	x->n_before = 0;
 	x->n_old_lans = 0;

@@ -37,8 +37,8 @@ struct load_xdp {
 	__u32 lan_id;			/* which XDP programs are ours */
 	struct xdp_hook *before;	/* where ours was before this load */
 	int n_before;
-	__u32 *old_id;			/* ours on cfg->ifaces[i] before, or 0 */
-	int *old_fd;			/* ... held open, for a rollback; -1: none */
+	int *old_fd;			/* ours on cfg->ifaces[i] before, held open
+					 * for a rollback; -1: none */
 	struct lan_entry *old_lans;	/* bpfroute_lan before this load */
 	size_t n_old_lans;
 	int n_attached;			/* cfg->ifaces[0..n) attached by this load */
