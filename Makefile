@@ -17,7 +17,7 @@ PKG_CONFIG ?= pkg-config
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 	-e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux -Iinclude -Ibpf
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(OUTPUT)
@@ -38,8 +38,12 @@ SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROGS))
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+# The learned tables from user space, and what they need (tests and tools).
+TABLE_SRCS := user/hosttable.c user/maps.c user/log.c user/pindir.c
+# What the tests' fixtures write maps with (selftests/fixtures.h).
+FIXTURE_SRCS := $(TABLE_SRCS) user/routes.c user/prefix.c
 
-TESTS := test_tc test_dns test_nat test_config test_wireguard test_agent test_xdp
+TESTS := test_tc test_dns test_nat test_config test_wireguard test_agent test_xdp test_table
 TEST_BINS := $(patsubst %,$(OUTPUT)/%,$(TESTS))
 # Helpers the shell tests run (libc only).
 TOOLS := race_client
@@ -72,28 +76,38 @@ bpfroute: $(USER_OBJS)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Tests link only the modules they exercise; main.o stays out.
-$(OUTPUT)/test_tc: selftests/test_tc.c selftests/frames.h selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_tc: selftests/test_tc.c selftests/frames.h selftests/pkt.h selftests/test.h \
+		selftests/fixtures.h $(FIXTURE_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
-$(OUTPUT)/test_nat: selftests/test_nat.c selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_table: selftests/test_table.c selftests/frames.h selftests/pkt.h selftests/test.h \
+		selftests/fixtures.h $(FIXTURE_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
-$(OUTPUT)/test_xdp: selftests/test_xdp.c selftests/frames.h selftests/pkt.h selftests/test.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_nat: selftests/test_nat.c selftests/pkt.h selftests/test.h \
+		selftests/fixtures.h $(FIXTURE_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
+
+$(OUTPUT)/test_xdp: selftests/test_xdp.c selftests/frames.h selftests/pkt.h selftests/test.h \
+		selftests/fixtures.h $(FIXTURE_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
 $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/pkt.h \
-		selftests/test.h include/bpfroute_name_hash.h $(SKELS) | $(OUTPUT)
+		selftests/test.h selftests/fixtures.h $(FIXTURE_SRCS) $(USER_HDRS) \
+		$(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -Iselftests $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
 # The agent's logic without its loop, on maps of a skeleton loaded here.
 AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
 	user/maps.c user/pindir.c user/config.c user/config_settings.c user/prefix.c \
-	user/learning.c
+	user/learning.c user/hosttable.c user/routes.c
 $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
+		selftests/fixtures.h \
 		$(AGENT_TEST_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
@@ -122,9 +136,9 @@ $(OUTPUT)/xdp_flood: tools/xdp_flood.c tools/xdp_flood.h $(OUTPUT)/xdp_flood.ske
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
-$(OUTPUT)/bench_fill: tools/bench_fill.c include/bpfroute_abi.h | $(OUTPUT)
+$(OUTPUT)/bench_fill: tools/bench_fill.c $(TABLE_SRCS) $(USER_HDRS) | $(OUTPUT)
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LDLIBS) -o $@
 
 # The classifier benchmark of `make bench` (not part of tests or check) and
 # the driver it runs in front of the classifier.
@@ -132,10 +146,10 @@ $(OUTPUT)/bench_driver.bpf.o: tools/bench_driver.bpf.c vmlinux/vmlinux.h | $(OUT
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/bench_classifier: tools/bench_classifier.c $(SKELS) $(OUTPUT)/bench_driver.skel.h \
-		| $(OUTPUT)
+$(OUTPUT)/bench_classifier: tools/bench_classifier.c $(TABLE_SRCS) $(USER_HDRS) $(SKELS) \
+		$(OUTPUT)/bench_driver.skel.h | $(OUTPUT)
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LDLIBS) -o $@
 
 # The helper of tools/bench_learn.sh and its tracing programs (raw
 # tracepoints, uprobes on libnftables); not part of tests or check.
@@ -145,9 +159,9 @@ $(OUTPUT)/bench_learn.bpf.o: tools/bench_learn.bpf.c tools/bench_learn.h $(BPF_H
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Itools -c $< -o $@
 
 $(OUTPUT)/bench_learn: tools/bench_learn.c tools/bench_learn.h $(OUTPUT)/bench_learn.skel.h \
-		include/bpfroute_abi.h | $(OUTPUT)
+		$(TABLE_SRCS) $(USER_HDRS) | $(OUTPUT)
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) -Itools $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itools $(filter %.c,$^) $(LDLIBS) -o $@
 
 tests: bpfroute $(TEST_BINS) $(TOOL_BINS)
 

@@ -78,7 +78,7 @@ struct rr_walk {
 
 /* Installing the learned addresses (learn.h). */
 struct learn_pass {
-	__u64 now;
+	__u64 now;		/* seconds (bpfroute_seconds()) */
 	__u64 name_id;
 	__u8 server[16];	/* the answering server: never learned */
 	__u32 n;		/* addresses in scratch->learn */

@@ -2,7 +2,7 @@
 /*
  * Learning from answers on their way to the client (LAN egress). An answer
  * to a recorded query whose question falls under a domain rule has the A and
- * AAAA records along its CNAME chain installed in bpfroute_host4/6 here,
+ * AAAA records along its CNAME chain installed in the learned tables here,
  * before the packet leaves the gateway: the client cannot open a connection
  * to an answered address before the route to it exists. The agent still
  * gets every such answer through the ring buffer, for its bookkeeping.
@@ -280,8 +280,9 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 	if (w->off_chain)
 		count(BPFROUTE_STAT_DNS_OFF_CHAIN, w->off_chain);
 
-	now = bpf_ktime_get_boot_ns();
-	installed = learn_install(s, rule, qhash, dp.saddr, w->n_learn, now, &verdict);
+	now = bpf_ktime_get_ns();
+	installed = learn_install(s, rule, qhash, dp.saddr, w->n_learn, bpfroute_seconds(now),
+				  &verdict);
 	if (installed)
 		count(BPFROUTE_STAT_DNS_LEARNED, 1);
 	if (w->overflow || ancount > BPFROUTE_DNS_RR_MAX) {

@@ -52,7 +52,7 @@ static __always_inline void dns_record_query(struct __sk_buff *skb)
 	if (dns_question(conf, s, &q.qhash, &q.qtype, &q.qclass, 0) < 0)
 		return;
 
-	now = bpf_ktime_get_boot_ns();
+	now = bpf_ktime_get_ns();
 	__builtin_memcpy(key.client, dp.saddr, sizeof(key.client));
 	key.client_port = dp.sport;
 	key.id = bpf_htons(msg_u16(s, 0));

@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Installing learned addresses in bpfroute_host4/6, and the addresses that
- * are never learned: the gateway's own and the tunnel endpoints
- * (bpfroute_excl*), the trusted resolvers and the answering server, and
- * addresses a router never forwards to.
+ * Installing learned addresses in the learned tables (hosts.h), and the
+ * addresses that are never learned: the gateway's own and the tunnel
+ * endpoints (bpfroute_excl*), the trusted resolvers and the answering
+ * server, and addresses a router never forwards to.
  */
 #ifndef BPFROUTE_LEARN_H
 #define BPFROUTE_LEARN_H
 
 #include "dns.h"
 #include "forward.h"
+#include "hosts.h"
 #include "stats.h"
-
-
 
 static __always_inline bool learn_refused(const struct dns_learn *l, const __u8 *server)
 {
@@ -43,19 +42,18 @@ static __always_inline bool learn_refused(const struct dns_learn *l, const __u8 
 
 static long learn_one(__u32 idx, void *ctx)
 {
+	struct hosts_scratch *hs = hosts_scratch();
 	struct dns_scratch *s = dns_scratch();
 	const struct bpfroute_conf *conf;
-	struct bpfroute_host *old, fresh = {};
+	struct bpfroute_host *fresh;
 	struct learn_pass *p;
 	struct dns_learn *l;
-	__u64 expires;
 	__u32 zero = 0;
-	void *map;
-	long err;
+	int r;
 
 	(void)ctx;
 	conf = bpf_map_lookup_elem(&BPFROUTE_MAP_CONF, &zero);
-	if (!s || !conf)
+	if (!s || !hs || !conf)
 		return 1;
 	p = &s->lp;
 	if (idx >= p->n)
@@ -65,34 +63,23 @@ static long learn_one(__u32 idx, void *ctx)
 		count(BPFROUTE_STAT_DNS_REFUSED_ADDR, 1);
 		return 0;
 	}
-	map = l->family == 4 ? (void *)&BPFROUTE_MAP_HOST4 : (void *)&BPFROUTE_MAP_HOST6;
-	expires = p->now + bpfroute_lifetime_ns(conf, l->ttl);
-
-	old = bpf_map_lookup_elem(map, l->addr);
-	if (old) {
-		/* A fresh answer renews the entry; it never shortens it. */
-		if (expires > old->expires_ns)
-			old->expires_ns = expires;
-		old->ifindex = p->ifindex;
-		old->rule = p->rule;
-		old->name_id = p->name_id;
-		old->idle_timeout = conf->idle_timeout;
-		p->installed++;
-		count(BPFROUTE_STAT_LEARNED_ADDRS, 1);
-		return 0;
-	}
-	fresh.ifindex = p->ifindex;
-	fresh.rule = p->rule;
-	fresh.idle_timeout = conf->idle_timeout;
-	fresh.name_id = p->name_id;
-	fresh.expires_ns = expires;
-	fresh.last_used_ns = p->now;
-	err = bpf_map_update_elem(map, l->addr, &fresh, BPF_NOEXIST);
-	if (err == -E2BIG) {
-		/* Full: never evict a live entry. The agent frees expired ones. */
+	fresh = &hs->fresh;
+	*fresh = (struct bpfroute_host){
+		.ifindex = p->ifindex,
+		.expires = p->now + bpfroute_lifetime_s(conf, l->ttl),
+		.last_used = p->now,
+		.idle_timeout = conf->idle_timeout,
+		.rule = p->rule,
+		.name_id = p->name_id,
+	};
+	__builtin_memcpy(fresh->addr, l->addr, sizeof(fresh->addr));
+	/* A renewal never shortens an entry (bpfroute_table_renew()). */
+	r = hosts_learn(l->family, conf);
+	if (r == BPFROUTE_TABLE_FULL || r == BPFROUTE_TABLE_CROWDED) {
+		/* Never evict a live entry: the agent makes room, or grows the table. */
 		p->full = 1;
 		count(BPFROUTE_STAT_DNS_REFUSED_FULL, 1);
-	} else if (!err || err == -EEXIST) {
+	} else {
 		p->installed++;
 		count(BPFROUTE_STAT_LEARNED_ADDRS, 1);
 	}
@@ -113,7 +100,7 @@ static __always_inline void learn_name(struct dns_scratch *s, __u64 name_id)
  */
 static __always_inline __u32 learn_install(struct dns_scratch *s,
 					   const struct bpfroute_rule *rule, __u64 name_id,
-					   const __u8 *server, __u32 n, __u64 now, __u8 *verdict)
+					   const __u8 *server, __u32 n, __u32 now, __u8 *verdict)
 {
 	struct learn_pass *p = &s->lp;
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The route for a destination, as both stages see it: a live learned host
- * (hash maps, O(1) whatever their size), else the longest configured prefix
- * (LPM tries). A /32 or /128 is the longest prefix there is, so the hosts
- * come first.
+ * (hosts.h: one line of a filter for a miss, one slot for a hit, whatever
+ * the table's size), else the longest configured prefix (LPM tries). A /32
+ * or /128 is the longest prefix there is, so the hosts come first.
  */
 #ifndef BPFROUTE_LOOKUP_H
 #define BPFROUTE_LOOKUP_H
@@ -14,6 +14,7 @@
 #include "parsing.h"
 #include "stats.h"
 #include "dns_packet.h"
+#include "hosts.h"
 
 /* Where a hit goes, and whose counters it feeds. */
 struct target {
@@ -26,38 +27,65 @@ struct target {
  * A learned entry steers until it expires, and after that for as long as it
  * keeps being used: idle_timeout seconds without a packet past
  * max(expiry, last use) and it is a miss, whether or not the agent has
- * removed it yet. last_used_ns is written at most once a second, so a busy
- * entry does not bounce its cache line between CPUs on every packet.
+ * removed it yet. last_used is written at most once a second, so a busy
+ * entry does not bounce its cache line between CPUs on every packet. The
+ * coarse clock is the last tick's time: no clock source read per packet.
  */
 static __always_inline bool host_alive(struct bpfroute_host *h)
 {
-	__u64 now = bpf_ktime_get_boot_ns();
+	__u32 now = bpfroute_seconds(bpf_ktime_get_coarse_ns());
 
 	if (bpfroute_host_dead(h, now))
 		return false;
-	if (now - h->last_used_ns > BPFROUTE_NSEC_PER_SEC)
-		h->last_used_ns = now;
+	if (now > h->last_used)
+		h->last_used = now;
 	return true;
 }
 
 /*
- * *expired tells whether a learned entry past its life was found (and
- * skipped): the stage that gives the packet its verdict counts it
- * (BPFROUTE_STAT_HOST_EXPIRED), so a packet the XDP stage passes to TC is
- * counted once.
+ * Could a configured prefix cover this destination? bpfroute_pfxsum has a
+ * bit per value of its first 16 bits: a destination in none, all of them
+ * while no prefix is configured, skips the trie.
  */
+static __always_inline bool prefix_may_cover(__u32 fam, const __u8 *daddr)
+{
+	__u32 top = (__u32)daddr[0] << 8 | daddr[1];
+	__u32 idx = fam * BPFROUTE_PFXSUM_WORDS + (top >> 6);
+	__u64 *w = bpf_map_lookup_elem(&BPFROUTE_MAP_PFXSUM, &idx);
+
+	return w && (*w >> (top & 63)) & 1;
+}
+
+/*
+ * The route of a destination (16 bytes, IPv4 in the first 4): a live learned
+ * host, else the longest configured prefix. *expired tells whether a learned
+ * entry past its life was found (and skipped): the stage that gives the
+ * packet its verdict counts it (BPFROUTE_STAT_HOST_EXPIRED), so a packet the
+ * XDP stage passes to TC is counted once.
+ */
+static __always_inline bool lookup_host(__u8 family, const __u8 *addr, struct target *t,
+					bool *expired)
+{
+	struct bpfroute_host *host = hosts_lookup(family, addr);
+
+	*expired = host && !host_alive(host);
+	if (!host || *expired)
+		return false;
+	*t = (struct target){ host->ifindex, &host->packets, &host->bytes };
+	return true;
+}
+
 static __always_inline bool lookup4(const __u8 *daddr, struct target *t, bool *expired)
 {
 	struct bpfroute_key4 key = { .prefixlen = 32 };
 	struct bpfroute_route *route;
-	struct bpfroute_host *host;
+	__u8 addr[16] = {};
 
-	host = bpf_map_lookup_elem(&BPFROUTE_MAP_HOST4, daddr);
-	*expired = host && !host_alive(host);
-	if (host && !*expired) {
-		*t = (struct target){ host->ifindex, &host->packets, &host->bytes };
+	__builtin_memcpy(addr, daddr, 4);
+	if (lookup_host(4, addr, t, expired))
 		return true;
-	}
+	if (!prefix_may_cover(0, daddr))
+		return false;
 	__builtin_memcpy(key.addr, daddr, sizeof(key.addr));
 	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE4, &key);
 	if (!route)
@@ -70,14 +98,11 @@ static __always_inline bool lookup6(const __u8 *daddr, struct target *t, bool *e
 {
 	struct bpfroute_key6 key = { .prefixlen = 128 };
 	struct bpfroute_route *route;
-	struct bpfroute_host *host;
 
-	host = bpf_map_lookup_elem(&BPFROUTE_MAP_HOST6, daddr);
-	*expired = host && !host_alive(host);
-	if (host && !*expired) {
-		*t = (struct target){ host->ifindex, &host->packets, &host->bytes };
+	if (lookup_host(6, daddr, t, expired))
 		return true;
-	}
+	if (!prefix_may_cover(1, daddr))
+		return false;
 	__builtin_memcpy(key.addr, daddr, sizeof(key.addr));
 	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE6, &key);
 	if (!route)

@@ -46,26 +46,50 @@ struct {
 } BPFROUTE_MAP_STATS SEC(".maps");
 
 /*
- * Learned addresses: exact hosts in hash maps, whose lookup cost does not
- * grow with the table as a trie's does. user space sets max_entries to the
- * config's max-routes before the maps are created; a full map refuses new
- * entries (never evicts a live one).
+ * Learned addresses: per family, an array of maps holding the learned table
+ * and its filter by role (enum bpfroute_hosts_role, bpfroute_table.h). The
+ * tables are made and sized by user space: a table holds what it holds, not
+ * max-routes, and grows or shrinks by being rebuilt beside the old one and
+ * swapped in. Filters take the same shape (64-byte values) as tables.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);	/* pay only for entries in use */
-	__uint(max_entries, 1000000);
-	__type(key, struct bpfroute_addr4);
+struct bpfroute_table_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	/* MMAPABLE: page-aligned slots, and the agent works on them in place. */
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	__uint(max_entries, BPFROUTE_TABLE_MIN_SLOTS);
+	__type(key, __u32);
 	__type(value, struct bpfroute_host);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, BPFROUTE_HOSTS_ROLES);
+	__type(key, __u32);
+	__array(values, struct bpfroute_table_map);
 } BPFROUTE_MAP_HOST4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1000000);
-	__type(key, struct bpfroute_addr6);
-	__type(value, struct bpfroute_host);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, BPFROUTE_HOSTS_ROLES);
+	__type(key, __u32);
+	__array(values, struct bpfroute_table_map);
 } BPFROUTE_MAP_HOST6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2);		/* IPv4, IPv6 */
+	__type(key, __u32);
+	__type(value, struct bpfroute_hostctl);
+} BPFROUTE_MAP_HOSTCTL SEC(".maps");
+
+/* Which /16s a configured prefix covers, written with the routes by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * BPFROUTE_PFXSUM_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} BPFROUTE_MAP_PFXSUM SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -477,7 +477,7 @@ static __always_inline int nat_masquerade(struct __sk_buff *skb, const struct bp
 	if (!nat_target_addr(tg, family, addr))
 		return create ? nat_refuse(BPFROUTE_STAT_NAT_NO_ADDR) : NAT_PASS;
 
-	now = bpf_ktime_get_boot_ns();
+	now = bpf_ktime_get_coarse_ns();
 	out = bpf_map_lookup_elem(&BPFROUTE_MAP_NAT_OUT, &p.key);
 	/*
 	 * A flow made for another target or address (the route moved, the
@@ -917,7 +917,7 @@ static __always_inline int nat_unnat(struct __sk_buff *skb)
 	}
 	ifindex = in->ifindex;
 	if (p.kind == NAT_IN_REPLY)
-		nat_touch(in, skb->len, bpf_ktime_get_boot_ns(),
+		nat_touch(in, skb->len, bpf_ktime_get_coarse_ns(),
 			  nat_state_in(p.key.proto, p.tcp_flags, in->state));
 
 	if (l3 && nat_push_eth(skb))

@@ -27,8 +27,9 @@
 #define BPFROUTE_MAP_EXCL6	bpfroute_excl6
 #define BPFROUTE_MAP_STATS	bpfroute_stats	/* per-CPU array of counters */
 /* Learning from DNS answers. */
-#define BPFROUTE_MAP_HOST4	bpfroute_host4	/* hash: learned address -> target */
-#define BPFROUTE_MAP_HOST6	bpfroute_host6
+#define BPFROUTE_MAP_HOST4	bpfroute_host4	/* array of maps: the learned table and */
+#define BPFROUTE_MAP_HOST6	bpfroute_host6	/* filter (bpfroute_table.h) */
+#define BPFROUTE_MAP_HOSTCTL	bpfroute_hostctl /* array: fill of the learned tables */
 #define BPFROUTE_MAP_RULES	bpfroute_rules	/* hash: domain rules */
 #define BPFROUTE_MAP_NAMES	bpfroute_names	/* hash: name id -> question name */
 #define BPFROUTE_MAP_QUERIES	bpfroute_query	/* LRU hash: queries awaiting answers */
@@ -38,11 +39,29 @@
 #define BPFROUTE_MAP_CONF	bpfroute_conf	/* array[1]: struct bpfroute_conf */
 #define BPFROUTE_MAP_EVENTS	bpfroute_events	/* ring buffer: answers for the agent */
 #define BPFROUTE_MAP_SCRATCH	bpfroute_scratch /* per-CPU work buffer of the parser */
+#define BPFROUTE_MAP_HSCRATCH	bpfroute_hscratch /* per-CPU work area of table writes */
 /* Masquerade: sharing one tunnel address with the whole LAN. */
 #define BPFROUTE_MAP_TARGETS	bpfroute_target	/* hash: target ifindex -> its addresses */
 #define BPFROUTE_MAP_NAT_OUT	bpfroute_nat_out /* hash: client's flow -> translation */
 #define BPFROUTE_MAP_NAT_IN	bpfroute_nat_in	/* hash: translated flow -> client */
 #define BPFROUTE_MAP_LANS	bpfroute_lan	/* hash: XDP stage's LAN ifindex -> its MAC */
+#define BPFROUTE_MAP_PFXSUM	bpfroute_pfxsum	/* array: which /16s a prefix covers */
+/*
+ * The inner maps of bpfroute_host4/6, made by user space and not pinned
+ * (bpfroute_host4/6 hold them): every table and filter of a family carries
+ * the same name, for `bpftool map show name`.
+ */
+#define BPFROUTE_INNER_TABLE4	bpfroute_tbl4	/* array: slots of struct bpfroute_host */
+#define BPFROUTE_INNER_TABLE6	bpfroute_tbl6
+#define BPFROUTE_INNER_FILTER4	bpfroute_flt4	/* array: blocks of a Bloom filter */
+#define BPFROUTE_INNER_FILTER6	bpfroute_flt6
+
+/*
+ * bpfroute_pfxsum: which 65536ths of the address space (by the first 16
+ * bits, IPv4 and IPv6 alike) some configured or added prefix covers, a bit
+ * each, IPv4's words first: a destination in none skips the tries.
+ */
+#define BPFROUTE_PFXSUM_WORDS	1024	/* __u64 words per family */
 
 /* Capacities. A build may override them (-DBPFROUTE_MAX_PREFIXES=...). */
 #ifndef BPFROUTE_MAX_PREFIXES
@@ -149,24 +168,69 @@ struct bpfroute_addr6 {
 };
 
 /*
- * A learned address (bpfroute_host4/6, keyed by struct bpfroute_addr4/6).
- * It steers until expires_ns; after that only while packets keep using it:
- * an entry unused for idle_timeout seconds past max(expires_ns, last_used_ns)
- * is a miss for the classifier and is removed by the agent. So a long
- * connection is never cut because a DNS TTL ran out, and expiry holds even
- * when the agent is down. Times are CLOCK_BOOTTIME (bpf_ktime_get_boot_ns()).
+ * Learned addresses live in open-addressing tables of one cache line per
+ * address (bpfroute_table.h has the algorithm, shared by both sides): a hit
+ * reads one line, key and all, where a BPF hash map reads a bucket and then
+ * an element. Each family has a table and, in front of it, a Bloom filter
+ * that a miss reads instead, one line of a small map. Both are array maps
+ * (BPF_F_MMAPABLE, so the agent reads and writes them in place), held in the
+ * family's array of maps, bpfroute_host4/6, by role:
+ */
+enum bpfroute_hosts_role {
+	BPFROUTE_HOSTS_TABLE = 0,	/* the table the datapath looks up */
+	BPFROUTE_HOSTS_FILTER,		/* its filter */
+	BPFROUTE_HOSTS_NEXT_TABLE,	/* while the agent rebuilds (grows, shrinks, */
+	BPFROUTE_HOSTS_NEXT_FILTER,	/* cleans): the learner writes both */
+	BPFROUTE_HOSTS_ROLES,
+};
+
+/*
+ * One slot of a learned table: a learned address. It steers until it
+ * expires, and after that for as long as packets keep using it: an entry
+ * unused for idle_timeout seconds past max(expires, last_used) is a miss for
+ * the classifier and is removed by the agent. So a long connection is never
+ * cut because a DNS TTL ran out, and expiry holds when the agent is down.
+ * Times are whole seconds of CLOCK_MONOTONIC (bpf_ktime_get_coarse_ns() on
+ * the packet path: no clock source read per packet).
+ *
+ * state: BPFROUTE_SLOT_* in the low two bits (bpfroute_table.h), and above
+ * them the fingerprint of the key being written (BUSY) or a version that
+ * every renewal bumps (LIVE), so that a delete racing a renewal fails.
  */
 struct bpfroute_host {
+	__u32 state;
 	__u32 ifindex;		/* target device, host order */
+	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes, the rest 0 */
+	__u32 expires;		/* end of the clamped DNS TTL, seconds */
+	__u32 last_used;	/* last steered packet, seconds */
+	__u32 idle_timeout;	/* seconds */
 	__u16 rule;		/* id of the domain rule that learned it */
 	__u16 flags;		/* reserved, 0 */
-	__u32 idle_timeout;	/* seconds */
-	__u32 pad;
 	__u64 name_id;		/* key of the question name in bpfroute_names */
-	__u64 expires_ns;	/* end of the clamped DNS TTL */
-	__u64 last_used_ns;	/* last steered packet, to a second */
 	__u64 packets;
 	__u64 bytes;
+};
+
+/*
+ * Learned table sizes, in slots (powers of two): the smallest made, and the
+ * largest (2^26 slots of 64 bytes: 4 GiB). A table's filter has a 64-byte
+ * block of 512 bits per 64 slots.
+ */
+#define BPFROUTE_TABLE_MIN_SLOTS	(1U << 14)
+#define BPFROUTE_TABLE_MAX_SLOTS	(1U << 26)
+#define BPFROUTE_FILTER_SLOTS_PER_BLOCK	64
+#define BPFROUTE_FILTER_WORDS		8	/* __u64 of a block */
+
+/*
+ * The fill of a family's learned table (bpfroute_hostctl, index 0 IPv4,
+ * 1 IPv6), a cache line each: the learner counts what it adds, the agent
+ * what it deletes. max-routes bounds live.
+ */
+struct bpfroute_hostctl {
+	__u32 live;		/* LIVE slots of the table */
+	__u32 dead;		/* DEAD slots of the table: deletes since it was built */
+	__u32 next_failed;	/* learner writes that found the next table too full */
+	__u32 pad[13];
 };
 
 /*
@@ -217,7 +281,7 @@ struct bpfroute_query {
 	__u16 qclass;		/* host order */
 	__u16 pad;
 	__u64 qhash;		/* keyed hash of the question name */
-	__u64 sent_ns;
+	__u64 sent_ns;		/* CLOCK_MONOTONIC when it was recorded */
 };
 
 /*
@@ -320,7 +384,7 @@ struct bpfroute_nat {
 	__u8 state;		/* enum bpfroute_flow_state, as this direction saw it */
 	__u8 pad;
 	__u32 ifindex;		/* out: the target device; in: the client's LAN device */
-	__u64 last_seen_ns;	/* CLOCK_BOOTTIME, to a second */
+	__u64 last_seen_ns;	/* CLOCK_MONOTONIC, to a clock tick */
 	__u64 packets;
 	__u64 bytes;
 };
@@ -334,11 +398,14 @@ enum bpfroute_flow_state {
 
 /* Settings the BPF programs read: bpfroute_conf[0]. */
 struct bpfroute_conf {
-	__u64 hash_key[2];	/* secret of the name hash, random, kept over reloads */
+	__u64 hash_key[2];	/* secret of the name and address hashes, random,
+				 * kept over reloads */
 	__u32 min_ttl;		/* seconds */
 	__u32 max_ttl;
 	__u32 idle_timeout;
 	__u32 flags;		/* BPFROUTE_CONF_F_* */
+	__u32 max_routes;	/* learned entries per family */
+	__u32 pad;
 };
 
 #define BPFROUTE_CONF_F_RESOLVERS	(1U << 0)	/* trust only bpfroute_resolv */
@@ -360,7 +427,7 @@ enum bpfroute_dns_verdict {
  * the header, and a ring buffer of headers holds far more answers.
  */
 struct bpfroute_dns_event {
-	__u64 ts_ns;		/* CLOCK_BOOTTIME of the answer on LAN egress */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC of the answer on LAN egress */
 	__u64 name_id;		/* the question, in bpfroute_names once learned */
 	__u8 client[16];	/* network order */
 	__u8 server[16];

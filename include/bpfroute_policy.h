@@ -46,11 +46,11 @@ static __always_inline bool bpfroute_ipv6_special(const __u8 *a)
 }
 
 /*
- * A record's TTL as a lifetime: RFC 2181 section 8 reads a TTL with the top
- * bit set as 0; then clamped to [min-ttl, max-ttl], so that a TTL of 0 does
- * not expire at once and a huge one does not live for ever.
+ * A record's TTL as a lifetime in seconds: RFC 2181 section 8 reads a TTL
+ * with the top bit set as 0; then clamped to [min-ttl, max-ttl], so that a
+ * TTL of 0 does not expire at once and a huge one does not live for ever.
  */
-static __always_inline __u64 bpfroute_lifetime_ns(const struct bpfroute_conf *conf, __u32 ttl)
+static __always_inline __u32 bpfroute_lifetime_s(const struct bpfroute_conf *conf, __u32 ttl)
 {
 	if (ttl & 0x80000000)
 		ttl = 0;
@@ -58,21 +58,28 @@ static __always_inline __u64 bpfroute_lifetime_ns(const struct bpfroute_conf *co
 		ttl = conf->min_ttl;
 	if (ttl > conf->max_ttl)
 		ttl = conf->max_ttl;
-	return (__u64)ttl * BPFROUTE_NSEC_PER_SEC;
+	return ttl;
+}
+
+/* The datapath's clock (CLOCK_MONOTONIC) in the whole seconds entries keep. */
+static __always_inline __u32 bpfroute_seconds(__u64 ns)
+{
+	return (__u32)(ns / BPFROUTE_NSEC_PER_SEC);
 }
 
 /*
  * A learned entry steers until it expires and after that while it is used:
  * idle_timeout seconds without a packet past max(expiry, last use), it is
  * dead. The classifier treats a dead entry as a miss; the agent removes it.
+ * Times in seconds (struct bpfroute_host).
  */
-static __always_inline bool bpfroute_host_dead(const struct bpfroute_host *h, __u64 now)
+static __always_inline bool bpfroute_host_dead(const struct bpfroute_host *h, __u32 now)
 {
-	__u64 since = h->last_used_ns > h->expires_ns ? h->last_used_ns : h->expires_ns;
+	__u32 since = h->last_used > h->expires ? h->last_used : h->expires;
 
-	if (now <= h->expires_ns || now < since)
+	if (now <= h->expires || now < since)
 		return false;
-	return now - since > (__u64)h->idle_timeout * BPFROUTE_NSEC_PER_SEC;
+	return now - since > h->idle_timeout;
 }
 
 /*

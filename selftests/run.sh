@@ -14,12 +14,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/.output
 export BPFROUTE="$top/bpfroute"
 
-all_tests=(config tc xdp dns nat agent cli wireguard e2e e2e_dns e2e_nat)
+all_tests=(config tc table xdp dns nat agent cli wireguard e2e e2e_dns e2e_nat)
 
 run_one() {
 	case $1 in
 	config) "$out/test_config" ;;
 	tc) "$out/test_tc" ;;
+	table) "$out/test_table" ;;
 	xdp) "$out/test_xdp" ;;
 	dns) "$out/test_dns" ;;
 	nat) "$out/test_nat" ;;

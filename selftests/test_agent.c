@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Unit tests of the agent's logic (user/agent*.c, user/hosts.c) on real
- * maps: each subtest loads the skeleton with small learned maps, fills them
- * by hand, and drives the agent's functions with a fake clock (NOW), as the
- * loop would with CLOCK_BOOTTIME. Nothing is pinned or attached.
+ * maps: each subtest loads the skeleton with its learned tables and a small
+ * max-routes, fills them by hand, and drives the agent's functions with a
+ * fake clock (NOW), as the loop would with CLOCK_MONOTONIC. Nothing is
+ * pinned or attached.
  *
  * The last subtest runs the real programs through BPF_PROG_TEST_RUN: a
  * query on LAN ingress, then an answer with more addresses than the kernel
@@ -40,6 +41,7 @@
 #include "dnsname.h"
 #include "dns_build.h"
 #include "hosts.h"
+#include "fixtures.h"
 #include "learning.h"
 #include "log.h"
 #include "test.h"
@@ -51,6 +53,8 @@ TEST_STATE_DEFINE;
 #define NOW		(1000000ULL * NS)
 #define AGO(s)		(NOW - (__u64)(s) * NS)
 #define IN(s)		(NOW + (__u64)(s) * NS)
+/* A time of the fake clock in the whole seconds learned entries keep. */
+#define SECS(ns)	((__u32)((ns) / NS))
 
 #define MIN_TTL		30
 #define MAX_TTL		86400
@@ -90,31 +94,28 @@ static bool skip_if_unprivileged(int err)
 	return true;
 }
 
-static bool env_maps(struct env *e)
+static bool env_maps(struct env *e, __u32 max_routes)
 {
-	for (int i = 0; i < bpfroute_map_count; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(e->skel->obj,
-								   bpfroute_map_names[i]);
-
-		if (!ASSERT_TRUE(map != NULL, bpfroute_map_names[i]))
+	maps_from_object(e->skel->obj, &e->maps);
+	for (int i = 0; i < bpfroute_map_count; i++)
+		if (!ASSERT_TRUE(*maps_fd_slot(&e->maps, i) >= 0, bpfroute_map_names[i]))
 			return false;
-		*maps_fd_slot(&e->maps, i) = bpf_map__fd(map);
-	}
-	e->maps.owned = false;
 	e->conf = (struct bpfroute_conf){
 		.hash_key = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL },
 		.min_ttl = MIN_TTL,
 		.max_ttl = MAX_TTL,
 		.idle_timeout = IDLE,
 		.flags = BPFROUTE_CONF_F_LEARN,
+		.max_routes = max_routes,
 	};
 	return ASSERT_OK(bpf_map_update_elem(e->maps.conf, &(__u32){ 0 }, &e->conf, BPF_ANY) ?
-			 -errno : 0, "write bpfroute_conf");
+			 -errno : 0, "write bpfroute_conf") &&
+	       ASSERT_OK(lt_setup(e->skel->obj), "making the learned tables");
 }
 
 /*
- * Starts a subtest: a fresh skeleton whose learned maps hold host_max
- * entries each, the usual settings, and an agent on its maps.
+ * Starts a subtest: a fresh skeleton with its learned tables and max-routes
+ * host_max, the usual settings, and an agent on its maps.
  */
 static bool start(struct env *e, const char *name, __u32 host_max)
 {
@@ -135,11 +136,6 @@ static bool start(struct env *e, const char *name, __u32 host_max)
 		ASSERT_OK(err, MSG(m, "bpfroute_tc__open: %s", strerror(-err)));
 		goto fail;
 	}
-	if (!ASSERT_OK(bpf_map__set_max_entries(e->skel->maps.bpfroute_host4, host_max),
-		       "host4 max_entries") ||
-	    !ASSERT_OK(bpf_map__set_max_entries(e->skel->maps.bpfroute_host6, host_max),
-		       "host6 max_entries"))
-		goto fail;
 	err = bpfroute_tc__load(e->skel);
 	if (err) {
 		if (skip_if_unprivileged(err)) {
@@ -149,7 +145,7 @@ static bool start(struct env *e, const char *name, __u32 host_max)
 		ASSERT_OK(err, MSG(m, "bpfroute_tc__load: %s", strerror(-err)));
 		goto fail;
 	}
-	if (!env_maps(e))
+	if (!env_maps(e, host_max))
 		goto fail;
 	err = agent_init(&e->a, &e->maps, NOW);
 	if (!ASSERT_OK(err, "agent_init"))
@@ -190,26 +186,39 @@ static struct addr A(const char *s)
 	return a;
 }
 
+/* An entry exactly so (times of the fake clock, in ns), added or rewritten. */
 static bool host_set(struct env *e, const char *s, __u64 expires, __u64 last_used, __u32 idle)
 {
 	struct bpfroute_host h = {
 		.ifindex = TARGET,
 		.idle_timeout = idle,
-		.expires_ns = expires,
-		.last_used_ns = last_used,
+		.expires = SECS(expires),
+		.last_used = SECS(last_used),
 	};
 	struct addr a = A(s);
 	char m[128];
+	int err;
 
-	return ASSERT_OK(bpf_map_update_elem(hosts_fd(&e->maps, a.family), a.b, &h, BPF_ANY) ?
-			 -errno : 0, MSG(m, "put %s", s));
+	memcpy(h.addr, a.b, sizeof(h.addr));
+	err = lt_set(e->skel->obj, a.family, a.b, &h);
+	if (err == -ENOENT)
+		err = lt_put(e->skel->obj, a.family, &h) == BPFROUTE_TABLE_INSTALLED ? 0 : -ENOSPC;
+	return ASSERT_OK(err, MSG(m, "put %s", s));
 }
 
 static int host_get(struct env *e, const char *s, struct bpfroute_host *h)
 {
 	struct addr a = A(s);
 
-	return bpf_map_lookup_elem(hosts_fd(&e->maps, a.family), a.b, h) ? -errno : 0;
+	return lt_get(e->skel->obj, a.family, a.b, h);
+}
+
+/* The slot of s in the agent's own mapping of the table, or NULL. */
+static struct bpfroute_host *host_slot(struct env *e, const char *s)
+{
+	struct addr a = A(s);
+
+	return hosttable_find(agent_ht(&e->a, a.family), &e->conf, a.b);
 }
 
 static bool expect_host(struct env *e, const char *s, const char *what)
@@ -230,16 +239,7 @@ static bool expect_no_host(struct env *e, const char *s, const char *what)
 
 static int host_count(struct env *e, int family)
 {
-	__u8 key[16], next[16];
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(hosts_fd(&e->maps, family), prev, next)) {
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		n++;
-	}
-	return n;
+	return lt_count(e->skel->obj, family);
 }
 
 /* "*.example.com" or "app.example.com", as `load` writes it. */
@@ -424,13 +424,13 @@ static void test_lifetime_and_special(void)
 	char m[128];
 
 	test__start_subtest("lifetime_and_special");
-	ASSERT_EQ(hosts_lifetime_ns(&conf, 0), MIN_TTL * NS, "TTL 0: min-ttl");
-	ASSERT_EQ(hosts_lifetime_ns(&conf, 29), MIN_TTL * NS, "TTL 29: min-ttl");
-	ASSERT_EQ(hosts_lifetime_ns(&conf, 3600), 3600 * NS, "TTL 3600 as is");
-	ASSERT_EQ(hosts_lifetime_ns(&conf, MAX_TTL + 1), MAX_TTL * NS, "TTL above max-ttl");
-	ASSERT_EQ(hosts_lifetime_ns(&conf, 0x80000000u), MIN_TTL * NS,
+	ASSERT_EQ(hosts_lifetime_s(&conf, 0), MIN_TTL, "TTL 0: min-ttl");
+	ASSERT_EQ(hosts_lifetime_s(&conf, 29), MIN_TTL, "TTL 29: min-ttl");
+	ASSERT_EQ(hosts_lifetime_s(&conf, 3600), 3600, "TTL 3600 as is");
+	ASSERT_EQ(hosts_lifetime_s(&conf, MAX_TTL + 1), MAX_TTL, "TTL above max-ttl");
+	ASSERT_EQ(hosts_lifetime_s(&conf, 0x80000000u), MIN_TTL,
 		  "top bit set reads as 0 (RFC 2181 8)");
-	ASSERT_EQ(hosts_lifetime_ns(&conf, 0xffffffffu), MIN_TTL * NS, "TTL 2^32-1 reads as 0");
+	ASSERT_EQ(hosts_lifetime_s(&conf, 0xffffffffu), MIN_TTL, "TTL 2^32-1 reads as 0");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct addr a = A(cases[i].addr);
 
@@ -592,13 +592,13 @@ static bool expect_chain_entry(struct env *e, int i, __u64 ts, const char *what)
 	snprintf(addr, sizeof(addr), "198.51.100.%d", i);
 	if (!ASSERT_OK(host_get(e, addr, &h), MSG(m, "%s: %s installed", what, addr)))
 		return false;
-	ok &= ASSERT_EQ(h.expires_ns, ts + hosts_lifetime_ns(&e->conf, chain_ttl(i)),
+	ok &= ASSERT_EQ(h.expires, SECS(ts) + hosts_lifetime_s(&e->conf, chain_ttl(i)),
 			MSG(m, "%s: %s expiry (TTL %u)", what, addr, chain_ttl(i)));
 	ok &= ASSERT_EQ(h.rule, 0, MSG(m, "%s: %s rule", what, addr));
 	ok &= ASSERT_EQ(h.ifindex, TARGET, MSG(m, "%s: %s target", what, addr));
 	ok &= ASSERT_EQ(h.name_id, name_id(e, "www.example.com"), MSG(m, "%s: %s name", what, addr));
 	ok &= ASSERT_EQ(h.idle_timeout, IDLE, MSG(m, "%s: %s idle timeout", what, addr));
-	ok &= ASSERT_EQ(h.last_used_ns, ts, MSG(m, "%s: %s last use", what, addr));
+	ok &= ASSERT_EQ(h.last_used, SECS(ts), MSG(m, "%s: %s last use", what, addr));
 	return ok;
 }
 
@@ -627,7 +627,7 @@ static void test_event_chain(void)
 		if (i != 5)
 			expect_chain_entry(&e, i, ts, "on the chain");
 	if (ASSERT_OK(host_get(&e, "198.51.100.5", &h), "198.51.100.5 kept")) {
-		ASSERT_EQ(h.expires_ns, far, "a renewal never shortens");
+		ASSERT_EQ(h.expires, SECS(far), "a renewal never shortens");
 		ASSERT_EQ(h.rule, 0, "renewed entry takes the answer's rule");
 		ASSERT_EQ(h.name_id, name_id(&e, "www.example.com"), "renewed entry's name");
 	}
@@ -715,7 +715,7 @@ out:
 
 static bool install(struct env *e, const char *s, int want, const char *what)
 {
-	struct hosts_origin o = { .ifindex = TARGET, .rule = 0, .name_id = 1, .ts_ns = NOW };
+	struct hosts_origin o = { .ifindex = TARGET, .rule = 0, .name_id = 1, .ts = SECS(NOW) };
 	struct addr a = A(s);
 	char m[160];
 
@@ -751,7 +751,7 @@ static void test_evict_lru(void)
 	/* E1 is used now: younger than E3 and E4, so E3 goes next. */
 	if (!ASSERT_OK(host_get(&e, "203.0.113.1", &h), "E1 present"))
 		goto out;
-	if (!host_set(&e, "203.0.113.1", h.expires_ns, AGO(1), IDLE))
+	if (!host_set(&e, "203.0.113.1", (__u64)h.expires * NS, AGO(1), IDLE))
 		goto out;
 	install(&e, "198.51.100.3", HOSTS_INSTALLED, "third");
 	expect_host(&e, "203.0.113.1", "used since the scan: skipped");
@@ -816,10 +816,16 @@ out:
 	finish(&e);
 }
 
+/*
+ * hosts_reap() deletes only an entry still as the sweep saw it: a renewal
+ * (which moves the slot's version) or a packet (which moves its last use)
+ * in between keeps it.
+ */
 static void test_reap_renewed(void)
 {
-	struct bpfroute_host seen, h;
+	struct bpfroute_host seen, h, fresh = { .ifindex = TARGET, .idle_timeout = IDLE };
 	struct addr a = A("203.0.113.9");
+	struct bpfroute_host *s;
 	struct env e;
 
 	if (!start(&e, "reap_renewed", 8))
@@ -827,25 +833,44 @@ static void test_reap_renewed(void)
 	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000), IDLE) ||
 	    !ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read"))
 		goto out;
-	ASSERT_TRUE(hosts_dead(&seen, NOW), "dead when read");
-	/* The kernel renews it between the sweep's read and its delete. */
-	if (!host_set(&e, "203.0.113.9", IN(60), AGO(1000), IDLE))
+	s = host_slot(&e, "203.0.113.9");
+	if (!ASSERT_TRUE(s != NULL, "the agent's mapping has it"))
 		goto out;
-	ASSERT_EQ(hosts_reap(e.maps.host4, a.b, &seen, NOW, true), -EAGAIN, "renewed: kept");
+	ASSERT_TRUE(hosts_dead(&seen, SECS(NOW)), "dead when read");
+	/* The kernel renews it between the sweep's read and its delete. */
+	memcpy(fresh.addr, a.b, sizeof(fresh.addr));
+	fresh.expires = SECS(IN(60));
+	fresh.last_used = SECS(NOW);
+	if (!ASSERT_EQ(lt_put(e.skel->obj, 4, &fresh), BPFROUTE_TABLE_RENEWED, "renew"))
+		goto out;
+	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), true), -EAGAIN,
+		  "renewed: kept");
 	if (ASSERT_OK(host_get(&e, "203.0.113.9", &h), "still there"))
-		ASSERT_EQ(h.expires_ns, IN(60), "with its new expiry");
+		ASSERT_EQ(h.expires, SECS(IN(60)), "with its new expiry");
 	/* Used (last use moved) between the read and the delete: kept too. */
 	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000), IDLE) ||
 	    !ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read again") ||
 	    !host_set(&e, "203.0.113.9", AGO(1000), AGO(2), IDLE))
 		goto out;
-	ASSERT_EQ(hosts_reap(e.maps.host4, a.b, &seen, NOW, false), -EAGAIN, "used: kept");
-	/* Unchanged: deleted. */
-	if (!ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read once more"))
+	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), false), -EAGAIN,
+		  "used: kept");
+	/* Expired, but by less than the grace the agent gives: kept. */
+	if (!host_set(&e, "203.0.113.9", AGO(1), AGO(1000), IDLE) ||
+	    !ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read, just expired"))
 		goto out;
-	ASSERT_OK(hosts_reap(e.maps.host4, a.b, &seen, NOW, false), "unchanged and expired: gone");
+	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), false), -EAGAIN,
+		  "expired 1 s ago: within the grace, kept");
+	/* Unchanged: deleted. */
+	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000), IDLE) ||
+	    !ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read once more"))
+		goto out;
+	ASSERT_OK(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), false),
+		  "unchanged and expired: gone");
 	expect_no_host(&e, "203.0.113.9", "reaped");
-	ASSERT_EQ(hosts_reap(e.maps.host4, a.b, &seen, NOW, false), -ENOENT, "gone already");
+	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), false), -ENOENT,
+		  "gone already");
+	ASSERT_EQ(agent_ht(&e.a, 4)->ctl->live, 0, "live entries counted down");
+	ASSERT_EQ(agent_ht(&e.a, 4)->ctl->dead, 1, "dead slots counted up");
 out:
 	finish(&e);
 }
@@ -879,7 +904,8 @@ static void test_sweep(void)
 	    !host_set(&e, "2001:db8::1", AGO(1000), AGO(1), IDLE))
 		goto out;
 	looked = agent_sweep(&e.a, 4, NOW, UINT32_MAX);
-	ASSERT_EQ(looked, 7, "IPv4 entries looked at");
+	ASSERT_EQ(looked, agent_ht(&e.a, 4)->role[BPFROUTE_HOSTS_TABLE].n,
+		  "every slot of the IPv4 table looked at");
 	expect_no_host(&e, "203.0.113.1", "dead");
 	expect_no_host(&e, "203.0.113.2", "dead by its own idle timeout");
 	expect_host(&e, "203.0.113.3", "expired but recently used");
@@ -887,8 +913,8 @@ static void test_sweep(void)
 	expect_host(&e, "203.0.113.5", "idle exactly idle_timeout");
 	expect_host(&e, "203.0.113.6", "live");
 	expect_host(&e, "203.0.113.7", "renewed");
-	ASSERT_TRUE(e.a.sweep[0].counted, "the pass completed");
-	ASSERT_EQ(e.a.sweep[0].last_count, 5, "entries left after the pass");
+	ASSERT_EQ(e.a.sweep[0].next, 0, "the pass completed");
+	ASSERT_EQ(agent_ht(&e.a, 4)->ctl->live, 5, "entries left after the pass");
 	agent_sweep(&e.a, 6, NOW, UINT32_MAX);
 	expect_no_host(&e, "2001:db8::dead", "IPv6 dead");
 	expect_host(&e, "2001:db8::1", "IPv6 expired but used");
@@ -898,42 +924,135 @@ out:
 	finish(&e);
 }
 
-/* More entries than one batch: the sweep goes a chunk per call. */
+/* A table bigger than the budget: the sweep goes a chunk of slots per call. */
 static void test_sweep_chunks(void)
 {
-	const int total = 3 * AGENT_BATCH;
+	const int total = 4096, budget = 4096;
 	struct bpfroute_host h = { .ifindex = TARGET, .idle_timeout = IDLE,
-				   .expires_ns = AGO(1000), .last_used_ns = AGO(1000) };
+				   .expires = SECS(AGO(1000)), .last_used = SECS(AGO(1000)) };
+	__u32 slots;
 	struct env e;
 	int calls = 0;
 
-	if (!start(&e, "sweep_chunks", 4 * AGENT_BATCH))
+	if (!start(&e, "sweep_chunks", 2 * total))
 		return;
+	slots = agent_ht(&e.a, 4)->role[BPFROUTE_HOSTS_TABLE].n;
 	for (int i = 0; i < total; i++) {
-		__u8 key[4] = { 10, (__u8)(i >> 16), (__u8)(i >> 8), (__u8)i };
-
-		if (bpf_map_update_elem(e.maps.host4, key, &h, BPF_NOEXIST)) {
-			ASSERT_OK(-errno, "fill");
+		memset(h.addr, 0, sizeof(h.addr));
+		h.addr[0] = 10;
+		h.addr[1] = (__u8)(i >> 16);
+		h.addr[2] = (__u8)(i >> 8);
+		h.addr[3] = (__u8)i;
+		if (!ASSERT_EQ(lt_put(e.skel->obj, 4, &h), BPFROUTE_TABLE_INSTALLED, "fill"))
 			goto out;
-		}
 	}
-	agent_sweep(&e.a, 4, NOW, AGENT_BATCH);
+	ASSERT_EQ(agent_sweep(&e.a, 4, NOW, budget), budget, "one chunk: the budget of slots");
 	calls++;
-	ASSERT_FALSE(e.a.sweep[0].counted, "one chunk is not a pass");
+	ASSERT_EQ(e.a.sweep[0].next, budget, "one chunk is not a pass");
 	ASSERT_TRUE(host_count(&e, 4) > 0, "entries left after one chunk");
-	while (!e.a.sweep[0].counted && calls < 100) {
-		agent_sweep(&e.a, 4, NOW, AGENT_BATCH);
+	do {
+		agent_sweep(&e.a, 4, NOW, budget);
 		calls++;
-	}
-	/*
-	 * A call reads whole buckets until it has looked at the budget: at
-	 * least one batch and less than two. Three batches' worth of entries
-	 * therefore take two calls at least; whether two or three depends on
-	 * how the map's random hash seed fills the buckets.
-	 */
-	ASSERT_TRUE(calls >= 2, "two chunks at least");
+	} while (e.a.sweep[0].next && calls < 100);
+	ASSERT_EQ(calls, (int)((slots + budget - 1) / budget),
+		  "a pass takes as many calls as the budget goes into the table's slots");
 	ASSERT_EQ(host_count(&e, 4), 0, "all dead entries swept");
 	ASSERT_EQ(e.a.st.expired, total, "swept count");
+out:
+	finish(&e);
+}
+
+/* Put IPv4 entries 10.x.y.z for i in [from, to), alive for long. */
+static bool fill_range(struct env *e, __u32 from, __u32 to)
+{
+	for (__u32 i = from; i < to; i++) {
+		struct bpfroute_host h = { .ifindex = TARGET, .idle_timeout = IDLE,
+					   .expires = SECS(IN(1000)), .last_used = SECS(NOW) };
+
+		h.addr[0] = 10;
+		h.addr[1] = (__u8)(i >> 16);
+		h.addr[2] = (__u8)(i >> 8);
+		h.addr[3] = (__u8)i;
+		if (lt_put(e->skel->obj, 4, &h) != BPFROUTE_TABLE_INSTALLED)
+			return ASSERT_TRUE(false, "fill");
+	}
+	return true;
+}
+
+/* Delete IPv4 entries [from, to) of fill_range(). */
+static bool kill_range(struct env *e, __u32 from, __u32 to)
+{
+	for (__u32 i = from; i < to; i++) {
+		__u8 a[16] = { 10, (__u8)(i >> 16), (__u8)(i >> 8), (__u8)i };
+
+		if (lt_del(e->skel->obj, 4, a))
+			return ASSERT_TRUE(false, "delete");
+	}
+	return true;
+}
+
+static __u32 table_slots(struct env *e)
+{
+	return agent_ht(&e->a, 4)->role[BPFROUTE_HOSTS_TABLE].n;
+}
+
+/*
+ * The agent sizes the table: bigger past half full, the same size without
+ * the deleted slots past 60% taken, smaller under an eighth full; never
+ * beyond what max-routes needs. Entries are kept through every rebuild.
+ */
+static void test_tables_fit(void)
+{
+	const __u32 min = BPFROUTE_TABLE_MIN_SLOTS;
+	struct env e;
+
+	if (!start(&e, "tables_fit", 100000))
+		return;
+	ASSERT_EQ(table_slots(&e), min, "a new table: the smallest");
+	ASSERT_EQ(agent_tables_fit(&e.a, 4, NOW), 0, "empty: nothing to do");
+	if (!fill_range(&e, 0, min / 2))
+		goto out;
+	ASSERT_EQ(agent_tables_fit(&e.a, 4, NOW), 0, "half full: not yet");
+	if (!fill_range(&e, min / 2, min / 2 + 100))
+		goto out;
+	ASSERT_EQ(agent_tables_fit(&e.a, 4, NOW), 1, "past half full: rebuilt");
+	ASSERT_EQ(table_slots(&e), 2 * min, "twice the slots");
+	ASSERT_EQ(host_count(&e, 4), min / 2 + 100, "every entry kept");
+	ASSERT_EQ(e.a.st.rebuilds, 1, "a rebuild counted");
+
+	/* Deleted slots: a clean table of the same size. */
+	if (!kill_range(&e, 0, 3 * min / 8) || !fill_range(&e, min, min + 3 * min / 4))
+		goto out;
+	ASSERT_EQ(agent_tables_fit(&e.a, 4, NOW), 1, "live and deleted past 60%: rebuilt");
+	ASSERT_EQ(table_slots(&e), 2 * min, "the same size");
+	ASSERT_EQ(agent_ht(&e.a, 4)->ctl->dead, 0, "without its deleted slots");
+	ASSERT_EQ(host_count(&e, 4), min / 8 + 100 + 3 * min / 4, "every live entry kept");
+
+	/* Mostly empty: smaller. */
+	if (!kill_range(&e, 3 * min / 8, min / 2 + 100) ||
+	    !kill_range(&e, min, min + 3 * min / 4 - 100))
+		goto out;
+	ASSERT_EQ(agent_tables_fit(&e.a, 4, NOW), 1, "under an eighth full: rebuilt");
+	ASSERT_EQ(table_slots(&e), min, "back to the smallest");
+	ASSERT_EQ(host_count(&e, 4), 100, "the last hundred kept");
+	ASSERT_EQ(agent_tables_fit(&e.a, 4, NOW), 0, "fits now");
+out:
+	finish(&e);
+}
+
+/* max-routes bounds the table: at max-routes it is half full, and grows no more. */
+static void test_tables_fit_max(void)
+{
+	const __u32 min = BPFROUTE_TABLE_MIN_SLOTS;
+	struct env e;
+
+	if (!start(&e, "tables_fit_max_routes", min / 2 + 10))
+		return;
+	if (!fill_range(&e, 0, min / 2 + 10))
+		goto out;
+	ASSERT_EQ(agent_tables_want(&e.a, 4), 2 * min, "past half full: twice");
+	ASSERT_EQ(agent_tables_fit(&e.a, 4, NOW), 1, "rebuilt");
+	ASSERT_EQ(agent_tables_want(&e.a, 4), 0, "at max-routes: no bigger");
 out:
 	finish(&e);
 }
@@ -953,9 +1072,6 @@ static void test_keep_room(void)
 	if (!host_set(&e, "203.0.113.1", AGO(100), 0, IDLE) ||
 	    !host_set(&e, "203.0.113.2", AGO(50), 0, IDLE))
 		goto out;
-	agent_keep_room(&e.a, 4, NOW);
-	ASSERT_EQ(host_count(&e, 4), 128, "before a pass has counted: nothing done");
-	agent_sweep(&e.a, 4, NOW, UINT32_MAX);
 	agent_keep_room(&e.a, 4, NOW);
 	expect_no_host(&e, "203.0.113.1", "room made: the oldest expired entry");
 	expect_host(&e, "203.0.113.2", "one free slot is enough");
@@ -1005,14 +1121,14 @@ static void test_prefetch(void)
 	agent_prefetch_result(&e.a, (size_t)i, ARES_SUCCESS, m.b, (int)m.len, NOW);
 	expect_no_host(&e, "192.0.2.99", "the resolver asked");
 	if (ASSERT_OK(host_get(&e, "203.0.113.5", &h), "203.0.113.5 prefetched")) {
-		ASSERT_EQ(h.expires_ns, IN(600), "expiry from its TTL");
+		ASSERT_EQ(h.expires, SECS(IN(600)), "expiry from its TTL");
 		ASSERT_EQ(h.rule, 0, "the rule's id");
 		ASSERT_EQ(h.ifindex, TARGET, "the rule's target");
 		ASSERT_EQ(h.name_id, name_id(&e, "app.example.com"), "origin: the rule's name");
-		ASSERT_EQ(h.last_used_ns, NOW, "last use: now");
+		ASSERT_EQ(h.last_used, SECS(NOW), "last use: now");
 	}
 	if (ASSERT_OK(host_get(&e, "203.0.113.6", &h), "203.0.113.6 prefetched"))
-		ASSERT_EQ(h.expires_ns, IN(100), "expiry from its TTL");
+		ASSERT_EQ(h.expires, SECS(IN(100)), "expiry from its TTL");
 	expect_name(&e, "app.example.com", "prefetched name");
 	ASSERT_EQ(agent_prefetch_due(&e.a, (size_t)i), IN(85), "next: at 85% of 100 s");
 
@@ -1025,7 +1141,7 @@ static void test_prefetch(void)
 	/* A renewal at 91 s: expiry moves on, never back. */
 	agent_prefetch_result(&e.a, (size_t)i, ARES_SUCCESS, m.b, (int)m.len, IN(91));
 	if (ASSERT_OK(host_get(&e, "203.0.113.6", &h), "203.0.113.6 renewed"))
-		ASSERT_EQ(h.expires_ns, IN(191), "renewed to 91 s + 100 s");
+		ASSERT_EQ(h.expires, SECS(IN(191)), "renewed to 91 s + 100 s");
 	ASSERT_EQ(agent_prefetch_due(&e.a, (size_t)i), IN(176), "success resets the backoff");
 
 	/* No AAAA record: asked again after min-ttl. */
@@ -1323,6 +1439,8 @@ int main(void)
 	test_sweep_chunks();
 	test_flows_sweep();
 	test_keep_room();
+	test_tables_fit();
+	test_tables_fit_max();
 	test_prefetch();
 	test_kernel_to_agent();
 	return test__exit_status();

@@ -3,12 +3,13 @@
  * Unit tests of DNS learning in bpfroute_tc.bpf.c, run with BPF_PROG_TEST_RUN
  * on crafted frames: a client's query through bpfroute_steer (LAN ingress),
  * then the resolver's answer through bpfroute_learn (LAN egress), then the
- * effects: bpfroute_query/qsock, bpfroute_host4/6, bpfroute_names, every
+ * effects: bpfroute_query/qsock, the learned tables, bpfroute_names, every
  * counter of bpfroute_stats, and the ring buffer event.
  *
- * Every subtest loads a fresh skeleton with bpfroute_host4/6 cut to 64
- * entries, writes bpfroute_conf[0] (a fixed hash key, min-ttl 30, max-ttl
- * 86400, idle-timeout 300, LEARN) and its domain rules, and checks the delta
+ * Every subtest loads a fresh skeleton with its learned tables made as
+ * `load` makes them, writes bpfroute_conf[0] (a fixed hash key, min-ttl 30,
+ * max-ttl 86400, idle-timeout 300, max-routes 64, LEARN) and its domain
+ * rules, and checks the delta
  * of every counter exactly: a counter that moves when it should not is a
  * failure as much as one that does not move.
  *
@@ -23,16 +24,18 @@
  * parser's scratch buffer is per CPU, and one subtest looks at what one
  * answer leaves there for the next.
  *
- * Times: the programs read CLOCK_BOOTTIME (bpf_ktime_get_boot_ns()); each
- * run is bracketed by clock_gettime(CLOCK_BOOTTIME) before and after, and a
- * time the program writes must fall inside the bracket, so no tolerance is
- * guessed.
+ * Times: the programs read CLOCK_MONOTONIC (bpf_ktime_get_ns() where an
+ * answer is learned, its coarse form bpf_ktime_get_coarse_ns() per packet);
+ * each run is bracketed by clock_gettime() of the same clocks before and
+ * after, and a time the program writes (in the whole seconds learned entries
+ * keep) must fall inside the bracket, so no tolerance is guessed.
  *
  * Run as root; without the privileges every subtest is skipped.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -55,6 +58,7 @@
 #include "bpfroute_name_hash.h"
 #include "bpfroute_tc.skel.h"
 #include "dns_build.h"
+#include "fixtures.h"
 
 /* test_run takes up to a page less skb headroom and shared info: 3.6 KiB. */
 #define PKT_MAX		3600
@@ -77,7 +81,7 @@ TEST_STATE_DEFINE;
 #define MIN_TTL		30
 #define MAX_TTL		86400
 #define IDLE_TIMEOUT	300
-#define HOST_MAX	64
+#define MAX_ROUTES	64
 
 static const char *const verdict_names[] = {
 	[BPFROUTE_DNS_LEARNED] = "LEARNED",
@@ -91,12 +95,29 @@ static const char *const verdict_names[] = {
 
 static const char *skip_reason;
 
-static __u64 boot_ns(void)
+static __u64 clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (__u64)ts.tv_sec * NSEC + (__u64)ts.tv_nsec;
+}
+
+/* The learner's clock, and the classifier's (the last tick's time). */
+static __u64 mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static __u64 coarse_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
+}
+
+/* Whole seconds, as learned entries keep them. */
+static __u32 secs(__u64 ns)
+{
+	return (__u32)(ns / NSEC);
 }
 
 /* ---------------------------------------------------------------------------
@@ -261,7 +282,8 @@ struct ctx {
 	struct event ev[MAX_EVENTS];
 	int n_ev;
 	int ev_dropped;		/* events past MAX_EVENTS, or too big to keep */
-	__u64 t0, t1;		/* CLOCK_BOOTTIME around the last program run */
+	__u64 t0, t1;		/* CLOCK_MONOTONIC around the last program run */
+	__u64 c0, c1;		/* CLOCK_MONOTONIC_COARSE likewise */
 };
 
 static int on_event(void *arg, void *data, size_t size)
@@ -290,11 +312,11 @@ static bool conf_write(struct ctx *c)
 }
 
 /*
- * Starts a subtest: a fresh skeleton with host4 of host4_max entries, host6
- * of HOST_MAX, a ring buffer of events_bytes (0: as built), the usual conf
+ * Starts a subtest: a fresh skeleton with its learned tables, max-routes
+ * max_routes, a ring buffer of events_bytes (0: as built), the usual conf
  * with `flags`.
  */
-static bool start_opts(struct ctx *c, const char *name, __u32 flags, __u32 host4_max,
+static bool start_opts(struct ctx *c, const char *name, __u32 flags, __u32 max_routes,
 		       __u32 events_bytes)
 {
 	char m[160];
@@ -317,13 +339,9 @@ static bool start_opts(struct ctx *c, const char *name, __u32 flags, __u32 host4
 		ASSERT_OK(err, MSG(m, "bpfroute_tc__open: %s", strerror(-err)));
 		goto fail;
 	}
-	if (!ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_host4, host4_max),
-		       "set bpfroute_host4 max_entries") ||
-	    !ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_host6, HOST_MAX),
-		       "set bpfroute_host6 max_entries") ||
-	    (events_bytes &&
-	     !ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_events, events_bytes),
-			"set bpfroute_events size")))
+	if (events_bytes &&
+	    !ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_events, events_bytes),
+		       "set bpfroute_events size"))
 		goto fail;
 	err = bpfroute_tc__load(c->skel);
 	if (err) {
@@ -342,8 +360,9 @@ static bool start_opts(struct ctx *c, const char *name, __u32 flags, __u32 host4
 		.max_ttl = MAX_TTL,
 		.idle_timeout = IDLE_TIMEOUT,
 		.flags = flags,
+		.max_routes = max_routes,
 	};
-	if (!conf_write(c))
+	if (!conf_write(c) || !ASSERT_OK(lt_setup(c->skel->obj), "making the learned tables"))
 		goto fail;
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.bpfroute_events), on_event, c, NULL);
 	if (!ASSERT_TRUE(c->rb != NULL, "ring_buffer__new(bpfroute_events)"))
@@ -357,7 +376,7 @@ fail:
 
 static bool start(struct ctx *c, const char *name, __u32 flags)
 {
-	return start_opts(c, name, flags, HOST_MAX, 0);
+	return start_opts(c, name, flags, MAX_ROUTES, 0);
 }
 
 static void finish(struct ctx *c)
@@ -454,28 +473,23 @@ static bool excl_add(struct ctx *c, const char *addr, __u32 reason)
 			 MSG(m, "exclude %s", addr));
 }
 
-static int host_fd(const struct ctx *c, const char *addr)
-{
-	return family_of(addr) == AF_INET ? bpf_map__fd(c->skel->maps.bpfroute_host4) :
-					    bpf_map__fd(c->skel->maps.bpfroute_host6);
-}
-
 /* The learned entry of addr: 0, or -ENOENT. */
 static int host_get(const struct ctx *c, const char *addr, struct bpfroute_host *h)
 {
 	__u8 key[16];
 
 	addr16(addr, key);
-	return bpf_map_lookup_elem(host_fd(c, addr), key, h) ? -errno : 0;
+	return lt_get(c->skel->obj, family_of(addr) == AF_INET ? 4 : 6, key, h);
 }
 
+/* Rewrite the fields of addr's learned entry (its state word stays). */
 static bool host_put(const struct ctx *c, const char *addr, const struct bpfroute_host *h)
 {
 	__u8 key[16];
 	char m[160];
 
 	addr16(addr, key);
-	return ASSERT_OK(bpf_map_update_elem(host_fd(c, addr), key, h, BPF_EXIST) ? -errno : 0,
+	return ASSERT_OK(lt_set(c->skel->obj, family_of(addr) == AF_INET ? 4 : 6, key, h),
 			 MSG(m, "rewrite host entry %s", addr));
 }
 
@@ -501,7 +515,7 @@ struct stats {
 	__u64 v[BPFROUTE_STAT_MAX];
 };
 
-static bool stats_read(const struct ctx *c, struct stats *s)
+static bool stats_snap(const struct ctx *c, struct stats *s)
 {
 	return percpu_sum(bpf_map__fd(c->skel->maps.bpfroute_stats), BPFROUTE_STAT_MAX, s->v);
 }
@@ -546,9 +560,11 @@ static bool run(struct ctx *c, int prog_fd, const struct pkt *in, __u32 *retval,
 	char m[256];
 	int err;
 
-	c->t0 = boot_ns();
+	c->c0 = coarse_ns();
+	c->t0 = mono_ns();
 	err = run_once(prog_fd, in, retval, out);
-	c->t1 = boot_ns();
+	c->t1 = mono_ns();
+	c->c1 = coarse_ns();
 	return ASSERT_OK(err ? -errno : 0, MSG(m, "%s: bpf_prog_test_run_opts", what));
 }
 
@@ -569,12 +585,12 @@ static bool run_check(struct ctx *c, int prog_fd, const struct pkt *in, __u32 wa
 		pkt_forwarded(in, &want);
 	else
 		want = *in;
-	if (!stats_read(c, &before) || !run(c, prog_fd, in, &retval, &out, what))
+	if (!stats_snap(c, &before) || !run(c, prog_fd, in, &retval, &out, what))
 		return false;
 	ok &= ASSERT_EQ(retval, want_ret,
 			MSG(m, "%s: verdict (0 TC_ACT_OK, 7 TC_ACT_REDIRECT)", what));
 	ok &= expect_frame(&out, &want, what);
-	if (!stats_read(c, &after))
+	if (!stats_snap(c, &after))
 		return false;
 	ok &= deltas_check(&before, &after, what, ap);
 	return ok;
@@ -711,7 +727,6 @@ static bool query(struct ctx *c, const struct flow *fl, __u16 id, const char *qn
 static bool expect_host(const struct ctx *c, const char *addr, __u32 ifindex, __u16 rule,
 			const char *qname, __u32 ttl, const char *what)
 {
-	__u64 life = (__u64)ttl * NSEC;
 	struct bpfroute_host h;
 	bool ok = true;
 	char m[256];
@@ -721,16 +736,15 @@ static bool expect_host(const struct ctx *c, const char *addr, __u32 ifindex, __
 	ok &= ASSERT_EQ(h.ifindex, ifindex, MSG(m, "%s: %s ifindex", what, addr));
 	ok &= ASSERT_EQ(h.rule, rule, MSG(m, "%s: %s rule id", what, addr));
 	ok &= ASSERT_EQ(h.flags, 0, MSG(m, "%s: %s flags", what, addr));
-	ok &= ASSERT_EQ(h.pad, 0, MSG(m, "%s: %s pad", what, addr));
+	ok &= ASSERT_EQ(h.state & 3, BPFROUTE_SLOT_LIVE, MSG(m, "%s: %s slot live", what, addr));
 	ok &= ASSERT_EQ(h.idle_timeout, IDLE_TIMEOUT, MSG(m, "%s: %s idle_timeout", what, addr));
 	ok &= ASSERT_EQ(h.name_id, name_id(c, qname),
 			MSG(m, "%s: %s name_id is the hash of %s", what, addr, qname));
-	ok &= ASSERT_TRUE(h.expires_ns >= c->t0 + life && h.expires_ns <= c->t1 + life,
-			  MSG(m, "%s: %s expires_ns - run = %.3f..%.3f s, want %u s", what, addr,
-			      ((double)h.expires_ns - (double)c->t1) / 1e9,
-			      ((double)h.expires_ns - (double)c->t0) / 1e9, ttl));
-	ok &= ASSERT_TRUE(h.last_used_ns >= c->t0 && h.last_used_ns <= c->t1,
-			  MSG(m, "%s: %s last_used_ns at the run", what, addr));
+	ok &= ASSERT_TRUE(h.expires >= secs(c->t0) + ttl && h.expires <= secs(c->t1) + ttl,
+			  MSG(m, "%s: %s expires - run = %d..%d s, want %u s", what, addr,
+			      (int)(h.expires - secs(c->t1)), (int)(h.expires - secs(c->t0)), ttl));
+	ok &= ASSERT_TRUE(h.last_used >= secs(c->t0) && h.last_used <= secs(c->t1),
+			  MSG(m, "%s: %s last_used at the run", what, addr));
 	ok &= ASSERT_EQ(h.packets, 0, MSG(m, "%s: %s packets", what, addr));
 	ok &= ASSERT_EQ(h.bytes, 0, MSG(m, "%s: %s bytes", what, addr));
 	return ok;
@@ -742,7 +756,7 @@ static bool expect_no_host(const struct ctx *c, const char *addr, const char *wh
 	char m[256];
 
 	return ASSERT_EQ(host_get(c, addr, &h), -ENOENT,
-			 MSG(m, "%s: lookup of %s in the learned map (-2: not there)", what, addr));
+			 MSG(m, "%s: lookup of %s in the learned table (-2: not there)", what, addr));
 }
 
 /* bpfroute_names holds the question's lower-case wire name under its hash. */
@@ -775,7 +789,27 @@ static bool expect_map_count(struct bpf_map *map, int want, const char *what)
 			 MSG(m, "%s: entries in %s", what, bpf_map__name(map)));
 }
 
-/* The learned state, whole: host4, host6, names. */
+/* What the table's counters say is live (bpfroute_hostctl). */
+static long long ctl_live(const struct ctx *c)
+{
+	struct bpfroute_hostctl ctl;
+	__u32 fam = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_hostctl), &fam, &ctl))
+		return -errno;
+	return ctl.live;
+}
+
+/* The live entries of a family's learned table. */
+static bool expect_learned_count(const struct ctx *c, int family, int want, const char *what)
+{
+	char m[256];
+
+	return ASSERT_EQ(lt_count(c->skel->obj, family), want,
+			 MSG(m, "%s: live entries in the IPv%d learned table", what, family));
+}
+
+/* The learned state, whole: both tables' live entries, and the names. */
 #define DUMP_MAX	64
 
 struct dump {
@@ -787,7 +821,9 @@ struct dump {
 };
 
 struct learned {
-	struct dump host4, host6, names;
+	struct bpfroute_host host4[DUMP_MAX], host6[DUMP_MAX];
+	int n4, n6;
+	struct dump names;
 };
 
 static bool dump_map(struct bpf_map *map, struct dump *d)
@@ -812,8 +848,11 @@ static bool dump_map(struct bpf_map *map, struct dump *d)
 
 static bool learned_snap(const struct ctx *c, struct learned *l)
 {
-	return dump_map(c->skel->maps.bpfroute_host4, &l->host4) &&
-	       dump_map(c->skel->maps.bpfroute_host6, &l->host6) &&
+	memset(l, 0, sizeof(*l));
+	l->n4 = lt_dump(c->skel->obj, 4, l->host4, DUMP_MAX);
+	l->n6 = lt_dump(c->skel->obj, 6, l->host6, DUMP_MAX);
+	return ASSERT_TRUE(l->n4 >= 0 && l->n4 <= DUMP_MAX && l->n6 >= 0 && l->n6 <= DUMP_MAX,
+			   "dump: the learned tables, fewer than DUMP_MAX entries each") &&
 	       dump_map(c->skel->maps.bpfroute_names, &l->names);
 }
 
@@ -838,16 +877,29 @@ static bool dump_same(const struct dump *a, const struct dump *b, size_t ksz, si
 	return true;
 }
 
+/* The same live entries, slot state and all (both sorted by address). */
+static bool hosts_same(const struct bpfroute_host *a, int na, const struct bpfroute_host *b,
+		       int nb, int family, const char *what)
+{
+	char m[256];
+
+	if (!ASSERT_EQ(nb, na, MSG(m, "%s: entries in the IPv%d learned table", what, family)))
+		return false;
+	for (int i = 0; i < na; i++)
+		if (!ASSERT_MEMEQ(&b[i], &a[i], sizeof(a[i]),
+				  MSG(m, "%s: IPv%d learned entry %d unchanged", what, family, i)))
+			return false;
+	return true;
+}
+
 static bool expect_learned_same(const struct ctx *c, const struct learned *a, const char *what)
 {
 	static struct learned b;
 
 	if (!learned_snap(c, &b))
 		return false;
-	return dump_same(&a->host4, &b.host4, 4, sizeof(struct bpfroute_host), "bpfroute_host4",
-			 what) &
-	       dump_same(&a->host6, &b.host6, 16, sizeof(struct bpfroute_host), "bpfroute_host6",
-			 what) &
+	return hosts_same(a->host4, a->n4, b.host4, b.n4, 4, what) &
+	       hosts_same(a->host6, a->n6, b.host6, b.n6, 6, what) &
 	       dump_same(&a->names, &b.names, 8, sizeof(struct bpfroute_name), "bpfroute_names",
 			 what);
 }
@@ -988,8 +1040,8 @@ static void test_learn_a(void)
 		    D(LEARNED_ADDRS, 1), END))
 		goto out;
 	expect_host(&c, ADDR_A, 12, 2, QNAME, 300, "A answer");
-	expect_map_count(c.skel->maps.bpfroute_host4, 1, "A answer");
-	expect_map_count(c.skel->maps.bpfroute_host6, 0, "A answer");
+	expect_learned_count(&c, 4, 1, "A answer");
+	expect_learned_count(&c, 6, 0, "A answer");
 	expect_name(&c, QNAME, "A answer");
 	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, 2, 12, 1, "A answer");
 	/* Answered: the query is gone, the socket stays known (for WRONG_ID). */
@@ -1018,8 +1070,8 @@ static void test_learn_aaaa(void)
 		goto out;
 	expect_host(&c, "2001:db8:beef::1", 11, 1, "v6.example.com", 600, "AAAA answer");
 	expect_host(&c, "2001:db8:beef::2", 11, 1, "v6.example.com", 600, "AAAA answer");
-	expect_map_count(c.skel->maps.bpfroute_host4, 0, "AAAA answer");
-	expect_map_count(c.skel->maps.bpfroute_host6, 2, "AAAA answer");
+	expect_learned_count(&c, 4, 0, "AAAA answer");
+	expect_learned_count(&c, 6, 2, "AAAA answer");
 	expect_name(&c, "v6.example.com", "AAAA answer");
 	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, 1, 11, 2, "AAAA answer");
 	ASSERT_FALSE(query_present(&c, &fl, 0xbeef), "AAAA answer: query entry deleted");
@@ -1055,7 +1107,7 @@ static void test_learn_cname_chain(void)
 		goto out;
 	expect_host(&c, "203.0.113.21", 11, 1, "www.example.com", 120, "CNAME chain");
 	expect_host(&c, "203.0.113.22", 11, 1, "www.example.com", 120, "CNAME chain");
-	expect_map_count(c.skel->maps.bpfroute_host4, 2, "CNAME chain");
+	expect_learned_count(&c, 4, 2, "CNAME chain");
 	/* Only the question's name is kept, not the chain's. */
 	expect_name(&c, "www.example.com", "CNAME chain");
 	expect_map_count(c.skel->maps.bpfroute_names, 1, "CNAME chain");
@@ -1168,7 +1220,7 @@ static void test_no_rule(void)
 		goto out;
 	usual_answer(&m, 0x0505, 300);
 	answer(&c, &fl, &m, "no rule at all", D(DNS_ANSWER, 1), D(DNS_NO_RULE, 1), END);
-	expect_map_count(c.skel->maps.bpfroute_host4, 0, "no rule at all");
+	expect_learned_count(&c, 4, 0, "no rule at all");
 	expect_map_count(c.skel->maps.bpfroute_names, 0, "no rule at all");
 	expect_no_event(&c, "no rule at all");
 	ASSERT_FALSE(query_present(&c, &fl, 0x0505), "no rule: query entry deleted");
@@ -1178,7 +1230,7 @@ static void test_no_rule(void)
 		goto out;
 	usual_answer(&m, 0x0506, 300);
 	answer(&c, &fl, &m, "rule of another domain", D(DNS_ANSWER, 1), D(DNS_NO_RULE, 1), END);
-	expect_map_count(c.skel->maps.bpfroute_host4, 0, "rule of another domain");
+	expect_learned_count(&c, 4, 0, "rule of another domain");
 	expect_no_event(&c, "rule of another domain");
 out:
 	finish(&c);
@@ -1203,7 +1255,7 @@ static void test_learn_disabled(void)
 	expect_map_count(c.skel->maps.bpfroute_qsock, 0, "query, learning off");
 	usual_answer(&m, 0x0606, 300);
 	answer(&c, &fl, &m, "answer, learning off", END);
-	expect_map_count(c.skel->maps.bpfroute_host4, 0, "answer, learning off");
+	expect_learned_count(&c, 4, 0, "answer, learning off");
 	expect_no_event(&c, "answer, learning off");
 out:
 	finish(&c);
@@ -1253,14 +1305,13 @@ out:
 }
 
 /*
- * A later answer renews an entry: a longer TTL pushes expires_ns out, a
+ * A later answer renews an entry: a longer TTL pushes expires out, a
  * shorter one never pulls it in, and the traffic counters and last use stay.
  */
 static void test_renew(void)
 {
 	struct flow fl = UDP4(40008);
 	struct bpfroute_host h0, h1, h2;
-	__u64 t0, t1;
 	struct dns_msg m;
 	struct pkt p;
 	struct ctx c;
@@ -1287,14 +1338,13 @@ static void test_renew(void)
 		    D(LEARNED_ADDRS, 1), END) ||
 	    !ASSERT_OK(host_get(&c, ADDR_A, &h1), "entry after the second answer"))
 		goto out;
-	t0 = c.t0;
-	t1 = c.t1;
-	ASSERT_TRUE(h1.expires_ns >= t0 + 1000 * NSEC && h1.expires_ns <= t1 + 1000 * NSEC,
-		    MSG(m2, "TTL 1000: expires_ns - run = %.3f s, want 1000 s",
-			((double)h1.expires_ns - (double)t1) / 1e9));
+	ASSERT_TRUE(h1.expires >= secs(c.t0) + 1000 && h1.expires <= secs(c.t1) + 1000,
+		    MSG(m2, "TTL 1000: expires - run = %d s, want 1000 s",
+			(int)(h1.expires - secs(c.t1))));
 	ASSERT_EQ(h1.packets, h0.packets, "TTL 1000: packets kept");
 	ASSERT_EQ(h1.bytes, h0.bytes, "TTL 1000: bytes kept");
-	ASSERT_EQ(h1.last_used_ns, h0.last_used_ns, "TTL 1000: last_used_ns kept");
+	ASSERT_EQ(h1.last_used, h0.last_used, "TTL 1000: last_used kept");
+	ASSERT_EQ(h1.state, h0.state + 4, "TTL 1000: the slot's version moved on");
 	ASSERT_EQ(h1.ifindex, RULE_IF, "TTL 1000: ifindex");
 	ASSERT_EQ(h1.rule, RULE_ID, "TTL 1000: rule");
 	ASSERT_EQ(h1.name_id, name_id(&c, QNAME), "TTL 1000: name_id");
@@ -1307,12 +1357,13 @@ static void test_renew(void)
 		    D(LEARNED_ADDRS, 1), END) ||
 	    !ASSERT_OK(host_get(&c, ADDR_A, &h2), "entry after the third answer"))
 		goto out;
-	ASSERT_EQ(h2.expires_ns, h1.expires_ns, "TTL 50: expires_ns not shortened");
+	ASSERT_EQ(h2.expires, h1.expires, "TTL 50: expires not shortened");
 	ASSERT_EQ(h2.packets, h0.packets, "TTL 50: packets kept");
 	ASSERT_EQ(h2.bytes, h0.bytes, "TTL 50: bytes kept");
-	ASSERT_EQ(h2.last_used_ns, h0.last_used_ns, "TTL 50: last_used_ns kept");
+	ASSERT_EQ(h2.last_used, h0.last_used, "TTL 50: last_used kept");
+	ASSERT_EQ(h2.state, h1.state, "TTL 50: nothing changed, the version neither");
 	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, "third answer");
-	expect_map_count(c.skel->maps.bpfroute_host4, 1, "after three answers");
+	expect_learned_count(&c, 4, 1, "after three answers");
 out:
 	finish(&c);
 }
@@ -1334,7 +1385,7 @@ static void test_tcp_answer(void)
 	dns_question(&m, QNAME, DNS_T_A, DNS_C_IN);
 	if (!answer(&c, &udp, &m, "truncated UDP answer", D(DNS_ANSWER, 1), END))
 		goto out;
-	expect_map_count(c.skel->maps.bpfroute_host4, 0, "truncated UDP answer");
+	expect_learned_count(&c, 4, 0, "truncated UDP answer");
 	expect_event(&c, &udp, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0,
 		     "truncated UDP answer");
 
@@ -1568,7 +1619,7 @@ static void test_off_chain(void)
 		    D(DNS_OFF_CHAIN, 1), END))
 		goto out;
 	expect_no_host(&c, "203.0.113.69", "only address off the chain");
-	expect_map_count(c.skel->maps.bpfroute_host4, 1, "only address off the chain");
+	expect_learned_count(&c, 4, 1, "only address off the chain");
 	expect_event(&c, &fl, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0,
 		     "only address off the chain");
 	ASSERT_FALSE(query_present(&c, &fl, 0x1802), "off chain: query entry deleted");
@@ -1638,9 +1689,7 @@ static void test_cname_chain_limit(void)
 			       D(LEARNED_ADDRS, 1), END);
 			expect_host(&c, ADDR_A, RULE_IF, RULE_ID, QNAME, 300, what);
 			expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1, what);
-			if (!ASSERT_OK(bpf_map_delete_elem(host_fd(&c, ADDR_A),
-							   (__u8[]){ 203, 0, 113, 10 }) ?
-					       -errno : 0,
+			if (!ASSERT_OK(lt_del(c.skel->obj, 4, (__u8[16]){ 203, 0, 113, 10 }),
 				       "delete the learned entry"))
 				goto out;
 		} else {
@@ -1933,8 +1982,8 @@ static void test_refused_special(void)
 	       D(DNS_REFUSED_ADDR, n6), END);
 	expect_event(&c, &fl6, &m, BPFROUTE_DNS_NOTHING, RULE_ID, RULE_IF, 0,
 		     "special IPv6 addresses");
-	expect_map_count(c.skel->maps.bpfroute_host4, 0, "special addresses");
-	expect_map_count(c.skel->maps.bpfroute_host6, 0, "special addresses");
+	expect_learned_count(&c, 4, 0, "special addresses");
+	expect_learned_count(&c, 6, 0, "special addresses");
 	expect_map_count(c.skel->maps.bpfroute_names, 0, "special addresses");
 out:
 	finish(&c);
@@ -1991,9 +2040,8 @@ out:
  */
 
 /*
- * bpfroute_host4 of 2 entries, an answer of 3 addresses: two learned, the
- * third refused (a full map never evicts). Renewing a present entry needs no
- * room.
+ * max-routes 2, an answer of 3 addresses: two learned, the third refused (a
+ * full table never evicts). Renewing a present entry needs no room.
  */
 static void test_map_full(void)
 {
@@ -2026,6 +2074,92 @@ static void test_map_full(void)
 		goto out;
 	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, 1,
 		     "renewal in a full map");
+out:
+	finish(&c);
+}
+
+/*
+ * The agent rebuilds the table (grow, shrink) while the kernel learns: every
+ * address an answer learned is in the table the datapath holds at the end,
+ * whichever moment of a rebuild its answer came in (the learner writes the
+ * next table too, and a walk that finds its table swapped starts over in the
+ * new one). A thread rebuilds back and forth between two sizes as long as
+ * answers come.
+ */
+struct rebuild_loop {
+	struct bpf_object *obj;
+	volatile bool stop;
+	int rebuilds, failed;
+};
+
+static void *rebuild_thread(void *arg)
+{
+	struct rebuild_loop *r = arg;
+	struct bpfroute_conf conf;
+	struct hosttable ht;
+	struct bpfroute_maps m;
+
+	maps_from_object(r->obj, &m);
+	if (lt_open(r->obj, 4, &ht, &conf))
+		return NULL;
+	while (!r->stop) {
+		__u32 slots = r->rebuilds % 2 ? 1U << 16 : 1U << 17;
+
+		if (hosttable_rebuild(&ht, &m, &conf, slots))
+			r->failed++;
+		r->rebuilds++;
+	}
+	hosttable_close(&ht);
+	return NULL;
+}
+
+static void test_learn_during_rebuild(void)
+{
+	const __u32 n = 20000;
+	struct rebuild_loop r = { 0 };
+	struct bpfroute_host h;
+	__u32 missing = 0, retval;
+	struct flow fl = UDP4(40200);
+	struct dns_msg m;
+	static struct pkt p, out;
+	pthread_t tid;
+	struct ctx c;
+	char addr[32], what[160];
+
+	if (!start_opts(&c, "learn_during_rebuild", BPFROUTE_CONF_F_LEARN, 1U << 16, 0))
+		return;
+	if (!rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	r.obj = c.skel->obj;
+	if (!ASSERT_OK(pthread_create(&tid, NULL, rebuild_thread, &r), "start the rebuilds"))
+		goto out;
+	for (__u32 i = 0; i < n; i++) {
+		__u16 id = (__u16)i;
+
+		snprintf(addr, sizeof(addr), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		dns_query_msg(&m, id, QNAME, DNS_T_A);
+		pkt_dns(&p, &fl, true, &m);
+		run_once(bpf_program__fd(c.skel->progs.bpfroute_steer), &p, &retval, &out);
+		dns_answer_msg(&m, id, QNAME, DNS_T_A);
+		dns_rr_a(&m, DNS_QNAME_OFF, 300, addr);
+		pkt_dns(&p, &fl, false, &m);
+		run_once(bpf_program__fd(c.skel->progs.bpfroute_learn), &p, &retval, &out);
+		if (!(i % 256))
+			events_poll(&c);	/* keep the ring from filling */
+	}
+	r.stop = true;
+	pthread_join(tid, NULL);
+	printf("  info: %u answers learned during %d rebuilds (%d refused)\n", n, r.rebuilds,
+	       r.failed);
+	ASSERT_TRUE(r.rebuilds >= 2, "the table was rebuilt while answers came");
+	ASSERT_EQ(r.failed, 0, "every rebuild went through");
+	for (__u32 i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		missing += host_get(&c, addr, &h) != 0;
+	}
+	ASSERT_EQ(missing, 0, MSG(what, "addresses learned but not in the table (of %u)", n));
+	ASSERT_EQ(lt_count(c.skel->obj, 4), n, "live entries: each address once");
+	ASSERT_EQ(ctl_live(&c), n, "the live count agrees");
 out:
 	finish(&c);
 }
@@ -2346,13 +2480,12 @@ static void test_steer_learned(void)
 		goto out;
 	ASSERT_EQ(h.packets, 1, "SYN: entry packets");
 	ASSERT_EQ(h.bytes, p.len, "SYN: entry bytes");
-	/* Within a second of the last write: not written again (bpfroute_tc.bpf.c). */
-	if (c.t1 - h0.last_used_ns < NSEC)
-		ASSERT_EQ(h.last_used_ns, h0.last_used_ns,
-			  "SYN within 1 s of learning: last_used_ns");
+	/* In the second of the last write: not written again (bpf/lookup.h). */
+	if (secs(c.c1) == h0.last_used)
+		ASSERT_EQ(h.last_used, h0.last_used, "SYN in the second of learning: last_used");
 
-	/* Last used 5 s ago: a packet brings it to now. */
-	h.last_used_ns = boot_ns() - 5 * NSEC;
+	/* Last used 5 s ago: a packet brings it to now (the coarse clock's second). */
+	h.last_used = secs(coarse_ns()) - 5;
 	if (!host_put(&c, ADDR_A, &h) ||
 	    !steer(&c, &p, TC_ACT_REDIRECT, "SYN, last use 5 s ago", D(STEERED, 1),
 		   D(BYTES_STEERED, p.len), END) ||
@@ -2360,9 +2493,9 @@ static void test_steer_learned(void)
 		goto out;
 	ASSERT_EQ(h.packets, 2, "second SYN: entry packets");
 	ASSERT_EQ(h.bytes, 2 * p.len, "second SYN: entry bytes");
-	ASSERT_TRUE(h.last_used_ns >= c.t0 && h.last_used_ns <= c.t1,
-		    MSG(what, "second SYN: last_used_ns %.3f s from the run, want within it",
-			((double)h.last_used_ns - (double)c.t0) / 1e9));
+	ASSERT_TRUE(h.last_used >= secs(c.c0) && h.last_used <= secs(c.c1),
+		    MSG(what, "second SYN: last_used %d s from the run, want within it",
+			(int)(h.last_used - secs(c.c0))));
 
 	/* IPv6 the same. */
 	if (!query(&c, &fl6, 0x3702, "v6.example.com", DNS_T_AAAA))
@@ -2390,7 +2523,7 @@ out:
 
 /*
  * Past its TTL an entry steers while it is used: a miss only when idle for
- * its idle_timeout past max(expires_ns, last_used_ns). Entries written by
+ * its idle_timeout past max(expires, last_used). Entries written by
  * hand with idle_timeout 10 s; this needs the machine up for a minute.
  */
 static void test_steer_expired(void)
@@ -2414,7 +2547,7 @@ static void test_steer_expired(void)
 
 	if (!start(&c, "steer_expired", BPFROUTE_CONF_F_LEARN))
 		return;
-	if (boot_ns() < 500 * NSEC) {
+	if (coarse_ns() < 500 * NSEC) {
 		test__skip("the machine has been up less than 500 s");
 		ring_buffer__free(c.rb);
 		bpfroute_tc__destroy(c.skel);
@@ -2424,13 +2557,13 @@ static void test_steer_expired(void)
 		goto out;
 	pkt_syn(&p, ADDR_A);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		__u64 now = boot_ns();
+		__u32 now = secs(coarse_ns());
 
 		if (!ASSERT_OK(host_get(&c, ADDR_A, &h), "entry of " ADDR_A))
 			goto out;
 		h.idle_timeout = 10;
-		h.expires_ns = now + (__u64)(cases[i].expires_s * (__s64)NSEC);
-		h.last_used_ns = now + (__u64)(cases[i].last_used_s * (__s64)NSEC);
+		h.expires = (__u32)((__s64)now + cases[i].expires_s);
+		h.last_used = (__u32)((__s64)now + cases[i].last_used_s);
 		if (!host_put(&c, ADDR_A, &h))
 			goto out;
 		if (cases[i].alive) {
@@ -2440,11 +2573,10 @@ static void test_steer_expired(void)
 				continue;
 			ASSERT_EQ(got.packets, h.packets + 1,
 				  MSG(what, "%s: entry packets", cases[i].what));
-			ASSERT_TRUE(got.last_used_ns >= c.t0 && got.last_used_ns <= c.t1,
-				    MSG(what, "%s: last_used_ns brought to the run",
-					cases[i].what));
-			ASSERT_EQ(got.expires_ns, h.expires_ns,
-				  MSG(what, "%s: expires_ns untouched", cases[i].what));
+			ASSERT_TRUE(got.last_used >= secs(c.c0) && got.last_used <= secs(c.c1),
+				    MSG(what, "%s: last_used brought to the run", cases[i].what));
+			ASSERT_EQ(got.expires, h.expires,
+				  MSG(what, "%s: expires untouched", cases[i].what));
 		} else {
 			if (!steer(&c, &p, TC_ACT_OK, cases[i].what, D(MISS, 1), D(HOST_EXPIRED, 1),
 				   END) ||
@@ -2547,7 +2679,7 @@ static void test_event_lost(void)
 	char what[160];
 
 	/* One page: room for some 30 events of this answer's 113 bytes. */
-	if (!start_opts(&c, "event_lost", BPFROUTE_CONF_F_LEARN, HOST_MAX, 4096) ||
+	if (!start_opts(&c, "event_lost", BPFROUTE_CONF_F_LEARN, MAX_ROUTES, 4096) ||
 	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
 		goto out;
 	for (int i = 0; i < n; i++) {
@@ -2558,10 +2690,10 @@ static void test_event_lost(void)
 		usual_answer(&m, id, 300);
 		pkt_dns(&p, &fl, false, &m);
 		snprintf(what, sizeof(what), "answer %d of %d, nobody reading", i + 1, n);
-		if (!stats_read(&c, &before) ||
+		if (!stats_snap(&c, &before) ||
 		    !run(&c, bpf_program__fd(c.skel->progs.bpfroute_learn), &p, &retval, &out,
 			 what) ||
-		    !stats_read(&c, &after))
+		    !stats_snap(&c, &after))
 			goto out;
 		for (int s = 0; s < BPFROUTE_STAT_MAX; s++) {
 			__u64 d = after.v[s] - before.v[s], want = 0;
@@ -2754,5 +2886,6 @@ int main(void)
 	test_event_lost();
 	test_query_filter();
 	test_learn_timing();
+	test_learn_during_rebuild();
 	return test__exit_status();
 }

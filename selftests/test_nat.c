@@ -53,6 +53,7 @@
 
 #include "bpfroute_abi.h"
 #include "bpfroute_tc.skel.h"
+#include "fixtures.h"
 #include "pkt.h"
 #include "test.h"
 
@@ -359,11 +360,11 @@ static int map_entries(struct bpf_map *map)
 	return n;
 }
 
-static __u64 boottime_ns(void)
+static __u64 mono_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
@@ -372,7 +373,7 @@ static bool expect_entry(const struct bpfroute_nat *v, int family, const char *a
 			 __u8 state, __u32 ifindex, __u64 packets, __u64 bytes, const char *what)
 {
 	__u8 want[16] = {};
-	__u64 now = boottime_ns();
+	__u64 now = mono_ns();
 	bool ok = true;
 	char m[256];
 
@@ -389,22 +390,9 @@ static bool expect_entry(const struct bpfroute_nat *v, int family, const char *a
 	return ok;
 }
 
-static bool route_add(struct bpfroute_tc *skel, int family, const char *addr, __u32 len,
-		      __u32 ifindex)
+static bool route_add(struct bpfroute_tc *skel, const char *prefix, __u32 ifindex)
 {
-	struct bpfroute_route val = { .ifindex = ifindex, .origin = BPFROUTE_ORIGIN_CONFIG };
-	struct bpfroute_key6 k6 = { .prefixlen = len };
-	struct bpfroute_key4 k4 = { .prefixlen = len };
-	int err;
-
-	if (family == 4) {
-		parse_addr(AF_INET, addr, k4.addr);
-		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route4), &k4, &val, 0);
-	} else {
-		parse_addr(AF_INET6, addr, k6.addr);
-		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route6), &k6, &val, 0);
-	}
-	return ASSERT_OK(err ? -errno : 0, "route add");
+	return fx_route_add(skel->obj, prefix, ifindex);
 }
 
 /* The target device's entry: flags, and addresses (NULL: none of the family). */
@@ -424,8 +412,8 @@ static bool target_set(struct bpfroute_tc *skel, __u32 ifindex, __u32 flags, con
 /* Routes to the remote networks through the target, masqueraded or not. */
 static bool setup(struct bpfroute_tc *skel, __u32 flags)
 {
-	return route_add(skel, 4, "203.0.113.0", 24, TGT_IFINDEX) &&
-	       route_add(skel, 6, "2001:db8:3::", 48, TGT_IFINDEX) &&
+	return route_add(skel, "203.0.113.0/24", TGT_IFINDEX) &&
+	       route_add(skel, "2001:db8:3::/48", TGT_IFINDEX) &&
 	       target_set(skel, TGT_IFINDEX, flags, TGT4, TGT6);
 }
 
@@ -566,6 +554,8 @@ static bool start(const char *name, struct bpfroute_tc **skel, __u32 max_flows)
 		bpf_map__set_max_entries((*skel)->maps.bpfroute_nat_in, max_flows);
 	}
 	err = bpfroute_tc__load(*skel);
+	if (!err)
+		err = lt_setup((*skel)->obj);
 	if (!err)
 		return true;
 	if (err == -EPERM || err == -EACCES) {
@@ -1226,7 +1216,7 @@ static void test_no_addr(void)
 
 	if (!start("no_address", &skel, 0))
 		return;
-	if (!route_add(skel, 6, "2001:db8:3::", 48, TGT_IFINDEX) ||
+	if (!route_add(skel, "2001:db8:3::/48", TGT_IFINDEX) ||
 	    !target_set(skel, TGT_IFINDEX, BPFROUTE_TARGET_F_MASQ, TGT4, NULL))
 		goto out;
 	build(&tcp_a6, &in);
@@ -1324,9 +1314,9 @@ static int packet_socket(int ifindex)
  */
 static bool read_match(int fd, size_t off, const void *match, size_t len, struct pkt *p)
 {
-	__u64 deadline = boottime_ns() + 2000000000ULL;
+	__u64 deadline = mono_ns() + 2000000000ULL;
 
-	while (boottime_ns() < deadline) {
+	while (mono_ns() < deadline) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
@@ -1629,21 +1619,10 @@ static void test_l3_device_round_trip(void)
 	close(s);
 	memcpy(lan_mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
 
-	{
-		struct bpfroute_route val = { .ifindex = (__u32)tun_ifindex,
-					      .origin = BPFROUTE_ORIGIN_CONFIG };
-		struct bpfroute_key4 k4 = { .prefixlen = 24 };
-		struct bpfroute_key6 k6 = { .prefixlen = 48 };
-
-		parse_addr(AF_INET, "203.0.113.0", k4.addr);
-		parse_addr(AF_INET6, "2001:db8:3::", k6.addr);
-		if (!ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route4), &k4,
-						   &val, 0) ||
-			       bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route6), &k6,
-						   &val, 0) ? -errno : 0, "routes to the TUN") ||
-		    !target_set(skel, (__u32)tun_ifindex, BPFROUTE_TARGET_F_MASQ, TGT4, TGT6))
-			goto out;
-	}
+	if (!route_add(skel, "203.0.113.0/24", (__u32)tun_ifindex) ||
+	    !route_add(skel, "2001:db8:3::/48", (__u32)tun_ifindex) ||
+	    !target_set(skel, (__u32)tun_ifindex, BPFROUTE_TARGET_F_MASQ, TGT4, TGT6))
+		goto out;
 	if (!ASSERT_OK(tc_attach_prog(lan, BPF_TC_INGRESS,
 				      bpf_program__fd(skel->progs.bpfroute_steer)),
 		       "attach bpfroute_steer to the LAN's ingress") ||
@@ -1705,7 +1684,7 @@ static void test_run_timing(void)
 		return;
 	/* 198.51.100.0/24 goes to a target without masquerade, for comparison. */
 	if (!setup(skel, BPFROUTE_TARGET_F_MASQ) ||
-	    !route_add(skel, 4, "198.51.100.0", 24, 12) || !target_set(skel, 12, 0, NULL, NULL))
+	    !route_add(skel, "198.51.100.0/24", 12) || !target_set(skel, 12, 0, NULL, NULL))
 		goto out;
 	f.tcp_flags = plain.tcp_flags = r.tcp_flags = TCP_ACK;
 	f.payload = plain.payload = r.payload = 64;

@@ -55,6 +55,7 @@
 #include "bpfroute_tc.skel.h"
 /* UDP fixtures of this test have always gone to port 53 (learning is off). */
 #define FRAMES_UDP_DPORT	53
+#include "fixtures.h"
 #include "frames.h"
 #include "pkt.h"
 #include "test.h"
@@ -98,70 +99,19 @@ static void pkt_udp6(struct pkt *p, const char *dst, __u8 hop_limit)
  * Maps
  */
 
-static void parse_prefix(const char *s, int *family, __u8 *addr, __u32 *len)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	*family = strchr(buf, ':') ? AF_INET6 : AF_INET;
-	*len = *family == AF_INET ? 32 : 128;
-	if (slash) {
-		*slash = '\0';
-		*len = (__u32)atoi(slash + 1);
-	}
-	parse_addr(*family, buf, addr);
-}
-
 static bool route_add(struct bpfroute_tc *skel, const char *prefix, __u32 ifindex)
 {
-	struct bpfroute_route val = { .ifindex = ifindex, .origin = BPFROUTE_ORIGIN_CONFIG };
-	struct bpfroute_key6 key6 = {};
-	struct bpfroute_key4 key4 = {};
-	char m[128];
-	int family, err;
-	__u8 addr[16];
-	__u32 len;
-
-	parse_prefix(prefix, &family, addr, &len);
-	if (family == AF_INET) {
-		key4.prefixlen = len;
-		memcpy(key4.addr, addr, 4);
-		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route4), &key4, &val,
-					  BPF_NOEXIST);
-	} else {
-		key6.prefixlen = len;
-		memcpy(key6.addr, addr, 16);
-		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_route6), &key6, &val,
-					  BPF_NOEXIST);
-	}
-	return ASSERT_OK(err ? -errno : 0, MSG(m, "route add %s", prefix));
+	return fx_route_add(skel->obj, prefix, ifindex);
 }
 
 static bool excl_add(struct bpfroute_tc *skel, const char *addr)
 {
-	struct bpfroute_excl val = { .reason = BPFROUTE_EXCL_LOCAL, .ifindex = 1 };
-	struct bpfroute_addr6 key6;
-	struct bpfroute_addr4 key4;
-	char m[128];
-	int err;
-
-	if (strchr(addr, ':')) {
-		parse_addr(AF_INET6, addr, key6.addr);
-		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_excl6), &key6, &val,
-					  BPF_NOEXIST);
-	} else {
-		parse_addr(AF_INET, addr, key4.addr);
-		err = bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_excl4), &key4, &val,
-					  BPF_NOEXIST);
-	}
-	return ASSERT_OK(err ? -errno : 0, MSG(m, "exclude %s", addr));
+	return fx_excl_add(skel->obj, addr, BPFROUTE_EXCL_LOCAL);
 }
 
 #define MAX_ROUTES	16
 
-struct route_entry {
+struct route_snap {
 	char prefix[INET6_ADDRSTRLEN + 8];	/* "203.0.113.0/24" */
 	struct bpfroute_route val;
 };
@@ -169,7 +119,7 @@ struct route_entry {
 /* Every counter and every route entry at one moment. */
 struct snapshot {
 	__u64 stats[BPFROUTE_STAT_MAX];
-	struct route_entry routes[MAX_ROUTES];
+	struct route_snap routes[MAX_ROUTES];
 	int n_routes;
 };
 
@@ -180,7 +130,7 @@ static bool snap_routes(int fd, int family, struct snapshot *s)
 	char addr[INET6_ADDRSTRLEN];
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		struct route_entry *e = &s->routes[s->n_routes];
+		struct route_snap *e = &s->routes[s->n_routes];
 
 		if (!ASSERT_TRUE(s->n_routes < MAX_ROUTES, "fewer than MAX_ROUTES routes"))
 			return false;
@@ -228,7 +178,7 @@ static bool check_effects(const struct snapshot *a, const struct snapshot *b, in
 	if (!ASSERT_EQ(b->n_routes, a->n_routes, MSG(m, "%s: number of routes", what)))
 		return false;
 	for (int i = 0; i < b->n_routes; i++) {
-		const struct route_entry *x = &a->routes[i], *y = &b->routes[i];
+		const struct route_snap *x = &a->routes[i], *y = &b->routes[i];
 		bool hit = route && !strcmp(y->prefix, route);
 
 		if (!ASSERT_STREQ(y->prefix, x->prefix, MSG(m, "%s: route order", what)))
@@ -302,8 +252,9 @@ static bool verdict(struct bpfroute_tc *skel, const struct pkt *in, int stat, co
 	verdict(skel, in, BPFROUTE_STAT_PASS_MALFORMED, NULL, what, true)
 
 /*
- * Starts a subtest with a fresh skeleton: no routes, no exclusions, zero
- * counters. Skips when the kernel refuses us the privileges.
+ * Starts a subtest with a fresh skeleton: no routes, no exclusions, empty
+ * learned tables, zero counters. Skips when the kernel refuses us the
+ * privileges.
  */
 static bool start(const char *name, struct bpfroute_tc **skel)
 {
@@ -315,9 +266,11 @@ static bool start(const char *name, struct bpfroute_tc **skel)
 		return false;
 	}
 	*skel = bpfroute_tc__open_and_load();
-	if (*skel)
+	if (*skel && ASSERT_OK(lt_setup((*skel)->obj), "making the learned tables"))
 		return true;
-	ASSERT_OK(-errno, MSG(m, "bpfroute_tc__open_and_load: %s", strerror(errno)));
+	if (!*skel)
+		ASSERT_OK(-errno, MSG(m, "bpfroute_tc__open_and_load: %s", strerror(errno)));
+	bpfroute_tc__destroy(*skel);
 	test__end_subtest();
 	return false;
 }

@@ -66,6 +66,7 @@
 
 #include "bpfroute_abi.h"
 #include "bpfroute_tc.skel.h"
+#include "fixtures.h"
 #include "frames.h"
 #include "pkt.h"
 #include "test.h"
@@ -149,11 +150,12 @@ static int sh(const char *fmt, ...)
 	return system(cmd);
 }
 
-static __u64 boot_ns(void)
+/* The classifier's clock: CLOCK_MONOTONIC as of the last tick. */
+static __u64 now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * NSEC + (__u64)ts.tv_nsec;
 }
 
@@ -239,77 +241,45 @@ static int map_fd(struct bpf_map *m)
 
 static bool route_add(struct fx *f, const char *prefix, __u32 ifindex)
 {
-	struct bpfroute_route val = { .ifindex = ifindex, .origin = BPFROUTE_ORIGIN_CONFIG };
-	char buf[INET6_ADDRSTRLEN + 8], m[128];
-	struct bpfroute_key6 key6 = {};
-	struct bpfroute_key4 key4 = {};
-	char *slash;
-	int err;
-
-	snprintf(buf, sizeof(buf), "%s", prefix);
-	slash = strchr(buf, '/');
-	if (!slash) {
-		fprintf(stderr, "test bug: prefix without length %s\n", prefix);
-		abort();
-	}
-	*slash = '\0';
-	if (strchr(buf, ':')) {
-		key6.prefixlen = (__u32)atoi(slash + 1);
-		parse_addr(AF_INET6, buf, key6.addr);
-		err = bpf_map_update_elem(map_fd(f->skel->maps.bpfroute_route6), &key6, &val,
-					  BPF_NOEXIST);
-	} else {
-		key4.prefixlen = (__u32)atoi(slash + 1);
-		parse_addr(AF_INET, buf, key4.addr);
-		err = bpf_map_update_elem(map_fd(f->skel->maps.bpfroute_route4), &key4, &val,
-					  BPF_NOEXIST);
-	}
-	return ASSERT_OK(err ? -errno : 0, MSG(m, "route add %s", prefix));
+	return fx_route_add(f->skel->obj, prefix, ifindex);
 }
 
-/* A learned entry as the DNS learner writes it (bpfroute_host4/6). */
+/*
+ * A learned entry as the DNS learner leaves it, added or rewritten: times
+ * of the classifier's clock in ns, kept in whole seconds.
+ */
 static bool host_put(struct fx *f, const char *addr, __u32 ifindex, __u64 expires_ns,
 		     __u64 last_used_ns, __u32 idle_timeout)
 {
 	struct bpfroute_host h = {
 		.ifindex = ifindex, .rule = 1, .idle_timeout = idle_timeout, .name_id = 0x1234,
-		.expires_ns = expires_ns, .last_used_ns = last_used_ns,
+		.expires = (__u32)(expires_ns / NSEC), .last_used = (__u32)(last_used_ns / NSEC),
 	};
-	__u8 key[16];
+	int family = strchr(addr, ':') ? 6 : 4, err;
 	char m[128];
-	int err;
 
-	if (strchr(addr, ':')) {
-		parse_addr(AF_INET6, addr, key);
-		err = bpf_map_update_elem(map_fd(f->skel->maps.bpfroute_host6), key, &h, 0);
-	} else {
-		parse_addr(AF_INET, addr, key);
-		err = bpf_map_update_elem(map_fd(f->skel->maps.bpfroute_host4), key, &h, 0);
-	}
-	return ASSERT_OK(err ? -errno : 0, MSG(m, "learned host %s", addr));
+	parse_addr(family == 4 ? AF_INET : AF_INET6, addr, h.addr);
+	err = lt_set(f->skel->obj, family, h.addr, &h);
+	if (err == -ENOENT)
+		err = lt_put(f->skel->obj, family, &h) == BPFROUTE_TABLE_INSTALLED ? 0 : -ENOSPC;
+	return ASSERT_OK(err, MSG(m, "learned host %s", addr));
 }
 
 /* A live learned entry: expires in an hour, used just now. */
 static bool host_add(struct fx *f, const char *addr, __u32 ifindex)
 {
-	__u64 now = boot_ns();
+	__u64 now = now_ns();
 
 	return host_put(f, addr, ifindex, now + 3600 * NSEC, now, 300);
 }
 
 static bool host_get(struct fx *f, const char *addr, struct bpfroute_host *h)
 {
-	__u8 key[16];
-	int err;
+	int family = strchr(addr, ':') ? 6 : 4;
+	__u8 key[16] = {};
 
-	if (strchr(addr, ':')) {
-		parse_addr(AF_INET6, addr, key);
-		err = bpf_map_lookup_elem(map_fd(f->skel->maps.bpfroute_host6), key, h);
-	} else {
-		parse_addr(AF_INET, addr, key);
-		err = bpf_map_lookup_elem(map_fd(f->skel->maps.bpfroute_host4), key, h);
-	}
-	return ASSERT_OK(err ? -errno : 0, "learned host lookup");
+	parse_addr(family == 4 ? AF_INET : AF_INET6, addr, key);
+	return ASSERT_OK(lt_get(f->skel->obj, family, key, h), "learned host lookup");
 }
 
 static bool target_set(struct fx *f, __u32 ifindex, __u32 flags)
@@ -331,6 +301,19 @@ static bool target_del(struct fx *f, __u32 ifindex)
 			 -errno : 0, "target delete");
 }
 
+/* Route and learned entries a test holds at most. */
+#define MAX_ENTRIES	32
+
+/* The settings the learned tables need: room for every entry a test adds. */
+static bool conf_set(struct fx *f)
+{
+	struct bpfroute_conf conf = { .max_routes = MAX_ENTRIES, .idle_timeout = 300 };
+	__u32 zero = 0;
+
+	return ASSERT_OK(bpf_map_update_elem(map_fd(f->skel->maps.bpfroute_conf), &zero, &conf,
+					     BPF_ANY) ? -errno : 0, "bpfroute_conf");
+}
+
 static bool lan_set(struct fx *f, __u32 ifindex, const __u8 *mac)
 {
 	struct bpfroute_lan l = {};
@@ -342,28 +325,12 @@ static bool lan_set(struct fx *f, __u32 ifindex, const __u8 *mac)
 
 static bool excl_add(struct fx *f, const char *addr)
 {
-	struct bpfroute_excl val = { .reason = BPFROUTE_EXCL_LOCAL, .ifindex = 1 };
-	__u8 key[16];
-	char m[128];
-	int err;
-
-	if (strchr(addr, ':')) {
-		parse_addr(AF_INET6, addr, key);
-		err = bpf_map_update_elem(map_fd(f->skel->maps.bpfroute_excl6), key, &val,
-					  BPF_NOEXIST);
-	} else {
-		parse_addr(AF_INET, addr, key);
-		err = bpf_map_update_elem(map_fd(f->skel->maps.bpfroute_excl4), key, &val,
-					  BPF_NOEXIST);
-	}
-	return ASSERT_OK(err ? -errno : 0, MSG(m, "exclude %s", addr));
+	return fx_excl_add(f->skel->obj, addr, BPFROUTE_EXCL_LOCAL);
 }
 
 /* ---------------------------------------------------------------------------
  * Counters: every row of bpfroute_stats and every entry's packets/bytes
  */
-
-#define MAX_ENTRIES	32
 
 struct entry {
 	char name[64];		/* "host4 100.64.1.10", "route6 2001:db8:100:5::/64" */
@@ -376,7 +343,7 @@ struct snapshot {
 	int n;
 };
 
-static bool snap_map(struct bpf_map *map, bool route, int family, struct snapshot *s)
+static bool snap_routes(struct bpf_map *map, int family, struct snapshot *s)
 {
 	int fd = bpf_map__fd(map);
 	__u8 key[sizeof(struct bpfroute_key6)], next[sizeof(struct bpfroute_key6)];
@@ -386,34 +353,40 @@ static bool snap_map(struct bpf_map *map, bool route, int family, struct snapsho
 	while (!bpf_map_get_next_key(fd, prev, next)) {
 		struct entry *e = &s->e[s->n];
 		struct bpfroute_route r;
-		struct bpfroute_host h;
-		int err;
+		__u32 plen;
 
-		if (!ASSERT_TRUE(s->n < MAX_ENTRIES, "fewer than MAX_ENTRIES entries"))
+		if (!ASSERT_TRUE(s->n < MAX_ENTRIES, "fewer than MAX_ENTRIES entries") ||
+		    !ASSERT_OK(bpf_map_lookup_elem(fd, next, &r) ? -errno : 0, "entry lookup"))
 			return false;
-		err = bpf_map_lookup_elem(fd, next, route ? (void *)&r : (void *)&h);
-		if (!ASSERT_OK(err ? -errno : 0, "entry lookup"))
-			return false;
-		if (route) {
-			/* key4 and key6: prefixlen (host order), then the address. */
-			__u32 plen;
-
-			memcpy(&plen, next, sizeof(plen));
-			inet_ntop(family, next + 4, addr, sizeof(addr));
-			snprintf(e->name, sizeof(e->name), "route%d %s/%u",
-				 family == AF_INET ? 4 : 6, addr, plen);
-			e->packets = r.packets;
-			e->bytes = r.bytes;
-		} else {
-			inet_ntop(family, next, addr, sizeof(addr));
-			snprintf(e->name, sizeof(e->name), "host%d %s", family == AF_INET ? 4 : 6,
-				 addr);
-			e->packets = h.packets;
-			e->bytes = h.bytes;
-		}
+		/* key4 and key6: prefixlen (host order), then the address. */
+		memcpy(&plen, next, sizeof(plen));
+		inet_ntop(family, next + 4, addr, sizeof(addr));
+		snprintf(e->name, sizeof(e->name), "route%d %s/%u", family == AF_INET ? 4 : 6,
+			 addr, plen);
+		e->packets = r.packets;
+		e->bytes = r.bytes;
 		s->n++;
 		memcpy(key, next, sizeof(key));
 		prev = key;
+	}
+	return true;
+}
+
+static bool snap_hosts(struct fx *f, int family, struct snapshot *s)
+{
+	struct bpfroute_host h[MAX_ENTRIES];
+	char addr[INET6_ADDRSTRLEN];
+	int n = lt_dump(f->skel->obj, family, h, MAX_ENTRIES);
+
+	if (!ASSERT_TRUE(n >= 0 && s->n + n <= MAX_ENTRIES, "fewer than MAX_ENTRIES entries"))
+		return false;
+	for (int i = 0; i < n; i++) {
+		struct entry *e = &s->e[s->n++];
+
+		inet_ntop(family == 4 ? AF_INET : AF_INET6, h[i].addr, addr, sizeof(addr));
+		snprintf(e->name, sizeof(e->name), "host%d %s", family, addr);
+		e->packets = h[i].packets;
+		e->bytes = h[i].bytes;
 	}
 	return true;
 }
@@ -422,10 +395,9 @@ static bool snapshot(struct fx *f, struct snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
 	return percpu_sum(map_fd(f->skel->maps.bpfroute_stats), BPFROUTE_STAT_MAX, s->stats) &&
-	       snap_map(f->skel->maps.bpfroute_route4, true, AF_INET, s) &&
-	       snap_map(f->skel->maps.bpfroute_route6, true, AF_INET6, s) &&
-	       snap_map(f->skel->maps.bpfroute_host4, false, AF_INET, s) &&
-	       snap_map(f->skel->maps.bpfroute_host6, false, AF_INET6, s);
+	       snap_routes(f->skel->maps.bpfroute_route4, AF_INET, s) &&
+	       snap_routes(f->skel->maps.bpfroute_route6, AF_INET6, s) &&
+	       snap_hosts(f, 4, s) && snap_hosts(f, 6, s);
 }
 
 /* The counter deltas a run must make, every other row zero. */
@@ -672,7 +644,8 @@ static bool start(const char *name, struct fx *f)
 	}
 	f->xdp_fd = bpf_program__fd(f->skel->progs.bpfroute_xdp);
 	f->tc_fd = bpf_program__fd(f->skel->progs.bpfroute_steer);
-	if (lan_set(f, (__u32)dev.lan, dev.lan_mac) &&
+	if (conf_set(f) && ASSERT_OK(lt_setup(f->skel->obj), "making the learned tables") &&
+	    lan_set(f, (__u32)dev.lan, dev.lan_mac) &&
 	    target_set(f, (__u32)dev.tgt, BPFROUTE_TARGET_F_ETHER | BPFROUTE_TARGET_F_XDP))
 		return true;
 	bpfroute_tc__destroy(f->skel);
@@ -836,8 +809,8 @@ static void test_ipv4_learned_host(void)
 
 	if (!start("ipv4_learned_host", &f))
 		return;
-	/* Last used 10 s ago: the stage refreshes last_used_ns (to a second). */
-	t0 = boot_ns();
+	/* Last used 10 s ago: the stage refreshes last_used (to a second). */
+	t0 = now_ns();
 	if (!host_put(&f, DST4, (__u32)dev.tgt, t0 + 3600 * NSEC, t0 - 10 * NSEC, 300) ||
 	    !host_add(&f, "203.0.113.2", (__u32)dev.tgt))
 		goto out;
@@ -845,13 +818,13 @@ static void test_ipv4_learned_host(void)
 	pkt_udp4(&p, DST4, 64);
 	if (!expect_steer(&f, &p, dev.nh4, "host4 " DST4, "UDP to a learned host"))
 		goto out;
-	t1 = boot_ns();
+	t1 = now_ns();
 	packets++;
 	bytes += p.len;
 	if (host_get(&f, DST4, &h))
-		ASSERT_TRUE(h.last_used_ns >= t0 && h.last_used_ns <= t1,
-			    MSG(m, "last_used_ns refreshed: %.3f s before the run, want >= 0",
-				((double)t0 - (double)h.last_used_ns) / 1e9));
+		ASSERT_TRUE(h.last_used >= t0 / NSEC && h.last_used <= t1 / NSEC,
+			    MSG(m, "last_used refreshed: %d s before the run, want >= 0",
+				(int)(t0 / NSEC) - (int)h.last_used));
 
 	pkt_ipv4(&p, dev.lan_mac, &tcp);
 	expect_steer(&f, &p, dev.nh4, "host4 " DST4, "TCP, TOS 0xb8, 100 bytes");
@@ -1178,7 +1151,7 @@ out:
  */
 static void test_pass_host_expired(void)
 {
-	__u64 now = boot_ns(), back;
+	__u64 now = now_ns(), back;
 	struct pkt p4, p6;
 	struct fx f;
 
@@ -1197,13 +1170,13 @@ static void test_pass_host_expired(void)
 	expect_pass_miss(&f, &p6, true, "IPv6, expired and idle");
 
 	/* Expired but still in use (idle for less than idle_timeout): alive. */
-	now = boot_ns();
+	now = now_ns();
 	if (!host_put(&f, DST4, (__u32)dev.tgt, now - back, now, 60) ||
 	    !host_put(&f, DST6, (__u32)dev.tgt, now - back, now, 60))
 		goto out;
 	expect_steer(&f, &p4, dev.nh4, "host4 " DST4, "IPv4, expired but in use");
 	expect_steer(&f, &p6, dev.nh6, "host6 " DST6, "IPv6, expired but in use");
-	/* Not expired, idle for long: alive until expires_ns. */
+	/* Not expired, idle for long: alive until it expires. */
 	if (!host_put(&f, DST4, (__u32)dev.tgt, now + 3600 * NSEC, now - back, 1))
 		goto out;
 	expect_steer(&f, &p4, dev.nh4, "host4 " DST4, "IPv4, idle but not expired");
@@ -1230,7 +1203,7 @@ static void set_next_hop_macs(struct pkt *p, const __u8 *nh)
  */
 static void test_host_expired_under_prefix(void)
 {
-	__u64 now = boot_ns(), back;
+	__u64 now = now_ns(), back;
 	struct want w;
 	struct pkt p, want;
 	struct fx f;
@@ -2140,7 +2113,7 @@ static void test_both_stages_live(void)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xopts);
 	int tgt_peer = -1, tx = -1, peer = (int)if_nametoindex(LAN_PEER);
-	__u64 now = boot_ns(), back;
+	__u64 now = now_ns(), back;
 	struct want steered, tc_steered, miss = {}, expired = {};
 	bool attached = false;
 	struct pkt p;
@@ -2337,7 +2310,7 @@ static void test_tc_after_pass_other(void)
 {
 	struct ip4_spec dns = { .dst = DST4, .ttl = 64, .frag_off = IP4_DF, .dport = 53,
 				.payload = 29 };
-	__u64 now = boot_ns(), back;
+	__u64 now = now_ns(), back;
 	struct pkt p, want;
 	struct want w;
 	struct fx f;

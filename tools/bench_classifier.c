@@ -4,7 +4,8 @@
  * (BPF_PROG_TEST_RUN with repeat), on bpfroute_steer of the real skeleton.
  *
  * Two designs, side by side in the same run:
- *   bpfroute  N learned addresses in bpfroute_host4/6 (hash), tries empty;
+ *   bpfroute  N learned addresses in the learned tables (open addressing, a
+ *             filter in front, sized as the agent sizes them), tries empty;
  *   LPM-only  the same N addresses as /32 (/128) routes in bpfroute_route4/6,
  *             host maps empty (what learning into the trie would cost).
  * Each table size and design is a skeleton of its own, all loaded at once,
@@ -50,8 +51,9 @@
 #include "bpfroute_abi.h"
 #include "bpfroute_tc.skel.h"
 #include "bench_driver.skel.h"
+#include "hosttable.h"
 
-#define MAP_CAP		(1U << 20)	/* max_entries of host and route maps */
+#define MAP_CAP		(1U << 20)	/* max-routes, and max_entries of the tries */
 #define NPKT		4096		/* different packets of a cycled run */
 #define HOT_CALLS	64
 #define HOT_REPEAT	254		/* TTL 255: every repetition is steered */
@@ -220,41 +222,69 @@ static void pkt_build(struct pkt *p, int family, const __u8 *dst, __u8 ttl)
 	p->len = (__u32)(ETH_HLEN + iplen + ulen);
 }
 
-static const struct bpfroute_host host_val = {
-	.ifindex = FILL_IFINDEX,
-	.idle_timeout = 300,
-	.expires_ns = ~0ULL >> 1,	/* far future: always alive */
-};
-
 static const struct bpfroute_route route_val = {
 	.ifindex = FILL_IFINDEX,
 	.origin = BPFROUTE_ORIGIN_MANUAL,
 };
 
-/* Fills the hash map with learned entries 0..n-1: bpf_map_update_batch. */
-static int fill_host(int fd, int family, __u32 n)
+/* The fixed hash key of every skeleton's conf: the same tables' layout each run. */
+static const struct bpfroute_conf bench_conf = {
+	.hash_key = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL },
+	.min_ttl = 30,
+	.max_ttl = 86400,
+	.idle_timeout = 300,
+	.max_routes = MAP_CAP,
+};
+
+/*
+ * Fills the family's learned table with entries 0..n-1, in a table of the
+ * size the agent gives n entries, through its mapping.
+ */
+static int fill_host(struct bpfroute_tc *skel, int family, __u32 n)
 {
-	size_t klen = family == 4 ? 4 : 16;
-	static __u8 keys[BATCH * 16];
-	static struct bpfroute_host vals[BATCH];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpfroute_host val = {
+		.ifindex = FILL_IFINDEX,
+		.idle_timeout = 300,
+		.expires = 0x7fffffff,	/* far future: always alive */
+	};
+	struct bpfroute_maps m;
+	struct hosttable ht;
+	int err;
 
-	for (__u32 i = 0; i < BATCH; i++)
-		vals[i] = host_val;
-	for (__u32 done = 0; done < n;) {
-		__u32 cnt = n - done < BATCH ? n - done : BATCH;
-
-		for (__u32 i = 0; i < cnt; i++) {
-			if (family == 4)
-				addr4(done + i, false, keys + i * klen);
-			else
-				addr6(done + i, false, keys + i * klen);
-		}
-		if (bpf_map_update_batch(fd, keys, vals, &cnt, &opts))
-			return -errno;
-		done += cnt;
+	maps_from_object(skel->obj, &m);
+	err = hosttable_open(&m, family, &ht);
+	if (err)
+		return err;
+	err = hosttable_rebuild(&ht, &m, &bench_conf, hosttable_slots_for(n, MAP_CAP));
+	for (__u32 i = 0; !err && i < n; i++) {
+		memset(val.addr, 0, sizeof(val.addr));
+		if (family == 4)
+			addr4(i, false, val.addr);
+		else
+			addr6(i, false, val.addr);
+		if (hosttable_learn(&ht, &bench_conf, &val) > BPFROUTE_TABLE_EXISTS)
+			err = -E2BIG;
 	}
-	return 0;
+	hosttable_close(&ht);
+	return err;
+}
+
+/* Kernel memory of a family's learned table and its filter. */
+static long long map_memlock(int fd);
+
+static long long host_memlock(struct bpfroute_tc *skel, int family)
+{
+	struct bpfroute_maps m;
+	struct hosttable ht;
+	long long sum;
+
+	maps_from_object(skel->obj, &m);
+	if (hosttable_open(&m, family, &ht))
+		return -1;
+	sum = map_memlock(ht.role[BPFROUTE_HOSTS_TABLE].fd) +
+	      map_memlock(ht.role[BPFROUTE_HOSTS_FILTER].fd);
+	hosttable_close(&ht);
+	return sum;
 }
 
 /*
@@ -285,6 +315,8 @@ static int fill_lpm(int fd, int family, __u32 n)
 static struct bpfroute_tc *load_skel(void)
 {
 	struct bpfroute_tc *skel;
+	struct bpfroute_maps m;
+	__u32 zero = 0;
 	int err;
 
 	skel = bpfroute_tc__open();
@@ -292,11 +324,21 @@ static struct bpfroute_tc *load_skel(void)
 		pr_warn("bpfroute_tc__open: %s\n", strerror(errno));
 		return NULL;
 	}
-	err = bpf_map__set_max_entries(skel->maps.bpfroute_host4, MAP_CAP);
-	err = err ?: bpf_map__set_max_entries(skel->maps.bpfroute_host6, MAP_CAP);
-	err = err ?: bpf_map__set_max_entries(skel->maps.bpfroute_route4, MAP_CAP);
+	err = bpf_map__set_max_entries(skel->maps.bpfroute_route4, MAP_CAP);
 	err = err ?: bpf_map__set_max_entries(skel->maps.bpfroute_route6, MAP_CAP);
 	err = err ?: bpfroute_tc__load(skel);
+	if (!err) {
+		maps_from_object(skel->obj, &m);
+		err = bpf_map_update_elem(m.conf, &zero, &bench_conf, BPF_ANY) ? -errno : 0;
+		/* As `load` makes them; a table of the LPM-only design stays empty. */
+		err = err ?: hosttable_setup(&m, BPFROUTE_TABLE_MIN_SLOTS);
+		/* The prefix summary says "maybe" everywhere: the tries are looked up. */
+		for (__u32 i = 0; !err && i < 2 * BPFROUTE_PFXSUM_WORDS; i++) {
+			__u64 ones = ~0ULL;
+
+			err = bpf_map_update_elem(m.pfxsum, &i, &ones, BPF_ANY) ? -errno : 0;
+		}
+	}
 	if (err) {
 		pr_warn("loading the skeleton: %s\n", strerror(-err));
 		bpfroute_tc__destroy(skel);
@@ -683,8 +725,8 @@ static void report(const long long mem[2][2], double fill_s)
 	for (int f = 0; f < 2; f++) {
 		double per = (double)(mem[f][1] - mem[f][0]) / sizes[2];
 
-		printf("| bpfroute_host%d (hash, max_entries %u) | %lld | %lld | %.1f B | "
-		       "%.1f B | %s |\n", f ? 6 : 4, MAP_CAP, mem[f][0], mem[f][1], per,
+		printf("| bpfroute_host%d (table and filter, max-routes %u) | %lld | %lld | "
+		       "%.1f B | %.1f B | %s |\n", f ? 6 : 4, MAP_CAP, mem[f][0], mem[f][1], per,
 		       (double)mem[f][1] / sizes[2],
 		       f ? "(info)" : per <= 160 ? "<= 160 B: met" : "<= 160 B: **not met**");
 	}
@@ -697,10 +739,11 @@ static void report_lpm_mem(const long long lmem[2][2])
 		       "(info) |\n", f ? 6 : 4, f ? 128 : 32, lmem[f][0], lmem[f][1],
 		       (double)(lmem[f][1] - lmem[f][0]) / sizes[2],
 		       (double)lmem[f][1] / sizes[2]);
-	printf("\nThe hash's empty figure is its bucket array (sized by max_entries, paid "
-	       "before any entry); the per-entry figure is what each learned address adds. "
-	       "The trie's accounting (trie_mem_usage()) counts its leaves only, not the "
-	       "intermediate nodes a trie of scattered /32s also allocates.\n\n");
+	printf("\nA learned table's empty figure is the smallest table and its filter "
+	       "(%u slots); with 1M entries the table has the agent's size for them, half "
+	       "full at most. The trie's accounting (trie_mem_usage()) counts its leaves "
+	       "only, not the intermediate nodes a trie of scattered /32s also "
+	       "allocates.\n\n", BPFROUTE_TABLE_MIN_SLOTS);
 }
 
 static void write_data(const char *path)
@@ -784,8 +827,8 @@ int main(int argc, char **argv)
 		struct bpfroute_tc *h = skels[skel_index(D_HOST, s)];
 		struct bpfroute_tc *l = skels[skel_index(D_LPM, s)];
 
-		err = fill_host(bpf_map__fd(h->maps.bpfroute_host4), 4, sizes[s]);
-		err = err ?: fill_host(bpf_map__fd(h->maps.bpfroute_host6), 6, sizes[s]);
+		err = fill_host(h, 4, sizes[s]);
+		err = err ?: fill_host(h, 6, sizes[s]);
 		if (err) {
 			pr_warn("filling the host maps with %u: %s\n", sizes[s], strerror(-err));
 			goto cleanup;
@@ -801,10 +844,8 @@ int main(int argc, char **argv)
 	pr_warn("filled in %.1f s; measuring %d repetitions\n", fill_s, reps);
 
 	for (int f = 0; f < 2; f++) {
-		mem[f][0] = map_memlock(bpf_map__fd(f ? skels[0]->maps.bpfroute_host6 :
-						       skels[0]->maps.bpfroute_host4));
-		mem[f][1] = map_memlock(bpf_map__fd(f ? skels[skel_index(D_HOST, 2)]->maps.bpfroute_host6 :
-						       skels[skel_index(D_HOST, 2)]->maps.bpfroute_host4));
+		mem[f][0] = host_memlock(skels[0], f ? 6 : 4);
+		mem[f][1] = host_memlock(skels[skel_index(D_HOST, 2)], f ? 6 : 4);
 		lmem[f][0] = map_memlock(bpf_map__fd(f ? skels[0]->maps.bpfroute_route6 :
 							skels[0]->maps.bpfroute_route4));
 		lmem[f][1] = map_memlock(bpf_map__fd(f ? skels[skel_index(D_LPM, 2)]->maps.bpfroute_route6 :

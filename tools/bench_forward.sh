@@ -322,14 +322,14 @@ fill_routes()
 		-c "$TMP/routes-$v.conf" || return 1
 }
 
-# fill_learned V N: gateway V's bpfroute_host4 holds exactly the first N
+# fill_learned V N: gateway V's learned IPv4 table holds exactly the first N
 # destinations, learned entries to the target (tools/bench_fill.c).
 fill_learned()
 {
 	local ifindex
 
 	ifindex=$(ip netns exec "bf-gw-$1-$SUF" cat /sys/class/net/tgt0/ifindex) || return 1
-	run "$FILL" "$TMP/bpffs/$1/bpfroute_host4" "$ifindex" "$HIT_BASE" "$2" || return 1
+	run "$FILL" "$TMP/bpffs/$1" "$ifindex" "$HIT_BASE" "$2" || return 1
 }
 
 # configs N: the configurations measured at N.
@@ -404,7 +404,13 @@ measure()
 	PIDS+=("$pid")
 	sleep "$WARM"
 	s0=$(sample "$sink" $gwcpu)
-	sleep "$DUR"
+	if [[ -n ${BENCH_PERF:-} ]]; then
+		# A profile of the gateway's CPU over the window, per configuration.
+		perf record -q -C 1 -g -o "$BENCH_PERF/$cfg-$n.data" -- sleep "$DUR" \
+			>/dev/null 2>&1
+	else
+		sleep "$DUR"
+	fi
 	s1=$(sample "$sink" $gwcpu)
 	kill -0 "$pid" 2>/dev/null && alive=1 || alive=0
 	kill -TERM "$pid" 2>/dev/null

@@ -6,13 +6,13 @@
  *             time of bpfroute_learn (the kernel's BPF run-time statistics)
  *             and dnsmasq's nftset adds (uprobes on libnftables), sample
  *             the counters every few hundred ms, print percentiles at the end
- *   fill      put N learned entries in a pinned bpfroute_host4, some dead
- *   count     entries of a pinned hash map
+ *   fill      put N learned IPv4 entries in an instance's table, some dead
+ *   count     live entries of an instance's IPv4 table
  *   setcount  elements of an nftables set (one netlink dump: `nft list set`
  *             takes seconds for 200k elements, this a fraction)
  *   agentlat  ask for names with more addresses than the kernel learns and
  *             time, from the client's side, until the agent has put the
- *             rest in the map
+ *             rest in the table
  *
  * Usage: bench_learn COMMAND [OPTIONS] (bench_learn -h). Root. Results on
  * stdout, one "key value" line each, for the script to pick up.
@@ -48,6 +48,9 @@
 #include "bpfroute_abi.h"
 #include "bench_learn.h"
 #include "bench_learn.skel.h"
+#include "hosttable.h"
+#include "maps.h"
+#include "pindir.h"
 
 #define BATCH		8192
 #define MAX_PROGS	4		/* programs whose run time trace reads */
@@ -514,58 +517,62 @@ cleanup:
 
 /* ---- fill and count ------------------------------------------------------ */
 
-static int map_info(int fd, struct bpf_map_info *info)
+/* An instance's maps and IPv4 table, mapped; the caller closes both. */
+static int table4_open(const char *pin_dir, struct bpfroute_maps *m, struct hosttable *ht,
+		       struct bpfroute_conf *conf)
 {
-	__u32 len = sizeof(*info);
+	struct pindir pd = { .fd = -1 };
+	__u32 zero = 0;
+	int err;
 
-	memset(info, 0, len);
-	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+	*ht = (struct hosttable){ .ctl = NULL };
+	for (int r = 0; r < BPFROUTE_HOSTS_ROLES; r++)
+		ht->role[r].fd = -1;
+	err = pindir_open(&pd, pin_dir, false);
+	if (!err)
+		err = maps_open(&pd, m);
+	pindir_close(&pd);
+	if (!err && bpf_map_lookup_elem(m->conf, &zero, conf))
+		err = -errno;
+	if (!err)
+		err = hosttable_open(m, 4, ht);
+	if (err)
+		pr_warn("%s: %s\n", pin_dir, strerror(-err));
+	return err;
 }
 
 /*
  * Entries base, base + 1, ... (host order arithmetic, stored in network
  * order) as the kernel learns them: to ifindex, alive for an hour. Every
  * dead_every-th is dead already (expired at boot, idle timeout 0), so that
- * the agent's sweep has work whatever the uptime.
+ * the agent's sweep has work whatever the uptime. The table is rebuilt to
+ * the size the agent gives that many entries first.
  */
-static int fill_host4(int fd, __u32 base, __u32 n, __u32 ifindex, __u32 dead_every)
+static int fill_host4(struct hosttable *ht, const struct bpfroute_maps *m,
+		      const struct bpfroute_conf *conf, __u32 base, __u32 n, __u32 ifindex,
+		      __u32 dead_every)
 {
-	struct bpfroute_host *vals = calloc(BATCH, sizeof(*vals));
-	__u8 *keys = calloc(BATCH, 4);
-	__u64 now = now_ns(CLOCK_BOOTTIME);
-	int err = -ENOMEM;
+	__u32 now = (__u32)(now_ns(CLOCK_MONOTONIC) / 1000000000ULL);
+	int err;
 
-	if (!vals || !keys)
-		goto cleanup;
-	err = 0;
-	for (__u32 done = 0; done < n && !err;) {
-		__u32 cnt = n - done < BATCH ? n - done : BATCH;
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	err = hosttable_rebuild(ht, m, conf, hosttable_slots_for(ht->ctl->live + n,
+								 conf->max_routes));
+	for (__u32 i = 0; i < n && !err; i++) {
+		struct bpfroute_host v = { .ifindex = ifindex };
+		__u32 a = htonl(base + i);
 
-		for (__u32 i = 0; i < cnt; i++) {
-			__u32 a = htonl(base + done + i);
-			struct bpfroute_host *v = &vals[i];
-
-			memcpy(keys + 4 * i, &a, 4);
-			memset(v, 0, sizeof(*v));
-			v->ifindex = ifindex;
-			if (dead_every && (done + i) % dead_every == dead_every - 1) {
-				v->expires_ns = 1;
-				v->last_used_ns = 1;
-				v->idle_timeout = 0;
-			} else {
-				v->expires_ns = now + 3600ULL * 1000000000ULL;
-				v->last_used_ns = now;
-				v->idle_timeout = 300;
-			}
+		memcpy(v.addr, &a, 4);
+		if (dead_every && i % dead_every == dead_every - 1) {
+			v.expires = 1;
+			v.last_used = 1;
+		} else {
+			v.expires = now + 3600;
+			v.last_used = now;
+			v.idle_timeout = 300;
 		}
-		if (bpf_map_update_batch(fd, keys, vals, &cnt, &opts))
-			err = -errno;
-		done += cnt;
+		if (hosttable_learn(ht, conf, &v) > BPFROUTE_TABLE_EXISTS)
+			err = -E2BIG;
 	}
-cleanup:
-	free(vals);
-	free(keys);
 	return err;
 }
 
@@ -573,9 +580,11 @@ static int cmd_fill(int argc, char **argv)
 {
 	unsigned long n = 0, ifindex = 0, dead_every = 0;
 	const char *pin = NULL, *base_s = "100.64.0.0";
-	struct bpf_map_info info;
+	struct bpfroute_maps m = { .owned = false };
+	struct bpfroute_conf conf;
+	struct hosttable ht;
 	struct in_addr base;
-	int opt, fd, err;
+	int opt, err;
 
 	while ((opt = getopt(argc, argv, "m:n:i:d:b:")) != -1) {
 		switch (opt) {
@@ -600,91 +609,49 @@ static int cmd_fill(int argc, char **argv)
 		}
 	}
 	if (!pin || !n || !ifindex || optind != argc || inet_pton(AF_INET, base_s, &base) != 1) {
-		fprintf(stderr, "usage: bench_learn fill -m HOST4_PIN -n N -i IFINDEX "
+		fprintf(stderr, "usage: bench_learn fill -m PIN_DIR -n N -i IFINDEX "
 			"[-d DEAD_EVERY] [-b BASE]\n");
 		return -EINVAL;
 	}
-	fd = bpf_obj_get(pin);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("%s: %s\n", pin, strerror(-err));
-		return err;
-	}
-	err = map_info(fd, &info);
-	if (!err && (info.key_size != 4 || info.value_size != sizeof(struct bpfroute_host)))
-		err = -EINVAL;
+	err = table4_open(pin, &m, &ht, &conf);
 	if (!err)
-		err = fill_host4(fd, ntohl(base.s_addr), (__u32)n, (__u32)ifindex,
+		err = fill_host4(&ht, &m, &conf, ntohl(base.s_addr), (__u32)n, (__u32)ifindex,
 				 (__u32)dead_every);
 	if (err)
 		pr_warn("filling %s: %s\n", pin, strerror(-err));
-	close(fd);
+	hosttable_close(&ht);
+	maps_close(&m);
 	return err;
 }
 
-/* Entries of a hash map, read in batches (one system call per BATCH). */
-static int map_count(int fd, __u64 *count)
+/* Live entries of the IPv4 table, slot by slot. */
+static __u64 table_count(const struct hosttable *ht)
 {
-	struct bpf_map_info info;
-	void *keys = NULL, *vals = NULL;
-	__u32 token = 0;
-	bool first = true;
-	int err;
+	const struct table_map *t = hosttable_role(ht, BPFROUTE_HOSTS_TABLE);
+	__u64 n = 0;
 
-	*count = 0;
-	err = map_info(fd, &info);
-	if (err)
-		return err;
-	keys = malloc((size_t)BATCH * info.key_size);
-	vals = malloc((size_t)BATCH * info.value_size);
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (;;) {
-		__u32 n = BATCH;
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &n,
-					   &opts) ? -errno : 0;
-		first = false;
-		if (err && err != -ENOENT)
-			break;
-		*count += n;
-		if (err == -ENOENT) {	/* the last batch */
-			err = 0;
-			break;
-		}
-	}
-cleanup:
-	free(keys);
-	free(vals);
-	return err;
+	for (__u32 i = 0; t && i < t->n; i++)
+		n += BPFROUTE_SLOT_KIND(TABLE_SLOT(t, i)->state) == BPFROUTE_SLOT_LIVE;
+	return n;
 }
 
 static int cmd_count(int argc, char **argv)
 {
-	__u64 count;
-	int fd, err;
+	struct bpfroute_maps m = { .owned = false };
+	struct bpfroute_conf conf;
+	struct hosttable ht;
+	int err;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: bench_learn count MAP_PIN\n");
+		fprintf(stderr, "usage: bench_learn count PIN_DIR\n");
 		return -EINVAL;
 	}
-	fd = bpf_obj_get(argv[1]);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("%s: %s\n", argv[1], strerror(-err));
-		return err;
-	}
-	err = map_count(fd, &count);
-	close(fd);
-	if (err) {
-		pr_warn("counting %s: %s\n", argv[1], strerror(-err));
-		return err;
-	}
-	printf("%llu\n", (unsigned long long)count);
-	return 0;
+	err = table4_open(argv[1], &m, &ht, &conf);
+	if (!err)
+		printf("%llu\n", (unsigned long long)table_count(&ht));
+	hosttable_close(&ht);
+	maps_close(&m);
+	return err;
 }
 
 /* ---- setcount ------------------------------------------------------------ */
@@ -863,17 +830,37 @@ static int query_build(__u8 *buf, size_t size, __u16 id, const char *name)
 	return (int)off;
 }
 
-/* How many of name i's addresses are in the map. */
-static __u32 lat_present(int map_fd, const struct lat_opts *o, __u32 i)
+/* The instance's IPv4 table, mapped again whenever the agent swapped in another. */
+struct lat_table {
+	struct bpfroute_maps m;
+	struct bpfroute_conf conf;
+	struct hosttable ht;
+};
+
+static void lat_table_current(struct lat_table *lt)
 {
-	struct bpfroute_host h;
+	__u32 role = BPFROUTE_HOSTS_TABLE, id = 0;
+	const struct table_map *t = hosttable_role(&lt->ht, BPFROUTE_HOSTS_TABLE);
+
+	bpf_map_lookup_elem(lt->m.host4, &role, &id);
+	if (t && t->id == id)
+		return;
+	hosttable_close(&lt->ht);
+	hosttable_open(&lt->m, 4, &lt->ht);
+}
+
+/* How many of name i's addresses are in the table. */
+static __u32 lat_present(struct lat_table *lt, const struct lat_opts *o, __u32 i)
+{
 	__u32 n = 0;
 
+	lat_table_current(lt);
 	for (__u32 j = 0; j < o->naddrs; j++) {
-		__u32 a = htonl(o->base + i * 32 + j);
+		__u8 a[16] = {};
+		__u32 v = htonl(o->base + i * 32 + j);
 
-		if (!bpf_map_lookup_elem(map_fd, &a, &h))
-			n++;
+		memcpy(a, &v, 4);
+		n += hosttable_find(&lt->ht, &lt->conf, a) != NULL;
 	}
 	return n;
 }
@@ -899,7 +886,7 @@ static __u64 pct_sorted(const __u64 *v, size_t n, double pct)
  * the name's addresses in the map then (the kernel's part), and poll until
  * all are there (the agent's part) or a second has passed.
  */
-static int agentlat_run(int sock, int map_fd, const struct lat_opts *o)
+static int agentlat_run(int sock, struct lat_table *lt, const struct lat_opts *o)
 {
 	__u64 *lat = calloc(o->n, sizeof(*lat)), *rtt = calloc(o->n, sizeof(*rtt));
 	__u32 *at_reply = calloc(o->n, sizeof(*at_reply));
@@ -937,11 +924,11 @@ static int agentlat_run(int sock, int map_fd, const struct lat_opts *o)
 			continue;
 		n_answered++;
 		rtt[n_answered - 1] = t_reply - t_send;
-		have = lat_present(map_fd, o, i);
+		have = lat_present(lt, o, i);
 		at_reply[n_answered - 1] = have;
 		while (have < o->naddrs && now_ns(CLOCK_MONOTONIC) - t_reply < 1000000000ULL) {
 			sched_yield();	/* the agent may share this CPU */
-			have = lat_present(map_fd, o, i);
+			have = lat_present(lt, o, i);
 		}
 		if (have == o->naddrs) {
 			if (at_reply[n_answered - 1] == o->naddrs)
@@ -986,7 +973,8 @@ static int cmd_agentlat(int argc, char **argv)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
 	const char *base_s = NULL;
 	struct in_addr base;
-	int opt, sock = -1, map_fd = -1, err;
+	static struct lat_table lt;
+	int opt, sock = -1, err;
 
 	while ((opt = getopt(argc, argv, "s:m:P:D:f:n:a:b:g:")) != -1) {
 		switch (opt) {
@@ -1025,7 +1013,7 @@ static int cmd_agentlat(int argc, char **argv)
 	if (!o.server || !o.pin || !o.n || !o.naddrs || o.naddrs > 32 || !base_s ||
 	    optind != argc || inet_pton(AF_INET, o.server, &sa.sin_addr) != 1 ||
 	    inet_pton(AF_INET, base_s, &base) != 1) {
-		fprintf(stderr, "usage: bench_learn agentlat -s SERVER -m HOST4_PIN -n N -b BASE\n"
+		fprintf(stderr, "usage: bench_learn agentlat -s SERVER -m PIN_DIR -n N -b BASE\n"
 			"       [-f FIRST] [-a ADDRS_PER_NAME (24)] [-P PREFIX (big)]\n"
 			"       [-D DOMAIN (bench.example)] [-g GAP_MS (5)]\n"
 			"  names PREFIX<i>.DOMAIN, i from FIRST, each with the addresses\n"
@@ -1033,12 +1021,9 @@ static int cmd_agentlat(int argc, char **argv)
 		return -EINVAL;
 	}
 	o.base = ntohl(base.s_addr);
-	map_fd = bpf_obj_get(o.pin);
-	if (map_fd < 0) {
-		err = -errno;
-		pr_warn("%s: %s\n", o.pin, strerror(-err));
-		return err;
-	}
+	err = table4_open(o.pin, &lt.m, &lt.ht, &lt.conf);
+	if (err)
+		goto cleanup;
 	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sock < 0 || setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    connect(sock, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -1048,11 +1033,12 @@ static int cmd_agentlat(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	err = agentlat_run(sock, map_fd, &o);
+	err = agentlat_run(sock, &lt, &o);
 cleanup:
 	if (sock >= 0)
 		close(sock);
-	close(map_fd);
+	hosttable_close(&lt.ht);
+	maps_close(&lt.m);
 	return err;
 }
 
@@ -1063,7 +1049,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: bench_learn [-v] trace|fill|count|setcount|agentlat [OPTIONS]\n"
 		"  trace     time bpfroute_learn and dnsmasq's nftset adds, sample counters\n"
-		"  fill      put learned entries in a pinned bpfroute_host4\n"
+		"  fill      put learned IPv4 entries in an instance's table\n"
 		"  count     entries of a pinned hash map\n"
 		"  setcount  elements of an nftables set\n"
 		"  agentlat  time the agent's part of answers the kernel cannot finish\n"

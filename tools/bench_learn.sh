@@ -429,7 +429,7 @@ field()
 		print $(i + 1); found = 1 } } END { if (!found) print "-" }' "$1"
 }
 
-host4_count() { "$HELPER" count "$PIN_A/bpfroute_host4"; }
+host4_count() { "$HELPER" count "$PIN_A"; }
 # prog_avg TRACE_OUT ID, prog_cpu TRACE_OUT ID SECONDS: a program's ns per run,
 # % of a CPU, from bench_learn trace's "prog ID runs N run_ns T".
 prog_avg()
@@ -566,7 +566,7 @@ agent_phase()
 		lp=$!
 		sleep 0.3	# under way before the first big name
 	fi
-	out=$(ip netns exec "$NS_CLA" "$HELPER" agentlat -s "$RES4" -m "$PIN_A/bpfroute_host4" \
+	out=$(ip netns exec "$NS_CLA" "$HELPER" agentlat -s "$RES4" -m "$PIN_A" \
 		-n "$BIG_N" -f "$first" -a "$BIG_ADDRS" -b "$BIG_BASE" -g 5)
 	[[ -n $lp ]] && wait "$lp"
 	sleep 1.2	# a tick: the agent has read every event
@@ -590,7 +590,7 @@ mem_run()
 	if [[ $cfg == full ]]; then
 		n=$MEM_N
 		tgt=$(ifindex "$NS_GWM" tgt0)
-		run "$HELPER" fill -m "$PIN_M/bpfroute_host4" -n "$n" -i "$tgt" \
+		run "$HELPER" fill -m "$PIN_M" -n "$n" -i "$tgt" \
 			-d "$MEM_DEAD_EVERY" || return 1
 	fi
 	spawn "$NS_GWM" "$mlog" "$BPFROUTE" --pin-dir "$PIN_M" run -c "$TMP/m.conf"
@@ -605,7 +605,7 @@ mem_run()
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")
 	stop_pid "$pid"
 	swept=$(sed -n 's/.* \([0-9]*\) expired, .*/\1/p' "$mlog" | tail -n 1)
-	left=$("$HELPER" count "$PIN_M/bpfroute_host4")
+	left=$("$HELPER" count "$PIN_M")
 	run ip netns exec "$NS_GWM" "$BPFROUTE" -q --pin-dir "$PIN_M" unload || return 1
 	printf 'mem %s %s %s %s %s %s %s\n' "$rep" "$cfg" "$n" "${rss:--}" "${hwm:--}" \
 		"${swept:--}" "${left:--}" >>"$TMP/mem"

@@ -25,16 +25,6 @@ static int conf_read(struct agent *a)
 	return 0;
 }
 
-static __u32 max_entries(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.max_entries;
-}
-
 static void rule_set(struct agent_rule *r, const struct bpfroute_rule_key *key,
 		     const struct bpfroute_rule *val)
 {
@@ -127,21 +117,12 @@ const struct agent_rule *agent_rule(struct agent *a, __u16 id, const __u8 *qname
 
 static int agent_read_maps(struct agent *a, struct bpfroute_maps *m, __u64 now)
 {
-	__u32 biggest;
 	int err;
 
 	a->maps = m;
-	a->max_entries[0] = max_entries(m->host4);
-	a->max_entries[1] = max_entries(m->host6);
-	biggest = a->max_entries[0] > a->max_entries[1] ? a->max_entries[0] : a->max_entries[1];
-	/* A whole pass in about a minute, in chunks a tick handles in milliseconds. */
-	a->sweep_chunk = biggest / 60;
-	if (a->sweep_chunk < AGENT_BATCH)
-		a->sweep_chunk = AGENT_BATCH;
-	if (a->sweep_chunk > 16 * AGENT_BATCH)
-		a->sweep_chunk = 16 * AGENT_BATCH;
-	memset(a->sweep, 0, sizeof(a->sweep));
-	agent_lru_reset(a);
+	err = agent_tables_open(a);
+	if (err)
+		return err;
 	err = agent_refresh(a, now);
 	return err < 0 ? err : 0;
 }
@@ -153,12 +134,13 @@ int agent_init(struct agent *a, struct bpfroute_maps *m, __u64 now)
 	memset(a, 0, sizeof(*a));
 	a->rules = calloc(BPFROUTE_MAX_RULES, sizeof(*a->rules));
 	a->ans = malloc(sizeof(*a->ans));
-	a->batch_keys = malloc(AGENT_BATCH * sizeof(struct bpfroute_addr6));
-	a->batch_vals = malloc(AGENT_BATCH * sizeof(*a->batch_vals));
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		a->lru[i].c = malloc(AGENT_LRU_MAX * sizeof(*a->lru[i].c));
-	if (!a->rules || !a->ans || !a->batch_keys || !a->batch_vals || !a->lru[0].c ||
-	    !a->lru[1].c)
+		a->ht[i] = (struct hosttable){ .ctl = NULL };
+		for (int r = 0; r < BPFROUTE_HOSTS_ROLES; r++)
+			a->ht[i].role[r].fd = -1;
+	}
+	if (!a->rules || !a->ans || !a->lru[0].c || !a->lru[1].c)
 		goto cleanup;
 	a->report_ns = now;
 	err = agent_read_maps(a, m, now);
@@ -177,10 +159,9 @@ int agent_set_maps(struct agent *a, struct bpfroute_maps *m, __u64 now)
 void agent_free(struct agent *a)
 {
 	agent_prefetch_free(a);
+	agent_tables_close(a);
 	free(a->rules);
 	free(a->ans);
-	free(a->batch_keys);
-	free(a->batch_vals);
 	for (int i = 0; i < 2; i++)
 		free(a->lru[i].c);
 	memset(a, 0, sizeof(*a));
@@ -204,12 +185,14 @@ static void agent_report(struct agent *a, __u64 now)
 		return;
 	a->report_ns = now;
 	pr_debug("agent: %llu events (delay %s), %llu finished (learn latency %s); "
-		 "%llu installed, %llu evicted, %llu expired, %llu refused, %llu refused (full)\n",
+		 "%llu installed, %llu evicted, %llu expired, %llu refused, %llu refused (full), "
+		 "%llu tables rebuilt\n",
 		 (unsigned long long)s->events, lat_text(&a->lat, delay, sizeof(delay)),
 		 (unsigned long long)s->events_finished,
 		 lat_text(&a->lat_learn, learn, sizeof(learn)), (unsigned long long)s->installed,
 		 (unsigned long long)s->evicted, (unsigned long long)s->expired,
-		 (unsigned long long)s->refused, (unsigned long long)s->refused_full);
+		 (unsigned long long)s->refused, (unsigned long long)s->refused_full,
+		 (unsigned long long)s->rebuilds);
 }
 
 void agent_tick(struct agent *a, __u64 now)
@@ -219,10 +202,17 @@ void agent_tick(struct agent *a, __u64 now)
 	else
 		conf_read(a);	/* min-ttl and friends follow a reload at once */
 	for (int family = 4; family <= 6; family += 2) {
-		agent_sweep(a, family, now, a->sweep_chunk);
+		__u32 n, chunk;
+
+		agent_tables_fit(a, family, now);
+		/* A whole pass in about a minute, in chunks of milliseconds. */
+		n = agent_ht(a, family)->role[BPFROUTE_HOSTS_TABLE].n;
+		chunk = n / 60 < AGENT_SWEEP_MIN ? AGENT_SWEEP_MIN :
+			n / 60 > AGENT_SWEEP_MAX ? AGENT_SWEEP_MAX : n / 60;
+		agent_sweep(a, family, now, chunk);
 		agent_keep_room(a, family, now);
 	}
-	agent_flows_sweep(a, now, a->sweep_chunk);
+	agent_flows_sweep(a, now, BPFROUTE_MAX_FLOWS / 60 + 1);
 	agent_prefetch_tick(a, now);
 	agent_report(a, now);
 }
@@ -235,7 +225,7 @@ void agent_summary(const struct agent *a)
 	pr_info("agent: %llu events (delay %s), %llu finished by the agent (learn latency %s), "
 		"%llu installed, %llu evicted, %llu expired, %llu refused, %llu refused (full), "
 		"%llu prefetches (%llu failed), %llu parse failures, %llu dropped, "
-		"%llu flows expired\n",
+		"%llu flows expired, %llu tables rebuilt (%llu failed)\n",
 		(unsigned long long)s->events, lat_text(&a->lat, delay, sizeof(delay)),
 		(unsigned long long)s->events_finished,
 		lat_text(&a->lat_learn, learn, sizeof(learn)), (unsigned long long)s->installed,
@@ -243,5 +233,6 @@ void agent_summary(const struct agent *a)
 		(unsigned long long)s->refused, (unsigned long long)s->refused_full,
 		(unsigned long long)s->prefetches, (unsigned long long)s->prefetch_failed,
 		(unsigned long long)s->parse_failures, (unsigned long long)s->dropped,
-		(unsigned long long)s->flows_expired);
+		(unsigned long long)s->flows_expired, (unsigned long long)s->rebuilds,
+		(unsigned long long)s->rebuild_failed);
 }

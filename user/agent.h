@@ -10,8 +10,8 @@
  * caches it rebuilds at will (the rules by id, the settings, eviction
  * candidates, a sweep position, a prefetch schedule), so it can be killed
  * and restarted at any moment. Every function takes the time (`now`,
- * CLOCK_BOOTTIME ns) as an argument, so tests drive it with a fake clock
- * and without the loop.
+ * CLOCK_MONOTONIC ns, the datapath's clock) as an argument, so tests drive
+ * it with a fake clock and without the loop.
  */
 #ifndef BPFROUTE_AGENT_H
 #define BPFROUTE_AGENT_H
@@ -25,6 +25,7 @@
 #include "bpfroute_abi.h"
 #include "config.h"
 #include "hosts.h"
+#include "hosttable.h"
 #include "maps.h"
 
 /* Eviction candidates kept per family: the oldest expired entries. */
@@ -35,8 +36,9 @@
 #define AGENT_LAT_SAMPLES	4096
 /* Ring buffer events handled in one go before the loop looks elsewhere. */
 #define AGENT_EVENT_BUDGET	1024
-/* Entries read from a learned map in one system call. */
-#define AGENT_BATCH		4096
+/* Slots of a learned table swept per tick at least, and at most. */
+#define AGENT_SWEEP_MIN		4096
+#define AGENT_SWEEP_MAX		(1U << 17)
 /* How often the rules are read again without being told (reload, miss). */
 #define AGENT_RULES_EVERY_NS	(30 * HOSTS_NSEC_PER_SEC)
 /* How often the counters go to the debug log. */
@@ -65,6 +67,8 @@ struct agent_stats {
 	__u64 parse_failures;	/* answers the agent could not read */
 	__u64 dropped;		/* events whose rule is gone */
 	__u64 flows_expired;	/* masqueraded flows swept */
+	__u64 rebuilds;		/* learned tables rebuilt (grown, shrunk, cleaned) */
+	__u64 rebuild_failed;	/* rebuilds given up: the old table stayed */
 };
 
 /* Where the flow sweep goes on from, per map (out, in). */
@@ -74,7 +78,7 @@ struct agent_flow_cursor {
 };
 
 struct agent_lru_cand {
-	__u8 key[16];
+	__u32 slot;		/* in the table as it was at the scan */
 	struct bpfroute_host seen;
 };
 
@@ -85,13 +89,10 @@ struct agent_lru {
 	__u64 rescan_at;		/* no scan before: nothing could be found */
 };
 
-/* The sweep of one family, a chunk per tick. */
+/* The sweep of one family, a chunk of slots per tick. */
 struct agent_sweep {
-	struct hosts_cursor cur;
-	__u64 seen;		/* entries seen in this pass */
-	__u64 reaped;		/* of which deleted */
-	__u64 last_count;	/* entries left after the last full pass */
-	bool counted;		/* last_count is known */
+	__u32 next;		/* the next slot to look at */
+	__u64 reaped;		/* deleted in this pass */
 };
 
 struct agent_lat {
@@ -103,16 +104,15 @@ struct agent_prefetch;
 
 struct agent {
 	struct bpfroute_maps *maps;
+	const char *pin_dir;		/* locked while a table is rebuilt; NULL: no lock */
 	struct bpfroute_conf conf;
 	struct agent_rule *rules;	/* BPFROUTE_MAX_RULES, by id */
 	__u64 rules_read_ns;
-	__u32 max_entries[2];		/* of bpfroute_host4, bpfroute_host6 */
+	struct hosttable ht[2];		/* the learned tables, mapped; IPv4, IPv6 */
+	__u64 rebuild_after[2];		/* no rebuild before (one failed) */
 	struct agent_lru lru[2];
 	struct agent_sweep sweep[2];
 	struct agent_flow_cursor flow_cursor[2];
-	__u32 sweep_chunk;		/* entries per family and tick */
-	__u8 *batch_keys;		/* AGENT_BATCH keys of up to 16 bytes */
-	struct bpfroute_host *batch_vals;	/* AGENT_BATCH */
 	struct agent_dns_answer *ans;	/* the answer being worked on */
 	struct agent_stats st;
 	struct agent_lat lat;		/* every event: answer to the agent reading it */
@@ -141,8 +141,13 @@ int agent_refresh(struct agent *a, __u64 now);
 /* The rule id learned for a question (wire form), or NULL if it is gone. */
 const struct agent_rule *agent_rule(struct agent *a, __u16 id, const __u8 *qname,
 				    size_t qlen, __u64 now);
-/* Once a second: sweep, keep room, prefetch, report. */
+/* Once a second: sweep, keep room, size the tables, prefetch, report. */
 void agent_tick(struct agent *a, __u64 now);
+/* The family's table, as the agent has it mapped. */
+static inline struct hosttable *agent_ht(struct agent *a, int family)
+{
+	return &a->ht[family == 4 ? 0 : 1];
+}
 
 /* agent_flows.c: remove dead masqueraded flows, at most budget per map. */
 int agent_flows_sweep(struct agent *a, __u64 now, __u32 budget);
@@ -177,16 +182,29 @@ int agent_install(struct agent *a, const struct hosts_origin *o, int family,
 		  const __u8 *addr, __u32 ttl, __u64 now);
 /* Evict one expired entry of the family, oldest first. 0, or -ENOSPC. */
 int agent_evict(struct agent *a, int family, __u64 now);
-/* Forget the eviction candidates (the map changed behind the agent's back). */
+/* Forget the eviction candidates and the sweep position (the table changed). */
 void agent_lru_reset(struct agent *a);
 /*
- * Sweep up to budget entries of the family from where the last call
- * stopped; dead entries are deleted. Returns how many entries were looked
- * at; a pass is complete when the cursor wraps (sweep[].cur.done).
+ * Sweep up to budget slots of the family's table from where the last call
+ * stopped; dead entries are deleted. Returns how many slots were looked at;
+ * a pass is complete when the position wraps to 0.
  */
 int agent_sweep(struct agent *a, int family, __u64 now, __u32 budget);
 /* Keep a little room free for the kernel, which cannot evict. */
 void agent_keep_room(struct agent *a, int family, __u64 now);
+
+/* agent_tables.c: the learned tables' size. */
+/* (Re)map both families' tables as the datapath has them now. */
+int agent_tables_open(struct agent *a);
+void agent_tables_close(struct agent *a);
+/*
+ * Rebuild a family's table when it is more than half full (bigger), holds
+ * many deleted slots (the same size, clean), or is mostly empty (smaller).
+ * Returns 1 if it was rebuilt, 0 if it needed nothing, or -errno.
+ */
+int agent_tables_fit(struct agent *a, int family, __u64 now);
+/* Slots the family's table should have now, or 0 if it is the right size. */
+__u32 agent_tables_want(const struct agent *a, int family);
 
 /* agent_prefetch.c: resolving exact-name rules ahead of clients. */
 /* Start (or restart with new servers) when cfg says prefetch; else stop. */

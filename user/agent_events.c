@@ -76,8 +76,8 @@ size_t agent_install_answer(struct agent *a, const struct agent_dns_answer *ans,
 	if (installed)
 		hosts_name_put(a->maps, o->name_id, ans->qname, ans->qname_len);
 	if (full)
-		pr_warn("%zu address(es) for %s refused: learned map full of unexpired entries "
-			"(max-routes %u)\n", full, ans->qtext, a->max_entries[0]);
+		pr_warn("%zu address(es) for %s refused: learned table full of unexpired entries "
+			"(max-routes %u)\n", full, ans->qtext, a->conf.max_routes);
 	return installed;
 }
 
@@ -108,7 +108,7 @@ static size_t event_finish(struct agent *a, const struct bpfroute_dns_event *ev,
 		.ifindex = rule->ifindex,
 		.rule = ev->rule,
 		.name_id = dnsname_hash(&a->conf, ans->qname, ans->qname_len),
-		.ts_ns = ev->ts_ns,
+		.ts = hosts_seconds(ev->ts_ns),
 		.servers = &ev->server,
 		.n_servers = 1,
 	};

@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Room and hygiene in the learned maps.
+ * Room and hygiene in the learned tables.
  *
- * Eviction: the kernel never evicts (bpf/learn.h refuses an address when a
- * map is full), so the agent makes room: the least recently used EXPIRED
- * entry goes first, in order of max(last use, expiry); an entry that has not
- * expired is never evicted, and without an expired one the address is
- * refused. Candidates come from one scan of the map, which keeps the
+ * Eviction: the kernel never evicts (bpf/learn.h refuses an address once
+ * max-routes entries live), so the agent makes room: the least recently used
+ * EXPIRED entry goes first, in order of max(last use, expiry); an entry that
+ * has not expired is never evicted, and without an expired one the address
+ * is refused. Candidates come from one scan of the table, which keeps the
  * AGENT_LRU_MAX oldest expired entries; each is checked again just before it
- * goes (hosts_reap()), so one used or renewed since the scan is skipped.
- * The order stays exact between scans: an entry not kept was younger than
- * every kept one or had not expired, and an entry's age only ever grows
- * (its last use and expiry only move forward).
+ * goes (hosts_reap()), so one used or renewed since the scan is skipped. The
+ * order stays exact between scans: an entry not kept was younger than every
+ * kept one or had not expired, and an entry's age only ever grows (its last
+ * use and expiry only move forward).
  *
  * Sweeping: dead entries (expired and unused for their idle_timeout) are
- * misses for the classifier already; removing them is memory hygiene, done
- * a chunk per tick so that a million entries never stall the loop.
+ * misses for the classifier already; deleting them makes room in the table
+ * (max-routes counts live entries), a chunk of slots per tick so that a
+ * million never stall the loop. The slots they leave are reclaimed when the
+ * table is rebuilt (agent_tables.c).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -31,10 +33,11 @@ void agent_lru_reset(struct agent *a)
 		a->lru[i].n = 0;
 		a->lru[i].pos = 0;
 		a->lru[i].rescan_at = 0;
+		a->sweep[i] = (struct agent_sweep){ 0 };
 	}
 }
 
-static __u64 cand_age(const struct agent_lru_cand *c)
+static __u32 cand_age(const struct agent_lru_cand *c)
 {
 	return hosts_since(&c->seen);
 }
@@ -48,8 +51,7 @@ static void cand_swap(struct agent_lru_cand *x, struct agent_lru_cand *y)
 }
 
 /* Keep the AGENT_LRU_MAX oldest: a max-heap on age while scanning. */
-static void lru_offer(struct agent_lru *l, const __u8 *key, size_t ksz,
-		      const struct bpfroute_host *h)
+static void lru_offer(struct agent_lru *l, __u32 slot, const struct bpfroute_host *h)
 {
 	struct agent_lru_cand *c = l->c;
 	size_t i;
@@ -61,8 +63,7 @@ static void lru_offer(struct agent_lru *l, const __u8 *key, size_t ksz,
 	} else {
 		i = l->n++;
 	}
-	memset(&c[i], 0, sizeof(c[i]));
-	memcpy(c[i].key, key, ksz);
+	c[i].slot = slot;
 	c[i].seen = *h;
 	if (i) {
 		for (; i && cand_age(&c[(i - 1) / 2]) < cand_age(&c[i]); i = (i - 1) / 2)
@@ -85,36 +86,49 @@ static void lru_offer(struct agent_lru *l, const __u8 *key, size_t ksz,
 
 static int cand_cmp(const void *x, const void *y)
 {
-	__u64 a = cand_age(x), b = cand_age(y);
+	__u32 a = cand_age(x), b = cand_age(y);
 
 	return a < b ? -1 : a > b;
 }
 
-/* Read the whole map for the oldest expired entries. */
-static int lru_scan(struct agent *a, int family, __u64 now)
+/* The table of a family, or NULL if it is not mapped. */
+static const struct table_map *table_of(struct agent *a, int family)
+{
+	return hosttable_role(agent_ht(a, family), BPFROUTE_HOSTS_TABLE);
+}
+
+/*
+ * A copy of slot i if it is LIVE (the state word first: a copy whose state
+ * says LIVE has its key; its other fields may be mid-update, which
+ * hosts_reap() checks again).
+ */
+static bool slot_read(const struct table_map *t, __u32 i, struct bpfroute_host *h)
+{
+	struct bpfroute_host *s = TABLE_SLOT(t, i);
+
+	if (!s || BPFROUTE_SLOT_KIND(TABLE_READ(s->state)) != BPFROUTE_SLOT_LIVE)
+		return false;
+	*h = *s;
+	return BPFROUTE_SLOT_KIND(h->state) == BPFROUTE_SLOT_LIVE;
+}
+
+/* Read the whole table for the oldest expired entries. */
+static void lru_scan(struct agent *a, int family, __u32 now)
 {
 	struct agent_lru *l = &a->lru[agent_fam(family)];
-	size_t ksz = hosts_key_size(family);
-	struct hosts_cursor cur = {};
-	__u64 min_live = UINT64_MAX;
-	int err;
+	const struct table_map *t = table_of(a, family);
+	__u32 min_live = UINT32_MAX;
+	struct bpfroute_host h;
 
 	l->n = 0;
 	l->pos = 0;
-	while (!cur.done) {
-		__u32 n = AGENT_BATCH;
-
-		err = hosts_batch(hosts_fd(a->maps, family), &cur, a->batch_keys, a->batch_vals, &n);
-		if (err)
-			return err;
-		for (__u32 i = 0; i < n; i++) {
-			const struct bpfroute_host *h = &a->batch_vals[i];
-
-			if (hosts_expired(h, now))
-				lru_offer(l, a->batch_keys + i * ksz, ksz, h);
-			else if (h->expires_ns < min_live)
-				min_live = h->expires_ns;
-		}
+	for (__u32 i = 0; t && i < t->n; i++) {
+		if (!slot_read(t, i, &h))
+			continue;
+		if (hosts_expired(&h, now))
+			lru_offer(l, i, &h);
+		else if (h.expires < min_live)
+			min_live = h.expires;
 	}
 	qsort(l->c, l->n, sizeof(*l->c), cand_cmp);
 	/*
@@ -123,30 +137,33 @@ static int lru_scan(struct agent *a, int family, __u64 now)
 	 * which AGENT_LRU_RESCAN_NS bounds.
 	 */
 	l->rescan_at = 0;
-	if (l->n < AGENT_LRU_MAX)
-		l->rescan_at = min_live < now + AGENT_LRU_RESCAN_NS ? min_live :
-			       now + AGENT_LRU_RESCAN_NS;
-	return 0;
+	if (l->n < AGENT_LRU_MAX) {
+		__u64 next = (__u64)now + AGENT_LRU_RESCAN_NS / HOSTS_NSEC_PER_SEC;
+
+		l->rescan_at = min_live < next ? min_live : next;
+	}
 }
 
-int agent_evict(struct agent *a, int family, __u64 now)
+int agent_evict(struct agent *a, int family, __u64 now_ns)
 {
 	struct agent_lru *l = &a->lru[agent_fam(family)];
-	int fd = hosts_fd(a->maps, family), scans = 0, err;
+	const struct table_map *t = table_of(a, family);
+	__u32 now = hosts_seconds(now_ns);
+	int scans = 0, err;
 
+	if (!t)
+		return -ENOSPC;
 	for (;;) {
 		const struct agent_lru_cand *c;
 
 		if (l->pos >= l->n) {
 			if (scans++ || now < l->rescan_at)
 				return -ENOSPC;
-			err = lru_scan(a, family, now);
-			if (err)
-				return err;
+			lru_scan(a, family, now);
 			continue;
 		}
 		c = &l->c[l->pos++];
-		err = hosts_reap(fd, c->key, &c->seen, now, false);
+		err = hosts_reap(agent_ht(a, family), TABLE_SLOT(t, c->slot), &c->seen, now, false);
 		if (!err) {
 			a->st.evicted++;
 			return 0;
@@ -154,14 +171,13 @@ int agent_evict(struct agent *a, int family, __u64 now)
 		/* Used or renewed since the scan: only a new scan knows its place. */
 		if (err == -EAGAIN)
 			l->rescan_at = 0;
-		else if (err != -ENOENT)
-			return err;
 	}
 }
 
 int agent_install(struct agent *a, const struct hosts_origin *o, int family,
-		  const __u8 *addr, __u32 ttl, __u64 now)
+		  const __u8 *addr, __u32 ttl, __u64 now_ns)
 {
+	__u32 now = hosts_seconds(now_ns);
 	int r = -E2BIG;
 
 	if (hosts_is_server(o, family, addr) || hosts_refused(a->maps, family, addr)) {
@@ -170,8 +186,8 @@ int agent_install(struct agent *a, const struct hosts_origin *o, int family,
 	}
 	/* A few rounds: the kernel may take the room made before we do. */
 	for (int tries = 0; tries < 4 && r == -E2BIG; tries++) {
-		r = hosts_put(a->maps, &a->conf, o, family, addr, ttl, now);
-		if (r == -E2BIG && agent_evict(a, family, now))
+		r = hosts_put(agent_ht(a, family), &a->conf, o, addr, ttl, now);
+		if (r == -E2BIG && agent_evict(a, family, now_ns))
 			break;
 	}
 	if (r == -E2BIG) {
@@ -183,47 +199,28 @@ int agent_install(struct agent *a, const struct hosts_origin *o, int family,
 	return r;
 }
 
-/* The dead among n entries just read: delete each unless renewed meanwhile. */
-static void sweep_batch(struct agent *a, int family, __u32 n, __u64 now)
+int agent_sweep(struct agent *a, int family, __u64 now_ns, __u32 budget)
 {
 	struct agent_sweep *s = &a->sweep[agent_fam(family)];
-	size_t ksz = hosts_key_size(family);
-	int fd = hosts_fd(a->maps, family);
+	const struct table_map *t = table_of(a, family);
+	__u32 now = hosts_seconds(now_ns), looked = 0;
+	struct bpfroute_host h;
 
-	for (__u32 i = 0; i < n; i++) {
-		if (!hosts_dead(&a->batch_vals[i], now))
-			continue;
-		if (hosts_reap(fd, a->batch_keys + i * ksz, &a->batch_vals[i], now, true))
-			continue;
-		a->st.expired++;
-		s->reaped++;
-	}
-}
-
-int agent_sweep(struct agent *a, int family, __u64 now, __u32 budget)
-{
-	struct agent_sweep *s = &a->sweep[agent_fam(family)];
-	__u32 looked = 0;
-	int err;
-
+	if (!t)
+		return 0;
+	if (s->next >= t->n)
+		s->next = 0;	/* the table was rebuilt smaller meanwhile */
 	while (looked < budget) {
-		__u32 n = AGENT_BATCH;	/* whole batches: a partial bucket is -ENOSPC */
+		__u32 i = s->next++;
 
-		err = hosts_batch(hosts_fd(a->maps, family), &s->cur, a->batch_keys,
-				  a->batch_vals, &n);
-		if (err) {
-			pr_debug("sweeping bpfroute_host%d: %s\n", family, strerror(-err));
-			memset(s, 0, sizeof(*s));
-			return err;
+		looked++;
+		if (slot_read(t, i, &h) && hosts_dead(&h, now) &&
+		    !hosts_reap(agent_ht(a, family), TABLE_SLOT(t, i), &h, now, true)) {
+			a->st.expired++;
+			s->reaped++;
 		}
-		looked += n;
-		s->seen += n;
-		sweep_batch(a, family, n, now);
-		if (s->cur.done) {
-			s->last_count = s->seen - s->reaped;
-			s->counted = true;
-			s->cur = (struct hosts_cursor){};
-			s->seen = 0;
+		if (s->next >= t->n) {
+			s->next = 0;	/* a pass is complete */
 			s->reaped = 0;
 			break;
 		}
@@ -232,25 +229,25 @@ int agent_sweep(struct agent *a, int family, __u64 now, __u32 budget)
 }
 
 /*
- * A full map makes the kernel refuse new addresses, and the agent installs
- * them only after the client has been answered: keep 1/128 of each map free
- * by evicting expired entries (never a live one) once a pass has counted.
+ * The kernel refuses new addresses once max-routes entries live, and the
+ * agent installs its own only after the client has been answered: keep
+ * 1/128 of max-routes free by evicting expired entries (never a live one).
  */
 void agent_keep_room(struct agent *a, int family, __u64 now)
 {
-	struct agent_sweep *s = &a->sweep[agent_fam(family)];
-	__u32 max = a->max_entries[agent_fam(family)];
-	__u64 room = max / 128 ? max / 128 : 1, want, done = 0;
+	struct hosttable *ht = agent_ht(a, family);
+	__u32 max = a->conf.max_routes, room = max / 128 ? max / 128 : 1, live, want, done = 0;
 
-	if (!s->counted || !max || s->last_count + room <= max)
+	if (!ht->ctl || !max)
 		return;
-	want = s->last_count + room - max;
+	live = TABLE_READ(ht->ctl->live);
+	if ((__u64)live + room <= max)
+		return;
+	want = live + room - max;
 	if (want > 256)
 		want = 256;	/* a tick's worth; the next tick does more */
 	while (done < want && !agent_evict(a, family, now))
 		done++;
-	s->last_count -= done;
 	if (done)
-		pr_debug("bpfroute_host%d nearly full: evicted %llu expired entries\n", family,
-			 (unsigned long long)done);
+		pr_debug("bpfroute_host%d nearly full: evicted %u expired entries\n", family, done);
 }

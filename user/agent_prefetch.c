@@ -295,7 +295,7 @@ static __u64 job_next_ns(const struct agent *a, const struct agent_dns_answer *a
 	__u64 life = 0;
 
 	for (size_t i = 0; i < ans->n; i++) {
-		__u64 l = hosts_lifetime_ns(&a->conf, ans->addrs[i].ttl);
+		__u64 l = (__u64)hosts_lifetime_s(&a->conf, ans->addrs[i].ttl) * HOSTS_NSEC_PER_SEC;
 
 		if (!life || l < life)
 			life = l;
@@ -330,7 +330,7 @@ static int job_learn(struct agent *a, struct pf_job *j, const __u8 *abuf, int al
 		.ifindex = r->ifindex,
 		.rule = j->rule,
 		.name_id = dnsname_hash(&a->conf, j->wire, j->wire_len),
-		.ts_ns = now,
+		.ts = hosts_seconds(now),
 		.servers = a->pf->servers,
 		.n_servers = a->pf->n_servers,
 	};

@@ -34,11 +34,11 @@ static const char *addr_port_text(__u8 family, const __u8 *addr, __u16 port_be, 
 	return buf;
 }
 
-static __u64 boottime_ns(void)
+static __u64 monotonic_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
@@ -148,9 +148,9 @@ int cmd_flows(const struct cli *cli, int argc, char **argv)
 	if (err)
 		pr_warn("reading the flows: %s\n", strerror(-err));
 	else if (json)
-		print_flows_json(flows, n, boottime_ns());
+		print_flows_json(flows, n, monotonic_ns());
 	else
-		print_flows(flows, n, boottime_ns());
+		print_flows(flows, n, monotonic_ns());
 	free(flows);
 	maps_close(&m);
 	pindir_close(&pd);

@@ -465,7 +465,7 @@ int load_instance(const char *pin_dir, const char *path)
 	err = pindir_create(&c.pd, pin_dir);
 	if (err)
 		goto cleanup;
-	err = datapath_load(&c.dp, &c.pd, c.cfg.max_routes);
+	err = datapath_load(&c.dp, &c.pd);
 	if (err)
 		goto undo_pins;
 	err = check_hooks_free(&c, map_id(c.dp.maps.stats));

@@ -148,6 +148,12 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		else if (err)
 			pr_warn("route: deleting %s: %s\n", argv[1], strerror(-err));
 	}
+	/* The classifier looks in the tries only where a prefix may cover. */
+	if (!err) {
+		err = routes_summarize(&m);
+		if (err)
+			pr_warn("route: writing bpfroute_pfxsum: %s\n", strerror(-err));
+	}
 	maps_close(&m);
 	pindir_close(&pd);
 	return err;

@@ -77,6 +77,22 @@ static size_t map_count(int fd)
 	return n;
 }
 
+/* The live entries of the learned tables (IPv4, IPv6) and max-routes. */
+static void learned_fill(const struct bpfroute_maps *m, size_t *fill, size_t *max)
+{
+	struct bpfroute_hostctl ctl[2] = {};
+	struct bpfroute_conf conf = {};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(m->conf, &zero, &conf);
+	for (__u32 i = 0; i < 2; i++) {
+		if (m->hostctl >= 0)
+			bpf_map_lookup_elem(m->hostctl, &i, &ctl[i]);
+		fill[i] = ctl[i].live;
+		max[i] = conf.max_routes;
+	}
+}
+
 /* Is the target device masqueraded? The kernel's word: bpfroute_target. */
 static bool masqueraded(const struct target_set *targets, __u32 ifindex)
 {
@@ -409,13 +425,15 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		goto cleanup;
 	}
 	{
-		int fds[N_FILL] = { m.route4, m.route6, m.host4, m.host6, m.excl4, m.excl6,
+		int fds[N_FILL] = { m.route4, m.route6, -1, -1, m.excl4, m.excl6,
 				    m.rules, m.queries, m.targets, m.nat_out, m.nat_in, m.lans };
 
 		for (int i = 0; i < N_FILL; i++) {
-			fill[i] = map_count(fds[i]);
-			fill_max[i] = map_max_entries(fds[i]);
+			fill[i] = fds[i] < 0 ? 0 : map_count(fds[i]);
+			fill_max[i] = fds[i] < 0 ? 0 : map_max_entries(fds[i]);
 		}
+		/* Learned: live entries of each table, against max-routes. */
+		learned_fill(&m, &fill[2], &fill_max[2]);
 	}
 	for (__u32 s = 0; s < BPFROUTE_STAT_MAX && !err; s++)
 		err = stats_read(&m, s, &stats[s]);

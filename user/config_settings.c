@@ -23,10 +23,9 @@
 #define SECONDS_MAX	2147483647U
 
 /*
- * max_entries of each learned map (bpfroute_host4, bpfroute_host6), set at
- * load. The maps are BPF_F_NO_PREALLOC, so the memory is spent as they fill,
- * but 2^24 entries of struct bpfroute_host with their keys and the hash
- * table's per-element overhead come to over a GiB per family.
+ * Learned entries per family. A learned table is kept at most half full
+ * (user/agent_tables.c), so max-routes 2^24 lets it grow to 2^25 slots of
+ * 64 bytes: 2 GiB per family, of memory spent only as it fills.
  */
 #define ROUTES_MAX	(1U << 24)
 

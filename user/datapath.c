@@ -8,33 +8,10 @@
 
 #include "bpfroute_tc.skel.h"
 #include "datapath.h"
+#include "hosttable.h"
 #include "log.h"
 
-/*
- * A pinned learned-address map keeps the size it was made with: a hash map
- * cannot grow. Say so, rather than let libbpf refuse the pin as incompatible.
- */
-static int check_max_routes(const char *path, __u32 max_routes)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd, err = 0;
-
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;	/* not pinned yet: made with the right size */
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries != max_routes) {
-		pr_warn("max-routes is %u in the config, but the learned routes of this instance "
-			"are held in maps of %u; keep max-routes %u, or 'bpfroute unload' first "
-			"(learned routes are then lost)\n", max_routes, info.max_entries,
-			info.max_entries);
-		err = -EINVAL;
-	}
-	close(fd);
-	return err;
-}
-
-int datapath_load(struct datapath *dp, const struct pindir *pd, __u32 max_routes)
+int datapath_load(struct datapath *dp, const struct pindir *pd)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
@@ -60,12 +37,6 @@ int datapath_load(struct datapath *dp, const struct pindir *pd, __u32 max_routes
 		err = pindir_path(pd, bpf_map__name(map), path, sizeof(path));
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
-		if (!err && (map == dp->skel->maps.BPFROUTE_MAP_HOST4 ||
-			     map == dp->skel->maps.BPFROUTE_MAP_HOST6)) {
-			err = check_max_routes(path, max_routes);
-			if (!err)
-				err = bpf_map__set_max_entries(map, max_routes);
-		}
 		if (err)
 			goto cleanup;
 		existing += !access(path, F_OK);
@@ -83,15 +54,17 @@ int datapath_load(struct datapath *dp, const struct pindir *pd, __u32 max_routes
 		goto cleanup;
 	}
 
-	for (int i = 0; i < bpfroute_map_count; i++) {
-		map = bpf_object__find_map_by_name(dp->skel->obj, bpfroute_map_names[i]);
-		*maps_fd_slot(&dp->maps, i) = map ? bpf_map__fd(map) : -1;
-	}
-	dp->maps.owned = false;
+	maps_from_object(dp->skel->obj, &dp->maps);
 	dp->prog_fd = bpf_program__fd(dp->skel->progs.bpfroute_steer);
 	dp->learn_fd = bpf_program__fd(dp->skel->progs.bpfroute_learn);
 	dp->unnat_fd = bpf_program__fd(dp->skel->progs.bpfroute_unnat);
 	dp->xdp_fd = bpf_program__fd(dp->skel->progs.bpfroute_xdp);
+	/* The learned tables are made here, not by libbpf: they have no fixed size. */
+	err = hosttable_setup(&dp->maps, BPFROUTE_TABLE_MIN_SLOTS);
+	if (err) {
+		pr_warn("making the learned tables: %s\n", strerror(-err));
+		goto cleanup;
+	}
 	return 0;
 
 cleanup:

@@ -25,10 +25,10 @@ struct datapath {
 
 /*
  * Load the programs with the maps pinned in pd: existing pins are reused
- * (entries and counters kept), missing ones are created and pinned, the
- * learned-address maps with max_routes entries each.
+ * (entries and counters kept), missing ones are created and pinned, and
+ * each family gets a learned table if it has none (hosttable_setup()).
  */
-int datapath_load(struct datapath *dp, const struct pindir *pd, __u32 max_routes);
+int datapath_load(struct datapath *dp, const struct pindir *pd);
 
 /* Close everything; pins stay. */
 void datapath_close(struct datapath *dp);

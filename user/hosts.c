@@ -8,33 +8,23 @@
 
 #include "hosts.h"
 
-int hosts_fd(const struct bpfroute_maps *m, int family)
+__u32 hosts_lifetime_s(const struct bpfroute_conf *conf, __u32 ttl)
 {
-	return family == 4 ? m->host4 : m->host6;
+	return bpfroute_lifetime_s(conf, ttl);
 }
 
-size_t hosts_key_size(int family)
+__u32 hosts_since(const struct bpfroute_host *h)
 {
-	return family == 4 ? sizeof(struct bpfroute_addr4) : sizeof(struct bpfroute_addr6);
+	return h->last_used > h->expires ? h->last_used : h->expires;
 }
 
-__u64 hosts_lifetime_ns(const struct bpfroute_conf *conf, __u32 ttl)
+bool hosts_expired(const struct bpfroute_host *h, __u32 now)
 {
-	return bpfroute_lifetime_ns(conf, ttl);
+	return now > h->expires;
 }
 
-__u64 hosts_since(const struct bpfroute_host *h)
-{
-	return h->last_used_ns > h->expires_ns ? h->last_used_ns : h->expires_ns;
-}
-
-bool hosts_expired(const struct bpfroute_host *h, __u64 now)
-{
-	return now > h->expires_ns;
-}
-
-/* The classifier's test (host_alive()), to the nanosecond. */
-bool hosts_dead(const struct bpfroute_host *h, __u64 now)
+/* The classifier's test (host_alive()). */
+bool hosts_dead(const struct bpfroute_host *h, __u32 now)
 {
 	return bpfroute_host_dead(h, now);
 }
@@ -69,121 +59,58 @@ bool hosts_is_server(const struct hosts_origin *o, int family, const __u8 *addr)
 	return false;
 }
 
-/* Renew old (read at key) with what the answer says; never shorten. */
-static int hosts_renew(int fd, const __u8 *addr, const struct bpfroute_host *old,
-		       const struct bpfroute_conf *conf, const struct hosts_origin *o,
-		       __u64 expires)
+int hosts_put(struct hosttable *ht, const struct bpfroute_conf *conf,
+	      const struct hosts_origin *o, const __u8 *addr, __u32 ttl, __u32 now)
 {
-	struct bpfroute_host h = *old;
-
-	if (expires > h.expires_ns)
-		h.expires_ns = expires;
-	h.ifindex = o->ifindex;
-	h.rule = o->rule;
-	h.name_id = o->name_id;
-	h.idle_timeout = conf->idle_timeout;
-	if (!memcmp(&h, old, sizeof(h)))
-		return HOSTS_UNCHANGED;
-	/*
-	 * BPF_EXIST: an entry swept meanwhile is installed afresh by the
-	 * caller's next try. Packets counted between the read and this write
-	 * are lost: user space can only replace a whole value.
-	 */
-	if (bpf_map_update_elem(fd, addr, &h, BPF_EXIST))
-		return -errno;
-	return HOSTS_RENEWED;
-}
-
-int hosts_put(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
-	      const struct hosts_origin *o, int family, const __u8 *addr, __u32 ttl, __u64 now)
-{
-	int fd = hosts_fd(m, family);
-	struct bpfroute_host old, fresh = {
+	struct bpfroute_host fresh = {
 		.ifindex = o->ifindex,
-		.rule = o->rule,
+		.expires = o->ts + hosts_lifetime_s(conf, ttl),
+		.last_used = o->ts,
 		.idle_timeout = conf->idle_timeout,
+		.rule = o->rule,
 		.name_id = o->name_id,
-		.expires_ns = o->ts_ns + hosts_lifetime_ns(conf, ttl),
-		.last_used_ns = o->ts_ns,
 	};
-	int err;
 
+	memcpy(fresh.addr, addr, ht->family == 4 ? 4 : 16);
 	if (hosts_dead(&fresh, now))
 		return HOSTS_STALE;
-	/* Twice at most: the kernel or a sweep may add or remove it meanwhile. */
-	for (int tries = 0; tries < 2; tries++) {
-		if (!bpf_map_lookup_elem(fd, addr, &old)) {
-			err = hosts_renew(fd, addr, &old, conf, o, fresh.expires_ns);
-			if (err != -ENOENT)
-				return err;
-			continue;
-		}
-		if (errno != ENOENT)
-			return -errno;
-		if (!bpf_map_update_elem(fd, addr, &fresh, BPF_NOEXIST))
-			return HOSTS_INSTALLED;
-		if (errno != EEXIST)
-			return -errno;	/* -E2BIG: full */
+	switch (hosttable_learn(ht, conf, &fresh)) {
+	case BPFROUTE_TABLE_INSTALLED:
+		return HOSTS_INSTALLED;
+	case BPFROUTE_TABLE_RENEWED:
+		return HOSTS_RENEWED;
+	case BPFROUTE_TABLE_UNCHANGED:
+		return HOSTS_UNCHANGED;
+	default:
+		return -E2BIG;	/* max-routes, or no slot within reach */
 	}
-	return -EAGAIN;
 }
 
-static bool same_life(const struct bpfroute_host *a, const struct bpfroute_host *b)
+static bool reapable(const struct bpfroute_host *h, __u32 now, bool need_dead)
 {
-	return a->expires_ns == b->expires_ns && a->last_used_ns == b->last_used_ns;
-}
-
-static bool reapable(const struct bpfroute_host *cur, const struct bpfroute_host *seen,
-		     __u64 now, bool need_dead)
-{
-	if (!same_life(cur, seen) || !hosts_expired(cur, now))
+	if (now < BPFROUTE_TABLE_GRACE_S)
 		return false;
-	return !need_dead || hosts_dead(cur, now);
+	now -= BPFROUTE_TABLE_GRACE_S;
+	return hosts_expired(h, now) && (!need_dead || hosts_dead(h, now));
 }
 
-int hosts_reap(int fd, const void *key, const struct bpfroute_host *seen, __u64 now,
-	       bool need_dead)
+int hosts_reap(struct hosttable *ht, struct bpfroute_host *s, const struct bpfroute_host *seen,
+	       __u32 now, bool need_dead)
 {
-	struct bpfroute_host cur;
+	__u32 st = TABLE_READ(s->state);
 
-	if (bpf_map_lookup_elem(fd, key, &cur))
-		return -errno;
-	if (!reapable(&cur, seen, now, need_dead))
+	if (BPFROUTE_SLOT_KIND(st) != BPFROUTE_SLOT_LIVE)
+		return -ENOENT;
+	/* Renewed since it was seen: its fate is decided again, on the new state. */
+	if (st != seen->state)
 		return -EAGAIN;
 	/*
-	 * A renewal can still land between the read above and the delete:
-	 * lookup-and-delete hands back what was deleted, so such an entry is
-	 * put back (BPF_NOEXIST: unless the kernel has learned it afresh).
+	 * last_used moves without a version bump (the classifier writes it, at
+	 * most once a second): read it again now, after the state.
 	 */
-	if (bpf_map_lookup_and_delete_elem(fd, key, &cur))
-		return -errno;
-	if (!reapable(&cur, seen, now, need_dead)) {
-		bpf_map_update_elem(fd, key, &cur, BPF_NOEXIST);
+	if (TABLE_READ(s->last_used) != seen->last_used || !reapable(seen, now, need_dead))
 		return -EAGAIN;
-	}
-	return 0;
-}
-
-int hosts_batch(int fd, struct hosts_cursor *c, void *keys, struct bpfroute_host *vals, __u32 *n)
-{
-	__u64 out = 0;
-	int err;
-
-	if (c->done) {
-		*n = 0;
-		return 0;
-	}
-	err = bpf_map_lookup_batch(fd, c->started ? &c->token : NULL, &out, keys, vals, n, NULL);
-	if (err && errno != ENOENT) {
-		err = -errno;
-		*n = 0;
-		return err;
-	}
-	if (err)
-		c->done = true;	/* ENOENT: this was the last batch, maybe empty */
-	c->token = out;
-	c->started = true;
-	return 0;
+	return hosttable_kill(ht, s, st) ? 0 : -EAGAIN;
 }
 
 int hosts_name_put(const struct bpfroute_maps *m, __u64 id, const __u8 *wire, size_t len)
@@ -205,6 +132,6 @@ __u64 hosts_now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * HOSTS_NSEC_PER_SEC + (__u64)ts.tv_nsec;
 }

@@ -9,9 +9,8 @@
 #include <bpf/bpf.h>
 
 #include "dnsname.h"
+#include "hosts.h"
 #include "learned.h"
-
-#define BATCH 4096
 
 /* The rules by id, as text ("*.corp.example.com"), for the origin column. */
 static char (*rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
@@ -45,66 +44,49 @@ static void name_text(const struct bpfroute_maps *m, __u64 id, char *out)
 		snprintf(out, LEARNED_TEXT_MAX, "?");
 }
 
-/*
- * One map, read in batches: a listing of a million entries costs a few
- * hundred system calls, not two million.
- */
-static int list_map(const struct bpfroute_maps *m, int fd, int family,
-		    char (*rules)[LEARNED_TEXT_MAX], struct learned_entry **entries,
-		    size_t *count)
+/* One family's table, read in place through its mapping. */
+static int list_table(const struct bpfroute_maps *m, int family,
+		      char (*rules)[LEARNED_TEXT_MAX], struct learned_entry **entries,
+		      size_t *count)
 {
-	size_t alen = family == AF_INET ? 4 : 16;
-	struct bpfroute_host *vals;
-	__u8 *keys;
-	__u64 in = 0, out = 0;
-	void *in_batch = NULL;
-	int err = 0;
+	size_t alen = family == AF_INET ? 4 : 16, cap = *count;
+	const struct table_map *t;
+	struct hosttable ht;
+	int err;
 
-	keys = calloc(BATCH, alen);
-	vals = calloc(BATCH, sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto cleanup;
+	err = hosttable_open(m, family == AF_INET ? 4 : 6, &ht);
+	if (err)
+		return err;
+	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
+	for (__u32 i = 0; t && i < t->n; i++) {
+		struct bpfroute_host *s = TABLE_SLOT(t, i), h;
+		struct learned_entry *e;
+
+		if (BPFROUTE_SLOT_KIND(TABLE_READ(s->state)) != BPFROUTE_SLOT_LIVE)
+			continue;
+		h = *s;
+		if (*count == cap) {
+			struct learned_entry *grown;
+
+			cap = cap ? 2 * cap : 1024;
+			grown = realloc(*entries, cap * sizeof(**entries));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			*entries = grown;
+		}
+		e = &(*entries)[(*count)++];
+		memset(e, 0, sizeof(*e));
+		e->prefix.family = family;
+		e->prefix.len = alen * 8;
+		memcpy(e->prefix.addr, h.addr, alen);
+		e->host = h;
+		name_text(m, h.name_id, e->name);
+		snprintf(e->rule, sizeof(e->rule), "%s",
+			 rules && h.rule < BPFROUTE_MAX_RULES && rules[h.rule][0] ? rules[h.rule] : "?");
 	}
-	for (;;) {
-		__u32 n = BATCH;
-		struct learned_entry *grown;
-		bool last;
-
-		err = bpf_map_lookup_batch(fd, in_batch, &out, keys, vals, &n, NULL);
-		last = err && errno == ENOENT;
-		if (err && !last) {
-			err = -errno;
-			goto cleanup;
-		}
-		err = 0;
-		grown = realloc(*entries, (*count + n + 1) * sizeof(**entries));
-		if (!grown) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-		*entries = grown;
-		for (__u32 i = 0; i < n; i++) {
-			struct learned_entry *e = &grown[(*count)++];
-
-			memset(e, 0, sizeof(*e));
-			e->prefix.family = family;
-			e->prefix.len = alen * 8;
-			memcpy(e->prefix.addr, keys + i * alen, alen);
-			e->host = vals[i];
-			name_text(m, vals[i].name_id, e->name);
-			snprintf(e->rule, sizeof(e->rule), "%s",
-				 rules && vals[i].rule < BPFROUTE_MAX_RULES && rules[vals[i].rule][0] ?
-				 rules[vals[i].rule] : "?");
-		}
-		if (last)
-			break;
-		in = out;
-		in_batch = &in;
-	}
-cleanup:
-	free(keys);
-	free(vals);
+	hosttable_close(&ht);
 	return err;
 }
 
@@ -115,9 +97,9 @@ int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, 
 
 	*entries = NULL;
 	*count = 0;
-	err = list_map(m, m->host4, AF_INET, rules, entries, count);
+	err = list_table(m, AF_INET, rules, entries, count);
 	if (!err)
-		err = list_map(m, m->host6, AF_INET6, rules, entries, count);
+		err = list_table(m, AF_INET6, rules, entries, count);
 	free(rules);
 	if (err) {
 		free(*entries);
@@ -129,10 +111,5 @@ int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, 
 
 long long learned_expires_in(const struct bpfroute_host *h)
 {
-	struct timespec ts;
-	long long now;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	now = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	return ((long long)h->expires_ns - now) / 1000000000LL;
+	return (long long)h->expires - (long long)hosts_seconds(hosts_now_ns());
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Learned entries (bpfroute_host4/6) as `bpfroute routes` shows them. */
+/* Learned entries (the learned tables) as `bpfroute routes` shows them. */
 #ifndef BPFROUTE_LEARNED_H
 #define BPFROUTE_LEARNED_H
 
@@ -21,7 +21,7 @@ struct learned_entry {
 /* Every learned entry, IPv4 first; *entries is malloc()ed. */
 int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, size_t *count);
 
-/* Seconds until expiry (negative once expired), from CLOCK_BOOTTIME. */
+/* Seconds until expiry (negative once expired). */
 long long learned_expires_in(const struct bpfroute_host *h);
 
 #endif /* BPFROUTE_LEARNED_H */

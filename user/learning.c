@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "dnsname.h"
+#include "hosttable.h"
 #include "learning.h"
 #include "log.h"
 
@@ -162,43 +163,50 @@ static const struct rule_slot *rule_successor(const struct rule_slot *fresh, siz
 	return NULL;
 }
 
-/* Make every learned entry follow its rule into the new config. */
-static int hosts_follow_rules(int fd, size_t key_size, const struct rule_slot *old,
-			      const struct rule_slot *fresh, size_t n)
+/*
+ * Make every learned entry follow its rule into the new config: a rule
+ * that keeps its name keeps its entries (retargeted), a dropped rule's
+ * entries are deleted. Written in place: the counters the classifier adds
+ * meanwhile are kept.
+ */
+static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
+			      const struct rule_slot *old, const struct rule_slot *fresh, size_t n)
 {
-	__u8 key[16], next[16];
-	void *prev = NULL;
-	int err = 0;
+	const struct table_map *t;
+	struct hosttable ht;
+	int err;
 
-	(void)key_size;
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		struct bpfroute_host h;
+	err = hosttable_open(m, family, &ht);
+	if (err)
+		return err;
+	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
+	for (__u32 i = 0; t && i < t->n; i++) {
+		struct bpfroute_host *s = TABLE_SLOT(t, i);
 		const struct rule_slot *to = NULL;
+		__u32 st = TABLE_READ(s->state);
+		__u16 rule;
 
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		if (bpf_map_lookup_elem(fd, key, &h))
+		if (BPFROUTE_SLOT_KIND(st) != BPFROUTE_SLOT_LIVE)
 			continue;
-		if (h.rule < n && old[h.rule].used)
-			to = rule_successor(fresh, n, &old[h.rule]);
+		rule = TABLE_READ(s->rule);
+		if (rule < n && old[rule].used)
+			to = rule_successor(fresh, n, &old[rule]);
 		if (!to) {
 			/* Its rule is gone: so is the route. */
-			if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-				err = -errno;
+			hosttable_kill(&ht, s, st);
 			continue;
 		}
-		if (to->val.id == h.rule && to->val.ifindex == h.ifindex)
-			continue;
-		h.rule = to->val.id;
-		h.ifindex = to->val.ifindex;
 		/*
-		 * BPF_EXIST: never resurrect an entry the datapath or agent
-		 * removed meanwhile. Counters moved since the read are lost.
+		 * A racing renewal by the learner writes the new rule's id and
+		 * target already (the rules are in place before this runs).
 		 */
-		if (bpf_map_update_elem(fd, key, &h, BPF_EXIST) && errno != ENOENT)
-			err = -errno;
+		if (to->val.id != rule || to->val.ifindex != TABLE_READ(s->ifindex)) {
+			s->ifindex = to->val.ifindex;
+			s->rule = to->val.id;
+		}
 	}
-	return err;
+	hosttable_close(&ht);
+	return 0;
 }
 
 static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
@@ -241,9 +249,9 @@ static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf 
 			goto cleanup;
 		}
 	}
-	err = hosts_follow_rules(m->host4, sizeof(struct bpfroute_addr4), old, fresh, n);
+	err = hosts_follow_rules(m, 4, old, fresh, n);
 	if (!err)
-		err = hosts_follow_rules(m->host6, sizeof(struct bpfroute_addr6), old, fresh, n);
+		err = hosts_follow_rules(m, 6, old, fresh, n);
 	if (err)
 		goto cleanup;
 	for (size_t i = 0; i < n; i++)
@@ -269,6 +277,7 @@ int learning_sync(const struct bpfroute_maps *m, const struct config *cfg, const
 	conf.min_ttl = cfg->min_ttl;
 	conf.max_ttl = cfg->max_ttl;
 	conf.idle_timeout = cfg->idle_timeout;
+	conf.max_routes = cfg->max_routes;
 	conf.flags &= flags;	/* narrow first */
 	err = conf_write(m, &conf);
 	if (!err)

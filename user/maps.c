@@ -32,6 +32,9 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_NAT_OUT),
 	BPFROUTE_STR(BPFROUTE_MAP_NAT_IN),
 	BPFROUTE_STR(BPFROUTE_MAP_LANS),
+	BPFROUTE_STR(BPFROUTE_MAP_HOSTCTL),
+	BPFROUTE_STR(BPFROUTE_MAP_PFXSUM),
+	BPFROUTE_STR(BPFROUTE_MAP_HSCRATCH),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
@@ -40,7 +43,8 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 	int *slots[] = { &m->route4, &m->route6, &m->excl4,   &m->excl6,   &m->stats,
 			 &m->host4,  &m->host6,  &m->rules,   &m->names,   &m->queries,
 			 &m->qsocks, &m->qids,   &m->resolvers, &m->conf, &m->events,
-			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans };
+			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans,
+			 &m->hostctl, &m->pfxsum, &m->hscratch };
 
 	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
 		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
@@ -64,11 +68,14 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 			goto cleanup;
 		fd = bpf_obj_get(path);
 		/*
-		 * bpfroute_lan came with the XDP stage: an instance loaded by
-		 * an older bpfroute has none until its next load, and must
-		 * still be shown and unloaded (it has no XDP stage either).
+		 * Maps that came later (bpfroute_lan with the XDP stage, the
+		 * learned tables' counters and the prefix summary): an
+		 * instance loaded by an older bpfroute has none, and must still
+		 * be shown and unloaded.
 		 */
-		if (fd < 0 && errno == ENOENT && maps_fd_slot(m, i) == &m->lans) {
+		if (fd < 0 && errno == ENOENT &&
+		    (maps_fd_slot(m, i) == &m->lans || maps_fd_slot(m, i) == &m->hostctl ||
+		     maps_fd_slot(m, i) == &m->pfxsum || maps_fd_slot(m, i) == &m->hscratch)) {
 			err = 0;
 			continue;
 		}
@@ -83,6 +90,16 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 cleanup:
 	maps_close(m);
 	return err;
+}
+
+void maps_from_object(struct bpf_object *obj, struct bpfroute_maps *m)
+{
+	for (int i = 0; i < bpfroute_map_count; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, bpfroute_map_names[i]);
+
+		*maps_fd_slot(m, i) = map ? bpf_map__fd(map) : -1;
+	}
+	m->owned = false;
 }
 
 void maps_close(struct bpfroute_maps *m)

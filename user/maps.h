@@ -34,6 +34,9 @@ struct bpfroute_maps {
 	int nat_out;	/* bpfroute_nat_out */
 	int nat_in;	/* bpfroute_nat_in */
 	int lans;	/* bpfroute_lan; -1 in an instance loaded before it existed */
+	int hostctl;	/* bpfroute_hostctl; -1 likewise */
+	int pfxsum;	/* bpfroute_pfxsum; -1 likewise */
+	int hscratch;	/* bpfroute_hscratch; -1 likewise */
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 
@@ -46,6 +49,10 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i);
 
 /* Open the pins of a loaded instance. -ENOENT if one is missing. */
 int maps_open(const struct pindir *pd, struct bpfroute_maps *m);
+
+/* Borrow the maps of a loaded BPF object (a skeleton's): maps_close() leaves them. */
+struct bpf_object;
+void maps_from_object(struct bpf_object *obj, struct bpfroute_maps *m);
 
 void maps_close(struct bpfroute_maps *m);
 

@@ -192,9 +192,47 @@ int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
 			goto cleanup;
 		err = 0;
 	}
+	err = routes_summarize(m);
 cleanup:
 	free(entries);
 	return err;
+}
+
+/* Set the bits of the 65536ths (first 16 bits) that prefix p covers. */
+static void summary_add(__u64 *words, const struct prefix *p)
+{
+	__u32 first = (__u32)p->addr[0] << 8 | p->addr[1];
+	__u32 span = p->len >= 16 ? 1 : 1U << (16 - p->len);
+
+	first &= ~(span - 1);
+	for (__u32 b = first; b < first + span; b++)
+		words[b >> 6] |= 1ULL << (b & 63);
+}
+
+int routes_summarize(const struct bpfroute_maps *m)
+{
+	static __u32 keys[2 * BPFROUTE_PFXSUM_WORDS];
+	static __u64 words[2 * BPFROUTE_PFXSUM_WORDS];
+	__u32 n = 2 * BPFROUTE_PFXSUM_WORDS;
+	struct route_entry *entries;
+	size_t count;
+	int err;
+
+	if (m->pfxsum < 0)
+		return 0;
+	err = routes_list(m, &entries, &count);
+	if (err)
+		return err;
+	memset(words, 0, sizeof(words));
+	for (__u32 i = 0; i < n; i++)
+		keys[i] = i;
+	for (size_t i = 0; i < count; i++)
+		summary_add(words + (entries[i].prefix.family == AF_INET ? 0 : BPFROUTE_PFXSUM_WORDS),
+			    &entries[i].prefix);
+	free(entries);
+	if (bpf_map_update_batch(m->pfxsum, keys, words, &n, NULL))
+		return -errno;
+	return 0;
 }
 
 const char *route_origin_name(__u16 origin)

@@ -49,6 +49,13 @@ struct route_entry *routes_find(struct route_entry *entries, size_t count, const
 int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
 		       const int *ifindexes);
 
+/*
+ * Write bpfroute_pfxsum from the route maps: the classifier looks a
+ * destination up in the tries only if some prefix covers its first 16 bits.
+ * Call after the route maps changed (routes_sync_config() does).
+ */
+int routes_summarize(const struct bpfroute_maps *m);
+
 const char *route_origin_name(__u16 origin);
 
 #endif /* BPFROUTE_ROUTES_H */

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Fixtures on the maps of a skeleton a test loaded itself, written by the
+ * code `load` and `route add` use, so that a test sets up what the product
+ * would: prefix routes (user/routes.c, with the prefix summary the
+ * classifier reads first), exclusions, and the learned tables, made as
+ * `load` makes them (hosttable_setup()) and read and written by address
+ * through their mappings (user/hosttable.c), with the skeleton's own conf
+ * for the hash. Tests link $(FIXTURE_SRCS).
+ *
+ * Addresses of learned entries are 16 bytes, IPv4 in the first 4 and the
+ * rest zero, as the tables hold them; family is 4 or 6.
+ */
+#ifndef BPFROUTE_TEST_FIXTURES_H
+#define BPFROUTE_TEST_FIXTURES_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfroute_abi.h"
+#include "hosttable.h"
+#include "maps.h"
+#include "prefix.h"
+#include "routes.h"
+#include "test.h"
+
+/*
+ * A prefix route ("203.0.113.0/24", "2001:db8::/32", or an address: a host
+ * route) to ifindex, from the config, as `load` writes it.
+ */
+static inline bool fx_route_add(struct bpf_object *obj, const char *text, __u32 ifindex)
+{
+	struct bpfroute_maps m;
+	const char *why = "";
+	struct prefix p;
+	char msg[160];
+	int err;
+
+	maps_from_object(obj, &m);
+	err = prefix_parse(text, &p, &why);
+	if (!err)
+		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, NULL);
+	if (!err)
+		err = routes_summarize(&m);
+	snprintf(msg, sizeof(msg), "route add %s (%s)", text, why);
+	return ASSERT_OK(err, msg);
+}
+
+/* An address never steered: the gateway's own (reason 1) or an endpoint (2). */
+static inline bool fx_excl_add(struct bpf_object *obj, const char *text, __u32 reason)
+{
+	struct bpfroute_excl val = { .reason = reason, .ifindex = 1 };
+	struct bpfroute_maps m;
+	struct prefix p;
+	char msg[160];
+	int err;
+
+	maps_from_object(obj, &m);
+	err = prefix_parse(text, &p, NULL);
+	if (!err && bpf_map_update_elem(p.family == AF_INET ? m.excl4 : m.excl6, p.addr, &val,
+					BPF_NOEXIST))
+		err = -errno;
+	snprintf(msg, sizeof(msg), "exclude %s", text);
+	return ASSERT_OK(err, msg);
+}
+
+/* Tables of this many slots: what `load` gives a fresh instance. */
+#define LT_SLOTS	BPFROUTE_TABLE_MIN_SLOTS
+
+/* Give the skeleton's object its learned tables, as `load` does. 0 or -errno. */
+static inline int lt_setup(struct bpf_object *obj)
+{
+	struct bpfroute_maps m;
+
+	maps_from_object(obj, &m);
+	return hosttable_setup(&m, LT_SLOTS);
+}
+
+/* Map the family's tables; the caller closes ht. Also reads conf. */
+static inline int lt_open(struct bpf_object *obj, int family, struct hosttable *ht,
+			  struct bpfroute_conf *conf)
+{
+	struct bpfroute_maps m;
+	__u32 zero = 0;
+
+	maps_from_object(obj, &m);
+	if (bpf_map_lookup_elem(m.conf, &zero, conf))
+		return -errno;
+	return hosttable_open(&m, family, ht);
+}
+
+/* The entry of addr: 0, or -ENOENT. */
+static inline int lt_get(struct bpf_object *obj, int family, const __u8 *addr,
+			 struct bpfroute_host *h)
+{
+	struct bpfroute_conf conf;
+	struct bpfroute_host *s;
+	struct hosttable ht;
+	int err;
+
+	err = lt_open(obj, family, &ht, &conf);
+	if (err)
+		return err;
+	s = hosttable_find(&ht, &conf, addr);
+	if (s)
+		*h = *s;
+	hosttable_close(&ht);
+	return s ? 0 : -ENOENT;
+}
+
+/*
+ * Rewrite the entry of addr with h's fields (the state word stays): as if
+ * time, renewals or traffic had left it so. 0, or -ENOENT.
+ */
+static inline int lt_set(struct bpf_object *obj, int family, const __u8 *addr,
+			 const struct bpfroute_host *h)
+{
+	struct bpfroute_conf conf;
+	struct bpfroute_host *s;
+	struct hosttable ht;
+	int err;
+
+	err = lt_open(obj, family, &ht, &conf);
+	if (err)
+		return err;
+	s = hosttable_find(&ht, &conf, addr);
+	if (s)
+		memcpy((__u8 *)s + 4, (const __u8 *)h + 4, sizeof(*s) - 4);
+	hosttable_close(&ht);
+	return s ? 0 : -ENOENT;
+}
+
+/* Delete the entry of addr, as the agent does. 0, or -ENOENT. */
+static inline int lt_del(struct bpf_object *obj, int family, const __u8 *addr)
+{
+	struct bpfroute_conf conf;
+	struct bpfroute_host *s;
+	struct hosttable ht;
+	int err;
+
+	err = lt_open(obj, family, &ht, &conf);
+	if (err)
+		return err;
+	s = hosttable_find(&ht, &conf, addr);
+	err = s && hosttable_kill(&ht, s, s->state) ? 0 : -ENOENT;
+	hosttable_close(&ht);
+	return err;
+}
+
+/* Learn h (its addr set) as the kernel would: enum bpfroute_table_result or -errno. */
+static inline int lt_put(struct bpf_object *obj, int family, const struct bpfroute_host *h)
+{
+	struct bpfroute_conf conf;
+	struct hosttable ht;
+	int err;
+
+	err = lt_open(obj, family, &ht, &conf);
+	if (err)
+		return err;
+	err = hosttable_learn(&ht, &conf, h);
+	hosttable_close(&ht);
+	return err;
+}
+
+static inline int lt_addr_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct bpfroute_host *)a)->addr,
+		      ((const struct bpfroute_host *)b)->addr, 16);
+}
+
+/*
+ * The live entries of a family, sorted by address, up to max into out (NULL:
+ * only count). Returns how many there are, or -errno.
+ */
+static inline int lt_dump(struct bpf_object *obj, int family, struct bpfroute_host *out, int max)
+{
+	const struct table_map *t;
+	struct bpfroute_conf conf;
+	struct hosttable ht;
+	int n = 0, err;
+
+	err = lt_open(obj, family, &ht, &conf);
+	if (err)
+		return err;
+	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
+	for (__u32 i = 0; t && i < t->n; i++) {
+		const struct bpfroute_host *s = TABLE_SLOT(t, i);
+
+		if (BPFROUTE_SLOT_KIND(s->state) != BPFROUTE_SLOT_LIVE)
+			continue;
+		if (out && n < max)
+			out[n] = *s;
+		n++;
+	}
+	hosttable_close(&ht);
+	if (out)
+		qsort(out, (size_t)(n < max ? n : max), sizeof(*out), lt_addr_cmp);
+	return n;
+}
+
+/* The live entries of a family. */
+static inline int lt_count(struct bpf_object *obj, int family)
+{
+	return lt_dump(obj, family, NULL, 0);
+}
+
+#endif /* BPFROUTE_TEST_FIXTURES_H */
