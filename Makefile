@@ -105,7 +105,7 @@ $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/pkt.h \
 # The agent's logic without its loop, on maps of a skeleton loaded here.
 AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
 	user/maps.c user/pindir.c user/config.c user/config_settings.c user/prefix.c \
-	user/learning.c user/hosttable.c user/routes.c
+	user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c
 $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
 		selftests/fixtures.h \
 		$(AGENT_TEST_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
@@ -134,11 +134,16 @@ $(OUTPUT)/xdp_flood.bpf.o: tools/xdp_flood.bpf.c tools/xdp_flood.h vmlinux/vmlin
 
 $(OUTPUT)/xdp_flood: tools/xdp_flood.c tools/xdp_flood.h $(OUTPUT)/xdp_flood.skel.h | $(OUTPUT)
 	$(call msg,BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -lm -o $@
 
 $(OUTPUT)/bench_fill: tools/bench_fill.c $(TABLE_SRCS) $(USER_HDRS) | $(OUTPUT)
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LDLIBS) -o $@
+
+# Where a loaded BPF program's source lines are in its JIT image (profiling).
+$(OUTPUT)/bpf_lines: tools/bpf_lines.c | $(OUTPUT)
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
 # The classifier benchmark of `make bench` (not part of tests or check) and
 # the driver it runs in front of the classifier.

@@ -42,18 +42,33 @@ static __always_inline int pass(__u32 stat)
 }
 
 /*
- * An Ethernet target needs the next hop's MACs: from the FIB when it knows
- * them (next_hop.h), else from bpf_redirect_neigh(), which resolves the
- * neighbour. The headers are read again: masquerade may have moved them.
+ * An Ethernet target needs the next hop's MACs: a learned entry's own from
+ * this second, else from the FIB when it knows them (next_hop.h), else from
+ * bpf_redirect_neigh(), which resolves the neighbour. The headers are read
+ * again: masquerade may have moved them.
  */
-static __always_inline int redirect_ether(struct __sk_buff *skb, __u32 ifindex, __u8 family)
+static __always_inline int redirect_ether(struct __sk_buff *skb, const struct target *t,
+					  struct bpfroute_target *tg, __u8 family)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	const struct bpfroute_conf *conf;
 	struct bpf_fib_lookup fib = {};
+	__u32 ifindex = t->ifindex, zero = 0;
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6h;
 	struct iphdr *iph;
+	bool keep;
+	__u64 w;
 
+	conf = bpf_map_lookup_elem(&BPFROUTE_MAP_CONF, &zero);
+	keep = t->host && conf && (conf->flags & BPFROUTE_CONF_F_NH_CACHE);
+	if ((void *)(eth + 1) > end)
+		goto neigh;
+	w = keep ? next_hop_cached(tg, t->host, t->now) : 0;
+	if (w) {
+		next_hop_set_cached(eth, tg, w);
+		return bpf_redirect(ifindex, 0);
+	}
 	if (family == 4) {
 		iph = data + ETH_HLEN;
 		if ((void *)(iph + 1) > end)
@@ -73,6 +88,8 @@ static __always_inline int redirect_ether(struct __sk_buff *skb, __u32 ifindex, 
 		if ((void *)(eth + 1) > end)
 			goto neigh;
 		next_hop_set_macs(eth, &fib);
+		if (keep)
+			next_hop_keep(tg, t->host, t->now, &fib);
 		return bpf_redirect(ifindex, 0);
 	}
 neigh:
@@ -83,12 +100,12 @@ neigh:
  * Hand a hit to its target. On an L3 device (WireGuard, TUN) the kernel
  * drops the MAC header itself on redirect (__bpf_redirect_no_mac()).
  */
-static __always_inline int steer(struct __sk_buff *skb, const struct target *t, bool ether,
-				 __u8 family)
+static __always_inline int steer(struct __sk_buff *skb, const struct target *t,
+				 struct bpfroute_target *tg, __u8 family)
 {
 	count_steered(t, skb->len);
-	if (ether)
-		return redirect_ether(skb, t->ifindex, family);
+	if (tg && (tg->flags & BPFROUTE_TARGET_F_ETHER))
+		return redirect_ether(skb, t, tg, family);
 	return bpf_redirect(t->ifindex, 0);
 }
 
@@ -99,7 +116,7 @@ static __always_inline int steer(struct __sk_buff *skb, const struct target *t, 
  */
 static __always_inline int forward(struct __sk_buff *skb, const struct target *t, __u8 family)
 {
-	const struct bpfroute_target *tg;
+	struct bpfroute_target *tg;
 	int ret;
 
 	tg = bpf_map_lookup_elem(&BPFROUTE_MAP_TARGETS, &t->ifindex);
@@ -108,7 +125,7 @@ static __always_inline int forward(struct __sk_buff *skb, const struct target *t
 		if (ret && ret != NAT_PASS)
 			return TC_ACT_SHOT;
 	}
-	return steer(skb, t, tg && (tg->flags & BPFROUTE_TARGET_F_ETHER), family);
+	return steer(skb, t, tg, family);
 }
 
 /*
@@ -126,23 +143,7 @@ static __always_inline __u32 xdp_verdict(struct __sk_buff *skb)
 	return *meta;
 }
 
-/* A route from the XDP stage's verdict, or from the lookup it did not make. */
-static __always_inline bool route4(__u32 verdict, const __u8 *daddr, struct target *t,
-				   bool *expired)
-{
-	*expired = verdict & BPFROUTE_XDP_META_EXPIRED;
-	return !verdict && lookup4(daddr, t, expired);
-}
-
-static __always_inline bool route6(__u32 verdict, const __u8 *daddr, struct target *t,
-				   bool *expired)
-{
-	*expired = verdict & BPFROUTE_XDP_META_EXPIRED;
-	return !verdict && lookup6(daddr, t, expired);
-}
-
-static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_cursor *c,
-					  __u32 verdict)
+static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_cursor *c)
 {
 	struct bpfroute_addr4 daddr;
 	bool found, expired;
@@ -158,7 +159,7 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 		dns_record_query(skb);
 
 	__builtin_memcpy(daddr.addr, &iph->daddr, sizeof(daddr.addr));
-	found = route4(verdict, daddr.addr, &t, &expired);
+	found = lookup4(daddr.addr, &t, &expired);
 	if (expired)
 		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
 	if (!found)
@@ -167,9 +168,10 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 	/* From here on the packet is ours to forward: check it as the stack would. */
 	if (!ipv4_header_valid(skb, iph, c->end))
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
-	if (bpfroute_ipv4_special(daddr.addr) || bpfroute_ipv4_special((__u8 *)&iph->saddr))
+	if (bpfroute_ipv4_special((__u8 *)&iph->saddr) ||
+	    (dest_checked(&t) && bpfroute_ipv4_special(daddr.addr)))
 		return pass(BPFROUTE_STAT_PASS_SPECIAL);
-	if (bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, daddr.addr))
+	if (dest_checked(&t) && bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, daddr.addr))
 		return pass(BPFROUTE_STAT_PASS_EXCLUDED);
 	/* The stack drops it and sends ICMP time exceeded (RFC 1812 5.3.1). */
 	if (iph->ttl <= 1)
@@ -179,8 +181,7 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 	return forward(skb, &t, 4);
 }
 
-static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c,
-					  __u32 verdict)
+static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c)
 {
 	struct bpfroute_addr6 daddr;
 	bool found, expired;
@@ -194,7 +195,7 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 		dns_record_query(skb);
 
 	__builtin_memcpy(daddr.addr, &ip6h->daddr, sizeof(daddr.addr));
-	found = route6(verdict, daddr.addr, &t, &expired);
+	found = lookup6(daddr.addr, &t, &expired);
 	if (expired)
 		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
 	if (!found)
@@ -202,9 +203,10 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 
 	if (!ipv6_header_valid(skb, ip6h))
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
-	if (bpfroute_ipv6_special(daddr.addr) || bpfroute_ipv6_special((__u8 *)&ip6h->saddr))
+	if (bpfroute_ipv6_special((__u8 *)&ip6h->saddr) ||
+	    (dest_checked(&t) && bpfroute_ipv6_special(daddr.addr)))
 		return pass(BPFROUTE_STAT_PASS_SPECIAL);
-	if (bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, daddr.addr))
+	if (dest_checked(&t) && bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, daddr.addr))
 		return pass(BPFROUTE_STAT_PASS_EXCLUDED);
 	/* The stack sends ICMPv6 time exceeded (RFC 4443 3.3). */
 	if (ip6h->hop_limit <= 1)
@@ -223,6 +225,22 @@ int bpfroute_steer(struct __sk_buff *skb)
 		.end = (void *)(long)skb->data_end,
 	};
 	struct ethhdr *eth;
+
+	/*
+	 * The XDP stage parsed the frame as IPv4 or IPv6 and found no route:
+	 * what is left is the verdict this stage would give, counted as it
+	 * would count it, without its work. There is no query to record: the
+	 * stage leaves DNS to TC without a verdict.
+	 */
+	if (verdict) {
+		if (skb->vlan_present)
+			return pass(BPFROUTE_STAT_PASS_VLAN);
+		if (skb->pkt_type != PACKET_HOST)
+			return pass(BPFROUTE_STAT_PASS_NOT_FOR_US);
+		if (verdict & BPFROUTE_XDP_META_EXPIRED)
+			count(BPFROUTE_STAT_HOST_EXPIRED, 1);
+		return pass(BPFROUTE_STAT_MISS);
+	}
 
 	/*
 	 * Headers split off the linear data (some NICs' header split, paged
@@ -257,8 +275,8 @@ int bpfroute_steer(struct __sk_buff *skb)
 		return pass(BPFROUTE_STAT_PASS_NOT_FOR_US);
 
 	if (eth->h_proto == bpf_htons(ETH_P_IP))
-		return classify_ipv4(skb, &c, verdict);
-	return classify_ipv6(skb, &c, verdict);
+		return classify_ipv4(skb, &c);
+	return classify_ipv6(skb, &c);
 }
 
 /*

@@ -21,6 +21,8 @@ struct target {
 	__u32 ifindex;
 	__u64 *packets;
 	__u64 *bytes;
+	struct bpfroute_host *host;	/* a learned entry's, NULL for a prefix route */
+	__u32 now;			/* for a learned entry: this second */
 };
 
 /*
@@ -31,10 +33,8 @@ struct target {
  * entry does not bounce its cache line between CPUs on every packet. The
  * coarse clock is the last tick's time: no clock source read per packet.
  */
-static __always_inline bool host_alive(struct bpfroute_host *h)
+static __always_inline bool host_alive(struct bpfroute_host *h, __u32 now)
 {
-	__u32 now = bpfroute_seconds(bpf_ktime_get_coarse_ns());
-
 	if (bpfroute_host_dead(h, now))
 		return false;
 	if (now > h->last_used)
@@ -67,11 +67,16 @@ static __always_inline bool lookup_host(__u8 family, const __u8 *addr, struct ta
 					bool *expired)
 {
 	struct bpfroute_host *host = hosts_lookup(family, addr);
+	__u32 now;
 
-	*expired = host && !host_alive(host);
-	if (!host || *expired)
+	*expired = false;
+	if (!host)
 		return false;
-	*t = (struct target){ host->ifindex, &host->packets, &host->bytes };
+	now = bpfroute_seconds(bpf_ktime_get_coarse_ns());
+	*expired = !host_alive(host, now);
+	if (*expired)
+		return false;
+	*t = (struct target){ host->ifindex, &host->packets, &host->bytes, host, now };
 	return true;
 }
 
@@ -90,7 +95,7 @@ static __always_inline bool lookup4(const __u8 *daddr, struct target *t, bool *e
 	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE4, &key);
 	if (!route)
 		return false;
-	*t = (struct target){ route->ifindex, &route->packets, &route->bytes };
+	*t = (struct target){ route->ifindex, &route->packets, &route->bytes, NULL, 0 };
 	return true;
 }
 
@@ -107,8 +112,20 @@ static __always_inline bool lookup6(const __u8 *daddr, struct target *t, bool *e
 	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE6, &key);
 	if (!route)
 		return false;
-	*t = (struct target){ route->ifindex, &route->packets, &route->bytes };
+	*t = (struct target){ route->ifindex, &route->packets, &route->bytes, NULL, 0 };
 	return true;
+}
+
+/*
+ * Must a hit's destination be checked against the addresses never steered
+ * (special ones, the gateway's own, tunnel endpoints)? Not a learned
+ * entry's: the learner and the agent refuse to learn those addresses, and a
+ * new exclusion deletes a learned entry of its address (user/excl.c). Only a
+ * prefix route's hit pays for the check.
+ */
+static __always_inline bool dest_checked(const struct target *t)
+{
+	return !t->host;
 }
 
 /* Counters of a steered packet: the entry's (shared, atomic) and the totals. */

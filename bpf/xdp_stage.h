@@ -26,32 +26,70 @@
 #define XDP_STAGE_FLAGS	(BPFROUTE_TARGET_F_ETHER | BPFROUTE_TARGET_F_XDP | \
 			 BPFROUTE_TARGET_F_MASQ | BPFROUTE_TARGET_F_DRAIN)
 
-static __always_inline bool mac_equal(const __u8 *a, const __u8 *b)
+/*
+ * Is the frame addressed to the LAN interface it came in on? A router
+ * forwards frames to its own MAC only; XDP comes before the stack has a
+ * pkt_type. Asked on a hit only: a miss goes to TC, which knows pkt_type.
+ */
+static __always_inline bool xdp_for_us(struct xdp_md *ctx, const struct ethhdr *eth)
 {
-	__u8 diff = 0;
+	__u32 ifindex = ctx->ingress_ifindex;
+	const struct bpfroute_lan *lan = bpf_map_lookup_elem(&BPFROUTE_MAP_LANS, &ifindex);
 
-	for (int i = 0; i < ETH_ALEN; i++)
-		diff |= a[i] ^ b[i];
-	return !diff;
+	/* Two loads a side: a MAC is 6 bytes, the map's copy 2-byte aligned, like the frame's. */
+	return lan && *(const __u32 *)eth->h_dest == *(const __u32 *)lan->mac &&
+	       *(const __u16 *)(eth->h_dest + 4) == *(const __u16 *)(lan->mac + 4);
 }
 
-/* The target's entry allows the XDP stage to forward to it. */
-static __always_inline bool xdp_target_ok(__u32 ifindex)
+/* The target's entry, if it allows the XDP stage to forward to it. */
+static __always_inline struct bpfroute_target *xdp_target(__u32 ifindex)
 {
-	const struct bpfroute_target *tg = bpf_map_lookup_elem(&BPFROUTE_MAP_TARGETS, &ifindex);
+	struct bpfroute_target *tg = bpf_map_lookup_elem(&BPFROUTE_MAP_TARGETS, &ifindex);
 
-	return tg && (tg->flags & XDP_STAGE_FLAGS) ==
-		     (BPFROUTE_TARGET_F_ETHER | BPFROUTE_TARGET_F_XDP);
+	if (!tg || (tg->flags & XDP_STAGE_FLAGS) !=
+		   (BPFROUTE_TARGET_F_ETHER | BPFROUTE_TARGET_F_XDP))
+		return NULL;
+	return tg;
 }
 
-/* MACs of the next hop, and the redirect; the caller has decremented the TTL. */
-static __always_inline int xdp_send(struct xdp_md *ctx, struct ethhdr *eth,
-				    const struct bpf_fib_lookup *fib, const struct target *t,
-				    bool expired)
+/*
+ * The next hop's MACs into the frame: a learned entry's own from this second
+ * (next_hop.h) if the frame fits the target's MTU, else the FIB's, which
+ * checks the MTU with the tot_len it is given. False: the frame is too big
+ * for the target, or the FIB has no next hop through it with a known MAC.
+ */
+static __always_inline bool xdp_next_hop(struct xdp_md *ctx, struct ethhdr *eth,
+					 struct bpf_fib_lookup *fib, const struct target *t,
+					 struct bpfroute_target *tg)
+{
+	const struct bpfroute_conf *conf;
+	__u32 zero = 0, mtu = 0;
+	bool keep;
+	__u64 w;
+
+	conf = bpf_map_lookup_elem(&BPFROUTE_MAP_CONF, &zero);
+	keep = t->host && conf && (conf->flags & BPFROUTE_CONF_F_NH_CACHE);
+	w = keep ? next_hop_cached(tg, t->host, t->now) : 0;
+	if (w) {
+		if (bpf_check_mtu(ctx, t->ifindex, &mtu, 0, 0) != BPF_MTU_CHK_RET_SUCCESS)
+			return false;
+		next_hop_set_cached(eth, tg, w);
+		return true;
+	}
+	if (!next_hop_found(bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_OUTPUT), fib,
+			    t->ifindex))
+		return false;
+	next_hop_set_macs(eth, fib);
+	if (keep)
+		next_hop_keep(tg, t->host, t->now, fib);
+	return true;
+}
+
+/* The counters and the redirect; the caller has written the MACs and the TTL. */
+static __always_inline int xdp_send(struct xdp_md *ctx, const struct target *t, bool expired)
 {
 	if (expired)	/* a dead learned entry under a live prefix */
 		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
-	next_hop_set_macs(eth, fib);
 	count_steered(t, ctx->data_end - ctx->data);
 	count(BPFROUTE_STAT_XDP_STEERED, 1);
 	return bpf_redirect(t->ifindex, 0);
@@ -79,6 +117,7 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, struct hdr_cursor *c, st
 {
 	struct bpf_fib_lookup fib = {};
 	struct bpfroute_addr4 daddr;
+	struct bpfroute_target *tg;
 	struct iphdr *iph;
 	bool expired;
 	struct target t;
@@ -90,25 +129,28 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, struct hdr_cursor *c, st
 	__builtin_memcpy(daddr.addr, &iph->daddr, sizeof(daddr.addr));
 	if (!lookup4(daddr.addr, &t, &expired))
 		return xdp_pass_miss(ctx, expired);
-	if (!xdp_target_ok(t.ifindex))
+	tg = xdp_target(t.ifindex);
+	if (!tg || !xdp_for_us(ctx, eth))
 		return XDP_PASS;
 	if (!ipv4_header_sane(iph, c->end, bpf_ntohs(iph->tot_len), c->end - (void *)iph) ||
-	    bpfroute_ipv4_special(daddr.addr) || bpfroute_ipv4_special((__u8 *)&iph->saddr) ||
-	    bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, daddr.addr) || iph->ttl <= 1)
+	    bpfroute_ipv4_special((__u8 *)&iph->saddr) ||
+	    (dest_checked(&t) && (bpfroute_ipv4_special(daddr.addr) ||
+				  bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, daddr.addr))) ||
+	    iph->ttl <= 1)
 		return XDP_PASS;
 
 	next_hop_params4(&fib, iph, t.ifindex, bpf_ntohs(iph->tot_len));
-	if (!next_hop_found(bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT), &fib,
-			    t.ifindex))
+	if (!xdp_next_hop(ctx, eth, &fib, &t, tg))
 		return XDP_PASS;
 	ipv4_decrease_ttl(iph);
-	return xdp_send(ctx, eth, &fib, &t, expired);
+	return xdp_send(ctx, &t, expired);
 }
 
 static __always_inline int xdp_ipv6(struct xdp_md *ctx, struct hdr_cursor *c, struct ethhdr *eth)
 {
 	struct bpf_fib_lookup fib = {};
 	struct bpfroute_addr6 daddr;
+	struct bpfroute_target *tg;
 	struct ipv6hdr *ip6h;
 	bool expired;
 	struct target t;
@@ -120,21 +162,23 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, struct hdr_cursor *c, st
 	__builtin_memcpy(daddr.addr, &ip6h->daddr, sizeof(daddr.addr));
 	if (!lookup6(daddr.addr, &t, &expired))
 		return xdp_pass_miss(ctx, expired);
-	if (!xdp_target_ok(t.ifindex))
+	tg = xdp_target(t.ifindex);
+	if (!tg || !xdp_for_us(ctx, eth))
 		return XDP_PASS;
 	/* A jumbogram (payload length 0) is TC's. */
 	plen = bpf_ntohs(ip6h->payload_len);
 	if (plen == 0 || plen > c->end - (void *)(ip6h + 1) ||
-	    bpfroute_ipv6_special(daddr.addr) || bpfroute_ipv6_special((__u8 *)&ip6h->saddr) ||
-	    bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, daddr.addr) || ip6h->hop_limit <= 1)
+	    bpfroute_ipv6_special((__u8 *)&ip6h->saddr) ||
+	    (dest_checked(&t) && (bpfroute_ipv6_special(daddr.addr) ||
+				  bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, daddr.addr))) ||
+	    ip6h->hop_limit <= 1)
 		return XDP_PASS;
 
 	next_hop_params6(&fib, ip6h, t.ifindex, sizeof(*ip6h) + plen);
-	if (!next_hop_found(bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT), &fib,
-			    t.ifindex))
+	if (!xdp_next_hop(ctx, eth, &fib, &t, tg))
 		return XDP_PASS;
 	ip6h->hop_limit--;
-	return xdp_send(ctx, eth, &fib, &t, expired);
+	return xdp_send(ctx, &t, expired);
 }
 
 static __always_inline int xdp_stage(struct xdp_md *ctx)
@@ -143,16 +187,10 @@ static __always_inline int xdp_stage(struct xdp_md *ctx)
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
-	const struct bpfroute_lan *lan;
-	__u32 ifindex = ctx->ingress_ifindex;
 	struct ethhdr *eth;
 
 	eth = parse_ethhdr(&c);
 	if (!eth)
-		return XDP_PASS;
-	/* A router forwards frames to its own MAC only (pkt_type is not known yet). */
-	lan = bpf_map_lookup_elem(&BPFROUTE_MAP_LANS, &ifindex);
-	if (!lan || !mac_equal(eth->h_dest, lan->mac))
 		return XDP_PASS;
 	if (eth->h_proto == bpf_htons(ETH_P_IP))
 		return xdp_ipv4(ctx, &c, eth);

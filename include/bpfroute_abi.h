@@ -205,7 +205,7 @@ struct bpfroute_host {
 	__u32 last_used;	/* last steered packet, seconds */
 	__u32 idle_timeout;	/* seconds */
 	__u16 rule;		/* id of the domain rule that learned it */
-	__u16 flags;		/* reserved, 0 */
+	__u16 nh;		/* next hop on an Ethernet target (BPFROUTE_NH_*) */
 	__u64 name_id;		/* key of the question name in bpfroute_names */
 	__u64 packets;
 	__u64 bytes;
@@ -311,6 +311,17 @@ struct bpfroute_resolver_key {
 };
 
 /*
+ * A learned entry to an Ethernet target keeps the next hop the FIB gave its
+ * destination for the rest of that second: bpfroute_host.nh holds its index
+ * in the target's nh[] (low 3 bits) and the low 13 bits of the second, 0
+ * none. The next packet in another second asks the FIB again, so a route or
+ * neighbour that changes takes effect within a second.
+ */
+#define BPFROUTE_TARGET_NH		8
+#define BPFROUTE_NH_IDX_BITS		3
+#define BPFROUTE_NH_VALID		(1ULL << 63)
+
+/*
  * A target device (bpfroute_target, keyed by its ifindex, host order). With
  * BPFROUTE_TARGET_F_MASQ, steered packets leave with the device's own
  * address as their source, and replies are translated back.
@@ -319,6 +330,16 @@ struct bpfroute_target {
 	__u32 flags;		/* BPFROUTE_TARGET_F_* */
 	__u8 addr4[4];		/* its global IPv4 address, network order; 0: none */
 	__u8 addr6[16];		/* its global IPv6 address; ::: none (never link-local) */
+	/*
+	 * An Ethernet target's next hops, as the classifiers met them in the
+	 * FIB (bpf/next_hop.h); user space writes zeros, the datapath fills.
+	 */
+	__u8 mac[6];		/* the device's own MAC, as the FIB gave it */
+	__u16 pad;
+	__u32 nh_count;		/* next hops claimed in nh[] (may pass BPFROUTE_TARGET_NH) */
+	__u32 pad2;
+	__u64 nh[BPFROUTE_TARGET_NH];	/* a next hop's MAC in the low 6 bytes (network
+					 * order as in memory), BPFROUTE_NH_VALID set */
 };
 
 #define BPFROUTE_TARGET_F_MASQ		(1U << 0)
@@ -410,6 +431,12 @@ struct bpfroute_conf {
 
 #define BPFROUTE_CONF_F_RESOLVERS	(1U << 0)	/* trust only bpfroute_resolv */
 #define BPFROUTE_CONF_F_LEARN		(1U << 1)	/* domain rules exist: snoop DNS */
+/*
+ * Learned entries may keep their next hop (BPFROUTE_TARGET_NH): `load` found
+ * no policy rule, so the FIB's answer for a destination through a target
+ * does not depend on the client that sends to it.
+ */
+#define BPFROUTE_CONF_F_NH_CACHE	(1U << 2)
 
 /* What the kernel did with an answer, in its event for the agent. */
 enum bpfroute_dns_verdict {

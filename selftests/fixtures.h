@@ -28,46 +28,6 @@
 #include "routes.h"
 #include "test.h"
 
-/*
- * A prefix route ("203.0.113.0/24", "2001:db8::/32", or an address: a host
- * route) to ifindex, from the config, as `load` writes it.
- */
-static inline bool fx_route_add(struct bpf_object *obj, const char *text, __u32 ifindex)
-{
-	struct bpfroute_maps m;
-	const char *why = "";
-	struct prefix p;
-	char msg[160];
-	int err;
-
-	maps_from_object(obj, &m);
-	err = prefix_parse(text, &p, &why);
-	if (!err)
-		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, NULL);
-	if (!err)
-		err = routes_summarize(&m);
-	snprintf(msg, sizeof(msg), "route add %s (%s)", text, why);
-	return ASSERT_OK(err, msg);
-}
-
-/* An address never steered: the gateway's own (reason 1) or an endpoint (2). */
-static inline bool fx_excl_add(struct bpf_object *obj, const char *text, __u32 reason)
-{
-	struct bpfroute_excl val = { .reason = reason, .ifindex = 1 };
-	struct bpfroute_maps m;
-	struct prefix p;
-	char msg[160];
-	int err;
-
-	maps_from_object(obj, &m);
-	err = prefix_parse(text, &p, NULL);
-	if (!err && bpf_map_update_elem(p.family == AF_INET ? m.excl4 : m.excl6, p.addr, &val,
-					BPF_NOEXIST))
-		err = -errno;
-	snprintf(msg, sizeof(msg), "exclude %s", text);
-	return ASSERT_OK(err, msg);
-}
-
 /* Tables of this many slots: what `load` gives a fresh instance. */
 #define LT_SLOTS	BPFROUTE_TABLE_MIN_SLOTS
 
@@ -206,6 +166,57 @@ static inline int lt_dump(struct bpf_object *obj, int family, struct bpfroute_ho
 static inline int lt_count(struct bpf_object *obj, int family)
 {
 	return lt_dump(obj, family, NULL, 0);
+}
+
+/*
+ * A prefix route ("203.0.113.0/24", "2001:db8::/32", or an address: a host
+ * route) to ifindex, from the config, as `load` writes it.
+ */
+static inline bool fx_route_add(struct bpf_object *obj, const char *text, __u32 ifindex)
+{
+	struct bpfroute_maps m;
+	const char *why = "";
+	struct prefix p;
+	char msg[160];
+	int err;
+
+	maps_from_object(obj, &m);
+	err = prefix_parse(text, &p, &why);
+	if (!err)
+		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, NULL);
+	if (!err)
+		err = routes_summarize(&m);
+	snprintf(msg, sizeof(msg), "route add %s (%s)", text, why);
+	return ASSERT_OK(err, msg);
+}
+
+/*
+ * An address never steered: the gateway's own (reason 1) or an endpoint
+ * (2). As `load` does (user/excl.c), a learned entry of the address goes.
+ */
+static inline bool fx_excl_add(struct bpf_object *obj, const char *text, __u32 reason)
+{
+	struct bpfroute_excl val = { .reason = reason, .ifindex = 1 };
+	struct bpfroute_conf conf;
+	struct bpfroute_maps m;
+	struct hosttable ht;
+	__u8 addr[16] = {};
+	struct prefix p;
+	char msg[160];
+	int err;
+
+	maps_from_object(obj, &m);
+	err = prefix_parse(text, &p, NULL);
+	if (!err && bpf_map_update_elem(p.family == AF_INET ? m.excl4 : m.excl6, p.addr, &val,
+					BPF_NOEXIST))
+		err = -errno;
+	if (!err && !lt_open(obj, p.family == AF_INET ? 4 : 6, &ht, &conf)) {
+		memcpy(addr, p.addr, p.family == AF_INET ? 4 : 16);
+		hosttable_purge(&ht, &conf, addr);
+		hosttable_close(&ht);
+	}
+	snprintf(msg, sizeof(msg), "exclude %s", text);
+	return ASSERT_OK(err, msg);
 }
 
 #endif /* BPFROUTE_TEST_FIXTURES_H */

@@ -250,7 +250,8 @@ if command -v python3 >/dev/null; then
 	check dns_load br load -c "$dns"
 	check dns_rules_written test "$(map_entries bpfroute_rules)" -eq 2
 	check dns_resolvers_written test "$(map_entries bpfroute_resolv)" -eq 2
-	check dns_conf_flags test "$(conf_field flags)" -eq 3
+	# 1 resolvers, 2 learn, 4 next hops kept (no policy rule here)
+	check dns_conf_flags test "$(conf_field flags)" -eq 7
 	check dns_conf_ttls test "$(conf_field min_ttl)-$(conf_field max_ttl)-$(conf_field idle_timeout)" = "5-600-7"
 	key_before=$(conf_field hash_key)
 	check dns_learner_on_egress bash -c "ip netns exec $ns tc filter show dev lan0 egress | grep -q 'handle 0xb9f0 bpfroute_learn'"
@@ -259,7 +260,7 @@ if command -v python3 >/dev/null; then
 	check dns_reload_fewer_rules br load -c "$less"
 	check dns_rule_dropped test "$(map_entries bpfroute_rules)" -eq 1
 	check dns_resolvers_dropped test "$(map_entries bpfroute_resolv)" -eq 0
-	check dns_conf_flags_narrowed test "$(conf_field flags)" -eq 2
+	check dns_conf_flags_narrowed test "$(conf_field flags)" -eq 6
 	check dns_hash_key_kept test "$key_before" = "$(conf_field hash_key)"
 	# max-routes bounds the learned tables, which size themselves: a reload changes it.
 	tables_before=$(bpftool -j map dump pinned "$pin/bpfroute_host4")
@@ -270,7 +271,14 @@ if command -v python3 >/dev/null; then
 		"$(bpftool -j map dump pinned "$pin/bpfroute_host4")"
 	plain=$(conf dns4.conf "interface lan0" "route 203.0.113.0/24 dev tun0" "max-routes 1000")
 	check dns_reload_no_rules br load -c "$plain"
-	check dns_no_rules_learning_off test "$(conf_field flags)" -eq 0
+	check dns_no_rules_learning_off test "$(conf_field flags)" -eq 4
+	# A policy rule may make a route depend on the client: next hops are not kept.
+	in_ns ip rule add from 192.0.2.0/24 lookup 100 pref 100
+	check policy_rule_reload br load -c "$plain"
+	check policy_rule_next_hops_not_kept test "$(conf_field flags)" -eq 0
+	in_ns ip rule del from 192.0.2.0/24 lookup 100 pref 100
+	check policy_rule_gone_reload br load -c "$plain"
+	check policy_rule_gone_next_hops_kept test "$(conf_field flags)" -eq 4
 	check dns_back bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' unload && ip netns exec $ns '$BPFROUTE' -d '$pin' load -c '$good'"
 fi
 

@@ -735,7 +735,7 @@ static bool expect_host(const struct ctx *c, const char *addr, __u32 ifindex, __
 		return false;
 	ok &= ASSERT_EQ(h.ifindex, ifindex, MSG(m, "%s: %s ifindex", what, addr));
 	ok &= ASSERT_EQ(h.rule, rule, MSG(m, "%s: %s rule id", what, addr));
-	ok &= ASSERT_EQ(h.flags, 0, MSG(m, "%s: %s flags", what, addr));
+	ok &= ASSERT_EQ(h.nh, 0, MSG(m, "%s: %s next hop: none yet", what, addr));
 	ok &= ASSERT_EQ(h.state & 3, BPFROUTE_SLOT_LIVE, MSG(m, "%s: %s slot live", what, addr));
 	ok &= ASSERT_EQ(h.idle_timeout, IDLE_TIMEOUT, MSG(m, "%s: %s idle_timeout", what, addr));
 	ok &= ASSERT_EQ(h.name_id, name_id(c, qname),

@@ -791,6 +791,117 @@ out:
  * Forwarded
  */
 
+/* The whole second of the classifier's clock that now is, and how far into it. */
+static __u32 clock_second(__u32 *ms_in)
+{
+	__u64 now = now_ns();
+
+	if (ms_in)
+		*ms_in = (__u32)(now % NSEC / 1000000);
+	return (__u32)(now / NSEC);
+}
+
+/* Sleep into the next second of the classifier's clock. */
+static void next_second(void)
+{
+	__u32 s = clock_second(NULL);
+
+	for (int i = 0; i < 300 && clock_second(NULL) == s; i++)
+		usleep(10000);
+}
+
+/* A frame to DST4 through the TC stage or the XDP stage, leaving with nh_mac. */
+static bool expect_steer_stage(struct fx *f, bool xdp, const __u8 *nh_mac, const char *what)
+{
+	struct pkt p, want;
+	struct want w;
+
+	pkt_udp4(&p, DST4, 64);
+	if (xdp)
+		return expect_steer(f, &p, nh_mac, "host4 " DST4, what);
+	pkt_forwarded(&p, &want);
+	memcpy(want.data, nh_mac, ETH_ALEN);
+	memcpy(want.data + ETH_ALEN, dev.tgt_mac, ETH_ALEN);
+	w = want_tc_steer("host4 " DST4, p.len);
+	return expect_run(f, false, (__u32)dev.lan, &p, TC_ACT_REDIRECT, &want, &w, what);
+}
+
+/*
+ * Where no policy rule makes the route depend on the client
+ * (BPFROUTE_CONF_F_NH_CACHE), a learned entry keeps its destination's next
+ * hop for the rest of the second, in either stage: a neighbour that changes
+ * its MAC is followed from the next second on. Without the flag, at once.
+ * Each try starts a second afresh and gives up if the clock moves on before
+ * the second packet is out (it is milliseconds later).
+ */
+static void test_next_hop_kept(void)
+{
+	static const char *const names[] = { "next_hop_kept_tc", "next_hop_kept_xdp",
+					      "next_hop_not_kept" };
+	__u8 new_mac[ETH_ALEN];
+
+	parse_mac(MAC_NH4_LATE, new_mac);
+	for (int run = 0; run < 3; run++) {
+		bool xdp = run == 1, keep = run < 2, done = false;
+		struct bpfroute_conf conf = {
+			.max_routes = MAX_ENTRIES, .idle_timeout = 300,
+			.flags = keep ? BPFROUTE_CONF_F_NH_CACHE : 0,
+		};
+		struct bpfroute_target tg;
+		struct bpfroute_host h;
+		__u32 zero = 0, s0;
+		struct fx f;
+
+		if (!start(names[run], &f))
+			continue;
+		if (!ASSERT_OK(bpf_map_update_elem(map_fd(f.skel->maps.bpfroute_conf), &zero, &conf,
+						   BPF_ANY) ? -errno : 0, "conf flags") ||
+		    !host_add(&f, DST4, (__u32)dev.tgt))
+			goto next;
+		for (int tries = 0; tries < 5 && !done && !test_state.failed; tries++) {
+			if (!ASSERT_OK(sh("ip neigh replace 203.0.113.2 lladdr " MAC_NH4 " dev " TGT
+					  " nud permanent"), "the neighbour's MAC"))
+				break;
+			next_second();
+			s0 = clock_second(NULL);
+			if (!expect_steer_stage(&f, xdp, dev.nh4, "first packet: the FIB's next hop") ||
+			    !host_get(&f, DST4, &h) ||
+			    !ASSERT_OK(bpf_map_lookup_elem(map_fd(f.skel->maps.bpfroute_target),
+							   &(__u32){ (__u32)dev.tgt }, &tg) ? -errno : 0,
+				       "tgt0's entry") ||
+			    !ASSERT_OK(sh("ip neigh replace 203.0.113.2 lladdr " MAC_NH4_LATE " dev "
+					  TGT " nud permanent"), "the neighbour gets another MAC"))
+				break;
+			if (!expect_steer_stage(&f, xdp, keep ? dev.nh4 : new_mac,
+						keep ? "the same second: the MAC kept" :
+						       "not kept: the new MAC at once"))
+				break;
+			done = clock_second(NULL) == s0;
+		}
+		if (!ASSERT_TRUE(done, "two packets within one second"))
+			goto restore;
+		if (keep) {
+			__u64 w = 0;
+
+			memcpy(&w, dev.nh4, ETH_ALEN);
+			ASSERT_NEQ(h.nh, 0, "the entry keeps a next hop");
+			ASSERT_EQ(h.nh >> BPFROUTE_NH_IDX_BITS, s0 % 8192, "of the second it was found");
+			ASSERT_EQ(tg.nh[h.nh & (BPFROUTE_TARGET_NH - 1)], w | BPFROUTE_NH_VALID,
+				  "the target holds the next hop's MAC");
+			ASSERT_EQ(tg.nh_count, 1, "one next hop met");
+			ASSERT_MEMEQ(tg.mac, dev.tgt_mac, ETH_ALEN, "and its own MAC");
+		} else {
+			ASSERT_EQ(h.nh, 0, "without the flag: no next hop kept");
+		}
+		next_second();
+		expect_steer_stage(&f, xdp, new_mac, "the next second: the new MAC");
+restore:
+		sh("ip neigh replace 203.0.113.2 lladdr " MAC_NH4 " dev " TGT " nud permanent");
+next:
+		finish(&f);
+	}
+}
+
 static void test_ipv4_learned_host(void)
 {
 	struct ip4_spec tcp = {
@@ -1440,10 +1551,13 @@ static void test_pass_excluded(void)
 	expect_pass(&f, &p, "IPv4, excluded, in a prefix");
 	pkt_udp6(&p, DST6, 64);
 	expect_pass(&f, &p, "IPv6, excluded, in a prefix");
+	/* An exclusion takes the learned entry of its address away: the prefix decides. */
+	ASSERT_EQ(lt_count(f.skel->obj, 4), 0, "IPv4: the learned host went with its exclusion");
+	ASSERT_EQ(lt_count(f.skel->obj, 6), 0, "IPv6: the learned host went with its exclusion");
 	pkt_udp4(&p, DST4_B, 64);
-	expect_pass(&f, &p, "IPv4, excluded, a learned host");
+	expect_pass(&f, &p, "IPv4, excluded, was a learned host");
 	pkt_udp6(&p, DST6_B, 64);
-	expect_pass(&f, &p, "IPv6, excluded, a learned host");
+	expect_pass(&f, &p, "IPv6, excluded, was a learned host");
 	pkt_udp4(&p, "100.64.1.12", 64);
 	expect_steer(&f, &p, dev.nh4, "route4 100.64.0.0/10", "IPv4, the address next to them");
 	pkt_udp6(&p, "2001:db8:100::12", 64);
@@ -1454,11 +1568,13 @@ out:
 
 /*
  * Addresses a router never forwards to or from (bpfroute_policy.h). Every
- * destination has a learned entry to tgt0 and, but for 127.0.0.1, ::1, ::,
- * IPv6 link-local and multicast, a kernel route through tgt0
- * (setup_devices()), so nothing but the special check stops it. The sources
- * go to a learned host the controls show steered; for all of them but ::1,
- * fe80::1 and ff02::1 (rt6_need_strict()) the FIB would answer.
+ * destination is in a configured default route to tgt0 and, but for
+ * 127.0.0.1, ::1, ::, IPv6 link-local and multicast, has a kernel route
+ * through tgt0 (setup_devices()), so nothing but the special check stops
+ * it. (A learned entry never holds one: the learner refuses them, see
+ * selftests/test_dns.c.) The sources go to a learned host the controls show
+ * steered; for all of them but ::1, fe80::1 and ff02::1 (rt6_need_strict())
+ * the FIB would answer.
  */
 static void test_pass_special(void)
 {
@@ -1481,11 +1597,10 @@ static void test_pass_special(void)
 
 	if (!start("pass_special", &f))
 		return;
-	if (!host_add(&f, DST4, (__u32)dev.tgt) || !host_add(&f, DST6, (__u32)dev.tgt))
+	if (!host_add(&f, DST4, (__u32)dev.tgt) || !host_add(&f, DST6, (__u32)dev.tgt) ||
+	    !route_add(&f, "0.0.0.0/0", (__u32)dev.tgt) || !route_add(&f, "::/0", (__u32)dev.tgt))
 		goto out;
 	for (size_t i = 0; i < sizeof(dst4) / sizeof(dst4[0]); i++) {
-		if (!host_add(&f, dst4[i], (__u32)dev.tgt))
-			goto out;
 		pkt_udp4(&p, dst4[i], 64);
 		expect_pass(&f, &p, MSG(m, "to %s", dst4[i]));
 	}
@@ -1495,8 +1610,6 @@ static void test_pass_special(void)
 		expect_pass(&f, &p, MSG(m, "from %s", src4[i]));
 	}
 	for (size_t i = 0; i < sizeof(dst6) / sizeof(dst6[0]); i++) {
-		if (!host_add(&f, dst6[i], (__u32)dev.tgt))
-			goto out;
 		pkt_udp6(&p, dst6[i], 64);
 		expect_pass(&f, &p, MSG(m, "to %s", dst6[i]));
 	}
@@ -2114,7 +2227,7 @@ static void test_both_stages_live(void)
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xopts);
 	int tgt_peer = -1, tx = -1, peer = (int)if_nametoindex(LAN_PEER);
 	__u64 now = now_ns(), back;
-	struct want steered, tc_steered, miss = {}, expired = {};
+	struct want steered, tc_steered, miss = {}, not_us = {}, expired = {};
 	bool attached = false;
 	struct pkt p;
 	struct fx f;
@@ -2156,6 +2269,14 @@ static void test_both_stages_live(void)
 	pkt_udp4(&p, WAN_MISS4, 64);
 	miss.stats[BPFROUTE_STAT_MISS] = 1;
 	send_through(&f, tx, tgt_peer, &p, &p, false, NULL, &miss, "miss");
+
+	/*
+	 * The stage checks the MAC on hits only: a miss to another host's MAC
+	 * carries MISS to TC, which still counts it as not for us, once.
+	 */
+	memcpy(p.data, mac_other, ETH_ALEN);
+	not_us.stats[BPFROUTE_STAT_PASS_NOT_FOR_US] = 1;
+	send_through(&f, tx, tgt_peer, &p, &p, false, NULL, &not_us, "miss to another MAC");
 
 	pkt_udp4(&p, WAN_EXPIRED4, 64);
 	expired.stats[BPFROUTE_STAT_MISS] = 1;
@@ -2360,6 +2481,7 @@ int main(void)
 	/* First: the namespace, its devices, and whether we may load BPF at all. */
 	setup_devices();
 	test_ipv4_learned_host();
+	test_next_hop_kept();
 	test_ipv4_checksum_edge();
 	test_ipv4_route_prefix();
 	test_ipv6_learned_host();

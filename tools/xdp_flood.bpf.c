@@ -2,7 +2,8 @@
 /*
  * The frame generator of tools/xdp_flood.c, run by BPF_PROG_TEST_RUN with
  * BPF_F_TEST_XDP_LIVE_FRAMES: each run writes the frame's headers from the
- * template, puts destination BASE + i in it (i cycling over 0..ndests-1),
+ * template, puts destination BASE + i in it (i cycling over 0..ndests-1,
+ * or the next of a sequence of offsets user space drew, in xdp_flood_order),
  * fixes the checksum that covers the destination, and redirects the frame
  * out of ifindex as an XDP frame.
  *
@@ -33,6 +34,15 @@ const volatile __u32 base;	/* the last 32 bits of BASE, host order */
  */
 const volatile __u32 csum_base;
 const volatile __u8 ipv6;
+const volatile __u8 use_order;	/* destinations from xdp_flood_order, not a cycle */
+
+/* Destination offsets in the order to send them (xdp_flood.c -z). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XDP_FLOOD_ORDER_LEN);
+	__type(key, __u32);
+	__type(value, __u32);
+} xdp_flood_order SEC(".maps");
 
 /*
  * Read by xdp_flood.c after the run. test_run executes the program on the
@@ -72,9 +82,17 @@ int xdp_flood(struct xdp_md *ctx)
 	if (ctx->ingress_ifindex != LOOPBACK_IFINDEX)
 		return XDP_PASS;
 
-	dst = bpf_htonl(base + i);
+	if (use_order) {
+		__u32 k = i & (XDP_FLOOD_ORDER_LEN - 1), *off;
+
+		off = bpf_map_lookup_elem(&xdp_flood_order, &k);
+		dst = bpf_htonl(base + (off ? *off : 0));
+		next = k + 1;
+	} else {
+		dst = bpf_htonl(base + i);
+		next = i + 1 < ndests ? i + 1 : 0;
+	}
 	csum = csum_with(dst);
-	next = i + 1 < ndests ? i + 1 : 0;
 	frames++;
 
 	if (ipv6) {

@@ -7,10 +7,16 @@
  * the sending side, so it outruns an AF_PACKET sender several times over
  * and the device under test, not the sender, sets the rate.
  *
- *	xdp_flood [-b BATCH] [-r REPEAT] [-v] IFNAME DST_MAC SRC_IP FIRST_DST_IP N SECONDS
+ *	xdp_flood [-b BATCH] [-r REPEAT] [-z S] [-v] IFNAME DST_MAC SRC_IP FIRST_DST_IP N
+ *		  SECONDS
  *
  * The destination cycles over N consecutive addresses from FIRST_DST_IP
- * (IPv4, or IPv6 if SRC_IP is IPv6; the last 32 bits count). Run it in
+ * (IPv4, or IPv6 if SRC_IP is IPv6; the last 32 bits count): each is sent
+ * as often as the others, the worst case for any cache. With -z S the
+ * destinations follow a Zipf distribution of exponent S over the N (rank r
+ * drawn with weight 1/r^S; S about 1 is what destinations of real traffic
+ * follow), ranks scattered over the addresses by a fixed permutation, in a
+ * drawn sequence of XDP_FLOOD_ORDER_LEN sent over and over. Run it in
  * IFNAME's network namespace (the redirect looks the ifindex up there), and
  * pin it to a CPU: test_run sends from the CPU it runs on. IFNAME must take
  * XDP frames (ndo_xdp_xmit); a veth does when its peer has NAPI (GRO on, or
@@ -40,6 +46,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <math.h>
 
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -237,11 +245,75 @@ cleanup:
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-b BATCH] [-r REPEAT] [-v] IFNAME DST_MAC SRC_IP FIRST_DST_IP N SECONDS\n"
+		"usage: %s [-b BATCH] [-r REPEAT] [-z S] [-v] IFNAME DST_MAC SRC_IP FIRST_DST_IP N "
+		"SECONDS\n"
 		"  -b BATCH   frames per batch of test_run, 1..%u (default %u)\n"
 		"  -r REPEAT  frames per test_run call (default %u)\n"
+		"  -z S       destinations drawn from a Zipf distribution of exponent S (0..3)\n"
 		"  -v         libbpf's debug messages\n",
 		prog, MAX_BATCH, DEF_BATCH, DEF_REPEAT);
+}
+
+/* A splitmix64 step: the generator's fixed, reproducible randomness. */
+static __u64 rnd(__u64 *state)
+{
+	__u64 z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * XDP_FLOOD_ORDER_LEN offsets drawn from Zipf(s) over n ranks (inverse of the
+ * cumulative weights, by bisection), rank r mapped to perm[r], a fixed
+ * shuffle of 0..n-1: the popular destinations are not neighbours.
+ */
+static int zipf_order(int map_fd, __u32 n, double s)
+{
+	double *cdf = malloc((size_t)n * sizeof(*cdf)), sum = 0;
+	__u32 *perm = malloc((size_t)n * sizeof(*perm));
+	__u32 *keys = malloc(XDP_FLOOD_ORDER_LEN * sizeof(*keys));
+	__u32 *offs = malloc(XDP_FLOOD_ORDER_LEN * sizeof(*offs));
+	__u32 count = XDP_FLOOD_ORDER_LEN;
+	__u64 st = 0x5eed;
+	int err = -ENOMEM;
+
+	if (!cdf || !perm || !keys || !offs)
+		goto cleanup;
+	for (__u32 r = 0; r < n; r++) {
+		sum += pow((double)r + 1, -s);
+		cdf[r] = sum;
+		perm[r] = r;
+	}
+	for (__u32 r = n - 1; r > 0; r--) {
+		__u32 j = (__u32)(rnd(&st) % (r + 1)), t = perm[r];
+
+		perm[r] = perm[j];
+		perm[j] = t;
+	}
+	for (__u32 k = 0; k < XDP_FLOOD_ORDER_LEN; k++) {
+		double u = (double)(rnd(&st) >> 11) / (double)(1ULL << 53) * sum;
+		__u32 lo = 0, hi = n - 1;
+
+		while (lo < hi) {
+			__u32 mid = lo + (hi - lo) / 2;
+
+			if (cdf[mid] < u)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		keys[k] = k;
+		offs[k] = perm[lo];
+	}
+	err = bpf_map_update_batch(map_fd, keys, offs, &count, NULL) ? -errno : 0;
+cleanup:
+	free(cdf);
+	free(perm);
+	free(keys);
+	free(offs);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -250,6 +322,7 @@ int main(int argc, char **argv)
 	__u8 dmac[ETH_ALEN], smac[ETH_ALEN], frame[XDP_FLOOD_COPY6];
 	__u8 src[16], dst[16], *last;
 	unsigned long batch = DEF_BATCH, repeat = DEF_REPEAT, n;
+	double zipf = -1;
 	__u64 acc0 = 0, acc1 = 0, calls, max_calls, ns_sum = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct xdp_flood *skel = NULL;
@@ -260,10 +333,17 @@ int main(int argc, char **argv)
 	__u32 base, csum_base;
 	size_t len;
 
-	while ((opt = getopt(argc, argv, "b:r:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "b:r:z:vh")) != -1) {
 		switch (opt) {
 		case 'b':
 			batch = strtoul(optarg, NULL, 0);
+			break;
+		case 'z':
+			zipf = atof(optarg);
+			if (!(zipf >= 0 && zipf <= 3)) {
+				usage(argv[0]);
+				return 2;
+			}
 			break;
 		case 'r':
 			repeat = strtoul(optarg, NULL, 0);
@@ -339,10 +419,18 @@ int main(int argc, char **argv)
 	skel->rodata->base = base;
 	skel->rodata->csum_base = csum_base;
 	skel->rodata->ipv6 = v6;
+	skel->rodata->use_order = zipf >= 0;
 	err = xdp_flood__load(skel);
 	if (err) {
 		pr_warn("loading the BPF object: %s (-v tells more)\n", strerror(-err));
 		goto cleanup;
+	}
+	if (zipf >= 0) {
+		err = zipf_order(bpf_map__fd(skel->maps.xdp_flood_order), (__u32)n, zipf);
+		if (err) {
+			pr_warn("drawing the destinations: %s\n", strerror(-err));
+			goto cleanup;
+		}
 	}
 	prog_fd = bpf_program__fd(skel->progs.xdp_flood);
 	/*

@@ -29,4 +29,10 @@
 #define XDP_FLOOD_DST6		50	/* 14 + 24 + 12: the last word of daddr */
 #define XDP_FLOOD_CSUM6		60	/* 14 + 40 + offsetof(struct udphdr, check) */
 
+/*
+ * With -z, the destinations' offsets come from a drawn sequence of this many
+ * (a power of two), sent over and over.
+ */
+#define XDP_FLOOD_ORDER_LEN	(1U << 20)
+
 #endif /* XDP_FLOOD_H */

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "excl.h"
+#include "hosttable.h"
 #include "log.h"
 #include "wireguard.h"
 
@@ -143,6 +144,43 @@ static int excl_apply(const struct bpfroute_maps *m, const struct excl_set *set)
 	return 0;
 }
 
+/*
+ * Delete the learned entries of excluded addresses: an address may become
+ * excluded after it was learned (a new tunnel endpoint, a new address of
+ * the gateway), and the classifiers do not check a learned entry's
+ * destination again (dest_checked() in bpf/lookup.h). The learner refuses
+ * it from the moment the exclusion is written, which is before this runs.
+ */
+static int excl_purge_learned(const struct bpfroute_maps *m, const struct excl_set *set)
+{
+	struct bpfroute_conf conf;
+	struct hosttable ht[2];
+	__u32 zero = 0;
+	int err;
+
+	if (bpf_map_lookup_elem(m->conf, &zero, &conf))
+		return -errno;
+	err = hosttable_open(m, 4, &ht[0]);
+	if (err)
+		return err;
+	err = hosttable_open(m, 6, &ht[1]);
+	if (err) {
+		hosttable_close(&ht[0]);
+		return err;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const struct excl_entry *e = &set->v[i];
+		struct hosttable *t = &ht[e->family == AF_INET ? 0 : 1];
+		__u8 addr[16] = {};
+
+		memcpy(addr, e->addr, e->family == AF_INET ? 4 : 16);
+		hosttable_purge(t, &conf, addr);
+	}
+	hosttable_close(&ht[0]);
+	hosttable_close(&ht[1]);
+	return 0;
+}
+
 int excl_sync(const struct bpfroute_maps *m, const int *targets, int n_targets)
 {
 	struct excl_set set = {};
@@ -155,6 +193,8 @@ int excl_sync(const struct bpfroute_maps *m, const int *targets, int n_targets)
 		err = -E2BIG;
 	if (!err)
 		err = excl_apply(m, &set);
+	if (!err)
+		err = excl_purge_learned(m, &set);
 	free(set.v);
 	return err;
 }

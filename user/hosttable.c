@@ -308,6 +308,19 @@ int hosttable_learn(struct hosttable *ht, const struct bpfroute_conf *conf,
 				    ht->ctl, conf, fresh);
 }
 
+int hosttable_purge(struct hosttable *ht, const struct bpfroute_conf *conf, const __u8 *addr)
+{
+	struct bpfroute_host *s;
+	int n = 0;
+
+	/* Twice at most: a table may hold an address twice (bpfroute_table.h). */
+	while (n < 2 && (s = hosttable_find(ht, conf, addr))) {
+		if (hosttable_kill(ht, s, s->state))
+			n++;
+	}
+	return n;
+}
+
 bool hosttable_kill(struct hosttable *ht, struct bpfroute_host *s, __u32 st)
 {
 	if (!bpfroute_table_kill(s, st))

@@ -83,6 +83,9 @@ int hosttable_learn(struct hosttable *ht, const struct bpfroute_conf *conf,
 /* Delete slot s of the table, seen LIVE as st: false if it changed since. */
 bool hosttable_kill(struct hosttable *ht, struct bpfroute_host *s, __u32 st);
 
+/* Delete every entry of an address (16 bytes); returns how many. */
+int hosttable_purge(struct hosttable *ht, const struct bpfroute_conf *conf, const __u8 *addr);
+
 /* Slots a table of `live` entries is rebuilt to: half full at most. */
 __u32 hosttable_slots_for(__u32 live, __u32 max_routes);
 

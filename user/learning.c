@@ -20,6 +20,7 @@
 
 #include "dnsname.h"
 #include "hosttable.h"
+#include "iprules.h"
 #include "learning.h"
 #include "log.h"
 
@@ -68,6 +69,13 @@ static __u32 conf_flags(const struct config *cfg)
 	for (size_t i = 0; i < cfg->n_routes; i++)
 		if (cfg->routes[i].kind == CONFIG_ROUTE_DOMAIN)
 			flags |= BPFROUTE_CONF_F_LEARN;
+	/*
+	 * A destination's next hop may be kept for a second only where no
+	 * policy rule can make it depend on the client (bpf/next_hop.h); if
+	 * the rules cannot be read, the FIB is asked for every packet.
+	 */
+	if (iprules_present() == 0)
+		flags |= BPFROUTE_CONF_F_NH_CACHE;
 	return flags;
 }
 
