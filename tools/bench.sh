@@ -9,8 +9,8 @@
 #                               nftset) and the agent's memory, likewise
 #
 # Writes bench/results.md (their markdown sections, one after the other),
-# bench/classifier.dat and, if gnuplot is there (installed here with apt-get
-# when missing and possible), bench/classifier.png. Needs root.
+# bench/classifier.dat and bench/classifier.png. Needs root; installs what
+# it needs (tools/install-deps.sh --bench).
 #
 # Environment: BENCH_CLASSIFIER_REPS (default 7); BENCH_SKIP_FORWARD=1 skips
 # forwarding, BENCH_SKIP_LEARN=1 learning. They are run one after the other,
@@ -26,6 +26,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: needs root (BPF, network namespaces)" >&2
 	exit 1
 fi
+
+# What the benchmarks compare against and plot with (nftables, dnsperf,
+# gnuplot, ethtool): installed if missing.
+tools/install-deps.sh --bench || exit 1
 
 status=0
 sections=()
@@ -74,13 +78,6 @@ part learn BENCH_SKIP_LEARN "learning (about 3 minutes)"
 	done
 } > "$OUT/results.md"
 
-# gnuplot only for the picture: installed here if missing, never a dependency.
-if ! command -v gnuplot > /dev/null && command -v apt-get > /dev/null; then
-	echo "bench: installing gnuplot-nox for the plot" >&2
-	apt-get install -y -qq --no-install-recommends gnuplot-nox > /dev/null 2>&1 ||
-		{ apt-get update -qq > /dev/null 2>&1 &&
-		  apt-get install -y -qq --no-install-recommends gnuplot-nox > /dev/null 2>&1; }
-fi
 if ! command -v gnuplot > /dev/null; then
 	echo "bench: gnuplot not available: no $OUT/classifier.png" >&2
 elif [ -s "$OUT/classifier.dat" ]; then

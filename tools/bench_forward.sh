@@ -3,8 +3,9 @@
 #
 # bench_forward.sh [RAW_FILE]: packets per second of small UDP packets
 # forwarded by a gateway namespace, for each variant (BENCH_VARIANTS,
-# default "a b c l x") and table size N (BENCH_N, default "1000 100000
-# 1000000"):
+# default "a b c l x"), table size N (BENCH_N, default "1000 100000
+# 1000000") and distribution of the destinations over the N (BENCH_DIST,
+# default "uniform zipf"):
 #
 #   a        a plain route to the target link (the reference)
 #   b-hit    nftables set of the N destinations, `meta mark` in prerouting,
@@ -40,7 +41,11 @@
 # of BENCH_SECONDS (3) that opens 0.5 s after the generator starts.
 # BENCH_REPS (5) repetitions, configurations interleaved. Markdown on
 # stdout, raw numbers in RAW_FILE if given. Needs root, clang, tc, nft,
-# ethtool; builds bpfroute, .output/xdp_flood and .output/bench_fill first.
+# ethtool (tools/install-deps.sh --bench installs them); builds bpfroute,
+# .output/xdp_flood and .output/bench_fill first.
+# BENCH_PERF=DIR records a CPU profile of the gateway in each window
+# (perf record), with the BPF programs' line addresses: read them with
+# tools/bench_hotlines.sh DIR/CONFIG.data DIR/CONFIG.lines.
 #
 # The rate at the sink drops when other work on the machine takes a CPU
 # from the generator (the ring runs dry) or from the gateway; the gateway's
@@ -59,6 +64,9 @@ set -u
 DUR=${BENCH_SECONDS:-3}
 REPS=${BENCH_REPS:-5}
 NLIST=${BENCH_N:-1000 100000 1000000}
+# How destinations are drawn from the N: uniform (each in turn, the worst
+# case for every cache), zipf (exponent 1, as real traffic; xdp_flood -z).
+DISTS=${BENCH_DIST:-uniform zipf}
 VARIANTS=${BENCH_VARIANTS:-a b c l x}
 RAW=${1:-}
 HIT_BASE=100.64.0.0
@@ -72,8 +80,8 @@ declare -A VNAME=(
 	[a]="plain route"
 	[b]="nft set + fwmark rule"
 	[c]="bpfroute, /32 routes (LPM trie)"
-	[l]="bpfroute, learned hosts (hash)"
-	[x]="bpfroute + XDP stage, learned hosts (hash)"
+	[l]="bpfroute, learned hosts"
+	[x]="bpfroute + XDP stage, learned hosts"
 )
 # The largest N a variant runs at (none: every N).
 declare -A VMAXN=(
@@ -100,8 +108,19 @@ for v in $VARIANTS; do
 		exit 1
 	fi
 done
-make -s bpfroute .output/xdp_flood .output/bench_fill >&2 || exit 1
+tools/install-deps.sh --bench >&2 || exit 1
+make -s bpfroute .output/xdp_flood .output/bench_fill .output/bpf_lines >&2 || exit 1
 
+if [[ -n ${BENCH_PERF:-} ]] && ! command -v perf >/dev/null; then
+	log "BENCH_PERF needs perf (Debian: linux-perf)"
+	exit 1
+fi
+for d in $DISTS; do
+	if [[ $d != uniform && $d != zipf ]]; then
+		log "BENCH_DIST: '$d' is neither uniform nor zipf"
+		exit 1
+	fi
+done
 for n in $NLIST; do
 	if ! [[ $n =~ ^[1-9][0-9]{0,6}$ ]] || ((n > 2097152)); then
 		log "BENCH_N: '$n' is not within 1..2097152"
@@ -366,7 +385,7 @@ sample()
 		END { print t, rx[1], rx[2], ns + 0 }' <<<"$c"
 }
 
-# measure CONFIG N: prints "sink_Mpps target_share offered_Mpps accepted_Mpps
+# measure CONFIG N DIST: prints "sink_Mpps target_share offered_Mpps accepted_Mpps
 # gen_ns gw_busy gw_Mpps_per_cpu": packets at the sink in the window, the
 # share of them on the target link, frames the generator made and frames
 # the gateway's veth took over the generator's whole run, the generator's
@@ -377,9 +396,10 @@ sample()
 measure()
 {
 	local cfg=$1 n=$2 v=${1%%-*} base=$HIT_BASE snd gw sink dmac napi pid s0 s1 alive
-	local offered accepted secs ns napis gwcpu
+	local offered accepted secs ns napis gwcpu zipf=()
 
 	[[ $cfg == *-miss ]] && base=$MISS_BASE
+	[[ $3 == zipf ]] && zipf=(-z 1)
 	snd=bf-snd-$v-$SUF gw=bf-gw-$v-$SUF sink=bf-sink-$v-$SUF
 	dmac=$(mac "$gw" "lan_$v")
 	# The NAPI thread exists once threaded mode is on; pin it away from
@@ -398,16 +418,22 @@ measure()
 	gwcpu="$napis $(pgrep -x ksoftirqd/1)"
 	# ip netns exec and taskset exec: $! is the generator itself. It runs
 	# past the window and is stopped by SIGTERM, reporting all the same.
-	ip netns exec "$snd" taskset -c 0 "$FLOOD" eth0 "$dmac" 192.0.2.2 "$base" "$n" \
-		"$GEN_SECS" >"$TMP/gen.out" 2>"$TMP/gen.err" &
+	ip netns exec "$snd" taskset -c 0 "$FLOOD" "${zipf[@]}" eth0 "$dmac" 192.0.2.2 "$base" \
+		"$n" "$GEN_SECS" >"$TMP/gen.out" 2>"$TMP/gen.err" &
 	pid=$!
 	PIDS+=("$pid")
 	sleep "$WARM"
 	s0=$(sample "$sink" $gwcpu)
 	if [[ -n ${BENCH_PERF:-} ]]; then
-		# A profile of the gateway's CPU over the window, per configuration.
-		perf record -q -C 1 -g -o "$BENCH_PERF/$cfg-$n.data" -- sleep "$DUR" \
+		# A profile of the gateway's CPU over the window, per configuration,
+		# and where the BPF programs' source lines are in their JIT images
+		# (tools/bench_hotlines.sh reads the two together).
+		perf record -q -C 1 -g -o "$BENCH_PERF/$cfg-$n-$3.data" -- sleep "$DUR" \
 			>/dev/null 2>&1
+		for id in $(bpftool prog show 2>/dev/null |
+			    awk '/name bpfroute_(steer|xdp|learn)/ { sub(":", "", $1); print $1 }'); do
+			"$ROOT/.output/bpf_lines" "$id"
+		done >"$BENCH_PERF/$cfg-$n-$3.lines" 2>/dev/null
 	else
 		sleep "$DUR"
 	fi
@@ -454,14 +480,18 @@ for n in $NLIST; do
 		"fill_${VFILL[$v]}" "$v" "$n" || exit 1
 		log "N=$n: $v filled ($((SECONDS - t)) s)"
 	done
-	for ((rep = 1; rep <= REPS; rep++)); do
-		# Each repetition starts at another configuration: none always
-		# runs first, or always right after a particular other.
-		for ((k = 0; k < ${#cfgs[@]}; k++)); do
-			cfg=${cfgs[(k + rep - 1) % ${#cfgs[@]}]}
-			res=$(measure "$cfg" "$n") || exit 1
-			printf '%s %s %s %s\n' "$n" "$cfg" "$rep" "$res" >>"$TMP/raw"
-			log "N=$n rep $rep $cfg: sink Mpps, share on target, offered/accepted Mpps, gen ns: $res"
+	for d in $DISTS; do
+		for ((rep = 1; rep <= REPS; rep++)); do
+			# Each repetition starts at another configuration: none
+			# always runs first, or always right after a particular other.
+			for ((k = 0; k < ${#cfgs[@]}; k++)); do
+				cfg=${cfgs[(k + rep - 1) % ${#cfgs[@]}]}
+				res=$(measure "$cfg" "$n" "$d") || exit 1
+				# N and the distribution as one key: "1000000:zipf".
+				printf '%s %s %s %s\n' "$n:$d" "$cfg" "$rep" "$res" >>"$TMP/raw"
+				log "N=$n $d rep $rep $cfg: sink Mpps, share on target," \
+					"offered/accepted Mpps, gen ns: $res"
+			done
 		done
 	done
 done
@@ -469,16 +499,16 @@ ELAPSED=$((SECONDS - START))
 
 if [[ -n $RAW ]]; then
 	{
-		echo "# N config rep sink_Mpps share_on_target_link offered_Mpps accepted_Mpps" \
+		echo "# N:distribution config rep sink_Mpps share_on_target_link offered_Mpps accepted_Mpps" \
 			"gen_ns_per_frame gw_busy gw_Mpps_per_cpu"
 		cat "$TMP/raw"
 	} >"$RAW"
 fi
 
-# col N CONFIG FIELD: that field of every repetition.
+# col N:DIST CONFIG FIELD: that field of every repetition.
 col() { awk -v n="$1" -v c="$2" -v f="$3" '$1 == n && $2 == c { print $f }' "$TMP/raw"; }
 
-# ratio N CONFIG FIELD: the median over repetitions of FIELD's ratio to the
+# ratio N:DIST CONFIG FIELD: the median over repetitions of FIELD's ratio to the
 # plain route's in the same repetition: runs minutes apart drift together.
 ratio()
 {
@@ -499,25 +529,34 @@ echo "its forwarding runs), which holds when other work takes CPU 1 for a while;
 echo "\"busy\": that thread's share of the window. Offered: what the generator made;"
 echo "the gateway's veth ring refuses what the gateway cannot take."
 echo
-echo "| N | configuration | Mpps at sink | ratio to plain route | min - max Mpps |" \
-	"Mpps per gateway CPU | its ratio | busy | share on target link | offered Mpps |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "Destinations: uniform, each of the N in turn (the worst case for any cache);"
+echo "zipf, drawn from a Zipf distribution of exponent 1 over the N, as the"
+echo "destinations of real traffic are (a few popular, a long tail)."
+echo
+echo "| N | destinations | configuration | Mpps at sink | ratio to plain route |" \
+	"min - max Mpps | Mpps per gateway CPU | its ratio | busy | share on target link |" \
+	"offered Mpps |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $NLIST; do
 	read -r -a cfgs <<<"$(configs "$n")"
-	for cfg in "${cfgs[@]}"; do
-		v=${cfg%%-*}
-		name=${VNAME[$v]}
-		[[ $cfg == *-hit ]] && name="$name, hit"
-		[[ $cfg == *-miss ]] && name="$name, miss"
-		mm=$(col "$n" "$cfg" 4 | sort -g |
-			awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3f - %.3f", lo, hi }')
-		awk -v n="$n" -v name="$name" -v r="$(col "$n" "$cfg" 4 | median)" \
-			-v q="$(ratio "$n" "$cfg" 4)" -v mm="$mm" \
-			-v pc="$(col "$n" "$cfg" 10 | median)" -v qc="$(ratio "$n" "$cfg" 10)" \
-			-v busy="$(col "$n" "$cfg" 9 | median)" -v sh="$(col "$n" "$cfg" 5 | median)" \
-			-v off="$(col "$n" "$cfg" 6 | median)" '
-			function rt(x) { return x > 0 ? sprintf("%.2f", x) : "-" }
-			BEGIN { printf "| %s | %s | %.3f | %s | %s | %.3f | %s | %.2f | %.2f | %.2f |\n",
-				n, name, r, rt(q), mm, pc, rt(qc), busy, sh, off }'
+	for d in $DISTS; do
+		for cfg in "${cfgs[@]}"; do
+			v=${cfg%%-*}
+			name=${VNAME[$v]}
+			[[ $cfg == *-hit ]] && name="$name, hit"
+			[[ $cfg == *-miss ]] && name="$name, miss"
+			key=$n:$d
+			mm=$(col "$key" "$cfg" 4 | sort -g |
+				awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3f - %.3f", lo, hi }')
+			awk -v n="$n" -v d="$d" -v name="$name" -v r="$(col "$key" "$cfg" 4 | median)" \
+				-v q="$(ratio "$key" "$cfg" 4)" -v mm="$mm" \
+				-v pc="$(col "$key" "$cfg" 10 | median)" -v qc="$(ratio "$key" "$cfg" 10)" \
+				-v busy="$(col "$key" "$cfg" 9 | median)" \
+				-v sh="$(col "$key" "$cfg" 5 | median)" \
+				-v off="$(col "$key" "$cfg" 6 | median)" '
+				function rt(x) { return x > 0 ? sprintf("%.2f", x) : "-" }
+				BEGIN { printf "| %s | %s | %s | %.3f | %s | %s | %.3f | %s | %.2f | %.2f | %.2f |\n",
+					n, d, name, r, rt(q), mm, pc, rt(qc), busy, sh, off }'
+		done
 	done
 done

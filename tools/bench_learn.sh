@@ -38,8 +38,8 @@
 # them dead so that the sweep has work.
 #
 # Markdown on stdout, raw numbers in RAW_FILE if given, logs on stderr.
-# Needs root, ip, nft, jq, dnsmasq, dnsperf (installed with apt-get if
-# missing); builds bpfroute and .output/bench_learn first. Only
+# Needs root, ip, nft, jq, dnsmasq, dnsperf (tools/install-deps.sh --bench
+# installs what is missing); builds bpfroute and .output/bench_learn first. Only
 # 192.0.2.0/24, 198.51.100.0/24 and 100.64.0.0/10, all inside namespaces.
 
 set -u
@@ -73,13 +73,7 @@ if ! make -s bpfroute .output/bench_learn >&2; then
 	sleep 30
 	make -s bpfroute .output/bench_learn >&2 || exit 1
 fi
-# dnsperf only for this benchmark: installed here if missing, never a dependency.
-if ! command -v dnsperf >/dev/null && command -v apt-get >/dev/null; then
-	log "installing dnsperf"
-	apt-get install -y -qq --no-install-recommends dnsperf >/dev/null 2>&1 ||
-		{ apt-get update -qq >/dev/null 2>&1 &&
-		  apt-get install -y -qq --no-install-recommends dnsperf >/dev/null 2>&1; }
-fi
+tools/install-deps.sh --bench >&2 || exit 1
 for c in ip nft jq dig dnsmasq dnsperf awk; do
 	if ! command -v "$c" >/dev/null; then
 		log "needs $c"

@@ -4,16 +4,27 @@
 # Install, from Debian's packages, what building bpfroute and running its
 # demo and tests needs, if anything is missing. Run as root.
 # --no-install-recommends: recommends would pull a kernel image.
+#
+# Usage: tools/install-deps.sh [--bench]
+#   --bench  also what `make bench` needs: the peers it measures against
+#            (nftables, dnsmasq's nftset), dnsperf, perf's tools, gnuplot
 set -eu
 
 packages=(
 	# build
 	clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libc-ares-dev
-	# demo and tests: namespaces, WireGuard in user space, real clients
+	# demo and tests: namespaces, WireGuard in user space, real clients,
+	# ethtool for the XDP stage's live tests (GRO on a veth)
 	iproute2 wireguard-tools wireguard-go iputils-ping curl socat bind9-dnsutils python3 jq
+	ethtool
 	# learning from DNS: a real resolver serving the test zones
 	dnsmasq-base
 )
+case ${1:-} in
+'') ;;
+--bench) packages+=(nftables dnsperf gnuplot-nox) ;;
+*) echo "install-deps: unknown argument '$1' (usage: install-deps.sh [--bench])" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
