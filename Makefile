@@ -178,7 +178,7 @@ demo: bpfroute
 
 # Benchmarks (tools/bench.sh): bench/results.md; never part of check.
 bench: bpfroute $(OUTPUT)/bench_classifier $(OUTPUT)/bench_learn $(OUTPUT)/xdp_flood \
-		$(OUTPUT)/bench_fill
+		$(OUTPUT)/bench_fill $(OUTPUT)/bpf_lines
 	$(Q)tools/bench.sh
 
 vmlinux:

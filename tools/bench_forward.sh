@@ -16,13 +16,17 @@
 #            prefixes are meant to be few, learned addresses go to the hash
 #   c-miss   the same gateway, destinations not in its table
 #   l-hit    bpfroute with one domain rule to the target and the N
-#            destinations in its learned host map (bpfroute_host4, a hash),
-#            as DNS answers would put them: the product's case for many
-#            addresses
+#            destinations in its learned table (bpfroute_host4's), as DNS
+#            answers would put them: the product's case for many addresses
 #   l-miss   the same gateway, destinations not learned
 #   x-hit    as l, with `target tgt0 xdp`: the XDP stage on lan_x forwards
 #            the hits itself, as XDP frames
 #   x-miss   the same gateway, destinations not learned (XDP passes to TC)
+#   t        not by default: a TC program that passes all on lan_t, the
+#            ordinary route: the floor under any TC classifier's miss
+#   p        likewise with an XDP program that passes all too: the floor
+#            under a miss through both stages (veth builds no skb for XDP
+#            without one, so XDP itself has a cost here)
 #
 # Each variant has its own three namespaces (any `ip rule` slows a
 # namespace's plain routes for good, /work/shared/TESTBED.md):
@@ -82,6 +86,8 @@ declare -A VNAME=(
 	[c]="bpfroute, /32 routes (LPM trie)"
 	[l]="bpfroute, learned hosts"
 	[x]="bpfroute + XDP stage, learned hosts"
+	[t]="floor: a TC program that passes all"
+	[p]="floor: XDP and TC programs that pass all"
 )
 # The largest N a variant runs at (none: every N).
 declare -A VMAXN=(
@@ -188,6 +194,20 @@ __attribute__((section("tc"), used)) int drop(void *skb)
 char _license[] __attribute__((section("license"), used)) = "GPL";
 EOF
 run clang -O2 -target bpf -c "$TMP/drop.bpf.c" -o "$TMP/drop.bpf.o" || exit 1
+# The floors (variants t and p): programs that pass everything, what any
+# classifier in the same place costs before it reads a byte.
+cat >"$TMP/pass.bpf.c" <<'EOF'
+__attribute__((section("tc"), used)) int pass_tc(void *skb)
+{
+	return 0;	/* TC_ACT_OK */
+}
+__attribute__((section("xdp"), used)) int pass_xdp(void *ctx)
+{
+	return 2;	/* XDP_PASS */
+}
+char _license[] __attribute__((section("license"), used)) = "GPL";
+EOF
+run clang -O2 -target bpf -c "$TMP/pass.bpf.c" -o "$TMP/pass.bpf.o" || exit 1
 
 mkdir "$TMP/bpffs" && run mount -t bpf bpf "$TMP/bpffs" || exit 1
 MOUNTED=1
@@ -306,6 +326,16 @@ EOF
 		run ip -n "$gw" route add 100.64.0.0/10 via 198.51.100.2 dev wan0 || return 1
 		load_learned "$v" "target tgt0 xdp" || return 1
 		;;
+	t | p)
+		run ip -n "$gw" route add 100.64.0.0/10 via 198.51.100.2 dev wan0 || return 1
+		run ip netns exec "$gw" tc qdisc add dev "lan_$v" clsact || return 1
+		run ip netns exec "$gw" tc filter add dev "lan_$v" ingress \
+			bpf da obj "$TMP/pass.bpf.o" sec tc || return 1
+		if [[ $v == p ]]; then
+			run ip -n "$gw" link set dev "lan_$v" xdpdrv obj "$TMP/pass.bpf.o" \
+				sec xdp || return 1
+		fi
+		;;
 	*)
 		log "setup_gw: no setup for variant $v"
 		return 1
@@ -358,8 +388,8 @@ configs()
 
 	for v in $VARIANTS; do
 		((${VMAXN[$v]:-$1} < $1)) && continue
-		if [[ $v == a ]]; then
-			printf '%s ' a
+		if [[ $v == [atp] ]]; then
+			printf '%s ' "$v"
 		else
 			printf '%s ' "$v-hit" "$v-miss"
 		fi
@@ -398,7 +428,7 @@ measure()
 	local cfg=$1 n=$2 v=${1%%-*} base=$HIT_BASE snd gw sink dmac napi pid s0 s1 alive
 	local offered accepted secs ns napis gwcpu zipf=()
 
-	[[ $cfg == *-miss ]] && base=$MISS_BASE
+	[[ $cfg == *-miss || $cfg == [tp] ]] && base=$MISS_BASE
 	[[ $3 == zipf ]] && zipf=(-z 1)
 	snd=bf-snd-$v-$SUF gw=bf-gw-$v-$SUF sink=bf-sink-$v-$SUF
 	dmac=$(mac "$gw" "lan_$v")

@@ -37,6 +37,10 @@
 # table and with BENCH_LEARN_MEM_N (1,000,000) learned entries, a quarter of
 # them dead so that the sweep has work.
 #
+# BENCH_PERF=DIR records a CPU profile of both CPUs during each bpfroute
+# run (perf record), with the BPF programs' line addresses: read them with
+# tools/bench_hotlines.sh DIR/bpfroute-MODE-REP.data DIR/bpfroute-MODE-REP.lines.
+#
 # Markdown on stdout, raw numbers in RAW_FILE if given, logs on stderr.
 # Needs root, ip, nft, jq, dnsmasq, dnsperf (tools/install-deps.sh --bench
 # installs what is missing); builds bpfroute and .output/bench_learn first. Only
@@ -68,12 +72,16 @@ if ((EUID != 0)); then
 	exit 1
 fi
 # Other work may be rebuilding the tree: one more try after a pause.
-if ! make -s bpfroute .output/bench_learn >&2; then
+if ! make -s bpfroute .output/bench_learn .output/bpf_lines >&2; then
 	log "build failed; trying again in 30 s"
 	sleep 30
-	make -s bpfroute .output/bench_learn >&2 || exit 1
+	make -s bpfroute .output/bench_learn .output/bpf_lines >&2 || exit 1
 fi
 tools/install-deps.sh --bench >&2 || exit 1
+if [[ -n ${BENCH_PERF:-} ]] && ! command -v perf >/dev/null; then
+	log "BENCH_PERF needs perf (Debian: linux-perf)"
+	exit 1
+fi
 for c in ip nft jq dig dnsmasq dnsperf awk; do
 	if ! command -v "$c" >/dev/null; then
 		log "needs $c"
@@ -472,6 +480,14 @@ measure()
 		tracer_start "$tr" "${trace_args[@]}" || return 1
 	fi
 
+	PERF_PID=
+	if [[ -n ${BENCH_PERF:-} && $cfg == bpfroute ]]; then
+		perf record -q -a -g -o "$BENCH_PERF/$cfg-$mode-$rep.data" >/dev/null 2>&1 &
+		PERF_PID=$!
+		for id in "$PROG_ID" "$STEER_ID"; do
+			"$ROOT/.output/bpf_lines" "$id"
+		done >"$BENCH_PERF/$cfg-$mode-$rep.lines" 2>/dev/null
+	fi
 	c0=$(cpu_snap) r0=$(proc_ticks "$RES_PID") g0=$(proc_ticks "$gwdns")
 	a0=$(proc_ticks "$AGENT_PID")
 	{ time ip netns exec "$ns" dnsperf -s "$server" -d "$TMP/q.$rep" -n 1 -l 60 -q 100 \
@@ -479,6 +495,10 @@ measure()
 	c1=$(cpu_snap) r1=$(proc_ticks "$RES_PID") g1=$(proc_ticks "$gwdns")
 	a1=$(proc_ticks "$AGENT_PID")
 	[[ -n $TRACER_PID ]] && stop_pid "$TRACER_PID"
+	if [[ -n $PERF_PID ]]; then
+		kill -INT "$PERF_PID" 2>/dev/null
+		wait "$PERF_PID"
+	fi
 
 	completed=$(awk '/Queries completed:/ { print $3 }' "$out")
 	lost=$(awk '/Queries lost:/ { print $3 }' "$out")
