@@ -120,6 +120,9 @@ malformed:
 	return 1;
 }
 
+#define EVENTS_WAKE_FIRST	(BPFROUTE_EVENTS_BYTES / 4)
+#define EVENTS_WAKE_STEP	(BPFROUTE_EVENTS_BYTES / 8)
+
 static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_packet *dp,
 				     __u8 verdict, __u16 rule, __u32 ifindex, __u16 learned,
 				     __u64 name_id, __u64 now)
@@ -127,7 +130,7 @@ static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_pac
 	struct bpfroute_dns_event *ev = &s->ev;
 	bool finish = verdict == BPFROUTE_DNS_AGENT || verdict == BPFROUTE_DNS_FULL;
 	__u64 cap = finish ? s->msg_len : 0;	/* 64-bit: no copy to zero-extend */
-	__u64 wake;
+	__u64 avail, rec, wake;
 
 	ev->ts_ns = now;
 	ev->name_id = name_id;
@@ -148,13 +151,17 @@ static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_pac
 	ev->cap_len = (__u32)cap;
 	/*
 	 * Waking the agent costs an interrupt (about 10 us here, in the
-	 * answer's path): only events it must act on wake it, and a ring a
-	 * quarter full, so that a burst of bookkeeping cannot fill it and
-	 * crowd out an answer the agent must finish. The rest waits for its
-	 * next poll.
+	 * answer's path): only events it must act on wake it, and an event
+	 * that takes the ring past a quarter full or past each eighth above
+	 * that, so that a burst of bookkeeping cannot fill the ring and crowd
+	 * out an answer the agent must finish. Waking it for every event
+	 * above a quarter would cost each of them the interrupt until the
+	 * agent has caught up. The rest waits for its next poll.
 	 */
-	wake = finish || bpf_ringbuf_query(&BPFROUTE_MAP_EVENTS, BPF_RB_AVAIL_DATA) >
-				 BPFROUTE_EVENTS_BYTES / 4 ?
+	avail = bpf_ringbuf_query(&BPFROUTE_MAP_EVENTS, BPF_RB_AVAIL_DATA);
+	rec = (sizeof(*ev) + cap + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL;
+	wake = finish || (avail + rec > EVENTS_WAKE_FIRST &&
+			  (avail + rec) / EVENTS_WAKE_STEP != avail / EVENTS_WAKE_STEP) ?
 		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&BPFROUTE_MAP_EVENTS, ev, sizeof(*ev) + cap, wake))
 		count(BPFROUTE_STAT_DNS_EVENT_LOST, 1);
@@ -163,9 +170,7 @@ static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_pac
 /* Called for every packet from port 53 that leaves a LAN interface. */
 static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 {
-	struct bpfroute_qsock_key skey = {};
 	struct bpfroute_query_key key = {};
-	struct bpfroute_qid_key ikey = {};
 	const struct bpfroute_conf *conf;
 	struct bpfroute_rule *rule;
 	struct bpfroute_query *q;
@@ -215,30 +220,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 	key.proto = dp.proto;
 	q = bpf_map_lookup_elem(&BPFROUTE_MAP_QUERIES, &key);
 	if (!q) {
-		__u32 *port;
-
-		/*
-		 * Only to count why: the id asked from another port; the id
-		 * asked from this port but already answered (a duplicate or a
-		 * replay: unsolicited); ...
-		 */
-		__builtin_memcpy(ikey.client, dp.daddr, sizeof(ikey.client));
-		ikey.id = key.id;
-		ikey.family = dp.family;
-		ikey.proto = dp.proto;
-		port = bpf_map_lookup_elem(&BPFROUTE_MAP_QIDS, &ikey);
-		if (port) {
-			count(*port == dp.dport ? BPFROUTE_STAT_DNS_UNSOLICITED :
-						  BPFROUTE_STAT_DNS_WRONG_PORT, 1);
-			return;
-		}
-		/* ... the socket asked with another id, or nothing at all. */
-		__builtin_memcpy(skey.client, dp.daddr, sizeof(skey.client));
-		skey.port = dp.dport;
-		skey.family = dp.family;
-		skey.proto = dp.proto;
-		count(bpf_map_lookup_elem(&BPFROUTE_MAP_QSOCKS, &skey) ?
-		      BPFROUTE_STAT_DNS_WRONG_ID : BPFROUTE_STAT_DNS_UNSOLICITED, 1);
+		count(dns_unmatched_reason(conf, &key), 1);
 		return;
 	}
 	if (!addr16_equal(q->server, dp.saddr) || q->server_port != dp.sport) {

@@ -113,19 +113,13 @@ struct {
 	__type(value, struct bpfroute_query);
 } BPFROUTE_MAP_QUERIES SEC(".maps");
 
+/* Why an answer matched no query (include/bpfroute_abi.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BPFROUTE_MAX_QUERIES);
-	__type(key, struct bpfroute_qsock_key);
-	__type(value, __u64);
-} BPFROUTE_MAP_QSOCKS SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BPFROUTE_MAX_QUERIES);
-	__type(key, struct bpfroute_qid_key);
-	__type(value, __u32);
-} BPFROUTE_MAP_QIDS SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BPFROUTE_QSEEN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct bpfroute_query_key);
+} BPFROUTE_MAP_QSEEN SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

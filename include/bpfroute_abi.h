@@ -33,8 +33,7 @@
 #define BPFROUTE_MAP_RULES	bpfroute_rules	/* hash: domain rules */
 #define BPFROUTE_MAP_NAMES	bpfroute_names	/* hash: name id -> question name */
 #define BPFROUTE_MAP_QUERIES	bpfroute_query	/* LRU hash: queries awaiting answers */
-#define BPFROUTE_MAP_QSOCKS	bpfroute_qsock	/* LRU hash: client sockets that asked */
-#define BPFROUTE_MAP_QIDS	bpfroute_qid	/* LRU hash: ids clients asked with */
+#define BPFROUTE_MAP_QSEEN	bpfroute_qseen	/* array: recent queries' keys */
 #define BPFROUTE_MAP_RESOLVERS	bpfroute_resolv	/* hash: trusted DNS servers */
 #define BPFROUTE_MAP_CONF	bpfroute_conf	/* array[1]: struct bpfroute_conf */
 #define BPFROUTE_MAP_EVENTS	bpfroute_events	/* ring buffer: answers for the agent */
@@ -285,24 +284,19 @@ struct bpfroute_query {
 };
 
 /*
- * For telling why an answer matched no query (counters only): an id a client
- * asked with, whatever its port (bpfroute_qid, value: that port, network
- * order), and a client socket that asked, whatever its id (bpfroute_qsock,
- * value: when).
+ * For telling why an answer matched no query (counters only): bpfroute_qseen,
+ * an array of the keys of recent queries, each written at two slots, one
+ * picked by a keyed hash of (client, id), one by (client, port). An answer
+ * that matches no query then finds whether its client asked with this id from
+ * another port, or from this port with another id. A plain store, no lock and
+ * no eviction list: a slot holds the last key written there, so older
+ * queries are forgotten about as in an LRU map of the same size, and two
+ * CPUs writing one slot at once can at worst make one refusal count under
+ * another reason.
  */
-struct bpfroute_qid_key {
-	__u8 client[16];	/* network order */
-	__u16 id;		/* network order */
-	__u8 family;
-	__u8 proto;
-};
-
-struct bpfroute_qsock_key {
-	__u8 client[16];	/* network order */
-	__u16 port;		/* network order */
-	__u8 family;
-	__u8 proto;
-};
+#define BPFROUTE_QSEEN_SLOTS	(2 * BPFROUTE_MAX_QUERIES)	/* a power of 2 */
+#define BPFROUTE_QSEEN_BY_ID	1U
+#define BPFROUTE_QSEEN_BY_PORT	2U
 
 /* A trusted resolver (bpfroute_resolv); the value is unused (1). */
 struct bpfroute_resolver_key {

@@ -7,7 +7,13 @@
 # The last line is "N passed, N failed, N skipped"; the exit status is
 # non-zero if anything failed.
 #
-# Usage: selftests/run.sh [TEST...]    (default: all, in order)
+# Usage: selftests/run.sh [-t PATTERN]... [TEST...]    (default: all, in order)
+#
+# -t PATTERN runs only the subtests whose name matches the shell pattern
+# (repeatable), as the kernel selftests' -t does: `selftests/run.sh -t
+# learn_a dns`. The C test programs take it; the shell tests are scripts of
+# dependent steps, so with -t the default is the C programs only, and a
+# shell test named with -t is refused.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,16 +21,36 @@ out=$top/.output
 export BPFROUTE="$top/bpfroute"
 
 all_tests=(config tc table xdp dns nat agent cli wireguard e2e e2e_dns e2e_nat)
+c_tests=(config tc table xdp dns nat agent)
+
+topts=()
+while getopts t: opt; do
+	case $opt in
+	t) topts+=(-t "$OPTARG") ;;
+	*) echo "usage: $0 [-t PATTERN]... [TEST...]" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+if ((${#topts[@]})); then
+	for t in "$@"; do
+		case " ${c_tests[*]} " in
+		*" $t "*) ;;
+		*) echo "$0: -t selects subtests of the C test programs (${c_tests[*]}), not of $t" >&2
+		   exit 2 ;;
+		esac
+	done
+	(($#)) || set -- "${c_tests[@]}"
+fi
 
 run_one() {
 	case $1 in
-	config) "$out/test_config" ;;
-	tc) "$out/test_tc" ;;
-	table) "$out/test_table" ;;
-	xdp) "$out/test_xdp" ;;
-	dns) "$out/test_dns" ;;
-	nat) "$out/test_nat" ;;
-	agent) "$out/test_agent" ;;
+	config) "$out/test_config" "${topts[@]}" ;;
+	tc) "$out/test_tc" "${topts[@]}" ;;
+	table) "$out/test_table" "${topts[@]}" ;;
+	xdp) "$out/test_xdp" "${topts[@]}" ;;
+	dns) "$out/test_dns" "${topts[@]}" ;;
+	nat) "$out/test_nat" "${topts[@]}" ;;
+	agent) "$out/test_agent" "${topts[@]}" ;;
 	cli) "$top/selftests/test_cli.sh" ;;
 	wireguard) "$top/selftests/test_wireguard.sh" "$out/test_wireguard" ;;
 	e2e) "$top/selftests/test_e2e.sh" ;;

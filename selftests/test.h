@@ -9,13 +9,23 @@
  *
  *	if (!ASSERT_EQ(ret, TC_ACT_OK, "verdict"))
  *		goto out;
+ *
+ * main() calls test__init(argc, argv) and then each subtest function
+ * test_NAME through RUN_TEST(test_NAME), or RUN_NAMED(fn, "NAME", ...) for
+ * a function that runs the subtest named by its first argument: `-t
+ * PATTERN` (repeatable, shell wildcards) runs only the subtests whose NAME
+ * matches, as the kernel selftests' -t does. A function that runs several
+ * subtests of its own is selected by its own name.
  */
 #ifndef BPFROUTE_TEST_H
 #define BPFROUTE_TEST_H
 
+#include <fnmatch.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct test_state {
 	const char *subtest;
@@ -23,12 +33,60 @@ struct test_state {
 	int passed_total;
 	int failed_total;
 	int skipped_total;
+	char **patterns;	/* -t arguments; none: every subtest */
+	int n_patterns;
 };
 
 extern struct test_state test_state;
 
 /* Defines test_state; put it in exactly one file of each test binary. */
 #define TEST_STATE_DEFINE struct test_state test_state
+
+static inline void test__init(int argc, char **argv)
+{
+	int c;
+
+	test_state.patterns = calloc((size_t)argc, sizeof(*test_state.patterns));
+	if (!test_state.patterns) {
+		fprintf(stderr, "%s: out of memory\n", argv[0]);
+		exit(2);
+	}
+	while ((c = getopt(argc, argv, "t:")) != -1) {
+		if (c != 't') {
+			fprintf(stderr, "usage: %s [-t PATTERN]...\n", argv[0]);
+			exit(2);
+		}
+		test_state.patterns[test_state.n_patterns++] = optarg;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", argv[0], argv[optind]);
+		exit(2);
+	}
+}
+
+static inline bool test__selected(const char *name)
+{
+	if (!test_state.n_patterns)
+		return true;
+	for (int i = 0; i < test_state.n_patterns; i++)
+		if (!fnmatch(test_state.patterns[i], name, 0))
+			return true;
+	return false;
+}
+
+/* test_NAME(...), if NAME (or test_NAME) is selected. */
+#define RUN_TEST(fn, ...)                                                     \
+	do {                                                                  \
+		if (test__selected(#fn + 5) || test__selected(#fn))          \
+			fn(__VA_ARGS__);                                      \
+	} while (0)
+
+/* fn(NAME, ...), one of several subtests of one function, if NAME is selected. */
+#define RUN_NAMED(fn, name, ...)                \
+	do {                                    \
+		if (test__selected(name))       \
+			fn(name, __VA_ARGS__);  \
+	} while (0)
 
 static inline void test__start_subtest(const char *name)
 {

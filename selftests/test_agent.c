@@ -1041,7 +1041,7 @@ out:
 }
 
 /* max-routes bounds the table: at max-routes it is half full, and grows no more. */
-static void test_tables_fit_max(void)
+static void test_tables_fit_max_routes(void)
 {
 	const __u32 min = BPFROUTE_TABLE_MIN_SLOTS;
 	struct env e;
@@ -1418,30 +1418,32 @@ out:
 	finish(&e);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test__init(argc, argv);
+
 	libbpf_set_print(libbpf_print);
 	log_set_level(LOG_WARN);
 	if (unshare(CLONE_NEWNET))
 		fprintf(stderr, "  note: unshare(CLONE_NEWNET): %s; running in the caller's "
 			"network namespace\n", strerror(errno));
 
-	test_lifetime_and_special();
-	test_name_wire();
-	test_cares_offchain();
-	test_parse_refusals();
-	test_event_chain();
-	test_event_kinds();
-	test_evict_lru();
-	test_evict_full_event();
-	test_reap_renewed();
-	test_sweep();
-	test_sweep_chunks();
-	test_flows_sweep();
-	test_keep_room();
-	test_tables_fit();
-	test_tables_fit_max();
-	test_prefetch();
-	test_kernel_to_agent();
+	RUN_TEST(test_lifetime_and_special);
+	RUN_TEST(test_name_wire);
+	RUN_TEST(test_cares_offchain);
+	RUN_TEST(test_parse_refusals);
+	RUN_TEST(test_event_chain);
+	RUN_TEST(test_event_kinds);
+	RUN_TEST(test_evict_lru);
+	RUN_TEST(test_evict_full_event);
+	RUN_TEST(test_reap_renewed);
+	RUN_TEST(test_sweep);
+	RUN_TEST(test_sweep_chunks);
+	RUN_TEST(test_flows_sweep);
+	RUN_TEST(test_keep_room);
+	RUN_TEST(test_tables_fit);
+	RUN_TEST(test_tables_fit_max_routes);
+	RUN_TEST(test_prefetch);
+	RUN_TEST(test_kernel_to_agent);
 	return test__exit_status();
 }

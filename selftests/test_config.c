@@ -84,7 +84,7 @@ static void make_name(char *out, size_t len)
 	out[len] = '\0';
 }
 
-static void test_valid_full(void)
+static void test_valid_full_file(void)
 {
 	static const char text[] =
 		"# bpfroute test configuration\n"			/* 1 */
@@ -188,7 +188,7 @@ out:
 	test__end_subtest();
 }
 
-static void test_interfaces_only(void)
+static void test_interfaces_without_routes_valid(void)
 {
 	struct config cfg;
 
@@ -202,7 +202,7 @@ static void test_interfaces_only(void)
 	test__end_subtest();
 }
 
-static void test_no_interface(void)
+static void test_no_interface_line(void)
 {
 	test__start_subtest("no_interface_line");
 	expect_refusal("", -EINVAL, NAME ": no interface line");
@@ -272,7 +272,7 @@ static void test_bad_interface_name(void)
 	test__end_subtest();
 }
 
-static void test_bad_route_dev(void)
+static void test_bad_route_device(void)
 {
 	test__start_subtest("bad_route_device");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev abcdefghijklmnop\n", -EINVAL,
@@ -335,7 +335,7 @@ static void test_duplicate_domain(void)
 	test__end_subtest();
 }
 
-static void test_iface_route_conflict(void)
+static void test_interface_is_route_target(void)
 {
 	test__start_subtest("interface_is_route_target");
 	expect_refusal("interface wg0\ninterface lan0\nroute example.com dev wg0\n", -EINVAL,
@@ -463,7 +463,7 @@ static void test_bad_domain(void)
 	test__end_subtest();
 }
 
-static void test_long_line(void)
+static void test_line_length_limit(void)
 {
 	char text[2 * CONFIG_LINE_MAX + 64];
 	struct config cfg;
@@ -491,7 +491,7 @@ static void test_long_line(void)
 	test__end_subtest();
 }
 
-static void test_control_chars(void)
+static void test_control_characters(void)
 {
 	test__start_subtest("control_characters");
 	expect_refusal("interface lan0\r\n", -EINVAL,
@@ -591,7 +591,7 @@ out_nul:
 	test__end_subtest();
 }
 
-static void test_parse_file_too_large(void)
+static void test_parse_file_size_limit(void)
 {
 	char path[64], err[512], want[600];
 	struct config cfg;
@@ -664,7 +664,7 @@ static void test_check_devices(void)
 	test__end_subtest();
 }
 
-static void test_config_free(void)
+static void test_config_free_and_short_err(void)
 {
 	struct config cfg;
 	char err[8];
@@ -747,7 +747,7 @@ static void test_settings_defaults(void)
 	test__end_subtest();
 }
 
-static void test_settings_full(void)
+static void test_settings_valid_full_file(void)
 {
 	static const char text[] =
 		"interface lan0\n"					/* 1 */
@@ -812,7 +812,7 @@ out:
 }
 
 /* The ends of every range are accepted, and min-ttl may equal max-ttl. */
-static void test_settings_limits(void)
+static void test_settings_limits_valid(void)
 {
 	struct config cfg;
 
@@ -1039,7 +1039,7 @@ static void test_resolver_prefix(void)
 	test__end_subtest();
 }
 
-static void test_resolver_special(void)
+static void test_resolver_special_address(void)
 {
 	struct config cfg;
 
@@ -1567,52 +1567,54 @@ static void test_prefix_contains(void)
 	test__end_subtest();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_valid_full();
-	test_interfaces_only();
-	test_no_interface();
-	test_unknown_keyword();
-	test_interface_usage();
-	test_route_usage();
-	test_bad_interface_name();
-	test_bad_route_dev();
-	test_duplicate_interface();
-	test_duplicate_prefix();
-	test_duplicate_domain();
-	test_iface_route_conflict();
-	test_bad_prefix_route();
-	test_digit_names();
-	test_bad_domain();
-	test_long_line();
-	test_control_chars();
-	test_parse_file();
-	test_parse_file_too_large();
-	test_check_devices();
-	test_config_free();
-	test_settings_defaults();
-	test_settings_full();
-	test_settings_limits();
-	test_settings_usage();
-	test_settings_bad_number();
-	test_settings_out_of_range();
-	test_prefetch_bad_value();
-	test_settings_duplicate();
-	test_min_ttl_above_max_ttl();
-	test_resolver_usage();
-	test_resolver_bad_address();
-	test_resolver_prefix();
-	test_resolver_special();
-	test_resolver_duplicate();
-	test_resolver_limit();
-	test_masquerade_valid();
-	test_masquerade_refusals();
-	test_masquerade_check_devices();
-	test_xdp_valid();
-	test_xdp_refusals();
-	test_xdp_check_devices();
-	test_prefix_roundtrip();
-	test_prefix_refusals();
-	test_prefix_contains();
+	test__init(argc, argv);
+
+	RUN_TEST(test_valid_full_file);
+	RUN_TEST(test_interfaces_without_routes_valid);
+	RUN_TEST(test_no_interface_line);
+	RUN_TEST(test_unknown_keyword);
+	RUN_TEST(test_interface_usage);
+	RUN_TEST(test_route_usage);
+	RUN_TEST(test_bad_interface_name);
+	RUN_TEST(test_bad_route_device);
+	RUN_TEST(test_duplicate_interface);
+	RUN_TEST(test_duplicate_prefix);
+	RUN_TEST(test_duplicate_domain);
+	RUN_TEST(test_interface_is_route_target);
+	RUN_TEST(test_bad_prefix_route);
+	RUN_TEST(test_digit_names);
+	RUN_TEST(test_bad_domain);
+	RUN_TEST(test_line_length_limit);
+	RUN_TEST(test_control_characters);
+	RUN_TEST(test_parse_file);
+	RUN_TEST(test_parse_file_size_limit);
+	RUN_TEST(test_check_devices);
+	RUN_TEST(test_config_free_and_short_err);
+	RUN_TEST(test_settings_defaults);
+	RUN_TEST(test_settings_valid_full_file);
+	RUN_TEST(test_settings_limits_valid);
+	RUN_TEST(test_settings_usage);
+	RUN_TEST(test_settings_bad_number);
+	RUN_TEST(test_settings_out_of_range);
+	RUN_TEST(test_prefetch_bad_value);
+	RUN_TEST(test_settings_duplicate);
+	RUN_TEST(test_min_ttl_above_max_ttl);
+	RUN_TEST(test_resolver_usage);
+	RUN_TEST(test_resolver_bad_address);
+	RUN_TEST(test_resolver_prefix);
+	RUN_TEST(test_resolver_special_address);
+	RUN_TEST(test_resolver_duplicate);
+	RUN_TEST(test_resolver_limit);
+	RUN_TEST(test_masquerade_valid);
+	RUN_TEST(test_masquerade_refusals);
+	RUN_TEST(test_masquerade_check_devices);
+	RUN_TEST(test_xdp_valid);
+	RUN_TEST(test_xdp_refusals);
+	RUN_TEST(test_xdp_check_devices);
+	RUN_TEST(test_prefix_roundtrip);
+	RUN_TEST(test_prefix_refusals);
+	RUN_TEST(test_prefix_contains);
 	return test__exit_status();
 }

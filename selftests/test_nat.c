@@ -906,7 +906,7 @@ static void check_icmp_error(struct bpfroute_tc *skel, const struct flow *f, con
 	}
 }
 
-static void test_icmp_errors4(void)
+static void test_icmp_errors_v4(void)
 {
 	struct flow u = {
 		.family = 4, .src = CLIENT_A4, .dst = REMOTE4, .proto = IPPROTO_UDP,
@@ -941,7 +941,7 @@ out:
 	finish(skel);
 }
 
-static void test_icmp_errors6(void)
+static void test_icmp_errors_v6(void)
 {
 	struct flow u = {
 		.family = 6, .src = CLIENT_A6, .dst = REMOTE6, .proto = IPPROTO_UDP,
@@ -1011,7 +1011,7 @@ out:
 }
 
 /* A reply whose TTL would expire here is dropped, not answered by the gateway. */
-static void test_in_ttl(void)
+static void test_in_ttl_expired(void)
 {
 	struct delta d[] = { { BPFROUTE_STAT_PASS_TTL, 1 }, END };
 	struct flow r = reply_of(&tcp_a4, TGT4, tcp_a4.sport, TCP_ACK);
@@ -1041,7 +1041,7 @@ out:
  */
 
 /* Without the flag, exactly as before: forwarded, TTL one less, no flow. */
-static void test_no_masq(void)
+static void test_no_masq_unchanged(void)
 {
 	const struct flow *flows[] = { &tcp_a4, &tcp_a6 };
 	struct bpfroute_tc *skel;
@@ -1134,7 +1134,7 @@ out:
 }
 
 /* Every port taken towards one remote endpoint: refused, counted. */
-static void test_no_port(void)
+static void test_no_free_port(void)
 {
 	struct bpfroute_nat v = { .state = BPFROUTE_FLOW_NEW, .ifindex = 99 };
 	struct bpfroute_flow_key k;
@@ -1163,7 +1163,7 @@ out:
 }
 
 /* What is never translated is dropped and counted, never leaked. */
-static void test_unsupported(void)
+static void test_unsupported_dropped(void)
 {
 	struct flow gre = {
 		.family = 4, .src = CLIENT_A4, .dst = REMOTE4, .proto = IPPROTO_GRE_,
@@ -1209,7 +1209,7 @@ out:
 }
 
 /* A target without an address of the packet's family cannot masquerade it. */
-static void test_no_addr(void)
+static void test_no_address(void)
 {
 	struct bpfroute_tc *skel;
 	struct pkt in;
@@ -1226,7 +1226,7 @@ out:
 }
 
 /* The target got a new address: the flow starts afresh with it. */
-static void test_address_changed(void)
+static void test_target_address_changed(void)
 {
 	struct bpfroute_flow_key k;
 	struct bpfroute_tc *skel;
@@ -1717,23 +1717,25 @@ out:
 	finish(skel);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test__init(argc, argv);
+
 	libbpf_set_print(libbpf_print);
 	if (geteuid() != 0)
 		skip_reason = "needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)";
 	else
 		in_private_netns = private_netns();
 
-	test_out_tcp_syn("out_tcp_syn_v4", &tcp_a4, TGT4);
-	test_out_tcp_syn("out_tcp_syn_v6", &tcp_a6, TGT6);
-	test_out_udp();
-	test_out_icmp_echo("out_icmp_echo_v4", 4);
-	test_out_icmp_echo("out_icmp_echo_v6", 6);
-	test_out_port_collision();
-	test_out_flow_reused();
-	test_reply("reply_tcp_v4", &tcp_a4, TGT4, TCP_SYN | TCP_ACK);
-	test_reply("reply_tcp_v6", &tcp_a6, TGT6, TCP_SYN | TCP_ACK);
+	RUN_NAMED(test_out_tcp_syn, "out_tcp_syn_v4", &tcp_a4, TGT4);
+	RUN_NAMED(test_out_tcp_syn, "out_tcp_syn_v6", &tcp_a6, TGT6);
+	RUN_TEST(test_out_udp);
+	RUN_NAMED(test_out_icmp_echo, "out_icmp_echo_v4", 4);
+	RUN_NAMED(test_out_icmp_echo, "out_icmp_echo_v6", 6);
+	RUN_TEST(test_out_port_collision);
+	RUN_TEST(test_out_flow_reused);
+	RUN_NAMED(test_reply, "reply_tcp_v4", &tcp_a4, TGT4, TCP_SYN | TCP_ACK);
+	RUN_NAMED(test_reply, "reply_tcp_v6", &tcp_a6, TGT6, TCP_SYN | TCP_ACK);
 	{
 		struct flow u = {
 			.family = 4, .src = CLIENT_A4, .dst = REMOTE4, .proto = IPPROTO_UDP,
@@ -1749,26 +1751,26 @@ int main(void)
 		u6.src = e6.src = CLIENT_A6;
 		u6.dst = e6.dst = REMOTE6;
 		e6.proto = IPPROTO_ICMPV6;
-		test_reply("reply_udp_v4", &u, TGT4, 0);
+		RUN_NAMED(test_reply, "reply_udp_v4", &u, TGT4, 0);
 		u.udp_nocsum = true;
-		test_reply("reply_udp_v4_no_checksum", &u, TGT4, 0);
-		test_reply("reply_udp_v6", &u6, TGT6, 0);
-		test_reply("reply_echo_v4", &e, TGT4, 0);
-		test_reply("reply_echo_v6", &e6, TGT6, 0);
+		RUN_NAMED(test_reply, "reply_udp_v4_no_checksum", &u, TGT4, 0);
+		RUN_NAMED(test_reply, "reply_udp_v6", &u6, TGT6, 0);
+		RUN_NAMED(test_reply, "reply_echo_v4", &e, TGT4, 0);
+		RUN_NAMED(test_reply, "reply_echo_v6", &e6, TGT6, 0);
 	}
-	test_reply_remapped();
-	test_icmp_errors4();
-	test_icmp_errors6();
-	test_in_miss();
-	test_in_ttl();
-	test_no_masq();
-	test_drain();
-	test_table_full();
-	test_no_port();
-	test_unsupported();
-	test_no_addr();
-	test_address_changed();
-	test_l3_device_round_trip();
-	test_run_timing();
+	RUN_TEST(test_reply_remapped);
+	RUN_TEST(test_icmp_errors_v4);
+	RUN_TEST(test_icmp_errors_v6);
+	RUN_TEST(test_in_miss);
+	RUN_TEST(test_in_ttl_expired);
+	RUN_TEST(test_no_masq_unchanged);
+	RUN_TEST(test_drain);
+	RUN_TEST(test_table_full);
+	RUN_TEST(test_no_free_port);
+	RUN_TEST(test_unsupported_dropped);
+	RUN_TEST(test_no_address);
+	RUN_TEST(test_target_address_changed);
+	RUN_TEST(test_l3_device_round_trip);
+	RUN_TEST(test_run_timing);
 	return test__exit_status();
 }

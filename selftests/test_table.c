@@ -215,7 +215,7 @@ out:
 	finish(&e);
 }
 
-static void test_full(void)
+static void test_max_routes_full(void)
 {
 	struct bpfroute_host h;
 	struct env e;
@@ -528,18 +528,18 @@ out:
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	test__init(argc, argv);
+
 	libbpf_set_print(libbpf_print);
 	private_netns();
 
-	test_put_find_renew();
-	test_full();
-	test_crowded_and_dead();
-	test_kill_races_renewal();
-	test_filter();
-	test_rebuild();
-	test_rebuild_too_small();
-	test_classifier_agrees();
+	RUN_TEST(test_put_find_renew);
+	RUN_TEST(test_max_routes_full);
+	RUN_TEST(test_crowded_and_dead);
+	RUN_TEST(test_kill_races_renewal);
+	RUN_TEST(test_filter);
+	RUN_TEST(test_rebuild);
+	RUN_TEST(test_rebuild_too_small);
+	RUN_TEST(test_classifier_agrees);
 	return test__exit_status();
 }

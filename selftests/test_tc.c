@@ -1296,8 +1296,10 @@ out:
 	finish(skel);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test__init(argc, argv);
+
 	libbpf_set_print(libbpf_print);
 	/*
 	 * test_run classifies frames against lo of the caller's namespace; a
@@ -1306,30 +1308,30 @@ int main(void)
 	in_private_netns = private_netns();
 
 	/* First: it also finds out whether we may load BPF at all. */
-	test_run_pkt_type();
-	test_ipv4_hit();
-	test_ipv4_miss();
-	test_ipv6_hit();
-	test_ipv6_miss();
-	test_ipv4_longest_prefix_wins();
-	test_ipv6_longest_prefix_wins();
-	test_ipv4_ttl("ipv4_ttl_1", 1);
-	test_ipv4_ttl("ipv4_ttl_0", 0);
-	test_ipv4_ttl("ipv4_ttl_2", 2);
-	test_ipv6_hop_limit_1();
-	test_ipv4_checksum_edge();
-	test_ipv4_options();
-	test_non_ip();
-	test_ipv4_fragments();
-	test_ipv6_extension_headers();
-	test_truncated();
-	test_ipv4_ihl_beyond_frame();
-	test_vlan_tagged();
-	test_not_for_us();
-	test_special_destinations();
-	test_excluded();
-	test_router_checks();
-	test_counters();
-	test_run_timing();
+	RUN_TEST(test_run_pkt_type);
+	RUN_TEST(test_ipv4_hit);
+	RUN_TEST(test_ipv4_miss);
+	RUN_TEST(test_ipv6_hit);
+	RUN_TEST(test_ipv6_miss);
+	RUN_TEST(test_ipv4_longest_prefix_wins);
+	RUN_TEST(test_ipv6_longest_prefix_wins);
+	RUN_NAMED(test_ipv4_ttl, "ipv4_ttl_1", 1);
+	RUN_NAMED(test_ipv4_ttl, "ipv4_ttl_0", 0);
+	RUN_NAMED(test_ipv4_ttl, "ipv4_ttl_2", 2);
+	RUN_TEST(test_ipv6_hop_limit_1);
+	RUN_TEST(test_ipv4_checksum_edge);
+	RUN_TEST(test_ipv4_options);
+	RUN_TEST(test_non_ip);
+	RUN_TEST(test_ipv4_fragments);
+	RUN_TEST(test_ipv6_extension_headers);
+	RUN_TEST(test_truncated);
+	RUN_TEST(test_ipv4_ihl_beyond_frame);
+	RUN_TEST(test_vlan_tagged);
+	RUN_TEST(test_not_for_us);
+	RUN_TEST(test_special_destinations);
+	RUN_TEST(test_excluded);
+	RUN_TEST(test_router_checks);
+	RUN_TEST(test_counters);
+	RUN_TEST(test_run_timing);
 	return test__exit_status();
 }

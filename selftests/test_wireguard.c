@@ -200,7 +200,7 @@ static void put_peer(struct msg *m, __u8 key, const void *sa, size_t salen)
 	nest_end(m, peer);
 }
 
-static void test_genl_parse(void)
+static void test_wireguard_genl_parse(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(51820) };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(51821) };
@@ -327,7 +327,7 @@ out:
 	test__end_subtest();
 }
 
-static void test_foreign(const char *ifname)
+static void test_wireguard_foreign_socket(const char *ifname)
 {
 	struct wg_endpoint eps[MAX_EPS];
 
@@ -338,27 +338,29 @@ static void test_foreign(const char *ifname)
 	test__end_subtest();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const char *ifname = getenv("WG_TEST_IFNAME");
 	const char *foreign = getenv("WG_TEST_FOREIGN_IFNAME");
 
+	test__init(argc, argv);
+
 	/* The driver's second run, in another namespace: only what differs there. */
 	if (foreign && !ifname) {
-		test_foreign(foreign);
+		RUN_TEST(test_wireguard_foreign_socket, foreign);
 		return test__exit_status();
 	}
 
-	test_not_wireguard();
-	test_genl_parse();
+	RUN_TEST(test_not_wireguard);
+	RUN_TEST(test_wireguard_genl_parse);
 	if (ifname) {
-		test_device(ifname, getenv("WG_TEST_ENDPOINTS") ? : "");
-	} else {
+		RUN_TEST(test_device, ifname, getenv("WG_TEST_ENDPOINTS") ? : "");
+	} else if (test__selected("wireguard_endpoints")) {
 		test__start_subtest("wireguard_endpoints");
 		test__skip("WG_TEST_IFNAME not set (selftests/test_wireguard.sh sets it)");
 	}
 	if (foreign)
-		test_foreign(foreign);
+		RUN_TEST(test_wireguard_foreign_socket, foreign);
 
 	return test__exit_status();
 }

@@ -2474,43 +2474,45 @@ out:
 	finish(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test__init(argc, argv);
+
 	libbpf_set_print(libbpf_print);
 
 	/* First: the namespace, its devices, and whether we may load BPF at all. */
 	setup_devices();
-	test_ipv4_learned_host();
-	test_next_hop_kept();
-	test_ipv4_checksum_edge();
-	test_ipv4_route_prefix();
-	test_ipv6_learned_host();
-	test_ipv6_route_prefix();
-	test_second_lan();
-	test_pass_target_flags();
-	test_pass_not_our_mac();
-	test_pass_miss();
-	test_pass_host_expired();
-	test_host_expired_under_prefix();
-	test_pass_dns();
-	test_pass_ipv4_fragments();
-	test_pass_ttl();
-	test_pass_bad_header();
-	test_pass_excluded();
-	test_pass_special();
-	test_pass_no_neigh();
-	test_pass_route_other_device();
-	test_pass_mtu();
-	test_pass_forwarding_off();
-	test_pass_vlan();
-	test_pass_not_ip();
-	test_truncated();
-	test_redirect_live();
-	test_both_stages_live();
-	test_vlan_offloaded_tag();
-	test_tc_redirect_neigh_live();
-	test_tc_after_pass_ttl();
-	test_tc_after_pass_target();
-	test_tc_after_pass_other();
+	RUN_TEST(test_ipv4_learned_host);
+	RUN_TEST(test_next_hop_kept);
+	RUN_TEST(test_ipv4_checksum_edge);
+	RUN_TEST(test_ipv4_route_prefix);
+	RUN_TEST(test_ipv6_learned_host);
+	RUN_TEST(test_ipv6_route_prefix);
+	RUN_TEST(test_second_lan);
+	RUN_TEST(test_pass_target_flags);
+	RUN_TEST(test_pass_not_our_mac);
+	RUN_TEST(test_pass_miss);
+	RUN_TEST(test_pass_host_expired);
+	RUN_TEST(test_host_expired_under_prefix);
+	RUN_TEST(test_pass_dns);
+	RUN_TEST(test_pass_ipv4_fragments);
+	RUN_TEST(test_pass_ttl);
+	RUN_TEST(test_pass_bad_header);
+	RUN_TEST(test_pass_excluded);
+	RUN_TEST(test_pass_special);
+	RUN_TEST(test_pass_no_neigh);
+	RUN_TEST(test_pass_route_other_device);
+	RUN_TEST(test_pass_mtu);
+	RUN_TEST(test_pass_forwarding_off);
+	RUN_TEST(test_pass_vlan);
+	RUN_TEST(test_pass_not_ip);
+	RUN_TEST(test_truncated);
+	RUN_TEST(test_redirect_live);
+	RUN_TEST(test_both_stages_live);
+	RUN_TEST(test_vlan_offloaded_tag);
+	RUN_TEST(test_tc_redirect_neigh_live);
+	RUN_TEST(test_tc_after_pass_ttl);
+	RUN_TEST(test_tc_after_pass_target);
+	RUN_TEST(test_tc_after_pass_other);
 	return test__exit_status();
 }

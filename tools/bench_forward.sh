@@ -3,7 +3,7 @@
 #
 # bench_forward.sh [RAW_FILE]: packets per second of small UDP packets
 # forwarded by a gateway namespace, for each variant (BENCH_VARIANTS,
-# default "a b c l x"), table size N (BENCH_N, default "1000 100000
+# default "a b c l x t p"), table size N (BENCH_N, default "1000 100000
 # 1000000") and distribution of the destinations over the N (BENCH_DIST,
 # default "uniform zipf"):
 #
@@ -22,7 +22,7 @@
 #   x-hit    as l, with `target tgt0 xdp`: the XDP stage on lan_x forwards
 #            the hits itself, as XDP frames
 #   x-miss   the same gateway, destinations not learned (XDP passes to TC)
-#   t        not by default: a TC program that passes all on lan_t, the
+#   t        a TC program that passes all on lan_t, the
 #            ordinary route: the floor under any TC classifier's miss
 #   p        likewise with an XDP program that passes all too: the floor
 #            under a miss through both stages (veth builds no skb for XDP
@@ -71,7 +71,7 @@ NLIST=${BENCH_N:-1000 100000 1000000}
 # How destinations are drawn from the N: uniform (each in turn, the worst
 # case for every cache), zipf (exponent 1, as real traffic; xdp_flood -z).
 DISTS=${BENCH_DIST:-uniform zipf}
-VARIANTS=${BENCH_VARIANTS:-a b c l x}
+VARIANTS=${BENCH_VARIANTS:-a b c l x t p}
 RAW=${1:-}
 HIT_BASE=100.64.0.0
 MISS_BASE=100.96.0.0

@@ -22,8 +22,7 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_RULES),
 	BPFROUTE_STR(BPFROUTE_MAP_NAMES),
 	BPFROUTE_STR(BPFROUTE_MAP_QUERIES),
-	BPFROUTE_STR(BPFROUTE_MAP_QSOCKS),
-	BPFROUTE_STR(BPFROUTE_MAP_QIDS),
+	BPFROUTE_STR(BPFROUTE_MAP_QSEEN),
 	BPFROUTE_STR(BPFROUTE_MAP_RESOLVERS),
 	BPFROUTE_STR(BPFROUTE_MAP_CONF),
 	BPFROUTE_STR(BPFROUTE_MAP_EVENTS),
@@ -42,7 +41,7 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 {
 	int *slots[] = { &m->route4, &m->route6, &m->excl4,   &m->excl6,   &m->stats,
 			 &m->host4,  &m->host6,  &m->rules,   &m->names,   &m->queries,
-			 &m->qsocks, &m->qids,   &m->resolvers, &m->conf, &m->events,
+			 &m->qseen,  &m->resolvers, &m->conf, &m->events,
 			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans,
 			 &m->hostctl, &m->pfxsum, &m->hscratch };
 

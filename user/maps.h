@@ -24,8 +24,7 @@ struct bpfroute_maps {
 	int rules;
 	int names;
 	int queries;
-	int qsocks;
-	int qids;
+	int qseen;
 	int resolvers;
 	int conf;
 	int events;
