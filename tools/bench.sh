@@ -64,7 +64,7 @@ part()
 	fi
 }
 
-part forward BENCH_SKIP_FORWARD "forwarding (about 6 minutes)"
+part forward BENCH_SKIP_FORWARD "forwarding (about 18 minutes)"
 part learn BENCH_SKIP_LEARN "learning (about 3 minutes)"
 
 {

@@ -740,7 +740,7 @@ for run_id in plain:fresh bpfroute:fresh bpfroute:renew fwd:fresh nftset:fresh n
 			(fr == "-" ? "-" : sprintf("%.1f%%", fr * 100)), e, lt }'
 done
 echo
-echo "\"learned\": fresh names, new entries in bpfroute_host4 or new set elements per"
+echo "\"learned\": fresh names, new entries in the learned table or new set elements per"
 echo "answered query; renewals, answers learned again (bpfroute's dns_learned) or"
 echo "nftset adds that succeeded, per answered query. bpfroute's entries are counted in"
 echo "the map, the set's by a netlink dump, after each run."
@@ -773,7 +773,7 @@ for ph in idle load; do
 	name="agent, idle gateway"
 	[[ $ph == load ]] && name="agent, during a dnsperf run"
 	what="answers of $BIG_ADDRS addresses (${f[11]} in the map at the reply, median): the"
-	what="$what client reads the reply, then polls bpfroute_host4 until all are there"
+	what="$what client reads the reply, then polls the learned table until all are there"
 	row "$name" "$what" "$(us "${f[13]}")" "$(us "${f[15]}")" \
 		"${f[7]} of ${f[3]} complete, ${f[9]} already at the reply"
 	what="the agent, from the kernel handing the answer over to its own install"
@@ -853,9 +853,9 @@ echo "\`bpfroute run\` on an instance of its own (max-routes 1000000, the defaul
 echo "after ${MEM_SECONDS} s (the 1 s ticks: sweep chunks, room keeping), VmRSS and VmHWM"
 echo "from /proc/PID/status; with $MEM_N entries one in $MEM_DEAD_EVERY is dead (expired"
 echo "and idle) so the sweep deletes. $REPS interleaved repetitions, medians. The agent keeps"
-echo "no copy of the table: it sweeps a chunk per tick (max_entries / 60, read in"
-echo "batches of 4096), so a whole pass over a million entries takes a minute and"
-echo "the run saw a few chunks of it."
+echo "no copy of the table: it maps the table's pages and works on them in place (VmRSS"
+echo "counts the pages it has touched), sweeping a sixtieth of the slots per tick, so a"
+echo "whole pass takes a minute and the run saw a few chunks of it."
 echo
 echo "| learned entries | VmRSS MiB | VmHWM MiB | VmRSS min - max MiB | swept in the run | entries left |"
 echo "|---|---|---|---|---|---|"
