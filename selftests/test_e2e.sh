@@ -24,7 +24,7 @@ BPFROUTE=${BPFROUTE:-$HERE/../bpfroute}
 
 # ---- preconditions: skip the whole test, not fail it ----------------------
 
-require_root_and_tools e2e wireguard-go wg socat curl ip tc ping ss jq mountpoint
+require_root_and_tools e2e wireguard-go wg socat curl ip tc ping ss jq mountpoint bpftool
 # A missing binary after `make` is a failure, not a reason to skip.
 if [[ ! -x $BPFROUTE ]]; then
 	fail e2e "$BPFROUTE is not an executable (run make, or set BPFROUTE)"
@@ -380,6 +380,47 @@ route $TB_PREFIX4 dev nosuch0"
 expect_bad_config badconf_bad_prefix 2 "interface $TB_GW_LAN
 route 203.0.113.0/33 dev $TB_GW_WG"
 expect_foreign badconf_foreign_filter_kept
+
+# k. A target with many peers under thousands of routes: each device's
+# endpoints are excluded once, not once per route naming it.
+MAP_EXCL4=$(abi_define BPFROUTE_MAP_EXCL4 bpfroute_excl4)
+EXCL_ENDPOINT=$(sed -n 's/^[[:space:]]*BPFROUTE_EXCL_ENDPOINT = \([0-9]*\).*/\1/p' "$ABI_H")
+extra_peers=()
+for i in $(seq 161 190); do
+	key=$(wg genkey | wg pubkey) || break
+	extra_peers+=("$key")
+	tb_gw wg set "$TB_GW_WG" peer "$key" endpoint "198.51.100.$i:51820" || break
+done
+conf=$TB_DIR/many_routes.conf
+{
+	echo "interface $TB_GW_LAN"
+	echo "route $TB_PREFIX4 dev $TB_GW_WG"
+	for i in $(seq 0 3999); do
+		printf 'route 2001:db8:%x:%x::/64 dev %s\n' $((0x100 + i / 256)) $((i % 256)) "$TB_GW_WG"
+	done
+} >"$conf"
+if br load -c "$conf"; then
+	pass many_peers_many_routes_load
+else
+	fail many_peers_many_routes_load "load of 4001 routes to a 31-peer device:" "$ERR"
+fi
+n_endpoints=$(tb_gw bpftool -j map dump pinned "$TB_PIN/$MAP_EXCL4" 2>/dev/null |
+	jq "[.[] | select(.formatted.value.reason == $EXCL_ENDPOINT)] | length" 2>/dev/null)
+if [[ ${#extra_peers[@]} == 30 && $n_endpoints == 31 ]]; then
+	pass many_peers_endpoints_excluded
+else
+	fail many_peers_endpoints_excluded "expected 31 endpoint exclusions (30 extra peers added:" \
+		"${#extra_peers[@]}), got '$n_endpoints'"
+fi
+if br route add 2001:db8:1ff::/48 dev "$TB_GW_WG"; then
+	pass many_peers_route_add
+else
+	fail many_peers_route_add "route add with 4001 routes to a 31-peer device:" "$ERR"
+fi
+br unload
+for key in "${extra_peers[@]}"; do
+	tb_gw wg set "$TB_GW_WG" peer "$key" remove
+done
 
 note "$N_PASS passed, $N_FAIL failed, $N_SKIP skipped in $((SECONDS - START)) s"
 ((N_FAIL == 0))

@@ -487,7 +487,8 @@ int load_instance(const char *pin_dir, const char *path)
 	if (!err)
 		err = excl_sync(&c.dp.maps, targets, n_targets);
 	if (err) {
-		pr_warn("filling the exclusion maps: %s\n", strerror(-err));
+		pr_warn("filling the exclusion maps: %s%s\n", strerror(-err),
+			err == -E2BIG ? EXCL_E2BIG_WHY : "");
 		goto undo_pins;
 	}
 

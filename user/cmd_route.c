@@ -61,7 +61,8 @@ static int route_add(const struct bpfroute_maps *m, const struct prefix *p, cons
 	targets[n++] = ifindex;
 	err = excl_sync(m, targets, n);
 	if (err) {
-		pr_warn("route: updating the exclusions: %s\n", strerror(-err));
+		pr_warn("route: updating the exclusions: %s%s\n", strerror(-err),
+			err == -E2BIG ? EXCL_E2BIG_WHY : "");
 		goto cleanup;
 	}
 	err = targets_add_missing(m, dev, ifindex, &target_added);

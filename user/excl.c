@@ -26,11 +26,23 @@ struct excl_set {
 	size_t n;
 };
 
+static bool excl_has(const struct excl_set *set, int family, const void *addr)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->v[i].family == family &&
+		    !memcmp(set->v[i].addr, addr, family == AF_INET ? 4 : 16))
+			return true;
+	return false;
+}
+
+/* Add an address once: the first reason seen for it stays (local before endpoint). */
 static int excl_add(struct excl_set *set, int family, const void *addr, __u32 reason,
 		    __u32 ifindex)
 {
 	struct excl_entry *grown, *e;
 
+	if (excl_has(set, family, addr))
+		return 0;
 	grown = realloc(set->v, (set->n + 1) * sizeof(*set->v));
 	if (!grown)
 		return -ENOMEM;
@@ -42,15 +54,6 @@ static int excl_add(struct excl_set *set, int family, const void *addr, __u32 re
 	e->val.reason = reason;
 	e->val.ifindex = ifindex;
 	return 0;
-}
-
-static bool excl_has(const struct excl_set *set, int family, const void *addr)
-{
-	for (size_t i = 0; i < set->n; i++)
-		if (set->v[i].family == family &&
-		    !memcmp(set->v[i].addr, addr, family == AF_INET ? 4 : 16))
-			return true;
-	return false;
 }
 
 static int collect_local(struct excl_set *set)
@@ -181,20 +184,48 @@ static int excl_purge_learned(const struct bpfroute_maps *m, const struct excl_s
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* bpfroute_excl4 and bpfroute_excl6 hold BPFROUTE_MAX_EXCL each. */
+static int excl_check_size(const struct excl_set *set)
+{
+	size_t n4 = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		n4 += set->v[i].family == AF_INET;
+	return n4 > BPFROUTE_MAX_EXCL || set->n - n4 > BPFROUTE_MAX_EXCL ? -E2BIG : 0;
+}
+
 int excl_sync(const struct bpfroute_maps *m, const int *targets, int n_targets)
 {
 	struct excl_set set = {};
-	int err;
+	int *devs, n_devs = 0, err;
+
+	/* Every route names its device: read each device once, not once per route. */
+	devs = malloc((n_targets + 1) * sizeof(*devs));
+	if (!devs)
+		return -ENOMEM;
+	memcpy(devs, targets, n_targets * sizeof(*devs));
+	qsort(devs, n_targets, sizeof(*devs), cmp_int);
+	for (int i = 0; i < n_targets; i++)
+		if (!n_devs || devs[n_devs - 1] != devs[i])
+			devs[n_devs++] = devs[i];
 
 	err = collect_local(&set);
-	for (int i = 0; i < n_targets && !err; i++)
-		err = collect_endpoints(&set, targets[i]);
-	if (!err && set.n > BPFROUTE_MAX_EXCL)
-		err = -E2BIG;
+	for (int i = 0; i < n_devs && !err; i++)
+		err = collect_endpoints(&set, devs[i]);
+	if (!err)
+		err = excl_check_size(&set);
 	if (!err)
 		err = excl_apply(m, &set);
 	if (!err)
 		err = excl_purge_learned(m, &set);
 	free(set.v);
+	free(devs);
 	return err;
 }

@@ -13,8 +13,12 @@
  * Rewrite the exclusion maps from the current state of the namespace: every
  * local and broadcast address of every interface, and every peer endpoint of
  * the WireGuard devices among targets[0..n_targets). New entries go in
- * before stale ones go out, so no moment lacks a current exclusion.
+ * before stale ones go out, so no moment lacks a current exclusion. Each
+ * device is read once however many routes name it. -E2BIG: more addresses
+ * of one family than the maps hold (EXCL_E2BIG_WHY says so to the operator).
  */
+#define EXCL_E2BIG_WHY " (more own addresses and tunnel endpoints of one family than the exclusion maps hold)"
+
 int excl_sync(const struct bpfroute_maps *m, const int *targets, int n_targets);
 
 #endif /* BPFROUTE_EXCL_H */
