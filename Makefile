@@ -96,16 +96,17 @@ $(OUTPUT)/test_xdp: selftests/test_xdp.c selftests/frames.h selftests/pkt.h self
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
-$(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/pkt.h \
-		selftests/test.h selftests/fixtures.h $(FIXTURE_SRCS) $(USER_HDRS) \
-		$(SKELS) | $(OUTPUT)
+$(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/dns_gen.h \
+		selftests/pkt.h selftests/test.h selftests/fixtures.h $(FIXTURE_SRCS) \
+		user/agent_dns.c user/dnsname.c $(USER_HDRS) $(SKELS) | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
 # The agent's logic without its loop, on maps of a skeleton loaded here.
 AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
 	user/maps.c user/pindir.c user/config.c user/config_settings.c user/prefix.c \
-	user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c
+	user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c \
+	user/learned.c user/json.c
 $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
 		selftests/fixtures.h \
 		$(AGENT_TEST_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)

@@ -18,19 +18,11 @@
 #define BPFROUTE_DNS_H
 
 #include "bpfroute_abi.h"
+#include "bpfroute_dns_wire.h"
 #include "bpfroute_name_hash.h"
 
-#define DNS_PORT		53
-#define DNS_HDR_LEN		12
 #define DNS_MSG_MASK		(BPFROUTE_DNS_MSG_MAX - 1)
 #define DNS_NAME_MASK		(BPFROUTE_DNS_NAME_MAX - 1)
-#define DNS_LABELS_MAX		128	/* a 255-byte name has at most 127 labels */
-#define DNS_JUMPS_MAX		16
-
-#define DNS_TYPE_A		1
-#define DNS_TYPE_CNAME		5
-#define DNS_TYPE_AAAA		28
-#define DNS_CLASS_IN		1
 
 struct dns_learn {
 	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes */
@@ -44,11 +36,7 @@ struct dns_learn {
  * bpf_loop() callback once instead of once per distinct iteration state.
  */
 struct name_walk {
-	__u32 pos;		/* where the next label is read */
-	__u32 end;		/* first byte after the name where it was found */
-	__u32 limit;		/* a pointer must point below this */
-	__u32 len;		/* wire length so far, labels and length bytes */
-	__u32 jumps;
+	struct dns_name_cursor c;	/* the rules: include/bpfroute_dns_wire.h */
 	__u32 base;		/* 0: write to scratch->q; NAME_MAX: to junk */
 	__u64 hash;
 	int err;		/* 1: malformed */
@@ -161,48 +149,34 @@ static long name_walk_label(__u32 idx, void *ctx)
 {
 	struct dns_scratch *s = dns_scratch();
 	struct name_walk *w;
-	__u32 pos, len, i;
+	__u32 pos, len, at, i;
 	__u8 b, *out;
+	int step;
 
 	(void)idx;
 	(void)ctx;
 	if (!s)
 		return 1;
 	w = &s->walk;
-	pos = w->pos;
-	if (pos >= s->msg_len)
-		goto bad;
-	out = s->q.name;	/* q.name, then junk right after it */
+	pos = w->c.pos;
 	b = msg_byte(s, pos);
-	if ((b & 0xc0) == 0xc0) {	/* compression pointer */
-		__u32 target;
-
-		if (pos + 1 >= s->msg_len)
-			goto bad;
-		target = (__u32)(b & 0x3f) << 8 | msg_byte(s, pos + 1);
-		/* Strictly backwards, each jump before the last: no loop. */
-		if (target >= w->limit || target >= pos || ++w->jumps > DNS_JUMPS_MAX)
-			goto bad;
-		if (!w->end)
-			w->end = pos + 2;
-		w->limit = target;
-		w->pos = target;
+	at = w->c.len;		/* where this label goes in the copy */
+	step = dns_name_step(&w->c, s->msg_len, b, msg_byte(s, pos + 1));
+	if (step == DNS_NAME_JUMP)
 		return 0;
-	}
-	if (b & 0xc0)		/* 0x40, 0x80: extended label types, obsolete */
-		goto bad;
-	len = b;
-	if (pos + 1 + len > s->msg_len || w->len + 1 + len >= BPFROUTE_DNS_NAME_MAX)
+	if (step == DNS_NAME_BAD)
 		goto bad;
 	if (!w->base) {
 		if (s->n_labels >= DNS_LABELS_MAX)
 			goto bad;
-		s->labels[IDX(s->n_labels, DNS_LABELS_MAX - 1)] = w->len;
+		s->labels[IDX(s->n_labels, DNS_LABELS_MAX - 1)] = at;
 		s->n_labels++;
 	}
+	out = s->q.name;	/* q.name, then junk right after it */
+	len = b;
 	w->hash = name_hash_byte(w->hash, b);
-	out[IDX(w->base + w->len, DNS_OUT_MASK)] = b;
-	for (i = 0; i < 63; i++) {
+	out[IDX(w->base + at, DNS_OUT_MASK)] = b;
+	for (i = 0; i < DNS_LABEL_MAX; i++) {
 		__u8 c;
 
 		if (i >= len)
@@ -210,16 +184,12 @@ static long name_walk_label(__u32 idx, void *ctx)
 		/* Names compare case-insensitively (RFC 4343). */
 		c = dns_lower[msg_byte(s, pos + 1 + i)];
 		w->hash = name_hash_byte(w->hash, c);
-		out[IDX(w->base + w->len + 1 + i, DNS_OUT_MASK)] = c;
+		out[IDX(w->base + at + 1 + i, DNS_OUT_MASK)] = c;
 	}
-	w->len += 1 + len;
-	if (len == 0) {		/* the root label ends the name */
-		if (!w->end)
-			w->end = pos + 1;
+	if (step == DNS_NAME_END) {	/* the root label ends the name */
 		w->done = 1;
 		return 1;
 	}
-	w->pos = pos + 1 + len;
 	return 0;
 bad:
 	w->err = 1;
@@ -239,17 +209,16 @@ static __always_inline int name_walk(const struct bpfroute_conf *conf, struct dn
 	struct name_walk *w = &s->walk;
 
 	*w = (struct name_walk){
-		.pos = *off,
-		.limit = BPFROUTE_DNS_MSG_MAX,
 		.base = copy ? 0 : BPFROUTE_DNS_NAME_MAX,
 		.hash = name_hash_init(conf),
 	};
-	bpf_loop(DNS_LABELS_MAX + DNS_JUMPS_MAX, name_walk_label, NULL, 0);
+	dns_name_start(&w->c, *off);
+	bpf_loop(DNS_NAME_STEPS, name_walk_label, NULL, 0);
 	if (w->err || !w->done)
 		return -1;
-	*off = w->end;
+	*off = w->c.end;
 	*hash = name_hash_final(conf, w->hash);
-	*wire_len = w->len;
+	*wire_len = w->c.len;
 	return 0;
 }
 

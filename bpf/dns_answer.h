@@ -203,7 +203,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 		return;
 	}
 	flags = msg_u16(s, 2);
-	if (!(flags & 0x8000) || (flags & 0x7800) || msg_u16(s, 4) != 1) {
+	if ((flags & DNS_QUERY_MASK) != DNS_F_QR || msg_u16(s, 4) != 1) {
 		count(BPFROUTE_STAT_DNS_MALFORMED, 1);
 		return;
 	}
@@ -252,7 +252,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 	w->left = ancount < BPFROUTE_DNS_RR_MAX ? ancount : BPFROUTE_DNS_RR_MAX;
 	w->chain = qhash;
 	w->seen[0] = qhash;
-	if ((flags & 0xf) == 0)	/* NOERROR: other codes carry no answer to learn */
+	if ((flags & DNS_F_RCODE) == 0)	/* NOERROR: other codes carry no answer to learn */
 		bpf_loop(BPFROUTE_DNS_RR_MAX, rr_walk_one, NULL, 0);
 	if (w->err) {
 		count(w->err, 1);

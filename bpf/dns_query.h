@@ -112,7 +112,7 @@ static __always_inline void dns_record_query(struct __sk_buff *skb)
 	if (!s || dns_packet_parse(skb, &dp, false) || dns_load(skb, &dp, s))
 		return;
 	/* A standard query (QR 0, opcode 0) with one question. */
-	if ((msg_u16(s, 2) & 0xf800) != 0 || msg_u16(s, 4) != 1)
+	if ((msg_u16(s, 2) & DNS_QUERY_MASK) != 0 || msg_u16(s, 4) != 1)
 		return;
 	if (!dns_resolver_trusted(conf, dp.daddr, dp.family)) {
 		count(BPFROUTE_STAT_DNS_QUERY_UNTRUSTED, 1);

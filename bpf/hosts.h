@@ -29,7 +29,7 @@ typedef void *bpfroute_table_t;
 
 /* A put takes its steps under bpf_loop() (hosts_put() below). */
 static __always_inline int hosts_put(__u32 role, __u64 h, bool count, __u32 max_live);
-#define TABLE_PUT(role, t, h, fresh, live, max_live) hosts_put(role, h, (live) != NULL, max_live)
+#define TABLE_PUT(role, t, h, fresh, ctl, max_live) hosts_put(role, h, (ctl) != NULL, max_live)
 
 #include "bpfroute_table.h"
 
@@ -126,7 +126,7 @@ static long hosts_put_step(__u32 idx, void *ctx)
 		s->walk.p = 0;
 		s->walk.waits = 0;
 	}
-	return bpfroute_table_step(t, &s->walk, &s->fresh, ctl ? &ctl->live : NULL);
+	return bpfroute_table_step(t, &s->walk, &s->fresh, ctl);
 }
 
 /* Put the scratch's fresh entry (hash h) in the table of a role. */

@@ -229,7 +229,14 @@ struct bpfroute_hostctl {
 	__u32 live;		/* LIVE slots of the table */
 	__u32 dead;		/* DEAD slots of the table: deletes since it was built */
 	__u32 next_failed;	/* learner writes that found the next table too full */
-	__u32 pad[13];
+	/*
+	 * Entries claimed far from their home slot, or refused for want of a
+	 * slot within reach: DEAD slots crowd a probe window long before the
+	 * table is full (an address learned and deleted again and again
+	 * moves one slot on each time). The agent rebuilds when it grows.
+	 */
+	__u32 far;
+	__u32 pad[12];
 };
 
 /*

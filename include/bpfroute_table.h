@@ -47,7 +47,7 @@
  *   TABLE_BLOCK(f, i)  a __u64 * to block i of filter f, NULL past it,
  *   TABLE_SLOTS(t)     the number of slots of t, or blocks of f (a power of 2),
  * and may define
- *   TABLE_PUT(role, t, h, fresh, live, max_live)
+ *   TABLE_PUT(role, t, h, fresh, ctl, max_live)
  *                      how bpfroute_table_learn() learns in the table of a
  *                      role (default: bpfroute_table_put(), every step in a
  *                      loop; BPF takes them under bpf_loop()),
@@ -65,6 +65,11 @@
 
 /* How far an address may live from its home slot. */
 #define BPFROUTE_TABLE_PROBES	64
+/*
+ * A claim this far from home counts in bpfroute_hostctl.far: the window is
+ * half used, and the agent rebuilds while half of it is still free.
+ */
+#define BPFROUTE_TABLE_FAR	(BPFROUTE_TABLE_PROBES / 2)
 /* Re-reads of a slot that a writer of the same key holds BUSY. */
 #define BPFROUTE_TABLE_WAITS	16
 /* Bits an address sets in its filter block. */
@@ -279,14 +284,16 @@ static __always_inline void bpfroute_table_walk_init(struct bpfroute_table_walk 
 
 /*
  * One step of adding the address of fresh to table t, or renewing it there
- * (w->mode): a look at slot h + p. live, if not NULL, counts the table's
- * LIVE entries and may not pass w->max_live. Returns 1 when done, with
+ * (w->mode): a look at slot h + p. ctl, if not NULL, counts the table's
+ * LIVE entries (which may not pass w->max_live) and its far claims. Returns 1 when done, with
  * w->result set (enum bpfroute_table_result), 0 to be called again.
  */
 static __always_inline int bpfroute_table_step(bpfroute_table_t t, struct bpfroute_table_walk *w,
-					       const struct bpfroute_host *fresh, __u32 *live)
+					       const struct bpfroute_host *fresh,
+					       struct bpfroute_hostctl *ctl)
 {
 	__u32 mask = TABLE_SLOTS(t) - 1, st, busy;
+	__u32 *live = ctl ? &ctl->live : NULL;
 	struct bpfroute_host *s;
 	int r;
 
@@ -312,6 +319,8 @@ static __always_inline int bpfroute_table_step(bpfroute_table_t t, struct bpfrou
 		/* Everything but the state word, which publishes it. */
 		__builtin_memcpy((__u8 *)s + 4, (const __u8 *)fresh + 4, sizeof(*s) - 4);
 		__sync_val_compare_and_swap(&s->state, busy, BPFROUTE_SLOT_LIVE | 1U << 2);
+		if (ctl && w->p >= BPFROUTE_TABLE_FAR)
+			__sync_fetch_and_add(&ctl->far, 1);
 		w->result = BPFROUTE_TABLE_INSTALLED;
 		return 1;
 	case BPFROUTE_SLOT_BUSY:
@@ -340,6 +349,8 @@ static __always_inline int bpfroute_table_step(bpfroute_table_t t, struct bpfrou
 	w->waits = 0;
 	return 0;
 crowded:
+	if (ctl)
+		__sync_fetch_and_add(&ctl->far, 1);
 	w->result = BPFROUTE_TABLE_CROWDED;
 	return 1;
 }
@@ -350,7 +361,7 @@ crowded:
  */
 static __always_inline int bpfroute_table_put(bpfroute_table_t t, __u64 h,
 					      const struct bpfroute_host *fresh, int mode,
-					      __u32 *live, __u32 max_live)
+					      struct bpfroute_hostctl *ctl, __u32 max_live)
 {
 	struct bpfroute_table_walk w;
 	__u64 key[2];
@@ -358,14 +369,14 @@ static __always_inline int bpfroute_table_put(bpfroute_table_t t, __u64 h,
 	bpfroute_table_key(fresh->addr, key);
 	bpfroute_table_walk_init(&w, key, h, mode, max_live);
 	for (int i = 0; i < BPFROUTE_TABLE_STEPS; i++)
-		if (bpfroute_table_step(t, &w, fresh, live))
+		if (bpfroute_table_step(t, &w, fresh, ctl))
 			return w.result;
 	return BPFROUTE_TABLE_CROWDED;
 }
 
 #ifndef TABLE_PUT
-#define TABLE_PUT(role, t, h, fresh, live, max_live) \
-	bpfroute_table_put(t, h, fresh, BPFROUTE_TABLE_LEARN, live, max_live)
+#define TABLE_PUT(role, t, h, fresh, ctl, max_live) \
+	bpfroute_table_put(t, h, fresh, BPFROUTE_TABLE_LEARN, ctl, max_live)
 #endif
 
 /*
@@ -389,7 +400,7 @@ static __always_inline int bpfroute_table_learn(bpfroute_table_t tbl, bpfroute_t
 	h = bpfroute_table_hash(conf, w);
 	bpfroute_filter_add(flt, h);
 	bpfroute_filter_add(nflt, h);
-	r = TABLE_PUT(BPFROUTE_HOSTS_TABLE, tbl, h, fresh, &ctl->live, conf->max_routes);
+	r = TABLE_PUT(BPFROUTE_HOSTS_TABLE, tbl, h, fresh, ctl, conf->max_routes);
 	if (ntbl && r != BPFROUTE_TABLE_FULL && r != BPFROUTE_TABLE_CROWDED &&
 	    TABLE_PUT(BPFROUTE_HOSTS_NEXT_TABLE, ntbl, h, fresh, NULL, 0) ==
 		    BPFROUTE_TABLE_CROWDED)

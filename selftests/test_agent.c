@@ -42,6 +42,8 @@
 #include "dns_build.h"
 #include "hosts.h"
 #include "fixtures.h"
+#include "json.h"
+#include "learned.h"
 #include "learning.h"
 #include "log.h"
 #include "test.h"
@@ -440,50 +442,169 @@ static void test_lifetime_and_special(void)
 	test__end_subtest();
 }
 
+/* A response whose question is the raw wire name w (n bytes), one A record for it. */
+static void answer_raw_question(struct dns_msg *m, const void *w, size_t n)
+{
+	dns_header(m, 1, DNS_F_QR | DNS_F_RD | DNS_F_RA);
+	dns_put(m, w, n);
+	dns_put_u16(m, DNS_T_A);
+	dns_put_u16(m, DNS_C_IN);
+	dns_count_add(m, DNS_QD, 1);
+	dns_rr_a(m, DNS_QNAME_OFF, 300, "198.51.100.7");
+}
+
+/*
+ * Names are read in wire form by the kernel's rules: any byte inside a
+ * label (NUL, dot, ESC) is part of it, printed escaped as dig prints it,
+ * and what the rules refuse refuses the answer.
+ */
 static void test_name_wire(void)
 {
 	static const struct {
-		const char *text;
-		int len;	/* -1: refused */
+		const char *what;
+		size_t len;
 		const char *wire;
+		const char *text;	/* NULL: refused */
 	} cases[] = {
-		{ "", 1, "\0" },
-		{ ".", 1, "\0" },
-		{ "Www.Example.COM", 17, "\3www\7example\3com\0" },
-		{ "a\\.b.c", 7, "\3a.b\1c\0" },
-		{ "a\\\\b", 5, "\3a\\b\0" },
-		{ "\\065\\255", 4, "\2a\377\0" },	/* \065 is 'A': lower case too */
-		{ "a..b", -1, "" },
-		{ ".a", -1, "" },
-		{ "a\\25", -1, "" },
-		{ "a\\256", -1, "" },
+		{ "plain, lower-cased", 17, "\3WWW\7Example\3com\0", "www.example.com" },
+		{ "the root", 1, "\0", "." },
+		{ "a dot inside a label", 7, "\3a.b\1c\0", "a\\.b.c" },
+		{ "NUL inside a label", 19, "\1a\4corp\3com\1\0\4evil\0", "a.corp.com.\\000.evil" },
+		{ "space, ESC, newline", 8, "\3a b\2\033\n\0", "a\\032b.\\027\\010" },
+		{ "backslash, quote, high byte", 6, "\4\\\"\377;\0", "\\\\\\\"\\255\\;" },
+		{ "extended label type 0x40", 5, "\1a\101b\0", NULL },
+		{ "extended label type 0x80", 5, "\1a\201b\0", NULL },
+		{ "pointer to itself", 2, "\300\014", NULL },
+		{ "pointer forwards", 4, "\1a\300\020", NULL },
+		{ "label past the message", 3, "\5ab", NULL },
 	};
-	char label[70], name[300], m[128];
-	__u8 w[256];
+	struct agent_dns_answer *ans = malloc(sizeof(*ans));
+	__u8 w[300], lw[300];
+	struct dns_msg m;
+	char msg[128];
+	size_t n;
 
 	test__start_subtest("name_wire");
+	if (!ASSERT_TRUE(ans != NULL, "malloc"))
+		goto out;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int len = agent_dns_text_to_wire(cases[i].text, w, sizeof(w));
+		int err;
 
-		if (cases[i].len < 0) {
-			ASSERT_EQ(len, -EINVAL, MSG(m, "\"%s\" refused", cases[i].text));
+		answer_raw_question(&m, cases[i].wire, cases[i].len);
+		if (!cases[i].text) {
+			/* Nothing after the name may save it: cut the message there. */
+			m.len = DNS_QNAME_OFF + cases[i].len;
+			err = agent_dns_parse(m.b, m.len, ans);
+			ASSERT_EQ(err, -EBADMSG, MSG(msg, "%s: refused", cases[i].what));
 			continue;
 		}
-		if (ASSERT_EQ(len, cases[i].len, MSG(m, "\"%s\" length", cases[i].text)))
-			ASSERT_MEMEQ(w, cases[i].wire, (size_t)len, MSG(m, "\"%s\"", cases[i].text));
+		err = agent_dns_parse(m.b, m.len, ans);
+		if (!ASSERT_OK(err, MSG(msg, "%s: parsed", cases[i].what)))
+			continue;
+		for (n = 0; n < cases[i].len; n++)
+			lw[n] = cases[i].wire[n] >= 'A' && cases[i].wire[n] <= 'Z' ?
+				cases[i].wire[n] + 32 : cases[i].wire[n];
+		ASSERT_EQ(ans->qname_len, cases[i].len, MSG(msg, "%s: wire length", cases[i].what));
+		ASSERT_MEMEQ(ans->qname, lw, cases[i].len, MSG(msg, "%s: wire", cases[i].what));
+		ASSERT_STREQ(ans->qtext, cases[i].text, MSG(msg, "%s: text", cases[i].what));
+		ASSERT_EQ(ans->n, 1, MSG(msg, "%s: the address", cases[i].what));
 	}
-	memset(label, 'x', 64);
-	label[64] = '\0';
-	ASSERT_EQ(agent_dns_text_to_wire(label, w, sizeof(w)), -EINVAL, "64-byte label refused");
-	label[63] = '\0';
-	ASSERT_EQ(agent_dns_text_to_wire(label, w, sizeof(w)), 65, "63-byte label");
-	/* 4 labels of 63: 4 * 64 + 1 = 257 bytes of wire form, above 255. */
-	snprintf(name, sizeof(name), "%s.%s.%s.%s", label, label, label, label);
-	ASSERT_EQ(agent_dns_text_to_wire(name, w, sizeof(w)), -EINVAL, "257-byte name refused");
-	/* 3 labels of 63 and one of 61: 255 bytes exactly. */
-	snprintf(name, sizeof(name), "%s.%s.%s.%.61s", label, label, label, label);
-	ASSERT_EQ(agent_dns_text_to_wire(name, w, sizeof(w)), 255, "255-byte name");
+
+	/* 255 bytes of wire form: three labels of 63, one of 61, the root. */
+	n = 0;
+	for (int l = 0; l < 4; l++) {
+		size_t len = l < 3 ? 63 : 61;
+
+		w[n++] = (__u8)len;
+		memset(w + n, 'x', len);
+		n += len;
+	}
+	w[n++] = 0;
+	answer_raw_question(&m, w, n);
+	ASSERT_OK(agent_dns_parse(m.b, m.len, ans), "255-byte name");
+	ASSERT_EQ(ans->qname_len, 255, "255-byte name: length");
+	/* One byte more: the last label of 62. */
+	w[3 * 64] = 62;
+	memmove(w + 3 * 64 + 1 + 62, w + 3 * 64 + 1 + 61, 1);
+	w[3 * 64 + 1 + 61] = 'x';
+	answer_raw_question(&m, w, n + 1);
+	ASSERT_EQ(agent_dns_parse(m.b, m.len, ans), -EBADMSG, "256-byte name refused");
+out:
+	free(ans);
 	test__end_subtest();
+}
+
+/*
+ * The off-chain owner that c-ares 1.18 read as the question: a NUL label
+ * ended its text at "a.corp.example.com.". In wire form it is another name.
+ */
+static void test_nul_label_owner(void)
+{
+	static const __u8 owner[] = "\1a\4corp\7example\3com\1\0\4evil";
+	struct agent_dns_answer *ans = malloc(sizeof(*ans));
+	struct dns_msg m;
+
+	test__start_subtest("nul_label_owner");
+	if (!ASSERT_TRUE(ans != NULL, "malloc"))
+		goto out;
+	dns_answer_msg(&m, 1, "a.corp.example.com", DNS_T_A);
+	dns_put(&m, owner, sizeof(owner));	/* the root label is the string's NUL */
+	dns_rr_fixed(&m, DNS_T_A, DNS_C_IN, 300, 4);
+	dns_put(&m, A("198.51.100.66").b, 4);
+	dns_count_add(&m, DNS_AN, 1);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "198.51.100.7");
+	if (!ASSERT_OK(agent_dns_parse(m.b, m.len, ans), "agent_dns_parse"))
+		goto out;
+	if (ASSERT_EQ(ans->n, 1, "addresses on the chain"))
+		ASSERT_MEMEQ(ans->addrs[0].addr, A("198.51.100.7").b, 4, "the question's A record");
+	ASSERT_EQ(ans->off_chain, 1, "the NUL-label owner is off the chain");
+out:
+	free(ans);
+	test__end_subtest();
+}
+
+/*
+ * Names from the network on a terminal and in JSON: a question with a
+ * newline, ESC or spaces prints as one escaped field of one row, and every
+ * JSON string is valid UTF-8 whatever bytes it was given.
+ */
+static void test_output_escaped(void)
+{
+	static const __u8 wire[] = "\7a\nb c\033[\4corp\1\377";
+	struct bpfroute_name n = { .len = sizeof(wire) };
+	char text[LEARNED_TEXT_MAX], *buf = NULL;
+	__u64 id = 0x5eed;
+	size_t len = 0;
+	struct json j;
+	struct env e;
+	FILE *f;
+
+	if (!start(&e, "output_escaped", 100))
+		return;
+	memcpy(n.name, wire, sizeof(wire));
+	if (!ASSERT_OK(bpf_map_update_elem(e.maps.names, &id, &n, BPF_ANY) ? -errno : 0,
+		       "write bpfroute_names"))
+		goto out;
+	ASSERT_STREQ(learned_name(&e.maps, id, text), "a\\010b\\032c\\027[.corp.\\255",
+		     "the question as routes prints it");
+	ASSERT_STREQ(learned_name(&e.maps, id + 1, text), "?", "an unknown question");
+
+	f = open_memstream(&buf, &len);
+	if (!ASSERT_TRUE(f != NULL, "open_memstream"))
+		goto out;
+	json_init(&j, f);
+	json_array_begin(&j);
+	json_string(&j, "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");	/* é € 😀 kept */
+	json_string(&j, "bad \xff \xc3 \xed\xa0\x80 \xc0\xaf \xf4\x90\x80\x80 \"\\\x01\x7f");
+	json_array_end(&j);
+	fclose(f);
+	ASSERT_STREQ(buf, "[\"ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\","
+			  "\"bad \\ufffd \\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd "
+			  "\\ufffd\\ufffd\\ufffd\\ufffd \\\"\\\\\\u0001\\u007f\"]",
+		     "JSON strings: UTF-8 kept, anything else replaced or escaped");
+	free(buf);
+out:
+	finish(&e);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1040,6 +1161,29 @@ out:
 	finish(&e);
 }
 
+/*
+ * An address learned and deleted again and again takes a slot further on
+ * each time (DEAD slots are never reused): the agent rebuilds before the
+ * address's probe window is used up, however empty the table is.
+ */
+static void test_tables_fit_crowded(void)
+{
+	int cycles = 0;
+	struct env e;
+
+	if (!start(&e, "tables_fit_crowded", 100000))
+		return;
+	for (; cycles < 3 * BPFROUTE_TABLE_PROBES; cycles++) {
+		if (!fill_range(&e, 0, 1) || !kill_range(&e, 0, 1))
+			break;
+		agent_tables_fit(&e.a, 4, NOW);
+	}
+	ASSERT_EQ(cycles, 3 * BPFROUTE_TABLE_PROBES, "learned again after every delete");
+	ASSERT_TRUE(e.a.st.rebuilds >= 3, "rebuilt each time the window was half used");
+	ASSERT_EQ(table_slots(&e), BPFROUTE_TABLE_MIN_SLOTS, "at the same size");
+	finish(&e);
+}
+
 /* max-routes bounds the table: at max-routes it is half full, and grows no more. */
 static void test_tables_fit_max_routes(void)
 {
@@ -1430,6 +1574,8 @@ int main(int argc, char **argv)
 
 	RUN_TEST(test_lifetime_and_special);
 	RUN_TEST(test_name_wire);
+	RUN_TEST(test_nul_label_owner);
+	RUN_TEST(test_output_escaped);
 	RUN_TEST(test_cares_offchain);
 	RUN_TEST(test_parse_refusals);
 	RUN_TEST(test_event_chain);
@@ -1443,6 +1589,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_keep_room);
 	RUN_TEST(test_tables_fit);
 	RUN_TEST(test_tables_fit_max_routes);
+	RUN_TEST(test_tables_fit_crowded);
 	RUN_TEST(test_prefetch);
 	RUN_TEST(test_kernel_to_agent);
 	return test__exit_status();

@@ -54,10 +54,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent_dns.h"
 #include "bpfroute_abi.h"
 #include "bpfroute_name_hash.h"
 #include "bpfroute_tc.skel.h"
 #include "dns_build.h"
+#include "dns_gen.h"
 #include "fixtures.h"
 
 /* test_run takes up to a page less skb headroom and shared info: 3.6 KiB. */
@@ -2226,6 +2228,161 @@ out:
 	finish(&c);
 }
 
+/* ---------------------------------------------------------------------------
+ * The kernel and the agent read answers alike
+ */
+
+#define DIFF_ANSWERS	100000
+#define DIFF_SHOW_MAX	3	/* differences printed in full */
+
+/* The addresses the agent would install from msg: on the chain, not refused. */
+static size_t agent_reading(const struct dns_msg *msg, const __u8 *server,
+			    struct agent_dns_answer *ans, __u8 (*out)[17])
+{
+	size_t n = 0;
+
+	if (agent_dns_parse(msg->b, msg->len, ans))
+		return 0;
+	for (size_t i = 0; i < ans->n; i++) {
+		const struct agent_dns_addr *a = &ans->addrs[i];
+		bool dup = false;
+
+		if (!memcmp(a->addr, server, 16) ||
+		    (a->family == 4 ? bpfroute_ipv4_special(a->addr) :
+				      bpfroute_ipv6_special(a->addr)))
+			continue;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = out[k][0] == a->family && !memcmp(out[k] + 1, a->addr, 16);
+		if (dup)
+			continue;
+		out[n][0] = a->family;
+		memcpy(out[n] + 1, a->addr, 16);
+		n++;
+	}
+	return n;
+}
+
+static void diff_show(const struct dns_msg *m, __u64 seed, __u32 i, long long kernel,
+		      size_t agent)
+{
+	printf("  difference: seed 0x%llx answer %u: kernel learned %lld, agent %zu; message:\n   ",
+	       (unsigned long long)seed, i, kernel, agent);
+	for (size_t k = 0; k < m->len; k++)
+		printf(" %02x%s", m->b[k], k % 24 == 23 ? "\n   " : "");
+	printf("\n");
+}
+
+/*
+ * DIFF_ANSWERS generated answers (selftests/dns_gen.h) through the kernel's
+ * learner and the agent's reader: each answer must install exactly the
+ * addresses the agent reads from it. BPFROUTE_TEST_SEED replays a run.
+ */
+static void test_differential(void)
+{
+	struct agent_dns_answer *ans = malloc(sizeof(*ans));
+	__u32 learned = 0, refused = 0, diffs = 0, rebuilds = 0, retval;
+	const char *env = getenv("BPFROUTE_TEST_SEED");
+	struct dns_gen g = { .state = env ? strtoull(env, NULL, 0) : (__u64)time(NULL) };
+	__u8 (*want)[17] = calloc(BPFROUTE_DNS_RR_MAX, sizeof(*want));
+	struct hosttable ht[2];
+	int n_open = 0;
+	static struct pkt p, out;
+	struct bpfroute_conf conf;
+	struct bpfroute_maps maps;
+	__u64 seed = g.state |= 1;
+	struct dns_msg m;
+	struct ctx c;
+	char what[160];
+
+	if (!start_opts(&c, "differential", BPFROUTE_CONF_F_LEARN, 1U << 16, 0))
+		goto out_free;
+	maps_from_object(c.skel->obj, &maps);
+	if (!ASSERT_TRUE(ans && want, "malloc") || !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	for (; n_open < 2; n_open++)
+		if (!ASSERT_OK(lt_open(c.skel->obj, n_open ? 6 : 4, &ht[n_open], &conf),
+			       "map a learned table"))
+			goto out;
+	printf("  info: seed 0x%llx (BPFROUTE_TEST_SEED=0x%llx replays it)\n",
+	       (unsigned long long)seed, (unsigned long long)seed);
+	for (__u32 i = 0; i < DIFF_ANSWERS; i++) {
+		struct flow fl = i & 1 ? UDP6(20000 + (i & 0x3fff)) : UDP4(20000 + (i & 0x3fff));
+		__u16 id = (__u16)(i * 0x9e37), qtype = gen_pct(&g, 50) ? DNS_T_A : DNS_T_AAAA;
+		__u8 server[16];
+		struct gen_name q;
+		long long before, kernel;
+		size_t n;
+		bool same;
+
+		gen_question_name(&g, &q);
+		dns_header(&m, id, DNS_F_RD);
+		dns_put(&m, q.w, q.len);
+		dns_put_u16(&m, qtype);
+		dns_put_u16(&m, DNS_C_IN);
+		dns_count_add(&m, DNS_QD, 1);
+		pkt_dns(&p, &fl, true, &m);
+		run_once(bpf_program__fd(c.skel->progs.bpfroute_steer), &p, &retval, &out);
+
+		gen_answer(&g, &m, id, &q, qtype);
+		before = (long long)ht[0].ctl->live + ht[1].ctl->live;
+		pkt_dns(&p, &fl, false, &m);
+		run_once(bpf_program__fd(c.skel->progs.bpfroute_learn), &p, &retval, &out);
+		kernel = (long long)ht[0].ctl->live + ht[1].ctl->live - before;
+
+		addr16(fl.server, server);
+		n = agent_reading(&m, server, ans, want);
+		same = kernel == (long long)n;
+		for (size_t k = 0; k < n; k++) {
+			struct hosttable *t = &ht[want[k][0] == 4 ? 0 : 1];
+			struct bpfroute_host *h = hosttable_find(t, &conf, want[k] + 1);
+
+			same &= h != NULL;
+			if (h)
+				hosttable_kill(t, h, h->state);
+		}
+		if (!same && diffs++ < DIFF_SHOW_MAX)
+			diff_show(&m, seed, i, kernel, n);
+		learned += n > 0;
+		refused += n == 0;
+		/* Leftovers of a difference would count against the next answer. */
+		for (int f = 0; f < 2 && !same; f++)
+			for (__u32 k = 0; k < TABLE_SLOTS(hosttable_role(&ht[f], BPFROUTE_HOSTS_TABLE)); k++) {
+				struct bpfroute_host *h =
+					TABLE_SLOT(hosttable_role(&ht[f], BPFROUTE_HOSTS_TABLE), k);
+
+				if (BPFROUTE_SLOT_KIND(h->state) == BPFROUTE_SLOT_LIVE)
+					hosttable_kill(&ht[f], h, h->state);
+			}
+		/* Deleted slots stay until a rebuild, when the agent would rebuild. */
+		for (int f = 0; f < 2; f++) {
+			__u32 slots = hosttable_rebuild_want(&ht[f], conf.max_routes);
+
+			if (!slots)
+				continue;
+			if (!ASSERT_OK(hosttable_rebuild(&ht[f], &maps, &conf, slots),
+				       "rebuild a table"))
+				goto out;
+			rebuilds++;
+		}
+		if (!(i % 256))
+			events_poll(&c);
+	}
+	printf("  info: %u answers: %u learned something, %u nothing; %u rebuilds\n",
+	       DIFF_ANSWERS, learned, refused, rebuilds);
+	ASSERT_EQ(diffs, 0, MSG(what, "answers the kernel and the agent read differently (seed 0x%llx)",
+				(unsigned long long)seed));
+	/* Not a vacuous run: both outcomes are common. */
+	ASSERT_TRUE(learned > DIFF_ANSWERS / 5, "a fifth of the answers learn something");
+	ASSERT_TRUE(refused > DIFF_ANSWERS / 10, "a tenth of the answers learn nothing");
+out:
+	while (n_open--)
+		hosttable_close(&ht[n_open]);
+	finish(&c);
+out_free:
+	free(ans);
+	free(want);
+}
+
 /* More records than BPFROUTE_DNS_RR_MAX: the walk stops there, the agent finishes. */
 static void test_record_limit(void)
 {
@@ -2916,5 +3073,6 @@ int main(int argc, char **argv)
 	RUN_TEST(test_query_filter);
 	RUN_TEST(test_learn_timing);
 	RUN_TEST(test_learn_during_rebuild);
+	RUN_TEST(test_differential);
 	return test__exit_status();
 }

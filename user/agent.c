@@ -28,7 +28,7 @@ static int conf_read(struct agent *a)
 static void rule_set(struct agent_rule *r, const struct bpfroute_rule_key *key,
 		     const struct bpfroute_rule *val)
 {
-	char text[BPFROUTE_DNS_NAME_MAX];
+	char text[DNSNAME_TEXT_MAX];
 
 	memset(r, 0, sizeof(*r));
 	if (val->name_len > sizeof(val->name) ||

@@ -24,6 +24,7 @@
 #include "agent_dns.h"
 #include "bpfroute_abi.h"
 #include "config.h"
+#include "dnsname.h"
 #include "hosts.h"
 #include "hosttable.h"
 #include "maps.h"
@@ -51,7 +52,7 @@ struct agent_rule {
 	__u32 ifindex;
 	__u16 name_len;
 	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire form */
-	char text[BPFROUTE_DNS_NAME_MAX + 2];	/* "*.corp.example.com" */
+	char text[DNSNAME_TEXT_MAX + 2];	/* "*.corp.example.com" */
 };
 
 struct agent_stats {

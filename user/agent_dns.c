@@ -6,18 +6,11 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
-#include <ares.h>
-
 #include "agent_dns.h"
-
-#define DNS_HDR_LEN	12
-#define DNS_TYPE_A	1
-#define DNS_TYPE_CNAME	5
-#define DNS_TYPE_AAAA	28
-#define DNS_CLASS_IN	1
+#include "bpfroute_dns_wire.h"
+#include "dnsname.h"
 
 static __u16 get16(const __u8 *p)
 {
@@ -34,95 +27,36 @@ static __u8 lower(__u8 c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-/* One character of c-ares' text form at *p: "x", "\x" or "\DDD". */
-static int text_char(const char **p)
-{
-	const char *s = *p;
-	int v;
-
-	if (*s != '\\') {
-		*p = s + 1;
-		return (__u8)*s;
-	}
-	s++;
-	if (s[0] >= '0' && s[0] <= '9') {
-		if (!(s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9'))
-			return -EINVAL;
-		v = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-		*p = s + 3;
-		return v > 255 ? -EINVAL : v;
-	}
-	if (!*s)
-		return -EINVAL;
-	*p = s + 1;
-	return (__u8)*s;
-}
-
-int agent_dns_text_to_wire(const char *text, __u8 *wire, size_t size)
-{
-	__u8 buf[BPFROUTE_DNS_NAME_MAX];
-	size_t out = 0, label = 0;
-	const char *p = text;
-
-	if (!strcmp(text, "."))
-		p = "";
-	while (*p) {
-		int c;
-
-		if (*p == '.') {
-			if (out == label)
-				return -EINVAL;	/* empty label */
-			label = out;
-			p++;
-			continue;
-		}
-		/* A new label's length byte, the character, the root: 255 at most. */
-		if (out + (out == label ? 2 : 1) + 1 > sizeof(buf) - 1)
-			return -EINVAL;
-		if (out == label)
-			buf[out++] = 0;
-		c = text_char(&p);
-		if (c < 0 || buf[label] >= 63)
-			return -EINVAL;
-		buf[out++] = lower((__u8)c);
-		buf[label]++;
-	}
-	buf[out++] = 0;
-	if (out > size)
-		return -EINVAL;
-	memcpy(wire, buf, out);
-	return (int)out;
-}
-
 /*
- * The name at off (a pointer into msg): lower-case wire form in wire and,
- * if text, c-ares' text form. *used is how many bytes the name takes at off.
- * Returns the wire length, or -EBADMSG.
+ * The name at off, by the kernel's rules (include/bpfroute_dns_wire.h), to
+ * lower-case wire form in wire (BPFROUTE_DNS_NAME_MAX bytes). *used is how
+ * many bytes the name takes at off. Returns the wire length, or -EBADMSG.
  */
-static int name_at(const __u8 *msg, size_t len, size_t off, __u8 *wire, char *text,
-		   size_t text_size, size_t *used)
+static int name_at(const __u8 *msg, size_t len, size_t off, __u8 *wire, size_t *used)
 {
-	char *s = NULL;
-	long enclen = 0;
-	int wlen;
+	struct dns_name_cursor c;
 
-	if (off >= len || ares_expand_name(msg + off, msg, (int)len, &s, &enclen) != ARES_SUCCESS)
+	if (len > 0xffff)	/* a DNS message; also keeps positions in a __u32 */
 		return -EBADMSG;
-	wlen = agent_dns_text_to_wire(s, wire, BPFROUTE_DNS_NAME_MAX);
-	if (text && wlen > 0)
-		snprintf(text, text_size, "%s", *s ? s : ".");
-	ares_free_string(s);
-	*used = (size_t)enclen;
-	return wlen < 0 ? -EBADMSG : wlen;
-}
+	dns_name_start(&c, (__u32)off);
+	for (int i = 0; i < DNS_NAME_STEPS; i++) {
+		__u32 at = c.len, pos = c.pos;
+		__u8 b0 = pos < len ? msg[pos] : 0, b1 = pos + 1 < len ? msg[pos + 1] : 0;
+		int step = dns_name_step(&c, (__u32)len, b0, b1);
 
-int agent_dns_question(const __u8 *msg, size_t len, __u8 *wire, char *text, size_t text_size)
-{
-	size_t used;
-
-	if (len < DNS_HDR_LEN || get16(msg + 4) != 1)
-		return -EBADMSG;
-	return name_at(msg, len, DNS_HDR_LEN, wire, text, text_size, &used);
+		if (step == DNS_NAME_BAD)
+			return -EBADMSG;
+		if (step == DNS_NAME_JUMP)
+			continue;
+		wire[at] = b0;
+		for (__u32 k = 0; k < b0; k++)
+			wire[at + 1 + k] = lower(msg[c.label + k]);
+		if (step == DNS_NAME_END) {
+			*used = c.end - off;
+			return (int)c.len;
+		}
+	}
+	return -EBADMSG;	/* more labels and jumps than a walk takes */
 }
 
 /* The chain of names from the question on, as the kernel follows it. */
@@ -161,7 +95,7 @@ static int rr_cname(const __u8 *msg, size_t len, const struct rr *r, struct chai
 	size_t used;
 	int tlen;
 
-	tlen = name_at(msg, len, r->rdoff, target, NULL, 0, &used);
+	tlen = name_at(msg, len, r->rdoff, target, &used);
 	if (tlen < 0 || used != r->rdlen)
 		return -EBADMSG;
 	if (!on_chain) {
@@ -210,7 +144,7 @@ static int rr_walk(const __u8 *msg, size_t len, size_t *off, struct chain *c,
 	bool on_chain;
 	int olen;
 
-	olen = name_at(msg, len, *off, owner, NULL, 0, &used);
+	olen = name_at(msg, len, *off, owner, &used);
 	if (olen < 0 || *off + used + 10 > len)
 		return -EBADMSG;
 	p = msg + *off + used;
@@ -241,15 +175,16 @@ int agent_dns_parse(const __u8 *msg, size_t len, struct agent_dns_answer *ans)
 	if (len < DNS_HDR_LEN)
 		return -EBADMSG;
 	flags = get16(msg + 2);
-	if (!(flags & 0x8000) || (flags & 0x7800) || get16(msg + 4) != 1)
+	if ((flags & DNS_QUERY_MASK) != DNS_F_QR || get16(msg + 4) != 1)
 		return -EBADMSG;
-	qlen = name_at(msg, len, DNS_HDR_LEN, ans->qname, ans->qtext, sizeof(ans->qtext), &used);
+	qlen = name_at(msg, len, DNS_HDR_LEN, ans->qname, &used);
 	off = DNS_HDR_LEN + used;
-	if (qlen < 0 || off + 4 > len)
+	if (qlen < 0 || off + 4 > len ||
+	    dnsname_to_text(ans->qname, (size_t)qlen, ans->qtext, sizeof(ans->qtext)))
 		return -EBADMSG;
 	ans->qname_len = (__u16)qlen;
 	ans->qtype = get16(msg + off);
-	ans->rcode = flags & 0xf;
+	ans->rcode = flags & DNS_F_RCODE;
 	off += 4;
 	if (ans->rcode)
 		return 0;	/* NXDOMAIN and the rest carry nothing to learn */

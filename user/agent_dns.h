@@ -7,11 +7,14 @@
  * BPFROUTE_DNS_CHAIN_MAX links or a malformed record refuses the whole
  * answer, a TTL is the address record's own.
  *
- * Names are decompressed by c-ares (ares_expand_name). The chain is not
- * taken from ares_parse_a_reply(): c-ares 1.18 follows every CNAME of the
- * answer section whatever its owner, and gives each address the smallest
- * TTL of all CNAMEs seen, so an off-chain CNAME would choose what is
- * learned (the subtest cares_offchain of selftests/test_agent.c shows it).
+ * Names are read in wire form by the kernel's own rules
+ * (include/bpfroute_dns_wire.h), never through a text form: c-ares 1.18's
+ * ares_expand_name() writes a NUL inside a label unescaped, so
+ * "a.corp.example.com.\000.evil" would compare equal to the question. The
+ * chain is not taken from ares_parse_a_reply() either: c-ares 1.18 follows
+ * every CNAME of the answer section whatever its owner, and gives each
+ * address the smallest TTL of all CNAMEs seen (the subtest cares_offchain of
+ * selftests/test_agent.c shows it). c-ares is the prefetch's resolver only.
  */
 #ifndef BPFROUTE_AGENT_DNS_H
 #define BPFROUTE_AGENT_DNS_H
@@ -20,6 +23,7 @@
 #include <linux/types.h>
 
 #include "bpfroute_abi.h"
+#include "dnsname.h"
 
 /* Addresses one answer can carry: a 64 KiB TCP answer of A records. */
 #define AGENT_DNS_ADDRS_MAX	4096
@@ -35,7 +39,7 @@ struct agent_dns_answer {
 	__u16 qname_len;
 	__u16 qtype;
 	__u16 rcode;
-	char qtext[BPFROUTE_DNS_NAME_MAX * 4];	/* as c-ares writes it, for messages */
+	char qtext[DNSNAME_TEXT_MAX];	/* escaped as dig does, for messages */
 	__u32 off_chain;	/* records skipped: owner not on the chain */
 	__u32 links;		/* CNAMEs followed */
 	size_t n;
@@ -48,17 +52,5 @@ struct agent_dns_answer {
  * question, bad name or record), -ELOOP if the chain loops or is too long.
  */
 int agent_dns_parse(const __u8 *msg, size_t len, struct agent_dns_answer *ans);
-
-/*
- * Only the question: its name in lower-case wire form and as text. Returns
- * the wire length, or -EBADMSG.
- */
-int agent_dns_question(const __u8 *msg, size_t len, __u8 *wire, char *text, size_t text_size);
-
-/*
- * A name as c-ares writes it ("a.b", "a\.b", "\255", "" for the root) to
- * lower-case wire form. Returns the wire length, or -EINVAL.
- */
-int agent_dns_text_to_wire(const char *text, __u8 *wire, size_t size);
 
 #endif /* BPFROUTE_AGENT_DNS_H */

@@ -118,7 +118,7 @@ static size_t event_finish(struct agent *a, const struct bpfroute_dns_event *ev,
 /* Bookkeeping events carry no message: the question is in bpfroute_names. */
 static void event_log(const struct agent *a, const struct bpfroute_dns_event *ev, size_t n)
 {
-	char text[BPFROUTE_DNS_NAME_MAX * 4];
+	char text[DNSNAME_TEXT_MAX];
 	struct bpfroute_name name;
 
 	/* A map lookup per event would cost more than the event itself. */

@@ -42,7 +42,7 @@ struct pf_job {
 	__u16 qtype;		/* ns_t_a or ns_t_aaaa */
 	__u16 wire_len;
 	__u8 wire[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire form */
-	char name[BPFROUTE_DNS_NAME_MAX + 2];	/* as asked */
+	char name[DNSNAME_TEXT_MAX + 2];	/* as asked */
 	__u64 due_ns;
 	__u32 backoff_s;
 	bool failing;		/* the failure is logged; success is, once */

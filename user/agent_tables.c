@@ -47,22 +47,7 @@ int agent_tables_open(struct agent *a)
 
 __u32 agent_tables_want(const struct agent *a, int family)
 {
-	const struct hosttable *ht = &a->ht[agent_fam(family)];
-	const struct table_map *t = hosttable_role(ht, BPFROUTE_HOSTS_TABLE);
-	__u32 live, dead, want;
-
-	if (!t || !ht->ctl)
-		return 0;
-	live = TABLE_READ(ht->ctl->live);
-	dead = TABLE_READ(ht->ctl->dead);
-	want = hosttable_slots_for(live, a->conf.max_routes);
-	if (live > t->n / 2 && want > t->n)
-		return want;
-	if ((__u64)live + dead > (__u64)t->n * 6 / 10)
-		return want;
-	if (live < t->n / 8 && want < t->n)
-		return want;
-	return 0;
+	return hosttable_rebuild_want(&a->ht[agent_fam(family)], a->conf.max_routes);
 }
 
 /* Is the family's mapped table still the datapath's? Another agent may have rebuilt it. */

@@ -114,37 +114,48 @@ static void json_route(struct json *j, const char *prefix, const char *dev, __u3
 	json_kv_u64(j, "bytes", bytes);
 }
 
-static void print_routes_json(const struct route_entry *e, size_t count,
-			      const struct learned_entry *l, size_t n_learned,
-			      const struct target_set *t)
+/* What `routes` prints, read once. */
+struct routes_view {
+	const struct bpfroute_maps *m;
+	const struct route_entry *e;
+	size_t count;
+	const struct learned_entry *l;
+	size_t n_learned;
+	const struct target_set *t;
+	char (*rules)[LEARNED_TEXT_MAX];	/* learned_rules_text() */
+};
+
+static void print_routes_json(const struct routes_view *v)
 {
-	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE];
+	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE], name[LEARNED_TEXT_MAX];
+	const struct route_entry *e = v->e;
+	const struct learned_entry *l = v->l;
 	struct json j;
 
 	json_init(&j, stdout);
 	json_array_begin(&j);
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < v->count; i++) {
 		json_object_begin(&j);
 		json_route(&j, prefix_format(&e[i].prefix, pfx, sizeof(pfx)),
 			   cmd_dev_name(e[i].route.ifindex, dev), e[i].route.ifindex,
-			   masqueraded(t, e[i].route.ifindex),
+			   masqueraded(v->t, e[i].route.ifindex),
 			   route_origin_name(e[i].route.origin), e[i].route.packets,
 			   e[i].route.bytes);
 		json_key(&j, "expires_in");
 		json_null(&j);	/* prefix routes do not expire */
 		json_object_end(&j);
 	}
-	for (size_t i = 0; i < n_learned; i++) {
+	for (size_t i = 0; i < v->n_learned; i++) {
 		json_object_begin(&j);
 		json_route(&j, prefix_format(&l[i].prefix, pfx, sizeof(pfx)),
 			   cmd_dev_name(l[i].host.ifindex, dev), l[i].host.ifindex,
-			   masqueraded(t, l[i].host.ifindex),
+			   masqueraded(v->t, l[i].host.ifindex),
 			   route_origin_name(BPFROUTE_ORIGIN_LEARNED), l[i].host.packets,
 			   l[i].host.bytes);
 		json_key(&j, "expires_in");
 		json_s64(&j, learned_expires_in(&l[i].host));
-		json_kv_string(&j, "name", l[i].name);
-		json_kv_string(&j, "rule", l[i].rule);
+		json_kv_string(&j, "name", learned_name(v->m, l[i].host.name_id, name));
+		json_kv_string(&j, "rule", learned_rule(v->rules, l[i].host.rule));
 		json_kv_u64(&j, "idle_timeout", l[i].host.idle_timeout);
 		json_object_end(&j);
 	}
@@ -157,22 +168,23 @@ static void print_routes_json(const struct route_entry *e, size_t count,
  * the question they were answered for, so that an address shared by many
  * names (a CDN) shows which name brought it in.
  */
-static void print_routes(const struct route_entry *e, size_t count,
-			 const struct learned_entry *l, size_t n_learned,
-			 const struct target_set *t)
+static void print_routes(const struct routes_view *v)
 {
-	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE], left[24];
+	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE], left[24], name[LEARNED_TEXT_MAX];
+	const struct route_entry *e = v->e;
+	const struct learned_entry *l = v->l;
+	const struct target_set *t = v->t;
 
 	printf("%-43s %-15s %-4s %-10s %12s %14s  %s\n", "PREFIX", "DEV", "MASQ", "EXPIRES-IN",
 	       "PACKETS", "BYTES", "ORIGIN");
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < v->count; i++)
 		printf("%-43s %-15s %-4s %-10s %12llu %14llu  %s\n",
 		       prefix_format(&e[i].prefix, pfx, sizeof(pfx)),
 		       cmd_dev_name(e[i].route.ifindex, dev),
 		       masqueraded(t, e[i].route.ifindex) ? "yes" : "no", "-",
 		       (unsigned long long)e[i].route.packets,
 		       (unsigned long long)e[i].route.bytes, route_origin_name(e[i].route.origin));
-	for (size_t i = 0; i < n_learned; i++) {
+	for (size_t i = 0; i < v->n_learned; i++) {
 		long long in = learned_expires_in(&l[i].host);
 
 		if (in >= 0)
@@ -184,7 +196,8 @@ static void print_routes(const struct route_entry *e, size_t count,
 		       cmd_dev_name(l[i].host.ifindex, dev),
 		       masqueraded(t, l[i].host.ifindex) ? "yes" : "no", left,
 		       (unsigned long long)l[i].host.packets, (unsigned long long)l[i].host.bytes,
-		       l[i].name, l[i].rule);
+		       learned_name(v->m, l[i].host.name_id, name),
+		       learned_rule(v->rules, l[i].host.rule));
 	}
 }
 
@@ -195,6 +208,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 	struct learned_entry *learned = NULL;
 	size_t count = 0, n_learned = 0;
 	struct target_set targets = {};
+	struct routes_view v = { .m = &m, .t = &targets };
 	bool json = cli->json;
 	struct pindir pd;
 	int idx, err;
@@ -214,12 +228,21 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 		err = learned_list(&m, &learned, &n_learned);
 	if (!err)
 		err = targets_read(&m, &targets);
-	if (err)
+	if (!err && n_learned && !(v.rules = learned_rules_text(&m)))
+		err = -ENOMEM;
+	if (err) {
 		pr_warn("reading the routes: %s\n", strerror(-err));
-	else if (json)
-		print_routes_json(entries, count, learned, n_learned, &targets);
-	else
-		print_routes(entries, count, learned, n_learned, &targets);
+	} else {
+		v.e = entries;
+		v.count = count;
+		v.l = learned;
+		v.n_learned = n_learned;
+		if (json)
+			print_routes_json(&v);
+		else
+			print_routes(&v);
+	}
+	free(v.rules);
 	free(entries);
 	free(learned);
 	targets_free(&targets);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dnsname.h"
@@ -34,19 +35,48 @@ int dnsname_to_wire(const char *text, __u8 *wire, size_t size)
 	return (int)out;
 }
 
+/*
+ * One byte of a label as dig prints it (RFC 1035 5.1, RFC 4343 2.1): a
+ * character with a meaning in zone files behind a backslash, anything that is
+ * not printable ASCII as \DDD. Names come from the network: printed raw, a
+ * label with a newline or ESC forges lines and drives the terminal.
+ */
+static size_t text_byte(__u8 c, char *out)
+{
+	if (c <= ' ' || c >= 0x7f)
+		return (size_t)sprintf(out, "\\%03u", c);
+	if (strchr(".\\\"();@$", c)) {
+		out[0] = '\\';
+		out[1] = (char)c;
+		return 2;
+	}
+	out[0] = (char)c;
+	return 1;
+}
+
 int dnsname_to_text(const __u8 *wire, size_t len, char *text, size_t size)
 {
 	size_t in = 0, out = 0;
+	char esc[5];
 
 	while (in < len && wire[in]) {
 		size_t l = wire[in];
 
-		if (l > 63 || in + 1 + l >= len || out + l + 2 > size)
+		if (l > 63 || in + 1 + l >= len)
 			return -EINVAL;
-		if (out)
+		if (out) {
+			if (out + 1 >= size)
+				return -EINVAL;
 			text[out++] = '.';
-		memcpy(text + out, wire + in + 1, l);
-		out += l;
+		}
+		for (size_t i = 0; i < l; i++) {
+			size_t n = text_byte(wire[in + 1 + i], esc);
+
+			if (out + n >= size)
+				return -EINVAL;
+			memcpy(text + out, esc, n);
+			out += n;
+		}
 		in += 1 + l;
 	}
 	if (in >= len || size < 2)

@@ -17,7 +17,18 @@
  */
 int dnsname_to_wire(const char *text, __u8 *wire, size_t size);
 
-/* Wire form to "corp.example.com" ("." for the root). -EINVAL if malformed. */
+/*
+ * The longest text of a name, NUL included: 255 wire bytes, each at most
+ * "\DDD" (a length byte becomes a dot or nothing).
+ */
+#define DNSNAME_TEXT_MAX 1024
+
+/*
+ * Wire form to "corp.example.com" ("." for the root), escaped as dig does:
+ * "\." and "\\" inside labels, "\032" for a space, "\027" for ESC, so the
+ * text is printable ASCII whatever the name holds. -EINVAL if malformed or
+ * longer than size (DNSNAME_TEXT_MAX always fits).
+ */
 int dnsname_to_text(const __u8 *wire, size_t len, char *text, size_t size);
 
 /* The keyed hash of a whole name, first byte to last (questions, chains). */

@@ -350,6 +350,28 @@ __u32 hosttable_slots_for(__u32 live, __u32 max_routes)
 	return want < most ? want : most;
 }
 
+__u32 hosttable_rebuild_want(const struct hosttable *ht, __u32 max_routes)
+{
+	const struct table_map *t = hosttable_role(ht, BPFROUTE_HOSTS_TABLE);
+	__u32 live, dead, want;
+
+	if (!t || !ht->ctl)
+		return 0;
+	live = TABLE_READ(ht->ctl->live);
+	dead = TABLE_READ(ht->ctl->dead);
+	want = hosttable_slots_for(live, max_routes);
+	if (live > t->n / 2 && want > t->n)
+		return want;
+	if ((__u64)live + dead > (__u64)t->n * 6 / 10)
+		return want;
+	/* A probe window is filling with DEAD slots: rebuild, at least as big. */
+	if (TABLE_READ(ht->ctl->far) && dead)
+		return want > t->n ? want : t->n;
+	if (live < t->n / 8 && want < t->n)
+		return want;
+	return 0;
+}
+
 /* Copy every LIVE entry of tbl into ntbl and nflt, counters at 0. */
 static int rebuild_copy(const struct table_map *tbl, const struct table_map *ntbl,
 			const struct table_map *nflt, const struct bpfroute_conf *conf)
@@ -462,6 +484,7 @@ int hosttable_rebuild(struct hosttable *ht, const struct bpfroute_maps *m,
 	hosttable_set_role(ht, BPFROUTE_HOSTS_NEXT_FILTER, NULL);
 	rebuild_reconcile(&old, &ntbl, conf);
 	__sync_lock_test_and_set(&ht->ctl->dead, 0);
+	__sync_lock_test_and_set(&ht->ctl->far, 0);
 	goto out;
 
 unregister:

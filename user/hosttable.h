@@ -90,6 +90,13 @@ int hosttable_purge(struct hosttable *ht, const struct bpfroute_conf *conf, cons
 __u32 hosttable_slots_for(__u32 live, __u32 max_routes);
 
 /*
+ * The slots the table should be rebuilt to now, or 0: grown when over half
+ * full, cleaned when live and DEAD slots pass 60% or a probe window is half
+ * used (bpfroute_hostctl.far), shrunk when under an eighth full.
+ */
+__u32 hosttable_rebuild_want(const struct hosttable *ht, __u32 max_routes);
+
+/*
  * Rebuild the family's table as one of `slots`: made beside the old one,
  * which the learner then writes as well, filled from it, swapped in, and
  * given the counters the old one took meanwhile. DEAD slots stay behind and

@@ -12,8 +12,7 @@
 #include "hosts.h"
 #include "learned.h"
 
-/* The rules by id, as text ("*.corp.example.com"), for the origin column. */
-static char (*rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
+char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
 {
 	char (*text)[LEARNED_TEXT_MAX] = calloc(BPFROUTE_MAX_RULES, sizeof(*text));
 	struct bpfroute_rule_key key, next;
@@ -23,7 +22,7 @@ static char (*rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
 	if (!text)
 		return NULL;
 	while (!bpf_map_get_next_key(m->rules, prev, &next)) {
-		char name[LEARNED_TEXT_MAX - 2];
+		char name[DNSNAME_TEXT_MAX];
 
 		if (!bpf_map_lookup_elem(m->rules, &next, &val) && val.id < BPFROUTE_MAX_RULES &&
 		    !dnsname_to_text(val.name, val.name_len, name, sizeof(name)))
@@ -35,19 +34,25 @@ static char (*rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
 	return text;
 }
 
-static void name_text(const struct bpfroute_maps *m, __u64 id, char *out)
+const char *learned_rule(char (*rules)[LEARNED_TEXT_MAX], __u16 id)
+{
+	return rules && id < BPFROUTE_MAX_RULES && rules[id][0] ? rules[id] : "?";
+}
+
+const char *learned_name(const struct bpfroute_maps *m, __u64 name_id,
+			 char out[LEARNED_TEXT_MAX])
 {
 	struct bpfroute_name n;
 
-	if (bpf_map_lookup_elem(m->names, &id, &n) || n.len > sizeof(n.name) ||
+	if (bpf_map_lookup_elem(m->names, &name_id, &n) || n.len > sizeof(n.name) ||
 	    dnsname_to_text(n.name, n.len, out, LEARNED_TEXT_MAX))
 		snprintf(out, LEARNED_TEXT_MAX, "?");
+	return out;
 }
 
 /* One family's table, read in place through its mapping. */
 static int list_table(const struct bpfroute_maps *m, int family,
-		      char (*rules)[LEARNED_TEXT_MAX], struct learned_entry **entries,
-		      size_t *count)
+		      struct learned_entry **entries, size_t *count)
 {
 	size_t alen = family == AF_INET ? 4 : 16, cap = *count;
 	const struct table_map *t;
@@ -82,9 +87,6 @@ static int list_table(const struct bpfroute_maps *m, int family,
 		e->prefix.len = alen * 8;
 		memcpy(e->prefix.addr, h.addr, alen);
 		e->host = h;
-		name_text(m, h.name_id, e->name);
-		snprintf(e->rule, sizeof(e->rule), "%s",
-			 rules && h.rule < BPFROUTE_MAX_RULES && rules[h.rule][0] ? rules[h.rule] : "?");
 	}
 	hosttable_close(&ht);
 	return err;
@@ -92,15 +94,13 @@ static int list_table(const struct bpfroute_maps *m, int family,
 
 int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, size_t *count)
 {
-	char (*rules)[LEARNED_TEXT_MAX] = rules_text(m);
 	int err;
 
 	*entries = NULL;
 	*count = 0;
-	err = list_table(m, AF_INET, rules, entries, count);
+	err = list_table(m, AF_INET, entries, count);
 	if (!err)
-		err = list_table(m, AF_INET6, rules, entries, count);
-	free(rules);
+		err = list_table(m, AF_INET6, entries, count);
 	if (err) {
 		free(*entries);
 		*entries = NULL;

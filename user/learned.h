@@ -9,17 +9,31 @@
 #include "maps.h"
 #include "prefix.h"
 
-#define LEARNED_TEXT_MAX 256	/* a name in text, with a leading "*." */
+#include "dnsname.h"
 
+#define LEARNED_TEXT_MAX (DNSNAME_TEXT_MAX + 2)	/* a name in text, with "*." */
+
+/*
+ * An entry holds no text: a million of them would cost a gigabyte of
+ * escaped names. The question and the rule are looked up when printed.
+ */
 struct learned_entry {
 	struct prefix prefix;		/* a host prefix: /32 or /128 */
 	struct bpfroute_host host;
-	char name[LEARNED_TEXT_MAX];	/* the question, or "?" if unknown */
-	char rule[LEARNED_TEXT_MAX];	/* the rule that learned it, or "?" */
 };
 
 /* Every learned entry, IPv4 first; *entries is malloc()ed. */
 int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, size_t *count);
+
+/* The rules by id, as text ("*.corp.example.com"), "" where none; malloc()ed. */
+char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX];
+
+/* The rule with id, from learned_rules_text() (which may be NULL): "?" if unknown. */
+const char *learned_rule(char (*rules)[LEARNED_TEXT_MAX], __u16 id);
+
+/* The question of name_id, escaped, into out: "?" if unknown. Returns out. */
+const char *learned_name(const struct bpfroute_maps *m, __u64 name_id,
+			 char out[LEARNED_TEXT_MAX]);
 
 /* Seconds until expiry (negative once expired). */
 long long learned_expires_in(const struct bpfroute_host *h);
