@@ -558,6 +558,42 @@ assert 290 <= d[1][\"expires_in\"] <= 297, d[1]
 	check masq_back br load -c "$masq"
 fi
 
+# --- a pin directory someone else could have prepared ------------------------
+# Whoever can write the directory can replace a pinned map: every command
+# refuses it, in one line, and leaves everything as it was.
+before=$(state)
+chmod 0777 "$pin"
+expect_refusal pin_dir_world_writable_status "writable by group or others \(mode 0777\)" br status
+expect_refusal pin_dir_world_writable_load "writable by group or others" br load -c "$good"
+chmod 0700 "$pin"
+chown 65534 "$pin"
+expect_refusal pin_dir_foreign_owner_unload "owned by uid 65534, not by uid 0" br unload
+expect_refusal pin_dir_foreign_owner_route "owned by uid 65534" br route add 198.51.100.0/24 dev tun0
+chown 0 "$pin"
+check pin_dir_refusals_touch_nothing test "$before" = "$(state)"
+check pin_dir_ours_again br status
+
+# --- a target that vanishes while load attaches --------------------------------
+# gdb stops load where it attaches (load_xdp_attach, after the TC filters and
+# the targets are written) and deletes the target device: load must notice,
+# put everything back and fail, not exit 0 with a route to a dead ifindex.
+if command -v gdb >/dev/null; then
+	in_ns ip link add vanish0 type veth peer name vanish1
+	in_ns ip link set vanish0 up
+	vconf=$(conf vanish.conf "interface lan0" "route 192.0.2.128/25 dev vanish0")
+	before=$(state)
+	in_ns gdb -q -batch -ex 'set breakpoint pending on' -ex 'break load_xdp_attach' -ex run \
+		-ex 'shell ip link del vanish0' -ex continue \
+		--args "$BPFROUTE" -d "$pin" load -c "$vconf" >"$dir/gdb.out" 2>&1
+	check vanished_target_refused grep -q 'vanish0 vanished during the load: nothing was changed' "$dir/gdb.out"
+	check vanished_target_exit_nonzero grep -q 'exited with code' "$dir/gdb.out"
+	check vanished_target_touches_nothing test "$before" = "$(state)"
+	check vanished_target_no_route bash -c "! ip netns exec $ns $BPFROUTE -d $pin routes 2>&1 | grep -q 192.0.2.128/25"
+	in_ns ip link del vanish0 2>/dev/null
+else
+	echo "SKIP vanished_target: no gdb"
+fi
+
 # --- unload -------------------------------------------------------------------
 check unload br unload
 check unload_no_filter bash -c "! ip netns exec $ns tc filter show dev lan0 ingress | grep -q bpf"

@@ -226,13 +226,13 @@ agent_signal()
 		kill "-$1" "$AGENT_PID" 2>/dev/null
 }
 
-# agent_stop SIGNAL: signal the agent and wait (up to 5 s) for it to end.
+# agent_stop [SIGNAL]: signal the agent (if SIGNAL) and wait (up to 5 s) for it to end.
 agent_stop()
 {
 	local i
 
 	[[ -n $AGENT_PID ]] || return 1
-	agent_signal "$1"
+	[[ -z ${1:-} ]] || agent_signal "$1"
 	for ((i = 0; i < 50; i++)); do
 		tb__alive "$AGENT_PID" || break
 		sleep 0.1
@@ -520,6 +520,18 @@ else
 	fail sighup_new_rule_learned "no agent to send SIGHUP to"
 fi
 
+# Signals that would end a process by default but mean nothing to the agent:
+# logged and ignored, never a silent exit.
+for sig in USR1 USR2 ALRM PIPE; do
+	agent_signal "$sig"
+done
+sleep 0.5
+check other_signals_agent_still_running tb__alive "$AGENT_PID" -- \
+	"the agent exited after SIGUSR1, SIGUSR2, SIGALRM or SIGPIPE" "$(agent_log)"
+n=$(grep -c 'ignored (SIGHUP reloads, SIGTERM stops)' "$AGENT_LOG" 2>/dev/null)
+check other_signals_logged [ "${n:-0}" -eq 4 ] -- \
+	"expected 4 'ignored' lines in the agent's log, found ${n:-0}" "$(agent_log)"
+
 expect_same learn_routing_unchanged "the gateway's routes/rules" \
 	"$ROUTING_BEFORE" "$(snapshot_routing)"
 
@@ -633,8 +645,23 @@ fi
 # k. The end: the agent stops, unload leaves nothing.
 expect_same short_routing_unchanged "the gateway's routes/rules" \
 	"$ROUTING_BEFORE" "$(snapshot_routing)"
-expect_agent_stops agent_sigterm_final TERM
+# An unload under a running agent ends it, with a message that says why.
+agent_log_final=$AGENT_LOG
+if [[ -z $AGENT_PID ]]; then
+	fail agent_stops_after_unload "no agent was running"
+fi
 br_check unload unload
+if [[ -n $AGENT_PID ]]; then
+	if agent_stop; then
+		pass agent_stops_after_unload
+	else
+		fail agent_stops_after_unload "the agent (pid $AGENT_PID) still runs 5 s after unload" \
+			"$(agent_log)"
+		agent_stop TERM
+	fi
+	check agent_says_unloaded grep -q 'unloaded (the pins are gone); the agent stops' \
+		"$agent_log_final" -- "$(agent_log)"
+fi
 check unload_pin_dir_removed [ ! -e "$TB_PIN" ] -- "$TB_PIN still exists:" \
 	"$(ls -la "$TB_PIN" 2>&1)"
 filters=$(our_filters)

@@ -17,6 +17,8 @@ packages=(
 	# ethtool for the XDP stage's live tests (GRO on a veth)
 	iproute2 wireguard-tools wireguard-go iputils-ping curl socat bind9-dnsutils python3 jq
 	ethtool
+	# gdb stops `load` between two steps (test_cli: a device vanishes mid-load)
+	gdb
 	# learning from DNS: a real resolver serving the test zones
 	dnsmasq-base
 )

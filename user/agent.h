@@ -240,20 +240,23 @@ struct ring_buffer;
 struct agent_loop {
 	struct agent *a;
 	struct ring_buffer *rb;		/* on a->maps->events */
-	int sigfd;			/* SIGHUP, SIGTERM, SIGINT */
+	int sigfd;			/* agent_signals() */
 	bool stop;
 	bool swapped;			/* channel or ring buffer replaced this round */
 	bool backlog;			/* events left in the ring at the budget */
 	int (*reload)(void *ctx);	/* on SIGHUP */
-	void (*check)(void *ctx, __u64 now);	/* every few ticks: are the pins ours? */
+	void (*check)(void *ctx, __u64 now);	/* every tick: are the pins there, ours? */
 	void *ctx;
 };
 
-/* Block SIGHUP, SIGTERM and SIGINT and read them from a signalfd instead. */
+/*
+ * Block SIGHUP, SIGTERM, SIGINT and the signals the agent ignores (SIGUSR1,
+ * SIGUSR2, SIGALRM, SIGPIPE) and read them from a signalfd instead.
+ */
 int agent_signals(int *sigfd);
 /* (Re)open the ring buffer of a->maps. */
 int agent_loop_ringbuf(struct agent_loop *l);
-/* Run until SIGTERM or SIGINT: 0, or -errno if poll() fails. */
+/* Run until SIGTERM, SIGINT or check() stops it: 0, or -errno if poll() fails. */
 int agent_loop_run(struct agent_loop *l);
 void agent_loop_free(struct agent_loop *l);
 

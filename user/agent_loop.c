@@ -19,7 +19,7 @@
 #include "log.h"
 
 #define LOOP_TICK_NS	HOSTS_NSEC_PER_SEC
-#define LOOP_CHECK_TICKS 5	/* how often the pins are checked */
+#define LOOP_CHECK_TICKS 1	/* how often the pins are checked: an unload ends the agent */
 
 int agent_signals(int *sigfd)
 {
@@ -29,6 +29,15 @@ int agent_signals(int *sigfd)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	/*
+	 * Signals whose default action ends a process but that mean nothing
+	 * to the agent: a stray `kill -USR1` (a log-rotation habit) or a closed
+	 * pipe must not end it silently. They are read, logged and ignored.
+	 */
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGALRM);
+	sigaddset(&set, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	*sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -67,6 +76,11 @@ static void loop_signals(struct agent_loop *l)
 			if (l->reload)
 				l->reload(l->ctx);
 			l->swapped = true;	/* c-ares channel, maybe ring buffer */
+			continue;
+		}
+		if (si.ssi_signo != SIGTERM && si.ssi_signo != SIGINT) {
+			pr_warn("%s from pid %u: ignored (SIGHUP reloads, SIGTERM stops)\n",
+				strsignal((int)si.ssi_signo), si.ssi_pid);
 			continue;
 		}
 		pr_info("%s: stopping; the datapath and the learned routes stay\n",

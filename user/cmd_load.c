@@ -91,6 +91,42 @@ static int resolve_ifindexes(struct load_ctx *c)
 	return 0;
 }
 
+/* The device name has ifindex idx still, or says that it has not. */
+static bool device_same(const char *name, int idx)
+{
+	int now = (int)if_nametoindex(name);
+
+	if (now == idx)
+		return true;
+	if (now)
+		pr_warn("%s changed during the load (ifindex %d, now %d): nothing was changed\n",
+			name, idx, now);
+	else
+		pr_warn("%s vanished during the load: nothing was changed\n", name);
+	return false;
+}
+
+/*
+ * After attaching: every device of the config is still the one the load
+ * looked up. A device deleted (or deleted and made again) meanwhile would
+ * leave a route to an ifindex that is nobody's, or someone else's.
+ */
+static int recheck_devices(const struct load_ctx *c)
+{
+	const struct config *cfg = &c->cfg;
+
+	for (size_t i = 0; i < cfg->n_ifaces; i++)
+		if (!device_same(cfg->ifaces[i].name, c->iface_idx[i]))
+			return -ENODEV;
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		if (!device_same(cfg->routes[i].dev, c->route_idx[i]))
+			return -ENODEV;
+	for (size_t i = 0; i < cfg->n_masq; i++)
+		if (!device_same(cfg->masq[i].dev, c->masq_idx[i]))
+			return -ENODEV;
+	return 0;
+}
+
 static bool is_lan(const struct load_ctx *c, int ifindex)
 {
 	for (size_t i = 0; i < c->cfg.n_ifaces; i++)
@@ -517,6 +553,12 @@ int load_instance(const char *pin_dir, const char *path)
 		goto undo_targets;
 	err = load_xdp_attach(&c.xdp);
 	if (err) {
+		rollback_attach(&c);
+		goto undo_targets;
+	}
+	err = recheck_devices(&c);
+	if (err) {
+		load_xdp_rollback(&c.xdp);
 		rollback_attach(&c);
 		goto undo_targets;
 	}

@@ -133,7 +133,7 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		if (err == -ENOENT)
 			pr_warn("bpfroute is not loaded at %s (run 'bpfroute load')\n",
 				cli->pin_dir);
-		else
+		else if (err != -EPERM)	/* pindir_open() said why */
 			pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
 		return err;
 	}

@@ -39,7 +39,6 @@ struct run_ctx {
 	struct bpfroute_maps maps;
 	struct agent a;
 	struct agent_loop loop;
-	bool pins_gone;		/* said once */
 };
 
 static int run_open_maps(const char *pin_dir, struct bpfroute_maps *m)
@@ -74,36 +73,41 @@ static int run_read_config(struct run_ctx *c)
 	return 0;
 }
 
-/* The pinned learned map's id, or 0 if it is not pinned. */
-static __u32 pinned_id(const char *pin_dir)
+/* The pinned learned map's id in *id: 0, -ENOENT if it is not pinned, or -errno. */
+static int pinned_id(const char *pin_dir, __u32 *id)
 {
 	char path[PATH_MAX];
-	__u32 id = 0;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, BPFROUTE_STR(BPFROUTE_MAP_HOST4));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return 0;
-	id = map_id(fd);
+		return -errno;
+	*id = map_id(fd);
 	close(fd);
-	return id;
+	return 0;
 }
 
 /* Follow the instance's maps if they are not the ones held. */
 static void run_follow_maps(struct run_ctx *c, __u64 now)
 {
 	struct bpfroute_maps fresh;
-	__u32 id = pinned_id(c->pin_dir);
+	__u32 id = 0;
+	int err = pinned_id(c->pin_dir, &id);
 
-	if (!id) {
-		if (!c->pins_gone)
-			pr_warn("%s: the instance is gone (unloaded?); idle until it is loaded "
-				"again\n", c->pin_dir);
-		c->pins_gone = true;
+	if (err && err != -ENOENT) {
+		pr_debug("%s: looking at the pins: %s\n", c->pin_dir, strerror(-err));
+		return;		/* maybe a moment's trouble: look again next tick */
+	}
+	if (err) {
+		/*
+		 * Unloaded: an agent idling on maps nobody uses would only
+		 * look alive. Exit 0, as for SIGTERM: nothing failed.
+		 */
+		pr_info("%s: unloaded (the pins are gone); the agent stops\n", c->pin_dir);
+		c->loop.stop = true;
 		return;
 	}
-	c->pins_gone = false;
 	if (id == map_id(c->maps.host4))
 		return;
 	if (run_open_maps(c->pin_dir, &fresh))
@@ -156,7 +160,8 @@ static int run_start(struct run_ctx *c)
 		return err;
 	err = run_open_maps(c->pin_dir, &c->maps);
 	if (err) {
-		pr_warn("%s: opening the pinned maps: %s\n", c->pin_dir, strerror(-err));
+		if (err != -EPERM)	/* pindir_open() said why */
+			pr_warn("%s: opening the pinned maps: %s\n", c->pin_dir, strerror(-err));
 		return err;
 	}
 	err = agent_init(&c->a, &c->maps, now);

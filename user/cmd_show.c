@@ -36,7 +36,7 @@ int cmd_open_instance(const struct cli *cli, struct pindir *pd, struct bpfroute_
 	}
 	if (err == -ENOENT)
 		pr_warn("bpfroute is not loaded at %s (run 'bpfroute load')\n", cli->pin_dir);
-	else if (err)
+	else if (err && err != -EPERM)	/* pindir_open() said why */
 		pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
 	return err;
 }

@@ -74,7 +74,8 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 		return 0;
 	}
 	if (err) {
-		pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
+		if (err != -EPERM)	/* pindir_open() said why */
+			pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
 		return err;
 	}
 

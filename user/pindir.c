@@ -64,6 +64,32 @@ static int lock_dir(int fd, bool exclusive)
 	return st.st_nlink ? 0 : -ESTALE;
 }
 
+/*
+ * Refuse a pin directory someone else could have prepared: owned by another
+ * user, or writable by group or others. Whoever can write it can put a map
+ * of their own in place of a pinned one, and every command would use it.
+ * Says why on one line; -EPERM.
+ */
+static int check_owner(const struct pindir *pd)
+{
+	struct stat st;
+
+	if (fstat(pd->fd, &st))
+		return -errno;
+	if (st.st_uid != geteuid()) {
+		pr_warn("%s: owned by uid %u, not by uid %u: refused (chown it, or use another "
+			"--pin-dir)\n", pd->path, (unsigned int)st.st_uid,
+			(unsigned int)geteuid());
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		pr_warn("%s: writable by group or others (mode %04o): refused (chmod 0700)\n",
+			pd->path, (unsigned int)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int pindir_set_path(struct pindir *pd, const char *path)
 {
 	size_t len = strlen(path);
@@ -92,6 +118,8 @@ int pindir_open(struct pindir *pd, const char *path, bool exclusive)
 		if (pd->fd < 0)
 			return -errno;
 		err = lock_dir(pd->fd, exclusive);
+		if (!err)
+			err = check_owner(pd);
 		if (err != -ESTALE)
 			break;
 		close(pd->fd);
@@ -130,7 +158,8 @@ int pindir_create(struct pindir *pd, const char *path)
 		if (err != -ENOENT)
 			break;
 	}
-	pr_warn("%s: %s\n", pd->path, strerror(-err));
+	if (err != -EPERM)	/* check_owner() said why */
+		pr_warn("%s: %s\n", pd->path, strerror(-err));
 	return err;
 }
 

@@ -27,7 +27,9 @@ int pindir_create(struct pindir *pd, const char *path);
 
 /*
  * For every other command: open an existing pin directory and lock it,
- * exclusively if `exclusive`, else shared. -ENOENT if nothing is loaded.
+ * exclusively if `exclusive`, else shared. -ENOENT if nothing is loaded;
+ * -EPERM, said on one line here, if the directory is not this user's or is
+ * writable by group or others (pindir_create() refuses it likewise).
  */
 int pindir_open(struct pindir *pd, const char *path, bool exclusive);
 
