@@ -28,7 +28,8 @@
  * Seccomp. A classic BPF allow-list (arch checked first), from strace -f
  * of the agent idle, learning, finishing answers, rebuilding tables,
  * prefetching, reloading on SIGHUP and stopping. bpf() is allowed only for
- * the commands listed, socket() only for IPv4, IPv6 and AF_UNIX (c-ares).
+ * the commands listed, socket() only for IPv4 and IPv6 (c-ares), ioctl()
+ * only for FIONREAD and FIONBIO.
  * Anything else raises SIGSYS (SECCOMP_RET_TRAP): the handler names the
  * syscall on stderr and exits, so a path we missed shows up in the log as
  * one line instead of as a silent EPERM the code would misread; the
@@ -49,6 +50,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "log.h"
@@ -70,26 +72,26 @@
 #define ARG_LO(i)	(offsetof(struct seccomp_data, args) + (i) * sizeof(__u64))
 
 static const int allowed_syscalls[] = {
-	/* memory, libc, time */
+	/* memory, libc, time, the end */
 	__NR_brk, __NR_mmap, __NR_munmap, __NR_mremap, __NR_mprotect, __NR_madvise,
 	__NR_futex, __NR_clock_gettime, __NR_clock_nanosleep, __NR_nanosleep,
 	__NR_gettimeofday, __NR_getpid, __NR_gettid, __NR_getrandom, __NR_uname,
 	__NR_restart_syscall, __NR_rt_sigreturn, __NR_rt_sigprocmask, __NR_sched_yield,
 	__NR_exit, __NR_exit_group, __NR_wait4,
-	/* files: the config, resolv.conf and hosts (c-ares), the pins, the lock */
-	__NR_openat, __NR_close, __NR_read, __NR_write, __NR_readv, __NR_writev,
-	__NR_pread64, __NR_lseek, __NR_fstat, __NR_newfstatat, __NR_statx, __NR_fstatfs,
-	__NR_fcntl, __NR_flock, __NR_dup, __NR_dup3, __NR_getdents64,
-#ifdef __NR_open
-	__NR_open, __NR_stat, __NR_poll, __NR_epoll_wait, __NR_access,
+	/*
+	 * files: the config on SIGHUP, resolv.conf (c-ares), the pins
+	 * (bpf(BPF_OBJ_GET)), the pin directory's lock, the helper's fds
+	 */
+	__NR_openat, __NR_close, __NR_read, __NR_write, __NR_readv, __NR_writev, __NR_lseek,
+	__NR_fstat, __NR_newfstatat, __NR_statx, __NR_fcntl, __NR_flock,
+#ifdef __NR_poll
+	__NR_open, __NR_stat, __NR_poll, __NR_epoll_wait,
 #endif
-	__NR_faccessat,
-	/* the loop: signalfd, ring buffer epoll, poll over c-ares sockets */
+	/* the loop: signalfd, the ring buffer's epoll, poll over the c-ares sockets */
 	__NR_ppoll, __NR_epoll_pwait, __NR_epoll_create1, __NR_epoll_ctl,
-	/* c-ares, and the helper's socket (SCM_RIGHTS) */
-	__NR_connect, __NR_sendto, __NR_recvfrom, __NR_sendmsg, __NR_recvmsg, __NR_sendmmsg,
-	__NR_setsockopt, __NR_getsockopt, __NR_getsockname, __NR_getpeername, __NR_bind,
-	__NR_ioctl,
+	/* c-ares (UDP, TCP), and the helper's socket (SCM_RIGHTS) */
+	__NR_connect, __NR_sendto, __NR_recvfrom, __NR_sendmsg, __NR_recvmsg,
+	__NR_setsockopt, __NR_getsockopt,
 };
 
 /* The bpf() commands of the loop; BPF_PROG_LOAD, attach and *_GET_FD_BY_ID are not. */
@@ -98,7 +100,11 @@ static const int allowed_bpf_cmds[] = {
 	BPF_MAP_GET_NEXT_KEY, BPF_MAP_LOOKUP_BATCH, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD,
 };
 
-static const int allowed_socket_domains[] = { AF_INET, AF_INET6, AF_UNIX };
+/* c-ares' sockets; the helper's AF_UNIX socket exists before. */
+static const int allowed_socket_domains[] = { AF_INET, AF_INET6 };
+
+/* What c-ares may ask of a socket; never TIOCSTI and friends on a terminal. */
+static const int allowed_ioctls[] = { FIONREAD, FIONBIO };
 
 #define FILTER_MAX	256
 
@@ -153,10 +159,13 @@ static int filter_build(struct filter *f)
 	for (size_t i = 0; i < N(allowed_syscalls); i++)
 		emit_allow_if(f, (__u32)allowed_syscalls[i]);
 	emit_arg_check(f, __NR_bpf, 0, allowed_bpf_cmds, N(allowed_bpf_cmds));
-	/* emit_arg_check reloaded A: the nr again for the next check. */
+	/* Each emit_arg_check loads an argument: the nr again before the next. */
 	emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					     offsetof(struct seccomp_data, nr)));
 	emit_arg_check(f, __NR_socket, 0, allowed_socket_domains, N(allowed_socket_domains));
+	emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					     offsetof(struct seccomp_data, nr)));
+	emit_arg_check(f, __NR_ioctl, 1, allowed_ioctls, N(allowed_ioctls));
 	emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 	return f->n <= FILTER_MAX ? 0 : -E2BIG;
 }
