@@ -105,7 +105,8 @@ $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/pkt.h \
 # The agent's logic without its loop, on maps of a skeleton loaded here.
 AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
 	user/maps.c user/pindir.c user/config.c user/config_settings.c user/prefix.c \
-	user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c
+	user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c \
+	user/sandbox.c
 $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
 		selftests/fixtures.h \
 		$(AGENT_TEST_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)

@@ -670,6 +670,11 @@ fi
 expect_same short_routing_unchanged "the gateway's routes/rules" \
 	"$ROUTING_BEFORE" "$(snapshot_routing)"
 expect_agent_stops agent_sigterm_final TERM
+# Every agent of this test (learning, SIGHUP, prefetch, expiry, SIGTERM) ran
+# without a syscall its seccomp filter refuses: the SIGSYS handler would
+# have said so in its log, and exited.
+refused=$(grep -h 'refused by the sandbox' "$TB_DIR"/agent-*.log 2>/dev/null)
+check agent_no_syscall_refused [ -z "$refused" ] -- "the agents' logs say:" "$refused"
 br_check unload unload
 check unload_pin_dir_removed [ ! -e "$TB_PIN" ] -- "$TB_PIN still exists:" \
 	"$(ls -la "$TB_PIN" 2>&1)"
