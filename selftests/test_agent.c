@@ -26,6 +26,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -1436,6 +1437,7 @@ enum sandbox_try {
 	TRY_NETLINK_SOCKET,
 	TRY_TIOCSTI,
 	TRY_EXECVE,
+	TRY_OPEN_WRITE,
 };
 
 /* In the child: the /proc/self/status line of field, or "". */
@@ -1488,6 +1490,11 @@ static int sandbox_child(enum sandbox_try what, int map_fd)
 		if (fd < 0)
 			return 7;
 		close(fd);
+		/* The pin directory's lock (pindir.c). */
+		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_SH))
+			return 8;
+		close(fd);
 		return 0;
 	case TRY_PROG_LOAD:
 		syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
@@ -1506,6 +1513,10 @@ static int sandbox_child(enum sandbox_try what, int map_fd)
 		return 10;
 	case TRY_EXECVE:
 		execl("/bin/true", "true", (char *)NULL);
+		return 10;
+	case TRY_OPEN_WRITE:
+		/* A file of its own, root's: uid 0 could, the sandbox must not. */
+		open("/proc/self/comm", O_WRONLY | O_CLOEXEC);
 		return 10;
 	}
 	return 10;
@@ -1552,6 +1563,7 @@ static void test_sandbox(void)
 	sandbox_case("sandbox_refuses_netlink", TRY_NETLINK_SOCKET, map_fd, 128 + SIGSYS);
 	sandbox_case("sandbox_refuses_tiocsti", TRY_TIOCSTI, map_fd, 128 + SIGSYS);
 	sandbox_case("sandbox_refuses_execve", TRY_EXECVE, map_fd, 128 + SIGSYS);
+	sandbox_case("sandbox_refuses_open_write", TRY_OPEN_WRITE, map_fd, 128 + SIGSYS);
 	close(map_fd);
 }
 

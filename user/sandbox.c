@@ -37,6 +37,7 @@
  * A foreign arch (an x32 or i386 call) kills the process outright.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -82,10 +83,10 @@ static const int allowed_syscalls[] = {
 	 * files: the config on SIGHUP, resolv.conf (c-ares), the pins
 	 * (bpf(BPF_OBJ_GET)), the pin directory's lock, the helper's fds
 	 */
-	__NR_openat, __NR_close, __NR_read, __NR_write, __NR_readv, __NR_writev, __NR_lseek,
+	__NR_close, __NR_read, __NR_write, __NR_readv, __NR_writev, __NR_lseek,
 	__NR_fstat, __NR_newfstatat, __NR_statx, __NR_fcntl, __NR_flock,
 #ifdef __NR_poll
-	__NR_open, __NR_stat, __NR_poll, __NR_epoll_wait,
+	__NR_poll, __NR_epoll_wait,
 #endif
 	/* the loop: signalfd, the ring buffer's epoll, poll over the c-ares sockets */
 	__NR_ppoll, __NR_epoll_pwait, __NR_epoll_create1, __NR_epoll_ctl,
@@ -140,6 +141,24 @@ static void emit_arg_check(struct filter *f, int sysno, unsigned int arg, const 
 	emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 }
 
+/*
+ * Files are opened to read only: the agent writes to no file, and uid 0
+ * owns most of them (/etc/passwd, root's keys, units). openat2 and the
+ * legacy open and creat are not allowed at all. (O_TMPFILE needs O_WRONLY
+ * or O_RDWR; glibc's __O_TMPFILE includes O_DIRECTORY, which must pass.)
+ */
+#define OPEN_WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)
+
+/* if (nr == __NR_openat) return flags & OPEN_WRITE_FLAGS ? TRAP : ALLOW; */
+static void emit_openat_check(struct filter *f)
+{
+	emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 4));
+	emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (__u32)ARG_LO(2)));
+	emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, OPEN_WRITE_FLAGS, 0, 1));
+	emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+	emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static int filter_build(struct filter *f)
@@ -166,6 +185,9 @@ static int filter_build(struct filter *f)
 	emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					     offsetof(struct seccomp_data, nr)));
 	emit_arg_check(f, __NR_ioctl, 1, allowed_ioctls, N(allowed_ioctls));
+	emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					     offsetof(struct seccomp_data, nr)));
+	emit_openat_check(f);
 	emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 	return f->n <= FILTER_MAX ? 0 : -E2BIG;
 }
