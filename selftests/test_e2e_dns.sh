@@ -280,6 +280,11 @@ expect_sandboxed()
 		fail "$name" "no agent is running" "$(agent_log)"
 		return 1
 	fi
+	# It says so once loaded and sandboxed; a busy machine takes its time.
+	if ! tb__wait_for 100 0.1 grep -q 'agent running for' "$AGENT_LOG"; then
+		fail "$name" "the agent did not say it runs within 10 s" "$(agent_log)"
+		return 1
+	fi
 	for field in CapEff:$SANDBOX_CAPS CapPrm:$SANDBOX_CAPS CapBnd:$SANDBOX_CAPS \
 		     CapInh:0000000000000000 CapAmb:0000000000000000 NoNewPrivs:1 Seccomp:2; do
 		want=${field#*:}
