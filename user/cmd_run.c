@@ -212,8 +212,10 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 		goto cleanup;
 	}
 	err = run_start(&c);
-	if (!err)
+	if (!err) {
+		privhelper_delegate();
 		err = sandbox_enter();
+	}
 	if (err)
 		goto cleanup;
 	pr_info("agent running for %s (pid %d)%s\n", c.pin_dir, (int)getpid(),

@@ -247,17 +247,28 @@ int privhelper_start(const char *pin_dir, const char *path)
 	close(sv[1]);
 	priv_sock = sv[0];
 	priv_pid = pid;
-	hosttable_fd_by_id = fd_by_id;
 	return 0;
+}
+
+void privhelper_delegate(void)
+{
+	if (priv_sock >= 0)
+		hosttable_fd_by_id = fd_by_id;
 }
 
 int privhelper_reload(const char *pin_dir, const char *path)
 {
 	struct priv_req req = { .op = PRIV_RELOAD };
 
+	int err;
+
 	if (priv_sock < 0)
 		return load_instance(pin_dir, path);
-	return ask(&req, NULL);
+	err = ask(&req, NULL);
+	if (err == -EPIPE || err == -ECONNRESET)
+		pr_warn("helper: gone (%s); reloads need a restart of the agent\n",
+			strerror(-err));
+	return err;
 }
 
 void privhelper_stop(void)

@@ -12,11 +12,13 @@
 #ifndef BPFROUTE_PRIVHELPER_H
 #define BPFROUTE_PRIVHELPER_H
 
-/*
- * Fork the helper for the instance at pin_dir and the config at path, and
- * route hosttable_fd_by_id() through it. Returns 0 or -errno.
- */
+/* Fork the helper for the instance at pin_dir and the config at path. 0 or -errno. */
 int privhelper_start(const char *pin_dir, const char *path);
+/*
+ * From now on open maps and BTF by id through the helper (hosttable.h).
+ * Not before: the agent's own first load may open tables not yet pinned.
+ */
+void privhelper_delegate(void);
 /* load_instance() by the helper (directly without one). 0 or -errno. */
 int privhelper_reload(const char *pin_dir, const char *path);
 /* Close the socket (the helper exits) and reap the helper. */
