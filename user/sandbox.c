@@ -29,7 +29,8 @@
  * of the agent idle, learning, finishing answers, rebuilding tables,
  * prefetching, reloading on SIGHUP and stopping. bpf() is allowed only for
  * the commands listed, socket() only for IPv4 and IPv6 (c-ares), ioctl()
- * only for FIONREAD and FIONBIO.
+ * only for FIONREAD and FIONBIO, openat() only to read. Not kill, tgkill or
+ * ptrace: uid 0 could signal or trace root's processes with them.
  * Anything else raises SIGSYS (SECCOMP_RET_TRAP): the handler names the
  * syscall on stderr and exits, so a path we missed shows up in the log as
  * one line instead of as a silent EPERM the code would misread; the
