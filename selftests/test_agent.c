@@ -24,7 +24,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -46,6 +52,7 @@
 #include "learned.h"
 #include "learning.h"
 #include "log.h"
+#include "sandbox.h"
 #include "test.h"
 
 TEST_STATE_DEFINE;
@@ -1565,6 +1572,148 @@ out:
 	finish(&e);
 }
 
+/*
+ * The agent's sandbox (user/sandbox.c), in a child each: what the loop does
+ * still works, the rest ends in SIGSYS, whose handler exits 128 + SIGSYS.
+ */
+enum sandbox_try {
+	TRY_LOOP,		/* map ops on a held fd, BPF_MAP_CREATE, a file, a UDP socket */
+	TRY_PROG_LOAD,
+	TRY_MAP_BY_ID,
+	TRY_UNIX_SOCKET,
+	TRY_NETLINK_SOCKET,
+	TRY_TIOCSTI,
+	TRY_EXECVE,
+	TRY_OPEN_WRITE,
+};
+
+/* In the child: the /proc/self/status line of field, or "". */
+static void status_field(const char *field, char *buf, size_t size)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	size_t len = strlen(field);
+
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			snprintf(buf, size, "%s", line + len + 1 + strspn(line + len + 1, " \t"));
+			buf[strcspn(buf, "\n")] = '\0';
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* The child's exit code: 0, or the number of the step that went wrong. */
+static int sandbox_child(enum sandbox_try what, int map_fd)
+{
+	union bpf_attr attr = {};
+	struct pindir pd;
+	char buf[64];
+	__u32 k = 0, v = 7;
+	int fd;
+
+	if (sandbox_enter())
+		return 1;
+	switch (what) {
+	case TRY_LOOP:
+		if (bpf_map_update_elem(map_fd, &k, &v, BPF_ANY) ||
+		    bpf_map_lookup_elem(map_fd, &k, &v) || v != 7)
+			return 2;
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sandbox_t", 4, 4, 1, NULL);
+		if (fd < 0)
+			return 3;
+		close(fd);
+		status_field("CapEff", buf, sizeof(buf));
+		if (strcmp(buf, "0000008000000000"))
+			return 4;
+		status_field("NoNewPrivs", buf, sizeof(buf));
+		if (strcmp(buf, "1"))
+			return 5;
+		status_field("Seccomp", buf, sizeof(buf));
+		if (strcmp(buf, "2"))
+			return 6;
+		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return 7;
+		close(fd);
+		/* The pin directory: its owner check and its lock (pindir.c). */
+		if (pindir_open(&pd, "/", false))
+			return 8;
+		pindir_close(&pd);
+		return 0;
+	case TRY_PROG_LOAD:
+		syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+		return 10;
+	case TRY_MAP_BY_ID:
+		bpf_map_get_fd_by_id(1);
+		return 10;
+	case TRY_UNIX_SOCKET:
+		socket(AF_UNIX, SOCK_STREAM, 0);
+		return 10;
+	case TRY_NETLINK_SOCKET:
+		socket(AF_NETLINK, SOCK_RAW, 0);
+		return 10;
+	case TRY_TIOCSTI:
+		ioctl(STDIN_FILENO, TIOCSTI, "x");
+		return 10;
+	case TRY_EXECVE:
+		execl("/bin/true", "true", (char *)NULL);
+		return 10;
+	case TRY_OPEN_WRITE:
+		/* A file of its own, root's: uid 0 could, the sandbox must not. */
+		open("/proc/self/comm", O_WRONLY | O_CLOEXEC);
+		return 10;
+	}
+	return 10;
+}
+
+static void sandbox_case(const char *name, enum sandbox_try what, int map_fd, int want)
+{
+	int status = 0;
+	pid_t pid;
+
+	test__start_subtest(name);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		/* The refused ones name their syscall on stderr: not in the test's log. */
+		if (what != TRY_LOOP) {
+			int null = open("/dev/null", O_WRONLY);
+
+			if (null >= 0)
+				dup2(null, STDERR_FILENO);
+		}
+		_exit(sandbox_child(what, map_fd));
+	}
+	if (ASSERT_TRUE(pid > 0, "fork") && ASSERT_EQ(waitpid(pid, &status, 0), pid, "waitpid"))
+		ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status),
+			  want, "the child's exit code (0 ok, 159 SIGSYS handled, 1000+N signal N)");
+	test__end_subtest();
+}
+
+static void test_sandbox(void)
+{
+	int map_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sandbox_m", 4, 4, 1, NULL);
+
+	if (map_fd < 0) {
+		test__start_subtest("sandbox_loop");
+		test__skip("no BPF map");
+		test__end_subtest();
+		return;
+	}
+	sandbox_case("sandbox_loop", TRY_LOOP, map_fd, 0);
+	sandbox_case("sandbox_refuses_prog_load", TRY_PROG_LOAD, map_fd, 128 + SIGSYS);
+	sandbox_case("sandbox_refuses_map_by_id", TRY_MAP_BY_ID, map_fd, 128 + SIGSYS);
+	sandbox_case("sandbox_refuses_unix_socket", TRY_UNIX_SOCKET, map_fd, 128 + SIGSYS);
+	sandbox_case("sandbox_refuses_netlink", TRY_NETLINK_SOCKET, map_fd, 128 + SIGSYS);
+	sandbox_case("sandbox_refuses_tiocsti", TRY_TIOCSTI, map_fd, 128 + SIGSYS);
+	sandbox_case("sandbox_refuses_execve", TRY_EXECVE, map_fd, 128 + SIGSYS);
+	sandbox_case("sandbox_refuses_open_write", TRY_OPEN_WRITE, map_fd, 128 + SIGSYS);
+	close(map_fd);
+}
+
 int main(int argc, char **argv)
 {
 	test__init(argc, argv);
@@ -1595,5 +1744,6 @@ int main(int argc, char **argv)
 	RUN_TEST(test_tables_fit_crowded);
 	RUN_TEST(test_prefetch);
 	RUN_TEST(test_kernel_to_agent);
+	RUN_TEST(test_sandbox);
 	return test__exit_status();
 }

@@ -259,6 +259,43 @@ expect_agent_stops()
 	return 1
 }
 
+# The agent's privileges once it runs (README "Privileges", user/sandbox.h):
+# CAP_BPF (39) alone, effective, permitted and bounding; nothing inheritable
+# or ambient; no_new_privs; a seccomp filter.
+SANDBOX_CAPS=0000008000000000
+
+# agent_status_field FIELD: that line of the running agent's /proc/PID/status.
+agent_status_field()
+{
+	awk -v f="$1:" '$1 == f { print $2 }' "/proc/$AGENT_PID/status" 2>/dev/null
+}
+
+# expect_sandboxed NAME: the running agent holds exactly the documented
+# privileges. One check per field, so a failure names what is wrong.
+expect_sandboxed()
+{
+	local name=$1 field want got
+
+	if [[ -z $AGENT_PID ]] || ! tb__alive "$AGENT_PID"; then
+		fail "$name" "no agent is running" "$(agent_log)"
+		return 1
+	fi
+	# It says so once loaded and sandboxed; a busy machine takes its time.
+	if ! tb__wait_for 100 0.1 grep -q 'agent running for' "$AGENT_LOG"; then
+		fail "$name" "the agent did not say it runs within 10 s" "$(agent_log)"
+		return 1
+	fi
+	for field in CapEff:$SANDBOX_CAPS CapPrm:$SANDBOX_CAPS CapBnd:$SANDBOX_CAPS \
+		     CapInh:0000000000000000 CapAmb:0000000000000000 NoNewPrivs:1 Seccomp:2; do
+		want=${field#*:}
+		field=${field%%:*}
+		got=$(agent_status_field "$field")
+		check "${name}_$field" [ "$got" == "$want" ] -- \
+			"/proc/$AGENT_PID/status: expected $field $want, got '$got'" \
+			"$(grep -E '^(Cap|NoNewPrivs|Seccomp)' "/proc/$AGENT_PID/status" 2>&1)"
+	done
+}
+
 agent_log()
 {
 	[[ -n $AGENT_LOG && -r $AGENT_LOG ]] && printf 'agent log:\n%s\n' "$(tail -n 20 "$AGENT_LOG")"
@@ -373,6 +410,8 @@ fi
 if ((HAVE_RUN)); then
 	check agent_running agent_start "$CONF" -- "bpfroute run -c $CONF is not running" \
 		"$(agent_log)"
+	# Before it reads a single event: what it parses is the attacker's.
+	expect_sandboxed agent_sandboxed
 else
 	fail agent_running "bpfroute has no 'run' command"
 fi
@@ -516,6 +555,8 @@ if agent_signal HUP; then
 		private2 -4
 	check sighup_agent_still_running tb__alive "$AGENT_PID" -- \
 		"the agent exited after SIGHUP" "$(agent_log)"
+	# The reload was the helper's: the agent gained nothing back.
+	expect_sandboxed sighup_agent_sandboxed
 else
 	fail sighup_new_rule_learned "no agent to send SIGHUP to"
 fi
@@ -662,6 +703,11 @@ if [[ -n $AGENT_PID ]]; then
 	check agent_says_unloaded grep -q 'unloaded (the pins are gone); the agent stops' \
 		"$agent_log_final" -- "$(agent_log)"
 fi
+# Every agent of this test (learning, SIGHUP, prefetch, expiry, SIGTERM, the
+# unload) ran without a syscall its seccomp filter refuses: the SIGSYS
+# handler would have said so in its log, and exited.
+refused=$(grep -h 'refused by the sandbox' "$TB_DIR"/agent-*.log 2>/dev/null)
+check agent_no_syscall_refused [ -z "$refused" ] -- "the agents' logs say:" "$refused"
 check unload_pin_dir_removed [ ! -e "$TB_PIN" ] -- "$TB_PIN still exists:" \
 	"$(ls -la "$TB_PIN" 2>&1)"
 filters=$(our_filters)

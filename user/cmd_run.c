@@ -15,6 +15,13 @@
  * that `load`, `route add` and the rest never wait for the agent. A
  * `bpfroute unload` followed by `load` by hand makes new maps: the agent
  * notices within seconds and follows them.
+ *
+ * Least privilege: once loaded, attached and opened, the agent keeps only
+ * CAP_BPF, sets no_new_privs and installs a seccomp allow-list
+ * (sandbox.c) before it reads its first event: the DNS answers it parses
+ * (its own parser, c-ares) are the attacker's. A helper forked before
+ * (privhelper.c) keeps the rest and does on request what needs it: the
+ * reload on SIGHUP, opening the learned tables by id.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +37,8 @@
 #include "log.h"
 #include "maps.h"
 #include "pindir.h"
+#include "privhelper.h"
+#include "sandbox.h"
 
 struct run_ctx {
 	const char *pin_dir;
@@ -133,7 +142,7 @@ static int run_reload(void *ctx)
 	int err;
 
 	pr_info("SIGHUP: reloading %s\n", c->path);
-	err = load_instance(c->pin_dir, c->path);
+	err = privhelper_reload(c->pin_dir, c->path);
 	if (!err)
 		err = run_read_config(c);
 	if (err) {
@@ -201,7 +210,17 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 		pr_warn("run: signals: %s\n", strerror(-err));
 		return err;
 	}
+	/* Before anything is opened: the helper holds none of the agent's fds. */
+	err = privhelper_start(c.pin_dir, c.path);
+	if (err) {
+		pr_warn("run: starting the helper: %s\n", strerror(-err));
+		goto cleanup;
+	}
 	err = run_start(&c);
+	if (!err) {
+		privhelper_delegate();
+		err = sandbox_enter();
+	}
 	if (err)
 		goto cleanup;
 	pr_info("agent running for %s (pid %d)%s\n", c.pin_dir, (int)getpid(),
@@ -212,6 +231,7 @@ cleanup:
 	agent_loop_free(&c.loop);
 	agent_free(&c.a);
 	maps_close(&c.maps);
+	privhelper_stop();
 	if (c.have_cfg)
 		config_free(&c.cfg);
 	return err;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -38,6 +40,18 @@ void table_map_close(struct table_map *tm)
 	*tm = (struct table_map){ .fd = -1 };
 }
 
+int (*hosttable_fd_by_id)(enum hosttable_obj kind, __u32 id);
+
+static int fd_by_id(enum hosttable_obj kind, __u32 id)
+{
+	int fd;
+
+	if (hosttable_fd_by_id)
+		return hosttable_fd_by_id(kind, id);
+	fd = kind == HOSTTABLE_BTF ? bpf_btf_get_fd_by_id(id) : bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
 /* The map behind id, mapped. */
 static int table_map_by_id(__u32 id, struct table_map *tm)
 {
@@ -46,9 +60,9 @@ static int table_map_by_id(__u32 id, struct table_map *tm)
 	int err;
 
 	*tm = (struct table_map){ .fd = -1 };
-	tm->fd = bpf_map_get_fd_by_id(id);
+	tm->fd = fd_by_id(HOSTTABLE_MAP, id);
 	if (tm->fd < 0)
-		return -errno;
+		return tm->fd;
 	if (bpf_obj_get_info_by_fd(tm->fd, &info, &len)) {
 		err = -errno;
 		goto fail;
@@ -61,6 +75,46 @@ static int table_map_by_id(__u32 id, struct table_map *tm)
 fail:
 	table_map_close(tm);
 	return err;
+}
+
+/* A mapping of our own of a map held in src (no lookup by id). */
+static int table_map_dup(const struct table_map *src, struct table_map *tm)
+{
+	int err;
+
+	*tm = (struct table_map){ .fd = -1 };
+	tm->fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
+	if (tm->fd < 0)
+		return -errno;
+	tm->id = src->id;
+	tm->n = src->n;
+	err = table_map_mmap(tm);
+	if (err)
+		table_map_close(tm);
+	return err;
+}
+
+/* The BTF object behind fd, read from the kernel. */
+static struct btf *btf_from_fd(int fd)
+{
+	struct bpf_btf_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf = NULL;
+	void *data;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !info.btf_size)
+		return NULL;
+	data = malloc(info.btf_size);
+	if (!data)
+		return NULL;
+	len = sizeof(info);
+	info = (struct bpf_btf_info){ .btf = (__u64)(unsigned long)data,
+				      .btf_size = info.btf_size };
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		btf = btf__new(data, info.btf_size);	/* NULL on error (libbpf 1.0) */
+	}
+	free(data);
+	return btf;
 }
 
 /*
@@ -77,16 +131,17 @@ static int slot_btf(const struct bpfroute_maps *m, int *btf_fd, __u32 *key_id, _
 
 	if (bpf_obj_get_info_by_fd(m->conf, &info, &len) || !info.btf_id)
 		return -ENOENT;
-	btf = btf__load_from_kernel_by_id(info.btf_id);
-	if (!btf)
-		return -errno;
-	id = btf__find_by_name_kind(btf, "bpfroute_host", BTF_KIND_STRUCT);
-	btf__free(btf);
-	if (id <= 0)
-		return -ENOENT;
-	*btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
+	*btf_fd = fd_by_id(HOSTTABLE_BTF, info.btf_id);
 	if (*btf_fd < 0)
-		return -errno;
+		return *btf_fd;
+	btf = btf_from_fd(*btf_fd);
+	id = btf ? btf__find_by_name_kind(btf, "bpfroute_host", BTF_KIND_STRUCT) : -ENOENT;
+	btf__free(btf);
+	if (id <= 0) {
+		close(*btf_fd);
+		*btf_fd = -1;
+		return -ENOENT;
+	}
 	*key_id = info.btf_key_type_id;
 	*val_id = (__u32)id;
 	return 0;
@@ -201,7 +256,7 @@ int hosttable_set_role(struct hosttable *ht, int role, const struct table_map *t
 	if (!tm)
 		return 0;
 	/* A mapping of our own: the caller keeps its table_map. */
-	return table_map_by_id(tm->id, cur);
+	return table_map_dup(tm, cur);
 }
 
 /* Give a filter the addresses of a table (a filter lost in a crash). */
@@ -478,7 +533,7 @@ int hosttable_rebuild(struct hosttable *ht, const struct bpfroute_maps *m,
 		old = (struct table_map){ .fd = -1 };
 		goto unregister;
 	}
-	err = table_map_by_id(ntbl.id, &ht->role[BPFROUTE_HOSTS_TABLE]);
+	err = table_map_dup(&ntbl, &ht->role[BPFROUTE_HOSTS_TABLE]);
 	/* 4. No program holds the old table now: nothing counts into it. */
 	hosttable_set_role(ht, BPFROUTE_HOSTS_NEXT_TABLE, NULL);
 	hosttable_set_role(ht, BPFROUTE_HOSTS_NEXT_FILTER, NULL);

@@ -50,6 +50,15 @@ static inline const struct table_map *hosttable_role(const struct hosttable *ht,
 	return ht->role[role].fd >= 0 ? &ht->role[role] : NULL;
 }
 
+/*
+ * How inner maps and the programs' BTF are opened by id. BPF_MAP_GET_FD_BY_ID
+ * and BPF_BTF_GET_FD_BY_ID need CAP_SYS_ADMIN: NULL (the default) calls them
+ * directly, the sandboxed agent asks its helper (privhelper.c). Returns an
+ * fd, or -errno.
+ */
+enum hosttable_obj { HOSTTABLE_MAP, HOSTTABLE_BTF };
+extern int (*hosttable_fd_by_id)(enum hosttable_obj kind, __u32 id);
+
 /* Map a family's tables as they are now. 0, or -errno. */
 int hosttable_open(const struct bpfroute_maps *m, int family, struct hosttable *ht);
 void hosttable_close(struct hosttable *ht);

@@ -52,7 +52,9 @@ static const struct cmd commands[] = {
 	  "too big for the kernel, evict expired entries when a map is full, sweep dead\n"
 	  "ones, prefetch exact-name rules (`prefetch yes`). Logs to stderr. SIGHUP\n"
 	  "reloads FILE (a bad one is refused and the old config kept); SIGTERM and\n"
-	  "SIGINT exit, leaving the datapath and every learned route in place." },
+	  "SIGINT exit, leaving the datapath and every learned route in place. Once\n"
+	  "loaded, the agent keeps only CAP_BPF under a seccomp filter; a helper process\n"
+	  "does the reloads (README, Privileges)." },
 	{ "help", cmd_help, "[COMMAND]", "Show help for all commands or one." },
 };
 
