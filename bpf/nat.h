@@ -656,7 +656,7 @@ static __always_inline int nat_masquerade(struct __sk_buff *skb, const struct bp
 	bool create = tg->flags & BPFROUTE_TARGET_F_MASQ;
 	struct nat_out_pkt p = {};
 	struct bpfroute_nat *out;
-	__u8 addr[16];
+	__u8 addr[16], state;
 	__u32 stat;
 	__u64 now;
 	__u16 port;
@@ -688,7 +688,9 @@ static __always_inline int nat_masquerade(struct __sk_buff *skb, const struct bp
 			return nat_refuse(BPFROUTE_STAT_NAT_FULL);
 	}
 	port = out->port;
-	nat_touch(out, skb->len, now, nat_state_out(&p.key, out, p.tcp_flags), 0);
+	state = nat_state_out(&p.key, out, p.tcp_flags);
+	nat_touch(out, skb->len, now, state,
+		  state == BPFROUTE_FLOW_ESTABLISHED ? BPFROUTE_NAT_F_ESTABLISHED : 0);
 
 	if (family == 4 ? nat_rewrite4(skb, p.key.proto, p.l4, false, addr, port, false) :
 			  nat_rewrite6(skb, p.key.proto, false, addr, port, false))

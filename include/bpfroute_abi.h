@@ -420,6 +420,13 @@ struct bpfroute_nat {
  * the client's next ACK then makes the flow established.
  */
 #define BPFROUTE_NAT_F_REPLIED		(1U << 0)
+/*
+ * bpfroute_nat_out of a TCP flow: it was established once. A connection
+ * reset or closed before that times out as a half-open one (conntrack: 10 s
+ * after a RST in SYN_SENT), not as a closing one: a client that answers a
+ * forged SYN's SYN-ACK with a RST must not turn it into a 2-minute flow.
+ */
+#define BPFROUTE_NAT_F_ESTABLISHED	(1U << 1)
 
 /* Like conntrack's, coarse: what decides a flow's timeout (bpfroute_policy.h). */
 enum bpfroute_flow_state {

@@ -205,14 +205,25 @@ static __always_inline void bpfroute_flow_request_key(const struct bpfroute_flow
  * established, the client's ACK after the remote's answer TCP; a FIN or RST
  * from either side, closing) and the later of the two times.
  */
+static __always_inline __u64 bpfroute_flow_timeout_of(const struct bpfroute_nat *out,
+						      const struct bpfroute_nat *in, __u8 proto)
+{
+	__u8 state = out->state > in->state ? out->state : in->state;
+
+	/* Closed before it was ever established: still half-open, as far as time goes. */
+	if (proto == BPFROUTE_IPPROTO_TCP && state == BPFROUTE_FLOW_CLOSING &&
+	    !(out->flags & BPFROUTE_NAT_F_ESTABLISHED))
+		state = BPFROUTE_FLOW_NEW;
+	return bpfroute_flow_timeout_ns(proto, state);
+}
+
 static __always_inline bool bpfroute_flow_dead(const struct bpfroute_nat *out,
 					       const struct bpfroute_nat *in, __u8 proto,
 					       __u64 now)
 {
 	__u64 last = out->last_seen_ns > in->last_seen_ns ? out->last_seen_ns : in->last_seen_ns;
-	__u8 state = out->state > in->state ? out->state : in->state;
 
-	return now > last && now - last > bpfroute_flow_timeout_ns(proto, state);
+	return now > last && now - last > bpfroute_flow_timeout_of(out, in, proto);
 }
 
 #endif /* BPFROUTE_POLICY_H */

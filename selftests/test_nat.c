@@ -1466,8 +1466,10 @@ static void test_tcp_established_on_ack(void)
 			  "after the SYN-ACK: the half-open timeout applies");
 	}
 	out_translated(skel, &f, TGT4, f.sport, false, NULL, "the client's ACK");
-	if (ASSERT_OK(lookup(skel->maps.bpfroute_nat_out, &ko, &o), "nat_out entry"))
+	if (ASSERT_OK(lookup(skel->maps.bpfroute_nat_out, &ko, &o), "nat_out entry")) {
 		ASSERT_EQ(o.state, BPFROUTE_FLOW_ESTABLISHED, "after the client's ACK: established");
+		ASSERT_EQ(o.flags, BPFROUTE_NAT_F_ESTABLISHED, "nat_out marked established once");
+	}
 
 	/* A new connection on the tuple: half-open again until its own answer. */
 	f.tcp_flags = TCP_SYN;
@@ -1516,6 +1518,18 @@ static void test_half_open_timeout(void)
 	    !out_translated(skel, &b, TGT4, 0, true, &port, "client B, to 8443"))
 		goto out;
 	ASSERT_NEQ(port, a.sport, "an established flow keeps its port");
+
+	/*
+	 * Reset before it was established (a client answering a forged SYN's
+	 * SYN-ACK with a RST): closing, but timed as half-open.
+	 */
+	a.dport = b.dport = 9443;
+	a.tcp_flags = TCP_RST;
+	if (!out_translated(skel, &a, TGT4, a.sport, true, NULL, "client A, RST to 9443") ||
+	    !age_flow(skel, &a, TGT4, a.sport, ago, BPFROUTE_FLOW_CLOSING))
+		goto out;
+	out_translated(skel, &b, TGT4, b.sport, true, NULL,
+		       "client B gets the port of A's flow reset before it was established");
 out:
 	finish(skel);
 }
