@@ -37,9 +37,19 @@
  * - Protocols other than TCP, UDP and ICMP echo going out, ICMP errors sent
  *   by clients among them (NAT_UNSUPPORTED, dropped).
  *
+ * Not masqueraded, so that one client cannot take every port towards a
+ * remote endpoint from the others (issue #10: a SYN flood with forged
+ * sources did), checked only when a flow is created:
+ * - a source the FIB would not route back through the LAN device it came
+ *   in on (NAT_BAD_SOURCE, dropped: nat_source_ok());
+ * - a client address that holds max-client-flows flows already
+ *   (NAT_CLIENT_CAP, dropped: nat_client_get()).
+ *
  * Flows time out like conntrack's (bpfroute_flow_dead() in
- * bpfroute_policy.h); the agent removes dead ones. The datapath keeps using a
- * flow until then and only refreshes last_seen_ns, at most once a second.
+ * bpfroute_policy.h), a half-open TCP flow in 30 s; the agent removes dead
+ * ones, and a new flow that wants a dead one's port removes it itself
+ * (nat_reclaim()). The datapath keeps using a flow until then and only
+ * refreshes last_seen_ns, at most once a second.
  */
 #ifndef BPFROUTE_NAT_H
 #define BPFROUTE_NAT_H

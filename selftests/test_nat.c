@@ -1954,11 +1954,14 @@ static bool time_runs(int prog_fd, const struct pkt *in, int calls, __u32 want_r
 	return true;
 }
 
+#define NEW_FLOWS	2000	/* below max-client-flows' default */
+
 static void test_run_timing(void)
 {
 	struct flow r = reply_of(&tcp_a4, TGT4, tcp_a4.sport, TCP_ACK);
 	struct flow plain = tcp_a4, f = tcp_a4;
-	__u64 ns_plain, ns_out, ns_in, ns_miss;
+	struct pkt out;
+	__u64 ns_plain, ns_out, ns_in, ns_miss, ns_new;
 	struct bpfroute_tc *skel;
 	struct pkt in;
 	int calls = 20000;
@@ -1973,6 +1976,11 @@ static void test_run_timing(void)
 	f.payload = plain.payload = r.payload = 64;
 	plain.dst = "198.51.100.9";
 	if (!out_translated(skel, &f, TGT4, f.sport, true, NULL, "the timed flow"))
+		goto out;
+	/* Established, as a busy flow is: the remote's answer, the client's ACK. */
+	build(&r, &in);
+	run_once(bpf_program__fd(skel->progs.bpfroute_unnat), &in, &(__u32){ 0 }, &out);
+	if (!out_translated(skel, &f, TGT4, f.sport, false, NULL, "the timed flow, established"))
 		goto out;
 
 	build(&plain, &in);
@@ -1992,10 +2000,26 @@ static void test_run_timing(void)
 	if (!time_runs(bpf_program__fd(skel->progs.bpfroute_unnat), &in, calls, TC_ACT_OK,
 		       &ns_miss))
 		goto out;
+	/* New flows, each from another port: source check, count, port claim. */
+	f.tcp_flags = TCP_SYN;
+	f.payload = 0;
+	ns_new = 0;
+	for (int i = 0; i < NEW_FLOWS; i++) {
+		__u64 ns;
+
+		f.sport = (__u16)(20000 + i);
+		build(&f, &in);
+		if (!time_runs(bpf_program__fd(skel->progs.bpfroute_steer), &in, 1,
+			       TC_ACT_REDIRECT, &ns))
+			goto out;
+		ns_new += ns;
+	}
 	printf("  info: test_run ns/run (repeat 1, mean of %d): steered without masquerade %llu; "
-	       "masqueraded out %llu; reply translated in %llu; in, no flow %llu\n", calls,
+	       "masqueraded out %llu; reply translated in %llu; in, no flow %llu; "
+	       "new flow %llu (mean of %d)\n", calls,
 	       (unsigned long long)ns_plain, (unsigned long long)ns_out,
-	       (unsigned long long)ns_in, (unsigned long long)ns_miss);
+	       (unsigned long long)ns_in, (unsigned long long)ns_miss,
+	       (unsigned long long)(ns_new / NEW_FLOWS), NEW_FLOWS);
 out:
 	finish(skel);
 }
