@@ -46,7 +46,7 @@ FIXTURE_SRCS := $(TABLE_SRCS) user/routes.c user/prefix.c
 TESTS := test_tc test_dns test_nat test_config test_wireguard test_agent test_xdp test_table
 TEST_BINS := $(patsubst %,$(OUTPUT)/%,$(TESTS))
 # Helpers the shell tests run (libc only).
-TOOLS := race_client
+TOOLS := race_client syn_flood
 TOOL_BINS := $(patsubst %,$(OUTPUT)/%,$(TOOLS))
 
 .DELETE_ON_ERROR:
@@ -124,6 +124,10 @@ $(OUTPUT)/test_wireguard: selftests/test_wireguard.c selftests/test.h $(wildcard
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
 
 $(OUTPUT)/race_client: selftests/race_client.c | $(OUTPUT)
+	$(call msg,TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(OUTPUT)/syn_flood: selftests/syn_flood.c | $(OUTPUT)
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 

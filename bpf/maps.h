@@ -173,6 +173,24 @@ struct {
 	__type(value, struct bpfroute_nat);
 } BPFROUTE_MAP_NAT_IN SEC(".maps");
 
+/*
+ * Masqueraded flows per client address, for max-client-flows (nat.h): two
+ * rows of counters, each client counted in one counter of each row
+ * (bpfroute_client_slot()). An array, so no entry is ever created or
+ * deleted and both sides can count with atomic adds on the same memory:
+ * the datapath when it creates or removes a flow, the agent (through the
+ * mapping, BPF_F_MMAPABLE) when it removes one. Every flow is counted up
+ * once when its nat_out entry is created and down once by whoever deletes
+ * that entry, so the counts cannot drift.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BPFROUTE_NAT_CLIENT_ROWS * BPFROUTE_NAT_CLIENT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);	/* an array's elements are 8-byte aligned anyway */
+} BPFROUTE_MAP_NAT_CLIENTS SEC(".maps");
+
 /* The LAN interfaces the XDP stage runs on, with their MACs (xdp_stage.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

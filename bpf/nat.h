@@ -37,9 +37,19 @@
  * - Protocols other than TCP, UDP and ICMP echo going out, ICMP errors sent
  *   by clients among them (NAT_UNSUPPORTED, dropped).
  *
+ * Not masqueraded, so that one client cannot take every port towards a
+ * remote endpoint from the others (issue #10: a SYN flood with forged
+ * sources did), checked only when a flow is created:
+ * - a source the FIB would not route back through the LAN device it came
+ *   in on (NAT_BAD_SOURCE, dropped: nat_source_ok());
+ * - a client address that holds max-client-flows flows already
+ *   (NAT_CLIENT_CAP, dropped: nat_client_get()).
+ *
  * Flows time out like conntrack's (bpfroute_flow_dead() in
- * bpfroute_policy.h); the agent removes dead ones. The datapath keeps using a
- * flow until then and only refreshes last_seen_ns, at most once a second.
+ * bpfroute_policy.h), a half-open TCP flow in 30 s; the agent removes dead
+ * ones, and a new flow that wants a dead one's port removes it itself
+ * (nat_reclaim()). The datapath keeps using a flow until then and only
+ * refreshes last_seen_ns, at most once a second.
  */
 #ifndef BPFROUTE_NAT_H
 #define BPFROUTE_NAT_H
@@ -51,6 +61,7 @@
 #include "forward.h"
 #include "stats.h"
 #include "nat_csum.h"
+#include "next_hop.h"	/* AF_INET_, AF_INET6_ */
 
 #ifndef IP_MF
 #define IP_MF		0x2000
@@ -81,6 +92,7 @@
 #define NAT_TCP_FIN	0x01
 #define NAT_TCP_SYN	0x02
 #define NAT_TCP_RST	0x04
+#define NAT_TCP_ACK	0x10
 
 /* Ports tried after the client's own: Linux's default ip_local_port_range. */
 #define NAT_PORT_MIN	32768
@@ -258,27 +270,69 @@ static __always_inline int nat_rewrite6(struct __sk_buff *skb, __u8 proto, bool 
  * Flows
  */
 
-/* The state a packet puts its flow in, as conntrack reads TCP flags coarsely. */
-static __always_inline __u8 nat_state_out(__u8 proto, __u8 tcp_flags, __u8 cur)
+/*
+ * The state a client's packet puts its flow in, as conntrack reads TCP flags
+ * coarsely. A SYN (re)opens a TCP flow, half-open; a FIN or RST closes it;
+ * an ACK establishes it only once the remote has answered
+ * (BPFROUTE_NAT_F_REPLIED on the reply side). The remote's SYN-ACK alone
+ * never does: it proves nothing about the client, whose source may be
+ * forged, and a SYN flood would otherwise hold a port per SYN for the
+ * established timeout (conntrack, too, waits for the ACK: SYN_RECV until
+ * then). Only a half-open flow's ACK looks at the reply side: one lookup,
+ * once per connection.
+ */
+static __always_inline __u8 nat_state_out(const struct bpfroute_flow_key *key,
+					  const struct bpfroute_nat *out, __u8 tcp_flags)
 {
-	if (proto != NAT_TCP)
+	struct bpfroute_flow_key ikey;
+	struct bpfroute_nat *in;
+	__u8 cur = out->state;
+
+	if (key->proto != NAT_TCP)
 		return cur;
 	if (tcp_flags & (NAT_TCP_FIN | NAT_TCP_RST))
 		return BPFROUTE_FLOW_CLOSING;
-	if (tcp_flags & NAT_TCP_SYN)
-		return BPFROUTE_FLOW_NEW;	/* a new connection on this tuple */
-	return cur;
+	if (tcp_flags & NAT_TCP_SYN) {
+		if (cur == BPFROUTE_FLOW_NEW)	/* a retransmission */
+			return cur;
+		/* A new connection on this tuple: the old one's answer does not count. */
+		bpfroute_flow_reply_key(key, out->addr, out->port, &ikey);
+		in = bpf_map_lookup_elem(&BPFROUTE_MAP_NAT_IN, &ikey);
+		if (in && in->flags)
+			in->flags = 0;
+		return BPFROUTE_FLOW_NEW;
+	}
+	if (cur != BPFROUTE_FLOW_NEW || !(tcp_flags & NAT_TCP_ACK))
+		return cur;
+	bpfroute_flow_reply_key(key, out->addr, out->port, &ikey);
+	in = bpf_map_lookup_elem(&BPFROUTE_MAP_NAT_IN, &ikey);
+	return in && (in->flags & BPFROUTE_NAT_F_REPLIED) ? BPFROUTE_FLOW_ESTABLISHED : cur;
 }
 
+/*
+ * The state a reply puts its flow in: any reply establishes UDP and ICMP
+ * echo. TCP: a FIN or RST closes; a SYN-ACK answers a (new) connection,
+ * which stays half-open until the client's ACK (nat_state_out()).
+ */
 static __always_inline __u8 nat_state_in(__u8 proto, __u8 tcp_flags, __u8 cur)
 {
 	if (proto != NAT_TCP)
 		return BPFROUTE_FLOW_ESTABLISHED;
 	if (tcp_flags & (NAT_TCP_FIN | NAT_TCP_RST))
 		return BPFROUTE_FLOW_CLOSING;
-	if (tcp_flags & NAT_TCP_SYN)	/* SYN-ACK: a connection (again) */
-		return BPFROUTE_FLOW_ESTABLISHED;
-	return cur == BPFROUTE_FLOW_CLOSING ? cur : BPFROUTE_FLOW_ESTABLISHED;
+	if (tcp_flags & NAT_TCP_SYN)
+		return BPFROUTE_FLOW_NEW;
+	return cur;
+}
+
+/*
+ * The flags a reply sets on its side: a TCP segment other than a RST says
+ * the remote took the connection (a SYN-ACK; any segment of a flow picked
+ * up mid-stream, after the agent removed an idle one).
+ */
+static __always_inline __u8 nat_flags_in(__u8 proto, __u8 tcp_flags)
+{
+	return proto == NAT_TCP && !(tcp_flags & NAT_TCP_RST) ? BPFROUTE_NAT_F_REPLIED : 0;
 }
 
 /*
@@ -287,7 +341,8 @@ static __always_inline __u8 nat_state_in(__u8 proto, __u8 tcp_flags, __u8 cur)
  * (last_seen_ns at most once a second) so that a busy flow does not bounce
  * its cache line more than it must.
  */
-static __always_inline void nat_touch(struct bpfroute_nat *e, __u64 len, __u64 now, __u8 state)
+static __always_inline void nat_touch(struct bpfroute_nat *e, __u64 len, __u64 now, __u8 state,
+				      __u8 flags)
 {
 	__sync_fetch_and_add(&e->packets, 1);
 	__sync_fetch_and_add(&e->bytes, len);
@@ -295,6 +350,8 @@ static __always_inline void nat_touch(struct bpfroute_nat *e, __u64 len, __u64 n
 		e->last_seen_ns = now;
 	if (e->state != state)
 		e->state = state;
+	if ((e->flags & flags) != flags)
+		e->flags |= flags;
 }
 
 /* The address a target masquerades with, in 16 bytes; false: none of the family. */
@@ -313,22 +370,154 @@ static __always_inline bool nat_target_addr(const struct bpfroute_target *tg, __
 	return any;
 }
 
+/* ---------------------------------------------------------------------------
+ * Flows per client (bpfroute_natcli, max-client-flows)
+ */
+
+static __always_inline const struct bpfroute_conf *nat_conf(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&BPFROUTE_MAP_CONF, &zero);
+}
+
+/* The client's two counters; false never happens with an array, but say so. */
+static __always_inline bool nat_client_counters(const struct bpfroute_conf *conf, __u8 family,
+						const __u8 *addr, __u64 **c0, __u64 **c1)
+{
+	__u32 i0 = bpfroute_client_slot(conf, family, addr, 0);
+	__u32 i1 = bpfroute_client_slot(conf, family, addr, 1);
+
+	*c0 = bpf_map_lookup_elem(&BPFROUTE_MAP_NAT_CLIENTS, &i0);
+	*c1 = bpf_map_lookup_elem(&BPFROUTE_MAP_NAT_CLIENTS, &i1);
+	return *c0 && *c1;
+}
+
+/* A flow of the client at addr is gone (its nat_out entry deleted by us). */
+static __always_inline void nat_client_put(const struct bpfroute_conf *conf, __u8 family,
+					   const __u8 *addr)
+{
+	__u64 *c0, *c1;
+
+	if (!nat_client_counters(conf, family, addr, &c0, &c1))
+		return;
+	__sync_fetch_and_add(c0, -1);
+	__sync_fetch_and_add(c1, -1);
+}
+
+/*
+ * Count a flow for the client at addr, unless it holds max-client-flows
+ * already. Counting first and looking at what was there before makes the
+ * cap exact when CPUs race. Read as signed, so that a count that ever went
+ * below zero would let its clients have more flows, never fewer.
+ */
+static __always_inline bool nat_client_get(const struct bpfroute_conf *conf, __u8 family,
+					   const __u8 *addr)
+{
+	__s64 max = bpfroute_client_flows_max(conf), n0, n1;
+	__u64 *c0, *c1;
+
+	if (!nat_client_counters(conf, family, addr, &c0, &c1))
+		return true;
+	n0 = (__s64)__sync_fetch_and_add(c0, 1);
+	n1 = (__s64)__sync_fetch_and_add(c1, 1);
+	if ((n0 < n1 ? n0 : n1) < max)
+		return true;
+	__sync_fetch_and_add(c0, -1);
+	__sync_fetch_and_add(c1, -1);
+	return false;
+}
+
 /* Remove both directions of a flow. */
-static __always_inline void nat_flow_forget(const struct bpfroute_flow_key *key,
+static __always_inline void nat_flow_forget(const struct bpfroute_conf *conf,
+					    const struct bpfroute_flow_key *key,
 					    const struct bpfroute_nat *out)
 {
 	struct bpfroute_flow_key ikey;
 
 	bpfroute_flow_reply_key(key, out->addr, out->port, &ikey);	/* before out is freed */
 	bpf_map_delete_elem(&BPFROUTE_MAP_NAT_IN, &ikey);
-	bpf_map_delete_elem(&BPFROUTE_MAP_NAT_OUT, key);
+	if (!bpf_map_delete_elem(&BPFROUTE_MAP_NAT_OUT, key))
+		nat_client_put(conf, key->family, key->saddr);
 }
 
 /*
- * Create the flow of key, translated to addr: claim a port by inserting the
- * reverse entry (BPF_NOEXIST, atomic), then the forward entry. Returns 0 (the
- * flow exists now: ours, or another CPU's that raced us to it), or the
- * counter of the refusal.
+ * The flow that holds the reply key ikey (a port towards a remote
+ * endpoint), removed if it is dead (bpfroute_flow_dead()), so that a new
+ * flow takes its port now rather than after the agent's next sweep: after
+ * a SYN flood, half-open flows give their ports back as soon as they time
+ * out. Whoever deletes the nat_out entry counts the client down; a CPU that
+ * loses that race leaves the rest to the winner. Returns true if the port
+ * may be free now.
+ */
+static __always_inline bool nat_reclaim(const struct bpfroute_conf *conf,
+					const struct bpfroute_flow_key *ikey, __u64 now)
+{
+	struct bpfroute_nat *in, *out;
+	struct bpfroute_flow_key okey;
+
+	in = bpf_map_lookup_elem(&BPFROUTE_MAP_NAT_IN, ikey);
+	if (!in)
+		return true;
+	bpfroute_flow_request_key(ikey, in->addr, in->port, &okey);
+	out = bpf_map_lookup_elem(&BPFROUTE_MAP_NAT_OUT, &okey);
+	/* The client's tuple translated elsewhere now: not this port's flow. */
+	if (out && (out->port != ikey->dport || !nat_addr_eq(out->addr, ikey->daddr)))
+		out = NULL;
+	/* Without its other half, the reply side alone decides. */
+	if (!bpfroute_flow_dead(out ? out : in, in, ikey->proto, now))
+		return false;
+	if (out) {
+		if (bpf_map_delete_elem(&BPFROUTE_MAP_NAT_OUT, &okey))
+			return false;
+		nat_client_put(conf, okey.family, okey.saddr);
+	}
+	bpf_map_delete_elem(&BPFROUTE_MAP_NAT_IN, ikey);
+	return true;
+}
+
+/*
+ * Whether the source of a new flow may be masqueraded: the route back to it,
+ * as a packet from the remote forwarded through this gateway would take,
+ * leaves through the LAN device the packet came in on. That is strict
+ * reverse-path filtering (RFC 3704 section 2.2, rp_filter 1) for new flows
+ * only: the LAN's own subnets pass, and so do networks routed behind a LAN
+ * router; a forged source from elsewhere, the gateway's own addresses
+ * (local, not forwarded) and unroutable ones do not. tot_len: a bare
+ * header, so that no MTU enters the answer. bpf_fib_lookup() answers only
+ * where forwarding is on for the LAN device (BPF_FIB_LKUP_RET_FWD_DISABLED).
+ */
+static __always_inline bool nat_source_ok(struct __sk_buff *skb,
+					  const struct bpfroute_flow_key *key)
+{
+	struct bpf_fib_lookup fib = {};
+	long rc;
+
+	fib.ifindex = skb->ifindex;
+	fib.l4_protocol = key->proto;
+	if (key->family == 4) {
+		fib.family = AF_INET_;
+		fib.tot_len = 20;
+		__builtin_memcpy(&fib.ipv4_src, key->daddr, 4);
+		__builtin_memcpy(&fib.ipv4_dst, key->saddr, 4);
+	} else {
+		fib.family = AF_INET6_;
+		fib.tot_len = NAT_IP6_HLEN;
+		__builtin_memcpy(fib.ipv6_src, key->daddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, key->saddr, 16);
+	}
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) &&
+	       fib.ifindex == skb->ifindex;
+}
+
+/*
+ * Create the flow of key, translated to addr: check its source, count it
+ * for its client, claim a port by inserting the reverse entry (BPF_NOEXIST,
+ * atomic; a dead flow on the port is reclaimed first), then the forward
+ * entry. Returns 0 (the flow exists now: ours, or another CPU's that raced
+ * us to it), or the counter of the refusal. The checks cost a FIB lookup
+ * and two atomic adds once per flow; packets of existing flows pay none.
  */
 static __always_inline __u32 nat_flow_new(struct __sk_buff *skb,
 					  const struct bpfroute_flow_key *key, const __u8 *addr,
@@ -345,9 +534,15 @@ static __always_inline __u32 nat_flow_new(struct __sk_buff *skb,
 		.ifindex = ifindex,
 		.last_seen_ns = now,
 	};
+	const struct bpfroute_conf *conf = nat_conf();
 	struct bpfroute_flow_key ikey;
 	__u16 port = key->sport;
 	long err = -EEXIST;
+
+	if (!nat_source_ok(skb, key))
+		return BPFROUTE_STAT_NAT_BAD_SOURCE;
+	if (!nat_client_get(conf, key->family, key->saddr))
+		return BPFROUTE_STAT_NAT_CLIENT_CAP;
 
 	__builtin_memcpy(in.addr, key->saddr, sizeof(in.addr));
 	for (int i = 0; i <= NAT_PORT_TRIES; i++) {
@@ -356,19 +551,23 @@ static __always_inline __u32 nat_flow_new(struct __sk_buff *skb,
 					 (NAT_PORT_MAX - NAT_PORT_MIN + 1));
 		bpfroute_flow_reply_key(key, addr, port, &ikey);
 		err = bpf_map_update_elem(&BPFROUTE_MAP_NAT_IN, &ikey, &in, BPF_NOEXIST);
+		if (err == -EEXIST && nat_reclaim(conf, &ikey, now))
+			err = bpf_map_update_elem(&BPFROUTE_MAP_NAT_IN, &ikey, &in, BPF_NOEXIST);
 		if (err != -EEXIST)
 			break;
 	}
-	if (err == -EEXIST)
-		return BPFROUTE_STAT_NAT_NO_PORT;
-	if (err)		/* -E2BIG: full; never evict a live flow */
-		return BPFROUTE_STAT_NAT_FULL;
+	if (err) {
+		nat_client_put(conf, key->family, key->saddr);
+		/* -E2BIG: full; never evict a live flow */
+		return err == -EEXIST ? BPFROUTE_STAT_NAT_NO_PORT : BPFROUTE_STAT_NAT_FULL;
+	}
 
 	__builtin_memcpy(out.addr, addr, sizeof(out.addr));
 	out.port = port;
 	err = bpf_map_update_elem(&BPFROUTE_MAP_NAT_OUT, key, &out, BPF_NOEXIST);
 	if (err) {
 		bpf_map_delete_elem(&BPFROUTE_MAP_NAT_IN, &ikey);
+		nat_client_put(conf, key->family, key->saddr);
 		/* -EEXIST: another CPU created the same flow first; use theirs. */
 		return err == -EEXIST ? 0 : BPFROUTE_STAT_NAT_FULL;
 	}
@@ -467,7 +666,7 @@ static __always_inline int nat_masquerade(struct __sk_buff *skb, const struct bp
 	bool create = tg->flags & BPFROUTE_TARGET_F_MASQ;
 	struct nat_out_pkt p = {};
 	struct bpfroute_nat *out;
-	__u8 addr[16];
+	__u8 addr[16], state;
 	__u32 stat;
 	__u64 now;
 	__u16 port;
@@ -485,7 +684,7 @@ static __always_inline int nat_masquerade(struct __sk_buff *skb, const struct bp
 	 * longer comes back: start it afresh.
 	 */
 	if (out && (out->ifindex != ifindex || !nat_addr_eq(out->addr, addr))) {
-		nat_flow_forget(&p.key, out);
+		nat_flow_forget(nat_conf(), &p.key, out);
 		out = NULL;
 	}
 	if (!out && !create)
@@ -499,7 +698,9 @@ static __always_inline int nat_masquerade(struct __sk_buff *skb, const struct bp
 			return nat_refuse(BPFROUTE_STAT_NAT_FULL);
 	}
 	port = out->port;
-	nat_touch(out, skb->len, now, nat_state_out(p.key.proto, p.tcp_flags, out->state));
+	state = nat_state_out(&p.key, out, p.tcp_flags);
+	nat_touch(out, skb->len, now, state,
+		  state == BPFROUTE_FLOW_ESTABLISHED ? BPFROUTE_NAT_F_ESTABLISHED : 0);
 
 	if (family == 4 ? nat_rewrite4(skb, p.key.proto, p.l4, false, addr, port, false) :
 			  nat_rewrite6(skb, p.key.proto, false, addr, port, false))
@@ -918,7 +1119,8 @@ static __always_inline int nat_unnat(struct __sk_buff *skb)
 	ifindex = in->ifindex;
 	if (p.kind == NAT_IN_REPLY)
 		nat_touch(in, skb->len, bpf_ktime_get_coarse_ns(),
-			  nat_state_in(p.key.proto, p.tcp_flags, in->state));
+			  nat_state_in(p.key.proto, p.tcp_flags, in->state),
+			  nat_flags_in(p.key.proto, p.tcp_flags));
 
 	if (l3 && nat_push_eth(skb))
 		return TC_ACT_SHOT;

@@ -43,6 +43,7 @@
 #define BPFROUTE_MAP_TARGETS	bpfroute_target	/* hash: target ifindex -> its addresses */
 #define BPFROUTE_MAP_NAT_OUT	bpfroute_nat_out /* hash: client's flow -> translation */
 #define BPFROUTE_MAP_NAT_IN	bpfroute_nat_in	/* hash: translated flow -> client */
+#define BPFROUTE_MAP_NAT_CLIENTS bpfroute_natcli /* array: flows per client, hashed */
 #define BPFROUTE_MAP_LANS	bpfroute_lan	/* hash: XDP stage's LAN ifindex -> its MAC */
 #define BPFROUTE_MAP_PFXSUM	bpfroute_pfxsum	/* array: which /16s a prefix covers */
 /*
@@ -90,6 +91,15 @@
 #ifndef BPFROUTE_MAX_FLOWS
 #define BPFROUTE_MAX_FLOWS	262144	/* masqueraded flows, each direction */
 #endif
+/*
+ * bpfroute_natcli: flows per client address, counted in two rows of this
+ * many __u64 counters (a power of two), each picked by its own keyed hash of
+ * the address (bpfroute_client_slot() in bpfroute_policy.h).
+ */
+#ifndef BPFROUTE_NAT_CLIENT_SLOTS
+#define BPFROUTE_NAT_CLIENT_SLOTS	32768
+#endif
+#define BPFROUTE_NAT_CLIENT_ROWS	2
 #ifndef BPFROUTE_EVENTS_BYTES
 #define BPFROUTE_EVENTS_BYTES	(4 << 20)	/* ring buffer */
 #endif
@@ -404,17 +414,33 @@ struct bpfroute_nat {
 	__u8 addr[16];		/* out: the new source; in: the client's address */
 	__u16 port;		/* out: the new source port; in: the client's port */
 	__u8 state;		/* enum bpfroute_flow_state, as this direction saw it */
-	__u8 pad;
+	__u8 flags;		/* BPFROUTE_NAT_F_* */
 	__u32 ifindex;		/* out: the target device; in: the client's LAN device */
 	__u64 last_seen_ns;	/* CLOCK_MONOTONIC, to a clock tick */
 	__u64 packets;
 	__u64 bytes;
 };
 
+/*
+ * bpfroute_nat_in of a TCP flow: the remote answered the client's SYN (a
+ * SYN-ACK, or any segment but a RST of a flow picked up mid-stream). Only
+ * the client's next ACK then makes the flow established.
+ */
+#define BPFROUTE_NAT_F_REPLIED		(1U << 0)
+/*
+ * bpfroute_nat_out of a TCP flow: it was established once. A connection
+ * reset or closed before that times out as a half-open one (conntrack: 10 s
+ * after a RST in SYN_SENT), not as a closing one: a client that answers a
+ * forged SYN's SYN-ACK with a RST must not turn it into a 2-minute flow.
+ */
+#define BPFROUTE_NAT_F_ESTABLISHED	(1U << 1)
+
 /* Like conntrack's, coarse: what decides a flow's timeout (bpfroute_policy.h). */
 enum bpfroute_flow_state {
-	BPFROUTE_FLOW_NEW = 1,		/* only one direction seen yet */
-	BPFROUTE_FLOW_ESTABLISHED,	/* replies seen */
+	BPFROUTE_FLOW_NEW = 1,		/* UDP, ICMP: no reply yet; TCP: half-open,
+					 * no ACK of the client after the remote's
+					 * answer yet */
+	BPFROUTE_FLOW_ESTABLISHED,	/* UDP, ICMP: replies seen; TCP: handshake done */
 	BPFROUTE_FLOW_CLOSING,		/* TCP FIN or RST seen */
 };
 
@@ -427,7 +453,8 @@ struct bpfroute_conf {
 	__u32 idle_timeout;
 	__u32 flags;		/* BPFROUTE_CONF_F_* */
 	__u32 max_routes;	/* learned entries per family */
-	__u32 pad;
+	__u32 max_client_flows;	/* masqueraded flows per client address; 0: the
+				 * default, BPFROUTE_CLIENT_FLOWS_DEFAULT */
 };
 
 #define BPFROUTE_CONF_F_RESOLVERS	(1U << 0)	/* trust only bpfroute_resolv */
@@ -537,6 +564,12 @@ enum bpfroute_stat {
 	 * (such a packet never reaches TC); this row says how many of them.
 	 */
 	BPFROUTE_STAT_XDP_STEERED,
+	/* Masquerade, later additions. */
+	BPFROUTE_STAT_NAT_BAD_SOURCE,	/* new flow refused: the source fails the
+					 * reverse-path check on its LAN device
+					 * (spoofed): dropped */
+	BPFROUTE_STAT_NAT_CLIENT_CAP,	/* new flow refused: the client has
+					 * max-client-flows flows: dropped */
 	BPFROUTE_STAT_MAX,
 };
 

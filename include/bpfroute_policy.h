@@ -84,10 +84,19 @@ static __always_inline bool bpfroute_host_dead(const struct bpfroute_host *h, __
 
 /*
  * Masqueraded flows time out like conntrack's, coarsely: TCP established
- * for 2 h 4 min (RFC 5382 REQ-5), TCP opening or closing 2 min, UDP 5 min
- * (RFC 4787 REQ-5 asks at least 2), ICMP echo 1 min.
+ * for 2 h 4 min (RFC 5382 REQ-5), TCP closing 2 min, UDP 5 min (RFC 4787
+ * REQ-5 asks at least 2), ICMP echo 1 min.
+ *
+ * A half-open TCP flow (a SYN, perhaps the remote's SYN-ACK, no ACK of the
+ * client after it) lives 30 s, where conntrack gives SYN_SENT 120 s and
+ * SYN_RECV 60 s: every such flow holds a port towards its remote endpoint,
+ * and a SYN flood must not hold them for minutes. 30 s still spans every
+ * gap between a Linux client's SYN retransmissions but the last (1, 2, 4,
+ * 8, 16, then 32 s: RFC 6298 backoff from a 1 s RTO, tcp_syn_retries 6);
+ * each one refreshes the flow, and a SYN after a longer silence simply
+ * opens a new flow. A handshake that completes takes one round trip.
  */
-#define BPFROUTE_FLOW_TCP_OPEN_S	120
+#define BPFROUTE_FLOW_TCP_OPEN_S	30
 #define BPFROUTE_FLOW_TCP_EST_S		7440
 #define BPFROUTE_FLOW_TCP_CLOSE_S	120
 #define BPFROUTE_FLOW_UDP_S		300
@@ -111,6 +120,48 @@ static __always_inline __u64 bpfroute_flow_timeout_ns(__u8 proto, __u8 state)
 	else
 		s = BPFROUTE_FLOW_ICMP_S;
 	return s * BPFROUTE_NSEC_PER_SEC;
+}
+
+/*
+ * Masqueraded flows one client address may hold at once (max-client-flows),
+ * unless the config says otherwise: a few thousand, far more than a busy
+ * host keeps open, a seventh of the ports towards one remote endpoint.
+ */
+#define BPFROUTE_CLIENT_FLOWS_DEFAULT	4096
+
+static __always_inline __u32 bpfroute_client_flows_max(const struct bpfroute_conf *conf)
+{
+	return conf && conf->max_client_flows ? conf->max_client_flows :
+						 BPFROUTE_CLIENT_FLOWS_DEFAULT;
+}
+
+/*
+ * The counter of a client address in row row of bpfroute_natcli: a keyed
+ * hash (the instance's secret, so that nobody can aim at another client's
+ * counters), each row with its own seed. A client's count is the smaller of
+ * its two counters: each counter also counts the clients that share it, so
+ * the estimate is never below the truth, and another client is capped early
+ * only if both its counters are shared with clients that hold the cap
+ * together: beside one client at the cap, one chance in 2^30 for each other
+ * client (two rows of 2^15).
+ */
+static __always_inline __u32 bpfroute_client_slot(const struct bpfroute_conf *conf, __u8 family,
+						  const __u8 *addr, __u32 row)
+{
+	__u64 h = (conf ? conf->hash_key[0] : 0) ^ (0x9e3779b97f4a7c15ULL * (row + 1)) ^ family;
+	__u32 w;
+
+	for (int i = 0; i < 16; i += 4) {
+		__builtin_memcpy(&w, addr + i, 4);
+		h = (h ^ w) * 0x100000001b3ULL;
+	}
+	h ^= conf ? conf->hash_key[1] : 0;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return row * BPFROUTE_NAT_CLIENT_SLOTS + (__u32)(h & (BPFROUTE_NAT_CLIENT_SLOTS - 1));
 }
 
 /*
@@ -150,17 +201,29 @@ static __always_inline void bpfroute_flow_request_key(const struct bpfroute_flow
 
 /*
  * A flow is dead when neither direction has been seen for the timeout of
- * its state: the later of the two states (a reply makes it established; a
- * FIN or RST from either side, closing) and the later of the two times.
+ * its state: the later of the two states (a reply makes UDP and ICMP
+ * established, the client's ACK after the remote's answer TCP; a FIN or RST
+ * from either side, closing) and the later of the two times.
  */
+static __always_inline __u64 bpfroute_flow_timeout_of(const struct bpfroute_nat *out,
+						      const struct bpfroute_nat *in, __u8 proto)
+{
+	__u8 state = out->state > in->state ? out->state : in->state;
+
+	/* Closed before it was ever established: still half-open, as far as time goes. */
+	if (proto == BPFROUTE_IPPROTO_TCP && state == BPFROUTE_FLOW_CLOSING &&
+	    !(out->flags & BPFROUTE_NAT_F_ESTABLISHED))
+		state = BPFROUTE_FLOW_NEW;
+	return bpfroute_flow_timeout_ns(proto, state);
+}
+
 static __always_inline bool bpfroute_flow_dead(const struct bpfroute_nat *out,
 					       const struct bpfroute_nat *in, __u8 proto,
 					       __u64 now)
 {
 	__u64 last = out->last_seen_ns > in->last_seen_ns ? out->last_seen_ns : in->last_seen_ns;
-	__u8 state = out->state > in->state ? out->state : in->state;
 
-	return now > last && now - last > bpfroute_flow_timeout_ns(proto, state);
+	return now > last && now - last > bpfroute_flow_timeout_of(out, in, proto);
 }
 
 #endif /* BPFROUTE_POLICY_H */

@@ -43,6 +43,7 @@
 
 #include "agent.h"
 #include "bpfroute_abi.h"
+#include "bpfroute_policy.h"
 #include "bpfroute_tc.skel.h"
 #include "dnsname.h"
 #include "dns_build.h"
@@ -1451,6 +1452,7 @@ struct flow_spec {
 	__u64 out_seen, in_seen;
 	__u8 out_state, in_state;
 	bool no_out, no_in;
+	__u8 out_flags;		/* BPFROUTE_NAT_F_ESTABLISHED: it was established once */
 };
 
 static void flow_keys(const struct flow_spec *f, struct bpfroute_flow_key *out,
@@ -1469,6 +1471,7 @@ static void flow_keys(const struct flow_spec *f, struct bpfroute_flow_key *out,
 	memcpy(o->addr, t.b, 16);
 	o->port = htons(f->nat_port);
 	o->state = f->out_state;
+	o->flags = f->out_flags;
 	o->last_seen_ns = f->out_seen;
 	o->ifindex = TARGET;
 	agent_flow_in_key(out, o, in);
@@ -1504,10 +1507,30 @@ static bool flow_there(struct env *e, const struct flow_spec *f, bool *out_there
 	return *out_there || *in_there;
 }
 
+/* Add n to a client's two counters in bpfroute_natcli; its count after. */
+static __s64 client_add(struct env *e, const char *client, __s64 n)
+{
+	struct addr c = A(client);
+	__s64 min = INT64_MAX;
+
+	for (__u32 row = 0; row < BPFROUTE_NAT_CLIENT_ROWS; row++) {
+		__u32 i = bpfroute_client_slot(&e->conf, 4, c.b, row);
+		__u64 v = 0;
+
+		bpf_map_lookup_elem(e->maps.natcli, &i, &v);
+		v += (__u64)n;
+		bpf_map_update_elem(e->maps.natcli, &i, &v, BPF_ANY);
+		if ((__s64)v < min)
+			min = (__s64)v;
+	}
+	return min;
+}
+
 /*
  * Masqueraded flows time out by their state (include/bpfroute_policy.h),
  * judged on both directions together; a dead flow loses both entries, a
  * live one neither, and a reply entry left alone by a crash is swept too.
+ * Every nat_out entry removed counts its client down in bpfroute_natcli.
  */
 static void test_flows_sweep(void)
 {
@@ -1521,25 +1544,32 @@ static void test_flows_sweep(void)
 		const char *what;
 	} cases[] = {
 		{ { "192.0.2.2", 40000, "203.0.113.10", 443, TCP, 40000, AGO(7000), AGO(7100), NEW,
-		    EST, false, false }, true, "TCP established, quiet for less than 7440 s" },
+		    EST, false, false, 0 }, true, "TCP established, quiet for less than 7440 s" },
 		{ { "192.0.2.2", 40001, "203.0.113.10", 443, TCP, 40001, AGO(8000), AGO(7500), NEW,
-		    EST, false, false }, false, "TCP established, quiet for 7500 s" },
+		    EST, false, false, 0 }, false, "TCP established, quiet for 7500 s" },
 		{ { "192.0.2.2", 40002, "203.0.113.10", 443, TCP, 40002, AGO(200), 0, NEW, 0, false,
-		    false }, false, "TCP opening, no reply for 200 s" },
+		    false, 0 }, false, "TCP opening, no reply for 200 s" },
 		{ { "192.0.2.3", 40002, "203.0.113.10", 443, TCP, 51000, AGO(100), AGO(100), CLOSING,
-		    EST, false, false }, true, "TCP closing for 100 s (remapped port)" },
-		{ { "192.0.2.2", 5353, "203.0.113.10", 53, UDP, 5353, AGO(400), AGO(400), NEW, EST, false, false },
+		    EST, false, false, BPFROUTE_NAT_F_ESTABLISHED }, true,
+		  "TCP closing for 100 s (remapped port)" },
+		{ { "192.0.2.3", 40003, "203.0.113.10", 443, TCP, 40003, AGO(40), AGO(40), CLOSING,
+		    NEW, false, false, 0 }, false, "TCP reset before it was established, 40 s ago" },
+		{ { "192.0.2.3", 40004, "203.0.113.10", 443, TCP, 40004, AGO(40), AGO(40), NEW,
+		    NEW, false, false, 0 }, false, "TCP half-open, SYN-ACK seen, quiet for 40 s" },
+		{ { "192.0.2.3", 40005, "203.0.113.10", 443, TCP, 40005, AGO(20), 0, NEW, 0, false,
+		    false, 0 }, true, "TCP half-open, no reply for 20 s" },
+		{ { "192.0.2.2", 5353, "203.0.113.10", 53, UDP, 5353, AGO(400), AGO(400), NEW, EST, false, false, 0 },
 		  false, "UDP quiet for 400 s" },
-		{ { "192.0.2.2", 5354, "203.0.113.10", 53, UDP, 5354, AGO(500), AGO(100), NEW, EST, false, false },
+		{ { "192.0.2.2", 5354, "203.0.113.10", 53, UDP, 5354, AGO(500), AGO(100), NEW, EST, false, false, 0 },
 		  true, "UDP with a reply 100 s ago" },
-		{ { "192.0.2.2", 77, "203.0.113.10", 0, ICMP, 33000, AGO(90), AGO(90), NEW, EST, false, false },
+		{ { "192.0.2.2", 77, "203.0.113.10", 0, ICMP, 33000, AGO(90), AGO(90), NEW, EST, false, false, 0 },
 		  false, "ICMP echo (remapped id) quiet for 90 s" },
-		{ { "192.0.2.3", 77, "203.0.113.10", 0, ICMP, 77, AGO(10), AGO(10), NEW, EST, false, false }, true,
+		{ { "192.0.2.3", 77, "203.0.113.10", 0, ICMP, 77, AGO(10), AGO(10), NEW, EST, false, false, 0 }, true,
 		  "ICMP echo quiet for 10 s" },
 		{ { "192.0.2.4", 41000, "203.0.113.10", 80, TCP, 41000, 0, AGO(8000), 0, EST, true,
-		    false }, false, "a reply entry without its outgoing half, quiet for 8000 s" },
+		    false, 0 }, false, "a reply entry without its outgoing half, quiet for 8000 s" },
 		{ { "192.0.2.4", 41001, "203.0.113.10", 80, TCP, 41001, 0, AGO(1000), 0, EST, true,
-		    false }, true, "a reply entry without its outgoing half, quiet for 1000 s" },
+		    false, 0 }, true, "a reply entry without its outgoing half, quiet for 1000 s" },
 	};
 	const int n = sizeof(cases) / sizeof(cases[0]);
 	int removed, dead = 0;
@@ -1551,8 +1581,14 @@ static void test_flows_sweep(void)
 		if (!flow_put(&e, &cases[k].f))
 			goto out;
 		dead += !cases[k].alive;
+		/* Counted as the datapath counts: one per nat_out entry. */
+		if (!cases[k].f.no_out)
+			client_add(&e, cases[k].f.client, 1);
 	}
 	removed = agent_flows_sweep(&e.a, NOW, UINT32_MAX);
+	ASSERT_EQ(client_add(&e, "192.0.2.2", 0), 2, "192.0.2.2: 2 flows left counted");
+	ASSERT_EQ(client_add(&e, "192.0.2.3", 0), 3, "192.0.2.3: 3 flows left counted");
+	ASSERT_EQ(client_add(&e, "192.0.2.4", 0), 0, "192.0.2.4: no nat_out, no count");
 	ASSERT_EQ(removed, dead, "flows removed");
 	for (int k = 0; k < n; k++) {
 		bool o, i;

@@ -26,7 +26,8 @@ static bool cfg_is_empty(const struct config *cfg)
 	return !cfg->path && !cfg->ifaces && !cfg->n_ifaces && !cfg->routes && !cfg->n_routes &&
 	       !cfg->masq && !cfg->n_masq && !cfg->xdp && !cfg->n_xdp &&
 	       !cfg->resolvers && !cfg->n_resolvers && !cfg->min_ttl && !cfg->max_ttl &&
-	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch;
+	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch &&
+	       !cfg->max_client_flows;
 }
 
 /*
@@ -924,6 +925,40 @@ static void test_settings_out_of_range(void)
 	test__end_subtest();
 }
 
+/* max-client-flows: a default of a few thousand, 1 up to a whole flow table. */
+static void test_max_client_flows(void)
+{
+	struct config cfg;
+
+	test__start_subtest("max_client_flows");
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (expect_ok("interface lan0\n", &cfg)) {
+		ASSERT_EQ(cfg.max_client_flows, 4096, "max_client_flows default");
+		config_free(&cfg);
+	}
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (expect_ok("interface lan0\nmax-client-flows 1\n", &cfg)) {
+		ASSERT_EQ(cfg.max_client_flows, 1, "max_client_flows 1");
+		config_free(&cfg);
+	}
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (expect_ok("interface lan0\nmax-client-flows 262144\n", &cfg)) {
+		ASSERT_EQ(cfg.max_client_flows, 262144, "max_client_flows at its maximum");
+		config_free(&cfg);
+	}
+	expect_refusal("interface lan0\nmax-client-flows 0\n", -EINVAL,
+		       NAME ":2: max-client-flows 0 is out of range 1..262144");
+	expect_refusal("interface lan0\nmax-client-flows 262145\n", -EINVAL,
+		       NAME ":2: max-client-flows 262145 is out of range 1..262144");
+	expect_refusal("interface lan0\nmax-client-flows -1\n", -EINVAL,
+		       NAME ":2: bad number '-1' for max-client-flows");
+	expect_refusal("interface lan0\nmax-client-flows 100 per-client\n", -EINVAL,
+		       NAME ":2: usage: max-client-flows COUNT");
+	expect_refusal("interface lan0\nmax-client-flows 10\nmax-client-flows 20\n", -EINVAL,
+		       NAME ":3: duplicate max-client-flows (first at line 2)");
+	test__end_subtest();
+}
+
 static void test_prefetch_bad_value(void)
 {
 	test__start_subtest("prefetch_bad_value");
@@ -1613,6 +1648,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_xdp_valid);
 	RUN_TEST(test_xdp_refusals);
 	RUN_TEST(test_xdp_check_devices);
+	RUN_TEST(test_max_client_flows);
 	RUN_TEST(test_prefix_roundtrip);
 	RUN_TEST(test_prefix_refusals);
 	RUN_TEST(test_prefix_contains);

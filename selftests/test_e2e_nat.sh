@@ -29,6 +29,7 @@ set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BPFROUTE=${BPFROUTE:-$HERE/../bpfroute}
+SYN_FLOOD=${SYN_FLOOD:-$HERE/../.output/syn_flood}
 
 # shellcheck source-path=SCRIPTDIR source=lib/checks.sh
 . "$HERE/lib/checks.sh"
@@ -43,6 +44,10 @@ if [[ ! -x $BPFROUTE ]]; then
 	exit 1
 fi
 BPFROUTE=$(cd "$(dirname "$BPFROUTE")" && pwd)/$(basename "$BPFROUTE")
+if [[ ! -x $SYN_FLOOD ]]; then
+	fail e2e_nat "$SYN_FLOOD is not an executable (run make tests, or set SYN_FLOOD)"
+	exit 1
+fi
 
 # shellcheck source-path=SCRIPTDIR source=lib/testbed.sh
 . "$HERE/lib/testbed.sh"
@@ -548,6 +553,7 @@ EOF
 cat >"$CONF" <<EOF
 # bpfroute e2e NAT test (generated)
 interface $TB_GW_LAN
+max-client-flows 200
 route $TB_PREFIX4 dev $TB_GW_WG masquerade
 route $TB_PREFIX6 dev $TB_GW_WG masquerade
 EOF
@@ -885,6 +891,86 @@ check survive_service_sees_tunnel_addresses [ "$seen" == "$GW_TUN4 $GW_TUN6" ] -
 
 expect_same masq_routing_unchanged_after "the gateway's routes/rules" \
 	"$ROUTING_BEFORE" "$(snapshot_routing)"
+
+# ---- f2. a SYN flood leaves the other clients' connections working ---------
+
+# Client 1 floods the service's HTTP port with SYNs: forged sources from
+# the internet side's 198.51.100.0/24 (enough of them to take every port
+# towards that endpoint, were they masqueraded: 28232 of the gateway's own
+# choice, and the clients' own), then its own address on many ports (past
+# max-client-flows 200 of $CONF). Bounded in count and time. Meanwhile and
+# afterwards client 2 fetches from that very endpoint.
+FLOOD_N=80000		# forged, at 40000 a second: 2 s
+FLOOD_OWN_N=2000	# from client 1's own address
+counter()
+{
+	jq -r --arg k "$1" '.counters[$k] // 0' <<<"$OUT" 2>/dev/null
+}
+if br status -j; then
+	bad0=$(counter nat_bad_source) cap0=$(counter nat_client_cap)
+	noport0=$(counter nat_no_port)
+else
+	bad0=0 cap0=0 noport0=0
+fi
+job_start "$TB_NS_CLI" /dev/null "$TB_DIR/flood" \
+	timeout 30 "$SYN_FLOOD" 198.51.100.0/24 "$TB_SERVICE4" "$TB_SERVICE_PORT" "$FLOOD_N" \
+	40000 20
+sleep 1
+got=$(tb_cli2 curl -sS --max-time 10 "$(url_of 4)" 2>&1)
+check flood_cli2_curl_during [ "$got" == private ] -- \
+	"client 2, while client 1 floods $TB_SERVICE4:$TB_SERVICE_PORT with forged SYNs:" \
+	"expected 'private', got '$got'"
+job_wait 35 "$TB_DIR/flood"
+check flood_forged_sent [ "$(job_rc "$TB_DIR/flood")" == 0 ] -- \
+	"syn_flood (forged sources) exited $(job_rc "$TB_DIR/flood"):" \
+	"$(cat "$TB_DIR/flood" "$TB_DIR/flood.err" 2>/dev/null | head -c 300)"
+note "forged: $(cat "$TB_DIR/flood" 2>/dev/null)"
+job_start "$TB_NS_CLI" /dev/null "$TB_DIR/flood-own" \
+	timeout 30 "$SYN_FLOOD" 192.0.2.2/32 "$TB_SERVICE4" "$TB_SERVICE_PORT" "$FLOOD_OWN_N" \
+	20000 20
+job_wait 35 "$TB_DIR/flood-own"
+note "own address: $(cat "$TB_DIR/flood-own" 2>/dev/null)"
+got=$(tb_cli2 curl -sS --max-time 10 "$(url_of 4)" 2>&1)
+check flood_cli2_curl_after [ "$got" == private ] -- \
+	"client 2, after client 1's floods: expected 'private', got '$got'"
+got=$(tb_cli2 curl -sS --max-time 10 "$(url_of 6)" 2>&1)
+check flood_cli2_curl6_after [ "$got" == private ] -- \
+	"client 2 over IPv6, after client 1's floods: expected 'private', got '$got'"
+
+if br status -j; then
+	bad=$(($(counter nat_bad_source) - bad0))
+	cap=$(($(counter nat_client_cap) - cap0))
+	noport=$(($(counter nat_no_port) - noport0))
+	# Some forged SYNs may be lost on the way (veth backlog): most must be counted.
+	check flood_forged_refused [ "$bad" -ge $((FLOOD_N / 2)) ] -- \
+		"expected most of the $FLOOD_N forged SYNs counted as nat_bad_source, got $bad"
+	check flood_cap_hit [ "$cap" -gt 0 -a "$noport" -eq 0 ] -- \
+		"expected client 1's own flood capped (nat_client_cap > 0) and no port" \
+		"shortage (nat_no_port 0); got nat_client_cap +$cap, nat_no_port +$noport"
+	note "flood: nat_bad_source +$bad, nat_client_cap +$cap, nat_no_port +$noport"
+else
+	fail flood_counters "bpfroute status -j failed" "stderr: $ERR"
+fi
+if flows_json; then
+	forged=$(jq '[.[] | select(.client | startswith("198.51.100."))] | length' <<<"$OUT")
+	own=$(jq '[.[] | select(.client == "192.0.2.2")] | length' <<<"$OUT")
+	# The flood's half-open flows (client 1's kernel resets them on the
+	# SYN-ACK: closing, still timed as half-open): never established,
+	# gone within 30 s.
+	est=$(jq --argjson p "$TB_SERVICE_PORT" '[.[] | select(.client == "192.0.2.2" and
+		.proto == "tcp" and .remote_port == $p and .state == "established")] | length' \
+		<<<"$OUT")
+	longest=$(jq --argjson p "$TB_SERVICE_PORT" '[.[] | select(.client == "192.0.2.2" and
+		.proto == "tcp" and .remote_port == $p and .state == "new") | .expires_in]
+		| max // 0' <<<"$OUT")
+	check flood_flows_bounded eval '((forged == 0 && own <= 200 && est == 0 && longest <= 30))' -- \
+		"expected no flow of a forged source (got $forged), at most 200 of client 1" \
+		"(got $own), none of its SYN-only flows established (got $est) and the" \
+		"half-open ones timing out within 30 s (the longest in $longest s)"
+	note "flows after the flood: client 1 has $own, forged sources $forged"
+else
+	fail flood_flows_bounded "bpfroute flows -j: exit or JSON bad" "stderr: $ERR"
+fi
 
 # ---- g. unload leaves nothing ------------------------------------------------
 

@@ -32,6 +32,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfroute_abi.h"
+#include "bpfroute_policy.h"
 #include "bpfroute_tc.skel.h"
 #include "fixtures.h"
 #include "pkt.h"
@@ -806,8 +808,11 @@ static void test_reply(const char *name, const struct flow *f, const char *tgt, 
 	if (!expect_in(skel, &in, &want, BPFROUTE_STAT_NAT_IN, "reply"))
 		goto out;
 	in_key(&k, f, tgt, f->sport);
+	/* A reply establishes UDP and echo; TCP waits for the client's ACK. */
 	if (ASSERT_OK(lookup(skel->maps.bpfroute_nat_in, &k, &v), "nat_in entry"))
-		expect_entry(&v, f->family, f->src, f->sport, BPFROUTE_FLOW_ESTABLISHED,
+		expect_entry(&v, f->family, f->src, f->sport,
+			     f->proto == IPPROTO_TCP ? BPFROUTE_FLOW_NEW :
+						      BPFROUTE_FLOW_ESTABLISHED,
 			     LO_IFINDEX, 1, in.len, "nat_in after the reply");
 out:
 	finish(skel);
@@ -1136,7 +1141,9 @@ out:
 /* Every port taken towards one remote endpoint: refused, counted. */
 static void test_no_free_port(void)
 {
-	struct bpfroute_nat v = { .state = BPFROUTE_FLOW_NEW, .ifindex = 99 };
+	/* Live (seen now, half-open): a dead flow's port would be reclaimed. */
+	struct bpfroute_nat v = { .state = BPFROUTE_FLOW_NEW, .ifindex = 99,
+				  .last_seen_ns = mono_ns() };
 	struct bpfroute_flow_key k;
 	struct bpfroute_tc *skel;
 	struct pkt in;
@@ -1247,6 +1254,282 @@ static void test_target_address_changed(void)
 	in_key(&k, &f, TGT4_NEW, f.sport);
 	ASSERT_OK(lookup(skel->maps.bpfroute_nat_in, &k, &v), "the new reverse entry exists");
 	ASSERT_EQ(map_entries(skel->maps.bpfroute_nat_in), 1, "one nat_in entry");
+out:
+	finish(skel);
+}
+
+/* ---------------------------------------------------------------------------
+ * Floods (issue #10): forged sources, the per-client cap, half-open flows
+ */
+
+static int sh(const char *fmt, ...);
+
+#define SPOOF_DEV	"natspf0"	/* where the FIB routes the forged sources */
+#define SPOOF4		"198.51.100.77"
+#define SPOOF6		"2001:db8:77::5"
+
+/* bpfroute_conf[0].max_client_flows, the rest as it is. */
+static bool conf_max_client_flows(struct bpfroute_tc *skel, __u32 n)
+{
+	int fd = bpf_map__fd(skel->maps.bpfroute_conf);
+	struct bpfroute_conf c;
+	__u32 zero = 0;
+
+	if (!ASSERT_OK(bpf_map_lookup_elem(fd, &zero, &c) ? -errno : 0, "read bpfroute_conf"))
+		return false;
+	c.max_client_flows = n;
+	return ASSERT_OK(bpf_map_update_elem(fd, &zero, &c, 0) ? -errno : 0,
+			 "write max_client_flows");
+}
+
+/* A client's count in bpfroute_natcli: the smaller of its two counters. */
+static __s64 client_count(struct bpfroute_tc *skel, int family, const char *addr)
+{
+	int fd = bpf_map__fd(skel->maps.bpfroute_natcli);
+	struct bpfroute_conf c = {};
+	__s64 n = INT64_MAX;
+	__u8 a[16] = {};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.bpfroute_conf), &zero, &c);
+	parse_addr(AF(family), addr, a);
+	for (__u32 row = 0; row < BPFROUTE_NAT_CLIENT_ROWS; row++) {
+		__u32 i = bpfroute_client_slot(&c, (__u8)family, a, row);
+		__u64 v = 0;
+
+		bpf_map_lookup_elem(fd, &i, &v);
+		if ((__s64)v < n)
+			n = (__s64)v;
+	}
+	return n;
+}
+
+/*
+ * Both halves of the flow of f, translated to addr:port, last seen ago ns
+ * before now, its client side in state (the reply side stays as it is).
+ */
+static bool age_flow(struct bpfroute_tc *skel, const struct flow *f, const char *addr,
+		     __u16 port, __u64 ago, __u8 state)
+{
+	struct bpfroute_flow_key ko, ki;
+	struct bpfroute_nat o, i;
+
+	out_key(&ko, f);
+	in_key(&ki, f, addr, port);
+	if (!ASSERT_OK(lookup(skel->maps.bpfroute_nat_out, &ko, &o), "nat_out entry to age") ||
+	    !ASSERT_OK(lookup(skel->maps.bpfroute_nat_in, &ki, &i), "nat_in entry to age"))
+		return false;
+	o.last_seen_ns = i.last_seen_ns = mono_ns() - ago;
+	o.state = state;
+	return ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_nat_out), &ko, &o,
+					     BPF_EXIST) ? -errno : 0, "age nat_out") &&
+	       ASSERT_OK(bpf_map_update_elem(bpf_map__fd(skel->maps.bpfroute_nat_in), &ki, &i,
+					     BPF_EXIST) ? -errno : 0, "age nat_in");
+}
+
+/*
+ * A source the way back to which does not lead out of the LAN device it came
+ * in on (here: routed through another device) is forged: never translated,
+ * dropped, counted, and no flow, no count. The real client still gets
+ * through.
+ */
+static void test_source_spoofed(void)
+{
+	struct flow f4 = tcp_a4, f6 = tcp_a6, nr = tcp_a4;
+	struct bpfroute_tc *skel;
+	struct pkt in;
+
+	f4.src = SPOOF4;
+	f6.src = SPOOF6;
+	nr.src = "203.0.113.99";	/* no route back at all */
+	if (!start("source_spoofed", &skel, 0))
+		return;
+	if (!setup(skel, BPFROUTE_TARGET_F_MASQ) ||
+	    !ASSERT_OK(sh("ip link add " SPOOF_DEV " type veth peer name natspf1 && "
+			  "ip link set " SPOOF_DEV " up && ip link set natspf1 up && "
+			  "ip route add 198.51.100.0/24 dev " SPOOF_DEV " && "
+			  "ip -6 route add 2001:db8:77::/48 dev " SPOOF_DEV), "route the forged "
+		       "sources' networks through " SPOOF_DEV))
+		goto out;
+	build(&f4, &in);
+	expect_refused(skel, &in, BPFROUTE_STAT_NAT_BAD_SOURCE, "IPv4 source routed elsewhere");
+	build(&f6, &in);
+	expect_refused(skel, &in, BPFROUTE_STAT_NAT_BAD_SOURCE, "IPv6 source routed elsewhere");
+	build(&nr, &in);
+	expect_refused(skel, &in, BPFROUTE_STAT_NAT_BAD_SOURCE, "IPv4 source without a route");
+	ASSERT_EQ(map_entries(skel->maps.bpfroute_nat_out), 0, "no nat_out entry");
+	ASSERT_EQ(map_entries(skel->maps.bpfroute_nat_in), 0, "no nat_in entry");
+	ASSERT_EQ(client_count(skel, 4, SPOOF4), 0, "the forged source is not counted");
+	out_translated(skel, &tcp_a4, TGT4, tcp_a4.sport, true, NULL, "the LAN's own client");
+	out_translated(skel, &tcp_a6, TGT6, tcp_a6.sport, true, NULL, "the LAN's own client, IPv6");
+out:
+	sh("ip link del " SPOOF_DEV " 2>/dev/null");
+	finish(skel);
+}
+
+/*
+ * max-client-flows: a client at the cap gets no new flow (dropped, counted),
+ * keeps its flows, and another client still gets its own. A flow that goes
+ * gives its count back: a dead one reclaimed for its port here.
+ */
+static void test_client_cap(void)
+{
+	struct flow a = tcp_a4, b = tcp_a4;
+	struct bpfroute_tc *skel;
+	struct pkt in;
+	char m[128];
+
+	b.src = CLIENT_B4;
+	if (!start("client_cap", &skel, 0))
+		return;
+	if (!setup(skel, BPFROUTE_TARGET_F_MASQ) || !conf_max_client_flows(skel, 3))
+		goto out;
+	for (__u16 i = 0; i < 3; i++) {
+		a.sport = (__u16)(41000 + i);
+		if (!out_translated(skel, &a, TGT4, a.sport, true, NULL,
+				    MSG(m, "client A, flow %u of 3", i + 1)))
+			goto out;
+	}
+	ASSERT_EQ(client_count(skel, 4, CLIENT_A4), 3, "client A counts 3 flows");
+	a.sport = 41003;
+	build(&a, &in);
+	expect_refused(skel, &in, BPFROUTE_STAT_NAT_CLIENT_CAP, "client A, a 4th flow");
+	a.sport = 41010;
+	a.proto = IPPROTO_UDP;
+	build(&a, &in);
+	expect_refused(skel, &in, BPFROUTE_STAT_NAT_CLIENT_CAP, "client A, UDP counts too");
+	ASSERT_EQ(client_count(skel, 4, CLIENT_A4), 3, "a refusal leaves the count at 3");
+	a = tcp_a4;
+	a.sport = 41001;
+	a.tcp_flags = TCP_ACK;
+	out_translated(skel, &a, TGT4, a.sport, false, NULL, "client A's flow 2 still out");
+	out_translated(skel, &b, TGT4, b.sport, true, NULL, "client B gets a flow");
+	ASSERT_EQ(map_entries(skel->maps.bpfroute_nat_out), 4, "4 nat_out entries");
+
+	/* A's flow 1 dead: B's flow from its port reclaims it, A may open another. */
+	a.sport = 41000;
+	if (!age_flow(skel, &a, TGT4, a.sport, 3600 * BPFROUTE_NSEC_PER_SEC, BPFROUTE_FLOW_NEW))
+		goto out;
+	b.sport = 41000;
+	out_translated(skel, &b, TGT4, 41000, true, NULL,
+		       "client B takes the port of A's dead flow");
+	ASSERT_EQ(client_count(skel, 4, CLIENT_A4), 2, "A's dead flow counted down");
+	ASSERT_EQ(client_count(skel, 4, CLIENT_B4), 2, "B counts 2 flows");
+	a.sport = 41004;
+	a.tcp_flags = TCP_SYN;
+	out_translated(skel, &a, TGT4, a.sport, true, NULL, "client A, a flow again");
+	ASSERT_EQ(map_entries(skel->maps.bpfroute_nat_out), 5, "5 nat_out entries");
+out:
+	finish(skel);
+}
+
+/*
+ * TCP: the remote's SYN-ACK alone leaves the flow half-open; the client's
+ * ACK after it establishes it. An ACK before any answer does not.
+ */
+static void test_tcp_established_on_ack(void)
+{
+	struct flow f = tcp_a4, r, back;
+	struct bpfroute_flow_key ko, ki;
+	struct bpfroute_nat o, i;
+	struct bpfroute_tc *skel;
+	struct pkt in, want;
+
+	if (!start("tcp_established_on_ack", &skel, 0))
+		return;
+	out_key(&ko, &f);
+	in_key(&ki, &f, TGT4, f.sport);
+	if (!setup(skel, BPFROUTE_TARGET_F_MASQ) ||
+	    !out_translated(skel, &f, TGT4, f.sport, true, NULL, "SYN"))
+		goto out;
+	f.tcp_flags = TCP_ACK;
+	out_translated(skel, &f, TGT4, f.sport, false, NULL, "an ACK before any answer");
+	if (ASSERT_OK(lookup(skel->maps.bpfroute_nat_out, &ko, &o), "nat_out entry"))
+		ASSERT_EQ(o.state, BPFROUTE_FLOW_NEW, "an ACK before the answer: still new");
+
+	r = reply_of(&tcp_a4, TGT4, f.sport, TCP_SYN | TCP_ACK);
+	back = r;
+	back.dst = CLIENT_A4;
+	back.ttl = 63;
+	build(&r, &in);
+	build(&back, &want);
+	if (!expect_in(skel, &in, &want, BPFROUTE_STAT_NAT_IN, "SYN-ACK"))
+		goto out;
+	if (ASSERT_OK(lookup(skel->maps.bpfroute_nat_out, &ko, &o), "nat_out entry") &&
+	    ASSERT_OK(lookup(skel->maps.bpfroute_nat_in, &ki, &i), "nat_in entry")) {
+		ASSERT_EQ(o.state, BPFROUTE_FLOW_NEW, "after the SYN-ACK: nat_out new");
+		ASSERT_EQ(i.state, BPFROUTE_FLOW_NEW, "after the SYN-ACK: nat_in new");
+		ASSERT_EQ(i.flags, BPFROUTE_NAT_F_REPLIED, "after the SYN-ACK: nat_in replied");
+		ASSERT_EQ(bpfroute_flow_timeout_ns(IPPROTO_TCP, o.state > i.state ? o.state :
+						   i.state),
+			  BPFROUTE_FLOW_TCP_OPEN_S * BPFROUTE_NSEC_PER_SEC,
+			  "after the SYN-ACK: the half-open timeout applies");
+	}
+	out_translated(skel, &f, TGT4, f.sport, false, NULL, "the client's ACK");
+	if (ASSERT_OK(lookup(skel->maps.bpfroute_nat_out, &ko, &o), "nat_out entry")) {
+		ASSERT_EQ(o.state, BPFROUTE_FLOW_ESTABLISHED, "after the client's ACK: established");
+		ASSERT_EQ(o.flags, BPFROUTE_NAT_F_ESTABLISHED, "nat_out marked established once");
+	}
+
+	/* A new connection on the tuple: half-open again until its own answer. */
+	f.tcp_flags = TCP_SYN;
+	out_translated(skel, &f, TGT4, f.sport, false, NULL, "SYN again");
+	f.tcp_flags = TCP_ACK;
+	out_translated(skel, &f, TGT4, f.sport, false, NULL, "an ACK, no new answer");
+	if (ASSERT_OK(lookup(skel->maps.bpfroute_nat_out, &ko, &o), "nat_out entry"))
+		ASSERT_EQ(o.state, BPFROUTE_FLOW_NEW, "the old answer does not count");
+out:
+	finish(skel);
+}
+
+/*
+ * Half-open TCP flows time out in seconds: at most 30 s (conntrack's
+ * SYN_SENT 120 s would let a flood hold ports for minutes), and the
+ * datapath gives a timed-out one's port to the next flow that wants it,
+ * agent or no agent. An established flow as old keeps its port.
+ */
+static void test_half_open_timeout(void)
+{
+	__u64 ago = (BPFROUTE_FLOW_TCP_OPEN_S + 1) * BPFROUTE_NSEC_PER_SEC;
+	struct flow a = tcp_a4, b = tcp_a4;
+	struct bpfroute_tc *skel;
+	__u16 port = 0;
+
+	b.src = CLIENT_B4;
+	if (!start("half_open_timeout", &skel, 0))
+		return;
+	ASSERT_TRUE(BPFROUTE_FLOW_TCP_OPEN_S <= 30, "half-open TCP timeout at most 30 s");
+	ASSERT_EQ(bpfroute_flow_timeout_ns(IPPROTO_TCP, BPFROUTE_FLOW_NEW),
+		  BPFROUTE_FLOW_TCP_OPEN_S * BPFROUTE_NSEC_PER_SEC, "timeout of a new TCP flow");
+	if (!setup(skel, BPFROUTE_TARGET_F_MASQ) ||
+	    !out_translated(skel, &a, TGT4, a.sport, true, NULL, "client A, SYN") ||
+	    !age_flow(skel, &a, TGT4, a.sport, ago, BPFROUTE_FLOW_NEW))
+		goto out;
+	out_translated(skel, &b, TGT4, b.sport, true, NULL,
+		       "client B gets the port of A's half-open flow, timed out");
+	ASSERT_EQ(map_entries(skel->maps.bpfroute_nat_out), 1, "A's flow is gone");
+	ASSERT_EQ(client_count(skel, 4, CLIENT_A4), 0, "A counted down");
+
+	/* Established and as old: alive, B's next flow from that port goes elsewhere. */
+	b.dport = 8443;
+	a.dport = 8443;
+	if (!out_translated(skel, &a, TGT4, a.sport, true, NULL, "client A, to 8443") ||
+	    !age_flow(skel, &a, TGT4, a.sport, ago, BPFROUTE_FLOW_ESTABLISHED) ||
+	    !out_translated(skel, &b, TGT4, 0, true, &port, "client B, to 8443"))
+		goto out;
+	ASSERT_NEQ(port, a.sport, "an established flow keeps its port");
+
+	/*
+	 * Reset before it was established (a client answering a forged SYN's
+	 * SYN-ACK with a RST): closing, but timed as half-open.
+	 */
+	a.dport = b.dport = 9443;
+	a.tcp_flags = TCP_RST;
+	if (!out_translated(skel, &a, TGT4, a.sport, true, NULL, "client A, RST to 9443") ||
+	    !age_flow(skel, &a, TGT4, a.sport, ago, BPFROUTE_FLOW_CLOSING))
+		goto out;
+	out_translated(skel, &b, TGT4, b.sport, true, NULL,
+		       "client B gets the port of A's flow reset before it was established");
 out:
 	finish(skel);
 }
@@ -1671,11 +1954,14 @@ static bool time_runs(int prog_fd, const struct pkt *in, int calls, __u32 want_r
 	return true;
 }
 
+#define NEW_FLOWS	2000	/* below max-client-flows' default */
+
 static void test_run_timing(void)
 {
 	struct flow r = reply_of(&tcp_a4, TGT4, tcp_a4.sport, TCP_ACK);
 	struct flow plain = tcp_a4, f = tcp_a4;
-	__u64 ns_plain, ns_out, ns_in, ns_miss;
+	struct pkt out;
+	__u64 ns_plain, ns_out, ns_in, ns_miss, ns_new;
 	struct bpfroute_tc *skel;
 	struct pkt in;
 	int calls = 20000;
@@ -1690,6 +1976,11 @@ static void test_run_timing(void)
 	f.payload = plain.payload = r.payload = 64;
 	plain.dst = "198.51.100.9";
 	if (!out_translated(skel, &f, TGT4, f.sport, true, NULL, "the timed flow"))
+		goto out;
+	/* Established, as a busy flow is: the remote's answer, the client's ACK. */
+	build(&r, &in);
+	run_once(bpf_program__fd(skel->progs.bpfroute_unnat), &in, &(__u32){ 0 }, &out);
+	if (!out_translated(skel, &f, TGT4, f.sport, false, NULL, "the timed flow, established"))
 		goto out;
 
 	build(&plain, &in);
@@ -1709,10 +2000,26 @@ static void test_run_timing(void)
 	if (!time_runs(bpf_program__fd(skel->progs.bpfroute_unnat), &in, calls, TC_ACT_OK,
 		       &ns_miss))
 		goto out;
+	/* New flows, each from another port: source check, count, port claim. */
+	f.tcp_flags = TCP_SYN;
+	f.payload = 0;
+	ns_new = 0;
+	for (int i = 0; i < NEW_FLOWS; i++) {
+		__u64 ns;
+
+		f.sport = (__u16)(20000 + i);
+		build(&f, &in);
+		if (!time_runs(bpf_program__fd(skel->progs.bpfroute_steer), &in, 1,
+			       TC_ACT_REDIRECT, &ns))
+			goto out;
+		ns_new += ns;
+	}
 	printf("  info: test_run ns/run (repeat 1, mean of %d): steered without masquerade %llu; "
-	       "masqueraded out %llu; reply translated in %llu; in, no flow %llu\n", calls,
+	       "masqueraded out %llu; reply translated in %llu; in, no flow %llu; "
+	       "new flow %llu (mean of %d)\n", calls,
 	       (unsigned long long)ns_plain, (unsigned long long)ns_out,
-	       (unsigned long long)ns_in, (unsigned long long)ns_miss);
+	       (unsigned long long)ns_in, (unsigned long long)ns_miss,
+	       (unsigned long long)(ns_new / NEW_FLOWS), NEW_FLOWS);
 out:
 	finish(skel);
 }
@@ -1726,6 +2033,20 @@ int main(int argc, char **argv)
 		skip_reason = "needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)";
 	else
 		in_private_netns = private_netns();
+	/*
+	 * test_run's packets come in on lo: the source check of new flows
+	 * (nat_source_ok()) asks the FIB for the way back to the clients,
+	 * which must lead out of lo, with forwarding on. Above the metric of
+	 * the connected routes l3_device_round_trip makes on its veth.
+	 */
+	if (in_private_netns &&
+	    sh("ip link set lo up && sysctl -qw net.ipv4.ip_forward=1 && "
+	       "sysctl -qw net.ipv6.conf.all.forwarding=1 && "
+	       "ip route add 192.0.2.0/24 dev lo metric 4000 && "
+	       "ip -6 route add 2001:db8:1::/64 dev lo metric 4000"))
+		skip_reason = "could not route the clients' subnets to lo (ip, sysctl)";
+	else if (!in_private_netns && !skip_reason)
+		skip_reason = "needs a private network namespace (routes to lo for the source check)";
 
 	RUN_NAMED(test_out_tcp_syn, "out_tcp_syn_v4", &tcp_a4, TGT4);
 	RUN_NAMED(test_out_tcp_syn, "out_tcp_syn_v6", &tcp_a6, TGT6);
@@ -1770,6 +2091,10 @@ int main(int argc, char **argv)
 	RUN_TEST(test_unsupported_dropped);
 	RUN_TEST(test_no_address);
 	RUN_TEST(test_target_address_changed);
+	RUN_TEST(test_source_spoofed);
+	RUN_TEST(test_client_cap);
+	RUN_TEST(test_tcp_established_on_ack);
+	RUN_TEST(test_half_open_timeout);
 	RUN_TEST(test_l3_device_round_trip);
 	RUN_TEST(test_run_timing);
 	return test__exit_status();

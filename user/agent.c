@@ -119,6 +119,7 @@ static int agent_read_maps(struct agent *a, struct bpfroute_maps *m, __u64 now)
 {
 	int err;
 
+	agent_flows_close(a);	/* mapped from the old maps */
 	a->maps = m;
 	err = agent_tables_open(a);
 	if (err)
@@ -160,6 +161,7 @@ void agent_free(struct agent *a)
 {
 	agent_prefetch_free(a);
 	agent_tables_close(a);
+	agent_flows_close(a);
 	free(a->rules);
 	free(a->ans);
 	for (int i = 0; i < 2; i++)

@@ -114,6 +114,8 @@ struct agent {
 	struct agent_lru lru[2];
 	struct agent_sweep sweep[2];
 	struct agent_flow_cursor flow_cursor[2];
+	__u64 *natcli;			/* bpfroute_natcli, mapped; NULL: not yet */
+	int natcli_fd;			/* the descriptor it was mapped from */
 	struct agent_dns_answer *ans;	/* the answer being worked on */
 	struct agent_stats st;
 	struct agent_lat lat;		/* every event: answer to the agent reading it */
@@ -152,6 +154,8 @@ static inline struct hosttable *agent_ht(struct agent *a, int family)
 
 /* agent_flows.c: remove dead masqueraded flows, at most budget per map. */
 int agent_flows_sweep(struct agent *a, __u64 now, __u32 budget);
+/* Unmap the flows per client (agent_free(), other maps). */
+void agent_flows_close(struct agent *a);
 /* The other direction's key of a flow entry. */
 void agent_flow_in_key(const struct bpfroute_flow_key *out, const struct bpfroute_nat *o,
 		       struct bpfroute_flow_key *in);

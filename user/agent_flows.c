@@ -6,9 +6,16 @@
  * chunk per tick, once neither direction has been seen for the timeout of
  * the flow's state (include/bpfroute_policy.h). Until then a full table
  * refuses new flows; an existing flow is never broken.
+ *
+ * Each nat_out entry deleted here counts its client down in bpfroute_natcli
+ * (max-client-flows), as the datapath does for the ones it deletes: the
+ * counters are shared memory (BPF_F_MMAPABLE), changed with atomic adds
+ * from both sides, and only by whoever deleted the entry, so they follow
+ * the flows exactly.
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 
@@ -30,6 +37,45 @@ void agent_flow_out_key(const struct bpfroute_flow_key *in, const struct bpfrout
 }
 
 #define SWEEP_DEAD_MAX 256	/* dead flows removed per chunk */
+
+#define NATCLI_LEN (BPFROUTE_NAT_CLIENT_ROWS * BPFROUTE_NAT_CLIENT_SLOTS * sizeof(__u64))
+
+void agent_flows_close(struct agent *a)
+{
+	if (a->natcli)
+		munmap(a->natcli, NATCLI_LEN);
+	a->natcli = NULL;
+}
+
+/* bpfroute_natcli, mapped; NULL if the instance has none (an older one). */
+static __u64 *natcli(struct agent *a)
+{
+	void *mem;
+
+	if (a->maps->natcli < 0)
+		return NULL;
+	if (a->natcli && a->natcli_fd == a->maps->natcli)
+		return a->natcli;
+	agent_flows_close(a);
+	mem = mmap(NULL, NATCLI_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, a->maps->natcli, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	a->natcli = mem;
+	a->natcli_fd = a->maps->natcli;
+	return a->natcli;
+}
+
+/* The flow of client key (a nat_out key) is gone: count it down. */
+static void client_put(struct agent *a, const struct bpfroute_flow_key *key)
+{
+	__u64 *c = natcli(a);
+
+	if (!c)
+		return;
+	for (__u32 row = 0; row < BPFROUTE_NAT_CLIENT_ROWS; row++)
+		__atomic_fetch_sub(&c[bpfroute_client_slot(&a->conf, key->family, key->saddr, row)],
+				   1, __ATOMIC_RELAXED);
+}
 
 /*
  * One chunk of one map, from the cursor on. For each entry, its partner in
@@ -74,7 +120,9 @@ static int sweep_chunk(struct agent *a, bool outgoing, __u64 now, __u32 budget)
 	}
 	for (int i = 0; i < n_dead; i++) {
 		bpf_map_delete_elem(a->maps->nat_in, &dead_in[i]);
-		bpf_map_delete_elem(a->maps->nat_out, &dead_out[i]);
+		/* Gone already: the datapath reclaimed it, and counted it down. */
+		if (!bpf_map_delete_elem(a->maps->nat_out, &dead_out[i]))
+			client_put(a, &dead_out[i]);
 		if (c->valid && !memcmp(&c->key, outgoing ? &dead_out[i] : &dead_in[i],
 					sizeof(c->key)))
 			c->valid = false;	/* its key is gone: start over */

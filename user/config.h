@@ -14,6 +14,7 @@
  *   idle-timeout 300                  # unused this long after expiry: removed
  *   max-routes 1000000                # learned entries per address family
  *   prefetch yes                      # resolve exact-name rules ahead of clients
+ *   max-client-flows 4096             # masqueraded flows per client address
  *
  * Parsing is pure: it checks syntax and consistency only. Whether devices
  * exist is checked by config_check_devices(), so that a file is refused with
@@ -106,6 +107,7 @@ struct config {
 	__u32 idle_timeout;		/* after expiry, unused this long: removed */
 	__u32 max_routes;		/* learned entries, per address family */
 	bool prefetch;			/* resolve exact-name rules ahead of clients */
+	__u32 max_client_flows;		/* masqueraded flows per client address */
 };
 
 /*
@@ -140,7 +142,7 @@ void config_free(struct config *cfg);
  * idle-timeout, max-routes, prefetch). The rest of bpfroute reads struct
  * config and needs none of this.
  */
-#define CONFIG_SETTINGS_N 5
+#define CONFIG_SETTINGS_N 6
 
 /* The line each setting was given on; 0 if it was not (the default holds). */
 struct config_settings_lines {

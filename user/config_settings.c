@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The single-valued settings of the config file: min-ttl, max-ttl,
- * idle-timeout, max-routes and prefetch. config.c splits the lines and
+ * idle-timeout, max-routes, prefetch and max-client-flows. config.c splits the lines and
  * reports; this file knows the keywords, their values and their limits.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/types.h>
+
+#include "bpfroute_abi.h"
+#include "bpfroute_policy.h"	/* BPFROUTE_CLIENT_FLOWS_DEFAULT */
 #include "config.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -35,6 +40,7 @@ enum {
 	SET_IDLE_TIMEOUT,
 	SET_MAX_ROUTES,
 	SET_PREFETCH,
+	SET_MAX_CLIENT_FLOWS,
 };
 
 struct setting {
@@ -56,6 +62,10 @@ static const struct setting settings[] = {
 			     offsetof(struct config, max_routes), 1, ROUTES_MAX },
 	[SET_PREFETCH] = { "prefetch", "yes|no", true,
 			   offsetof(struct config, prefetch), 0, 0 },
+	/* At most a whole flow table: any more could never apply. */
+	[SET_MAX_CLIENT_FLOWS] = { "max-client-flows", "COUNT", false,
+				   offsetof(struct config, max_client_flows), 1,
+				   BPFROUTE_MAX_FLOWS },
 };
 
 /* The table writes through offsets: make sure they land on the right types. */
@@ -65,6 +75,8 @@ _Static_assert(sizeof(((struct config *)0)->max_ttl) == sizeof(__u32), "max_ttl"
 _Static_assert(sizeof(((struct config *)0)->idle_timeout) == sizeof(__u32), "idle_timeout");
 _Static_assert(sizeof(((struct config *)0)->max_routes) == sizeof(__u32), "max_routes");
 _Static_assert(sizeof(((struct config *)0)->prefetch) == sizeof(bool), "prefetch");
+_Static_assert(sizeof(((struct config *)0)->max_client_flows) == sizeof(__u32),
+	       "max_client_flows");
 /* config_settings_check() blames a line: the defaults alone must agree. */
 _Static_assert(CONFIG_DEFAULT_MIN_TTL <= CONFIG_DEFAULT_MAX_TTL, "default TTLs");
 
@@ -76,6 +88,7 @@ void config_settings_init(struct config *cfg, struct config_settings_lines *line
 	cfg->max_routes = CONFIG_DEFAULT_MAX_ROUTES;
 	/* "prefetch no": the gateway sends no DNS queries of its own unless asked. */
 	cfg->prefetch = false;
+	cfg->max_client_flows = BPFROUTE_CLIENT_FLOWS_DEFAULT;
 	memset(lines, 0, sizeof(*lines));
 }
 

@@ -195,7 +195,7 @@ long long flow_idle_s(const struct flow_entry *f, __u64 now)
 long long flow_expires_in_s(const struct flow_entry *f, __u64 now)
 {
 	long long end = (long long)(flow_last_seen_ns(f) +
-				    bpfroute_flow_timeout_ns(f->key.proto, flow_state(f)));
+				    bpfroute_flow_timeout_of(&f->out, &f->in, f->key.proto));
 
 	return (end - (long long)now) / (long long)BPFROUTE_NSEC_PER_SEC;
 }

@@ -286,6 +286,7 @@ int learning_sync(const struct bpfroute_maps *m, const struct config *cfg, const
 	conf.max_ttl = cfg->max_ttl;
 	conf.idle_timeout = cfg->idle_timeout;
 	conf.max_routes = cfg->max_routes;
+	conf.max_client_flows = cfg->max_client_flows;
 	conf.flags &= flags;	/* narrow first */
 	err = conf_write(m, &conf);
 	if (!err)

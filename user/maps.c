@@ -34,6 +34,7 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_HOSTCTL),
 	BPFROUTE_STR(BPFROUTE_MAP_PFXSUM),
 	BPFROUTE_STR(BPFROUTE_MAP_HSCRATCH),
+	BPFROUTE_STR(BPFROUTE_MAP_NAT_CLIENTS),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
@@ -43,7 +44,7 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 			 &m->host4,  &m->host6,  &m->rules,   &m->names,   &m->queries,
 			 &m->qseen,  &m->resolvers, &m->conf, &m->events,
 			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans,
-			 &m->hostctl, &m->pfxsum, &m->hscratch };
+			 &m->hostctl, &m->pfxsum, &m->hscratch, &m->natcli };
 
 	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
 		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
@@ -68,13 +69,14 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 		fd = bpf_obj_get(path);
 		/*
 		 * Maps that came later (bpfroute_lan with the XDP stage, the
-		 * learned tables' counters and the prefix summary): an
-		 * instance loaded by an older bpfroute has none, and must still
-		 * be shown and unloaded.
+		 * learned tables' counters, the prefix summary, the flows per
+		 * client): an instance loaded by an older bpfroute has none,
+		 * and must still be shown and unloaded.
 		 */
 		if (fd < 0 && errno == ENOENT &&
 		    (maps_fd_slot(m, i) == &m->lans || maps_fd_slot(m, i) == &m->hostctl ||
-		     maps_fd_slot(m, i) == &m->pfxsum || maps_fd_slot(m, i) == &m->hscratch)) {
+		     maps_fd_slot(m, i) == &m->pfxsum || maps_fd_slot(m, i) == &m->hscratch ||
+		     maps_fd_slot(m, i) == &m->natcli)) {
 			err = 0;
 			continue;
 		}
@@ -206,6 +208,8 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_NAT_IN_ICMP] = "nat_in_icmp",
 		[BPFROUTE_STAT_NAT_IN_MISS] = "nat_in_miss",
 		[BPFROUTE_STAT_XDP_STEERED] = "xdp_steered",
+		[BPFROUTE_STAT_NAT_BAD_SOURCE] = "nat_bad_source",
+		[BPFROUTE_STAT_NAT_CLIENT_CAP] = "nat_client_cap",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";

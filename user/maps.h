@@ -36,6 +36,7 @@ struct bpfroute_maps {
 	int hostctl;	/* bpfroute_hostctl; -1 likewise */
 	int pfxsum;	/* bpfroute_pfxsum; -1 likewise */
 	int hscratch;	/* bpfroute_hscratch; -1 likewise */
+	int natcli;	/* bpfroute_natcli; -1 likewise */
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 
