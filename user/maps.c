@@ -206,6 +206,9 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_NAT_IN_ICMP] = "nat_in_icmp",
 		[BPFROUTE_STAT_NAT_IN_MISS] = "nat_in_miss",
 		[BPFROUTE_STAT_XDP_STEERED] = "xdp_steered",
+		[BPFROUTE_STAT_DNS_QUERY_TTL] = "dns_query_ttl",
+		[BPFROUTE_STAT_DNS_QUERY_OFF_PATH] = "dns_query_off_path",
+		[BPFROUTE_STAT_DNS_QUERY_EVICTED] = "dns_query_evicted",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";
