@@ -2933,6 +2933,192 @@ out:
 	finish(&c);
 }
 
+/* ---------------------------------------------------------------------------
+ * What is recorded (issue #10, item 2): only queries the gateway passes on,
+ * and at most BPFROUTE_QUERIES_PER_CLIENT of each client's
+ */
+
+/* fl's query for qname A with TTL / hop limit ttl, as a frame. */
+static void query_frame(struct pkt *p, const struct flow *fl, __u16 id, const char *qname,
+			__u8 ttl)
+{
+	struct dns_msg m;
+
+	dns_query_msg(&m, id, qname, DNS_T_A);
+	pkt_dns(p, fl, true, &m);
+	if (family_of(fl->client) == AF_INET)
+		p->data[ETH_HLEN + IP4_TTL] = ttl;	/* the classifier reads no checksum here */
+	else
+		p->data[ETH_HLEN + IP6_HOP_LIMIT] = ttl;
+}
+
+/*
+ * TTL 1 expires at the gateway: the query is never forwarded, its answer
+ * never comes, so it is not recorded (and takes no slot). The same to the
+ * gateway's own address is delivered to a resolver there: recorded.
+ */
+static void test_query_ttl_one(void)
+{
+	struct flow fl = UDP4(40200), fl6 = UDP6(40201), local = UDP4(40202);
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "query_ttl_one", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	query_frame(&p, &fl, 0x0101, QNAME, 1);
+	steer(&c, &p, TC_ACT_OK, "IPv4 query with TTL 1", D(DNS_QUERY_TTL, 1), D(MISS, 1), END);
+	query_frame(&p, &fl6, 0x0102, QNAME, 1);
+	steer(&c, &p, TC_ACT_OK, "IPv6 query with hop limit 1", D(DNS_QUERY_TTL, 1), D(MISS, 1),
+	      END);
+	query_frame(&p, &fl, 0x0103, QNAME, 0);
+	steer(&c, &p, TC_ACT_OK, "IPv4 query with TTL 0", D(DNS_QUERY_TTL, 1), D(MISS, 1), END);
+	expect_query_count(&c, 0, "queries with TTL <= 1");
+	expect_qseen(&c, NULL, 0, "queries with TTL <= 1");
+
+	/* A resolver on the gateway (192.0.2.1, its LAN address). */
+	local.server = "192.0.2.1";
+	if (!excl_add(&c, "192.0.2.1", BPFROUTE_EXCL_LOCAL))
+		goto out;
+	query_frame(&p, &local, 0x0104, QNAME, 1);
+	if (steer(&c, &p, TC_ACT_OK, "TTL 1 query to the gateway's own resolver",
+		  D(DNS_QUERY, 1), D(MISS, 1), END))
+		expect_query(&c, &local, 0x0104, QNAME, DNS_T_A, "TTL 1 to the gateway");
+	query_frame(&p, &fl, 0x0105, QNAME, 2);
+	if (steer(&c, &p, TC_ACT_OK, "query with TTL 2", D(DNS_QUERY, 1), D(MISS, 1), END))
+		expect_query(&c, &fl, 0x0105, QNAME, DNS_T_A, "TTL 2");
+out:
+	finish(&c);
+}
+
+/*
+ * A source the gateway would not route back out the LAN (here: the default
+ * route is on the WAN) is spoofed: its query is not recorded, and an answer
+ * to it is not learned.
+ */
+static void test_query_off_path(void)
+{
+	struct flow fl = UDP4(40210), fl6 = UDP6(40211);
+	struct dns_msg m;
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "query_off_path", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	fl.client = "203.0.113.7";
+	query_frame(&p, &fl, 0x0201, QNAME, 64);
+	steer(&c, &p, TC_ACT_OK, "query from 203.0.113.7 (routed to the WAN)",
+	      D(DNS_QUERY_OFF_PATH, 1), D(MISS, 1), END);
+	fl6.client = "2001:db8:99::7";
+	query_frame(&p, &fl6, 0x0202, QNAME, 64);
+	steer(&c, &p, TC_ACT_OK, "query from 2001:db8:99::7 (routed to the WAN)",
+	      D(DNS_QUERY_OFF_PATH, 1), D(MISS, 1), END);
+	fl.client = "198.51.100.77";	/* the WAN's own subnet */
+	query_frame(&p, &fl, 0x0203, QNAME, 64);
+	steer(&c, &p, TC_ACT_OK, "query from 198.51.100.77 (the WAN's subnet)",
+	      D(DNS_QUERY_OFF_PATH, 1), D(MISS, 1), END);
+	expect_query_count(&c, 0, "off-path queries");
+
+	fl.client = "203.0.113.7";
+	usual_answer(&m, 0x0201, 300);
+	answer(&c, &fl, &m, "answer to the off-path query", D(DNS_ANSWER, 1),
+	       D(DNS_UNSOLICITED, 1), END);
+	expect_no_host(&c, ADDR_A, "answer to the off-path query");
+out:
+	finish(&c);
+}
+
+/*
+ * One client's queries beyond BPFROUTE_QUERIES_PER_CLIENT take the places of
+ * its own oldest, never another client's (a neighbour in the same /24).
+ */
+static void test_query_client_bound(void)
+{
+	const int k = BPFROUTE_QUERIES_PER_CLIENT, extra = 4;
+	struct flow other = UDP4(40220), fl = UDP4(0);
+	char what[96];
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "query_client_bound", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	other.client = CLIENT4_OTHER;
+	if (!query(&c, &other, 0x0300, QNAME, DNS_T_A))
+		goto out;
+	for (int i = 0; i < k + extra; i++) {
+		fl.cport = (__u16)(41000 + i);
+		query_frame(&p, &fl, (__u16)(0x0400 + i), QNAME, 64);
+		snprintf(what, sizeof(what), "query %d of %s", i + 1, fl.client);
+		if (!steer(&c, &p, TC_ACT_OK, what, D(DNS_QUERY, 1), D(MISS, 1),
+			   D(DNS_QUERY_EVICTED, i >= k), END))
+			goto out;
+	}
+	for (int i = 0; i < k + extra; i++) {
+		fl.cport = (__u16)(41000 + i);
+		snprintf(what, sizeof(what), "query %d of %s is %s", i + 1, fl.client,
+			 i < extra ? "gone (its oldest)" : "kept");
+		ASSERT_EQ(query_present(&c, &fl, (__u16)(0x0400 + i)), i >= extra, what);
+	}
+	ASSERT_TRUE(query_present(&c, &other, 0x0300), "the other client's query is kept");
+	expect_query_count(&c, k + 1, "outstanding: the bound of one, and the other's");
+	/* A retransmission (same key) takes its own slot again: nothing evicted. */
+	fl.cport = (__u16)(41000 + k + extra - 1);
+	query_frame(&p, &fl, (__u16)(0x0400 + k + extra - 1), QNAME, 64);
+	steer(&c, &p, TC_ACT_OK, "a retransmission", D(DNS_QUERY, 1), D(MISS, 1), END);
+	expect_query_count(&c, k + 1, "after a retransmission");
+out:
+	finish(&c);
+}
+
+/*
+ * A flood of more queries than the whole table holds, from every other
+ * source of the LAN's /24 (spoofed, but on path), does not cost a client
+ * its pending query: the answer is still learned.
+ */
+static void test_query_flood_spoofed(void)
+{
+	const __u32 n = BPFROUTE_MAX_QUERIES + BPFROUTE_MAX_QUERIES / 8;
+	struct flow victim = UDP4(40230), fl = UDP4(0);
+	struct stats before, after;
+	static struct pkt p, out;
+	char addr[32], m2[96];
+	__u32 retval, sent = 0;
+	struct ctx c;
+
+	if (!start(&c, "query_flood_spoofed", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &victim, 0x0500) || !stats_snap(&c, &before))
+		goto out;
+	for (__u32 i = 0; i < n; i++) {
+		__u32 host = 2 + i % 252;	/* 192.0.2.2 .. .253 */
+
+		if (host >= 10)
+			host++;			/* never the victim, 192.0.2.10 */
+		snprintf(addr, sizeof(addr), "192.0.2.%u", host);
+		fl.client = addr;
+		fl.cport = (__u16)(1024 + i % 60000);
+		query_frame(&p, &fl, (__u16)i, QNAME, 64);
+		if (run_in(bpf_program__fd(c.skel->progs.bpfroute_steer), &p, &retval, &out,
+			   (__u32)lan_ifindex))
+			break;
+		sent++;
+	}
+	if (!ASSERT_EQ(sent, n, "flood queries run") || !stats_snap(&c, &after))
+		goto out;
+	ASSERT_EQ(after.v[BPFROUTE_STAT_DNS_QUERY] - before.v[BPFROUTE_STAT_DNS_QUERY], n,
+		  "flood queries recorded");
+	ASSERT_EQ(after.v[BPFROUTE_STAT_DNS_QUERY_EVICTED] -
+			  before.v[BPFROUTE_STAT_DNS_QUERY_EVICTED],
+		  n - 252 * BPFROUTE_QUERIES_PER_CLIENT,
+		  "flood queries evicting (only their own sources')");
+	snprintf(m2, sizeof(m2), "victim's query after %u spoofed queries", n);
+	if (ASSERT_TRUE(query_present(&c, &victim, 0x0500), m2))
+		usual_genuine(&c, &victim, 0x0500, "victim's answer after the flood");
+out:
+	finish(&c);
+}
+
 /*
  * qlan0 192.0.2.1/24, 2001:db8:1::1/64: the clients' side. qwan0
  * 198.51.100.1/24, 2001:db8:53::1/64 with the default routes: the
@@ -3027,5 +3213,9 @@ int main(int argc, char **argv)
 	RUN_TEST(test_query_filter);
 	RUN_TEST(test_learn_timing);
 	RUN_TEST(test_learn_during_rebuild);
+	RUN_TEST(test_query_ttl_one);
+	RUN_TEST(test_query_off_path);
+	RUN_TEST(test_query_client_bound);
+	RUN_TEST(test_query_flood_spoofed);
 	return test__exit_status();
 }
