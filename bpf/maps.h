@@ -40,7 +40,7 @@ struct {
 /* Per-CPU so that counting costs no shared cache line. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BPFROUTE_STAT_MAX);
+	__uint(max_entries, BPFROUTE_STATS_ROWS);
 	__type(key, __u32);
 	__type(value, __u64);
 } BPFROUTE_MAP_STATS SEC(".maps");

@@ -576,4 +576,11 @@ enum bpfroute_stat {
 	BPFROUTE_STAT_MAX,
 };
 
+/*
+ * Rows of bpfroute_stats: room for counters to come, so that a later
+ * bpfroute can reuse the pinned map (a map of another size cannot be).
+ */
+#define BPFROUTE_STATS_ROWS	64
+_Static_assert(BPFROUTE_STAT_MAX <= BPFROUTE_STATS_ROWS, "bpfroute_stats has a row per counter");
+
 #endif /* BPFROUTE_ABI_H */

@@ -11,6 +11,46 @@
 #include "hosttable.h"
 #include "log.h"
 
+/* Has the pinned map at fd the shape map is declared with? */
+static bool pin_same_shape(int fd, const struct bpf_map *map)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return true;	/* cannot tell: libbpf will */
+	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) &&
+	       info.max_entries == bpf_map__max_entries(map) &&
+	       info.map_flags == bpf_map__map_flags(map);
+}
+
+/*
+ * A pinned map whose contents only matter for a second or two, the queries
+ * awaiting answers, is replaced when an older bpfroute pinned it with
+ * another shape (bpfroute_query was an LRU hash): the answers to the queries
+ * in flight are not learned, nothing else is lost. Other maps of another
+ * shape are left for libbpf to refuse.
+ */
+static int pin_replace_transient(const char *name, const char *path, const struct bpf_map *map)
+{
+	int fd, err = 0;
+
+	if (strcmp(name, BPFROUTE_STR(BPFROUTE_MAP_QUERIES)))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!pin_same_shape(fd, map)) {
+		pr_info("%s: pinned by another version of bpfroute, replaced (the queries in "
+			"flight are forgotten)\n", path);
+		if (unlink(path))
+			err = -errno;
+	}
+	close(fd);
+	return err;
+}
+
 int datapath_load(struct datapath *dp, const struct pindir *pd)
 {
 	char path[PATH_MAX];
@@ -35,6 +75,8 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 		if (bpf_map__is_internal(map))
 			continue;
 		err = pindir_path(pd, bpf_map__name(map), path, sizeof(path));
+		if (!err)
+			err = pin_replace_transient(bpf_map__name(map), path, map);
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
 		if (err)
