@@ -133,6 +133,18 @@ static __always_inline void dns_query_forget(struct bpfroute_query_slot *slot)
 	slot->key.family = 0;
 }
 
+/* Is daddr one of the gateway's own addresses (bpfroute_excl4/6, read at load)? */
+static __always_inline bool dns_to_gateway(const struct dns_packet *dp)
+{
+	const struct bpfroute_excl *x;
+
+	if (dp->family == 4)
+		x = bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, dp->daddr);
+	else
+		x = bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, dp->daddr);
+	return x && x->reason == BPFROUTE_EXCL_LOCAL;
+}
+
 /*
  * Would the gateway send the answer back out the interface the query came
  * in on? The kernel's route to the client's address through that interface
@@ -140,11 +152,8 @@ static __always_inline void dns_query_forget(struct bpfroute_query_slot *slot)
  * it, as `ip route get CLIENT oif LAN`): a source with none is one the
  * gateway would never route back there, a spoofed one (RFC 3704 2.2, the
  * strict reverse-path check an rp_filter would make). The lookup builds no
- * dst and takes no reference. Output lookup, so that it does not depend on
- * forwarding being on (a resolver on the gateway needs none).
+ * dst and takes no reference.
  */
-static __always_inline bool dns_to_gateway(const struct dns_packet *dp);
-
 static __always_inline bool dns_source_on_path(struct __sk_buff *skb, const struct dns_packet *dp)
 {
 	struct bpf_fib_lookup fib = {};
@@ -174,18 +183,6 @@ static __always_inline bool dns_source_on_path(struct __sk_buff *skb, const stru
 	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH ||
 		rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) &&
 	       fib.ifindex == skb->ingress_ifindex;
-}
-
-/* Is daddr one of the gateway's own addresses (bpfroute_excl4/6, read at load)? */
-static __always_inline bool dns_to_gateway(const struct dns_packet *dp)
-{
-	const struct bpfroute_excl *x;
-
-	if (dp->family == 4)
-		x = bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, dp->daddr);
-	else
-		x = bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, dp->daddr);
-	return x && x->reason == BPFROUTE_EXCL_LOCAL;
 }
 
 /*
