@@ -156,7 +156,7 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 	/* A query is recorded, then forwarded like any packet. */
 	if (!(iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) &&
 	    l4_dport(c->pos, c->end, iph->protocol) == bpf_htons(DNS_PORT))
-		dns_record_query(skb);
+		dns_record_query(skb, iph->ttl);
 
 	__builtin_memcpy(daddr.addr, &iph->daddr, sizeof(daddr.addr));
 	found = lookup4(daddr.addr, &t, &expired);
@@ -192,7 +192,7 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 	if (!ip6h)
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);
 	if (l4_dport(c->pos, c->end, ip6h->nexthdr) == bpf_htons(DNS_PORT))
-		dns_record_query(skb);
+		dns_record_query(skb, ip6h->hop_limit);
 
 	__builtin_memcpy(daddr.addr, &ip6h->daddr, sizeof(daddr.addr));
 	found = lookup6(daddr.addr, &t, &expired);

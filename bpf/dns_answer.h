@@ -173,6 +173,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 	struct bpfroute_query_key key = {};
 	const struct bpfroute_conf *conf;
 	struct bpfroute_rule *rule;
+	struct bpfroute_query_slot *slot;
 	struct bpfroute_query *q;
 	struct dns_scratch *s;
 	struct dns_packet dp;
@@ -218,11 +219,12 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 	key.id = bpf_htons(msg_u16(s, 0));
 	key.family = dp.family;
 	key.proto = dp.proto;
-	q = bpf_map_lookup_elem(&BPFROUTE_MAP_QUERIES, &key);
-	if (!q) {
+	slot = dns_query_find(conf, &key);
+	if (!slot) {
 		count(dns_unmatched_reason(conf, &key), 1);
 		return;
 	}
+	q = &slot->q;
 	if (!addr16_equal(q->server, dp.saddr) || q->server_port != dp.sport) {
 		count(BPFROUTE_STAT_DNS_WRONG_SERVER, 1);
 		return;
@@ -239,7 +241,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 
 	rule = dns_match_rule(conf, s);
 	if (!rule) {
-		bpf_map_delete_elem(&BPFROUTE_MAP_QUERIES, &key);
+		dns_query_forget(slot);
 		count(BPFROUTE_STAT_DNS_NO_RULE, 1);
 		return;
 	}
@@ -258,7 +260,7 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 		count(w->err, 1);
 		return;
 	}
-	bpf_map_delete_elem(&BPFROUTE_MAP_QUERIES, &key);
+	dns_query_forget(slot);
 	if (w->off_chain)
 		count(BPFROUTE_STAT_DNS_OFF_CHAIN, w->off_chain);
 

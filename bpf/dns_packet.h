@@ -166,7 +166,14 @@ static __always_inline int dns_load(struct __sk_buff *skb, const struct dns_pack
 {
 	__u32 len = dp->len;
 
-	if (len > dp->avail || len < DNS_HDR_LEN || len > BPFROUTE_DNS_MSG_MAX)
+	if (len > dp->avail)
+		return -1;
+	/*
+	 * The bounds checked in one register right before the call: checked
+	 * on copies reloaded from the stack, the verifier loses them.
+	 */
+	asm volatile("" : "+r"(len));
+	if (len < DNS_HDR_LEN || len > BPFROUTE_DNS_MSG_MAX)
 		return -1;
 	if (bpf_skb_load_bytes(skb, dp->off, s->msg, len))
 		return -1;

@@ -8,7 +8,9 @@
 #ifndef BPFROUTE_DNS_QUERY_H
 #define BPFROUTE_DNS_QUERY_H
 
+#include "bpfroute_policy.h"
 #include "dns_packet.h"
+#include "next_hop.h"
 #include "stats.h"
 
 static __always_inline bool dns_resolver_trusted(const struct bpfroute_conf *conf,
@@ -94,15 +96,112 @@ static __always_inline __u32 dns_unmatched_reason(const struct bpfroute_conf *co
 	return BPFROUTE_STAT_DNS_UNSOLICITED;
 }
 
-/* Called for every packet to port 53 that enters a LAN interface. */
-static __always_inline void dns_record_query(struct __sk_buff *skb)
+static __always_inline bool dns_same_key(const struct bpfroute_query_key *a,
+					 const struct bpfroute_query_key *b)
+{
+	const __u64 *x = (const void *)a, *y = (const void *)b;
+
+	_Static_assert(sizeof(*a) == 3 * sizeof(__u64), "query key: three words");
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]));
+}
+
+static __always_inline struct bpfroute_query_bucket *
+dns_query_bucket(const struct bpfroute_conf *conf, const struct bpfroute_query_key *k)
+{
+	__u32 b = bpfroute_query_bucket(conf, k->client, k->family);
+
+	return bpf_map_lookup_elem(&BPFROUTE_MAP_QUERIES, &b);
+}
+
+/* The recorded query of key k, or NULL. */
+static __always_inline struct bpfroute_query_slot *
+dns_query_find(const struct bpfroute_conf *conf, const struct bpfroute_query_key *k)
+{
+	struct bpfroute_query_bucket *bk = dns_query_bucket(conf, k);
+
+	if (!bk)
+		return NULL;
+	for (int i = 0; i < BPFROUTE_QUERIES_PER_CLIENT; i++)
+		if (dns_same_key(&bk->slot[i].key, k))
+			return &bk->slot[i];
+	return NULL;
+}
+
+/* An answered query gives its slot back. */
+static __always_inline void dns_query_forget(struct bpfroute_query_slot *slot)
+{
+	slot->key.family = 0;
+}
+
+/* Is daddr one of the gateway's own addresses (bpfroute_excl4/6, read at load)? */
+static __always_inline bool dns_to_gateway(const struct dns_packet *dp)
+{
+	const struct bpfroute_excl *x;
+
+	if (dp->family == 4)
+		x = bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, dp->daddr);
+	else
+		x = bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, dp->daddr);
+	return x && x->reason == BPFROUTE_EXCL_LOCAL;
+}
+
+/*
+ * Would the gateway send the answer back out the interface the query came
+ * in on? The kernel's route to the client's address through that interface
+ * (BPF_FIB_LOOKUP_OUTPUT with it as ifindex considers only routes through
+ * it, as `ip route get CLIENT oif LAN`): a source with none is one the
+ * gateway would never route back there, a spoofed one (RFC 3704 2.2, the
+ * strict reverse-path check an rp_filter would make). The lookup builds no
+ * dst and takes no reference.
+ */
+static __always_inline bool dns_source_on_path(struct __sk_buff *skb, const struct dns_packet *dp)
+{
+	struct bpf_fib_lookup fib = {};
+	long rc;
+
+	fib.ifindex = skb->ingress_ifindex;
+	fib.l4_protocol = dp->proto;
+	if (dp->family == 4) {
+		fib.family = AF_INET_;
+		__builtin_memcpy(&fib.ipv4_src, dp->daddr, 4);
+		__builtin_memcpy(&fib.ipv4_dst, dp->saddr, 4);
+	} else {
+		fib.family = AF_INET6_;
+		__builtin_memcpy(fib.ipv6_src, dp->daddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, dp->saddr, 16);
+	}
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	/*
+	 * Forwarding off on the interface: the helper answers nothing, even
+	 * for an output lookup (bpf_ipv4_fib_lookup() checks IN_DEV_FORWARD
+	 * first), and the gateway forwards nothing either: only a query to a
+	 * resolver on the gateway can be answered.
+	 */
+	if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
+		return dns_to_gateway(dp);
+	/* Neighbour unknown yet, or a route with a smaller MTU: still a route. */
+	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH ||
+		rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) &&
+	       fib.ifindex == skb->ingress_ifindex;
+}
+
+/*
+ * Called for every packet to port 53 that enters a LAN interface, with its
+ * TTL or hop limit. Only a query the gateway will pass on is recorded: one
+ * it forwards (TTL above 1) or delivers to a resolver of its own, from a
+ * source it routes back out this interface.
+ */
+static __always_inline void dns_record_query(struct __sk_buff *skb, __u8 ttl)
 {
 	struct bpfroute_query_key key = {};
+	struct bpfroute_query_bucket *bk;
 	struct bpfroute_query q = {};
 	const struct bpfroute_conf *conf;
 	struct dns_scratch *s;
 	struct dns_packet dp;
-	__u32 zero = 0;
+	__u64 oldest = ~0ULL;
+	__u32 zero = 0, victim = 0;
+	bool taken = true;
 
 	conf = bpf_map_lookup_elem(&BPFROUTE_MAP_CONF, &zero);
 	if (!conf || !(conf->flags & BPFROUTE_CONF_F_LEARN))
@@ -118,6 +217,19 @@ static __always_inline void dns_record_query(struct __sk_buff *skb)
 		count(BPFROUTE_STAT_DNS_QUERY_UNTRUSTED, 1);
 		return;
 	}
+	/*
+	 * TTL 1 expires here (RFC 1812 5.3.1): never forwarded, never
+	 * answered, unless it is for a resolver on the gateway, where it is
+	 * delivered, not forwarded.
+	 */
+	if (ttl <= 1 && !dns_to_gateway(&dp)) {
+		count(BPFROUTE_STAT_DNS_QUERY_TTL, 1);
+		return;
+	}
+	if (!dns_source_on_path(skb, &dp)) {
+		count(BPFROUTE_STAT_DNS_QUERY_OFF_PATH, 1);
+		return;
+	}
 	if (dns_question(conf, s, &q.qhash, &q.qtype, &q.qclass, 0) < 0)
 		return;
 
@@ -129,7 +241,29 @@ static __always_inline void dns_record_query(struct __sk_buff *skb)
 	__builtin_memcpy(q.server, dp.daddr, sizeof(q.server));
 	q.server_port = dp.dport;
 	q.sent_ns = bpf_ktime_get_ns();
-	bpf_map_update_elem(&BPFROUTE_MAP_QUERIES, &key, &q, BPF_ANY);
+
+	/* A free slot, the same query again, or else the client's oldest. */
+	bk = dns_query_bucket(conf, &key);
+	if (!bk)
+		return;
+	for (__u32 i = 0; i < BPFROUTE_QUERIES_PER_CLIENT; i++) {
+		const struct bpfroute_query_slot *sl = &bk->slot[i];
+
+		if (!sl->key.family || dns_same_key(&sl->key, &key)) {
+			victim = i;
+			taken = false;
+			break;
+		}
+		if (sl->q.sent_ns < oldest) {
+			oldest = sl->q.sent_ns;
+			victim = i;
+		}
+	}
+	if (taken)
+		count(BPFROUTE_STAT_DNS_QUERY_EVICTED, 1);
+	victim &= BPFROUTE_QUERIES_PER_CLIENT - 1;
+	bk->slot[victim].q = q;
+	bk->slot[victim].key = key;
 	dns_qseen_put(conf, &key);
 	count(BPFROUTE_STAT_DNS_QUERY, 1);
 }

@@ -40,7 +40,7 @@ struct {
 /* Per-CPU so that counting costs no shared cache line. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, BPFROUTE_STAT_MAX);
+	__uint(max_entries, BPFROUTE_STATS_ROWS);
 	__type(key, __u32);
 	__type(value, __u64);
 } BPFROUTE_MAP_STATS SEC(".maps");
@@ -105,12 +105,16 @@ struct {
 	__type(value, struct bpfroute_name);
 } BPFROUTE_MAP_NAMES SEC(".maps");
 
-/* Unanswered queries age out: the oldest go first when the map is full. */
+/*
+ * Unanswered queries, a bucket per client (include/bpfroute_abi.h): a
+ * client's newest query takes the place of its own oldest, never of
+ * another client's. An array: no lock, no eviction list.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BPFROUTE_MAX_QUERIES);
-	__type(key, struct bpfroute_query_key);
-	__type(value, struct bpfroute_query);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BPFROUTE_QUERY_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct bpfroute_query_bucket);
 } BPFROUTE_MAP_QUERIES SEC(".maps");
 
 /* Why an answer matched no query (include/bpfroute_abi.h). */

@@ -32,7 +32,7 @@
 #define BPFROUTE_MAP_HOSTCTL	bpfroute_hostctl /* array: fill of the learned tables */
 #define BPFROUTE_MAP_RULES	bpfroute_rules	/* hash: domain rules */
 #define BPFROUTE_MAP_NAMES	bpfroute_names	/* hash: name id -> question name */
-#define BPFROUTE_MAP_QUERIES	bpfroute_query	/* LRU hash: queries awaiting answers */
+#define BPFROUTE_MAP_QUERIES	bpfroute_query	/* array: queries awaiting answers, by client */
 #define BPFROUTE_MAP_QSEEN	bpfroute_qseen	/* array: recent queries' keys */
 #define BPFROUTE_MAP_RESOLVERS	bpfroute_resolv	/* hash: trusted DNS servers */
 #define BPFROUTE_MAP_CONF	bpfroute_conf	/* array[1]: struct bpfroute_conf */
@@ -77,7 +77,10 @@
 #define BPFROUTE_MAX_NAMES	65536	/* distinct question names of learned entries */
 #endif
 #ifndef BPFROUTE_MAX_QUERIES
-#define BPFROUTE_MAX_QUERIES	65536	/* outstanding queries; the oldest go first */
+#define BPFROUTE_MAX_QUERIES	65536	/* outstanding queries, all clients (a power of 2) */
+#endif
+#ifndef BPFROUTE_QUERIES_PER_CLIENT
+#define BPFROUTE_QUERIES_PER_CLIENT 16	/* a client's own outstanding queries (power of 2) */
 #endif
 #ifndef BPFROUTE_MAX_RESOLVERS
 #define BPFROUTE_MAX_RESOLVERS	64
@@ -301,6 +304,34 @@ struct bpfroute_query {
 };
 
 /*
+ * bpfroute_query: an array of buckets, one per client address (see
+ * bpfroute_query_bucket() in bpfroute_policy.h for which), each holding that
+ * client's last BPFROUTE_QUERIES_PER_CLIENT outstanding queries. A new query
+ * takes a free slot of its bucket, else the slot of the same key (a
+ * retransmission), else the bucket's oldest: a client flooding queries
+ * overwrites its own, never another's. A slot with family 0 is free; an
+ * answered query frees its slot.
+ *
+ * Plain stores, no lock: two CPUs writing one bucket at once (one client's
+ * queries on two CPUs in the same instant) can leave a slot mixing the two
+ * queries, which then matches neither answer (or, at worst, an answer to a
+ * question the client asked from another port of its own).
+ */
+#define BPFROUTE_QUERY_BUCKETS	(BPFROUTE_MAX_QUERIES / BPFROUTE_QUERIES_PER_CLIENT)
+/* Buckets of one IPv4 /24 (by the last byte) or IPv6 /64 (by a hash of the rest). */
+#define BPFROUTE_QUERY_HOSTS	256
+#define BPFROUTE_QUERY_NETS	(BPFROUTE_QUERY_BUCKETS / BPFROUTE_QUERY_HOSTS)
+
+struct bpfroute_query_slot {
+	struct bpfroute_query_key key;
+	struct bpfroute_query q;
+};
+
+struct bpfroute_query_bucket {
+	struct bpfroute_query_slot slot[BPFROUTE_QUERIES_PER_CLIENT];
+};
+
+/*
  * For telling why an answer matched no query (counters only): bpfroute_qseen,
  * an array of the keys of recent queries, each written at two slots, one
  * picked by a keyed hash of (client, id), one by (client, port). An answer
@@ -520,7 +551,8 @@ enum bpfroute_stat {
 	BPFROUTE_STAT_PASS_TTL,		/* route hit, TTL/hop limit would expire */
 	BPFROUTE_STAT_BYTES_STEERED,	/* sum of steered bytes */
 	/*
-	 * DNS. A query counts DNS_QUERY or DNS_QUERY_UNTRUSTED; an answer
+	 * DNS. A query counts DNS_QUERY or one reason it was not recorded
+	 * (DNS_QUERY_UNTRUSTED, DNS_QUERY_TTL, DNS_QUERY_OFF_PATH); an answer
 	 * counts DNS_ANSWER and at most one outcome (LEARNED .. TOO_BIG). The
 	 * per-record and per-address rows (OFF_CHAIN, REFUSED_*, TO_AGENT,
 	 * LEARNED_ADDRS) come on top.
@@ -570,7 +602,25 @@ enum bpfroute_stat {
 					 * (spoofed): dropped */
 	BPFROUTE_STAT_NAT_CLIENT_CAP,	/* new flow refused: the client has
 					 * max-client-flows flows: dropped */
+	/*
+	 * Queries not recorded because the gateway will not forward them, on
+	 * top of the DNS rows above (a query counts exactly one of DNS_QUERY,
+	 * DNS_QUERY_UNTRUSTED, DNS_QUERY_TTL, DNS_QUERY_OFF_PATH); and recorded
+	 * queries that took the slot of their client's oldest unanswered one.
+	 */
+	BPFROUTE_STAT_DNS_QUERY_TTL,	/* TTL/hop limit <= 1, not to the gateway */
+	BPFROUTE_STAT_DNS_QUERY_OFF_PATH, /* source not routed back out the
+					   * interface it came in on */
+	BPFROUTE_STAT_DNS_QUERY_EVICTED, /* a client's oldest pending query
+					  * overwritten: it had too many */
 	BPFROUTE_STAT_MAX,
 };
+
+/*
+ * Rows of bpfroute_stats: room for counters to come, so that a later
+ * bpfroute can reuse the pinned map (a map of another size cannot be).
+ */
+#define BPFROUTE_STATS_ROWS	64
+_Static_assert(BPFROUTE_STAT_MAX <= BPFROUTE_STATS_ROWS, "bpfroute_stats has a row per counter");
 
 #endif /* BPFROUTE_ABI_H */

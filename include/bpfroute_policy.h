@@ -83,6 +83,45 @@ static __always_inline bool bpfroute_host_dead(const struct bpfroute_host *h, __
 }
 
 /*
+ * The bucket of bpfroute_query that holds a client's outstanding queries
+ * (include/bpfroute_abi.h). Each IPv4 /24 and IPv6 /64 has
+ * BPFROUTE_QUERY_HOSTS buckets, at a keyed hash of the prefix among
+ * BPFROUTE_QUERY_NETS groups; an IPv4 client's bucket in its group is its
+ * last byte, so two hosts of one /24 never share one, whatever a spoofer
+ * sends. An IPv6 client's is a keyed hash of its interface identifier: a
+ * spoofer that can send from any address of a /64 reaches every bucket of
+ * that /64, which nothing short of per-address state bounds. The key
+ * (bpfroute_conf.hash_key) is secret: nobody can aim at another prefix's
+ * group.
+ */
+static __always_inline __u64 bpfroute_query_mix(const struct bpfroute_conf *conf, __u64 x)
+{
+	x = (x ^ conf->hash_key[0]) * 0x9e3779b97f4a7c15ULL;
+	x ^= (x >> 32) ^ conf->hash_key[1];
+	x *= 0xff51afd7ed558ccdULL;
+	return x ^ (x >> 33);
+}
+
+static __always_inline __u32 bpfroute_query_bucket(const struct bpfroute_conf *conf,
+						   const __u8 *client, __u8 family)
+{
+	__u64 net = 0, host = 0;
+
+	if (family == 4) {
+		net = (__u64)client[0] << 16 | (__u64)client[1] << 8 | client[2] | 4ULL << 56;
+		host = client[3];
+	} else {
+		for (int i = 0; i < 8; i++) {
+			net = net << 8 | client[i];
+			host = host << 8 | client[8 + i];
+		}
+		host = bpfroute_query_mix(conf, host ^ 0x6a09e667f3bcc908ULL);
+	}
+	return (__u32)(bpfroute_query_mix(conf, net) % BPFROUTE_QUERY_NETS) * BPFROUTE_QUERY_HOSTS +
+	       (__u32)(host % BPFROUTE_QUERY_HOSTS);
+}
+
+/*
  * Masqueraded flows time out like conntrack's, coarsely: TCP established
  * for 2 h 4 min (RFC 5382 REQ-5), TCP closing 2 min, UDP 5 min (RFC 4787
  * REQ-5 asks at least 2), ICMP echo 1 min.

@@ -20,7 +20,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/.output
 export BPFROUTE="$top/bpfroute"
 
-all_tests=(config tc table xdp dns nat agent cli wireguard e2e e2e_dns e2e_nat)
+all_tests=(config tc table xdp dns nat agent cli wireguard e2e e2e_dns e2e_nat e2e_query_flood)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -56,6 +56,7 @@ run_one() {
 	e2e) "$top/selftests/test_e2e.sh" ;;
 	e2e_dns) "$top/selftests/test_e2e_dns.sh" ;;
 	e2e_nat) "$top/selftests/test_e2e_nat.sh" ;;
+	e2e_query_flood) "$top/selftests/test_e2e_query_flood.sh" ;;
 	*) echo "FAIL $1: no such test"; return 1 ;;
 	esac
 }

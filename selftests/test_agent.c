@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1368,8 +1369,11 @@ static size_t frame_udp4(__u8 *f, bool query, const struct dns_msg *m)
 static bool prog_run(int prog_fd, const struct dns_msg *m, bool query, const char *what)
 {
 	static __u8 in[3600], out[3600];
+	/* Arriving on the LAN, which routes the client back (main()). */
+	struct __sk_buff skb = { .ingress_ifindex = if_nametoindex("alan0") };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
+		    .data_size_out = sizeof(out), .ctx_in = &skb, .ctx_size_in = sizeof(skb),
+		    .repeat = 1);
 	char msg[128];
 
 	opts.data_size_in = (__u32)frame_udp4(in, query, m);
@@ -1759,6 +1763,16 @@ int main(int argc, char **argv)
 	if (unshare(CLONE_NEWNET))
 		fprintf(stderr, "  note: unshare(CLONE_NEWNET): %s; running in the caller's "
 			"network namespace\n", strerror(errno));
+	/*
+	 * Our own namespace: a LAN with the clients' subnet, forwarding
+	 * on, so that the classifier finds a query's source routed back out
+	 * the interface it came in on and records it.
+	 */
+	else if (system("ip link add alan0 type veth peer name alan0p && "
+			"ip link set alan0p up && ip link set alan0 up && "
+			"ip addr add 192.0.2.1/24 dev alan0 && "
+			"sysctl -qw net.ipv4.conf.all.forwarding=1"))
+		fprintf(stderr, "  note: setting up a LAN for the queries failed\n");
 
 	RUN_TEST(test_lifetime_and_special);
 	RUN_TEST(test_name_wire);

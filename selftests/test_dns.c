@@ -37,6 +37,7 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -57,6 +58,7 @@
 #include "agent_dns.h"
 #include "bpfroute_abi.h"
 #include "bpfroute_name_hash.h"
+#include "bpfroute_policy.h"
 #include "bpfroute_tc.skel.h"
 #include "dns_build.h"
 #include "dns_gen.h"
@@ -556,6 +558,34 @@ static bool deltas_check(const struct stats *a, const struct stats *b, const cha
  * Running the programs
  */
 
+/*
+ * The LAN interface frames arrive on (skb->ingress_ifindex; the device stays
+ * lo, see the top), and a WAN with the default route: a query's source is
+ * recorded only if the gateway routes it back out the LAN (lan_setup()).
+ */
+static int lan_ifindex;
+
+static int run_in(int prog_fd, const struct pkt *in, __u32 *retval, struct pkt *out,
+		  __u32 ingress_ifindex)
+{
+	struct __sk_buff skb = { .ingress_ifindex = ingress_ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = in->data,
+		.data_size_in = (__u32)in->len,
+		.data_out = out->data,
+		.data_size_out = sizeof(out->data),
+		.ctx_in = &skb,
+		.ctx_size_in = sizeof(skb),
+		.repeat = 1,
+	);
+	int err;
+
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	*retval = opts.retval;
+	out->len = opts.data_size_out;
+	return err;
+}
+
 static bool run(struct ctx *c, int prog_fd, const struct pkt *in, __u32 *retval,
 		struct pkt *out, const char *what)
 {
@@ -564,7 +594,7 @@ static bool run(struct ctx *c, int prog_fd, const struct pkt *in, __u32 *retval,
 
 	c->c0 = coarse_ns();
 	c->t0 = mono_ns();
-	err = run_once(prog_fd, in, retval, out);
+	err = run_in(prog_fd, in, retval, out, (__u32)lan_ifindex);
 	c->t1 = mono_ns();
 	c->c1 = coarse_ns();
 	return ASSERT_OK(err ? -errno : 0, MSG(m, "%s: bpf_prog_test_run_opts", what));
@@ -653,13 +683,59 @@ static void query_key(const struct flow *fl, __u16 id, struct bpfroute_query_key
 	key->proto = fl->proto;
 }
 
+/*
+ * The recorded query of key in its client's bucket of bpfroute_query
+ * (bpfroute_query_bucket(), the one definition): 0, -ENOENT, or the lookup's
+ * error.
+ */
+static int query_get(const struct ctx *c, const struct bpfroute_query_key *key,
+		     struct bpfroute_query *q)
+{
+	__u32 b = bpfroute_query_bucket(&c->conf, key->client, key->family);
+	struct bpfroute_query_bucket bk;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_query), &b, &bk))
+		return -errno;
+	for (int i = 0; i < BPFROUTE_QUERIES_PER_CLIENT; i++) {
+		if (!memcmp(&bk.slot[i].key, key, sizeof(*key))) {
+			*q = bk.slot[i].q;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static bool query_present(const struct ctx *c, const struct flow *fl, __u16 id)
 {
 	struct bpfroute_query_key key;
 	struct bpfroute_query q;
 
 	query_key(fl, id, &key);
-	return !bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_query), &key, &q);
+	return !query_get(c, &key, &q);
+}
+
+/* Outstanding queries: taken slots of every bucket. */
+static int query_count(const struct ctx *c)
+{
+	static struct bpfroute_query_bucket vals[BPFROUTE_QUERY_BUCKETS];
+	static __u32 keys[BPFROUTE_QUERY_BUCKETS];
+	__u32 count = BPFROUTE_QUERY_BUCKETS, out;
+	int n = 0;
+
+	if (bpf_map_lookup_batch(bpf_map__fd(c->skel->maps.bpfroute_query), NULL, &out, keys,
+				 vals, &count, NULL) && errno != ENOENT)
+		return -errno;
+	for (__u32 b = 0; b < count; b++)
+		for (int i = 0; i < BPFROUTE_QUERIES_PER_CLIENT; i++)
+			n += vals[b].slot[i].key.family != 0;
+	return n;
+}
+
+static bool expect_query_count(const struct ctx *c, int want, const char *what)
+{
+	char m[256];
+
+	return ASSERT_EQ(query_count(c), want, MSG(m, "%s: outstanding queries", what));
 }
 
 /*
@@ -706,8 +782,7 @@ static bool expect_query(const struct ctx *c, const struct flow *fl, __u16 id,
 	char m[256];
 
 	query_key(fl, id, &key);
-	if (!ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_query), &key, &q) ?
-			       -errno : 0,
+	if (!ASSERT_OK(query_get(c, &key, &q),
 		       MSG(m, "%s: bpfroute_query entry of %s id 0x%04x", what, fl->client, id)))
 		return false;
 	addr16(fl->server, server);
@@ -1280,7 +1355,7 @@ static void test_learn_disabled(void)
 	dns_query_msg(&m, 0x0606, QNAME, DNS_T_A);
 	pkt_dns(&p, &fl, true, &m);
 	steer(&c, &p, TC_ACT_OK, "query, learning off", D(MISS, 1), END);
-	expect_map_count(c.skel->maps.bpfroute_query, 0, "query, learning off");
+	expect_query_count(&c, 0, "query, learning off");
 	expect_qseen(&c, NULL, 0, "query, learning off");
 	usual_answer(&m, 0x0606, 300);
 	answer(&c, &fl, &m, "answer, learning off", END);
@@ -1533,7 +1608,7 @@ static void test_untrusted_resolver(void)
 	pkt_dns(&p, &rogue, true, &m);
 	steer(&c, &p, TC_ACT_OK, "query to an untrusted server", D(DNS_QUERY_UNTRUSTED, 1),
 	      D(MISS, 1), END);
-	expect_map_count(c.skel->maps.bpfroute_query, 0, "query to an untrusted server");
+	expect_query_count(&c, 0, "query to an untrusted server");
 	expect_qseen(&c, NULL, 0, "query to an untrusted server");
 	usual_answer(&m, 0x1501, 300);
 	expect_refused(&c, &rogue, &m, BPFROUTE_STAT_DNS_UNTRUSTED,
@@ -2168,7 +2243,8 @@ static void test_learn_during_rebuild(void)
 		snprintf(addr, sizeof(addr), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
 		dns_query_msg(&m, id, QNAME, DNS_T_A);
 		pkt_dns(&p, &fl, true, &m);
-		run_once(bpf_program__fd(c.skel->progs.bpfroute_steer), &p, &retval, &out);
+		run_in(bpf_program__fd(c.skel->progs.bpfroute_steer), &p, &retval, &out,
+		       (__u32)lan_ifindex);
 		dns_answer_msg(&m, id, QNAME, DNS_T_A);
 		dns_rr_a(&m, DNS_QNAME_OFF, 300, addr);
 		pkt_dns(&p, &fl, false, &m);
@@ -2321,7 +2397,8 @@ static void test_differential(void)
 		dns_put_u16(&m, DNS_C_IN);
 		dns_count_add(&m, DNS_QD, 1);
 		pkt_dns(&p, &fl, true, &m);
-		run_once(bpf_program__fd(c.skel->progs.bpfroute_steer), &p, &retval, &out);
+		run_in(bpf_program__fd(c.skel->progs.bpfroute_steer), &p, &retval, &out,
+		       (__u32)lan_ifindex);
 
 		gen_answer(&g, &m, id, &q, qtype);
 		before = (long long)ht[0].ctl->live + ht[1].ctl->live;
@@ -2950,7 +3027,7 @@ static void test_query_filter(void)
 	dns_count_add(&m, DNS_QD, 1);
 	pkt_dns(&p, &fl, true, &m);
 	steer(&c, &p, TC_ACT_OK, "question pointing at itself", D(MISS, 1), END);
-	expect_map_count(c.skel->maps.bpfroute_query, 0, "no query recorded");
+	expect_query_count(&c, 0, "no query recorded");
 	expect_qseen(&c, NULL, 0, "no socket recorded");
 out:
 	finish(&c);
@@ -3014,6 +3091,227 @@ out:
 	finish(&c);
 }
 
+/* ---------------------------------------------------------------------------
+ * What is recorded (issue #10, item 2): only queries the gateway passes on,
+ * and at most BPFROUTE_QUERIES_PER_CLIENT of each client's
+ */
+
+/* fl's query for qname A with TTL / hop limit ttl, as a frame. */
+static void query_frame(struct pkt *p, const struct flow *fl, __u16 id, const char *qname,
+			__u8 ttl)
+{
+	struct dns_msg m;
+
+	dns_query_msg(&m, id, qname, DNS_T_A);
+	pkt_dns(p, fl, true, &m);
+	if (family_of(fl->client) == AF_INET)
+		p->data[ETH_HLEN + IP4_TTL] = ttl;	/* the classifier reads no checksum here */
+	else
+		p->data[ETH_HLEN + IP6_HOP_LIMIT] = ttl;
+}
+
+/*
+ * TTL 1 expires at the gateway: the query is never forwarded, its answer
+ * never comes, so it is not recorded (and takes no slot). The same to the
+ * gateway's own address is delivered to a resolver there: recorded.
+ */
+static void test_query_ttl_one(void)
+{
+	struct flow fl = UDP4(40200), fl6 = UDP6(40201), local = UDP4(40202);
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "query_ttl_one", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	query_frame(&p, &fl, 0x0101, QNAME, 1);
+	steer(&c, &p, TC_ACT_OK, "IPv4 query with TTL 1", D(DNS_QUERY_TTL, 1), D(MISS, 1), END);
+	query_frame(&p, &fl6, 0x0102, QNAME, 1);
+	steer(&c, &p, TC_ACT_OK, "IPv6 query with hop limit 1", D(DNS_QUERY_TTL, 1), D(MISS, 1),
+	      END);
+	query_frame(&p, &fl, 0x0103, QNAME, 0);
+	steer(&c, &p, TC_ACT_OK, "IPv4 query with TTL 0", D(DNS_QUERY_TTL, 1), D(MISS, 1), END);
+	expect_query_count(&c, 0, "queries with TTL <= 1");
+	expect_qseen(&c, NULL, 0, "queries with TTL <= 1");
+
+	/* A resolver on the gateway (192.0.2.1, its LAN address). */
+	local.server = "192.0.2.1";
+	if (!excl_add(&c, "192.0.2.1", BPFROUTE_EXCL_LOCAL))
+		goto out;
+	query_frame(&p, &local, 0x0104, QNAME, 1);
+	if (steer(&c, &p, TC_ACT_OK, "TTL 1 query to the gateway's own resolver",
+		  D(DNS_QUERY, 1), D(MISS, 1), END))
+		expect_query(&c, &local, 0x0104, QNAME, DNS_T_A, "TTL 1 to the gateway");
+	query_frame(&p, &fl, 0x0105, QNAME, 2);
+	if (steer(&c, &p, TC_ACT_OK, "query with TTL 2", D(DNS_QUERY, 1), D(MISS, 1), END))
+		expect_query(&c, &fl, 0x0105, QNAME, DNS_T_A, "TTL 2");
+out:
+	finish(&c);
+}
+
+/*
+ * A source the gateway would not route back out the LAN (here: the default
+ * route is on the WAN) is spoofed: its query is not recorded, and an answer
+ * to it is not learned.
+ */
+static void test_query_off_path(void)
+{
+	struct flow fl = UDP4(40210), fl6 = UDP6(40211);
+	struct dns_msg m;
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "query_off_path", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	fl.client = "203.0.113.7";
+	query_frame(&p, &fl, 0x0201, QNAME, 64);
+	steer(&c, &p, TC_ACT_OK, "query from 203.0.113.7 (routed to the WAN)",
+	      D(DNS_QUERY_OFF_PATH, 1), D(MISS, 1), END);
+	fl6.client = "2001:db8:99::7";
+	query_frame(&p, &fl6, 0x0202, QNAME, 64);
+	steer(&c, &p, TC_ACT_OK, "query from 2001:db8:99::7 (routed to the WAN)",
+	      D(DNS_QUERY_OFF_PATH, 1), D(MISS, 1), END);
+	fl.client = "198.51.100.77";	/* the WAN's own subnet */
+	query_frame(&p, &fl, 0x0203, QNAME, 64);
+	steer(&c, &p, TC_ACT_OK, "query from 198.51.100.77 (the WAN's subnet)",
+	      D(DNS_QUERY_OFF_PATH, 1), D(MISS, 1), END);
+	expect_query_count(&c, 0, "off-path queries");
+
+	fl.client = "203.0.113.7";
+	usual_answer(&m, 0x0201, 300);
+	answer(&c, &fl, &m, "answer to the off-path query", D(DNS_ANSWER, 1),
+	       D(DNS_UNSOLICITED, 1), END);
+	expect_no_host(&c, ADDR_A, "answer to the off-path query");
+out:
+	finish(&c);
+}
+
+/*
+ * One client's queries beyond BPFROUTE_QUERIES_PER_CLIENT take the places of
+ * its own oldest, never another client's (a neighbour in the same /24).
+ */
+static void test_query_client_bound(void)
+{
+	const int k = BPFROUTE_QUERIES_PER_CLIENT, extra = 4;
+	struct flow other = UDP4(40220), fl = UDP4(0);
+	char what[96];
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "query_client_bound", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	other.client = CLIENT4_OTHER;
+	if (!query(&c, &other, 0x0300, QNAME, DNS_T_A))
+		goto out;
+	for (int i = 0; i < k + extra; i++) {
+		fl.cport = (__u16)(41000 + i);
+		query_frame(&p, &fl, (__u16)(0x0400 + i), QNAME, 64);
+		snprintf(what, sizeof(what), "query %d of %s", i + 1, fl.client);
+		if (!steer(&c, &p, TC_ACT_OK, what, D(DNS_QUERY, 1), D(MISS, 1),
+			   D(DNS_QUERY_EVICTED, i >= k), END))
+			goto out;
+	}
+	for (int i = 0; i < k + extra; i++) {
+		fl.cport = (__u16)(41000 + i);
+		snprintf(what, sizeof(what), "query %d of %s is %s", i + 1, fl.client,
+			 i < extra ? "gone (its oldest)" : "kept");
+		ASSERT_EQ(query_present(&c, &fl, (__u16)(0x0400 + i)), i >= extra, what);
+	}
+	ASSERT_TRUE(query_present(&c, &other, 0x0300), "the other client's query is kept");
+	expect_query_count(&c, k + 1, "outstanding: the bound of one, and the other's");
+	/* A retransmission (same key) takes its own slot again: nothing evicted. */
+	fl.cport = (__u16)(41000 + k + extra - 1);
+	query_frame(&p, &fl, (__u16)(0x0400 + k + extra - 1), QNAME, 64);
+	steer(&c, &p, TC_ACT_OK, "a retransmission", D(DNS_QUERY, 1), D(MISS, 1), END);
+	expect_query_count(&c, k + 1, "after a retransmission");
+out:
+	finish(&c);
+}
+
+/*
+ * A flood of more queries than the whole table holds, from every other
+ * source of the LAN's /24 (spoofed, but on path), does not cost a client
+ * its pending query: the answer is still learned.
+ */
+static void test_query_flood_spoofed(void)
+{
+	const __u32 n = BPFROUTE_MAX_QUERIES + BPFROUTE_MAX_QUERIES / 8;
+	struct flow victim = UDP4(40230), fl = UDP4(0);
+	struct stats before, after;
+	static struct pkt p, out;
+	char addr[32], m2[96];
+	__u32 retval, sent = 0;
+	struct ctx c;
+
+	if (!start(&c, "query_flood_spoofed", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &victim, 0x0500) || !stats_snap(&c, &before))
+		goto out;
+	for (__u32 i = 0; i < n; i++) {
+		__u32 host = 2 + i % 252;	/* 192.0.2.2 .. .253 */
+
+		if (host >= 10)
+			host++;			/* never the victim, 192.0.2.10 */
+		snprintf(addr, sizeof(addr), "192.0.2.%u", host);
+		fl.client = addr;
+		fl.cport = (__u16)(1024 + i % 60000);
+		query_frame(&p, &fl, (__u16)i, QNAME, 64);
+		if (run_in(bpf_program__fd(c.skel->progs.bpfroute_steer), &p, &retval, &out,
+			   (__u32)lan_ifindex))
+			break;
+		sent++;
+	}
+	if (!ASSERT_EQ(sent, n, "flood queries run") || !stats_snap(&c, &after))
+		goto out;
+	ASSERT_EQ(after.v[BPFROUTE_STAT_DNS_QUERY] - before.v[BPFROUTE_STAT_DNS_QUERY], n,
+		  "flood queries recorded");
+	ASSERT_EQ(after.v[BPFROUTE_STAT_DNS_QUERY_EVICTED] -
+			  before.v[BPFROUTE_STAT_DNS_QUERY_EVICTED],
+		  n - 252 * BPFROUTE_QUERIES_PER_CLIENT,
+		  "flood queries evicting (only their own sources')");
+	snprintf(m2, sizeof(m2), "victim's query after %u spoofed queries", n);
+	if (ASSERT_TRUE(query_present(&c, &victim, 0x0500), m2))
+		usual_genuine(&c, &victim, 0x0500, "victim's answer after the flood");
+out:
+	finish(&c);
+}
+
+/*
+ * qlan0 192.0.2.1/24, 2001:db8:1::1/64: the clients' side. qwan0
+ * 198.51.100.1/24, 2001:db8:53::1/64 with the default routes: the
+ * resolvers' side, and where a spoofed source would be routed back.
+ */
+static void lan_setup(bool own_netns)
+{
+	static const char *const cmds[] = {
+		"ip link add qlan0 type veth peer name qlan0p",
+		"ip link add qwan0 type veth peer name qwan0p",
+		"ip link set qlan0 up", "ip link set qlan0p up",
+		"ip link set qwan0 up", "ip link set qwan0p up",
+		"ip addr add 192.0.2.1/24 dev qlan0",
+		"ip addr add 2001:db8:1::1/64 dev qlan0 nodad",
+		"ip addr add 198.51.100.1/24 dev qwan0",
+		"ip addr add 2001:db8:53::1/64 dev qwan0 nodad",
+		"ip route add default via 198.51.100.254",
+		"ip -6 route add default via 2001:db8:53::fe",
+		/* As on a gateway: the FIB helper answers nothing without it. */
+		"sysctl -qw net.ipv4.conf.all.forwarding=1",
+		"sysctl -qw net.ipv6.conf.all.forwarding=1",
+	};
+
+	if (!own_netns)
+		return;		/* never touch the host's interfaces */
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char cmd[160];
+
+		snprintf(cmd, sizeof(cmd), "%s >/dev/null 2>&1", cmds[i]);
+		if (system(cmd))
+			fprintf(stderr, "  note: '%s' failed\n", cmds[i]);
+	}
+	lan_ifindex = (int)if_nametoindex("qlan0");
+}
+
 int main(int argc, char **argv)
 {
 	cpu_set_t cpus;
@@ -3021,7 +3319,7 @@ int main(int argc, char **argv)
 	test__init(argc, argv);
 
 	libbpf_set_print(libbpf_print);
-	private_netns();
+	lan_setup(private_netns());
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
@@ -3074,5 +3372,9 @@ int main(int argc, char **argv)
 	RUN_TEST(test_learn_timing);
 	RUN_TEST(test_learn_during_rebuild);
 	RUN_TEST(test_differential);
+	RUN_TEST(test_query_ttl_one);
+	RUN_TEST(test_query_off_path);
+	RUN_TEST(test_query_client_bound);
+	RUN_TEST(test_query_flood_spoofed);
 	return test__exit_status();
 }

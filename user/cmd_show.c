@@ -77,6 +77,34 @@ static size_t map_count(int fd)
 	return n;
 }
 
+/*
+ * Outstanding queries: the taken slots of bpfroute_query's buckets, out of
+ * all of them. A map of another shape (an instance loaded by an older
+ * bpfroute) is counted by its keys.
+ */
+static void queries_fill(int fd, size_t *fill, size_t *max)
+{
+	struct bpfroute_query_bucket bk;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	*fill = *max = 0;
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	if (info.value_size != sizeof(bk)) {
+		*fill = map_count(fd);
+		*max = info.max_entries;
+		return;
+	}
+	for (__u32 b = 0; b < info.max_entries; b++) {
+		if (bpf_map_lookup_elem(fd, &b, &bk))
+			continue;
+		for (int i = 0; i < BPFROUTE_QUERIES_PER_CLIENT; i++)
+			*fill += bk.slot[i].key.family != 0;
+	}
+	*max = (size_t)info.max_entries * BPFROUTE_QUERIES_PER_CLIENT;
+}
+
 /* The live entries of the learned tables (IPv4, IPv6) and max-routes. */
 static void learned_fill(const struct bpfroute_maps *m, size_t *fill, size_t *max)
 {
@@ -457,6 +485,7 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		}
 		/* Learned: live entries of each table, against max-routes. */
 		learned_fill(&m, &fill[2], &fill_max[2]);
+		queries_fill(m.queries, &fill[7], &fill_max[7]);
 	}
 	for (__u32 s = 0; s < BPFROUTE_STAT_MAX && !err; s++)
 		err = stats_read(&m, s, &stats[s]);

@@ -11,11 +11,55 @@
 #include "hosttable.h"
 #include "log.h"
 
+/* Has the pinned map at fd the shape map is declared with? */
+static bool pin_same_shape(int fd, const struct bpf_map *map)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return true;	/* cannot tell: libbpf will */
+	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) &&
+	       info.max_entries == bpf_map__max_entries(map) &&
+	       info.map_flags == bpf_map__map_flags(map);
+}
+
+/*
+ * A pinned map whose contents only matter for a second or two, the queries
+ * awaiting answers, is replaced when an older bpfroute pinned it with
+ * another shape (bpfroute_query was an LRU hash): the answers to the queries
+ * in flight are not learned, nothing else is lost. Other maps of another
+ * shape are left for libbpf to refuse.
+ */
+static int pin_replace_transient(const char *name, const char *path, const struct bpf_map *map,
+				 int *old_fd)
+{
+	int fd;
+
+	if (strcmp(name, BPFROUTE_STR(BPFROUTE_MAP_QUERIES)))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (pin_same_shape(fd, map)) {
+		close(fd);
+		return 0;
+	}
+	/* Kept open, to be pinned back if the load fails: the old instance stays whole. */
+	if (unlink(path)) {
+		close(fd);
+		return -errno;
+	}
+	*old_fd = fd;
+	return 0;
+}
+
 int datapath_load(struct datapath *dp, const struct pindir *pd)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], old_path[PATH_MAX] = "";
+	int err, existing = 0, old_fd = -1;
 	struct bpf_map *map;
-	int err, existing = 0;
 
 	memset(dp, 0, sizeof(*dp));
 	dp->prog_fd = dp->learn_fd = dp->unnat_fd = dp->xdp_fd = -1;
@@ -35,6 +79,11 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 		if (bpf_map__is_internal(map))
 			continue;
 		err = pindir_path(pd, bpf_map__name(map), path, sizeof(path));
+		if (!err && old_fd < 0) {
+			err = pin_replace_transient(bpf_map__name(map), path, map, &old_fd);
+			if (old_fd >= 0)
+				snprintf(old_path, sizeof(old_path), "%s", path);
+		}
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);
 		if (err)
@@ -53,6 +102,9 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 			pr_warn("loading the BPF programs: %s (-v tells more)\n", strerror(-err));
 		goto cleanup;
 	}
+	if (old_fd >= 0)
+		pr_info("%s: pinned by another version of bpfroute, replaced (the queries in "
+			"flight are forgotten)\n", old_path);
 
 	maps_from_object(dp->skel->obj, &dp->maps);
 	dp->prog_fd = bpf_program__fd(dp->skel->progs.bpfroute_steer);
@@ -65,11 +117,17 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 		pr_warn("making the learned tables: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	if (old_fd >= 0)
+		close(old_fd);
 	return 0;
 
 cleanup:
 	bpfroute_tc__destroy(dp->skel);
 	dp->skel = NULL;
+	if (old_fd >= 0 && access(old_path, F_OK) && bpf_obj_pin(old_fd, old_path))
+		pr_warn("%s: pinning back: %s\n", old_path, strerror(errno));
+	if (old_fd >= 0)
+		close(old_fd);
 	return err;
 }
 
