@@ -9,6 +9,10 @@
 #
 # Usage: selftests/run.sh [-t PATTERN]... [TEST...]    (default: all, in order)
 #
+# The binaries are those of `make tests`: .output and ./bpfroute, or those
+# named by BPFROUTE_OUTPUT and BPFROUTE (`make check SANITIZE=1` names its
+# own). The fuzz test runs each harness FUZZ_CHECK_TIME seconds (default 10).
+#
 # -t PATTERN runs only the subtests whose name matches the shell pattern
 # (repeatable), as the kernel selftests' -t does: `selftests/run.sh -t
 # learn_a dns`. The C test programs take it; the shell tests are scripts of
@@ -17,10 +21,13 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$top/.output
-export BPFROUTE="$top/bpfroute"
+out=${BPFROUTE_OUTPUT:-$top/.output}
+export BPFROUTE=${BPFROUTE:-$top/bpfroute}
+export RACE_CLIENT=$out/race_client
+# A sanitized build (SANITIZE=1) stops at its first finding; say where it was.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-all_tests=(config tc table xdp dns nat agent cli wireguard e2e e2e_dns e2e_nat)
+all_tests=(config tc table xdp dns nat agent fuzz cli wireguard e2e e2e_dns e2e_nat)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -51,6 +58,7 @@ run_one() {
 	dns) "$out/test_dns" "${topts[@]}" ;;
 	nat) "$out/test_nat" "${topts[@]}" ;;
 	agent) "$out/test_agent" "${topts[@]}" ;;
+	fuzz) "$top/selftests/test_fuzz.sh" -d "$out/fuzz" -s "${FUZZ_CHECK_TIME:-10}" ;;
 	cli) "$top/selftests/test_cli.sh" ;;
 	wireguard) "$top/selftests/test_wireguard.sh" "$out/test_wireguard" ;;
 	e2e) "$top/selftests/test_e2e.sh" ;;
