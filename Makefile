@@ -6,6 +6,7 @@
 # make fuzz        run each fuzz harness for FUZZ_TIME seconds (default 60)
 # make asan        build the user side with ASan and UBSan in .output-san and
 #                  run every test with it (make check SANITIZE=1)
+# make SANITIZE=1 unit-tests   only the C test programs, so built
 # make demo        build and run the namespace demo (tools/demo.sh)
 # make bench       build and run the benchmarks (tools/bench.sh, bench/results.md)
 # make vmlinux     regenerate vmlinux/vmlinux.h from the running kernel
@@ -68,7 +69,7 @@ TOOL_BINS := $(patsubst %,$(OUTPUT)/%,$(TOOLS))
 .DELETE_ON_ERROR:
 # Keep the BPF objects: bpftool and the tests read them.
 .SECONDARY:
-.PHONY: all tests check fuzz asan demo bench clean vmlinux
+.PHONY: all tests unit-tests check fuzz asan demo bench clean vmlinux
 
 all: $(BIN)
 
@@ -225,6 +226,9 @@ check: tests
 
 asan:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check
+
+# The C test programs alone (CI builds them with SANITIZE=1 for run.sh's asan test).
+unit-tests: $(TEST_BINS)
 
 # Each harness FUZZ_TIME seconds, from its seed corpus (selftests/fuzz/corpus)
 # and what earlier runs found ($(OUTPUT)/fuzz/corpus); crashes are kept in
