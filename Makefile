@@ -3,12 +3,15 @@
 # make             build bpfroute (BPF objects, skeletons, the CLI)
 # make tests       build bpfroute and the test programs
 # make check       build and run every test (selftests/run.sh)
+# make fuzz        run each fuzz harness for FUZZ_TIME seconds (default 60)
+# make asan        build the user side with ASan and UBSan in .output-san and
+#                  run every test with it (make check SANITIZE=1)
+# make SANITIZE=1 unit-tests   only the C test programs, so built
 # make demo        build and run the namespace demo (tools/demo.sh)
 # make bench       build and run the benchmarks (tools/bench.sh, bench/results.md)
 # make vmlinux     regenerate vmlinux/vmlinux.h from the running kernel
 # make V=1         show full commands
 
-OUTPUT := .output
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -20,6 +23,20 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Ivmlinux -Iinclude -Ibpf
 CFLAGS ?= -g -O2
+
+# SANITIZE=1: the user side (bpfroute, tests, tools) with AddressSanitizer
+# and UndefinedBehaviorSanitizer, in a directory of its own so that the
+# normal build stays as it is. Any finding ends the program with an error.
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+OUTPUT := .output-san
+BIN := $(OUTPUT)/bpfroute
+CFLAGS += $(SANITIZE_FLAGS)
+LDFLAGS += $(SANITIZE_FLAGS)
+else
+OUTPUT := .output
+BIN := bpfroute
+endif
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(OUTPUT)
 LDLIBS += $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcares
 
@@ -52,9 +69,9 @@ TOOL_BINS := $(patsubst %,$(OUTPUT)/%,$(TOOLS))
 .DELETE_ON_ERROR:
 # Keep the BPF objects: bpftool and the tests read them.
 .SECONDARY:
-.PHONY: all tests check demo bench clean vmlinux
+.PHONY: all tests unit-tests check fuzz asan demo bench clean vmlinux
 
-all: bpfroute
+all: $(BIN)
 
 $(OUTPUT) $(OUTPUT)/user:
 	$(Q)mkdir -p $@
@@ -71,7 +88,7 @@ $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-bpfroute: $(USER_OBJS)
+$(BIN): $(USER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -131,6 +148,39 @@ $(OUTPUT)/syn_flood: selftests/syn_flood.c | $(OUTPUT)
 	$(call msg,TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+# libFuzzer harnesses (selftests/fuzz/), always with ASan and UBSan. Each
+# links only the modules it feeds; fuzz_answer needs the agent's for
+# agent_rule(), as test_agent does. selftests/test_fuzz.sh runs them.
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(OUTPUT)
+FUZZERS := fuzz_config fuzz_answer fuzz_name_prefix fuzz_wg_uapi
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/%,$(FUZZERS))
+FUZZ_TIME ?= 60
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/fuzz_config: selftests/fuzz/fuzz_config.c user/config.c user/config_settings.c \
+		user/prefix.c user/dnsname.c $(USER_HDRS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+$(OUTPUT)/fuzz/fuzz_answer: selftests/fuzz/fuzz_answer.c $(AGENT_TEST_SRCS) $(USER_HDRS) \
+		$(SKELS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) $(LDLIBS) -o $@
+
+$(OUTPUT)/fuzz/fuzz_name_prefix: selftests/fuzz/fuzz_name_prefix.c user/dnsname.c user/prefix.c \
+		$(USER_HDRS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+$(OUTPUT)/fuzz/fuzz_wg_uapi: selftests/fuzz/fuzz_wg_uapi.c $(wildcard user/wireguard*.c) \
+		user/netlink.c $(USER_HDRS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
 # The frame generator and the map filler of tools/bench_forward.sh (not part
 # of tests or check). The generator's skeleton comes from the pattern rule.
 $(OUTPUT)/xdp_flood.bpf.o: tools/xdp_flood.bpf.c tools/xdp_flood.h vmlinux/vmlinux.h | $(OUTPUT)
@@ -173,12 +223,25 @@ $(OUTPUT)/bench_learn: tools/bench_learn.c tools/bench_learn.h $(OUTPUT)/bench_l
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -Itools $(filter %.c,$^) $(LDLIBS) -o $@
 
-tests: bpfroute $(TEST_BINS) $(TOOL_BINS)
+tests: $(BIN) $(TEST_BINS) $(TOOL_BINS) $(FUZZ_BINS)
 
+# run.sh takes the binaries of this build: .output or, SANITIZE=1, .output-san.
 check: tests
-	$(Q)selftests/run.sh
+	$(Q)BPFROUTE_OUTPUT=$(abspath $(OUTPUT)) BPFROUTE=$(abspath $(BIN)) selftests/run.sh
 
-demo: bpfroute
+asan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check
+
+# The C test programs alone (CI builds them with SANITIZE=1 for run.sh's asan test).
+unit-tests: $(TEST_BINS)
+
+# Each harness FUZZ_TIME seconds, from its seed corpus (selftests/fuzz/corpus)
+# and what earlier runs found ($(OUTPUT)/fuzz/corpus); crashes are kept in
+# $(OUTPUT)/fuzz/artifacts.
+fuzz: $(FUZZ_BINS)
+	$(Q)selftests/test_fuzz.sh -d $(abspath $(OUTPUT))/fuzz -s $(FUZZ_TIME) -k
+
+demo: $(BIN)
 	$(Q)tools/demo.sh
 
 # Benchmarks (tools/bench.sh): bench/results.md; never part of check.
@@ -191,4 +254,4 @@ vmlinux:
 
 clean:
 	$(call msg,CLEAN)
-	$(Q)rm -rf $(OUTPUT) bpfroute
+	$(Q)rm -rf .output .output-san bpfroute

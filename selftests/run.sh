@@ -9,6 +9,13 @@
 #
 # Usage: selftests/run.sh [-t PATTERN]... [TEST...]    (default: all, in order)
 #
+# The binaries are those of `make tests`: .output and ./bpfroute, or those
+# named by BPFROUTE_OUTPUT and BPFROUTE (`make check SANITIZE=1` names its
+# own). The fuzz test runs each harness FUZZ_CHECK_TIME seconds (default 10).
+# The asan test runs the C test programs again from BPFROUTE_SAN_OUTPUT, a
+# build with ASan and UBSan (`make SANITIZE=1 unit-tests`, as CI does), their
+# checks named asan_NAME; without it, it is skipped.
+#
 # -t PATTERN runs only the subtests whose name matches the shell pattern
 # (repeatable), as the kernel selftests' -t does: `selftests/run.sh -t
 # learn_a dns`. The C test programs take it; the shell tests are scripts of
@@ -17,10 +24,13 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$top/.output
-export BPFROUTE="$top/bpfroute"
+out=${BPFROUTE_OUTPUT:-$top/.output}
+export BPFROUTE=${BPFROUTE:-$top/bpfroute}
+export RACE_CLIENT=$out/race_client
+# A sanitized build (SANITIZE=1) stops at its first finding; say where it was.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-all_tests=(config tc table xdp dns nat agent cli wireguard e2e e2e_dns e2e_nat e2e_query_flood)
+all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns e2e_nat e2e_query_flood)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -42,6 +52,26 @@ if ((${#topts[@]})); then
 	(($#)) || set -- "${c_tests[@]}"
 fi
 
+# The C test programs of the sanitized build, each line's check renamed asan_NAME.
+run_asan() {
+	local san=${BPFROUTE_SAN_OUTPUT:-} t rc=0
+
+	if [ -z "$san" ]; then
+		echo "SKIP asan: BPFROUTE_SAN_OUTPUT not set (make SANITIZE=1 unit-tests builds it)"
+		return 0
+	fi
+	for t in "${c_tests[@]}"; do
+		if [ ! -x "$san/test_$t" ]; then
+			echo "FAIL asan_$t: no $san/test_$t"
+			rc=1
+			continue
+		fi
+		"$san/test_$t" "${topts[@]}" 2>&1 | sed -E 's/^(PASS|FAIL|SKIP) /\1 asan_/'
+		[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	done
+	return "$rc"
+}
+
 run_one() {
 	case $1 in
 	config) "$out/test_config" "${topts[@]}" ;;
@@ -51,6 +81,8 @@ run_one() {
 	dns) "$out/test_dns" "${topts[@]}" ;;
 	nat) "$out/test_nat" "${topts[@]}" ;;
 	agent) "$out/test_agent" "${topts[@]}" ;;
+	asan) run_asan ;;
+	fuzz) "$top/selftests/test_fuzz.sh" -d "$out/fuzz" -s "${FUZZ_CHECK_TIME:-10}" ;;
 	cli) "$top/selftests/test_cli.sh" ;;
 	wireguard) "$top/selftests/test_wireguard.sh" "$out/test_wireguard" ;;
 	e2e) "$top/selftests/test_e2e.sh" ;;

@@ -11,8 +11,10 @@
 set -eu
 
 packages=(
-	# build
+	# build; libclang-rt-dev: libFuzzer and the sanitizers' runtimes for
+	# clang (the fuzz harnesses), a recommends of clang only
 	clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libc-ares-dev
+	libclang-rt-dev
 	# demo and tests: namespaces, WireGuard in user space, real clients,
 	# ethtool for the XDP stage's live tests (GRO on a veth)
 	iproute2 wireguard-tools wireguard-go iputils-ping curl socat bind9-dnsutils python3 jq

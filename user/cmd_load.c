@@ -491,6 +491,8 @@ int load_instance(const char *pin_dir, const char *path)
 		err = targets_check(&c.cfg, msg, sizeof(msg));
 	if (err) {
 		pr_warn("%s\n", msg);
+		/* Parsed but refused: `bpfroute run` comes back here at every SIGHUP. */
+		config_free(&c.cfg);
 		return err;
 	}
 	err = resolve_ifindexes(&c);

@@ -682,12 +682,18 @@ cleanup:
 	return ret;
 }
 
-int config_parse_string(const char *name, const char *text, struct config *cfg,
-			char *err, size_t errlen)
+int config_parse_buf(const char *name, const char *buf, size_t len, struct config *cfg,
+		     char *err, size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
-	return parse_buf(name, text, strlen(text), cfg, err, errlen);
+	return parse_buf(name, buf, len, cfg, err, errlen);
+}
+
+int config_parse_string(const char *name, const char *text, struct config *cfg,
+			char *err, size_t errlen)
+{
+	return config_parse_buf(name, text, strlen(text), cfg, err, errlen);
 }
 
 int config_parse_file(const char *path, struct config *cfg, char *err, size_t errlen)

@@ -122,6 +122,13 @@ int config_parse_string(const char *name, const char *text, struct config *cfg,
 			char *err, size_t errlen);
 
 /*
+ * The same, for len bytes in memory read as a file's: a NUL byte is refused
+ * where it stands instead of ending the text (the fuzz harness).
+ */
+int config_parse_buf(const char *name, const char *buf, size_t len, struct config *cfg,
+		     char *err, size_t errlen);
+
+/*
  * Check that every interface, every route's target device and every `target`
  * line's device exists in the current network namespace. -ENODEV and
  * "FILE:LINE: unknown device X", for the first such line.

@@ -31,6 +31,9 @@ int dnsname_to_wire(const char *text, __u8 *wire, size_t size)
 			break;
 		p = dot + 1;	/* a trailing dot ends the loop on "" */
 	}
+	/* "" is the root too: its one byte must fit as well. */
+	if (out >= size)
+		return -EINVAL;
 	wire[out++] = 0;
 	return (int)out;
 }

@@ -91,4 +91,12 @@ int wg_genl_parse_device(const struct nlmsghdr *nlh, struct wg_endpoint *out, in
  */
 int wg_uapi_get_endpoints(const char *ifname, struct wg_endpoint *out, int max);
 
+/*
+ * The reply to "get=1" read from fd, up to its blank line: the endpoints it
+ * lists, or its errno. -EPROTO if the reply is malformed, a line is longer
+ * than 4096 bytes or the connection ends first. Exposed for the fuzz
+ * harness, which feeds it bytes through a socketpair.
+ */
+int wg_uapi_read_reply(int fd, struct wg_endpoint *out, int max);
+
 #endif /* BPFROUTE_WIREGUARD_H */

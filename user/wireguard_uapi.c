@@ -203,46 +203,16 @@ static int send_all(int fd, const char *s, size_t len)
 	return 0;
 }
 
-int wg_uapi_get_endpoints(const char *ifname, struct wg_endpoint *out, int max)
+int wg_uapi_read_reply(int fd, struct wg_endpoint *out, int max)
 {
-	static const char get[] = "get=1\n\n";
-	char path[sizeof(WG_UAPI_DIR) + IF_NAMESIZE + 8];
-	int fd = -1, count = 0, status = 1, err;
+	int count = 0, status = 1, err;
 	size_t used = 0, linelen;
-	char *buf = NULL, *nl;
-	struct stat st;
+	char *buf, *nl;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "%s/%s.sock", WG_UAPI_DIR, ifname);
-
-	fd = uapi_connect(path);
-	if (fd < 0)
-		return fd;
-	if (stat(path, &st) < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	err = listener_in_our_netns(&st);
-	if (err == 0) {
-		err = -ENOENT;
-		goto cleanup;
-	}
-	/*
-	 * A kernel without unix_diag (CONFIG_UNIX_DIAG) cannot tell: then the
-	 * TUN device of this name in our namespace is all the proof we have.
-	 */
-	if (err < 0 && err != -ENOENT && err != -EOPNOTSUPP && err != -EPROTONOSUPPORT)
-		goto cleanup;
-
-	err = send_all(fd, get, sizeof(get) - 1);
-	if (err)
-		goto cleanup;
-
 	buf = malloc(UAPI_LINE_MAX);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
 		nl = memchr(buf, '\n', used);
 		if (!nl) {
@@ -293,10 +263,45 @@ int wg_uapi_get_endpoints(const char *ifname, struct wg_endpoint *out, int max)
 
 cleanup:
 	/* The answer carries the device's private key: leave no copy behind. */
-	if (buf) {
-		explicit_bzero(buf, UAPI_LINE_MAX);
-		free(buf);
+	explicit_bzero(buf, UAPI_LINE_MAX);
+	free(buf);
+	return err;
+}
+
+int wg_uapi_get_endpoints(const char *ifname, struct wg_endpoint *out, int max)
+{
+	static const char get[] = "get=1\n\n";
+	char path[sizeof(WG_UAPI_DIR) + IF_NAMESIZE + 8];
+	struct stat st;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s.sock", WG_UAPI_DIR, ifname);
+
+	fd = uapi_connect(path);
+	if (fd < 0)
+		return fd;
+	if (stat(path, &st) < 0) {
+		err = -errno;
+		goto cleanup;
 	}
+	err = listener_in_our_netns(&st);
+	if (err == 0) {
+		err = -ENOENT;
+		goto cleanup;
+	}
+	/*
+	 * A kernel without unix_diag (CONFIG_UNIX_DIAG) cannot tell: then the
+	 * TUN device of this name in our namespace is all the proof we have.
+	 */
+	if (err < 0 && err != -ENOENT && err != -EOPNOTSUPP && err != -EPROTONOSUPPORT)
+		goto cleanup;
+
+	err = send_all(fd, get, sizeof(get) - 1);
+	if (err)
+		goto cleanup;
+	err = wg_uapi_read_reply(fd, out, max);
+
+cleanup:
 	close(fd);
 	return err;
 }
