@@ -447,11 +447,13 @@ static __always_inline void nat_flow_forget(const struct bpfroute_conf *conf,
  * flow takes its port now rather than after the agent's next sweep: after
  * a SYN flood, half-open flows give their ports back as soon as they time
  * out. Whoever deletes the nat_out entry counts the client down; a CPU that
- * loses that race leaves the rest to the winner. Returns true if the port
- * may be free now.
+ * loses that race leaves the rest to the winner. With early, a flow never
+ * established gives way too (bpfroute_flow_unconfirmed()): the last port a
+ * new flow tries. Returns true if the port may be free now.
  */
 static __always_inline bool nat_reclaim(const struct bpfroute_conf *conf,
-					const struct bpfroute_flow_key *ikey, __u64 now)
+					const struct bpfroute_flow_key *ikey, __u64 now,
+					bool early)
 {
 	struct bpfroute_nat *in, *out;
 	struct bpfroute_flow_key okey;
@@ -465,8 +467,11 @@ static __always_inline bool nat_reclaim(const struct bpfroute_conf *conf,
 	if (out && (out->port != ikey->dport || !nat_addr_eq(out->addr, ikey->daddr)))
 		out = NULL;
 	/* Without its other half, the reply side alone decides. */
-	if (!bpfroute_flow_dead(out ? out : in, in, ikey->proto, now))
-		return false;
+	if (!bpfroute_flow_dead(out ? out : in, in, ikey->proto, now)) {
+		if (!early || !bpfroute_flow_unconfirmed(out ? out : in, in, ikey->proto, now))
+			return false;
+		count(BPFROUTE_STAT_NAT_EARLY_DROP, 1);
+	}
 	if (out) {
 		if (bpf_map_delete_elem(&BPFROUTE_MAP_NAT_OUT, &okey))
 			return false;
@@ -551,7 +556,7 @@ static __always_inline __u32 nat_flow_new(struct __sk_buff *skb,
 					 (NAT_PORT_MAX - NAT_PORT_MIN + 1));
 		bpfroute_flow_reply_key(key, addr, port, &ikey);
 		err = bpf_map_update_elem(&BPFROUTE_MAP_NAT_IN, &ikey, &in, BPF_NOEXIST);
-		if (err == -EEXIST && nat_reclaim(conf, &ikey, now))
+		if (err == -EEXIST && nat_reclaim(conf, &ikey, now, i == NAT_PORT_TRIES))
 			err = bpf_map_update_elem(&BPFROUTE_MAP_NAT_IN, &ikey, &in, BPF_NOEXIST);
 		if (err != -EEXIST)
 			break;

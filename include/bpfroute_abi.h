@@ -602,6 +602,9 @@ enum bpfroute_stat {
 					 * (spoofed): dropped */
 	BPFROUTE_STAT_NAT_CLIENT_CAP,	/* new flow refused: the client has
 					 * max-client-flows flows: dropped */
+	BPFROUTE_STAT_NAT_EARLY_DROP,	/* a flow never established gave its
+					 * port to a new one: every port tried
+					 * was taken (bpfroute_policy.h) */
 	/*
 	 * Queries not recorded because the gateway will not forward them, on
 	 * top of the DNS rows above (a query counts exactly one of DNS_QUERY,

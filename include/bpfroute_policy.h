@@ -265,4 +265,29 @@ static __always_inline bool bpfroute_flow_dead(const struct bpfroute_nat *out,
 	return now > last && now - last > bpfroute_flow_timeout_of(out, in, proto);
 }
 
+/*
+ * Conntrack's early drop: when every port a new flow tries towards a remote
+ * endpoint is taken, the flow on the last one gives way if it was never
+ * established (no reply to UDP or ICMP, no completed TCP handshake) and has
+ * been quiet this long: longer than a handshake in flight takes. Forged
+ * SYNs from unused addresses of the LAN's own subnet pass the reverse-path
+ * check and fill the ports with such flows; without this, every other
+ * client's new flows to that endpoint would be refused until they time out.
+ */
+#define BPFROUTE_FLOW_EARLY_DROP_NS	(1ULL * BPFROUTE_NSEC_PER_SEC)
+
+static __always_inline bool bpfroute_flow_unconfirmed(const struct bpfroute_nat *out,
+						      const struct bpfroute_nat *in, __u8 proto,
+						      __u64 now)
+{
+	__u64 last = out->last_seen_ns > in->last_seen_ns ? out->last_seen_ns : in->last_seen_ns;
+	__u8 state = out->state > in->state ? out->state : in->state;
+	bool confirmed = proto == BPFROUTE_IPPROTO_TCP ?
+			 (out->flags & BPFROUTE_NAT_F_ESTABLISHED) ||
+			 state == BPFROUTE_FLOW_ESTABLISHED :
+			 state != BPFROUTE_FLOW_NEW;
+
+	return !confirmed && now > last && now - last > BPFROUTE_FLOW_EARLY_DROP_NS;
+}
+
 #endif /* BPFROUTE_POLICY_H */

@@ -972,6 +972,45 @@ else
 	fail flood_flows_bounded "bpfroute flows -j: exit or JSON bad" "stderr: $ERR"
 fi
 
+# ---- f3. forged sources of the LAN's own subnet ------------------------------
+
+# Free addresses of the LAN's /24 pass the reverse-path check, each with its
+# own max-client-flows 200: 192 of them want 38400 flows, more than the
+# 28232 ports towards the service. Client 1 floods from them until no port
+# is left; then, with every port held by a half-open flow for up to 30 s,
+# client 2 connects to that very endpoint: its flow takes the port of a
+# flow never established (nat_early_drop), else it would get nat_no_port.
+if br status -j; then
+	early0=$(counter nat_early_drop)
+else
+	early0=0
+fi
+for src in 192.0.2.128/25:70000 192.0.2.64/26:50000; do
+	job_start "$TB_NS_CLI" /dev/null "$TB_DIR/flood-lan" \
+		timeout 30 "$SYN_FLOOD" "${src%%:*}" "$TB_SERVICE4" "$TB_SERVICE_PORT" \
+		"${src##*:}" 40000 20
+	job_wait 35 "$TB_DIR/flood-lan"
+	note "from ${src%%:*}: $(cat "$TB_DIR/flood-lan" 2>/dev/null)"
+done
+sleep 1.5	# the flood's flows quiet for over BPFROUTE_FLOW_EARLY_DROP_NS
+got=$(tb_cli2 curl -sS --max-time 10 "$(url_of 4)" 2>&1)
+check flood_lan_cli2_curl [ "$got" == private ] -- \
+	"client 2, with the ports towards $TB_SERVICE4:$TB_SERVICE_PORT held by half-open" \
+	"flows of forged LAN sources: expected 'private', got '$got'"
+early=-1 lan=-1
+if br status -j; then
+	early=$(($(counter nat_early_drop) - early0))
+fi
+if flows_json; then
+	lan=$(jq --argjson p "$TB_SERVICE_PORT" '[.[] | select(.remote_port == $p and
+		(.client | test("^192\\.0\\.2\\.(6[4-9]|[7-9][0-9]|1[0-9][0-9]|2[0-5][0-9])$")))]
+		| length' <<<"$OUT")
+fi
+check flood_lan_early_drop [ "$early" -gt 0 -a "$lan" -ge 25000 ] -- \
+	"expected the forged LAN sources to hold most of the 28232 ports (got $lan flows)" \
+	"and client 2's flow to take one of theirs (nat_early_drop +$early)"
+note "forged LAN sources hold $lan flows; nat_early_drop +$early"
+
 # ---- g. unload leaves nothing ------------------------------------------------
 
 check unload_agent_stops agent_stop TERM -- "no agent was running, or it did not stop on" \

@@ -210,6 +210,7 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_XDP_STEERED] = "xdp_steered",
 		[BPFROUTE_STAT_NAT_BAD_SOURCE] = "nat_bad_source",
 		[BPFROUTE_STAT_NAT_CLIENT_CAP] = "nat_client_cap",
+		[BPFROUTE_STAT_NAT_EARLY_DROP] = "nat_early_drop",
 		[BPFROUTE_STAT_DNS_QUERY_TTL] = "dns_query_ttl",
 		[BPFROUTE_STAT_DNS_QUERY_OFF_PATH] = "dns_query_off_path",
 		[BPFROUTE_STAT_DNS_QUERY_EVICTED] = "dns_query_evicted",
