@@ -113,17 +113,34 @@ dns_query_bucket(const struct bpfroute_conf *conf, const struct bpfroute_query_k
 	return bpf_map_lookup_elem(&BPFROUTE_MAP_QUERIES, &b);
 }
 
-/* The recorded query of key k, or NULL. */
+/* A slot of the shared buckets where the query of key k may be (way 0 or 1). */
+static __always_inline struct bpfroute_query_slot *
+dns_query_shared(const struct bpfroute_conf *conf, const struct bpfroute_query_key *k, int way)
+{
+	__u32 i = bpfroute_query_shared(conf, k, way);
+	__u32 b = BPFROUTE_QUERY_BUCKETS + i / BPFROUTE_QUERIES_PER_CLIENT;
+	struct bpfroute_query_bucket *bk = bpf_map_lookup_elem(&BPFROUTE_MAP_QUERIES, &b);
+
+	return bk ? &bk->slot[i & (BPFROUTE_QUERIES_PER_CLIENT - 1)] : NULL;
+}
+
+/* The recorded query of key k, or NULL: its client's bucket, else its shared slots. */
 static __always_inline struct bpfroute_query_slot *
 dns_query_find(const struct bpfroute_conf *conf, const struct bpfroute_query_key *k)
 {
 	struct bpfroute_query_bucket *bk = dns_query_bucket(conf, k);
+	struct bpfroute_query_slot *sh;
 
 	if (!bk)
 		return NULL;
 	for (int i = 0; i < BPFROUTE_QUERIES_PER_CLIENT; i++)
 		if (dns_same_key(&bk->slot[i].key, k))
 			return &bk->slot[i];
+	for (int way = 0; way < BPFROUTE_QUERY_SHARED_WAYS; way++) {
+		sh = dns_query_shared(conf, k, way);
+		if (sh && dns_same_key(&sh->key, k))
+			return sh;
+	}
 	return NULL;
 }
 
@@ -194,6 +211,7 @@ static __always_inline bool dns_source_on_path(struct __sk_buff *skb, const stru
 static __always_inline void dns_record_query(struct __sk_buff *skb, __u8 ttl)
 {
 	struct bpfroute_query_key key = {};
+	struct bpfroute_query_slot *sh;
 	struct bpfroute_query_bucket *bk;
 	struct bpfroute_query q = {};
 	const struct bpfroute_conf *conf;
@@ -242,7 +260,10 @@ static __always_inline void dns_record_query(struct __sk_buff *skb, __u8 ttl)
 	q.server_port = dp.dport;
 	q.sent_ns = bpf_ktime_get_ns();
 
-	/* A free slot, the same query again, or else the client's oldest. */
+	/*
+	 * A free slot of the client's bucket or the same query again; else a
+	 * stale one of its own, its shared slot, or its own oldest.
+	 */
 	bk = dns_query_bucket(conf, &key);
 	if (!bk)
 		return;
@@ -259,11 +280,22 @@ static __always_inline void dns_record_query(struct __sk_buff *skb, __u8 ttl)
 			victim = i;
 		}
 	}
-	if (taken)
+	if (taken && oldest + BPFROUTE_QUERY_KEEP_NS >= q.sent_ns) {
+		for (int way = 0; way < BPFROUTE_QUERY_SHARED_WAYS; way++) {
+			sh = dns_query_shared(conf, &key, way);
+			if (sh && (!sh->key.family || dns_same_key(&sh->key, &key) ||
+				   sh->q.sent_ns + BPFROUTE_QUERY_KEEP_NS < q.sent_ns)) {
+				sh->q = q;
+				sh->key = key;
+				goto recorded;
+			}
+		}
 		count(BPFROUTE_STAT_DNS_QUERY_EVICTED, 1);
+	}
 	victim &= BPFROUTE_QUERIES_PER_CLIENT - 1;
 	bk->slot[victim].q = q;
 	bk->slot[victim].key = key;
+recorded:
 	dns_qseen_put(conf, &key);
 	count(BPFROUTE_STAT_DNS_QUERY, 1);
 }

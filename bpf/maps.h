@@ -107,12 +107,13 @@ struct {
 
 /*
  * Unanswered queries, a bucket per client (include/bpfroute_abi.h): a
- * client's newest query takes the place of its own oldest, never of
- * another client's. An array: no lock, no eviction list.
+ * client's newest query takes a shared slot or the place of its own
+ * oldest, never another client's pending one. An array: no lock, no
+ * eviction list.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BPFROUTE_QUERY_BUCKETS);
+	__uint(max_entries, BPFROUTE_QUERY_BUCKETS + BPFROUTE_QUERY_SHARED_BUCKETS);
 	__type(key, __u32);
 	__type(value, struct bpfroute_query_bucket);
 } BPFROUTE_MAP_QUERIES SEC(".maps");

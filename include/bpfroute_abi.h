@@ -82,6 +82,9 @@
 #ifndef BPFROUTE_QUERIES_PER_CLIENT
 #define BPFROUTE_QUERIES_PER_CLIENT 16	/* a client's own outstanding queries (power of 2) */
 #endif
+#ifndef BPFROUTE_QUERY_SHARED_SLOTS
+#define BPFROUTE_QUERY_SHARED_SLOTS 16384	/* beyond a client's own (a power of 2) */
+#endif
 #ifndef BPFROUTE_MAX_RESOLVERS
 #define BPFROUTE_MAX_RESOLVERS	64
 #endif
@@ -308,9 +311,14 @@ struct bpfroute_query {
  * bpfroute_query_bucket() in bpfroute_policy.h for which), each holding that
  * client's last BPFROUTE_QUERIES_PER_CLIENT outstanding queries. A new query
  * takes a free slot of its bucket, else the slot of the same key (a
- * retransmission), else the bucket's oldest: a client flooding queries
- * overwrites its own, never another's. A slot with family 0 is free; an
- * answered query frees its slot.
+ * retransmission). With its bucket full, a busy client (a resolver on the
+ * LAN, a load test) goes on in BPFROUTE_QUERY_SHARED_BUCKETS more buckets
+ * shared by all clients: one slot at a keyed hash of the whole key
+ * (bpfroute_query_shared() in bpfroute_policy.h), taken only if free or
+ * older than BPFROUTE_QUERY_KEEP_NS. Else the query takes the place of
+ * the client's own oldest: a client flooding queries overwrites its own
+ * and stale ones, never another's pending query. A slot with family 0 is
+ * free; an answered query frees its slot.
  *
  * Plain stores, no lock: two CPUs writing one bucket at once (one client's
  * queries on two CPUs in the same instant) can leave a slot mixing the two
@@ -318,6 +326,8 @@ struct bpfroute_query {
  * question the client asked from another port of its own).
  */
 #define BPFROUTE_QUERY_BUCKETS	(BPFROUTE_MAX_QUERIES / BPFROUTE_QUERIES_PER_CLIENT)
+/* After the clients' buckets, in the same map. */
+#define BPFROUTE_QUERY_SHARED_BUCKETS (BPFROUTE_QUERY_SHARED_SLOTS / BPFROUTE_QUERIES_PER_CLIENT)
 /* Buckets of one IPv4 /24 (by the last byte) or IPv6 /64 (by a hash of the rest). */
 #define BPFROUTE_QUERY_HOSTS	256
 #define BPFROUTE_QUERY_NETS	(BPFROUTE_QUERY_BUCKETS / BPFROUTE_QUERY_HOSTS)

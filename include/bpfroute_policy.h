@@ -122,6 +122,30 @@ static __always_inline __u32 bpfroute_query_bucket(const struct bpfroute_conf *c
 }
 
 /*
+ * The two shared slots where a query of a client with a full bucket may go
+ * (include/bpfroute_abi.h), 0..BPFROUTE_QUERY_SHARED_SLOTS - 1: halves of a
+ * keyed hash of the whole key, so no client can aim at another's; two
+ * choices, so that a busy client's queries seldom collide. A slot there is
+ * taken from another query only once that one is BPFROUTE_QUERY_KEEP_NS
+ * old: longer than resolvers take to answer or give up (glibc waits 5 s),
+ * so a flood of fresh queries cannot push out one still waiting.
+ */
+#define BPFROUTE_QUERY_KEEP_NS	(5ULL * BPFROUTE_NSEC_PER_SEC)
+
+#define BPFROUTE_QUERY_SHARED_WAYS 2
+
+static __always_inline __u32 bpfroute_query_shared(const struct bpfroute_conf *conf,
+						   const struct bpfroute_query_key *k, int way)
+{
+	const __u64 *w = (const void *)k;
+	__u64 h = bpfroute_query_mix(conf, w[0]);
+
+	h = bpfroute_query_mix(conf, h ^ w[1]);
+	h = bpfroute_query_mix(conf, h ^ w[2]);
+	return (__u32)((way ? h >> 32 : h) & (BPFROUTE_QUERY_SHARED_SLOTS - 1));
+}
+
+/*
  * Masqueraded flows time out like conntrack's, coarsely: TCP established
  * for 2 h 4 min (RFC 5382 REQ-5), TCP closing 2 min, UDP 5 min (RFC 4787
  * REQ-5 asks at least 2), ICMP echo 1 min.

@@ -683,43 +683,74 @@ static void query_key(const struct flow *fl, __u16 id, struct bpfroute_query_key
 	key->proto = fl->proto;
 }
 
+enum query_place { QUERY_NOWHERE, QUERY_OWN, QUERY_SHARED };
+
 /*
- * The recorded query of key in its client's bucket of bpfroute_query
- * (bpfroute_query_bucket(), the one definition): 0, -ENOENT, or the lookup's
- * error.
+ * Where the query of key is recorded in bpfroute_query: its client's bucket
+ * (bpfroute_query_bucket()) or its shared slot (bpfroute_query_shared(), the
+ * one definitions); -errno if a lookup fails.
  */
-static int query_get(const struct ctx *c, const struct bpfroute_query_key *key,
-		     struct bpfroute_query *q)
+static int query_where(const struct ctx *c, const struct bpfroute_query_key *key,
+		       struct bpfroute_query *q)
 {
 	__u32 b = bpfroute_query_bucket(&c->conf, key->client, key->family);
+	int fd = bpf_map__fd(c->skel->maps.bpfroute_query);
+	struct bpfroute_query_slot *sl;
 	struct bpfroute_query_bucket bk;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.bpfroute_query), &b, &bk))
+	if (bpf_map_lookup_elem(fd, &b, &bk))
 		return -errno;
 	for (int i = 0; i < BPFROUTE_QUERIES_PER_CLIENT; i++) {
 		if (!memcmp(&bk.slot[i].key, key, sizeof(*key))) {
 			*q = bk.slot[i].q;
-			return 0;
+			return QUERY_OWN;
 		}
 	}
-	return -ENOENT;
+	for (int way = 0; way < BPFROUTE_QUERY_SHARED_WAYS; way++) {
+		__u32 sh = bpfroute_query_shared(&c->conf, key, way);
+
+		b = BPFROUTE_QUERY_BUCKETS + sh / BPFROUTE_QUERIES_PER_CLIENT;
+		if (bpf_map_lookup_elem(fd, &b, &bk))
+			return -errno;
+		sl = &bk.slot[sh % BPFROUTE_QUERIES_PER_CLIENT];
+		if (!memcmp(&sl->key, key, sizeof(*key))) {
+			*q = sl->q;
+			return QUERY_SHARED;
+		}
+	}
+	return QUERY_NOWHERE;
 }
 
-static bool query_present(const struct ctx *c, const struct flow *fl, __u16 id)
+/* The recorded query of key: 0, -ENOENT, or the lookup's error. */
+static int query_get(const struct ctx *c, const struct bpfroute_query_key *key,
+		     struct bpfroute_query *q)
+{
+	int where = query_where(c, key, q);
+
+	return where < 0 ? where : where == QUERY_NOWHERE ? -ENOENT : 0;
+}
+
+static int query_place(const struct ctx *c, const struct flow *fl, __u16 id)
 {
 	struct bpfroute_query_key key;
 	struct bpfroute_query q;
 
 	query_key(fl, id, &key);
-	return !query_get(c, &key, &q);
+	return query_where(c, &key, &q);
 }
 
-/* Outstanding queries: taken slots of every bucket. */
+static bool query_present(const struct ctx *c, const struct flow *fl, __u16 id)
+{
+	return query_place(c, fl, id) > 0;
+}
+
+/* Outstanding queries: taken slots of every bucket, the shared ones too. */
 static int query_count(const struct ctx *c)
 {
-	static struct bpfroute_query_bucket vals[BPFROUTE_QUERY_BUCKETS];
-	static __u32 keys[BPFROUTE_QUERY_BUCKETS];
-	__u32 count = BPFROUTE_QUERY_BUCKETS, out;
+	enum { N = BPFROUTE_QUERY_BUCKETS + BPFROUTE_QUERY_SHARED_BUCKETS };
+	static struct bpfroute_query_bucket vals[N];
+	static __u32 keys[N];
+	__u32 count = N, out;
 	int n = 0;
 
 	if (bpf_map_lookup_batch(bpf_map__fd(c->skel->maps.bpfroute_query), NULL, &out, keys,
@@ -3188,13 +3219,49 @@ out:
 }
 
 /*
- * One client's queries beyond BPFROUTE_QUERIES_PER_CLIENT take the places of
- * its own oldest, never another client's (a neighbour in the same /24).
+ * Every shared slot of bpfroute_query holding a query of a client of
+ * 203.0.113.0/24 (never one of the tests') sent age_ns ago.
+ */
+static bool shared_slots_fill(const struct ctx *c, __u64 age_ns)
+{
+	int fd = bpf_map__fd(c->skel->maps.bpfroute_query);
+	struct bpfroute_query_bucket bk = {};
+	struct timespec ts;
+	__u64 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	for (__u32 b = 0; b < BPFROUTE_QUERY_SHARED_BUCKETS; b++) {
+		__u32 idx = BPFROUTE_QUERY_BUCKETS + b;
+
+		for (int i = 0; i < BPFROUTE_QUERIES_PER_CLIENT; i++) {
+			struct bpfroute_query_slot *sl = &bk.slot[i];
+
+			sl->key.family = 4;
+			sl->key.proto = IPPROTO_UDP;
+			sl->key.client[0] = 203;
+			sl->key.client[1] = 0;
+			sl->key.client[2] = 113;
+			sl->key.client[3] = (__u8)(1 + i);
+			sl->key.client_port = htons((__u16)(1024 + b));
+			sl->q.sent_ns = now - age_ns;
+		}
+		if (!ASSERT_OK(bpf_map_update_elem(fd, &idx, &bk, BPF_ANY) ? -errno : 0,
+			       "fill a shared bucket"))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One client's queries beyond BPFROUTE_QUERIES_PER_CLIENT go on in the
+ * shared slots; where its shared slot holds a query still waiting, the
+ * newest takes the place of its own oldest, never another client's.
  */
 static void test_query_client_bound(void)
 {
 	const int k = BPFROUTE_QUERIES_PER_CLIENT, extra = 4;
-	struct flow other = UDP4(40220), fl = UDP4(0);
+	struct flow other = UDP4(40220), fl = UDP4(0), late = UDP4(0);
 	char what[96];
 	struct pkt p;
 	struct ctx c;
@@ -3209,23 +3276,89 @@ static void test_query_client_bound(void)
 		fl.cport = (__u16)(41000 + i);
 		query_frame(&p, &fl, (__u16)(0x0400 + i), QNAME, 64);
 		snprintf(what, sizeof(what), "query %d of %s", i + 1, fl.client);
-		if (!steer(&c, &p, TC_ACT_OK, what, D(DNS_QUERY, 1), D(MISS, 1),
-			   D(DNS_QUERY_EVICTED, i >= k), END))
+		if (!steer(&c, &p, TC_ACT_OK, what, D(DNS_QUERY, 1), D(MISS, 1), END))
 			goto out;
 	}
 	for (int i = 0; i < k + extra; i++) {
 		fl.cport = (__u16)(41000 + i);
-		snprintf(what, sizeof(what), "query %d of %s is %s", i + 1, fl.client,
-			 i < extra ? "gone (its oldest)" : "kept");
-		ASSERT_EQ(query_present(&c, &fl, (__u16)(0x0400 + i)), i >= extra, what);
+		snprintf(what, sizeof(what), "query %d of %s: in its %s", i + 1, fl.client,
+			 i < k ? "bucket" : "shared slot");
+		ASSERT_EQ(query_place(&c, &fl, (__u16)(0x0400 + i)),
+			  i < k ? QUERY_OWN : QUERY_SHARED, what);
 	}
+	expect_query_count(&c, k + extra + 1, "outstanding: all of them, and the other's");
+
+	/* Every shared slot stale: the next one takes one, nothing evicted. */
+	if (!shared_slots_fill(&c, BPFROUTE_QUERY_KEEP_NS + 1000000000ULL))
+		goto out;
+	late.cport = 42000;
+	query_frame(&p, &late, 0x0600, QNAME, 64);
+	if (!steer(&c, &p, TC_ACT_OK, "a query with every shared slot stale", D(DNS_QUERY, 1),
+		   D(MISS, 1), END))
+		goto out;
+	ASSERT_EQ(query_place(&c, &late, 0x0600), QUERY_SHARED, "it takes a stale shared slot");
+
+	/* Every shared slot waiting for its answer: the client's own oldest goes. */
+	if (!shared_slots_fill(&c, 0))
+		goto out;
+	late.cport = 42001;
+	query_frame(&p, &late, 0x0601, QNAME, 64);
+	if (!steer(&c, &p, TC_ACT_OK, "a query with every shared slot waiting",
+		   D(DNS_QUERY, 1), D(MISS, 1), D(DNS_QUERY_EVICTED, 1), END))
+		goto out;
+	ASSERT_EQ(query_place(&c, &late, 0x0601), QUERY_OWN, "it takes the client's own oldest");
+	fl.cport = 41000;
+	ASSERT_FALSE(query_present(&c, &fl, 0x0400), "the client's oldest is gone");
 	ASSERT_TRUE(query_present(&c, &other, 0x0300), "the other client's query is kept");
-	expect_query_count(&c, k + 1, "outstanding: the bound of one, and the other's");
+
 	/* A retransmission (same key) takes its own slot again: nothing evicted. */
-	fl.cport = (__u16)(41000 + k + extra - 1);
-	query_frame(&p, &fl, (__u16)(0x0400 + k + extra - 1), QNAME, 64);
+	query_frame(&p, &late, 0x0601, QNAME, 64);
 	steer(&c, &p, TC_ACT_OK, "a retransmission", D(DNS_QUERY, 1), D(MISS, 1), END);
-	expect_query_count(&c, k + 1, "after a retransmission");
+	ASSERT_EQ(query_place(&c, &late, 0x0601), QUERY_OWN, "the retransmission, in its place");
+out:
+	finish(&c);
+}
+
+/*
+ * A busy client (a resolver on the LAN, a load generator) with far more
+ * queries outstanding than its bucket holds: every answer is learned, in
+ * whatever order they come.
+ */
+static void test_query_busy_client(void)
+{
+	const int n = 200;
+	struct flow fl = UDP4(0);
+	struct stats before, after;
+	struct dns_msg m;
+	char what[96];
+	struct pkt p;
+	struct ctx c;
+
+	if (!start(&c, "query_busy_client", BPFROUTE_CONF_F_LEARN) ||
+	    !rule_add(&c, "*.example.com", RULE_IF, RULE_ID))
+		goto out;
+	for (int i = 0; i < n; i++) {
+		fl.cport = (__u16)(43000 + i);
+		query_frame(&p, &fl, (__u16)(0x0700 + i), QNAME, 64);
+		snprintf(what, sizeof(what), "query %d of %s", i + 1, fl.client);
+		if (!steer(&c, &p, TC_ACT_OK, what, D(DNS_QUERY, 1), D(MISS, 1), END))
+			goto out;
+	}
+	if (!stats_snap(&c, &before))
+		goto out;
+	for (int i = n - 1; i >= 0; i--) {
+		fl.cport = (__u16)(43000 + i);
+		usual_answer(&m, (__u16)(0x0700 + i), 300);
+		pkt_dns(&p, &fl, false, &m);
+		if (!ASSERT_OK(run_once(bpf_program__fd(c.skel->progs.bpfroute_learn), &p,
+					&(__u32){ 0 }, &(struct pkt){ 0 }), "answer"))
+			goto out;
+	}
+	if (!stats_snap(&c, &after))
+		goto out;
+	ASSERT_EQ(after.v[BPFROUTE_STAT_DNS_LEARNED] - before.v[BPFROUTE_STAT_DNS_LEARNED], n,
+		  "answers learned, newest first");
+	expect_query_count(&c, 0, "every answered query gave its slot back");
 out:
 	finish(&c);
 }
@@ -3266,10 +3399,11 @@ static void test_query_flood_spoofed(void)
 		goto out;
 	ASSERT_EQ(after.v[BPFROUTE_STAT_DNS_QUERY] - before.v[BPFROUTE_STAT_DNS_QUERY], n,
 		  "flood queries recorded");
-	ASSERT_EQ(after.v[BPFROUTE_STAT_DNS_QUERY_EVICTED] -
-			  before.v[BPFROUTE_STAT_DNS_QUERY_EVICTED],
-		  n - 252 * BPFROUTE_QUERIES_PER_CLIENT,
-		  "flood queries evicting (only their own sources')");
+	/* Each source's bucket, then what the shared slots took: the rest evict. */
+	ASSERT_TRUE(after.v[BPFROUTE_STAT_DNS_QUERY_EVICTED] -
+			    before.v[BPFROUTE_STAT_DNS_QUERY_EVICTED] >=
+		    n - 252 * BPFROUTE_QUERIES_PER_CLIENT - BPFROUTE_QUERY_SHARED_SLOTS,
+		    "flood queries evicting (only their own sources')");
 	snprintf(m2, sizeof(m2), "victim's query after %u spoofed queries", n);
 	if (ASSERT_TRUE(query_present(&c, &victim, 0x0500), m2))
 		usual_genuine(&c, &victim, 0x0500, "victim's answer after the flood");
@@ -3375,6 +3509,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_query_ttl_one);
 	RUN_TEST(test_query_off_path);
 	RUN_TEST(test_query_client_bound);
+	RUN_TEST(test_query_busy_client);
 	RUN_TEST(test_query_flood_spoofed);
 	return test__exit_status();
 }
