@@ -1139,32 +1139,71 @@ out:
 }
 
 /* Every port taken towards one remote endpoint: refused, counted. */
-static void test_no_free_port(void)
+/*
+ * Every port towards tcp_a4's remote endpoint (the random range, and the
+ * client's own port: 40000 is in it) held by a flow of 192.0.2.200 in
+ * state, last seen age_ns ago (reply side only).
+ */
+static bool fill_ports(struct bpfroute_tc *skel, __u8 state, __u64 age_ns)
 {
-	/* Live (seen now, half-open): a dead flow's port would be reclaimed. */
-	struct bpfroute_nat v = { .state = BPFROUTE_FLOW_NEW, .ifindex = 99,
-				  .last_seen_ns = mono_ns() };
+	struct bpfroute_nat v = { .state = state, .ifindex = 99,
+				  .last_seen_ns = mono_ns() - age_ns };
+	int fd = bpf_map__fd(skel->maps.bpfroute_nat_in), err = 0;
 	struct bpfroute_flow_key k;
-	struct bpfroute_tc *skel;
-	struct pkt in;
-	int fd, err = 0;
 
-	if (!start("no_free_port", &skel, 0))
-		return;
-	if (!setup(skel, BPFROUTE_TARGET_F_MASQ))
-		goto out;
-	fd = bpf_map__fd(skel->maps.bpfroute_nat_in);
 	parse_addr(AF_INET, "192.0.2.200", v.addr);
 	for (__u32 port = PORT_MIN; port <= PORT_MAX + 1 && !err; port++) {
-		/* The random range, and the client's own port (40000 is in it). */
 		in_key(&k, &tcp_a4, TGT4, (__u16)(port > PORT_MAX ? tcp_a4.sport : port));
 		err = bpf_map_update_elem(fd, &k, &v, 0) ? -errno : 0;
 	}
-	if (!ASSERT_OK(err, "fill every port towards 203.0.113.10:443"))
+	return ASSERT_OK(err, "fill every port towards 203.0.113.10:443");
+}
+
+static void test_no_free_port(void)
+{
+	struct bpfroute_tc *skel;
+	struct pkt in;
+
+	if (!start("no_free_port", &skel, 0))
+		return;
+	/* Established, seen now: neither dead nor given up early. */
+	if (!setup(skel, BPFROUTE_TARGET_F_MASQ) ||
+	    !fill_ports(skel, BPFROUTE_FLOW_ESTABLISHED, 0))
 		goto out;
 	build(&tcp_a4, &in);
 	expect_refused(skel, &in, BPFROUTE_STAT_NAT_NO_PORT, "no port left");
 	ASSERT_EQ(map_entries(skel->maps.bpfroute_nat_out), 0, "no nat_out entry");
+out:
+	finish(skel);
+}
+
+/*
+ * Every port held by a half-open flow quiet for 2 s (a SYN flood from
+ * forged LAN sources): a new flow takes the last port it tries from one of
+ * them (bpfroute_flow_unconfirmed()).
+ */
+static void test_early_drop(void)
+{
+	struct delta d[] = {
+		{ BPFROUTE_STAT_STEERED, 1 },
+		{ BPFROUTE_STAT_BYTES_STEERED, 0 },
+		{ BPFROUTE_STAT_NAT_NEW, 1 },
+		{ BPFROUTE_STAT_NAT_EARLY_DROP, 1 },
+		END,
+	};
+	struct bpfroute_tc *skel;
+	struct pkt in;
+
+	if (!start("early_drop", &skel, 0))
+		return;
+	if (!setup(skel, BPFROUTE_TARGET_F_MASQ) ||
+	    !fill_ports(skel, BPFROUTE_FLOW_NEW, 2 * BPFROUTE_NSEC_PER_SEC))
+		goto out;
+	build(&tcp_a4, &in);
+	d[1].n = in.len;
+	expect_run(skel, skel->progs.bpfroute_steer, &in, TC_ACT_REDIRECT, NULL, d,
+		   "every port half-open and quiet", NULL);
+	ASSERT_EQ(map_entries(skel->maps.bpfroute_nat_out), 1, "the new flow's nat_out entry");
 out:
 	finish(skel);
 }
@@ -2088,6 +2127,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_drain);
 	RUN_TEST(test_table_full);
 	RUN_TEST(test_no_free_port);
+	RUN_TEST(test_early_drop);
 	RUN_TEST(test_unsupported_dropped);
 	RUN_TEST(test_no_address);
 	RUN_TEST(test_target_address_changed);
