@@ -11,6 +11,7 @@
 #include "bpfroute_policy.h"
 #include "dns_packet.h"
 #include "next_hop.h"
+#include "route_back.h"
 #include "stats.h"
 
 static __always_inline bool dns_resolver_trusted(const struct bpfroute_conf *conf,
@@ -164,30 +165,17 @@ static __always_inline bool dns_to_gateway(const struct dns_packet *dp)
 
 /*
  * Would the gateway send the answer back out the interface the query came
- * in on? The kernel's route to the client's address through that interface
- * (BPF_FIB_LOOKUP_OUTPUT with it as ifindex considers only routes through
- * it, as `ip route get CLIENT oif LAN`): a source with none is one the
- * gateway would never route back there, a spoofed one (RFC 3704 2.2, the
- * strict reverse-path check an rp_filter would make). The lookup builds no
- * dst and takes no reference.
+ * in on (route_back.h)? The route to the client's address through that
+ * interface (BPF_FIB_LOOKUP_OUTPUT with it as ifindex considers only routes
+ * through it, as `ip route get CLIENT oif LAN`).
  */
 static __always_inline bool dns_source_on_path(struct __sk_buff *skb, const struct dns_packet *dp)
 {
-	struct bpf_fib_lookup fib = {};
+	__u32 oif = 0;
 	long rc;
 
-	fib.ifindex = skb->ingress_ifindex;
-	fib.l4_protocol = dp->proto;
-	if (dp->family == 4) {
-		fib.family = AF_INET_;
-		__builtin_memcpy(&fib.ipv4_src, dp->daddr, 4);
-		__builtin_memcpy(&fib.ipv4_dst, dp->saddr, 4);
-	} else {
-		fib.family = AF_INET6_;
-		__builtin_memcpy(fib.ipv6_src, dp->daddr, 16);
-		__builtin_memcpy(fib.ipv6_dst, dp->saddr, 16);
-	}
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	rc = route_back(skb, dp->family, dp->proto, dp->daddr, dp->saddr, skb->ingress_ifindex,
+			BPF_FIB_LOOKUP_OUTPUT, &oif);
 	/*
 	 * Forwarding off on the interface: the helper answers nothing, even
 	 * for an output lookup (bpf_ipv4_fib_lookup() checks IN_DEV_FORWARD
@@ -196,10 +184,7 @@ static __always_inline bool dns_source_on_path(struct __sk_buff *skb, const stru
 	 */
 	if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
 		return dns_to_gateway(dp);
-	/* Neighbour unknown yet, or a route with a smaller MTU: still a route. */
-	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH ||
-		rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) &&
-	       fib.ifindex == skb->ingress_ifindex;
+	return route_back_by(rc, oif, skb->ingress_ifindex);
 }
 
 /*

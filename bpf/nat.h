@@ -62,6 +62,7 @@
 #include "stats.h"
 #include "nat_csum.h"
 #include "next_hop.h"	/* AF_INET_, AF_INET6_ */
+#include "route_back.h"
 
 #ifndef IP_MF
 #define IP_MF		0x2000
@@ -482,38 +483,24 @@ static __always_inline bool nat_reclaim(const struct bpfroute_conf *conf,
 }
 
 /*
- * Whether the source of a new flow may be masqueraded: the route back to it,
- * as a packet from the remote forwarded through this gateway would take,
- * leaves through the LAN device the packet came in on. That is strict
- * reverse-path filtering (RFC 3704 section 2.2, rp_filter 1) for new flows
- * only: the LAN's own subnets pass, and so do networks routed behind a LAN
- * router; a forged source from elsewhere, the gateway's own addresses
- * (local, not forwarded) and unroutable ones do not. tot_len: a bare
- * header, so that no MTU enters the answer. bpf_fib_lookup() answers only
- * where forwarding is on for the LAN device (BPF_FIB_LKUP_RET_FWD_DISABLED).
+ * Whether the source of a new flow may be masqueraded (route_back.h): the
+ * route back to it, as a packet from the remote forwarded through this
+ * gateway would take, leaves through the LAN device the packet came in on.
+ * Strict reverse-path filtering for new flows only: the LAN's own subnets
+ * pass, and so do networks routed behind a LAN router; a forged source from
+ * elsewhere, the gateway's own addresses (local, not forwarded) and
+ * unroutable ones do not. bpf_fib_lookup() answers only where forwarding is
+ * on for the LAN device (BPF_FIB_LKUP_RET_FWD_DISABLED).
  */
 static __always_inline bool nat_source_ok(struct __sk_buff *skb,
 					  const struct bpfroute_flow_key *key)
 {
-	struct bpf_fib_lookup fib = {};
+	__u32 oif = 0;
 	long rc;
 
-	fib.ifindex = skb->ifindex;
-	fib.l4_protocol = key->proto;
-	if (key->family == 4) {
-		fib.family = AF_INET_;
-		fib.tot_len = 20;
-		__builtin_memcpy(&fib.ipv4_src, key->daddr, 4);
-		__builtin_memcpy(&fib.ipv4_dst, key->saddr, 4);
-	} else {
-		fib.family = AF_INET6_;
-		fib.tot_len = NAT_IP6_HLEN;
-		__builtin_memcpy(fib.ipv6_src, key->daddr, 16);
-		__builtin_memcpy(fib.ipv6_dst, key->saddr, 16);
-	}
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
-	return (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) &&
-	       fib.ifindex == skb->ifindex;
+	rc = route_back(skb, key->family, key->proto, key->daddr, key->saddr, skb->ifindex, 0,
+			&oif);
+	return route_back_by(rc, oif, skb->ifindex);
 }
 
 /*
