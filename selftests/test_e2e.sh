@@ -25,12 +25,7 @@ BPFROUTE=${BPFROUTE:-$HERE/../bpfroute}
 # ---- preconditions: skip the whole test, not fail it ----------------------
 
 require_root_and_tools e2e wireguard-go wg socat curl ip tc ping ss jq mountpoint bpftool
-# A missing binary after `make` is a failure, not a reason to skip.
-if [[ ! -x $BPFROUTE ]]; then
-	fail e2e "$BPFROUTE is not an executable (run make, or set BPFROUTE)"
-	exit 1
-fi
-BPFROUTE=$(cd "$(dirname "$BPFROUTE")" && pwd)/$(basename "$BPFROUTE")
+require_built e2e BPFROUTE
 
 # shellcheck source-path=SCRIPTDIR source=lib/testbed.sh
 . "$HERE/lib/testbed.sh"

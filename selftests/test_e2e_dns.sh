@@ -29,15 +29,7 @@ RACE_N=${RACE_N:-1000}
 # ---- preconditions: skip the whole test, not fail it ----------------------
 
 require_root_and_tools e2e_dns wireguard-go wg socat curl ip tc ss jq dig dnsmasq mountpoint timeout cmp
-# Missing binaries after `make tests` are failures, not reasons to skip.
-for bin in "$BPFROUTE" "$RACE_CLIENT"; do
-	if [[ ! -x $bin ]]; then
-		fail e2e_dns "$bin is not an executable (run make tests, or set BPFROUTE/RACE_CLIENT)"
-		exit 1
-	fi
-done
-BPFROUTE=$(cd "$(dirname "$BPFROUTE")" && pwd)/$(basename "$BPFROUTE")
-RACE_CLIENT=$(cd "$(dirname "$RACE_CLIENT")" && pwd)/$(basename "$RACE_CLIENT")
+require_built e2e_dns BPFROUTE RACE_CLIENT
 
 # shellcheck source-path=SCRIPTDIR source=lib/testbed.sh
 . "$HERE/lib/testbed.sh"

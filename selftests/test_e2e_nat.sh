@@ -38,16 +38,7 @@ SYN_FLOOD=${SYN_FLOOD:-$HERE/../.output/syn_flood}
 
 require_root_and_tools e2e_nat wireguard-go wg socat curl ip tc ss jq ping mountpoint \
 	timeout cmp seq sha256sum head
-# A missing binary after `make tests` is a failure, not a reason to skip.
-if [[ ! -x $BPFROUTE ]]; then
-	fail e2e_nat "$BPFROUTE is not an executable (run make tests, or set BPFROUTE)"
-	exit 1
-fi
-BPFROUTE=$(cd "$(dirname "$BPFROUTE")" && pwd)/$(basename "$BPFROUTE")
-if [[ ! -x $SYN_FLOOD ]]; then
-	fail e2e_nat "$SYN_FLOOD is not an executable (run make tests, or set SYN_FLOOD)"
-	exit 1
-fi
+require_built e2e_nat BPFROUTE SYN_FLOOD
 
 # shellcheck source-path=SCRIPTDIR source=lib/testbed.sh
 . "$HERE/lib/testbed.sh"

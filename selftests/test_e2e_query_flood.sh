@@ -30,11 +30,7 @@ START=$SECONDS
 
 require_root_and_tools e2e_query_flood wireguard-go wg socat curl ip tc jq dig dnsmasq timeout \
 	python3
-if [[ ! -x $BPFROUTE ]]; then
-	fail e2e_query_flood "$BPFROUTE is not an executable (run make, or set BPFROUTE)"
-	exit 1
-fi
-BPFROUTE=$(cd "$(dirname "$BPFROUTE")" && pwd)/$(basename "$BPFROUTE")
+require_built e2e_query_flood BPFROUTE
 
 # shellcheck source-path=SCRIPTDIR source=lib/testbed.sh
 . "$HERE/lib/testbed.sh"

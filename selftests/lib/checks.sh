@@ -92,6 +92,25 @@ require_root_and_tools()
 	fi
 }
 
+# require_built NAME VAR...: each variable names a binary of the build
+# (BPFROUTE, SYN_FLOOD, ...). One missing after `make tests` fails test
+# NAME: it is not a reason to skip. Each is made absolute, for commands run
+# from another directory or namespace.
+require_built()
+{
+	local name=$1 var path
+	shift
+
+	for var in "$@"; do
+		path=${!var}
+		if [[ ! -x $path ]]; then
+			fail "$name" "$path is not an executable (run make tests, or set $var)"
+			exit 1
+		fi
+		printf -v "$var" '%s/%s' "$(cd "$(dirname "$path")" && pwd)" "$(basename "$path")"
+	done
+}
+
 # The gateway's routing state that bpfroute must never touch.
 snapshot_routing()
 {
