@@ -226,14 +226,20 @@ static inline void pkt_forwarded(const struct pkt *in, struct pkt *out)
 	}
 }
 
-/* One BPF_PROG_TEST_RUN of a frame: 0 or -errno's errno, as the syscall says. */
-static inline int run_once(int prog_fd, const struct pkt *in, __u32 *retval, struct pkt *out)
+/*
+ * One BPF_PROG_TEST_RUN of a frame, with the skb fields of ctx (the device
+ * it arrives on, ...) or none: 0 or -1 with errno, as the syscall says.
+ */
+static inline int run_skb(int prog_fd, const struct pkt *in, struct __sk_buff *ctx,
+			  __u32 *retval, struct pkt *out)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		.data_in = in->data,
 		.data_size_in = (__u32)in->len,
 		.data_out = out->data,
 		.data_size_out = sizeof(out->data),
+		.ctx_in = ctx,
+		.ctx_size_in = ctx ? sizeof(*ctx) : 0,
 		.repeat = 1,
 	);
 	int err;
@@ -242,6 +248,12 @@ static inline int run_once(int prog_fd, const struct pkt *in, __u32 *retval, str
 	*retval = opts.retval;
 	out->len = opts.data_size_out;
 	return err;
+}
+
+/* One BPF_PROG_TEST_RUN of a frame: 0 or -errno's errno, as the syscall says. */
+static inline int run_once(int prog_fd, const struct pkt *in, __u32 *retval, struct pkt *out)
+{
+	return run_skb(prog_fd, in, NULL, retval, out);
 }
 
 /* Compares two frames and names the first byte that differs. */

@@ -569,21 +569,8 @@ static int run_in(int prog_fd, const struct pkt *in, __u32 *retval, struct pkt *
 		  __u32 ingress_ifindex)
 {
 	struct __sk_buff skb = { .ingress_ifindex = ingress_ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = in->data,
-		.data_size_in = (__u32)in->len,
-		.data_out = out->data,
-		.data_size_out = sizeof(out->data),
-		.ctx_in = &skb,
-		.ctx_size_in = sizeof(skb),
-		.repeat = 1,
-	);
-	int err;
 
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
-	*retval = opts.retval;
-	out->len = opts.data_size_out;
-	return err;
+	return run_skb(prog_fd, in, &skb, retval, out);
 }
 
 static bool run(struct ctx *c, int prog_fd, const struct pkt *in, __u32 *retval,

@@ -494,21 +494,8 @@ static int tc_run(struct fx *f, __u32 ifindex, const struct pkt *in, __u32 *retv
 		  struct pkt *out)
 {
 	struct __sk_buff ctx = { .ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		.data_in = in->data,
-		.data_size_in = (__u32)in->len,
-		.data_out = out->data,
-		.data_size_out = sizeof(out->data),
-		.ctx_in = &ctx,
-		.ctx_size_in = sizeof(ctx),
-		.repeat = 1,
-	);
-	int err;
 
-	err = bpf_prog_test_run_opts(f->tc_fd, &opts);
-	*retval = opts.retval;
-	out->len = opts.data_size_out;
-	return err ? -errno : 0;
+	return run_skb(f->tc_fd, in, &ctx, retval, out) ? -errno : 0;
 }
 
 /*
