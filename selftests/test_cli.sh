@@ -42,6 +42,8 @@ in_ns ip addr add 169.254.7.1/16 dev tun1
 # An L3 target like WireGuard: a TUN device, no Ethernet header. A bridge: an
 # Ethernet device whose driver has no native XDP (none if not built in).
 in_ns ip tuntap add mode tun dev tunx
+# A gateway forwards (load warns otherwise: see forwarding_off_warned_*).
+in_ns sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv6.conf.all.forwarding=1
 have_bridge=false
 in_ns ip link add brx0 type bridge 2>/dev/null && in_ns ip link set brx0 up && have_bridge=true
 
@@ -180,6 +182,15 @@ check load br load -c "$good"
 check attached_lan0 bash -c "ip netns exec $ns tc filter show dev lan0 ingress | grep -q 'handle 0xb9f0 bpfroute_steer'"
 check pins_exist test -e "$pin/bpfroute_route4" -a -e "$pin/bpfroute_route6" \
 	-a -e "$pin/bpfroute_excl4" -a -e "$pin/bpfroute_excl6" -a -e "$pin/bpfroute_stats"
+# Forwarding off on the LAN interface: load says so for each family, and
+# says nothing once it is on again.
+in_ns sysctl -qw net.ipv4.conf.lan0.forwarding=0 net.ipv6.conf.lan0.forwarding=0
+out=$(br load -c "$good" 2>&1 >/dev/null)
+check forwarding_off_warned_ipv4 grep -q "^warning: IPv4 forwarding is off on lan0: .*net.ipv4.conf.lan0.forwarding=1$" <<<"$out"
+check forwarding_off_warned_ipv6 grep -q "^warning: IPv6 forwarding is off on lan0: .*net.ipv6.conf.lan0.forwarding=1$" <<<"$out"
+in_ns sysctl -qw net.ipv4.conf.lan0.forwarding=1 net.ipv6.conf.lan0.forwarding=1
+out=$(br load -c "$good" 2>&1 >/dev/null)
+check forwarding_on_no_warning test -z "$(grep forwarding <<<"$out")"
 check routes_listed bash -c "'$BPFROUTE' -d '$pin' routes >/dev/null && ip netns exec $ns '$BPFROUTE' -d '$pin' routes | grep -qE '^203.0.113.0/24 +tun0 .* config$'"
 check own_address_excluded bash -c "bpftool -j map dump pinned '$pin/bpfroute_excl4' | grep -q '\"addr\":\[192,0,2,1\]'"
 if command -v python3 >/dev/null; then

@@ -29,7 +29,7 @@
 #            without one, so XDP itself has a cost here)
 #
 # Each variant has its own three namespaces (any `ip rule` slows a
-# namespace's plain routes for good, /work/shared/TESTBED.md):
+# namespace's plain routes for good, ../shared/TESTBED.md):
 #
 #   sender eth0 --- lan_V gateway wan0 --- wan0 sink   (ordinary route)
 #                             tgt0 --- tgt0 sink   (the target link)

@@ -404,13 +404,13 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
  * redirects the replies to their clients on ingress (bpf/nat.h), before the
  * stack filters anything.
  */
-static int read_rp_filter(const char *dev)
+static int read_conf(const char *family, const char *dev, const char *key)
 {
 	char path[128];
 	int v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", dev);
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, dev, key);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -422,11 +422,11 @@ static int read_rp_filter(const char *dev)
 
 static void warn_rp_filter(const struct config *cfg)
 {
-	int all = read_rp_filter("all");
+	int all = read_conf("ipv4", "all", "rp_filter");
 
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		const char *dev = cfg->routes[i].dev;
-		int own = read_rp_filter(dev), eff = own > all ? own : all;
+		int own = read_conf("ipv4", dev, "rp_filter"), eff = own > all ? own : all;
 		bool seen = false;
 
 		for (size_t j = 0; j < i && !seen; j++)
@@ -434,6 +434,28 @@ static void warn_rp_filter(const struct config *cfg)
 		if (!seen && eff == 1 && !config_masq_find(cfg, dev))
 			pr_warn("warning: rp_filter=1 (strict) on %s drops the replies to steered "
 				"traffic; set net.ipv4.conf.%s.rp_filter=2 (loose)\n", dev, dev);
+	}
+}
+
+/*
+ * With forwarding off on a LAN interface the gateway forwards nothing that
+ * comes in there, and bpf_fib_lookup() answers nothing for that device:
+ * the reverse-path checks (bpf/route_back.h) then record only queries to a
+ * resolver on the gateway itself and refuse every new masqueraded flow.
+ */
+static void warn_forwarding(const struct config *cfg)
+{
+	static const char *const fams[][2] = { { "ipv4", "IPv4" }, { "ipv6", "IPv6" } };
+
+	for (size_t i = 0; i < cfg->n_ifaces; i++) {
+		const char *dev = cfg->ifaces[i].name;
+
+		for (size_t f = 0; f < 2; f++)
+			if (read_conf(fams[f][0], dev, "forwarding") == 0)
+				pr_warn("warning: %s forwarding is off on %s: nothing from it is "
+					"forwarded or masqueraded, and only queries to the gateway "
+					"itself are learned; set net.%s.conf.%s.forwarding=1\n",
+					fams[f][1], dev, fams[f][0], dev);
 	}
 }
 
@@ -576,6 +598,7 @@ int load_instance(const char *pin_dir, const char *path)
 	detach_stale_unnat(&c);
 
 	warn_rp_filter(&c.cfg);
+	warn_forwarding(&c.cfg);
 	for (size_t i = 0; i < c.cfg.n_routes; i++)
 		n_prefixes += c.cfg.routes[i].kind == CONFIG_ROUTE_PREFIX;
 	n_domains = c.cfg.n_routes - n_prefixes;
