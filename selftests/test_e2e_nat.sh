@@ -282,7 +282,10 @@ start_services()
 	PEERS_LOG=$TB_DIR/svc-peers.log
 	: >"$PEERS_LOG"
 	write_services || return 1
-	tb_spawn "$TB_NS_SVC" socat "$TB_DIR/socat-bulk.log" socat \
+	# -t 30: the client half-closes after its request line, and socat's
+	# default closes the rest 0.5 s after that EOF, which cut a body still
+	# on its way on a busy machine.
+	tb_spawn "$TB_NS_SVC" socat "$TB_DIR/socat-bulk.log" socat -t 30 \
 		"TCP6-LISTEN:$BULK_PORT,ipv6only=0,fork,reuseaddr" \
 		"EXEC:$TB_DIR/svc-bulk $PEERS_LOG"
 	tb_spawn "$TB_NS_SVC" socat "$TB_DIR/socat-slow.log" socat \

@@ -11,12 +11,12 @@
 # The endpoints are documentation addresses and nothing is sent to them: the
 # device stays down and no keepalive is set, so no handshake starts.
 #
-# Usage: test_wireguard.sh [TEST_BIN]   (default /work/main/.output/test_wireguard)
+# Usage: test_wireguard.sh [TEST_BIN]   (default .output/test_wireguard of this tree)
 # Prints PASS/FAIL/SKIP lines; exits non-zero on failure.
 
 set -u
 
-TEST_BIN=${1:-/work/main/.output/test_wireguard}
+TEST_BIN=${1:-$(cd "$(dirname "$0")/.." && pwd)/.output/test_wireguard}
 NS=brwg$$
 NSX=brwgx$$
 IFNAME=wgt$$		# IFNAMSIZ: at most 15 characters, and unique machine-wide
