@@ -280,22 +280,19 @@ $(OUTPUT)/man/%: man/%.scd | $(OUTPUT)/man
 	$(call msg,SCDOC,$@)
 	$(Q)$(SCDOC) < $< > $@
 
-# The unit names the binary where this install puts it.
-$(OUTPUT)/bpfroute.service: etc/bpfroute.service.in | $(OUTPUT)
-	$(call msg,GEN,$@)
-	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' $< > $@
-
 man: $(MANS)
 
-# The config is an example to edit: never overwrite one that is there.
-install: $(BIN) $(MANS) $(OUTPUT)/bpfroute.service
+# The config is an example to edit: never overwrite one that is there. The
+# unit names the binary where this install puts it.
+install: $(BIN) $(MANS)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSCONFDIR)/bpfroute $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	$(Q)$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/bpfroute
 	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/bpfroute.8 $(DESTDIR)$(MANDIR)/man8/bpfroute.8
 	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/bpfroute.conf.5 $(DESTDIR)$(MANDIR)/man5/bpfroute.conf.5
-	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/bpfroute.service $(DESTDIR)$(UNITDIR)/bpfroute.service
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' etc/bpfroute.service.in > $(DESTDIR)$(UNITDIR)/bpfroute.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/bpfroute.service
 	$(Q)$(INSTALL) -m 0644 etc/bpfroute.bash-completion $(DESTDIR)$(BASHCOMPDIR)/bpfroute
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf ] || \
 		$(INSTALL) -m 0644 etc/bpfroute.conf $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf
