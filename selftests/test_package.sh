@@ -131,10 +131,10 @@ cmds=$("$bin" help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print
 opts=$("$bin" help | grep -oE -- '--[a-z-]+' | sort -u)
 missing=()
 for c in $cmds; do
-	grep -qE "^\*$c[* ]" "$man8" || missing+=("$c")
+	grep -qE "^\*${c}[* ]" "$man8" || missing+=("$c")
 done
 check man_commands test -n "$cmds" -a ${#missing[@]} -eq 0 -- \
-	"bpfroute help lists: $(echo $cmds)" "not in man/bpfroute.8.scd: ${missing[*]}"
+	"bpfroute help lists: ${cmds//$'\n'/ }" "not in man/bpfroute.8.scd: ${missing[*]}"
 missing=()
 for o in $opts; do
 	grep -qE -- "^\*.*$o\b" "$man8" || missing+=("$o")
@@ -153,7 +153,7 @@ for k in $keywords; do
 	grep -qE "^#$k " "$src/etc/bpfroute.conf" || missing_example+=("$k")
 done
 check man_config_keywords test "$(wc -w <<<"$keywords")" -ge 10 -a ${#missing[@]} -eq 0 -- \
-	"keywords of user/config*.c: $(echo $keywords)" "not in man/bpfroute.conf.5.scd: ${missing[*]}"
+	"keywords of user/config*.c: ${keywords//$'\n'/ }" "not in man/bpfroute.conf.5.scd: ${missing[*]}"
 check example_config_keywords test ${#missing_example[@]} -eq 0 -- \
 	"not in etc/bpfroute.conf: ${missing_example[*]}"
 
@@ -167,7 +167,8 @@ else
 	fail deb_build "dpkg-buildpackage -us -uc -b failed" "$(tail -30 "$log")"
 	exit 1
 fi
-deb=$(ls "$pkg"/bpfroute_*_*.deb 2>/dev/null | head -1)
+debs=("$pkg"/bpfroute_*_*.deb)
+deb=${debs[0]}
 contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
 missing=()
 for f in usr/sbin/bpfroute etc/bpfroute/bpfroute.conf usr/share/man/man8/bpfroute.8.gz \
@@ -176,6 +177,7 @@ for f in usr/sbin/bpfroute etc/bpfroute/bpfroute.conf usr/share/man/man8/bpfrout
 	grep -q "$f\$" <<<"$contents" || missing+=("$f")
 done
 check deb_contents test ${#missing[@]} -eq 0 -- "not in $deb: ${missing[*]}" "$contents"
+unit_path=$(grep 'bpfroute\.service$' <<<"$contents" | sed 's|^\.||')
 version=$(dpkg-deb -f "$deb" Version)
 check deb_version test "$version" = "$(sed -n 's/^VERSION := //p' "$top/Makefile")-1" -- \
 	"package version $version, Makefile's VERSION $(sed -n 's/^VERSION := //p' "$top/Makefile")"
@@ -238,7 +240,13 @@ start_container()
 	return 1
 }
 
-in_ct() { nsenter -t "$leader" -a "$@"; }
+in_ct() { timeout 60 nsenter -t "$leader" -a "$@"; }
+not() { ! "$@"; }
+unit_disabled()
+{
+	[[ $(in_ct systemctl is-enabled bpfroute 2>&1) == disabled ]] &&
+		! in_ct systemctl is-active -q bpfroute
+}
 
 # wait_journal PATTERN: the unit's journal has a line matching it (20 s).
 wait_journal()
@@ -258,8 +266,7 @@ if ! start_container; then
 else
 	ctlog() { in_ct journalctl -q -u bpfroute --no-pager -o cat 2>&1 | tail -15; }
 	in_ct sh -c 'dpkg -i /mnt/pkg/bpfroute_*.deb' >"$log" 2>&1
-	check unit_installed_disabled sh -c "nsenter -t $leader -a systemctl is-enabled bpfroute |
-		grep -qx disabled && ! nsenter -t $leader -a systemctl is-active -q bpfroute" -- \
+	check unit_installed_disabled unit_disabled -- \
 		"dpkg -i: $(tail -5 "$log")" \
 		"is-enabled: $(in_ct systemctl is-enabled bpfroute 2>&1)," \
 		"is-active: $(in_ct systemctl is-active bpfroute 2>&1)"
@@ -289,16 +296,19 @@ else
 	out=$(in_ct systemctl reload bpfroute 2>&1)
 	check unit_reload wait_journal "^reloaded " -- "systemctl reload: $out" "$(ctlog)"
 	in_ct systemctl stop bpfroute
-	check unit_stop sh -c "! nsenter -t $leader -a systemctl is-active -q bpfroute" -- \
+	check unit_stop not in_ct systemctl is-active -q bpfroute -- \
 		"still $(in_ct systemctl is-active bpfroute 2>&1)"
 	out=$(in_ct bpfroute status 2>&1)
 	check unit_datapath_stays grep -q lan0 <<<"$out" -- "after stop, bpfroute status: $out"
 	in_ct bpfroute unload >/dev/null 2>&1
 
+	# dpkg removes the conffile and an empty directory by itself; the
+	# package's postrm takes what else an operator left there.
+	in_ct sh -c 'echo "# a copy" > /etc/bpfroute/bpfroute.conf.orig'
 	out=$(in_ct dpkg --purge bpfroute 2>&1)
-	check deb_purge sh -c "nsenter -t $leader -a sh -c \
-		'! test -e /etc/bpfroute && ! test -e /usr/sbin/bpfroute && \
-		! test -e /lib/systemd/system/bpfroute.service'" -- "dpkg --purge: $out" \
+	check deb_purge in_ct sh -c "! test -e /etc/bpfroute && ! test -e /usr/sbin/bpfroute &&
+		! test -e '$unit_path'" -- \
+		"dpkg --purge: $out" \
 		"left: $(in_ct ls -d /etc/bpfroute /usr/sbin/bpfroute 2>&1)"
 fi
 
