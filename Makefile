@@ -11,6 +11,14 @@
 # make bench       build and run the benchmarks (tools/bench.sh, bench/results.md)
 # make vmlinux     regenerate vmlinux/vmlinux.h from the running kernel
 # make V=1         show full commands
+# make install     install bpfroute, its config example, unit, man pages and
+#                  bash completion under DESTDIR and PREFIX (default
+#                  /usr/local); the man pages need scdoc. make uninstall
+#                  removes them again (not a config that was there before)
+
+# The version of bpfroute, defined here only (bpfroute --version; the Debian
+# changelog carries the same number).
+VERSION := 0.11.0
 
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -69,7 +77,7 @@ TOOL_BINS := $(patsubst %,$(OUTPUT)/%,$(TOOLS))
 .DELETE_ON_ERROR:
 # Keep the BPF objects: bpftool and the tests read them.
 .SECONDARY:
-.PHONY: all tests unit-tests check fuzz asan demo bench clean vmlinux
+.PHONY: all tests unit-tests check fuzz asan demo bench clean vmlinux man install uninstall
 
 all: $(BIN)
 
@@ -251,6 +259,55 @@ bench: bpfroute $(OUTPUT)/bench_classifier $(OUTPUT)/bench_learn $(OUTPUT)/xdp_f
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+# Where `make install` puts things. The config's directory is /etc whatever
+# the prefix: the binary looks there (CONFIG_DEFAULT_PATH in user/config.h).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SCDOC ?= scdoc
+INSTALL ?= install
+
+MANS := $(OUTPUT)/man/bpfroute.8 $(OUTPUT)/man/bpfroute.conf.5
+
+$(OUTPUT)/man:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/man/%: man/%.scd | $(OUTPUT)/man
+	$(call msg,SCDOC,$@)
+	$(Q)$(SCDOC) < $< > $@
+
+man: $(MANS)
+
+# The config is an example to edit: never overwrite one that is there. The
+# unit names the binary where this install puts it.
+install: $(BIN) $(MANS)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/bpfroute $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	$(Q)$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/bpfroute
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/bpfroute.8 $(DESTDIR)$(MANDIR)/man8/bpfroute.8
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/bpfroute.conf.5 $(DESTDIR)$(MANDIR)/man5/bpfroute.conf.5
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' etc/bpfroute.service.in > $(DESTDIR)$(UNITDIR)/bpfroute.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/bpfroute.service
+	$(Q)$(INSTALL) -m 0644 etc/bpfroute.bash-completion $(DESTDIR)$(BASHCOMPDIR)/bpfroute
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf ] || \
+		$(INSTALL) -m 0644 etc/bpfroute.conf $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf
+
+# The config goes only if it is still the example: an edited one is the
+# operator's. Directories go only if empty.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bpfroute $(DESTDIR)$(MANDIR)/man8/bpfroute.8 \
+		$(DESTDIR)$(MANDIR)/man5/bpfroute.conf.5 $(DESTDIR)$(UNITDIR)/bpfroute.service \
+		$(DESTDIR)$(BASHCOMPDIR)/bpfroute
+	$(Q)if cmp -s etc/bpfroute.conf $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf; \
+		rmdir $(DESTDIR)$(SYSCONFDIR)/bpfroute 2>/dev/null || true; \
+	fi
 
 clean:
 	$(call msg,CLEAN)

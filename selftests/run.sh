@@ -30,7 +30,7 @@ export RACE_CLIENT=$out/race_client
 # A sanitized build (SANITIZE=1) stops at its first finding; say where it was.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns e2e_nat e2e_query_flood)
+all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns e2e_nat e2e_query_flood package)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -89,6 +89,7 @@ run_one() {
 	e2e_dns) "$top/selftests/test_e2e_dns.sh" ;;
 	e2e_nat) "$top/selftests/test_e2e_nat.sh" ;;
 	e2e_query_flood) "$top/selftests/test_e2e_query_flood.sh" ;;
+	package) "$top/selftests/test_package.sh" ;;
 	*) echo "FAIL $1: no such test"; return 1 ;;
 	esac
 }

@@ -23,6 +23,10 @@ packages=(
 	gdb
 	# learning from DNS: a real resolver serving the test zones
 	dnsmasq-base
+	# install and package (test_package): man pages from scdoc, checked with
+	# mandoc and man; the Debian package; the unit checked by
+	# systemd-analyze and run under systemd in a systemd-nspawn container
+	scdoc mandoc man-db debhelper dpkg-dev fakeroot systemd systemd-container bash-completion
 )
 case ${1:-} in
 '') ;;
