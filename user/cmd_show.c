@@ -35,9 +35,9 @@ int cmd_open_instance(const struct cli *cli, struct pindir *pd, struct bpfroute_
 			pindir_close(pd);
 	}
 	if (err == -ENOENT)
-		pr_warn("bpfroute is not loaded at %s (run 'bpfroute load')\n", cli->pin_dir);
+		pr_err("bpfroute is not loaded at %s (run 'bpfroute load')\n", cli->pin_dir);
 	else if (err && err != -EPERM)	/* pindir_open() said why */
-		pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
+		pr_err("%s: %s\n", cli->pin_dir, strerror(-err));
 	return err;
 }
 
@@ -259,7 +259,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 	if (!err && n_learned && !(v.rules = learned_rules_text(&m)))
 		err = -ENOMEM;
 	if (err) {
-		pr_warn("reading the routes: %s\n", strerror(-err));
+		pr_err("reading the routes: %s\n", strerror(-err));
 	} else {
 		v.e = entries;
 		v.count = count;
@@ -462,17 +462,17 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		return err;
 	err = tc_list(map_id(m.stats), TC_ROLES_ALL, &links, &n_links);
 	if (err) {
-		pr_warn("listing the interfaces: %s\n", strerror(-err));
+		pr_err("listing the interfaces: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	err = xdp_list(map_id(m.lans), &xdp, &n_xdp);
 	if (err) {
-		pr_warn("listing the XDP programs: %s\n", strerror(-err));
+		pr_err("listing the XDP programs: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	err = targets_read(&m, &targets);
 	if (err) {
-		pr_warn("reading the targets: %s\n", strerror(-err));
+		pr_err("reading the targets: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	{
@@ -490,7 +490,7 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	for (__u32 s = 0; s < BPFROUTE_STAT_MAX && !err; s++)
 		err = stats_read(&m, s, &stats[s]);
 	if (err) {
-		pr_warn("reading the counters: %s\n", strerror(-err));
+		pr_err("reading the counters: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	print_status(cli, links, n_links, xdp, n_xdp, &targets, fill, fill_max, stats, json);

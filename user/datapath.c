@@ -66,7 +66,7 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 	dp->skel = bpfroute_tc__open();
 	if (!dp->skel) {
 		err = -errno;
-		pr_warn("opening the BPF object: %s\n", strerror(-err));
+		pr_err("opening the BPF object: %s\n", strerror(-err));
 		return err;
 	}
 
@@ -95,11 +95,11 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 	err = bpfroute_tc__load(dp->skel);
 	if (err) {
 		if (existing)
-			pr_warn("loading the BPF programs with the maps pinned in %s failed (%s); "
-				"if they come from another version, run 'bpfroute unload' first "
-				"(-v tells more)\n", pd->path, strerror(-err));
+			pr_err("loading the BPF programs with the maps pinned in %s failed (%s); "
+			       "if they come from another version, run 'bpfroute unload' first "
+			       "(-v tells more)\n", pd->path, strerror(-err));
 		else
-			pr_warn("loading the BPF programs: %s (-v tells more)\n", strerror(-err));
+			pr_err("loading the BPF programs: %s (-v tells more)\n", strerror(-err));
 		goto cleanup;
 	}
 	if (old_fd >= 0)
@@ -114,7 +114,7 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 	/* The learned tables are made here, not by libbpf: they have no fixed size. */
 	err = hosttable_setup(&dp->maps, BPFROUTE_TABLE_MIN_SLOTS);
 	if (err) {
-		pr_warn("making the learned tables: %s\n", strerror(-err));
+		pr_err("making the learned tables: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	if (old_fd >= 0)
@@ -125,7 +125,7 @@ cleanup:
 	bpfroute_tc__destroy(dp->skel);
 	dp->skel = NULL;
 	if (old_fd >= 0 && access(old_path, F_OK) && bpf_obj_pin(old_fd, old_path))
-		pr_warn("%s: pinning back: %s\n", old_path, strerror(errno));
+		pr_err("%s: pinning back: %s\n", old_path, strerror(errno));
 	if (old_fd >= 0)
 		close(old_fd);
 	return err;

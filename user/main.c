@@ -119,7 +119,7 @@ static int cmd_help(const struct cli *cli, int argc, char **argv)
 	}
 	c = find_command(argv[1]);
 	if (!c) {
-		pr_warn("unknown command '%s'\n", argv[1]);
+		pr_err("unknown command '%s'\n", argv[1]);
 		return -EINVAL;
 	}
 	printf("Usage: bpfroute [OPTIONS] %s %s\n\n%s\n", c->name, c->usage, c->help);
@@ -197,20 +197,20 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			if (optopt == 'd')
-				pr_warn("--pin-dir needs a DIR\n");
+				pr_err("--pin-dir needs a DIR\n");
 			else
-				pr_warn("unknown option '%s' (see bpfroute --help)\n",
-					argv[optind - 1]);
+				pr_err("unknown option '%s' (see bpfroute --help)\n",
+				       argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		pr_warn("no command given (see bpfroute --help)\n");
+		pr_err("no command given (see bpfroute --help)\n");
 		return 2;
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd) {
-		pr_warn("unknown or ambiguous command '%s' (see bpfroute --help)\n", argv[optind]);
+		pr_err("unknown or ambiguous command '%s' (see bpfroute --help)\n", argv[optind]);
 		return 2;
 	}
 	log_init_libbpf();

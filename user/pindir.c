@@ -35,13 +35,13 @@ static int ensure_bpffs(const char *path)
 	if (is_bpffs(parent))
 		return 0;
 	if (strcmp(parent, BPFFS_DEFAULT)) {
-		pr_warn("%s: not on a bpf filesystem (mount -t bpf bpf %s)\n", path, parent);
+		pr_err("%s: not on a bpf filesystem (mount -t bpf bpf %s)\n", path, parent);
 		return -EINVAL;
 	}
 	if (mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 
-		pr_warn("mounting bpffs on %s: %s\n", BPFFS_DEFAULT, strerror(-err));
+		pr_err("mounting bpffs on %s: %s\n", BPFFS_DEFAULT, strerror(-err));
 		return err;
 	}
 	pr_debug("mounted bpffs on %s\n", BPFFS_DEFAULT);
@@ -77,14 +77,14 @@ static int check_owner(const struct pindir *pd)
 	if (fstat(pd->fd, &st))
 		return -errno;
 	if (st.st_uid != geteuid()) {
-		pr_warn("%s: owned by uid %u, not by uid %u: refused (chown it, or use another "
-			"--pin-dir)\n", pd->path, (unsigned int)st.st_uid,
-			(unsigned int)geteuid());
+		pr_err("%s: owned by uid %u, not by uid %u: refused (chown it, or use another "
+		       "--pin-dir)\n", pd->path, (unsigned int)st.st_uid,
+		       (unsigned int)geteuid());
 		return -EPERM;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		pr_warn("%s: writable by group or others (mode %04o): refused (chmod 0700)\n",
-			pd->path, (unsigned int)(st.st_mode & 07777));
+		pr_err("%s: writable by group or others (mode %04o): refused (chmod 0700)\n",
+		       pd->path, (unsigned int)(st.st_mode & 07777));
 		return -EPERM;
 	}
 	return 0;
@@ -97,7 +97,7 @@ static int pindir_set_path(struct pindir *pd, const char *path)
 	pd->fd = -1;
 	pd->created = false;
 	if (!len || len >= sizeof(pd->path)) {
-		pr_warn("bad pin directory '%s'\n", path);
+		pr_err("bad pin directory '%s'\n", path);
 		return -EINVAL;
 	}
 	memcpy(pd->path, path, len + 1);
@@ -147,7 +147,7 @@ int pindir_create(struct pindir *pd, const char *path)
 
 		if (!created && errno != EEXIST) {
 			err = -errno;
-			pr_warn("%s: %s\n", pd->path, strerror(-err));
+			pr_err("%s: %s\n", pd->path, strerror(-err));
 			return err;
 		}
 		err = pindir_open(pd, pd->path, true);
@@ -159,7 +159,7 @@ int pindir_create(struct pindir *pd, const char *path)
 			break;
 	}
 	if (err != -EPERM)	/* check_owner() said why */
-		pr_warn("%s: %s\n", pd->path, strerror(-err));
+		pr_err("%s: %s\n", pd->path, strerror(-err));
 	return err;
 }
 
@@ -176,7 +176,7 @@ int pindir_remove(struct pindir *pd)
 
 	if (rmdir(pd->path) && errno != ENOENT) {
 		err = -errno;
-		pr_warn("removing %s: %s\n", pd->path, strerror(-err));
+		pr_err("removing %s: %s\n", pd->path, strerror(-err));
 	}
 	pindir_close(pd);
 	return err;
