@@ -28,6 +28,7 @@
 #include "datapath.h"
 #include "excl.h"
 #include "flows.h"
+#include "layout.h"
 #include "learning.h"
 #include "load.h"
 #include "load_xdp.h"
@@ -498,25 +499,37 @@ int cmd_load(const struct cli *cli, int argc, char **argv)
 	return load_instance(cli->pin_dir, path);
 }
 
+int load_prepare(const char *path, struct config *cfg)
+{
+	char msg[512];
+	int err;
+
+	err = config_parse_file(path, cfg, msg, sizeof(msg));
+	if (!err)
+		err = config_check_devices(cfg, msg, sizeof(msg));
+	if (!err)
+		err = config_check_capacity(cfg, msg, sizeof(msg));
+	if (!err)
+		err = targets_check(cfg, msg, sizeof(msg));
+	if (err) {
+		pr_err("%s\n", msg);
+		/* Parsed but refused: `bpfroute run` comes back here at every SIGHUP. */
+		config_free(cfg);
+	}
+	return err;
+}
+
 int load_instance(const char *pin_dir, const char *path)
 {
 	struct load_ctx c = { .pd.fd = -1 };
 	int err, n_targets = 0, *targets = NULL;
 	size_t n_prefixes = 0, n_domains;
-	char msg[512], masq[64] = "", xdp[64] = "";
+	char masq[64] = "", xdp[64] = "";
 
 	/* 1. Everything that can be checked without touching the kernel. */
-	err = config_parse_file(path, &c.cfg, msg, sizeof(msg));
-	if (!err)
-		err = config_check_devices(&c.cfg, msg, sizeof(msg));
-	if (!err)
-		err = targets_check(&c.cfg, msg, sizeof(msg));
-	if (err) {
-		pr_err("%s\n", msg);
-		/* Parsed but refused: `bpfroute run` comes back here at every SIGHUP. */
-		config_free(&c.cfg);
+	err = load_prepare(path, &c.cfg);
+	if (err)
 		return err;
-	}
 	err = resolve_ifindexes(&c);
 	if (err)
 		goto cleanup;
@@ -525,7 +538,17 @@ int load_instance(const char *pin_dir, const char *path)
 	err = pindir_create(&c.pd, pin_dir);
 	if (err)
 		goto cleanup;
+	/* Maps of another layout are neither reused nor touched. */
+	err = layout_check(&c.pd, NULL);
+	if (err)
+		goto undo_pins;
 	err = datapath_load(&c.dp, &c.pd);
+	if (!err) {
+		err = layout_record(c.dp.maps.layout);
+		if (err)
+			pr_err("recording the layout in %s: %s\n", BPFROUTE_STR(BPFROUTE_MAP_LAYOUT),
+			       strerror(-err));
+	}
 	if (err)
 		goto undo_pins;
 	err = check_hooks_free(&c, map_id(c.dp.maps.stats));

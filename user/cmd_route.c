@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "excl.h"
 #include "log.h"
 #include "maps.h"
@@ -111,6 +112,12 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		cmd_bad_usage("route", "expected 'add PREFIX dev IFNAME' or 'del PREFIX'");
 		return -EINVAL;
 	}
+	/* As the config tells them apart: a name is no prefix with a typo. */
+	if (!config_word_is_prefix(argv[1])) {
+		pr_err("route: %s is a domain name: domain rules belong in the config file "
+		       "('route %s dev IFNAME' there, then 'bpfroute load')\n", argv[1], argv[1]);
+		return -EINVAL;
+	}
 	if (prefix_parse(argv[1], &p, &why)) {
 		pr_err("route: %s: %s\n", argv[1], why);
 		return -EINVAL;
@@ -123,20 +130,9 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		}
 	}
 
-	err = pindir_open(&pd, cli->pin_dir, true);
-	if (!err) {
-		err = maps_open(&pd, &m);
-		if (err)
-			pindir_close(&pd);
-	}
-	if (err) {
-		if (err == -ENOENT)
-			pr_err("bpfroute is not loaded at %s (run 'bpfroute load')\n",
-			       cli->pin_dir);
-		else if (err != -EPERM)	/* pindir_open() said why */
-			pr_err("%s: %s\n", cli->pin_dir, strerror(-err));
+	err = cmd_open(cli, true, &pd, &m, NULL);
+	if (err)
 		return err;
-	}
 
 	if (add) {
 		err = check_target(&m, dev, ifindex);

@@ -9,21 +9,8 @@
 #include "bpfroute_tc.skel.h"
 #include "datapath.h"
 #include "hosttable.h"
+#include "layout.h"
 #include "log.h"
-
-/* Has the pinned map at fd the shape map is declared with? */
-static bool pin_same_shape(int fd, const struct bpf_map *map)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return true;	/* cannot tell: libbpf will */
-	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
-	       info.value_size == bpf_map__value_size(map) &&
-	       info.max_entries == bpf_map__max_entries(map) &&
-	       info.map_flags == bpf_map__map_flags(map);
-}
 
 /*
  * A pinned map whose contents only matter for a second or two, the queries
@@ -42,7 +29,7 @@ static int pin_replace_transient(const char *name, const char *path, const struc
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	if (pin_same_shape(fd, map)) {
+	if (layout_same_shape(fd, map)) {
 		close(fd);
 		return 0;
 	}
@@ -128,6 +115,25 @@ cleanup:
 		pr_err("%s: pinning back: %s\n", old_path, strerror(errno));
 	if (old_fd >= 0)
 		close(old_fd);
+	return err;
+}
+
+int datapath_verify(void)
+{
+	struct bpfroute_tc *skel;
+	int err;
+
+	skel = bpfroute_tc__open();
+	if (!skel) {
+		err = -errno;
+		pr_err("opening the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	/* No pin path is set: the maps are the load's own, gone with it. */
+	err = bpfroute_tc__load(skel);
+	if (err && err != -EPERM)
+		pr_err("loading the BPF programs: %s (-v tells more)\n", strerror(-err));
+	bpfroute_tc__destroy(skel);
 	return err;
 }
 

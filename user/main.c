@@ -17,6 +17,7 @@
 #include "bpfroute_policy.h"
 #include "log.h"
 #include "pindir.h"
+#include "version.h"
 
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
@@ -25,6 +26,12 @@ static const struct cmd commands[] = {
 	  "Load the datapath, attach it to the config's interfaces and pin its maps.\n"
 	  "Run again to reload atomically: the program is replaced in place, learned and\n"
 	  "added entries stay, config routes follow the file. FILE defaults to "
+	  CONFIG_DEFAULT_PATH "." },
+	{ "check", cmd_check, "[-c FILE]",
+	  "Check FILE as `load` would (syntax, devices, addresses to masquerade with,\n"
+	  "capacities, the layout of any pinned state, and that the kernel's verifier takes\n"
+	  "the BPF programs) and change nothing. Prints one line, FILE: ok: ..., and exits\n"
+	  "0; or the one-line error `load` would give, and exits 1. FILE defaults to\n"
 	  CONFIG_DEFAULT_PATH "." },
 	{ "unload", cmd_unload, "",
 	  "Detach from every interface and remove the pinned maps and the pin directory." },
@@ -90,6 +97,7 @@ static void usage(FILE *out)
 		"  -v, --verbose       show details, including libbpf's messages\n"
 		"  -q, --quiet         show only errors and command output\n"
 		"  -h, --help          this help\n"
+		"  -V, --version       the version, and the layout of pinned state it uses\n"
 		"\nCommands:\n");
 	for (int i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].usage);
@@ -171,6 +179,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
 	struct cli cli = { .pin_dir = PINDIR_DEFAULT };
@@ -178,9 +187,13 @@ int main(int argc, char **argv)
 	int opt, err;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+d:jvqh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+d:jvqhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
+			if (!*optarg) {
+				pr_err("--pin-dir is empty: give a directory on a bpf filesystem\n");
+				return 2;
+			}
 			cli.pin_dir = optarg;
 			break;
 		case 'j':
@@ -194,6 +207,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("bpfroute " BPFROUTE_VERSION "\npinned layout %d\n",
+			       BPFROUTE_LAYOUT_VERSION);
 			return 0;
 		default:
 			if (optopt == 'd')
