@@ -921,8 +921,10 @@ int config_check_devices(const struct config *cfg, char *err, size_t errlen)
 	/* Interfaces, routes and target lines: the missing device of the earliest line. */
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
 		note_missing(cfg->ifaces[i].name, cfg->ifaces[i].line, &missing, &at);
+	/* One lookup per run of routes to one device: large configs repeat it. */
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		note_missing(cfg->routes[i].dev, cfg->routes[i].line, &missing, &at);
+		if (!i || strcmp(cfg->routes[i].dev, cfg->routes[i - 1].dev))
+			note_missing(cfg->routes[i].dev, cfg->routes[i].line, &missing, &at);
 	for (size_t i = 0; i < cfg->n_masq; i++)
 		if (cfg->masq[i].target_line)
 			note_missing(cfg->masq[i].dev, cfg->masq[i].target_line, &missing, &at);
