@@ -831,7 +831,8 @@ int config_parse_file(const char *path, struct config *cfg, char *err, size_t er
 		goto cleanup;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = fail(&ps, -EINVAL, "not a regular file (%s)", file_kind(st.st_mode));
+		ret = fail(&ps, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, "not a regular file (%s)",
+			   file_kind(st.st_mode));
 		goto cleanup;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
