@@ -785,3 +785,5 @@ check unload_again br unload
 # --- pin directory outside bpffs ----------------------------------------------
 expect_refusal pin_dir_not_bpffs "not on a bpf filesystem" \
 	in_ns "$BPFROUTE" -d "$dir/plain/bpfroute" load -c "$good"
+expect_refusal check_pin_dir_not_bpffs "^$dir/plain/bpfroute: not on a bpf filesystem" \
+	in_ns "$BPFROUTE" -d "$dir/plain/bpfroute" check -c "$good"

@@ -21,7 +21,10 @@
 #include "log.h"
 #include "pindir.h"
 
-/* As load does: another layout's pinned state is refused; none is fine. */
+/*
+ * As load does: another layout's pinned state is refused; none is fine if
+ * load could make the pin directory.
+ */
 static int check_pinned(const char *pin_dir)
 {
 	struct pindir pd;
@@ -29,7 +32,7 @@ static int check_pinned(const char *pin_dir)
 
 	err = pindir_open(&pd, pin_dir, false);
 	if (err == -ENOENT)
-		return 0;
+		return pindir_check_new(pin_dir);	/* load would make it */
 	if (err) {
 		if (err != -EPERM)	/* pindir_open() said why */
 			pr_err("%s: %s\n", pin_dir, strerror(-err));

@@ -26,7 +26,7 @@ static bool is_bpffs(const char *path)
  * mounted for the operator, as bpftool does: a bpffs elsewhere is a choice
  * bpfroute should not make on its own.
  */
-static int ensure_bpffs(const char *path)
+static int ensure_bpffs(const char *path, bool dry_run)
 {
 	char parent[PATH_MAX];
 
@@ -38,6 +38,8 @@ static int ensure_bpffs(const char *path)
 		pr_err("%s: not on a bpf filesystem (mount -t bpf bpf %s)\n", path, parent);
 		return -EINVAL;
 	}
+	if (dry_run)
+		return 0;
 	if (mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 
@@ -139,7 +141,7 @@ int pindir_create(struct pindir *pd, const char *path)
 	err = pindir_set_path(pd, path);
 	if (err)
 		return err;
-	err = ensure_bpffs(pd->path);
+	err = ensure_bpffs(pd->path, false);
 	if (err)
 		return err;
 	for (int tries = 0; tries < 3; tries++) {
@@ -161,6 +163,15 @@ int pindir_create(struct pindir *pd, const char *path)
 	if (err != -EPERM)	/* check_owner() said why */
 		pr_err("%s: %s\n", pd->path, strerror(-err));
 	return err;
+}
+
+int pindir_check_new(const char *path)
+{
+	struct pindir pd;
+	int err;
+
+	err = pindir_set_path(&pd, path);
+	return err ? err : ensure_bpffs(pd.path, true);
 }
 
 void pindir_close(struct pindir *pd)
