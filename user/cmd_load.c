@@ -546,8 +546,8 @@ int load_instance(const char *pin_dir, const char *path)
 	if (!err) {
 		err = layout_record(c.dp.maps.layout);
 		if (err)
-			pr_err("recording the layout in %s: %s\n", BPFROUTE_STR(BPFROUTE_MAP_LAYOUT),
-			       strerror(-err));
+			pr_err("recording the layout in %s: %s\n",
+			       BPFROUTE_STR(BPFROUTE_MAP_LAYOUT), strerror(-err));
 	}
 	if (err)
 		goto undo_pins;

@@ -441,8 +441,8 @@ static void print_status(const struct cli *cli, const struct layout_state *layou
 	}
 	printf("pin dir:   %s\n", cli->pin_dir);
 	printf("version:   %s\n", BPFROUTE_VERSION);
-	printf("layout:    %u%s\n", layout->layout,
-	       layout->recorded ? "" : " (not recorded: loaded by an older bpfroute; load records it)");
+	printf("layout:    %u%s\n", layout->layout, layout->recorded ? "" :
+	       " (not recorded: loaded by an older bpfroute; load records it)");
 	printf("attached:%s\n", n_links || n_xdp ? "" : "  nowhere");
 	for (int i = 0; i < n_links; i++) {
 		__u32 xdp_id = xdp_find(xdp, n_xdp, links[i].ifindex);
@@ -540,7 +540,8 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		pr_err("reading the counters: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	print_status(cli, &layout, links, n_links, xdp, n_xdp, &targets, fill, fill_max, stats, json);
+	print_status(cli, &layout, links, n_links, xdp, n_xdp, &targets, fill, fill_max, stats,
+		     json);
 cleanup:
 	free(links);
 	free(xdp);

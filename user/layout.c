@@ -107,9 +107,9 @@ int layout_check(const struct pindir *pd, struct layout_state *st)
 		*st = s;
 	if (!s.pinned || s.layout == BPFROUTE_LAYOUT_VERSION)
 		return 0;
-	pr_err("%s: pinned state is layout %u, this bpfroute (" BPFROUTE_VERSION ") uses layout %d: "
-	       "run 'bpfroute unload' first (learned entries and flows are dropped)\n", pd->path,
-	       s.layout, BPFROUTE_LAYOUT_VERSION);
+	pr_err("%s: pinned state is layout %u, this bpfroute (" BPFROUTE_VERSION ") uses "
+	       "layout %d: run 'bpfroute unload' first (learned entries and flows are dropped)\n",
+	       pd->path, s.layout, BPFROUTE_LAYOUT_VERSION);
 	return -EPROTO;
 }
 

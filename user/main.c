@@ -191,7 +191,8 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'd':
 			if (!*optarg) {
-				pr_err("--pin-dir is empty: give a directory on a bpf filesystem\n");
+				pr_err("--pin-dir is empty: give a directory on a bpf "
+				       "filesystem\n");
 				return 2;
 			}
 			cli.pin_dir = optarg;
