@@ -27,12 +27,12 @@ static const struct cmd commands[] = {
 	  "Run again to reload atomically: the program is replaced in place, learned and\n"
 	  "added entries stay, config routes follow the file. FILE defaults to "
 	  CONFIG_DEFAULT_PATH "." },
-	{ "check", cmd_check, "[-c FILE]",
+	{ "check", cmd_check, "[-j] [-c FILE]",
 	  "Check FILE as `load` would (syntax, devices, addresses to masquerade with,\n"
 	  "capacities, the layout of any pinned state, and that the kernel's verifier takes\n"
 	  "the BPF programs) and change nothing. Prints one line, FILE: ok: ..., and exits\n"
-	  "0; or the one-line error `load` would give, and exits 1. FILE defaults to\n"
-	  CONFIG_DEFAULT_PATH "." },
+	  "0 (-j: the counts as JSON); or the one-line error `load` would give, and exits 1.\n"
+	  "FILE defaults to " CONFIG_DEFAULT_PATH "." },
 	{ "unload", cmd_unload, "",
 	  "Detach from every interface and remove the pinned maps and the pin directory." },
 	{ "status", cmd_status, "[-j]",
@@ -95,7 +95,7 @@ static void usage(FILE *out)
 		"  -d, --pin-dir DIR   instance's pin directory (default " PINDIR_DEFAULT ")\n"
 		"  -j, --json          JSON output\n"
 		"  -v, --verbose       show details, including libbpf's messages\n"
-		"  -q, --quiet         show only errors and command output\n"
+		"  -q, --quiet         show only errors, warnings and command output\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       the version, and the layout of pinned state it uses\n"
 		"\nCommands:\n");
