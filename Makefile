@@ -20,6 +20,10 @@
 # changelog carries the same number).
 VERSION := 0.11.0
 
+# The version of bpfroute, defined here only (bpfroute --version; the Debian
+# changelog carries the same number).
+VERSION := 0.11.0
+
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -45,7 +49,8 @@ else
 OUTPUT := .output
 BIN := bpfroute
 endif
-CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(OUTPUT)
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Iuser -I$(OUTPUT) \
+	-DBPFROUTE_VERSION='"$(VERSION)"'
 LDLIBS += $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz -lcares
 
 ifeq ($(V),1)

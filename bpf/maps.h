@@ -204,4 +204,19 @@ struct {
 	__type(value, struct bpfroute_lan);
 } BPFROUTE_MAP_LANS SEC(".maps");
 
+/*
+ * The layout version of the pinned state (BPFROUTE_LAYOUT_VERSION in
+ * bpfroute_abi.h), written by `load`; the programs never read it. A map of
+ * its own rather than a field of bpfroute_conf: a field would change
+ * bpfroute_conf's size, itself a layout change, whereas this map's shape
+ * never changes and any version of bpfroute can read it before it reuses
+ * anything (`bpftool map dump pinned DIR/bpfroute_layout`).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} BPFROUTE_MAP_LAYOUT SEC(".maps");
+
 #endif /* BPFROUTE_MAPS_H */

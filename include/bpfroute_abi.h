@@ -46,6 +46,7 @@
 #define BPFROUTE_MAP_NAT_CLIENTS bpfroute_natcli /* array: flows per client, hashed */
 #define BPFROUTE_MAP_LANS	bpfroute_lan	/* hash: XDP stage's LAN ifindex -> its MAC */
 #define BPFROUTE_MAP_PFXSUM	bpfroute_pfxsum	/* array: which /16s a prefix covers */
+#define BPFROUTE_MAP_LAYOUT	bpfroute_layout	/* array[1]: BPFROUTE_LAYOUT_VERSION */
 /*
  * The inner maps of bpfroute_host4/6, made by user space and not pinned
  * (bpfroute_host4/6 hold them): every table and filter of a family carries
@@ -62,6 +63,20 @@
  * each, IPv4's words first: a destination in none skips the tries.
  */
 #define BPFROUTE_PFXSUM_WORDS	1024	/* __u64 words per family */
+
+/*
+ * The layout of the pinned state: what `load` records in bpfroute_layout,
+ * and what every command compares before it uses a pinned map. Bump it with
+ * any change that an older instance's pinned maps cannot be reused for: the
+ * type, key size, value size, max_entries or flags of a pinned map, the
+ * meaning of a key or value (a struct's fields moved or reinterpreted), or
+ * the shape of the maps a pinned map holds (the learned tables of
+ * bpfroute_host4/6). A new map, a new counter within BPFROUTE_STATS_ROWS or a
+ * new flag in a reserved field needs no bump: an older instance's maps serve
+ * as they are. bpfroute_layout itself keeps its shape forever, so that any
+ * version can read it.
+ */
+#define BPFROUTE_LAYOUT_VERSION	1
 
 /* Capacities. A build may override them (-DBPFROUTE_MAX_PREFIXES=...). */
 #ifndef BPFROUTE_MAX_PREFIXES

@@ -177,6 +177,86 @@ expect_refusal load_no_file "needs a FILE" br load -c
 check bad_configs_touch_nothing test "$before" = "$(state)"
 check no_pin_dir_after_refusals test ! -e "$pin"
 
+# --- version ----------------------------------------------------------------------
+# One version, the Makefile's; the layout is the ABI header's.
+top=$(cd "$(dirname "$0")/.." && pwd)
+version=$(sed -n 's/^VERSION := *//p' "$top/Makefile")
+layout=$(sed -n 's/^#define BPFROUTE_LAYOUT_VERSION[[:space:]]*\([0-9]*\).*/\1/p' \
+	"$top/include/bpfroute_abi.h")
+check version_known test -n "$version" -a -n "$layout"
+check version_long test "$("$BPFROUTE" --version)" = "$(printf 'bpfroute %s\npinned layout %s' "$version" "$layout")"
+check version_short test "$("$BPFROUTE" -V)" = "$("$BPFROUTE" --version)"
+expect_refusal pin_dir_empty "^--pin-dir is empty: give a directory on a bpf filesystem$" \
+	in_ns "$BPFROUTE" -d "" status
+
+# --- check: what load checks, touching nothing ----------------------------------
+# check_same NAME FILE: check refuses FILE with exactly load's one line, and
+# neither leaves anything behind.
+check_same() {
+	local name=$1 f=$2 rc_check rc_load
+	br check -c "$f" >"$dir/check.out" 2>"$dir/check.err"
+	rc_check=$?
+	br load -c "$f" >/dev/null 2>"$dir/load.err"
+	rc_load=$?
+	if [ "$rc_check" -ne 0 ] && [ "$rc_load" -ne 0 ] && [ ! -s "$dir/check.out" ] &&
+	   [ "$(wc -l <"$dir/check.err")" -eq 1 ] && cmp -s "$dir/check.err" "$dir/load.err"; then
+		pass "$name"
+	else
+		fail "$name" "check exit $rc_check: $(tr '\n' '|' <"$dir/check.err"), load exit $rc_load: $(tr '\n' '|' <"$dir/load.err")"
+	fi
+}
+before=$(state)
+out=$(br check -c "$good" 2>"$dir/check.err")
+check check_good test $? -eq 0 -a ! -s "$dir/check.err"
+check check_good_summary test "$out" = "$good: ok: 1 interface, 2 prefix routes, 1 domain rule, 1 target"
+if command -v python3 >/dev/null; then
+	check check_good_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' check -j -c '$good' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert (d[\"interfaces\"], d[\"prefix_routes\"], d[\"domain_rules\"], d[\"targets\"], d[\"programs_verified\"]) == (1, 2, 1, 1, True), d'"
+fi
+check_same check_unknown_target "$dir/unknown_target.conf"
+check_same check_duplicate "$dir/duplicate.conf"
+check_same check_masq_no_address "$dir/masq_no_address.conf"
+check_same check_xdp_tun_target "$dir/xdp_tun_target.conf"
+check_same check_missing_file "$dir/none.conf"
+# Capacities: one domain rule more than bpfroute_rules holds is refused by
+# both at its line, before any pin exists (load used to find out while
+# writing the rules).
+max_rules=$(sed -n 's/^#define BPFROUTE_MAX_RULES[[:space:]]*\([0-9]*\).*/\1/p' \
+	"$top/include/bpfroute_abi.h")
+{
+	echo "interface lan0"
+	for ((i = 0; i <= max_rules; i++)); do echo "route r$i.corp.example.com dev tun0"; done
+} >"$dir/rules.conf"
+expect_refusal check_too_many_rules \
+	"^$dir/rules.conf:$((max_rules + 2)): more than $max_rules domain rules: bpfroute_rules holds no more$" \
+	br check -c "$dir/rules.conf"
+check_same check_too_many_rules_as_load "$dir/rules.conf"
+check check_touches_nothing test "$before" = "$(state)"
+check check_no_pin_dir test ! -e "$pin"
+
+# --- config files that are not regular files ----------------------------------
+# A FIFO used to block load until a writer came; a directory or a device
+# was read. Refused in one line, before anything is read.
+mkfifo "$dir/fifo.conf"
+expect_refusal config_fifo "^$dir/fifo.conf: not a regular file \(a FIFO\)$" \
+	timeout 10 "$BPFROUTE" -d "$pin" load -c "$dir/fifo.conf"
+expect_refusal config_directory "^$dir: not a regular file \(a directory\)$" br load -c "$dir"
+expect_refusal config_dev_zero "^/dev/zero: not a regular file \(a character device\)$" \
+	br check -c /dev/zero
+truncate -s 17M "$dir/big.conf"
+expect_refusal config_too_big "^$dir/big.conf: larger than 16 MiB$" br load -c "$dir/big.conf"
+check config_non_regular_no_pin_dir test ! -e "$pin"
+
+# --- a duplicate among many routes ----------------------------------------------
+# Found by a hash now, not by a walk of every earlier route: the same line
+# numbers as ever.
+awk 'BEGIN { print "interface lan0";
+	for (i = 0; i < 30000; i++)
+		printf "route 100.%d.%d.%d/32 dev tun0\n", 64 + int(i / 65536), int(i / 256) % 256, i % 256;
+	print "route 100.64.19.135/32 dev tun0" }' >"$dir/many.conf"
+expect_refusal config_duplicate_among_many \
+	"^$dir/many.conf:30002: duplicate route 100.64.19.135/32 \(first at line 5001\)$" \
+	br check -c "$dir/many.conf"
+
 # --- load ---------------------------------------------------------------------
 check load br load -c "$good"
 check attached_lan0 bash -c "ip netns exec $ns tc filter show dev lan0 ingress | grep -q 'handle 0xb9f0 bpfroute_steer'"
@@ -605,6 +685,96 @@ else
 	echo "SKIP vanished_target: no gdb"
 fi
 
+# --- operator's details ------------------------------------------------------------
+# Load afresh with the masquerading config: tun1 is a target with no global
+# address of either family.
+check details_load br load -c "$masq"
+expect_refusal route_add_domain "^route: \*.corp.example.com is a domain name: domain rules belong in the config file \('route \*.corp.example.com dev IFNAME' there, then 'bpfroute load'\)$" \
+	br route add '*.corp.example.com' dev tun0
+expect_refusal route_add_name "^route: github.com is a domain name: domain rules belong in the config file" \
+	br route add github.com dev tun0
+# Every counter's value in one column, the longest name's included.
+check status_counters_aligned test "$(br status | sed -n '/^counters:$/,$p' | tail -n +2 |
+	awk 'match($0, / [0-9]+$/) { print RSTART }' | sort -u | wc -l)" -eq 1
+if command -v python3 >/dev/null; then
+	check status_json_no_address_null bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status -j | python3 -c '
+import json, sys
+t = {x[\"dev\"]: x for x in json.load(sys.stdin)[\"targets\"]}
+assert t[\"tun1\"][\"addr4\"] is None and t[\"tun1\"][\"addr6\"] is None, t[\"tun1\"]
+assert t[\"tun0\"][\"addr4\"] == \"100.64.0.1\", t[\"tun0\"]
+'"
+fi
+# check with an instance loaded: it passes, and the instance stays as it is.
+before=$(state)
+check check_loaded_instance bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' check -c '$masq' | grep -qx '$masq: ok: 1 interface, 2 prefix routes, 1 domain rule, 2 targets, 1 masqueraded'"
+check check_loaded_touches_nothing test "$before" = "$(state)"
+
+# --- logs with priorities for the journal --------------------------------------
+# JOURNAL_STREAM naming stderr's device and inode (as systemd sets it):
+# every line starts with its syslog priority. Naming another file, or unset:
+# lines as ever.
+journal() {	# journal FILE COMMAND...: run with stderr to FILE, JOURNAL_STREAM of FILE
+	local f=$1
+	shift
+	: >"$f"
+	JOURNAL_STREAM=$(stat -L -c %d:%i "$f") "$@" 2>>"$f"
+}
+journal "$dir/j.err" "$BPFROUTE" bogus
+check journal_error_prefix grep -qx "<3>unknown or ambiguous command 'bogus' (see bpfroute --help)" "$dir/j.err"
+"$BPFROUTE" bogus 2>"$dir/j.err"
+check journal_unset_no_prefix grep -qx "unknown or ambiguous command 'bogus' (see bpfroute --help)" "$dir/j.err"
+: >"$dir/other"
+JOURNAL_STREAM=$(stat -L -c %d:%i "$dir/other") "$BPFROUTE" bogus 2>"$dir/j.err"
+check journal_other_stream_no_prefix grep -qx "unknown or ambiguous command 'bogus' (see bpfroute --help)" "$dir/j.err"
+in_ns sysctl -qw net.ipv4.conf.lan0.forwarding=0
+journal "$dir/j.err" ip netns exec "$ns" "$BPFROUTE" -d "$pin" load -c "$masq"
+in_ns sysctl -qw net.ipv4.conf.lan0.forwarding=1
+check journal_warning_prefix grep -q "^<4>warning: IPv4 forwarding is off on lan0" "$dir/j.err"
+check journal_info_prefix grep -q "^<6>reloaded $pin: " "$dir/j.err"
+check journal_every_line_prefixed test "$(grep -cv '^<[0-7]>' "$dir/j.err")" -eq 0
+
+# --- the layout of the pinned state ------------------------------------------------
+# load records it in bpfroute_layout; pinned state of another layout is
+# refused by every command that uses it, in one line, before anything is
+# touched; unload takes it away.
+if command -v python3 >/dev/null; then
+	pinned_layout() { bpftool -j map dump pinned "$pin/bpfroute_layout" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["formatted"]["value"])'; }
+	check layout_recorded test "$(pinned_layout)" = "$layout"
+	check layout_status bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qx 'version:   $version' && ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qx 'layout:    $layout'"
+	check layout_status_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status -j | python3 -c 'import json,sys; d=json.load(sys.stdin); assert (d[\"version\"], d[\"layout\"], d[\"layout_recorded\"]) == (\"$version\", $layout, True), d'"
+
+	# Another layout: layout 0, written over the record.
+	bpftool map update pinned "$pin/bpfroute_layout" key 0 0 0 0 value 0 0 0 0
+	before=$(state; bpftool map dump pinned "$pin/bpfroute_route4"; bpftool map dump pinned "$pin/bpfroute_rules")
+	other_layout="^$pin: pinned state is layout 0, this bpfroute \($version\) uses layout $layout: run 'bpfroute unload' first \(learned entries and flows are dropped\)$"
+	expect_refusal layout_refused_load "$other_layout" br load -c "$masq"
+	expect_refusal layout_refused_run "$other_layout" in_ns timeout 20 "$BPFROUTE" -d "$pin" run -c "$masq"
+	expect_refusal layout_refused_route_add "$other_layout" br route add 198.51.100.0/24 dev tun1
+	expect_refusal layout_refused_route_del "$other_layout" br route del 203.0.113.0/24
+	expect_refusal layout_refused_status "$other_layout" br status
+	expect_refusal layout_refused_routes "$other_layout" br routes
+	expect_refusal layout_refused_flows "$other_layout" br flows
+	expect_refusal layout_refused_check "$other_layout" br check -c "$masq"
+	check layout_refusals_touch_nothing test "$before" = "$(state; bpftool map dump pinned "$pin/bpfroute_route4"; bpftool map dump pinned "$pin/bpfroute_rules")"
+	check layout_record_kept test "$(pinned_layout)" = 0
+
+	# No record (loaded before there was one) and every map of our shape:
+	# this layout; load records it.
+	rm "$pin/bpfroute_layout"
+	check layout_unrecorded_status bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qx 'layout:    $layout (not recorded: .*)'"
+	check layout_unrecorded_load br load -c "$masq"
+	check layout_unrecorded_recorded test "$(pinned_layout)" = "$layout"
+
+	# No record and a map of another shape: layout 0.
+	rm "$pin/bpfroute_layout" "$pin/bpfroute_pfxsum"
+	bpftool map create "$pin/bpfroute_pfxsum" type array key 4 value 8 entries 1 name bpfroute_pfxsum
+	expect_refusal layout_unrecorded_other_shape "$other_layout" br status
+	expect_refusal layout_unrecorded_other_shape_load "$other_layout" br load -c "$masq"
+	check layout_other_unload br unload
+	check layout_other_unload_no_pins test ! -e "$pin"
+	check layout_fresh_load br load -c "$masq"
+fi
+
 # --- unload -------------------------------------------------------------------
 check unload br unload
 check unload_no_filter bash -c "! ip netns exec $ns tc filter show dev lan0 ingress | grep -q bpf"
@@ -615,3 +785,5 @@ check unload_again br unload
 # --- pin directory outside bpffs ----------------------------------------------
 expect_refusal pin_dir_not_bpffs "not on a bpf filesystem" \
 	in_ns "$BPFROUTE" -d "$dir/plain/bpfroute" load -c "$good"
+expect_refusal check_pin_dir_not_bpffs "^$dir/plain/bpfroute: not on a bpf filesystem" \
+	in_ns "$BPFROUTE" -d "$dir/plain/bpfroute" check -c "$good"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -336,6 +337,37 @@ static void test_duplicate_domain(void)
 	test__end_subtest();
 }
 
+/*
+ * The routes' hash set grows (rehashing every route) as the file goes on: a
+ * duplicate of a route from before any growth, and one of a route from
+ * after several, are still found, at their lines.
+ */
+static void test_duplicate_after_growth(void)
+{
+	size_t cap = 1000 * 40 + 200, n = 0;
+	char *text = malloc(cap);
+	struct config cfg;
+
+	test__start_subtest("duplicate_after_growth");
+	if (!ASSERT_TRUE(text != NULL, "malloc"))
+		goto out;
+	n += snprintf(text + n, cap - n, "interface lan0\n");
+	for (int i = 0; i < 1000; i++)
+		n += snprintf(text + n, cap - n, "route 100.64.%d.%d/32 dev wg0\n", i / 256, i % 256);
+	snprintf(text + n, cap - n, "route 100.64.3.0/32 dev wg1\n");
+	expect_refusal(text, -EINVAL, NAME ":1002: duplicate route 100.64.3.0/32 (first at line 770)");
+	snprintf(text + n, cap - n, "route 100.64.0.0/32 dev wg1\n");
+	expect_refusal(text, -EINVAL, NAME ":1002: duplicate route 100.64.0.0/32 (first at line 2)");
+	snprintf(text + n, cap - n, "route 100.64.0.0/31 dev wg1\n");
+	if (expect_ok(text, &cfg)) {
+		ASSERT_EQ(cfg.n_routes, 1001, "n_routes");
+		config_free(&cfg);
+	}
+out:
+	free(text);
+	test__end_subtest();
+}
+
 static void test_interface_is_route_target(void)
 {
 	test__start_subtest("interface_is_route_target");
@@ -569,7 +601,7 @@ out:
 	ret = config_parse_file(path, &cfg, err, sizeof(err));
 	rmdir(path);
 	ASSERT_EQ(ret, -EISDIR, "ret");
-	snprintf(want, sizeof(want), "%s: %s", path, strerror(EISDIR));
+	snprintf(want, sizeof(want), "%s: not a regular file (a directory)", path);
 	ASSERT_STREQ(err, want, "message");
 	ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
 out_dir:
@@ -589,6 +621,60 @@ out_dir:
 		ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
 	}
 out_nul:
+	test__end_subtest();
+}
+
+/*
+ * What fits the kernel's maps: one domain rule more than bpfroute_rules
+ * holds is refused at its line; as many as it holds pass.
+ */
+static void test_capacity(void)
+{
+	size_t cap = (BPFROUTE_MAX_RULES + 1) * 48 + 64, n = 0;
+	char *text = malloc(cap), err[512], want[512];
+	struct config cfg;
+
+	test__start_subtest("capacity_rules");
+	if (!ASSERT_TRUE(text != NULL, "malloc"))
+		goto out;
+	n += snprintf(text + n, cap - n, "interface lan0\n");
+	for (int i = 0; i < BPFROUTE_MAX_RULES; i++)
+		n += snprintf(text + n, cap - n, "route r%d.example.com dev wg0\n", i);
+	if (expect_ok(text, &cfg)) {
+		ASSERT_OK(config_check_capacity(&cfg, err, sizeof(err)), "as many as it holds");
+		config_free(&cfg);
+	}
+	snprintf(text + n, cap - n, "route one-more.example.com dev wg0\n");
+	if (expect_ok(text, &cfg)) {
+		ASSERT_EQ(config_check_capacity(&cfg, err, sizeof(err)), -E2BIG, "one more");
+		snprintf(want, sizeof(want), NAME ":%d: more than %d domain rules: bpfroute_rules "
+			 "holds no more", BPFROUTE_MAX_RULES + 2, BPFROUTE_MAX_RULES);
+		ASSERT_STREQ(err, want, "message");
+		config_free(&cfg);
+	}
+out:
+	free(text);
+	test__end_subtest();
+}
+
+/* A FIFO would block the read until a writer came: refused as it is. */
+static void test_parse_file_fifo(void)
+{
+	char path[64], err[512], want[600];
+	struct config cfg;
+	int ret;
+
+	test__start_subtest("parse_file_fifo");
+	snprintf(path, sizeof(path), "/tmp/bpfroute-test-fifo-%d", (int)getpid());
+	if (!ASSERT_OK(mkfifo(path, 0600), "mkfifo"))
+		goto out;
+	ret = config_parse_file(path, &cfg, err, sizeof(err));
+	unlink(path);
+	ASSERT_EQ(ret, -EINVAL, "ret");
+	snprintf(want, sizeof(want), "%s: not a regular file (a FIFO)", path);
+	ASSERT_STREQ(err, want, "message");
+	ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
+out:
 	test__end_subtest();
 }
 
@@ -1617,6 +1703,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_duplicate_interface);
 	RUN_TEST(test_duplicate_prefix);
 	RUN_TEST(test_duplicate_domain);
+	RUN_TEST(test_duplicate_after_growth);
 	RUN_TEST(test_interface_is_route_target);
 	RUN_TEST(test_bad_prefix_route);
 	RUN_TEST(test_digit_names);
@@ -1625,6 +1712,8 @@ int main(int argc, char **argv)
 	RUN_TEST(test_control_characters);
 	RUN_TEST(test_parse_file);
 	RUN_TEST(test_parse_file_size_limit);
+	RUN_TEST(test_parse_file_fifo);
+	RUN_TEST(test_capacity);
 	RUN_TEST(test_check_devices);
 	RUN_TEST(test_config_free_and_short_err);
 	RUN_TEST(test_settings_defaults);

@@ -54,7 +54,7 @@ int agent_loop_ringbuf(struct agent_loop *l)
 	if (l->rb)
 		return 0;
 	err = -errno;
-	pr_warn("opening the event ring buffer: %s\n", strerror(-err));
+	pr_err("opening the event ring buffer: %s\n", strerror(-err));
 	return err;
 }
 
@@ -160,6 +160,6 @@ int agent_loop_run(struct agent_loop *l)
 	while (!l->stop && !err)
 		err = loop_once(l, &next_tick, &ticks);
 	if (err)
-		pr_warn("agent: poll: %s\n", strerror(-err));
+		pr_err("agent: poll: %s\n", strerror(-err));
 	return err;
 }

@@ -7,6 +7,7 @@
 #include <linux/types.h>
 
 struct bpfroute_maps;
+struct layout_state;
 struct pindir;
 
 struct cli {
@@ -28,6 +29,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv);
 int cmd_route(const struct cli *cli, int argc, char **argv);
 int cmd_run(const struct cli *cli, int argc, char **argv);
 int cmd_flows(const struct cli *cli, int argc, char **argv);
+int cmd_check(const struct cli *cli, int argc, char **argv);
 
 /*
  * For the read-only commands: open a loaded instance under the shared lock
@@ -35,6 +37,14 @@ int cmd_flows(const struct cli *cli, int argc, char **argv);
  * not. pd and m are closed by the caller.
  */
 int cmd_open_instance(const struct cli *cli, struct pindir *pd, struct bpfroute_maps *m);
+
+/*
+ * The same, locked exclusively if `exclusive` (commands that write), with
+ * what layout_check() found in *layout if it is not NULL. Pinned state of
+ * another layout is refused in one line (-EPROTO).
+ */
+int cmd_open(const struct cli *cli, bool exclusive, struct pindir *pd, struct bpfroute_maps *m,
+	     struct layout_state *layout);
 
 /* The name of a device, or "#IFINDEX" if it is gone; buf holds IF_NAMESIZE. */
 const char *cmd_dev_name(__u32 ifindex, char *buf);

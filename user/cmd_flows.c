@@ -146,7 +146,7 @@ int cmd_flows(const struct cli *cli, int argc, char **argv)
 		return err;
 	err = flows_list(&m, &flows, &n);
 	if (err)
-		pr_warn("reading the flows: %s\n", strerror(-err));
+		pr_err("reading the flows: %s\n", strerror(-err));
 	else if (json)
 		print_flows_json(flows, n, monotonic_ns());
 	else

@@ -28,6 +28,7 @@
 #include "datapath.h"
 #include "excl.h"
 #include "flows.h"
+#include "layout.h"
 #include "learning.h"
 #include "load.h"
 #include "load_xdp.h"
@@ -99,10 +100,10 @@ static bool device_same(const char *name, int idx)
 	if (now == idx)
 		return true;
 	if (now)
-		pr_warn("%s changed during the load (ifindex %d, now %d): nothing was changed\n",
-			name, idx, now);
+		pr_err("%s changed during the load (ifindex %d, now %d): nothing was changed\n",
+		       name, idx, now);
 	else
-		pr_warn("%s vanished during the load: nothing was changed\n", name);
+		pr_err("%s vanished during the load: nothing was changed\n", name);
 	return false;
 }
 
@@ -148,10 +149,10 @@ static int hook_ours(__u32 prog_id, __u32 instance_id, const char *dev, enum tc_
 {
 	if (tc_prog_uses_map(prog_id, instance_id))
 		return 0;
-	pr_warn("%s: clsact %s handle 0x%x priority 0x%x holds program %u, which is not this "
-		"instance's (another --pin-dir?); not replacing it\n", dev,
-		hook == TC_HOOK_INGRESS ? "ingress" : "egress", BPFROUTE_TC_HANDLE,
-		BPFROUTE_TC_PRIORITY, prog_id);
+	pr_err("%s: clsact %s handle 0x%x priority 0x%x holds program %u, which is not this "
+	       "instance's (another --pin-dir?); not replacing it\n", dev,
+	       hook == TC_HOOK_INGRESS ? "ingress" : "egress", BPFROUTE_TC_HANDLE,
+	       BPFROUTE_TC_PRIORITY, prog_id);
 	return -EBUSY;
 }
 
@@ -216,7 +217,7 @@ static int attach_all(struct load_ctx *c)
 		if (!err)
 			err = tc_attach(c->iface_idx[i], TC_HOOK_INGRESS, c->dp.prog_fd);
 		if (err) {
-			pr_warn("attaching to %s: %s\n", c->cfg.ifaces[i].name, strerror(-err));
+			pr_err("attaching to %s: %s\n", c->cfg.ifaces[i].name, strerror(-err));
 			rollback_attach(c);
 			return err;
 		}
@@ -255,8 +256,8 @@ static int attach_unnat(struct load_ctx *c)
 		c->n_unnat++;
 		err = tc_attach(c->masq_idx[i], TC_HOOK_INGRESS, c->dp.unnat_fd);
 		if (err) {
-			pr_warn("attaching the reply translator to %s: %s\n", c->cfg.masq[i].dev,
-				strerror(-err));
+			pr_err("attaching the reply translator to %s: %s\n", c->cfg.masq[i].dev,
+			       strerror(-err));
 			rollback_unnat(c);
 			return err;
 		}
@@ -289,8 +290,8 @@ static int write_targets(struct load_ctx *c, const int *targets, int n_targets)
 		err = targets_apply(&c->dp.maps, &want);
 	}
 	if (err)
-		pr_warn("writing the targets: %s%s\n", strerror(-err),
-			err == -E2BIG ? " (more target devices than bpfroute_target holds)" : "");
+		pr_err("writing the targets: %s%s\n", strerror(-err),
+		       err == -E2BIG ? " (more target devices than bpfroute_target holds)" : "");
 	targets_free(&want);
 	return err;
 }
@@ -303,7 +304,7 @@ static int write_targets(struct load_ctx *c, const int *targets, int n_targets)
 static void undo_targets(struct load_ctx *c)
 {
 	if (c->targets_written && targets_apply(&c->dp.maps, &c->old_targets))
-		pr_warn("putting bpfroute_target back failed\n");
+		pr_err("putting bpfroute_target back failed\n");
 	c->targets_written = false;
 	rollback_unnat(c);
 }
@@ -498,25 +499,37 @@ int cmd_load(const struct cli *cli, int argc, char **argv)
 	return load_instance(cli->pin_dir, path);
 }
 
+int load_prepare(const char *path, struct config *cfg)
+{
+	char msg[512];
+	int err;
+
+	err = config_parse_file(path, cfg, msg, sizeof(msg));
+	if (!err)
+		err = config_check_devices(cfg, msg, sizeof(msg));
+	if (!err)
+		err = config_check_capacity(cfg, msg, sizeof(msg));
+	if (!err)
+		err = targets_check(cfg, msg, sizeof(msg));
+	if (err) {
+		pr_err("%s\n", msg);
+		/* Parsed but refused: `bpfroute run` comes back here at every SIGHUP. */
+		config_free(cfg);
+	}
+	return err;
+}
+
 int load_instance(const char *pin_dir, const char *path)
 {
 	struct load_ctx c = { .pd.fd = -1 };
 	int err, n_targets = 0, *targets = NULL;
 	size_t n_prefixes = 0, n_domains;
-	char msg[512], masq[64] = "", xdp[64] = "";
+	char masq[64] = "", xdp[64] = "";
 
 	/* 1. Everything that can be checked without touching the kernel. */
-	err = config_parse_file(path, &c.cfg, msg, sizeof(msg));
-	if (!err)
-		err = config_check_devices(&c.cfg, msg, sizeof(msg));
-	if (!err)
-		err = targets_check(&c.cfg, msg, sizeof(msg));
-	if (err) {
-		pr_warn("%s\n", msg);
-		/* Parsed but refused: `bpfroute run` comes back here at every SIGHUP. */
-		config_free(&c.cfg);
+	err = load_prepare(path, &c.cfg);
+	if (err)
 		return err;
-	}
 	err = resolve_ifindexes(&c);
 	if (err)
 		goto cleanup;
@@ -525,7 +538,17 @@ int load_instance(const char *pin_dir, const char *path)
 	err = pindir_create(&c.pd, pin_dir);
 	if (err)
 		goto cleanup;
+	/* Maps of another layout are neither reused nor touched. */
+	err = layout_check(&c.pd, NULL);
+	if (err)
+		goto undo_pins;
 	err = datapath_load(&c.dp, &c.pd);
+	if (!err) {
+		err = layout_record(c.dp.maps.layout);
+		if (err)
+			pr_err("recording the layout in %s: %s\n",
+			       BPFROUTE_STR(BPFROUTE_MAP_LAYOUT), strerror(-err));
+	}
 	if (err)
 		goto undo_pins;
 	err = check_hooks_free(&c, map_id(c.dp.maps.stats));
@@ -547,8 +570,8 @@ int load_instance(const char *pin_dir, const char *path)
 	if (!err)
 		err = excl_sync(&c.dp.maps, targets, n_targets);
 	if (err) {
-		pr_warn("filling the exclusion maps: %s%s\n", strerror(-err),
-			err == -E2BIG ? EXCL_E2BIG_WHY : "");
+		pr_err("filling the exclusion maps: %s%s\n", strerror(-err),
+		       err == -E2BIG ? EXCL_E2BIG_WHY : "");
 		goto undo_pins;
 	}
 
@@ -564,7 +587,7 @@ int load_instance(const char *pin_dir, const char *path)
 		goto undo_targets;
 	err = learning_sync(&c.dp.maps, &c.cfg, c.route_idx);
 	if (err) {
-		pr_warn("writing the domain rules: %s\n", strerror(-err));
+		pr_err("writing the domain rules: %s\n", strerror(-err));
 		goto undo_targets;
 	}
 
@@ -588,8 +611,8 @@ int load_instance(const char *pin_dir, const char *path)
 	}
 	err = routes_sync_config(&c.dp.maps, &c.cfg, c.route_idx);
 	if (err) {
-		pr_warn("writing the config's routes: %s%s\n", strerror(-err),
-			err == -E2BIG ? " (more prefixes than the route maps hold)" : "");
+		pr_err("writing the config's routes: %s%s\n", strerror(-err),
+		       err == -E2BIG ? " (more prefixes than the route maps hold)" : "");
 		goto cleanup;
 	}
 	/* XDP first: it passes to TC, never the other way round. */

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "excl.h"
 #include "log.h"
 #include "maps.h"
@@ -27,8 +28,8 @@ static int check_target(const struct bpfroute_maps *m, const char *dev, int ifin
 		return err;
 	for (int i = 0; i < n && !err; i++)
 		if (links[i].ifindex == ifindex) {
-			pr_warn("route: %s is a LAN interface of this instance, not a target\n",
-				dev);
+			pr_err("route: %s is a LAN interface of this instance, not a target\n",
+			       dev);
 			err = -EINVAL;
 		}
 	free(links);
@@ -61,21 +62,21 @@ static int route_add(const struct bpfroute_maps *m, const struct prefix *p, cons
 	targets[n++] = ifindex;
 	err = excl_sync(m, targets, n);
 	if (err) {
-		pr_warn("route: updating the exclusions: %s%s\n", strerror(-err),
-			err == -E2BIG ? EXCL_E2BIG_WHY : "");
+		pr_err("route: updating the exclusions: %s%s\n", strerror(-err),
+		       err == -E2BIG ? EXCL_E2BIG_WHY : "");
 		goto cleanup;
 	}
 	err = targets_add_missing(m, dev, ifindex, &target_added);
 	if (err) {
-		pr_warn("route: writing the target %s: %s%s\n", dev, strerror(-err),
-			err == -E2BIG ? " (more target devices than bpfroute_target holds)" : "");
+		pr_err("route: writing the target %s: %s%s\n", dev, strerror(-err),
+		       err == -E2BIG ? " (more target devices than bpfroute_target holds)" : "");
 		goto cleanup;
 	}
 	e = routes_find(entries, count, p);
 	err = routes_set(m, p, ifindex, BPFROUTE_ORIGIN_MANUAL, e ? &e->route : NULL);
 	if (err) {
-		pr_warn("route: adding %s: %s%s\n", dev, strerror(-err),
-			err == -E2BIG || err == -ENOSPC ? " (the route map is full)" : "");
+		pr_err("route: adding %s: %s%s\n", dev, strerror(-err),
+		       err == -E2BIG || err == -ENOSPC ? " (the route map is full)" : "");
 		/* Nothing points at a target written for this route alone. */
 		if (target_added)
 			bpf_map_delete_elem(m->targets, &ifindex);
@@ -111,32 +112,27 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 		cmd_bad_usage("route", "expected 'add PREFIX dev IFNAME' or 'del PREFIX'");
 		return -EINVAL;
 	}
+	/* As the config tells them apart: a name is no prefix with a typo. */
+	if (!config_word_is_prefix(argv[1])) {
+		pr_err("route: %s is a domain name: domain rules belong in the config file "
+		       "('route %s dev IFNAME' there, then 'bpfroute load')\n", argv[1], argv[1]);
+		return -EINVAL;
+	}
 	if (prefix_parse(argv[1], &p, &why)) {
-		pr_warn("route: %s: %s\n", argv[1], why);
+		pr_err("route: %s: %s\n", argv[1], why);
 		return -EINVAL;
 	}
 	if (add) {
 		ifindex = strlen(dev) < IF_NAMESIZE ? (int)if_nametoindex(dev) : 0;
 		if (!ifindex) {
-			pr_warn("route: unknown device '%s'\n", dev);
+			pr_err("route: unknown device '%s'\n", dev);
 			return -ENODEV;
 		}
 	}
 
-	err = pindir_open(&pd, cli->pin_dir, true);
-	if (!err) {
-		err = maps_open(&pd, &m);
-		if (err)
-			pindir_close(&pd);
-	}
-	if (err) {
-		if (err == -ENOENT)
-			pr_warn("bpfroute is not loaded at %s (run 'bpfroute load')\n",
-				cli->pin_dir);
-		else if (err != -EPERM)	/* pindir_open() said why */
-			pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
+	err = cmd_open(cli, true, &pd, &m, NULL);
+	if (err)
 		return err;
-	}
 
 	if (add) {
 		err = check_target(&m, dev, ifindex);
@@ -145,15 +141,15 @@ int cmd_route(const struct cli *cli, int argc, char **argv)
 	} else {
 		err = routes_del(&m, &p);
 		if (err == -ENOENT)
-			pr_warn("route: no route %s\n", argv[1]);
+			pr_err("route: no route %s\n", argv[1]);
 		else if (err)
-			pr_warn("route: deleting %s: %s\n", argv[1], strerror(-err));
+			pr_err("route: deleting %s: %s\n", argv[1], strerror(-err));
 	}
 	/* The classifier looks in the tries only where a prefix may cover. */
 	if (!err) {
 		err = routes_summarize(&m);
 		if (err)
-			pr_warn("route: writing bpfroute_pfxsum: %s\n", strerror(-err));
+			pr_err("route: writing bpfroute_pfxsum: %s\n", strerror(-err));
 	}
 	maps_close(&m);
 	pindir_close(&pd);

@@ -72,7 +72,7 @@ static int run_read_config(struct run_ctx *c)
 
 	err = config_parse_file(c->path, &cfg, msg, sizeof(msg));
 	if (err) {
-		pr_warn("%s\n", msg);
+		pr_err("%s\n", msg);
 		return err;
 	}
 	if (c->have_cfg)
@@ -170,7 +170,7 @@ static int run_start(struct run_ctx *c)
 	err = run_open_maps(c->pin_dir, &c->maps);
 	if (err) {
 		if (err != -EPERM)	/* pindir_open() said why */
-			pr_warn("%s: opening the pinned maps: %s\n", c->pin_dir, strerror(-err));
+			pr_err("%s: opening the pinned maps: %s\n", c->pin_dir, strerror(-err));
 		return err;
 	}
 	err = agent_init(&c->a, &c->maps, now);
@@ -181,7 +181,7 @@ static int run_start(struct run_ctx *c)
 		err = agent_loop_ringbuf(&c->loop);
 	}
 	if (err)
-		pr_warn("starting the agent: %s\n", strerror(-err));
+		pr_err("starting the agent: %s\n", strerror(-err));
 	return err;
 }
 
@@ -207,13 +207,13 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 	/* First: a SIGTERM during the load is read afterwards, not fatal. */
 	err = agent_signals(&c.loop.sigfd);
 	if (err) {
-		pr_warn("run: signals: %s\n", strerror(-err));
+		pr_err("run: signals: %s\n", strerror(-err));
 		return err;
 	}
 	/* Before anything is opened: the helper holds none of the agent's fds. */
 	err = privhelper_start(c.pin_dir, c.path);
 	if (err) {
-		pr_warn("run: starting the helper: %s\n", strerror(-err));
+		pr_err("run: starting the helper: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	err = run_start(&c);

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "json.h"
+#include "layout.h"
 #include "learned.h"
 #include "log.h"
 #include "maps.h"
@@ -18,27 +19,47 @@
 #include "routes.h"
 #include "targets.h"
 #include "tc.h"
+#include "version.h"
 #include "xdp.h"
 
 /*
- * Open a loaded instance for reading. The shared lock waits for a load or
- * unload in progress, so what is shown is never half of one.
+ * Open a loaded instance. The lock (shared for reading) waits for a load or
+ * unload in progress, so what is shown is never half of one; the layout is
+ * compared before any map is used.
  */
-int cmd_open_instance(const struct cli *cli, struct pindir *pd, struct bpfroute_maps *m)
+int cmd_open(const struct cli *cli, bool exclusive, struct pindir *pd, struct bpfroute_maps *m,
+	     struct layout_state *layout)
 {
+	struct layout_state st;
 	int err;
 
-	err = pindir_open(pd, cli->pin_dir, false);
-	if (!err) {
-		err = maps_open(pd, m);
-		if (err)
-			pindir_close(pd);
+	err = pindir_open(pd, cli->pin_dir, exclusive);
+	if (err)
+		goto fail;
+	err = layout_check(pd, &st);
+	if (err) {
+		pindir_close(pd);
+		return err;	/* layout_check() said why */
 	}
+	err = maps_open(pd, m);
+	if (err) {
+		pindir_close(pd);
+		goto fail;
+	}
+	if (layout)
+		*layout = st;
+	return 0;
+fail:
 	if (err == -ENOENT)
-		pr_warn("bpfroute is not loaded at %s (run 'bpfroute load')\n", cli->pin_dir);
-	else if (err && err != -EPERM)	/* pindir_open() said why */
-		pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
+		pr_err("bpfroute is not loaded at %s (run 'bpfroute load')\n", cli->pin_dir);
+	else if (err != -EPERM)	/* pindir_open() said why */
+		pr_err("%s: %s\n", cli->pin_dir, strerror(-err));
 	return err;
+}
+
+int cmd_open_instance(const struct cli *cli, struct pindir *pd, struct bpfroute_maps *m)
+{
+	return cmd_open(cli, false, pd, m, NULL);
 }
 
 const char *cmd_dev_name(__u32 ifindex, char *buf)
@@ -259,7 +280,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 	if (!err && n_learned && !(v.rules = learned_rules_text(&m)))
 		err = -ENOMEM;
 	if (err) {
-		pr_warn("reading the routes: %s\n", strerror(-err));
+		pr_err("reading the routes: %s\n", strerror(-err));
 	} else {
 		v.e = entries;
 		v.count = count;
@@ -291,6 +312,20 @@ static const char *target_addr_text(int family, const __u8 *addr, char *buf, siz
 	return buf;
 }
 
+/* A target's address of one family in JSON: null if it has none. */
+static void json_target_addr(struct json *j, const char *key, int family, const __u8 *addr)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	target_addr_text(family, addr, text, sizeof(text));
+	if (strcmp(text, "-")) {
+		json_kv_string(j, key, text);
+		return;
+	}
+	json_key(j, key);
+	json_null(j);
+}
+
 /* The reply translator on a target's ingress, or 0. */
 static __u32 unnat_prog(const struct tc_link *links, int n_links, __u32 ifindex)
 {
@@ -317,7 +352,8 @@ static bool xdp_on_lan(const struct tc_link *links, int n_links, const struct xd
 	return false;
 }
 
-static void print_status(const struct cli *cli, const struct tc_link *links, int n_links,
+static void print_status(const struct cli *cli, const struct layout_state *layout,
+			 const struct tc_link *links, int n_links,
 			 const struct xdp_hook *xdp, int n_xdp,
 			 const struct target_set *targets, const size_t *fill,
 			 const size_t *fill_max, const __u64 *stats, bool json)
@@ -327,12 +363,17 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 		"rules", "queries", "targets", "nat_out", "nat_in", "lans",
 	};
 	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], dev[IF_NAMESIZE];
+	int width = 0;
 	struct json j;
 
 	if (json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
 		json_kv_string(&j, "pin_dir", cli->pin_dir);
+		json_kv_string(&j, "version", BPFROUTE_VERSION);
+		json_kv_u64(&j, "layout", layout->layout);
+		json_key(&j, "layout_recorded");
+		json_bool(&j, layout->recorded);
 		json_key(&j, "attached");
 		json_array_begin(&j);
 		for (int i = 0; i < n_links; i++) {
@@ -373,10 +414,8 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_ETHER);
 			json_key(&j, "xdp");
 			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_XDP);
-			json_kv_string(&j, "addr4",
-				       target_addr_text(AF_INET, t->val.addr4, a4, sizeof(a4)));
-			json_kv_string(&j, "addr6",
-				       target_addr_text(AF_INET6, t->val.addr6, a6, sizeof(a6)));
+			json_target_addr(&j, "addr4", AF_INET, t->val.addr4);
+			json_target_addr(&j, "addr6", AF_INET6, t->val.addr6);
 			json_kv_u64(&j, "unnat_prog_id", unnat_prog(links, n_links, t->ifindex));
 			json_object_end(&j);
 		}
@@ -401,6 +440,9 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 		return;
 	}
 	printf("pin dir:   %s\n", cli->pin_dir);
+	printf("version:   %s\n", BPFROUTE_VERSION);
+	printf("layout:    %u%s\n", layout->layout, layout->recorded ? "" :
+	       " (not recorded: loaded by an older bpfroute; load records it)");
 	printf("attached:%s\n", n_links || n_xdp ? "" : "  nowhere");
 	for (int i = 0; i < n_links; i++) {
 		__u32 xdp_id = xdp_find(xdp, n_xdp, links[i].ifindex);
@@ -433,9 +475,13 @@ static void print_status(const struct cli *cli, const struct tc_link *links, int
 	printf("maps:\n");
 	for (int i = 0; i < N_FILL; i++)
 		printf("  %-15s %zu / %zu\n", fill_names[i], fill[i], fill_max[i]);
+	/* The values in one column, however long the longest name grows. */
+	for (__u32 s = 0; s < BPFROUTE_STAT_MAX; s++)
+		if ((int)strlen(stat_name(s)) > width)
+			width = (int)strlen(stat_name(s));
 	printf("counters:\n");
 	for (__u32 s = 0; s < BPFROUTE_STAT_MAX; s++)
-		printf("  %-17s %llu\n", stat_name(s), (unsigned long long)stats[s]);
+		printf("  %-*s %llu\n", width, stat_name(s), (unsigned long long)stats[s]);
 }
 
 int cmd_status(const struct cli *cli, int argc, char **argv)
@@ -445,6 +491,7 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	struct tc_link *links = NULL;
 	struct xdp_hook *xdp = NULL;
 	struct bpfroute_maps m = {};
+	struct layout_state layout;
 	bool json = cli->json;
 	int idx, err, n_links, n_xdp = 0;
 	struct pindir pd;
@@ -457,22 +504,22 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		cmd_bad_usage("status", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
-	err = cmd_open_instance(cli, &pd, &m);
+	err = cmd_open(cli, false, &pd, &m, &layout);
 	if (err)
 		return err;
 	err = tc_list(map_id(m.stats), TC_ROLES_ALL, &links, &n_links);
 	if (err) {
-		pr_warn("listing the interfaces: %s\n", strerror(-err));
+		pr_err("listing the interfaces: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	err = xdp_list(map_id(m.lans), &xdp, &n_xdp);
 	if (err) {
-		pr_warn("listing the XDP programs: %s\n", strerror(-err));
+		pr_err("listing the XDP programs: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	err = targets_read(&m, &targets);
 	if (err) {
-		pr_warn("reading the targets: %s\n", strerror(-err));
+		pr_err("reading the targets: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	{
@@ -490,10 +537,11 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	for (__u32 s = 0; s < BPFROUTE_STAT_MAX && !err; s++)
 		err = stats_read(&m, s, &stats[s]);
 	if (err) {
-		pr_warn("reading the counters: %s\n", strerror(-err));
+		pr_err("reading the counters: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	print_status(cli, links, n_links, xdp, n_xdp, &targets, fill, fill_max, stats, json);
+	print_status(cli, &layout, links, n_links, xdp, n_xdp, &targets, fill, fill_max, stats,
+		     json);
 cleanup:
 	free(links);
 	free(xdp);

@@ -32,7 +32,7 @@ static int detach_xdp(const struct bpfroute_maps *maps)
 
 	err = xdp_list(map_id(maps->lans), &hooks, &n);
 	if (err) {
-		pr_warn("listing the XDP programs: %s\n", strerror(-err));
+		pr_err("listing the XDP programs: %s\n", strerror(-err));
 		return err;
 	}
 	for (int i = 0; i < n && !err; i++) {
@@ -43,8 +43,8 @@ static int detach_xdp(const struct bpfroute_maps *maps)
 		if (fd >= 0)
 			close(fd);
 		if (err)
-			pr_warn("detaching the XDP stage from %s: %s\n", hooks[i].name,
-				strerror(-err));
+			pr_err("detaching the XDP stage from %s: %s\n", hooks[i].name,
+			       strerror(-err));
 		else
 			pr_info("detached the XDP stage from %s\n", hooks[i].name);
 	}
@@ -75,7 +75,7 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 	}
 	if (err) {
 		if (err != -EPERM)	/* pindir_open() said why */
-			pr_warn("%s: %s\n", cli->pin_dir, strerror(-err));
+			pr_err("%s: %s\n", cli->pin_dir, strerror(-err));
 		return err;
 	}
 
@@ -93,7 +93,7 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 			goto cleanup;
 		err = tc_list(map_id(maps.stats), TC_ROLES_ALL, &links, &n);
 		if (err) {
-			pr_warn("listing the interfaces: %s\n", strerror(-err));
+			pr_err("listing the interfaces: %s\n", strerror(-err));
 			goto cleanup;
 		}
 		/*
@@ -111,8 +111,8 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 					tc_detach(links[i].ifindex, TC_HOOK_EGRESS);
 				derr = tc_detach(links[i].ifindex, TC_HOOK_INGRESS);
 				if (derr && derr != -ENOENT) {
-					pr_warn("detaching from %s: %s\n", links[i].name,
-						strerror(-derr));
+					pr_err("detaching from %s: %s\n", links[i].name,
+					       strerror(-derr));
 					err = derr;
 					goto cleanup;
 				}

@@ -135,6 +135,23 @@ int config_parse_buf(const char *name, const char *buf, size_t len, struct confi
  */
 int config_check_devices(const struct config *cfg, char *err, size_t errlen);
 
+/*
+ * Check that what cfg asks for fits the kernel's maps: prefix routes of each
+ * family, domain rules, target devices, LAN interfaces with the XDP stage.
+ * -E2BIG and "FILE:LINE: more than N ..." at the first line past a capacity.
+ * Manual routes (`route add`) come on top: load counts them as it writes.
+ */
+int config_check_capacity(const struct config *cfg, char *err, size_t errlen);
+
+/* Target devices of cfg (routes and target lines), each counted once. */
+size_t config_n_targets(const struct config *cfg);
+
+/*
+ * Is the first word of a `route` line a prefix or address, not a domain name?
+ * Digits and dots, or any ':' or '/', make a prefix.
+ */
+bool config_word_is_prefix(const char *word);
+
 /* The masquerade entry of dev, or NULL if dev is not masqueraded. */
 const struct config_masq *config_masq_find(const struct config *cfg, const char *dev);
 

@@ -9,21 +9,8 @@
 #include "bpfroute_tc.skel.h"
 #include "datapath.h"
 #include "hosttable.h"
+#include "layout.h"
 #include "log.h"
-
-/* Has the pinned map at fd the shape map is declared with? */
-static bool pin_same_shape(int fd, const struct bpf_map *map)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return true;	/* cannot tell: libbpf will */
-	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
-	       info.value_size == bpf_map__value_size(map) &&
-	       info.max_entries == bpf_map__max_entries(map) &&
-	       info.map_flags == bpf_map__map_flags(map);
-}
 
 /*
  * A pinned map whose contents only matter for a second or two, the queries
@@ -42,7 +29,7 @@ static int pin_replace_transient(const char *name, const char *path, const struc
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	if (pin_same_shape(fd, map)) {
+	if (layout_same_shape(fd, map)) {
 		close(fd);
 		return 0;
 	}
@@ -66,7 +53,7 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 	dp->skel = bpfroute_tc__open();
 	if (!dp->skel) {
 		err = -errno;
-		pr_warn("opening the BPF object: %s\n", strerror(-err));
+		pr_err("opening the BPF object: %s\n", strerror(-err));
 		return err;
 	}
 
@@ -95,11 +82,11 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 	err = bpfroute_tc__load(dp->skel);
 	if (err) {
 		if (existing)
-			pr_warn("loading the BPF programs with the maps pinned in %s failed (%s); "
-				"if they come from another version, run 'bpfroute unload' first "
-				"(-v tells more)\n", pd->path, strerror(-err));
+			pr_err("loading the BPF programs with the maps pinned in %s failed (%s); "
+			       "if they come from another version, run 'bpfroute unload' first "
+			       "(-v tells more)\n", pd->path, strerror(-err));
 		else
-			pr_warn("loading the BPF programs: %s (-v tells more)\n", strerror(-err));
+			pr_err("loading the BPF programs: %s (-v tells more)\n", strerror(-err));
 		goto cleanup;
 	}
 	if (old_fd >= 0)
@@ -114,7 +101,7 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 	/* The learned tables are made here, not by libbpf: they have no fixed size. */
 	err = hosttable_setup(&dp->maps, BPFROUTE_TABLE_MIN_SLOTS);
 	if (err) {
-		pr_warn("making the learned tables: %s\n", strerror(-err));
+		pr_err("making the learned tables: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	if (old_fd >= 0)
@@ -125,9 +112,28 @@ cleanup:
 	bpfroute_tc__destroy(dp->skel);
 	dp->skel = NULL;
 	if (old_fd >= 0 && access(old_path, F_OK) && bpf_obj_pin(old_fd, old_path))
-		pr_warn("%s: pinning back: %s\n", old_path, strerror(errno));
+		pr_err("%s: pinning back: %s\n", old_path, strerror(errno));
 	if (old_fd >= 0)
 		close(old_fd);
+	return err;
+}
+
+int datapath_verify(void)
+{
+	struct bpfroute_tc *skel;
+	int err;
+
+	skel = bpfroute_tc__open();
+	if (!skel) {
+		err = -errno;
+		pr_err("opening the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	/* No pin path is set: the maps are the load's own, gone with it. */
+	err = bpfroute_tc__load(skel);
+	if (err && err != -EPERM)
+		pr_err("loading the BPF programs: %s (-v tells more)\n", strerror(-err));
+	bpfroute_tc__destroy(skel);
 	return err;
 }
 

@@ -30,6 +30,14 @@ struct datapath {
  */
 int datapath_load(struct datapath *dp, const struct pindir *pd);
 
+/*
+ * Load the programs with maps of their own, unpinned, and close them again:
+ * whether the kernel's verifier takes them, for `bpfroute check`. Nothing
+ * is attached or pinned, and nothing stays. Says why in one line, except
+ * for -EPERM (no CAP_BPF), which the caller words.
+ */
+int datapath_verify(void);
+
 /* Close everything; pins stay. */
 void datapath_close(struct datapath *dp);
 

@@ -105,7 +105,7 @@ static int collect_endpoints(struct excl_set *set, int ifindex)
 	if (n == -EOPNOTSUPP || n == -ENODEV) {
 		n = 0;	/* not WireGuard: it has no endpoint of its own */
 	} else if (n < 0) {
-		pr_warn("reading the WireGuard endpoints of %s: %s\n", name, strerror(-n));
+		pr_err("reading the WireGuard endpoints of %s: %s\n", name, strerror(-n));
 		err = n;
 	}
 	for (int i = 0; i < n && !err; i++)

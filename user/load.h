@@ -11,4 +11,14 @@
  */
 int load_instance(const char *pin_dir, const char *path);
 
+/*
+ * The first step of a load, which touches nothing: parse the config at path
+ * into cfg and check it against the system (devices, addresses to
+ * masquerade with, Ethernet targets for xdp) and against the maps'
+ * capacities. On error says why in one line, "FILE:LINE: reason", and
+ * leaves cfg empty; else the caller frees cfg with config_free().
+ */
+struct config;
+int load_prepare(const char *path, struct config *cfg);
+
 #endif /* BPFROUTE_LOAD_H */

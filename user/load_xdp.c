@@ -77,7 +77,7 @@ int load_xdp_check(struct load_xdp *x)
 	x->lan_id = map_id(x->lan_fd);
 	if (!x->lan_id) {
 		err = errno ? -errno : -EINVAL;
-		pr_warn("reading bpfroute_lan: %s\n", strerror(-err));
+		pr_err("reading bpfroute_lan: %s\n", strerror(-err));
 		return err;
 	}
 	x->old_fd = calloc(cfg->n_ifaces + 1, sizeof(*x->old_fd));
@@ -89,7 +89,7 @@ int load_xdp_check(struct load_xdp *x)
 	if (!err)
 		err = xdp_list(x->lan_id, &x->before, &x->n_before);
 	if (err) {
-		pr_warn("reading where the XDP stage is attached: %s\n", strerror(-err));
+		pr_err("reading where the XDP stage is attached: %s\n", strerror(-err));
 		return err;
 	}
 
@@ -109,14 +109,14 @@ int load_xdp_check(struct load_xdp *x)
 			x->old_fd[i] = bpf_prog_get_fd_by_id(old_id);
 			if (x->old_fd[i] < 0) {
 				err = -errno;
-				pr_warn("%s: finding the XDP program %u attached there: %s\n", dev,
-					old_id, strerror(-err));
+				pr_err("%s: finding the XDP program %u attached there: %s\n", dev,
+				       old_id, strerror(-err));
 				return err;
 			}
 		}
 		err = xdp_query(x->iface_idx[i], &progs);
 		if (err) {
-			pr_warn("%s: reading its XDP programs: %s\n", dev, strerror(-err));
+			pr_err("%s: reading its XDP programs: %s\n", dev, strerror(-err));
 			return err;
 		}
 		/*
@@ -124,14 +124,14 @@ int load_xdp_check(struct load_xdp *x)
 		 * together on a device, so a generic program is in the way too.
 		 */
 		if (progs.skb || progs.hw) {
-			pr_warn("%s: %s XDP holds program %u, which is not this instance's; not "
-				"replacing it\n", dev, progs.skb ? "generic" : "offloaded",
-				progs.skb ? progs.skb : progs.hw);
+			pr_err("%s: %s XDP holds program %u, which is not this instance's; not "
+			       "replacing it\n", dev, progs.skb ? "generic" : "offloaded",
+			       progs.skb ? progs.skb : progs.hw);
 			return -EBUSY;
 		}
 		if (progs.drv && !xdp_prog_ours(progs.drv, x->lan_id)) {
-			pr_warn("%s: native XDP holds program %u, which is not this instance's "
-				"(another --pin-dir?); not replacing it\n", dev, progs.drv);
+			pr_err("%s: native XDP holds program %u, which is not this instance's "
+			       "(another --pin-dir?); not replacing it\n", dev, progs.drv);
 			return -EBUSY;
 		}
 	}
@@ -161,7 +161,7 @@ static void lans_restore(struct load_xdp *x)
 	for (size_t i = 0; i < x->n_old_lans; i++)
 		if (bpf_map_update_elem(x->lan_fd, &x->old_lans[i].ifindex, &x->old_lans[i].val,
 					BPF_ANY))
-			pr_warn("putting bpfroute_lan back failed\n");
+			pr_err("putting bpfroute_lan back failed\n");
 }
 
 /*
@@ -182,8 +182,8 @@ static int lans_write(struct load_xdp *x)
 
 		err = netdev_hw_get(cfg->ifaces[i].name, &hw);
 		if (err) {
-			pr_warn("%s: reading its MAC address: %s\n", cfg->ifaces[i].name,
-				strerror(-err));
+			pr_err("%s: reading its MAC address: %s\n", cfg->ifaces[i].name,
+			       strerror(-err));
 			return err;
 		}
 		if (!netdev_hw_ether(&hw)) {
@@ -193,9 +193,9 @@ static int lans_write(struct load_xdp *x)
 		memcpy(lan.mac, hw.mac, sizeof(lan.mac));
 		if (bpf_map_update_elem(x->lan_fd, &key, &lan, BPF_ANY)) {
 			err = -errno;
-			pr_warn("writing bpfroute_lan for %s: %s%s\n", cfg->ifaces[i].name,
-				strerror(-err),
-				err == -E2BIG ? " (more LAN interfaces than it holds)" : "");
+			pr_err("writing bpfroute_lan for %s: %s%s\n", cfg->ifaces[i].name,
+			       strerror(-err),
+			       err == -E2BIG ? " (more LAN interfaces than it holds)" : "");
 			return err;
 		}
 	}
@@ -210,12 +210,12 @@ static int attach_one(struct load_xdp *x, size_t i)
 
 	err = xdp_attach(x->iface_idx[i], x->prog_fd, x->old_fd[i]);
 	if (err == -EOPNOTSUPP)
-		pr_warn("%s: its driver has no native XDP, which the XDP stage ('target DEV xdp') "
-			"needs\n", dev);
+		pr_err("%s: its driver has no native XDP, which the XDP stage ('target DEV xdp') "
+		       "needs\n", dev);
 	else if (err == -EBUSY || err == -EEXIST)
-		pr_warn("%s: another XDP program was attached meanwhile; not replacing it\n", dev);
+		pr_err("%s: another XDP program was attached meanwhile; not replacing it\n", dev);
 	else if (err)
-		pr_warn("attaching the XDP stage to %s: %s\n", dev, strerror(-err));
+		pr_err("attaching the XDP stage to %s: %s\n", dev, strerror(-err));
 	return err;
 }
 
@@ -226,7 +226,7 @@ int load_xdp_attach(struct load_xdp *x)
 	if (!load_xdp_wanted(x->cfg))
 		return 0;
 	if (x->prog_fd < 0) {
-		pr_warn("this build has no XDP stage (bpfroute_xdp)\n");
+		pr_err("this build has no XDP stage (bpfroute_xdp)\n");
 		return -ENOENT;
 	}
 	err = lans_write(x);

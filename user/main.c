@@ -17,6 +17,7 @@
 #include "bpfroute_policy.h"
 #include "log.h"
 #include "pindir.h"
+#include "version.h"
 
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
@@ -26,6 +27,12 @@ static const struct cmd commands[] = {
 	  "Run again to reload atomically: the program is replaced in place, learned and\n"
 	  "added entries stay, config routes follow the file. FILE defaults to "
 	  CONFIG_DEFAULT_PATH "." },
+	{ "check", cmd_check, "[-j] [-c FILE]",
+	  "Check FILE as `load` would (syntax, devices, addresses to masquerade with,\n"
+	  "capacities, the layout of any pinned state, and that the kernel's verifier takes\n"
+	  "the BPF programs) and change nothing. Prints one line, FILE: ok: ..., and exits\n"
+	  "0 (-j: the counts as JSON); or the one-line error `load` would give, and exits 1.\n"
+	  "FILE defaults to " CONFIG_DEFAULT_PATH "." },
 	{ "unload", cmd_unload, "",
 	  "Detach from every interface and remove the pinned maps and the pin directory." },
 	{ "status", cmd_status, "[-j]",
@@ -88,8 +95,9 @@ static void usage(FILE *out)
 		"  -d, --pin-dir DIR   instance's pin directory (default " PINDIR_DEFAULT ")\n"
 		"  -j, --json          JSON output\n"
 		"  -v, --verbose       show details, including libbpf's messages\n"
-		"  -q, --quiet         show only errors and command output\n"
+		"  -q, --quiet         show only errors, warnings and command output\n"
 		"  -h, --help          this help\n"
+		"  -V, --version       the version, and the layout of pinned state it uses\n"
 		"\nCommands:\n");
 	for (int i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-7s %s\n", commands[i].name, commands[i].usage);
@@ -119,7 +127,7 @@ static int cmd_help(const struct cli *cli, int argc, char **argv)
 	}
 	c = find_command(argv[1]);
 	if (!c) {
-		pr_warn("unknown command '%s'\n", argv[1]);
+		pr_err("unknown command '%s'\n", argv[1]);
 		return -EINVAL;
 	}
 	printf("Usage: bpfroute [OPTIONS] %s %s\n\n%s\n", c->name, c->usage, c->help);
@@ -171,6 +179,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
 	struct cli cli = { .pin_dir = PINDIR_DEFAULT };
@@ -178,9 +187,14 @@ int main(int argc, char **argv)
 	int opt, err;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+d:jvqh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+d:jvqhV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
+			if (!*optarg) {
+				pr_err("--pin-dir is empty: give a directory on a bpf "
+				       "filesystem\n");
+				return 2;
+			}
 			cli.pin_dir = optarg;
 			break;
 		case 'j':
@@ -195,22 +209,26 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("bpfroute " BPFROUTE_VERSION "\npinned layout %d\n",
+			       BPFROUTE_LAYOUT_VERSION);
+			return 0;
 		default:
 			if (optopt == 'd')
-				pr_warn("--pin-dir needs a DIR\n");
+				pr_err("--pin-dir needs a DIR\n");
 			else
-				pr_warn("unknown option '%s' (see bpfroute --help)\n",
-					argv[optind - 1]);
+				pr_err("unknown option '%s' (see bpfroute --help)\n",
+				       argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		pr_warn("no command given (see bpfroute --help)\n");
+		pr_err("no command given (see bpfroute --help)\n");
 		return 2;
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd) {
-		pr_warn("unknown or ambiguous command '%s' (see bpfroute --help)\n", argv[optind]);
+		pr_err("unknown or ambiguous command '%s' (see bpfroute --help)\n", argv[optind]);
 		return 2;
 	}
 	log_init_libbpf();

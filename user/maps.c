@@ -35,6 +35,7 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_PFXSUM),
 	BPFROUTE_STR(BPFROUTE_MAP_HSCRATCH),
 	BPFROUTE_STR(BPFROUTE_MAP_NAT_CLIENTS),
+	BPFROUTE_STR(BPFROUTE_MAP_LAYOUT),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
@@ -44,7 +45,7 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 			 &m->host4,  &m->host6,  &m->rules,   &m->names,   &m->queries,
 			 &m->qseen,  &m->resolvers, &m->conf, &m->events,
 			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans,
-			 &m->hostctl, &m->pfxsum, &m->hscratch, &m->natcli };
+			 &m->hostctl, &m->pfxsum, &m->hscratch, &m->natcli, &m->layout };
 
 	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
 		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
@@ -70,13 +71,13 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 		/*
 		 * Maps that came later (bpfroute_lan with the XDP stage, the
 		 * learned tables' counters, the prefix summary, the flows per
-		 * client): an instance loaded by an older bpfroute has none,
-		 * and must still be shown and unloaded.
+		 * client, the layout record): an instance loaded by an older
+		 * bpfroute has none, and must still be shown and unloaded.
 		 */
 		if (fd < 0 && errno == ENOENT &&
 		    (maps_fd_slot(m, i) == &m->lans || maps_fd_slot(m, i) == &m->hostctl ||
 		     maps_fd_slot(m, i) == &m->pfxsum || maps_fd_slot(m, i) == &m->hscratch ||
-		     maps_fd_slot(m, i) == &m->natcli)) {
+		     maps_fd_slot(m, i) == &m->natcli || maps_fd_slot(m, i) == &m->layout)) {
 			err = 0;
 			continue;
 		}
@@ -126,7 +127,7 @@ int maps_unpin(const struct pindir *pd)
 			continue;
 		if (unlink(path) && errno != ENOENT) {
 			err = -errno;
-			pr_warn("removing %s: %s\n", path, strerror(-err));
+			pr_err("removing %s: %s\n", path, strerror(-err));
 		}
 	}
 	return err;

@@ -37,6 +37,7 @@ struct bpfroute_maps {
 	int pfxsum;	/* bpfroute_pfxsum; -1 likewise */
 	int hscratch;	/* bpfroute_hscratch; -1 likewise */
 	int natcli;	/* bpfroute_natcli; -1 likewise */
+	int layout;	/* bpfroute_layout; -1 likewise (layout.h) */
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 

@@ -26,7 +26,7 @@ static bool is_bpffs(const char *path)
  * mounted for the operator, as bpftool does: a bpffs elsewhere is a choice
  * bpfroute should not make on its own.
  */
-static int ensure_bpffs(const char *path)
+static int ensure_bpffs(const char *path, bool dry_run)
 {
 	char parent[PATH_MAX];
 
@@ -35,13 +35,15 @@ static int ensure_bpffs(const char *path)
 	if (is_bpffs(parent))
 		return 0;
 	if (strcmp(parent, BPFFS_DEFAULT)) {
-		pr_warn("%s: not on a bpf filesystem (mount -t bpf bpf %s)\n", path, parent);
+		pr_err("%s: not on a bpf filesystem (mount -t bpf bpf %s)\n", path, parent);
 		return -EINVAL;
 	}
+	if (dry_run)
+		return 0;
 	if (mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0700")) {
 		int err = -errno;
 
-		pr_warn("mounting bpffs on %s: %s\n", BPFFS_DEFAULT, strerror(-err));
+		pr_err("mounting bpffs on %s: %s\n", BPFFS_DEFAULT, strerror(-err));
 		return err;
 	}
 	pr_debug("mounted bpffs on %s\n", BPFFS_DEFAULT);
@@ -77,14 +79,14 @@ static int check_owner(const struct pindir *pd)
 	if (fstat(pd->fd, &st))
 		return -errno;
 	if (st.st_uid != geteuid()) {
-		pr_warn("%s: owned by uid %u, not by uid %u: refused (chown it, or use another "
-			"--pin-dir)\n", pd->path, (unsigned int)st.st_uid,
-			(unsigned int)geteuid());
+		pr_err("%s: owned by uid %u, not by uid %u: refused (chown it, or use another "
+		       "--pin-dir)\n", pd->path, (unsigned int)st.st_uid,
+		       (unsigned int)geteuid());
 		return -EPERM;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		pr_warn("%s: writable by group or others (mode %04o): refused (chmod 0700)\n",
-			pd->path, (unsigned int)(st.st_mode & 07777));
+		pr_err("%s: writable by group or others (mode %04o): refused (chmod 0700)\n",
+		       pd->path, (unsigned int)(st.st_mode & 07777));
 		return -EPERM;
 	}
 	return 0;
@@ -97,7 +99,7 @@ static int pindir_set_path(struct pindir *pd, const char *path)
 	pd->fd = -1;
 	pd->created = false;
 	if (!len || len >= sizeof(pd->path)) {
-		pr_warn("bad pin directory '%s'\n", path);
+		pr_err("bad pin directory '%s'\n", path);
 		return -EINVAL;
 	}
 	memcpy(pd->path, path, len + 1);
@@ -139,7 +141,7 @@ int pindir_create(struct pindir *pd, const char *path)
 	err = pindir_set_path(pd, path);
 	if (err)
 		return err;
-	err = ensure_bpffs(pd->path);
+	err = ensure_bpffs(pd->path, false);
 	if (err)
 		return err;
 	for (int tries = 0; tries < 3; tries++) {
@@ -147,7 +149,7 @@ int pindir_create(struct pindir *pd, const char *path)
 
 		if (!created && errno != EEXIST) {
 			err = -errno;
-			pr_warn("%s: %s\n", pd->path, strerror(-err));
+			pr_err("%s: %s\n", pd->path, strerror(-err));
 			return err;
 		}
 		err = pindir_open(pd, pd->path, true);
@@ -159,8 +161,17 @@ int pindir_create(struct pindir *pd, const char *path)
 			break;
 	}
 	if (err != -EPERM)	/* check_owner() said why */
-		pr_warn("%s: %s\n", pd->path, strerror(-err));
+		pr_err("%s: %s\n", pd->path, strerror(-err));
 	return err;
+}
+
+int pindir_check_new(const char *path)
+{
+	struct pindir pd;
+	int err;
+
+	err = pindir_set_path(&pd, path);
+	return err ? err : ensure_bpffs(pd.path, true);
 }
 
 void pindir_close(struct pindir *pd)
@@ -176,7 +187,7 @@ int pindir_remove(struct pindir *pd)
 
 	if (rmdir(pd->path) && errno != ENOENT) {
 		err = -errno;
-		pr_warn("removing %s: %s\n", pd->path, strerror(-err));
+		pr_err("removing %s: %s\n", pd->path, strerror(-err));
 	}
 	pindir_close(pd);
 	return err;

@@ -33,6 +33,12 @@ int pindir_create(struct pindir *pd, const char *path);
  */
 int pindir_open(struct pindir *pd, const char *path, bool exclusive);
 
+/*
+ * For `check`: would pindir_create() take path, which does not exist yet?
+ * Refuses as it would (one line), but mounts and creates nothing.
+ */
+int pindir_check_new(const char *path);
+
 /* Unlock and close; the directory stays. */
 void pindir_close(struct pindir *pd);
 

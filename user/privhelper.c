@@ -149,8 +149,8 @@ static int serve_one(int sock, const char *pin_dir, const char *path,
 		break;
 	}
 	if (err == -EPERM)
-		pr_warn("helper: refused to open %s id %u: not the instance's\n",
-			req->op == PRIV_BTF_FD ? "BTF" : "map", req->id);
+		pr_err("helper: refused to open %s id %u: not the instance's\n",
+		       req->op == PRIV_BTF_FD ? "BTF" : "map", req->id);
 	err = send_reply(sock, err, fd);
 	if (fd >= 0)
 		close(fd);
@@ -266,8 +266,8 @@ int privhelper_reload(const char *pin_dir, const char *path)
 		return load_instance(pin_dir, path);
 	err = ask(&req, NULL);
 	if (err == -EPIPE || err == -ECONNRESET)
-		pr_warn("helper: gone (%s); reloads need a restart of the agent\n",
-			strerror(-err));
+		pr_err("helper: gone (%s); reloads need a restart of the agent\n",
+		       strerror(-err));
 	return err;
 }
 

@@ -292,8 +292,8 @@ int sandbox_enter(void)
 
 	err = filter_build(&f);
 	if (err) {
-		pr_warn("sandbox: the seccomp filter has %u instructions, at most %d\n", f.n,
-			FILTER_MAX);
+		pr_err("sandbox: the seccomp filter has %u instructions, at most %d\n", f.n,
+		       FILTER_MAX);
 		return err;
 	}
 	prog = (struct sock_fprog){ .len = (unsigned short)f.n, .filter = f.insn };
@@ -306,23 +306,23 @@ int sandbox_enter(void)
 #endif
 	err = caps_drop();
 	if (err) {
-		pr_warn("sandbox: dropping capabilities: %s\n", strerror(-err));
+		pr_err("sandbox: dropping capabilities: %s\n", strerror(-err));
 		return err;
 	}
 	if (sigaction(SIGSYS, &sa, NULL)) {
 		err = -errno;
-		pr_warn("sandbox: SIGSYS handler: %s\n", strerror(-err));
+		pr_err("sandbox: SIGSYS handler: %s\n", strerror(-err));
 		return err;
 	}
 	/* Also what lets an unprivileged process install a filter. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		err = -errno;
-		pr_warn("sandbox: no_new_privs: %s\n", strerror(-err));
+		pr_err("sandbox: no_new_privs: %s\n", strerror(-err));
 		return err;
 	}
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0)) {
 		err = -errno;
-		pr_warn("sandbox: seccomp filter: %s\n", strerror(-err));
+		pr_err("sandbox: seccomp filter: %s\n", strerror(-err));
 		return err;
 	}
 	pr_debug("sandbox: capabilities 0x%llx, no_new_privs, seccomp filter of %u "
