@@ -20,10 +20,6 @@
 # changelog carries the same number).
 VERSION := 0.11.0
 
-# The version of bpfroute, defined here only (bpfroute --version; the Debian
-# changelog carries the same number).
-VERSION := 0.11.0
-
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
