@@ -132,7 +132,7 @@ static const char *ifname_invalid(const char *name)
  * 3.1). Names are matched case-insensitively (RFC 4343), so they are stored
  * in lower case. On error writes a reason into why and returns -EINVAL.
  */
-static int domain_parse(const char *text, char *out, bool *wildcard, char *why, size_t whylen)
+int config_domain_parse(const char *text, char *out, bool *wildcard, char *why, size_t whylen)
 {
 	const char *s = text;
 	size_t n, i, label = 0;
@@ -452,7 +452,7 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 			return fail(ps, ret, "%s in %s", why, arg);
 	} else {
 		r.kind = CONFIG_ROUTE_DOMAIN;
-		ret = domain_parse(arg, r.domain, &r.wildcard, buf, sizeof(buf));
+		ret = config_domain_parse(arg, r.domain, &r.wildcard, buf, sizeof(buf));
 		if (ret)
 			return fail(ps, ret, "bad domain '%s': %s", arg, buf);
 	}

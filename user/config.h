@@ -152,6 +152,13 @@ size_t config_n_targets(const struct config *cfg);
  */
 bool config_word_is_prefix(const char *word);
 
+/*
+ * A domain name as a `route` line takes it ("*.Corp.example.com."): into out
+ * (CONFIG_DOMAIN_MAX bytes) in lower case, without the trailing dot and the
+ * "*." (*wildcard set). 0, or -EINVAL with a one-line reason in why.
+ */
+int config_domain_parse(const char *text, char *out, bool *wildcard, char *why, size_t whylen);
+
 /* The masquerade entry of dev, or NULL if dev is not masqueraded. */
 const struct config_masq *config_masq_find(const struct config *cfg, const char *dev);
 

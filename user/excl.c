@@ -229,3 +229,23 @@ int excl_sync(const struct bpfroute_maps *m, const int *targets, int n_targets)
 	free(devs);
 	return err;
 }
+
+int excl_lookup(const struct bpfroute_maps *m, int family, const __u8 *addr,
+		struct bpfroute_excl *val)
+{
+	if (bpf_map_lookup_elem(family == 4 ? m->excl4 : m->excl6, addr, val))
+		return -errno;
+	return 0;
+}
+
+const char *excl_reason_text(__u32 reason)
+{
+	switch (reason) {
+	case BPFROUTE_EXCL_LOCAL:
+		return "an address of the gateway";
+	case BPFROUTE_EXCL_ENDPOINT:
+		return "a tunnel endpoint";
+	default:
+		return "excluded";
+	}
+}

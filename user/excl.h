@@ -21,4 +21,14 @@
 
 int excl_sync(const struct bpfroute_maps *m, const int *targets, int n_targets);
 
+/*
+ * The exclusion of an address (family 4 or 6, network order) as the
+ * classifier looks it up: 0 and *val, -ENOENT if it is not excluded.
+ */
+int excl_lookup(const struct bpfroute_maps *m, int family, const __u8 *addr,
+		struct bpfroute_excl *val);
+
+/* Why an address is excluded, in words: "an address of the gateway", ... */
+const char *excl_reason_text(__u32 reason);
+
 #endif /* BPFROUTE_EXCL_H */

@@ -341,6 +341,22 @@ struct bpfroute_host *hosttable_find(const struct hosttable *ht, const struct bp
 	return bpfroute_table_find(tbl, bpfroute_table_hash(conf, w), w);
 }
 
+struct bpfroute_host *hosttable_lookup(const struct hosttable *ht,
+				       const struct bpfroute_conf *conf, const __u8 *addr)
+{
+	const struct table_map *tbl = hosttable_role(ht, BPFROUTE_HOSTS_TABLE);
+	const struct table_map *flt = hosttable_role(ht, BPFROUTE_HOSTS_FILTER);
+	__u64 w[2], h;
+
+	if (!tbl || !flt)
+		return NULL;
+	bpfroute_table_key(addr, w);
+	h = bpfroute_table_hash(conf, w);
+	if (!bpfroute_filter_test(flt, h))
+		return NULL;
+	return bpfroute_table_find(tbl, h, w);
+}
+
 /* The role's map, unless it is the same map as `same` holds. */
 static const struct table_map *role_unless(const struct hosttable *ht, int role, int same)
 {

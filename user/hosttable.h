@@ -85,6 +85,14 @@ int hosttable_setup(const struct bpfroute_maps *m, __u32 slots);
 struct bpfroute_host *hosttable_find(const struct hosttable *ht, const struct bpfroute_conf *conf,
 				     const __u8 *addr);
 
+/*
+ * The entry of an address as the classifier finds it (hosts_lookup() in
+ * bpf/hosts.h): the filter first, then the table. A LIVE slot, which may be
+ * past its life (bpfroute_host_dead()), or NULL.
+ */
+struct bpfroute_host *hosttable_lookup(const struct hosttable *ht,
+				       const struct bpfroute_conf *conf, const __u8 *addr);
+
 /* Learn fresh as the kernel does (bpfroute_table_learn()): enum bpfroute_table_result. */
 int hosttable_learn(struct hosttable *ht, const struct bpfroute_conf *conf,
 		    const struct bpfroute_host *fresh);

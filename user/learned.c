@@ -50,11 +50,13 @@ const char *learned_name(const struct bpfroute_maps *m, __u64 name_id,
 	return out;
 }
 
-/* One family's table, read in place through its mapping. */
-static int list_table(const struct bpfroute_maps *m, int family,
-		      struct learned_entry **entries, size_t *count)
+/*
+ * Call fn for a copy of every LIVE entry of one family's table, read in
+ * place through its mapping; a non-zero return of fn ends the walk with it.
+ */
+static int table_walk(const struct bpfroute_maps *m, int family,
+		      int (*fn)(const struct bpfroute_host *h, int family, void *ctx), void *ctx)
 {
-	size_t alen = family == AF_INET ? 4 : 16, cap = *count;
 	const struct table_map *t;
 	struct hosttable ht;
 	int err;
@@ -63,44 +65,58 @@ static int list_table(const struct bpfroute_maps *m, int family,
 	if (err)
 		return err;
 	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
-	for (__u32 i = 0; t && i < t->n; i++) {
+	for (__u32 i = 0; t && i < t->n && !err; i++) {
 		struct bpfroute_host *s = TABLE_SLOT(t, i), h;
-		struct learned_entry *e;
 
 		if (BPFROUTE_SLOT_KIND(TABLE_READ(s->state)) != BPFROUTE_SLOT_LIVE)
 			continue;
 		h = *s;
-		if (*count == cap) {
-			struct learned_entry *grown;
-
-			cap = cap ? 2 * cap : 1024;
-			grown = realloc(*entries, cap * sizeof(**entries));
-			if (!grown) {
-				err = -ENOMEM;
-				break;
-			}
-			*entries = grown;
-		}
-		e = &(*entries)[(*count)++];
-		memset(e, 0, sizeof(*e));
-		e->prefix.family = family;
-		e->prefix.len = alen * 8;
-		memcpy(e->prefix.addr, h.addr, alen);
-		e->host = h;
+		err = fn(&h, family, ctx);
 	}
 	hosttable_close(&ht);
 	return err;
 }
 
+struct list_ctx {
+	struct learned_entry **entries;
+	size_t *count;
+	size_t cap;
+};
+
+static int list_one(const struct bpfroute_host *h, int family, void *ctx)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+	struct list_ctx *c = ctx;
+	struct learned_entry *e;
+
+	if (*c->count == c->cap) {
+		struct learned_entry *grown;
+
+		c->cap = c->cap ? 2 * c->cap : 1024;
+		grown = realloc(*c->entries, c->cap * sizeof(**c->entries));
+		if (!grown)
+			return -ENOMEM;
+		*c->entries = grown;
+	}
+	e = &(*c->entries)[(*c->count)++];
+	memset(e, 0, sizeof(*e));
+	e->prefix.family = family;
+	e->prefix.len = alen * 8;
+	memcpy(e->prefix.addr, h->addr, alen);
+	e->host = *h;
+	return 0;
+}
+
 int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, size_t *count)
 {
+	struct list_ctx c = { entries, count, 0 };
 	int err;
 
 	*entries = NULL;
 	*count = 0;
-	err = list_table(m, AF_INET, entries, count);
+	err = table_walk(m, AF_INET, list_one, &c);
 	if (!err)
-		err = list_table(m, AF_INET6, entries, count);
+		err = table_walk(m, AF_INET6, list_one, &c);
 	if (err) {
 		free(*entries);
 		*entries = NULL;
@@ -112,4 +128,24 @@ int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, 
 long long learned_expires_in(const struct bpfroute_host *h)
 {
 	return (long long)h->expires - (long long)hosts_seconds(hosts_now_ns());
+}
+
+static int count_one(const struct bpfroute_host *h, int family, void *ctx)
+{
+	__u32 (*counts)[2] = ctx;
+
+	if (h->rule < BPFROUTE_MAX_RULES)
+		counts[h->rule][family == AF_INET ? 0 : 1]++;
+	return 0;
+}
+
+int learned_count_by_rule(const struct bpfroute_maps *m, __u32 (*counts)[2])
+{
+	int err;
+
+	memset(counts, 0, BPFROUTE_MAX_RULES * sizeof(*counts));
+	err = table_walk(m, AF_INET, count_one, counts);
+	if (!err)
+		err = table_walk(m, AF_INET6, count_one, counts);
+	return err;
 }

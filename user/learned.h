@@ -25,6 +25,14 @@ struct learned_entry {
 /* Every learned entry, IPv4 first; *entries is malloc()ed. */
 int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, size_t *count);
 
+/*
+ * The entries of each rule id, counts[id][0] IPv4 and [1] IPv6, of
+ * counts[BPFROUTE_MAX_RULES], in one walk over the tables: every entry the
+ * tables hold, as `routes` lists them (expired ones included until the agent
+ * removes them).
+ */
+int learned_count_by_rule(const struct bpfroute_maps *m, __u32 (*counts)[2]);
+
 /* The rules by id, as text ("*.corp.example.com"), "" where none; malloc()ed. */
 char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX];
 

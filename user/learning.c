@@ -11,6 +11,7 @@
  * device changed), a rule dropped from the config takes its entries with it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -18,18 +19,12 @@
 
 #include <bpf/bpf.h>
 
+#include "bpfroute_dns_wire.h"
 #include "dnsname.h"
 #include "hosttable.h"
 #include "iprules.h"
 #include "learning.h"
 #include "log.h"
-
-/* A rule as the kernel holds it, by id. */
-struct rule_slot {
-	struct bpfroute_rule_key key;
-	struct bpfroute_rule val;
-	bool used;
-};
 
 static int conf_read(const struct bpfroute_maps *m, struct bpfroute_conf *conf)
 {
@@ -140,8 +135,7 @@ int learning_rule_make(const struct bpfroute_conf *conf, const struct config_rou
 	return 0;
 }
 
-/* The rules the kernel has now, indexed by id. */
-static int rules_read(const struct bpfroute_maps *m, struct rule_slot *slots, size_t n)
+int learning_rules_read(const struct bpfroute_maps *m, struct learning_rule *slots, size_t n)
 {
 	struct bpfroute_rule_key key, next;
 	struct bpfroute_rule val;
@@ -159,9 +153,64 @@ static int rules_read(const struct bpfroute_maps *m, struct rule_slot *slots, si
 	return errno == ENOENT ? 0 : -errno;
 }
 
+int learning_rule_text(const struct learning_rule *rule, char *text, size_t size)
+{
+	char name[DNSNAME_TEXT_MAX];
+	int n;
+
+	if (rule->val.name_len > sizeof(rule->val.name) ||
+	    dnsname_to_text(rule->val.name, rule->val.name_len, name, sizeof(name)))
+		return -EINVAL;
+	n = snprintf(text, size, "%s%s", rule->key.wildcard ? "*." : "", name);
+	return n < 0 || (size_t)n >= size ? -EINVAL : 0;
+}
+
+/* Does the kernel's rule at key name exactly the suffix of the question? */
+static int rule_at(const struct bpfroute_maps *m, const struct bpfroute_rule_key *key,
+		   const __u8 *suffix, size_t len, struct bpfroute_rule *val)
+{
+	if (bpf_map_lookup_elem(m->rules, key, val))
+		return errno == ENOENT ? -ENOENT : -errno;
+	/* As the kernel: a hash collision never matches. */
+	if (val->name_len != len || len > sizeof(val->name) || memcmp(val->name, suffix, len))
+		return -ENOENT;
+	return 0;
+}
+
+int learning_rule_match(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
+			const __u8 *wire, size_t len, struct learning_rule *rule)
+{
+	size_t starts[DNS_LABELS_MAX], n = 0;
+	int err;
+
+	for (size_t i = 0; i < len && wire[i]; i += 1 + wire[i]) {
+		if (n == DNS_LABELS_MAX)
+			return -ENOENT;	/* the kernel's parser refuses such a name */
+		starts[n++] = i;
+	}
+	/*
+	 * bpf/dns_rules.h walks from the root up and keeps the last find: the
+	 * whole name (an exact rule) wins, then the longest suffix (a wildcard).
+	 * Here the same keys, looked up from the most specific down.
+	 */
+	for (size_t k = 0; k < n; k++) {
+		memset(rule, 0, sizeof(*rule));
+		rule->key.hash = dnsname_rule_hash(conf, wire + starts[k], len - starts[k]);
+		rule->key.wildcard = k != 0;
+		err = rule_at(m, &rule->key, wire + starts[k], len - starts[k], &rule->val);
+		if (!err) {
+			rule->used = true;
+			return 0;
+		}
+		if (err != -ENOENT)
+			return err;
+	}
+	return -ENOENT;
+}
+
 /* The new rule with the same name and kind as old, or NULL. */
-static const struct rule_slot *rule_successor(const struct rule_slot *fresh, size_t n,
-					      const struct rule_slot *old)
+static const struct learning_rule *rule_successor(const struct learning_rule *fresh, size_t n,
+					      const struct learning_rule *old)
 {
 	for (size_t i = 0; i < n; i++)
 		if (fresh[i].used && !memcmp(&fresh[i].key, &old->key, sizeof(old->key)) &&
@@ -178,7 +227,7 @@ static const struct rule_slot *rule_successor(const struct rule_slot *fresh, siz
  * meanwhile are kept.
  */
 static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
-			      const struct rule_slot *old, const struct rule_slot *fresh, size_t n)
+			      const struct learning_rule *old, const struct learning_rule *fresh, size_t n)
 {
 	const struct table_map *t;
 	struct hosttable ht;
@@ -190,7 +239,7 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
 	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
 	for (__u32 i = 0; t && i < t->n; i++) {
 		struct bpfroute_host *s = TABLE_SLOT(t, i);
-		const struct rule_slot *to = NULL;
+		const struct learning_rule *to = NULL;
 		__u32 st = TABLE_READ(s->state);
 		__u16 rule;
 
@@ -221,7 +270,7 @@ static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf 
 		      const struct config *cfg, const int *route_idx)
 {
 	size_t n = BPFROUTE_MAX_RULES, id = 0;
-	struct rule_slot *old, *fresh;
+	struct learning_rule *old, *fresh;
 	int err;
 
 	old = calloc(n, sizeof(*old));
@@ -230,7 +279,7 @@ static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf 
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = rules_read(m, old, n);
+	err = learning_rules_read(m, old, n);
 	if (err)
 		goto cleanup;
 	for (size_t i = 0; i < cfg->n_routes; i++) {

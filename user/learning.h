@@ -20,6 +20,29 @@ int learning_rule_make(const struct bpfroute_conf *conf, const struct config_rou
 		       __u16 id, __u32 ifindex, struct bpfroute_rule_key *key,
 		       struct bpfroute_rule *val);
 
+/* A domain rule as the kernel holds it (bpfroute_rules). */
+struct learning_rule {
+	struct bpfroute_rule_key key;
+	struct bpfroute_rule val;
+	bool used;		/* a rule has this id */
+};
+
+/* The kernel's rules into slots[id], for ids below n; slots zeroed by the caller. */
+int learning_rules_read(const struct bpfroute_maps *m, struct learning_rule *slots, size_t n);
+
+/*
+ * The rule a question (lower-case wire form, root label included) falls
+ * under, as the learner matches it (bpf/dns_rules.h): an exact rule for the
+ * name itself, else the wildcard rule of its longest proper suffix
+ * (`*.example.com` does not cover example.com). 0 with *rule, -ENOENT if no
+ * rule covers it, or -errno.
+ */
+int learning_rule_match(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
+			const __u8 *wire, size_t len, struct learning_rule *rule);
+
+/* A rule as written in the config ("*.corp.example.com"), into text; -EINVAL if malformed. */
+int learning_rule_text(const struct learning_rule *rule, char *text, size_t size);
+
 bool learning_is_resolver(const struct config *cfg, const struct bpfroute_resolver_key *key);
 
 #endif /* BPFROUTE_LEARNING_H */

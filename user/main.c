@@ -40,6 +40,20 @@ static const struct cmd commands[] = {
 	{ "routes", cmd_routes, "[-j]",
 	  "List the route entries: prefix, target device, whether the device is\n"
 	  "masqueraded, origin, expiry and traffic." },
+	{ "why", cmd_why, "ADDRESS|NAME [-j]",
+	  "Tell what the datapath does with a packet from the LAN to ADDRESS, in the\n"
+	  "classifier's order: a live learned entry (the question and rule that brought it\n"
+	  "in, its expiry, last use and traffic), else never steered (a special address, or\n"
+	  "excluded: an address of the gateway, a tunnel endpoint), else the longest prefix;\n"
+	  "then the target device (up, down or missing; masquerade or routed). Or why\n"
+	  "nothing steers it: no entry, or only an expired and idle one. Given a NAME: the\n"
+	  "domain rule it falls under (an exact rule before the most specific wildcard;\n"
+	  "*.example.com does not cover example.com) and the addresses learned for it now.\n"
+	  "Reads the pinned state only; exits 0 whether or not it is steered." },
+	{ "rules", cmd_rules, "[-j]",
+	  "List the domain rules of the loaded config, by id (config order): the rule as\n"
+	  "written, its target device, whether the device is masqueraded, and the learned\n"
+	  "entries it brought in, IPv4 and IPv6 (expired ones until the agent removes them)." },
 	{ "flows", cmd_flows, "[-j]",
 	  "List the masqueraded flows: protocol, client address and port, remote address\n"
 	  "and port, the target address and port the client is translated to, the target\n"

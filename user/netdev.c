@@ -43,3 +43,23 @@ bool netdev_hw_ether(const struct netdev_hw *hw)
 {
 	return hw->type == ARPHRD_ETHER;
 }
+
+int netdev_up(const char *dev, bool *up)
+{
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	*up = false;
+	if (strlen(dev) >= sizeof(ifr.ifr_name))
+		return -ENODEV;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		err = -errno;
+	else
+		*up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	close(fd);
+	return err;
+}

@@ -19,6 +19,12 @@ struct netdev_hw {
 /* The link layer of dev. -ENODEV if there is no such device. */
 int netdev_hw_get(const char *dev, struct netdev_hw *hw);
 
+/*
+ * Is dev up: administratively up with a carrier (IFF_UP and IFF_RUNNING),
+ * where a redirected packet can leave? -ENODEV if there is no such device.
+ */
+int netdev_up(const char *dev, bool *up);
+
 /* Does the device carry an Ethernet header? */
 bool netdev_hw_ether(const struct netdev_hw *hw);
 

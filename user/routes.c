@@ -235,6 +235,35 @@ int routes_summarize(const struct bpfroute_maps *m)
 	return 0;
 }
 
+const struct route_entry *routes_longest(const struct route_entry *entries, size_t count,
+					 int family, const __u8 *addr)
+{
+	const struct route_entry *best = NULL;
+
+	for (size_t i = 0; i < count; i++) {
+		const struct route_entry *e = &entries[i];
+
+		if (e->prefix.family == family && prefix_contains(&e->prefix, addr) &&
+		    (!best || e->prefix.len > best->prefix.len))
+			best = e;
+	}
+	return best;
+}
+
+/* As prefix_may_cover() in bpf/lookup.h. */
+bool routes_summary_covers(const struct bpfroute_maps *m, int family, const __u8 *addr)
+{
+	__u32 top = (__u32)addr[0] << 8 | addr[1];
+	__u32 idx = (family == AF_INET ? 0 : BPFROUTE_PFXSUM_WORDS) + (top >> 6);
+	__u64 w;
+
+	if (m->pfxsum < 0)
+		return true;
+	if (bpf_map_lookup_elem(m->pfxsum, &idx, &w))
+		return false;
+	return (w >> (top & 63)) & 1;
+}
+
 const char *route_origin_name(__u16 origin)
 {
 	switch (origin) {

@@ -56,6 +56,21 @@ int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
  */
 int routes_summarize(const struct bpfroute_maps *m);
 
+/*
+ * The entry the classifier's LPM lookup finds for an address of family
+ * (AF_INET or AF_INET6; addr 4 or 16 bytes): the longest prefix of the list
+ * that contains it, or NULL. The list as routes_list() returns it.
+ */
+const struct route_entry *routes_longest(const struct route_entry *entries, size_t count,
+					 int family, const __u8 *addr);
+
+/*
+ * Does bpfroute_pfxsum let the classifier look the address (of family
+ * AF_INET or AF_INET6) up in the tries (a prefix covers its first 16 bits)? true without the map (an older
+ * instance's classifier looks every address up).
+ */
+bool routes_summary_covers(const struct bpfroute_maps *m, int family, const __u8 *addr);
+
 const char *route_origin_name(__u16 origin);
 
 #endif /* BPFROUTE_ROUTES_H */

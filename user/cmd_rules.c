@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * `bpfroute rules`: the domain rules of the loaded config as the kernel holds
+ * them (bpfroute_rules), by id (config order), each with its target and the
+ * learned entries it brought in, per family: one walk over the learned
+ * tables for all of them.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "json.h"
+#include "learned.h"
+#include "learning.h"
+#include "log.h"
+#include "maps.h"
+#include "pindir.h"
+#include "targets.h"
+
+struct rules_view {
+	const struct learning_rule *rules;	/* by id, BPFROUTE_MAX_RULES */
+	__u32 (*counts)[2];			/* by id: IPv4, IPv6 entries */
+	const struct target_set *targets;
+};
+
+static bool rule_masqueraded(const struct rules_view *v, __u32 ifindex)
+{
+	const struct target_entry *t = targets_find(v->targets, ifindex);
+
+	return t && (t->val.flags & BPFROUTE_TARGET_F_MASQ);
+}
+
+static const char *rule_text(const struct learning_rule *r, char *buf, size_t len)
+{
+	if (learning_rule_text(r, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static void print_rules_json(const struct rules_view *v)
+{
+	char name[LEARNED_TEXT_MAX], dev[IF_NAMESIZE];
+	struct json j;
+
+	json_init(&j, stdout);
+	json_array_begin(&j);
+	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
+		const struct learning_rule *r = &v->rules[id];
+
+		if (!r->used)
+			continue;
+		json_object_begin(&j);
+		json_kv_string(&j, "rule", rule_text(r, name, sizeof(name)));
+		json_kv_u64(&j, "id", id);
+		json_key(&j, "wildcard");
+		json_bool(&j, r->key.wildcard);
+		json_kv_string(&j, "dev", cmd_dev_name(r->val.ifindex, dev));
+		json_kv_u64(&j, "ifindex", r->val.ifindex);
+		json_key(&j, "masquerade");
+		json_bool(&j, rule_masqueraded(v, r->val.ifindex));
+		json_kv_u64(&j, "learned4", v->counts[id][0]);
+		json_kv_u64(&j, "learned6", v->counts[id][1]);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_done(&j);
+}
+
+static void print_rules(const struct rules_view *v)
+{
+	char name[LEARNED_TEXT_MAX], dev[IF_NAMESIZE];
+
+	printf("%-5s %-40s %-15s %-4s %10s %10s\n", "ID", "RULE", "DEV", "MASQ", "LEARNED4",
+	       "LEARNED6");
+	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
+		const struct learning_rule *r = &v->rules[id];
+
+		if (!r->used)
+			continue;
+		printf("%-5u %-40s %-15s %-4s %10u %10u\n", id, rule_text(r, name, sizeof(name)),
+		       cmd_dev_name(r->val.ifindex, dev),
+		       rule_masqueraded(v, r->val.ifindex) ? "yes" : "no", v->counts[id][0],
+		       v->counts[id][1]);
+	}
+}
+
+int cmd_rules(const struct cli *cli, int argc, char **argv)
+{
+	struct target_set targets = {};
+	struct learning_rule *rules;
+	struct bpfroute_maps m = {};
+	bool json = cli->json;
+	__u32 (*counts)[2];
+	struct pindir pd;
+	int idx, err;
+
+	idx = cmd_parse_opts("rules", argc, argv, &json, NULL);
+	if (idx < 0)
+		return idx;
+	if (idx < argc) {
+		cmd_bad_usage("rules", "unexpected argument '%s'", argv[idx]);
+		return -EINVAL;
+	}
+	err = cmd_open_instance(cli, &pd, &m);
+	if (err)
+		return err;
+	rules = calloc(BPFROUTE_MAX_RULES, sizeof(*rules));
+	counts = calloc(BPFROUTE_MAX_RULES, sizeof(*counts));
+	if (!rules || !counts)
+		err = -ENOMEM;
+	if (!err)
+		err = learning_rules_read(&m, rules, BPFROUTE_MAX_RULES);
+	if (!err)
+		err = learned_count_by_rule(&m, counts);
+	if (!err)
+		err = targets_read(&m, &targets);
+	if (err) {
+		pr_err("reading the rules: %s\n", strerror(-err));
+	} else {
+		struct rules_view v = { rules, counts, &targets };
+
+		if (json)
+			print_rules_json(&v);
+		else
+			print_rules(&v);
+	}
+	free(rules);
+	free(counts);
+	targets_free(&targets);
+	maps_close(&m);
+	pindir_close(&pd);
+	return err;
+}
