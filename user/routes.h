@@ -66,8 +66,9 @@ const struct route_entry *routes_longest(const struct route_entry *entries, size
 
 /*
  * Does bpfroute_pfxsum let the classifier look the address (of family
- * AF_INET or AF_INET6) up in the tries (a prefix covers its first 16 bits)? true without the map (an older
- * instance's classifier looks every address up).
+ * AF_INET or AF_INET6) up in the tries (a prefix covers its first 16
+ * bits)? true without the map (an older instance's classifier looks every
+ * address up).
  */
 bool routes_summary_covers(const struct bpfroute_maps *m, int family, const __u8 *addr);
 
