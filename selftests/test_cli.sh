@@ -127,6 +127,8 @@ expect_refusal help_unknown "unknown command 'nope'" "$BPFROUTE" help nope
 # --- nothing loaded yet -----------------------------------------------------
 expect_refusal status_not_loaded "not loaded at $pin" br status
 expect_refusal routes_not_loaded "not loaded at $pin" br routes
+expect_refusal why_not_loaded "^bpfroute is not loaded at $pin " br why 203.0.113.5
+expect_refusal rules_not_loaded "^bpfroute is not loaded at $pin " br rules
 expect_refusal route_add_not_loaded "not loaded at $pin" br route add 203.0.113.0/24 dev tun0
 check unload_not_loaded br unload
 
@@ -277,6 +279,66 @@ if command -v python3 >/dev/null; then
 	check status_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' -j status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"attached\"][0][\"dev\"]==\"lan0\"; assert d[\"maps\"][\"routes4\"][\"entries\"]==1'"
 	check routes_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes -j | python3 -c 'import json,sys; d=json.load(sys.stdin); assert [r[\"prefix\"] for r in d]==[\"203.0.113.0/24\",\"2001:db8:3::/64\"]'"
 fi
+
+# --- why and rules: read the instance of $good, in the classifier's order ------
+# why_json NAME PYTHON-TEST OPERAND: `why OPERAND -j` exits 0 and its JSON, d,
+# passes the test.
+why_json() {
+	local out
+	if out=$(br why "$3" -j 2>&1) &&
+	   python3 -c "import json, sys; d = json.load(sys.stdin); assert ($2), d" <<<"$out" \
+		>/dev/null 2>&1; then
+		pass "$1"
+	else
+		fail "$1" "why $3 -j: $out"
+	fi
+}
+if command -v python3 >/dev/null; then
+	why_json why_prefix_route "d['steered'] and d['verdict'] == 'prefix' and
+		d['prefix']['prefix'] == '203.0.113.0/24' and d['prefix']['origin'] == 'config' and
+		d['target']['dev'] == 'tun0' and d['target']['state'] == 'up' and
+		not d['target']['masquerade'] and d['learned'] is None" 203.0.113.5
+	why_json why_prefix_route6 "d['verdict'] == 'prefix' and
+		d['prefix']['prefix'] == '2001:db8:3::/64'" 2001:db8:3::7
+	why_json why_special_loopback "not d['steered'] and d['verdict'] == 'special' and
+		d['target'] is None" 127.0.0.1
+	why_json why_special_multicast6 "d['verdict'] == 'special'" ff02::1
+	why_json why_excluded_own_address "not d['steered'] and d['verdict'] == 'excluded' and
+		d['excluded'] == {'reason': 'local', 'dev': 'lan0', 'ifindex': d['excluded']['ifindex']}" \
+		192.0.2.1
+	why_json why_no_entry "not d['steered'] and d['verdict'] == 'no_entry' and
+		d['prefix'] is None" 198.51.100.7
+	why_json why_name_wildcard_rule "d['rule']['rule'] == '*.corp.example.com' and
+		d['rule']['id'] == 0 and d['rule']['dev'] == 'tun0' and d['learned'] == []" \
+		WWW.Corp.Example.com.
+	why_json why_name_wildcard_not_itself "d['rule'] is None" corp.example.com
+	why_json why_name_no_rule "d['rule'] is None and d['learned'] == []" other.example.net
+	check rules_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules -j | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d == [dict(rule=\"*.corp.example.com\", id=0, wildcard=True, dev=\"tun0\",
+                  ifindex=d[0][\"ifindex\"], masquerade=False, learned4=0, learned6=0)], d'"
+fi
+check why_text_prefix bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 203.0.113.5 |
+	grep -qx '203.0.113.5: steered by the prefix 203.0.113.0/24 (config)'"
+check why_text_excluded bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 192.0.2.1 |
+	grep -qx '192.0.2.1: not steered: excluded, an address of the gateway (lan0)'"
+check why_text_no_rule bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why other.example.net |
+	grep -qx '  rule:      none: answers for it are not learned'"
+check rules_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules |
+	grep -qE '^0 +\*\.corp\.example\.com +tun0 +no +0 +0$'"
+expect_refusal why_bad_address "^why: '203.0.113.999' is not an IPv4 or IPv6 address; usage: " \
+	br why 203.0.113.999
+expect_refusal why_bad_name "^why: 'a\.\.b' is neither an address nor a name: empty label; " \
+	br why a..b
+expect_refusal why_prefix_refused "^why: 203.0.113.0/24 is a prefix" br why 203.0.113.0/24
+expect_refusal why_wildcard_refused "is a rule, not a name" br why '*.corp.example.com'
+expect_refusal why_no_operand "^why: expected an ADDRESS or a NAME; usage: " br why
+expect_refusal why_extra_arg "^why: unexpected argument 'x'" br why 203.0.113.5 -j x
+expect_refusal rules_extra_arg "^rules: unexpected argument 'x'" br rules x
+check help_why bash -c "'$BPFROUTE' help why | grep -q 'ADDRESS|NAME'"
+check help_lists_why_rules bash -c "'$BPFROUTE' help | grep -q '^  why ' &&
+	'$BPFROUTE' help | grep -q '^  rules '"
 
 # --- route add / del ----------------------------------------------------------
 expect_refusal route_bad_prefix "route: 203.0.113.0/99: bad prefix length" \

@@ -455,6 +455,22 @@ expect_learned exact_beats_wildcard_listed 203.0.113.41/32 "$TB_GW_WG2" vip.corp
 expect_curl wildcard_still_first_target "http://www.corp.example.com:$TB_SERVICE_PORT/" \
 	private -4
 
+# why and rules, on what c. and e. learned: the name lists its address, the
+# address names its question, rule and tunnel; app.example.org's rule counts
+# the one A and the one AAAA its answers brought in.
+expect_jq why_name_lists_learned ".rule.rule == \"*.corp.example.com\" and
+	any(.learned[]; .address == \"203.0.113.11\" and .dev == \"$TB_GW_WG\" and .steers)" \
+	why www.corp.example.com -j
+expect_jq why_address_learned ".steered and .verdict == \"learned\" and
+	.learned.question == \"www.corp.example.com\" and .learned.rule == \"*.corp.example.com\"
+	and .target.dev == \"$TB_GW_WG\" and .target.state == \"up\" and (.target.masquerade | not)" \
+	why 203.0.113.11 -j
+br why 2001:db8:3::40
+check why_address_text grep -qx '  question:  app.example.org' <<<"$OUT" -- \
+	"why 2001:db8:3::40: expected the line '  question:  app.example.org', got:" "$OUT" "$ERR"
+expect_jq rules_count_learned '[.[] | select(.rule == "app.example.org")] |
+	length == 1 and .[0].learned4 == 1 and .[0].learned6 == 1' rules -j
+
 # f. A name no rule covers: not learned, the ordinary route.
 before=$(counter dns_no_rule)
 client_dig +short other.example.net A >/dev/null
@@ -662,6 +678,13 @@ if is_learned 203.0.113.34/32; then
 		"status -j counter host_expired: expected to grow, before $before after $after"
 else
 	note "the expired entry was already gone without the agent"
+fi
+# why: an entry expired and unused past its idle timeout is a miss.
+if is_learned 203.0.113.34/32; then
+	expect_jq why_expired_idle '.verdict == "expired" and .steered == false and
+		.learned.steers == false and .target == null' why 203.0.113.34 -j
+else
+	skip why_expired_idle "the expired entry was already gone"
 fi
 if ((HAVE_RUN)) && agent_start "$CONF_SHORT"; then
 	for ((i = 0; i < 40; i++)); do

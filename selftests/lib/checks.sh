@@ -161,3 +161,21 @@ br_check()
 	fail "$name" "bpfroute $* exited $rc, expected 0" "stdout: $OUT" "stderr: $ERR"
 	return 1
 }
+
+# expect_jq NAME JQ-TEST ARGS...: `bpfroute ARGS` exits 0 and its output
+# ($OUT) passes the jq test (jq -e: true, not false or null).
+expect_jq()
+{
+	local name=$1 test=$2 rc
+	shift 2
+
+	br "$@"
+	rc=$?
+	if ((rc == 0)) && jq -e "$test" <<<"$OUT" >/dev/null 2>&1; then
+		pass "$name"
+		return 0
+	fi
+	fail "$name" "bpfroute $* (exit $rc): expected output passing jq '$test'" \
+		"stdout: $(head -c 2000 <<<"$OUT")" "stderr: $ERR"
+	return 1
+}
