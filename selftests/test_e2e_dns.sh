@@ -470,6 +470,10 @@ check why_address_text grep -qx '  question:  app.example.org' <<<"$OUT" -- \
 	"why 2001:db8:3::40: expected the line '  question:  app.example.org', got:" "$OUT" "$ERR"
 expect_jq rules_count_learned '[.[] | select(.rule == "app.example.org")] |
 	length == 1 and .[0].learned4 == 1 and .[0].learned6 == 1' rules -j
+for args in "why 203.0.113.11" "why www.corp.example.com" "rules"; do
+	# shellcheck disable=SC2086  # the words of a command
+	br $args && note "bpfroute $args:" && printf '%s\n' "$OUT" | sed 's/^/#   /'
+done
 
 # f. A name no rule covers: not learned, the ordinary route.
 before=$(counter dns_no_rule)

@@ -383,9 +383,7 @@ struct why_name {
 
 static int why_name(const struct bpfroute_maps *m, struct why_name *n)
 {
-	struct learned_entry *all = NULL;
 	struct bpfroute_conf conf;
-	size_t count = 0, k = 0;
 	__u32 zero = 0;
 	__u64 id;
 	int err;
@@ -400,15 +398,10 @@ static int why_name(const struct bpfroute_maps *m, struct why_name *n)
 		snprintf(n->rule_text, sizeof(n->rule_text), "?");
 	/* Learned entries carry the keyed hash of their question (bpf/dns_answer.h). */
 	id = dnsname_hash(&conf, n->wire, (size_t)n->wire_len);
-	err = learned_list(m, &all, &count);
+	err = learned_list_name(m, id, &n->learned, &n->n_learned);
 	if (err)
 		return err;
-	for (size_t i = 0; i < count; i++)
-		if (all[i].host.name_id == id)
-			all[k++] = all[i];
-	qsort(all, k, sizeof(*all), learned_cmp);
-	n->learned = all;
-	n->n_learned = k;
+	qsort(n->learned, n->n_learned, sizeof(*n->learned), learned_cmp);
 	return 0;
 }
 

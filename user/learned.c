@@ -81,6 +81,8 @@ struct list_ctx {
 	struct learned_entry **entries;
 	size_t *count;
 	size_t cap;
+	bool by_name;		/* only the entries of name_id */
+	__u64 name_id;
 };
 
 static int list_one(const struct bpfroute_host *h, int family, void *ctx)
@@ -88,6 +90,9 @@ static int list_one(const struct bpfroute_host *h, int family, void *ctx)
 	size_t alen = family == AF_INET ? 4 : 16;
 	struct list_ctx *c = ctx;
 	struct learned_entry *e;
+
+	if (c->by_name && h->name_id != c->name_id)
+		return 0;
 
 	if (*c->count == c->cap) {
 		struct learned_entry *grown;
@@ -107,22 +112,36 @@ static int list_one(const struct bpfroute_host *h, int family, void *ctx)
 	return 0;
 }
 
-int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, size_t *count)
+static int list_tables(const struct bpfroute_maps *m, struct list_ctx *c)
 {
-	struct list_ctx c = { entries, count, 0 };
 	int err;
 
-	*entries = NULL;
-	*count = 0;
-	err = table_walk(m, AF_INET, list_one, &c);
+	*c->entries = NULL;
+	*c->count = 0;
+	err = table_walk(m, AF_INET, list_one, c);
 	if (!err)
-		err = table_walk(m, AF_INET6, list_one, &c);
+		err = table_walk(m, AF_INET6, list_one, c);
 	if (err) {
-		free(*entries);
-		*entries = NULL;
-		*count = 0;
+		free(*c->entries);
+		*c->entries = NULL;
+		*c->count = 0;
 	}
 	return err;
+}
+
+int learned_list_name(const struct bpfroute_maps *m, __u64 name_id,
+		      struct learned_entry **entries, size_t *count)
+{
+	struct list_ctx c = { entries, count, 0, true, name_id };
+
+	return list_tables(m, &c);
+}
+
+int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, size_t *count)
+{
+	struct list_ctx c = { entries, count, 0, false, 0 };
+
+	return list_tables(m, &c);
 }
 
 long long learned_expires_in(const struct bpfroute_host *h)

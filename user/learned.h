@@ -25,6 +25,10 @@ struct learned_entry {
 /* Every learned entry, IPv4 first; *entries is malloc()ed. */
 int learned_list(const struct bpfroute_maps *m, struct learned_entry **entries, size_t *count);
 
+/* The same, only the entries learned for the question of name_id. */
+int learned_list_name(const struct bpfroute_maps *m, __u64 name_id,
+		      struct learned_entry **entries, size_t *count);
+
 /*
  * The entries of each rule id, counts[id][0] IPv4 and [1] IPv6, of
  * counts[BPFROUTE_MAX_RULES], in one walk over the tables: every entry the
