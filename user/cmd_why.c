@@ -195,7 +195,7 @@ static void json_kv_known(struct json *j, const char *key, const char *text)
 static void json_host(struct json *j, const struct bpfroute_maps *m, const struct why_addr *w,
 		      char (*rules)[LEARNED_TEXT_MAX])
 {
-	char name[LEARNED_TEXT_MAX];
+	char name[LEARNED_TEXT_MAX], dev[IF_NAMESIZE];
 	const struct bpfroute_host *h = &w->host;
 
 	json_key(j, "learned");
@@ -216,6 +216,7 @@ static void json_host(struct json *j, const struct bpfroute_maps *m, const struc
 	json_kv_u64(j, "idle_timeout", h->idle_timeout);
 	json_key(j, "last_use_ago");
 	json_s64(j, (long long)w->now - h->last_used);
+	json_kv_string(j, "dev", cmd_dev_name(h->ifindex, dev));
 	json_kv_u64(j, "ifindex", h->ifindex);
 	json_kv_u64(j, "packets", h->packets);
 	json_kv_u64(j, "bytes", h->bytes);
