@@ -318,6 +318,22 @@ import json, sys
 d = json.load(sys.stdin)
 assert d == [dict(rule=\"*.corp.example.com\", id=0, wildcard=True, dev=\"tun0\",
                   ifindex=d[0][\"ifindex\"], masquerade=False, learned4=0, learned6=0)], d'"
+	# Which rule a name falls under, as the learner decides: an exact rule
+	# first, then the most specific wildcard, which never covers its own name.
+	nested=$(conf nested.conf "interface lan0" "route *.example.com dev tun0" \
+		"route *.corp.example.com dev tun1" "route vip.corp.example.com dev tun0")
+	check why_nested_load br load -c "$nested"
+	why_json why_rule_exact_first "d['rule']['rule'] == 'vip.corp.example.com' and
+		d['rule']['id'] == 2" vip.corp.example.com
+	why_json why_rule_longest_wildcard "d['rule']['rule'] == '*.corp.example.com' and
+		d['rule']['dev'] == 'tun1'" a.vip.corp.example.com
+	why_json why_rule_parent_wildcard "d['rule']['rule'] == '*.example.com'" corp.example.com
+	why_json why_rule_none_above "d['rule'] is None" example.com
+	check rules_config_order bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules -j |
+		python3 -c 'import json, sys; d = json.load(sys.stdin); assert [(r[\"id\"], r[\"rule\"])
+		for r in d] == [(0, \"*.example.com\"), (1, \"*.corp.example.com\"),
+		(2, \"vip.corp.example.com\")], d'"
+	check why_nested_back br load -c "$good"
 fi
 check why_text_prefix bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 203.0.113.5 |
 	grep -qx '203.0.113.5: steered by the prefix 203.0.113.0/24 (config)'"
