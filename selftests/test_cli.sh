@@ -304,7 +304,7 @@ if command -v python3 >/dev/null; then
 		d['target'] is None" 127.0.0.1
 	why_json why_special_multicast6 "d['verdict'] == 'special'" ff02::1
 	why_json why_excluded_own_address "not d['steered'] and d['verdict'] == 'excluded' and
-		d['excluded'] == {'reason': 'local', 'dev': 'lan0', 'ifindex': d['excluded']['ifindex']}" \
+		d['excluded']['reason'] == 'local' and d['excluded']['dev'] == 'lan0'" \
 		192.0.2.1
 	why_json why_no_entry "not d['steered'] and d['verdict'] == 'no_entry' and
 		d['prefix'] is None" 198.51.100.7
@@ -330,9 +330,9 @@ assert d == [dict(rule=\"*.corp.example.com\", id=0, wildcard=True, dev=\"tun0\"
 	why_json why_rule_parent_wildcard "d['rule']['rule'] == '*.example.com'" corp.example.com
 	why_json why_rule_none_above "d['rule'] is None" example.com
 	check rules_config_order bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules -j |
-		python3 -c 'import json, sys; d = json.load(sys.stdin); assert [(r[\"id\"], r[\"rule\"])
-		for r in d] == [(0, \"*.example.com\"), (1, \"*.corp.example.com\"),
-		(2, \"vip.corp.example.com\")], d'"
+		python3 -c 'import json, sys; d = json.load(sys.stdin)
+assert [(r[\"id\"], r[\"rule\"]) for r in d] == [(0, \"*.example.com\"),
+	(1, \"*.corp.example.com\"), (2, \"vip.corp.example.com\")], d'"
 	check why_nested_back br load -c "$good"
 fi
 check why_text_prefix bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 203.0.113.5 |

@@ -462,8 +462,9 @@ expect_jq why_name_lists_learned ".rule.rule == \"*.corp.example.com\" and
 	any(.learned[]; .address == \"203.0.113.11\" and .dev == \"$TB_GW_WG\" and .steers)" \
 	why www.corp.example.com -j
 expect_jq why_address_learned ".steered and .verdict == \"learned\" and
-	.learned.question == \"www.corp.example.com\" and .learned.rule == \"*.corp.example.com\"
-	and .target.dev == \"$TB_GW_WG\" and .target.state == \"up\" and (.target.masquerade | not)" \
+	.learned.question == \"www.corp.example.com\" and
+	.learned.rule == \"*.corp.example.com\" and .target.dev == \"$TB_GW_WG\" and
+	.target.state == \"up\" and (.target.masquerade | not)" \
 	why 203.0.113.11 -j
 br why 2001:db8:3::40
 check why_address_text grep -qx '  question:  app.example.org' <<<"$OUT" -- \

@@ -209,8 +209,8 @@ int learning_rule_match(const struct bpfroute_maps *m, const struct bpfroute_con
 }
 
 /* The new rule with the same name and kind as old, or NULL. */
-static const struct learning_rule *rule_successor(const struct learning_rule *fresh, size_t n,
-					      const struct learning_rule *old)
+static const struct learning_rule *rule_successor(const struct learning_rule *fresh,
+						  size_t n, const struct learning_rule *old)
 {
 	for (size_t i = 0; i < n; i++)
 		if (fresh[i].used && !memcmp(&fresh[i].key, &old->key, sizeof(old->key)) &&
@@ -227,7 +227,8 @@ static const struct learning_rule *rule_successor(const struct learning_rule *fr
  * meanwhile are kept.
  */
 static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
-			      const struct learning_rule *old, const struct learning_rule *fresh, size_t n)
+			      const struct learning_rule *old, const struct learning_rule *fresh,
+			      size_t n)
 {
 	const struct table_map *t;
 	struct hosttable ht;
