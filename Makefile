@@ -132,7 +132,7 @@ $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/dns_gen
 AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
 	user/maps.c user/pindir.c user/config.c user/config_settings.c user/prefix.c \
 	user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c \
-	user/learned.c user/json.c user/sandbox.c
+	user/learned.c user/json.c user/sandbox.c user/metrics_walk.c user/metrics_http.c
 $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
 		selftests/fixtures.h \
 		$(AGENT_TEST_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)

@@ -51,6 +51,12 @@ static const struct cmd commands[] = {
 	  BPFROUTE_STR(BPFROUTE_FLOW_TCP_CLOSE_S) " s; UDP " BPFROUTE_STR(BPFROUTE_FLOW_UDP_S)
 	  " s;\nICMP " BPFROUTE_STR(BPFROUTE_FLOW_ICMP_S) " s. The agent (`bpfroute run`) removes "
 	  "timed-out flows." },
+	{ "metrics", cmd_metrics, "",
+	  "Print the instance's metrics in the Prometheus text format (0.0.4): the\n"
+	  "datapath's counters, map fill, traffic and entries per target device and per\n"
+	  "domain rule, flows, and the agent's state, counters and learn latency. Read\n"
+	  "from the pinned maps; no agent needed. The agent serves the same text over\n"
+	  "HTTP when the config has a `metrics ADDRESS:PORT` line." },
 	{ "route", cmd_route, "add PREFIX dev IFNAME | del PREFIX",
 	  "Add (or retarget) or delete one route entry by hand. Entries added here\n"
 	  "survive reloads; a config route of the same prefix takes it back on load." },
