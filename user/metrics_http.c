@@ -83,7 +83,7 @@ void metrics_http_close(struct metrics_http *h)
 	h->lfd = -1;
 }
 
-/* A free slot, else the oldest one still reading (evicted), else NULL. */
+/* A free slot, else the oldest one still reading; NULL if all are answering. */
 static struct metrics_http_conn *slot_for_new(struct metrics_http *h)
 {
 	struct metrics_http_conn *oldest = NULL;
@@ -95,11 +95,6 @@ static struct metrics_http_conn *slot_for_new(struct metrics_http *h)
 			return c;
 		if (!c->out && (!oldest || c->accepted < oldest->accepted))
 			oldest = c;
-	}
-	if (oldest) {
-		pr_debug("metrics: %d connections: closing the oldest idle one\n",
-			 METRICS_HTTP_CONNS);
-		conn_close(oldest);
 	}
 	return oldest;
 }
@@ -255,12 +250,18 @@ static void accept_new(struct metrics_http *h, __u64 now)
 		int fd;
 
 		if (!c)
-			return;
+			return;		/* every slot answers: the rest wait in the backlog */
 		fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				pr_debug("metrics: accept: %s\n", strerror(errno));
 			return;
+		}
+		/* Only now that someone is there: the slot's holder gives way. */
+		if (c->fd >= 0) {
+			pr_debug("metrics: %d connections: closing the oldest idle one\n",
+				 METRICS_HTTP_CONNS);
+			conn_close(c);
 		}
 		c->fd = fd;
 		c->accepted = now;
