@@ -266,6 +266,8 @@ struct agent_loop {
 	struct metrics_http *http;	/* the metrics endpoint; NULL: off */
 	struct metrics_walk *walk;	/* its per-target figures, walked in steps */
 	__u64 walk_next;		/* when the next walk starts */
+	unsigned int walk_steps;	/* of the walk under way, for the debug log */
+	__u64 walk_cpu_ns, walk_max_ns;	/* its time in all, and its longest step */
 };
 
 /*

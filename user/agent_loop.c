@@ -125,16 +125,30 @@ static int loop_timeout_ms(struct agent_loop *l, __u64 now, __u64 next_tick)
  */
 static void loop_walk(struct agent_loop *l, __u64 now)
 {
+	__u64 t0, spent;
 	int ret;
 
 	if (!l->walk || (!metrics_walk_busy(l->walk) && now < l->walk_next))
 		return;
-	if (!metrics_walk_busy(l->walk))
+	if (!metrics_walk_busy(l->walk)) {
 		l->walk_next = now + LOOP_WALK_EVERY_NS;
+		l->walk_steps = 0;
+		l->walk_cpu_ns = l->walk_max_ns = 0;
+	}
+	t0 = hosts_now_ns();
 	ret = metrics_walk_step(l->walk, l->a->maps, agent_ht(l->a, 4), agent_ht(l->a, 6),
 				METRICS_WALK_BUDGET);
+	spent = hosts_now_ns() - t0;
+	l->walk_steps++;
+	l->walk_cpu_ns += spent;
+	if (spent > l->walk_max_ns)
+		l->walk_max_ns = spent;
 	if (ret < 0)
 		pr_debug("metrics: walking the maps: %s\n", strerror(-ret));
+	else if (ret)
+		pr_debug("metrics: walk done in %u steps, %llu us in all, the longest %llu us\n",
+			 l->walk_steps, (unsigned long long)l->walk_cpu_ns / 1000,
+			 (unsigned long long)l->walk_max_ns / 1000);
 }
 
 /* The agent's record, written at each tick; a failure is said once. */

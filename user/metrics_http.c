@@ -149,7 +149,7 @@ int metrics_http_parse(const char *req, size_t len)
 		return 400;
 	req += sizeof(get) - 1;
 	sp = memchr(req, ' ', (size_t)(end - req));
-	if (!sp || sp == req || *req != '/' || memcmp(sp + 1, "HTTP/1.", 7))
+	if (!sp || sp == req || *req != '/' || end - (sp + 1) < 8 || memcmp(sp + 1, "HTTP/1.", 7))
 		return 400;
 	plen = (size_t)(sp - req);
 	/* A query string is no other resource. */

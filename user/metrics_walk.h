@@ -71,8 +71,8 @@ struct metrics_walk {
 
 /* Cost units of a step: a table slot costs 1, a map key (a syscall or two) this. */
 #define METRICS_WALK_KEY_COST	128
-/* A step of the agent: some 65536 slots, or 512 keys, about a millisecond. */
-#define METRICS_WALK_BUDGET	65536
+/* A step of the agent: 32768 slots (2 MiB of table) or 256 keys, under a millisecond. */
+#define METRICS_WALK_BUDGET	32768
 
 int metrics_walk_init(struct metrics_walk *w);
 void metrics_walk_free(struct metrics_walk *w);
