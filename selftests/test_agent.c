@@ -53,7 +53,9 @@
 #include "json.h"
 #include "learned.h"
 #include "learning.h"
+#include "agentrec.h"
 #include "log.h"
+#include "metrics.h"
 #include "metrics_http.h"
 #include "metrics_walk.h"
 #include "sandbox.h"
@@ -944,6 +946,75 @@ static void test_metrics_walk(void)
 out:
 	metrics_walk_free(&all);
 	metrics_walk_free(&steps);
+	finish(&e);
+}
+
+static const char *odd_rule(void *ctx, __u16 id)
+{
+	(void)ctx;
+	return id == 3 ? "a\"b\\c\nd" : NULL;
+}
+
+static const char *odd_dev(void *ctx, __u32 ifindex, char *buf)
+{
+	(void)ctx;
+	snprintf(buf, IF_NAMESIZE, ifindex == TARGET ? "wg\"0" : "#%u", ifindex);
+	return buf;
+}
+
+/*
+ * The text: label values escaped as the format asks (a rule or device name
+ * may hold any byte), the agent's record as it is given, the histogram
+ * cumulative with +Inf equal to the count.
+ */
+static void test_metrics_text(void)
+{
+	struct bpfroute_agent rec = { .pid = 1, .start_ns = 1, .tick_ns = 2 };
+	struct metrics_walk w = {};
+	struct metrics_source src;
+	char *text = NULL;
+	size_t len = 0;
+	struct env e;
+	FILE *f;
+
+	if (!start(&e, "metrics_text", 64))
+		return;
+	if (!install_counted(&e, "203.0.113.1", 3, TARGET, 10, 1000) ||
+	    !ASSERT_OK(metrics_walk_init(&w), "metrics_walk_init") ||
+	    !ASSERT_OK(metrics_walk_all(&w, &e.maps, agent_ht(&e.a, 4), agent_ht(&e.a, 6)),
+		       "a whole walk"))
+		goto out;
+	agentrec_lat_add(&rec, 7000);		/* 7 us: the first bucket */
+	agentrec_lat_add(&rec, 2000000000);	/* 2 s: above every bound */
+	src = (struct metrics_source){ .m = &e.maps, .agg = w.done, .self = &rec,
+				       .rule_name = odd_rule, .dev_name = odd_dev };
+	f = open_memstream(&text, &len);
+	if (!ASSERT_TRUE(f != NULL, "open_memstream"))
+		goto out;
+	ASSERT_OK(metrics_write(f, &src), "metrics_write");
+	fclose(f);
+	ASSERT_TRUE(strstr(text, "bpfroute_rule_packets_total{rule=\"a\\\"b\\\\c\\nd\"} 10\n")
+		    != NULL, "rule label escaped: quote, backslash, newline");
+	ASSERT_TRUE(strstr(text, "bpfroute_target_packets_total{dev=\"wg\\\"0\","
+			   "origin=\"learned\"} 10\n") != NULL, "device label escaped");
+	ASSERT_TRUE(strstr(text, "\nbpfroute_agent_up 1\n") != NULL, "the agent itself is up");
+	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_bucket{le=\"1e-05\"} 1\n")
+		    != NULL, "7 us in the first bucket");
+	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_bucket{le=\"1\"} 1\n")
+		    != NULL, "2 s in no finite bucket");
+	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_bucket{le=\"+Inf\"} 2\n")
+		    != NULL, "+Inf holds both");
+	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_sum 2.000007000\n") != NULL,
+		    "the sum in seconds");
+	ASSERT_TRUE(strstr(text, "# TYPE bpfroute_dns_total counter\n") != NULL,
+		    "the dns_* counters as one family");
+	ASSERT_TRUE(strstr(text, "bpfroute_dns_total{counter=\"event_lost\"} 0\n") != NULL,
+		    "ring buffer losses: dns_event_lost");
+	if (strstr(text, "{rule=\"a\"b"))
+		ASSERT_TRUE(false, "a raw quote inside a label value");
+out:
+	free(text);
+	metrics_walk_free(&w);
 	finish(&e);
 }
 
@@ -1924,6 +1995,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_kernel_to_agent);
 	RUN_TEST(test_sandbox);
 	RUN_TEST(test_metrics_walk);
+	RUN_TEST(test_metrics_text);
 	RUN_TEST(test_metrics_http_parse);
 	return test__exit_status();
 }
