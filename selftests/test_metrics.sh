@@ -303,6 +303,23 @@ check metrics_bind_failure_exits [ "$rc" -ne 0 -a "$rc" -ne 124 ] -- \
 check metrics_bind_failure_said grep -q "^metrics 192.0.2.99:$PORT: " "$TB_DIR/bind.out" -- \
 	"expected a line 'metrics 192.0.2.99:$PORT: reason', got:" "$(cat "$TB_DIR/bind.out")"
 
+# Killed outright: the record stays, the pid is gone; not running, and
+# status says it did not stop cleanly.
+conf_write "$PORT"
+if check metrics_agent_restarted agent_start "$CONF" -- "$(agent_log)" &&
+	tb__wait_for 100 0.1 grep -q 'agent running for' "$AGENT_LOG"; then
+	killed=$AGENT_PID
+	expect_agent_stops metrics_agent_killed KILL
+	br status
+	check status_agent_killed \
+		grep -Eq "^agent: +not running \(pid $killed .*did not stop cleanly\)" <<<"$OUT" -- \
+		"status after SIGKILL: expected 'not running (pid $killed ... did not stop" \
+		"cleanly)', got:" "$(head -n 5 <<<"$OUT")"
+	br metrics
+	check metrics_agent_killed_down [ "$(metric "$OUT" bpfroute_agent_up)" == 0 ] -- \
+		"bpfroute_agent_up after SIGKILL: expected 0, got '$(metric "$OUT" bpfroute_agent_up)'"
+fi
+
 br_check metrics_unload unload
 note "$N_PASS passed, $N_FAIL failed, $N_SKIP skipped in $((SECONDS - START)) s"
 ((N_FAIL == 0))

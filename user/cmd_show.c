@@ -395,8 +395,9 @@ static void print_agent_json(struct json *j, const struct agent_view *v)
 }
 
 /*
- * "running, pid N, up 5m 3s, last tick 0.4 s ago", or why not: never ran,
- * stopped (and when), or stale (killed, or hung: its last tick and pid).
+ * "running, pid N, up 5m 03s, last tick 0.4 s ago", or why not: none ran,
+ * it stopped (and when), or it went without stopping (killed, crashed or
+ * hung: its pid and last tick).
  */
 static void print_agent(const struct agent_view *v)
 {
@@ -417,9 +418,9 @@ static void print_agent(const struct agent_view *v)
 		       agent_ago(v, r->stop_ns));
 		break;
 	default:
-		printf("agent:     not running (pid %u last ticked %.0f s ago%s)\n", r->pid,
-		       agent_ago(v, r->tick_ns), v->now - r->tick_ns <= BPFROUTE_AGENT_ALIVE_NS ?
-		       ", and is gone" : "");
+		/* Killed, crashed (its pid gone) or hung (no tick): it did not say it stopped. */
+		printf("agent:     not running (pid %u last ticked %.0f s ago, and did not stop "
+		       "cleanly)\n", r->pid, agent_ago(v, r->tick_ns));
 		break;
 	}
 }
