@@ -30,7 +30,8 @@ export RACE_CLIENT=$out/race_client
 # A sanitized build (SANITIZE=1) stops at its first finding; say where it was.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns metrics e2e_nat e2e_query_flood package)
+all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns metrics e2e_nat
+	e2e_query_flood package)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
