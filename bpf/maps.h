@@ -219,4 +219,17 @@ struct {
 	__type(value, __u32);
 } BPFROUTE_MAP_LAYOUT SEC(".maps");
 
+/*
+ * The agent's record (struct bpfroute_agent): whether an agent runs for
+ * this instance, its counters and learn latency, for `status` and
+ * `metrics`. Written by the agent only; the programs never read it. Pinned
+ * like the others so that a restarted agent and every command find it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpfroute_agent);
+} BPFROUTE_MAP_AGENT SEC(".maps");
+
 #endif /* BPFROUTE_MAPS_H */

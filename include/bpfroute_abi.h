@@ -47,6 +47,7 @@
 #define BPFROUTE_MAP_LANS	bpfroute_lan	/* hash: XDP stage's LAN ifindex -> its MAC */
 #define BPFROUTE_MAP_PFXSUM	bpfroute_pfxsum	/* array: which /16s a prefix covers */
 #define BPFROUTE_MAP_LAYOUT	bpfroute_layout	/* array[1]: BPFROUTE_LAYOUT_VERSION */
+#define BPFROUTE_MAP_AGENT	bpfroute_agent	/* array[1]: struct bpfroute_agent */
 /*
  * The inner maps of bpfroute_host4/6, made by user space and not pinned
  * (bpfroute_host4/6 hold them): every table and filter of a family carries
@@ -650,5 +651,56 @@ enum bpfroute_stat {
  */
 #define BPFROUTE_STATS_ROWS	64
 _Static_assert(BPFROUTE_STAT_MAX <= BPFROUTE_STATS_ROWS, "bpfroute_stats has a row per counter");
+
+/*
+ * The agent's record (bpfroute_agent, one entry), written by the agent
+ * (`bpfroute run`) once a second and read by `status` and `metrics`. The
+ * programs never touch it. Times are CLOCK_BOOTTIME ns: one clock for every
+ * process of the machine that also counts a suspend, so another process can
+ * tell how old a tick is. An agent counts as running while its pid exists
+ * and its last tick is at most BPFROUTE_AGENT_ALIVE_NS old.
+ */
+#define BPFROUTE_AGENT_ALIVE_NS		(3ULL * 1000000000ULL)
+/*
+ * Learn latency: for each answer the agent finished (too big for the
+ * kernel, or refused because a table was full), from the kernel's timestamp
+ * of the answer (bpfroute_dns_event.ts_ns) to the agent having installed its
+ * addresses. Answers the kernel learned alone are not in it: they are
+ * learned before the client has them. Counts per bucket, not cumulative;
+ * bucket i holds latencies up to bpfroute_agent_lat_le_us[i] microseconds
+ * (above the one before), the last one everything above.
+ */
+#define BPFROUTE_AGENT_LAT_BUCKETS	12
+#define BPFROUTE_AGENT_LAT_LE_US \
+	{ 10, 50, 100, 500, 1000, 5000, 10000, 50000, 100000, 500000, 1000000 }
+
+struct bpfroute_agent {
+	__u32 pid;		/* the agent's pid (the pid `run` logs); 0: never ran */
+	__u32 flags;		/* BPFROUTE_AGENT_F_* */
+	__u64 start_ns;		/* when it started, CLOCK_BOOTTIME */
+	__u64 tick_ns;		/* its last tick, CLOCK_BOOTTIME */
+	__u64 stop_ns;		/* when it stopped on a signal or unload; 0 while it runs */
+	/* Its counters since it started (struct agent_stats in user/agent.h). */
+	__u64 events;		/* ring buffer events read */
+	__u64 events_finished;	/* answers it finished (too big, or a table full) */
+	__u64 installed;	/* addresses it installed or renewed */
+	__u64 evicted;		/* expired entries evicted to make room */
+	__u64 expired;		/* dead entries swept */
+	__u64 refused;		/* addresses never learned (special, excluded) */
+	__u64 refused_full;	/* addresses refused: no room, nothing to evict */
+	__u64 prefetches;	/* prefetch queries sent */
+	__u64 prefetch_failed;	/* prefetch queries that failed */
+	__u64 parse_failures;	/* answers it could not read */
+	__u64 dropped;		/* events whose rule is gone */
+	__u64 flows_expired;	/* masqueraded flows swept */
+	__u64 rebuilds;		/* learned tables rebuilt */
+	__u64 rebuild_failed;	/* rebuilds given up */
+	__u64 lat_bucket[BPFROUTE_AGENT_LAT_BUCKETS];	/* learn latency, per bucket */
+	__u64 lat_sum_ns;	/* learn latency, the sum */
+	__u64 reserved[8];	/* 0: room for counters to come without a layout bump */
+};
+
+#define BPFROUTE_AGENT_F_PREFETCH	(1U << 0)	/* it prefetches (`prefetch yes`) */
+#define BPFROUTE_AGENT_F_METRICS	(1U << 1)	/* it serves `metrics` */
 
 #endif /* BPFROUTE_ABI_H */

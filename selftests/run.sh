@@ -30,7 +30,8 @@ export RACE_CLIENT=$out/race_client
 # A sanitized build (SANITIZE=1) stops at its first finding; say where it was.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
-all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns e2e_nat e2e_query_flood package)
+all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns metrics e2e_nat
+	e2e_query_flood package)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -87,6 +88,7 @@ run_one() {
 	wireguard) "$top/selftests/test_wireguard.sh" "$out/test_wireguard" ;;
 	e2e) "$top/selftests/test_e2e.sh" ;;
 	e2e_dns) "$top/selftests/test_e2e_dns.sh" ;;
+	metrics) "$top/selftests/test_metrics.sh" ;;
 	e2e_nat) "$top/selftests/test_e2e_nat.sh" ;;
 	e2e_query_flood) "$top/selftests/test_e2e_query_flood.sh" ;;
 	package) "$top/selftests/test_package.sh" ;;

@@ -53,7 +53,11 @@
 #include "json.h"
 #include "learned.h"
 #include "learning.h"
+#include "agentrec.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "metrics_walk.h"
 #include "sandbox.h"
 #include "test.h"
 
@@ -854,6 +858,201 @@ static bool install(struct env *e, const char *s, int want, const char *what)
 
 	return ASSERT_EQ(agent_install(&e->a, &o, a.family, a.b, 600, NOW), want,
 			 MSG(m, "%s: install %s", what, s));
+}
+
+/* An entry of rule id to ifindex, with traffic counted on it. */
+static bool install_counted(struct env *e, const char *s, __u16 rule, __u32 ifindex,
+			    __u64 packets, __u64 bytes)
+{
+	struct hosts_origin o = { .ifindex = ifindex, .rule = rule, .name_id = 1,
+				  .ts = SECS(NOW) };
+	struct bpfroute_host *slot;
+	struct addr a = A(s);
+	__u8 key[16] = {};
+	char m[160];
+	int r;
+
+	r = agent_install(&e->a, &o, a.family, a.b, 600, NOW);
+	if (!ASSERT_EQ(r, HOSTS_INSTALLED, MSG(m, "install %s", s)))
+		return false;
+	memcpy(key, a.b, a.family == 4 ? 4 : 16);
+	slot = hosttable_find(agent_ht(&e->a, a.family), &e->conf, key);
+	if (!ASSERT_TRUE(slot != NULL, MSG(m, "%s in its table", s)))
+		return false;
+	slot->packets = packets;
+	slot->bytes = bytes;
+	return true;
+}
+
+static const struct metrics_target *walk_target(const struct metrics_agg *g, __u32 ifindex)
+{
+	for (__u32 i = 0; i < g->n_targets; i++)
+		if (g->target[i].ifindex == ifindex)
+			return &g->target[i];
+	return NULL;
+}
+
+/*
+ * The metrics' walk: figures per rule and per target from the learned
+ * tables, the same whether walked at once or in small steps.
+ */
+static void test_metrics_walk(void)
+{
+	struct metrics_walk all = {}, steps = {};
+	const struct metrics_target *t;
+	int ret = 0, n_steps = 0;
+	struct env e;
+	char m[160];
+
+	if (!start(&e, "metrics_walk", 64))
+		return;
+	if (!install_counted(&e, "203.0.113.1", 3, TARGET, 10, 1000) ||
+	    !install_counted(&e, "203.0.113.2", 3, TARGET, 5, 500) ||
+	    !install_counted(&e, "2001:db8::1", 3, TARGET, 1, 100) ||
+	    !install_counted(&e, "198.51.100.1", 4, OTHER_TARGET, 7, 70))
+		goto out;
+	if (!ASSERT_OK(metrics_walk_init(&all), "metrics_walk_init") ||
+	    !ASSERT_OK(metrics_walk_init(&steps), "metrics_walk_init"))
+		goto out;
+	ASSERT_OK(metrics_walk_all(&all, &e.maps, agent_ht(&e.a, 4), agent_ht(&e.a, 6)),
+		  "a whole walk");
+	ASSERT_EQ(all.done->rule[3].packets, 16, "rule 3: packets of its three entries");
+	ASSERT_EQ(all.done->rule[3].bytes, 1600, "rule 3: bytes");
+	ASSERT_EQ(all.done->rule[3].entries[0], 2, "rule 3: IPv4 entries");
+	ASSERT_EQ(all.done->rule[3].entries[1], 1, "rule 3: IPv6 entries");
+	ASSERT_EQ(all.done->rule[4].packets, 7, "rule 4: packets");
+	ASSERT_EQ(all.done->rule[0].packets, 0, "rule 0: no entries, no packets");
+	ASSERT_EQ(all.done->n_targets, 2, "two target devices seen");
+	t = walk_target(all.done, TARGET);
+	if (ASSERT_TRUE(t != NULL, "the rules' target in the walk")) {
+		ASSERT_EQ(t->packets[METRICS_LEARNED], 16, "target: learned packets");
+		ASSERT_EQ(t->bytes[METRICS_LEARNED], 1600, "target: learned bytes");
+		ASSERT_EQ(t->entries[0] + t->entries[1], 3, "target: learned entries");
+	}
+	t = walk_target(all.done, OTHER_TARGET);
+	ASSERT_TRUE(t && t->packets[METRICS_LEARNED] == 7, "the other target: its packets");
+
+	/* Steps of 1000 slots: several, each bounded, and the same figures. */
+	while (n_steps < 1000 && !(ret = metrics_walk_step(&steps, &e.maps, agent_ht(&e.a, 4),
+							     agent_ht(&e.a, 6), 1000)))
+		n_steps++;
+	ASSERT_EQ(ret, 1, "the stepped walk completes");
+	ASSERT_TRUE(n_steps >= (int)(2 * agent_ht(&e.a, 4)->role[BPFROUTE_HOSTS_TABLE].n / 1000) - 1,
+		    MSG(m, "a table walked in steps of 1000 slots: %d steps", n_steps));
+	ASSERT_EQ(memcmp(steps.done->rule, all.done->rule, sizeof(all.done->rule)), 0,
+		  "per-rule figures: stepped walk = whole walk");
+	ASSERT_EQ(steps.done->n_targets, all.done->n_targets, "targets: stepped = whole");
+	ASSERT_TRUE(steps.have_done && !metrics_walk_busy(&steps), "walk published, idle");
+out:
+	metrics_walk_free(&all);
+	metrics_walk_free(&steps);
+	finish(&e);
+}
+
+static const char *odd_rule(void *ctx, __u16 id)
+{
+	(void)ctx;
+	return id == 3 ? "a\"b\\c\nd" : NULL;
+}
+
+static const char *odd_dev(void *ctx, __u32 ifindex, char *buf)
+{
+	(void)ctx;
+	snprintf(buf, IF_NAMESIZE, ifindex == TARGET ? "wg\"0" : "#%u", ifindex);
+	return buf;
+}
+
+/*
+ * The text: label values escaped as the format asks (a rule or device name
+ * may hold any byte), the agent's record as it is given, the histogram
+ * cumulative with +Inf equal to the count.
+ */
+static void test_metrics_text(void)
+{
+	struct bpfroute_agent rec = { .pid = 1, .start_ns = 1, .tick_ns = 2 };
+	struct metrics_walk w = {};
+	struct metrics_source src;
+	char *text = NULL;
+	size_t len = 0;
+	struct env e;
+	FILE *f;
+
+	if (!start(&e, "metrics_text", 64))
+		return;
+	if (!install_counted(&e, "203.0.113.1", 3, TARGET, 10, 1000) ||
+	    !ASSERT_OK(metrics_walk_init(&w), "metrics_walk_init") ||
+	    !ASSERT_OK(metrics_walk_all(&w, &e.maps, agent_ht(&e.a, 4), agent_ht(&e.a, 6)),
+		       "a whole walk"))
+		goto out;
+	agentrec_lat_add(&rec, 7000);		/* 7 us: the first bucket */
+	agentrec_lat_add(&rec, 2000000000);	/* 2 s: above every bound */
+	src = (struct metrics_source){ .m = &e.maps, .agg = w.done, .self = &rec,
+				       .rule_name = odd_rule, .dev_name = odd_dev };
+	f = open_memstream(&text, &len);
+	if (!ASSERT_TRUE(f != NULL, "open_memstream"))
+		goto out;
+	ASSERT_OK(metrics_write(f, &src), "metrics_write");
+	fclose(f);
+	ASSERT_TRUE(strstr(text, "bpfroute_rule_packets_total{rule=\"a\\\"b\\\\c\\nd\"} 10\n")
+		    != NULL, "rule label escaped: quote, backslash, newline");
+	ASSERT_TRUE(strstr(text, "bpfroute_target_packets_total{dev=\"wg\\\"0\","
+			   "origin=\"learned\"} 10\n") != NULL, "device label escaped");
+	ASSERT_TRUE(strstr(text, "\nbpfroute_agent_up 1\n") != NULL, "the agent itself is up");
+	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_bucket{le=\"1e-05\"} 1\n")
+		    != NULL, "7 us in the first bucket");
+	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_bucket{le=\"1\"} 1\n")
+		    != NULL, "2 s in no finite bucket");
+	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_bucket{le=\"+Inf\"} 2\n")
+		    != NULL, "+Inf holds both");
+	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_sum 2.000007000\n") != NULL,
+		    "the sum in seconds");
+	ASSERT_TRUE(strstr(text, "# TYPE bpfroute_dns_total counter\n") != NULL,
+		    "the dns_* counters as one family");
+	ASSERT_TRUE(strstr(text, "bpfroute_dns_total{counter=\"event_lost\"} 0\n") != NULL,
+		    "ring buffer losses: dns_event_lost");
+	if (strstr(text, "{rule=\"a\"b"))
+		ASSERT_TRUE(false, "a raw quote inside a label value");
+out:
+	free(text);
+	metrics_walk_free(&w);
+	finish(&e);
+}
+
+/* What the metrics endpoint makes of a request (metrics_http_parse()). */
+static void test_metrics_http_parse(void)
+{
+	static const struct {
+		const char *req;
+		int want;
+	} cases[] = {
+		{ "GET /metrics HTTP/1.0\r\n\r\n", 200 },
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n", 200 },
+		{ "GET /metrics?name[]=x HTTP/1.1\n\n", 200 },
+		{ "GET /metrics HTTP/1.1\r\nHost: x\r\n", 0 },	/* not yet whole */
+		{ "GET /metric", 0 },
+		{ "GET / HTTP/1.0\r\n\r\n", 404 },
+		{ "GET /metrics/ HTTP/1.0\r\n\r\n", 404 },
+		{ "GET /metricsx HTTP/1.0\r\n\r\n", 404 },
+		{ "POST /metrics HTTP/1.0\r\n\r\n", 400 },
+		{ "get /metrics HTTP/1.0\r\n\r\n", 400 },
+		{ "GET /metrics\r\n\r\n", 400 },		/* HTTP/0.9 */
+		{ "GET metrics HTTP/1.0\r\n\r\n", 400 },
+		{ "GET /metrics SPDY/3\r\n\r\n", 400 },
+		{ "GET /metrics H\n\n", 400 },
+		{ "\r\n\r\n", 400 },
+	};
+	static char big[METRICS_HTTP_REQUEST_MAX];
+	char m[200];
+
+	test__start_subtest("metrics_http_parse");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ASSERT_EQ(metrics_http_parse(cases[i].req, strlen(cases[i].req)), cases[i].want,
+			  MSG(m, "request '%.40s'", cases[i].req));
+	/* A request that fills the buffer without ending: refused, not waited for. */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET /", 5);
+	ASSERT_EQ(metrics_http_parse(big, sizeof(big)), 400, "a request of 2048 bytes, no end");
+	test__end_subtest();
 }
 
 static void test_evict_lru(void)
@@ -1795,5 +1994,8 @@ int main(int argc, char **argv)
 	RUN_TEST(test_prefetch);
 	RUN_TEST(test_kernel_to_agent);
 	RUN_TEST(test_sandbox);
+	RUN_TEST(test_metrics_walk);
+	RUN_TEST(test_metrics_text);
+	RUN_TEST(test_metrics_http_parse);
 	return test__exit_status();
 }

@@ -129,6 +129,9 @@ expect_refusal status_not_loaded "not loaded at $pin" br status
 expect_refusal routes_not_loaded "not loaded at $pin" br routes
 expect_refusal why_not_loaded "^bpfroute is not loaded at $pin " br why 203.0.113.5
 expect_refusal rules_not_loaded "^bpfroute is not loaded at $pin " br rules
+expect_refusal metrics_not_loaded "not loaded at $pin" br metrics
+expect_refusal metrics_no_json "metrics: no -j: the output is Prometheus text" br metrics -j
+expect_refusal metrics_extra_arg "unexpected argument 'x'" br metrics x
 expect_refusal route_add_not_loaded "not loaded at $pin" br route add 203.0.113.0/24 dev tun0
 check unload_not_loaded br unload
 

@@ -1045,6 +1045,59 @@ static void test_max_client_flows(void)
 	test__end_subtest();
 }
 
+/* `metrics ADDRESS:PORT`: off by default, a literal address and a port. */
+static void test_metrics_line(void)
+{
+	static const __u8 v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	struct config cfg;
+
+	test__start_subtest("metrics_line");
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (expect_ok("interface lan0\n", &cfg)) {
+		ASSERT_EQ(cfg.metrics.family, 0, "metrics off by default");
+		config_free(&cfg);
+	}
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (expect_ok("interface lan0\nmetrics 192.0.2.1:9472\n", &cfg)) {
+		ASSERT_EQ(cfg.metrics.family, AF_INET, "metrics IPv4 family");
+		ASSERT_EQ(memcmp(cfg.metrics.addr, "\xc0\x00\x02\x01", 4), 0, "metrics IPv4 address");
+		ASSERT_EQ(cfg.metrics.port, 9472, "metrics IPv4 port");
+		ASSERT_STREQ(cfg.metrics.text, "192.0.2.1:9472", "metrics text");
+		config_free(&cfg);
+	}
+	memset(&cfg, 0xa5, sizeof(cfg));
+	if (expect_ok("interface lan0\nmetrics [2001:db8::1]:65535\n", &cfg)) {
+		ASSERT_EQ(cfg.metrics.family, AF_INET6, "metrics IPv6 family");
+		ASSERT_EQ(memcmp(cfg.metrics.addr, v6, 16), 0, "metrics IPv6 address");
+		ASSERT_EQ(cfg.metrics.port, 65535, "metrics IPv6 port at its maximum");
+		config_free(&cfg);
+	}
+	expect_refusal("interface lan0\nmetrics 192.0.2.1:0\n", -EINVAL,
+		       NAME ":2: metrics: port '0' is out of range 1..65535");
+	expect_refusal("interface lan0\nmetrics 192.0.2.1:65536\n", -EINVAL,
+		       NAME ":2: metrics: port '65536' is out of range 1..65535");
+	expect_refusal("interface lan0\nmetrics 192.0.2.1:http\n", -EINVAL,
+		       NAME ":2: metrics: port 'http' is not a number in 1..65535");
+	expect_refusal("interface lan0\nmetrics gw.example.com:9472\n", -EINVAL,
+		       NAME ":2: metrics: 'gw.example.com' is not a literal IPv4 address (a name "
+		       "is not taken); usage: metrics IPV4:PORT or metrics [IPV6]:PORT");
+	expect_refusal("interface lan0\nmetrics [gw.example.com]:9472\n", -EINVAL,
+		       NAME ":2: metrics: 'gw.example.com' is not a literal IPv6 address (a name "
+		       "is not taken); usage: metrics IPV4:PORT or metrics [IPV6]:PORT");
+	/* An IPv6 address without brackets: which colon ends it? */
+	expect_refusal("interface lan0\nmetrics 2001:db8::1:9472\n", -EINVAL,
+		       NAME ":2: bad address '2001:db8::1:9472' for metrics; usage: metrics "
+		       "IPV4:PORT or metrics [IPV6]:PORT");
+	expect_refusal("interface lan0\nmetrics 192.0.2.1\n", -EINVAL,
+		       NAME ":2: bad address '192.0.2.1' for metrics; usage: metrics "
+		       "IPV4:PORT or metrics [IPV6]:PORT");
+	expect_refusal("interface lan0\nmetrics 192.0.2.1:9472 192.0.2.2:9472\n", -EINVAL,
+		       NAME ":2: usage: metrics IPV4:PORT or metrics [IPV6]:PORT");
+	expect_refusal("interface lan0\nmetrics 192.0.2.1:9472\nmetrics 192.0.2.1:9473\n",
+		       -EINVAL, NAME ":3: duplicate metrics (first at line 2)");
+	test__end_subtest();
+}
+
 static void test_prefetch_bad_value(void)
 {
 	test__start_subtest("prefetch_bad_value");
@@ -1738,6 +1791,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_xdp_refusals);
 	RUN_TEST(test_xdp_check_devices);
 	RUN_TEST(test_max_client_flows);
+	RUN_TEST(test_metrics_line);
 	RUN_TEST(test_prefix_roundtrip);
 	RUN_TEST(test_prefix_refusals);
 	RUN_TEST(test_prefix_contains);

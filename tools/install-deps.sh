@@ -27,6 +27,9 @@ packages=(
 	# mandoc and man; the Debian package; the unit checked by
 	# systemd-analyze and run under systemd in a systemd-nspawn container
 	scdoc mandoc man-db debhelper dpkg-dev fakeroot systemd systemd-container bash-completion
+	# metrics (test_metrics): promtool, of Debian's prometheus package, checks the
+	# text the agent serves; curl (above) scrapes it
+	prometheus
 )
 case ${1:-} in
 '') ;;

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "agentrec.h"
 #include "dnsname.h"
 #include "log.h"
 
@@ -217,6 +218,29 @@ void agent_tick(struct agent *a, __u64 now)
 	agent_flows_sweep(a, now, BPFROUTE_MAX_FLOWS / 60 + 1);
 	agent_prefetch_tick(a, now);
 	agent_report(a, now);
+}
+
+int agent_record(struct agent *a, __u64 boot_now)
+{
+	const struct agent_stats *s = &a->st;
+	struct bpfroute_agent *r = &a->rec;
+
+	r->tick_ns = boot_now;
+	r->events = s->events;
+	r->events_finished = s->events_finished;
+	r->installed = s->installed;
+	r->evicted = s->evicted;
+	r->expired = s->expired;
+	r->refused = s->refused;
+	r->refused_full = s->refused_full;
+	r->prefetches = s->prefetches;
+	r->prefetch_failed = s->prefetch_failed;
+	r->parse_failures = s->parse_failures;
+	r->dropped = s->dropped;
+	r->flows_expired = s->flows_expired;
+	r->rebuilds = s->rebuilds;
+	r->rebuild_failed = s->rebuild_failed;
+	return agentrec_write(a->maps->agent, r);
 }
 
 void agent_summary(const struct agent *a)

@@ -120,6 +120,7 @@ struct agent {
 	struct agent_stats st;
 	struct agent_lat lat;		/* every event: answer to the agent reading it */
 	struct agent_lat lat_learn;	/* AGENT and FULL: answer to the agent's install */
+	struct bpfroute_agent rec;	/* its record in bpfroute_agent (agent_record()) */
 	struct agent_prefetch *pf;
 	__u64 report_ns;		/* last debug report */
 	unsigned int budget;		/* events left in this round */
@@ -238,8 +239,19 @@ void agent_prefetch_process(struct agent *a, const struct pollfd *fds, int n);
 /* Milliseconds until c-ares needs to be called for its timeouts; -1: never. */
 int agent_prefetch_timeout_ms(struct agent *a);
 
-/* agent_loop.c: one poll() loop over signals, events, c-ares and a tick. */
+/*
+ * agent.c: the record in bpfroute_agent (agentrec.h): the counters of now,
+ * the tick (boot_now: agentrec_now()), written to the map. 0, or -errno.
+ */
+int agent_record(struct agent *a, __u64 boot_now);
+
+/*
+ * agent_loop.c: one poll() loop over signals, events, c-ares, the metrics
+ * endpoint and a tick.
+ */
 struct ring_buffer;
+struct metrics_http;
+struct metrics_walk;
 
 struct agent_loop {
 	struct agent *a;
@@ -251,6 +263,11 @@ struct agent_loop {
 	int (*reload)(void *ctx);	/* on SIGHUP */
 	void (*check)(void *ctx, __u64 now);	/* every tick: are the pins there, ours? */
 	void *ctx;
+	struct metrics_http *http;	/* the metrics endpoint; NULL: off */
+	struct metrics_walk *walk;	/* its per-target figures, walked in steps */
+	__u64 walk_next;		/* when the next walk starts */
+	unsigned int walk_steps;	/* of the walk under way, for the debug log */
+	__u64 walk_cpu_ns, walk_max_ns;	/* its time in all, and its longest step */
 };
 
 /*

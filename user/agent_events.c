@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "agentrec.h"
 #include "dnsname.h"
 #include "log.h"
 
@@ -145,8 +146,13 @@ int agent_event(struct agent *a, const void *data, size_t size, __u64 now)
 	lat_add(&a->lat, now > ev->ts_ns ? now - ev->ts_ns : 0);
 	n = ev->learned;
 	if (ev->verdict == BPFROUTE_DNS_AGENT || ev->verdict == BPFROUTE_DNS_FULL) {
+		__u64 done;
+
 		n += event_finish(a, ev, msg, now);
+		/* After the install: the latency the client may see, metrics' histogram. */
+		done = hosts_now_ns();
 		lat_add(&a->lat_learn, now > ev->ts_ns ? now - ev->ts_ns : 0);
+		agentrec_lat_add(&a->rec, done > ev->ts_ns ? done - ev->ts_ns : 0);
 	}
 	event_log(a, ev, n);
 	return 0;

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The agent's one loop: poll() over a signalfd, the ring buffer's epoll fd,
- * the c-ares sockets, with a timeout for the 1 s tick and c-ares' own
- * timers. One thread, no signal handlers: SIGHUP, SIGTERM and SIGINT are
- * blocked and read as data, so a signal never interrupts a map update
- * half-way.
+ * the c-ares sockets and the metrics endpoint's, with a timeout for the 1 s
+ * tick, c-ares' own timers and the endpoint's deadlines. One thread, no
+ * signal handlers: SIGHUP, SIGTERM and SIGINT are blocked and read as data,
+ * so a signal never interrupts a map update half-way.
+ *
+ * Every tick the agent writes its record (bpfroute_agent): `status` and
+ * `metrics` tell from it whether an agent runs.
  */
 #include <errno.h>
 #include <signal.h>
@@ -16,10 +19,20 @@
 #include <bpf/libbpf.h>
 
 #include "agent.h"
+#include "agentrec.h"
 #include "log.h"
+#include "metrics_http.h"
+#include "metrics_walk.h"
 
 #define LOOP_TICK_NS	HOSTS_NSEC_PER_SEC
 #define LOOP_CHECK_TICKS 1	/* how often the pins are checked: an unload ends the agent */
+/*
+ * How often the per-target and per-rule figures of the metrics are walked
+ * afresh (a scrape gets the last complete walk): often enough for scrapes
+ * every 15 s or more, rarely enough that a million entries cost the agent
+ * a few percent of a CPU at most.
+ */
+#define LOOP_WALK_EVERY_NS (5 * HOSTS_NSEC_PER_SEC)
 
 int agent_signals(int *sigfd)
 {
@@ -93,11 +106,61 @@ static int loop_timeout_ms(struct agent_loop *l, __u64 now, __u64 next_tick)
 {
 	int ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
 	int ares_ms = agent_prefetch_timeout_ms(l->a);
+	int http_ms = l->http ? metrics_http_timeout_ms(l->http, now) : -1;
 
-	/* Events left at the budget are read in the next round, without a wait. */
-	if (l->backlog)
+	/*
+	 * Events left at the budget are read in the next round, without a
+	 * wait; so is the next step of a metrics walk under way.
+	 */
+	if (l->backlog || (l->walk && metrics_walk_busy(l->walk)))
 		return 0;
+	if (http_ms >= 0 && http_ms < ms)
+		ms = http_ms;
 	return ares_ms >= 0 && ares_ms < ms ? ares_ms : ms;
+}
+
+/*
+ * One bounded step of the metrics walk per round (METRICS_WALK_BUDGET,
+ * about a millisecond): learning never waits for a whole walk.
+ */
+static void loop_walk(struct agent_loop *l, __u64 now)
+{
+	__u64 t0, spent;
+	int ret;
+
+	if (!l->walk || (!metrics_walk_busy(l->walk) && now < l->walk_next))
+		return;
+	if (!metrics_walk_busy(l->walk)) {
+		l->walk_next = now + LOOP_WALK_EVERY_NS;
+		l->walk_steps = 0;
+		l->walk_cpu_ns = l->walk_max_ns = 0;
+	}
+	t0 = hosts_now_ns();
+	ret = metrics_walk_step(l->walk, l->a->maps, agent_ht(l->a, 4), agent_ht(l->a, 6),
+				METRICS_WALK_BUDGET);
+	spent = hosts_now_ns() - t0;
+	l->walk_steps++;
+	l->walk_cpu_ns += spent;
+	if (spent > l->walk_max_ns)
+		l->walk_max_ns = spent;
+	if (ret < 0)
+		pr_debug("metrics: walking the maps: %s\n", strerror(-ret));
+	else if (ret)
+		pr_debug("metrics: walk done in %u steps, %llu us in all, the longest %llu us\n",
+			 l->walk_steps, (unsigned long long)l->walk_cpu_ns / 1000,
+			 (unsigned long long)l->walk_max_ns / 1000);
+}
+
+/* The agent's record, written at each tick; a failure is said once. */
+static void loop_record(struct agent_loop *l)
+{
+	static bool warned;
+	int err = agent_record(l->a, agentrec_now());
+
+	if (err && !warned)
+		pr_warn("writing the agent's record: %s (status will say it is not running)\n",
+			strerror(-err));
+	warned = err != 0;
 }
 
 static void loop_events(struct agent_loop *l)
@@ -114,15 +177,17 @@ static void loop_events(struct agent_loop *l)
 /* One round: wait, then serve whatever is ready. */
 static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks)
 {
-	struct pollfd fds[2 + ARES_GETSOCK_MAXNUM];
-	int n = 0, nares, ret;
+	struct pollfd fds[2 + ARES_GETSOCK_MAXNUM + METRICS_HTTP_CONNS + 1];
+	int n = 0, nares, nhttp = 0, ret;
 	__u64 now = hosts_now_ns();
 
 	fds[n++] = (struct pollfd){ .fd = l->sigfd, .events = POLLIN };
 	if (l->rb)
 		fds[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(l->rb), .events = POLLIN };
 	nares = agent_prefetch_pollfds(l->a, fds + n, ARES_GETSOCK_MAXNUM);
-	ret = poll(fds, (nfds_t)(n + nares), loop_timeout_ms(l, now, *next_tick));
+	if (l->http)
+		nhttp = metrics_http_pollfds(l->http, fds + n + nares, METRICS_HTTP_CONNS + 1);
+	ret = poll(fds, (nfds_t)(n + nares + nhttp), loop_timeout_ms(l, now, *next_tick));
 	if (ret < 0)
 		return errno == EINTR ? 0 : -errno;
 
@@ -142,10 +207,15 @@ static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks
 	agent_prefetch_process(l->a, fds + n, l->swapped ? 0 : nares);
 
 	now = hosts_now_ns();
+	/* After a reload the maps may be others: a scrape reads them as they are now. */
+	if (l->http)
+		metrics_http_process(l->http, fds + n + nares, nhttp, now);
+	loop_walk(l, now);
 	if (now < *next_tick)
 		return 0;
 	*next_tick = now + LOOP_TICK_NS;
 	agent_tick(l->a, now);
+	loop_record(l);
 	if (l->check && ++*ticks % LOOP_CHECK_TICKS == 0)
 		l->check(l->ctx, now);
 	return 0;
@@ -157,9 +227,15 @@ int agent_loop_run(struct agent_loop *l)
 	unsigned int ticks = 0;
 	int err = 0;
 
+	l->a->rec.pid = (__u32)getpid();
+	l->a->rec.start_ns = agentrec_now();
+	l->a->rec.stop_ns = 0;
 	while (!l->stop && !err)
 		err = loop_once(l, &next_tick, &ticks);
 	if (err)
 		pr_err("agent: poll: %s\n", strerror(-err));
+	/* Said stopped, so that status tells a clean stop from a crash. */
+	l->a->rec.stop_ns = agentrec_now();
+	loop_record(l);
 	return err;
 }

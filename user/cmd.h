@@ -32,6 +32,7 @@ int cmd_flows(const struct cli *cli, int argc, char **argv);
 int cmd_check(const struct cli *cli, int argc, char **argv);
 int cmd_why(const struct cli *cli, int argc, char **argv);
 int cmd_rules(const struct cli *cli, int argc, char **argv);
+int cmd_metrics(const struct cli *cli, int argc, char **argv);
 
 /*
  * For the read-only commands: open a loaded instance under the shared lock

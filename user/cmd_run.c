@@ -22,23 +22,44 @@
  * (its own parser, c-ares) are the attacker's. A helper forked before
  * (privhelper.c) keeps the rest and does on request what needs it: the
  * reload on SIGHUP, opening the learned tables by id.
+ *
+ * Metrics: with a `metrics ADDRESS:PORT` line the agent binds and listens
+ * there before the sandbox (a bind that fails ends `run` at once, non-zero)
+ * and serves the endpoint from its own loop (metrics_http.c). A changed
+ * `metrics` line on SIGHUP is not applied: the socket stays as it was bound
+ * and a warning says the new one takes effect at the next start (binding
+ * anew would need privileges the sandbox no longer has for ports below
+ * 1024, and a failed rebind must not cost the endpoint that works).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "agentrec.h"
 #include "cmd.h"
 #include "config.h"
 #include "load.h"
 #include "log.h"
 #include "maps.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "metrics_walk.h"
 #include "pindir.h"
 #include "privhelper.h"
 #include "sandbox.h"
+
+/* A target device's name by ifindex, for the metrics' labels. */
+struct run_dev {
+	__u32 ifindex;
+	char name[IF_NAMESIZE];
+};
 
 struct run_ctx {
 	const char *pin_dir;
@@ -48,7 +69,127 @@ struct run_ctx {
 	struct bpfroute_maps maps;
 	struct agent a;
 	struct agent_loop loop;
+	struct config_metrics metrics;	/* where the endpoint listens (bound at start) */
+	struct metrics_http http;
+	struct metrics_walk walk;
+	struct run_dev *devs;		/* the config's target devices */
+	size_t n_devs;
 };
+
+/*
+ * A device's ifindex from sysfs: the sandboxed agent may open files to
+ * read, but not the ioctl() if_nametoindex() uses. 0 if it is not there.
+ */
+static __u32 sysfs_ifindex(const char *name)
+{
+	char path[64 + IF_NAMESIZE], buf[16] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? (__u32)strtoul(buf, NULL, 10) : 0;
+}
+
+/* The names of the config's target devices, looked up now (start, SIGHUP). */
+static void run_devs_read(struct run_ctx *c)
+{
+	struct run_dev *devs = calloc(c->cfg.n_routes + c->cfg.n_masq + c->cfg.n_xdp + 1,
+				      sizeof(*devs));
+	size_t n = 0;
+
+	if (!devs)
+		return;		/* the labels say #IFINDEX meanwhile */
+	for (size_t i = 0; i < c->cfg.n_routes + c->cfg.n_masq + c->cfg.n_xdp; i++) {
+		const char *name = i < c->cfg.n_routes ? c->cfg.routes[i].dev :
+				   i < c->cfg.n_routes + c->cfg.n_masq ?
+				   c->cfg.masq[i - c->cfg.n_routes].dev :
+				   c->cfg.xdp[i - c->cfg.n_routes - c->cfg.n_masq].dev;
+		__u32 ifindex = sysfs_ifindex(name);
+		size_t k;
+
+		for (k = 0; k < n && devs[k].ifindex != ifindex; k++)
+			;
+		if (!ifindex || k < n)
+			continue;
+		devs[n].ifindex = ifindex;
+		snprintf(devs[n].name, sizeof(devs[n].name), "%s", name);
+		n++;
+	}
+	free(c->devs);
+	c->devs = devs;
+	c->n_devs = n;
+}
+
+static const char *run_dev_name(void *ctx, __u32 ifindex, char *buf)
+{
+	const struct run_ctx *c = ctx;
+
+	for (size_t i = 0; i < c->n_devs; i++)
+		if (c->devs[i].ifindex == ifindex)
+			return strcpy(buf, c->devs[i].name);
+	/* A device added by `route add` or renamed since: the number, as status does. */
+	snprintf(buf, IF_NAMESIZE, "#%u", ifindex);
+	return buf;
+}
+
+static const char *run_rule_name(void *ctx, __u16 id)
+{
+	const struct run_ctx *c = ctx;
+
+	return id < BPFROUTE_MAX_RULES && c->a.rules && c->a.rules[id].used ?
+	       c->a.rules[id].text : NULL;
+}
+
+/* The endpoint's answer: the same writer as `bpfroute metrics`. */
+static int run_render(void *ctx, FILE *out)
+{
+	struct run_ctx *c = ctx;
+	struct metrics_source src = {
+		.m = &c->maps,
+		.agg = c->walk.have_done ? c->walk.done : NULL,
+		.self = &c->a.rec,
+		.rule_name = run_rule_name,
+		.dev_name = run_dev_name,
+		.ctx = c,
+	};
+
+	agent_record(&c->a, agentrec_now());	/* the counters of this moment */
+	return metrics_write(out, &src);
+}
+
+/* Listen where the config says, before the sandbox. */
+static int run_metrics_open(struct run_ctx *c)
+{
+	const struct config_metrics *w = &c->cfg.metrics;
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(w->port) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(w->port) };
+	int err;
+
+	c->metrics = *w;
+	if (!w->family)
+		return 0;
+	memcpy(&sin.sin_addr, w->addr, 4);
+	memcpy(&sin6.sin6_addr, w->addr, 16);
+	err = metrics_walk_init(&c->walk);
+	if (!err)
+		err = w->family == AF_INET ?
+		      metrics_http_open(&c->http, (struct sockaddr *)&sin, sizeof(sin), w->text,
+					run_render, c) :
+		      metrics_http_open(&c->http, (struct sockaddr *)&sin6, sizeof(sin6), w->text,
+					run_render, c);
+	if (err)
+		return err;
+	c->loop.http = &c->http;
+	c->loop.walk = &c->walk;
+	c->a.rec.flags |= BPFROUTE_AGENT_F_METRICS;
+	run_devs_read(c);
+	return 0;
+}
 
 static int run_open_maps(const char *pin_dir, struct bpfroute_maps *m)
 {
@@ -149,6 +290,12 @@ static int run_reload(void *ctx)
 		pr_info("reload failed; still running on the previous config\n");
 		return err;
 	}
+	if (memcmp(&c->cfg.metrics, &c->metrics, sizeof(c->metrics)))
+		pr_warn("metrics: the changed 'metrics' line takes effect at the next start; "
+			"%s%s\n", c->metrics.family ? "still serving on " : "still off",
+			c->metrics.family ? c->metrics.text : "");
+	if (c->loop.http)
+		run_devs_read(c);
 	now = hosts_now_ns();
 	run_follow_maps(c, now);
 	err = agent_refresh(&c->a, now);
@@ -176,6 +323,14 @@ static int run_start(struct run_ctx *c)
 	err = agent_init(&c->a, &c->maps, now);
 	if (!err)
 		err = agent_prefetch_setup(&c->a, &c->cfg, now);
+	if (!err && c->cfg.prefetch)
+		c->a.rec.flags |= BPFROUTE_AGENT_F_PREFETCH;
+	/* Bound before the sandbox; a failure was said in one line. */
+	if (!err) {
+		err = run_metrics_open(c);
+		if (err)
+			return err;
+	}
 	if (!err) {
 		c->loop.a = &c->a;
 		err = agent_loop_ringbuf(&c->loop);
@@ -192,6 +347,7 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 		.path = CONFIG_DEFAULT_PATH,
 		.maps.owned = false,
 		.loop = { .sigfd = -1, .reload = run_reload, .check = run_check },
+		.http = { .lfd = -1 },
 	};
 	bool json = false;
 	int idx, err;
@@ -223,12 +379,17 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 	}
 	if (err)
 		goto cleanup;
-	pr_info("agent running for %s (pid %d)%s\n", c.pin_dir, (int)getpid(),
-		c.cfg.prefetch ? ", prefetching exact-name rules" : "");
+	pr_info("agent running for %s (pid %d)%s%s%s\n", c.pin_dir, (int)getpid(),
+		c.cfg.prefetch ? ", prefetching exact-name rules" : "",
+		c.metrics.family ? ", metrics on http://" : "",
+		c.metrics.family ? c.metrics.text : "");
 	err = agent_loop_run(&c.loop);
 	agent_summary(&c.a);
 cleanup:
 	agent_loop_free(&c.loop);
+	metrics_http_close(&c.http);
+	metrics_walk_free(&c.walk);
+	free(c.devs);
 	agent_free(&c.a);
 	maps_close(&c.maps);
 	privhelper_stop();

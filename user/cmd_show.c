@@ -9,6 +9,7 @@
 
 #include <bpf/bpf.h>
 
+#include "agentrec.h"
 #include "cmd.h"
 #include "json.h"
 #include "layout.h"
@@ -352,7 +353,80 @@ static bool xdp_on_lan(const struct tc_link *links, int n_links, const struct xd
 	return false;
 }
 
+/* What status says of the agent, read once. */
+struct agent_view {
+	struct bpfroute_agent rec;
+	enum agentrec_state state;
+	__u64 now;		/* agentrec_now() when it was read */
+};
+
+/* Seconds from a CLOCK_BOOTTIME time to v->now. */
+static double agent_ago(const struct agent_view *v, __u64 ns)
+{
+	return v->now > ns ? (double)(v->now - ns) / 1e9 : 0;
+}
+
+/* How long the agent ran (runs): up to now, its stop, or its last tick. */
+static __u64 agent_uptime_ns(const struct agent_view *v)
+{
+	const struct bpfroute_agent *r = &v->rec;
+	__u64 end = v->state == AGENTREC_RUNNING ? v->now : r->stop_ns ? r->stop_ns : r->tick_ns;
+
+	return end > r->start_ns ? end - r->start_ns : 0;
+}
+
+static void print_agent_json(struct json *j, const struct agent_view *v)
+{
+	json_key(j, "agent");
+	json_object_begin(j);
+	json_key(j, "running");
+	json_bool(j, v->state == AGENTREC_RUNNING);
+	if (v->state != AGENTREC_NONE) {
+		json_kv_u64(j, "pid", v->rec.pid);
+		json_kv_u64(j, "uptime_ms", agent_uptime_ns(v) / 1000000);
+		json_kv_u64(j, "last_tick_ms_ago", (__u64)(agent_ago(v, v->rec.tick_ns) * 1000));
+		json_key(j, "stopped_ms_ago");
+		if (v->rec.stop_ns)
+			json_u64(j, (__u64)(agent_ago(v, v->rec.stop_ns) * 1000));
+		else
+			json_null(j);
+	}
+	json_object_end(j);
+}
+
+/*
+ * "running, pid N, up 5m 03s, last tick 0.4 s ago", or why not: none ran,
+ * it stopped (and when), or it went without stopping (killed, crashed or
+ * hung: its pid and last tick).
+ */
+static void print_agent(const struct agent_view *v)
+{
+	const struct bpfroute_agent *r = &v->rec;
+	__u64 up = agent_uptime_ns(v) / 1000000000ULL;
+
+	switch (v->state) {
+	case AGENTREC_NONE:
+		printf("agent:     not running (none has run since load)\n");
+		break;
+	case AGENTREC_RUNNING:
+		printf("agent:     running, pid %u, up %llum %02llus, last tick %.1f s ago\n",
+		       r->pid, (unsigned long long)up / 60, (unsigned long long)up % 60,
+		       agent_ago(v, r->tick_ns));
+		break;
+	case AGENTREC_STOPPED:
+		printf("agent:     not running (pid %u stopped %.0f s ago)\n", r->pid,
+		       agent_ago(v, r->stop_ns));
+		break;
+	default:
+		/* Killed, crashed (its pid gone) or hung (no tick): it did not say it stopped. */
+		printf("agent:     not running (pid %u last ticked %.0f s ago, and did not stop "
+		       "cleanly)\n", r->pid, agent_ago(v, r->tick_ns));
+		break;
+	}
+}
+
 static void print_status(const struct cli *cli, const struct layout_state *layout,
+			 const struct agent_view *agent,
 			 const struct tc_link *links, int n_links,
 			 const struct xdp_hook *xdp, int n_xdp,
 			 const struct target_set *targets, const size_t *fill,
@@ -374,6 +448,7 @@ static void print_status(const struct cli *cli, const struct layout_state *layou
 		json_kv_u64(&j, "layout", layout->layout);
 		json_key(&j, "layout_recorded");
 		json_bool(&j, layout->recorded);
+		print_agent_json(&j, agent);
 		json_key(&j, "attached");
 		json_array_begin(&j);
 		for (int i = 0; i < n_links; i++) {
@@ -443,6 +518,7 @@ static void print_status(const struct cli *cli, const struct layout_state *layou
 	printf("version:   %s\n", BPFROUTE_VERSION);
 	printf("layout:    %u%s\n", layout->layout, layout->recorded ? "" :
 	       " (not recorded: loaded by an older bpfroute; load records it)");
+	print_agent(agent);
 	printf("attached:%s\n", n_links || n_xdp ? "" : "  nowhere");
 	for (int i = 0; i < n_links; i++) {
 		__u32 xdp_id = xdp_find(xdp, n_xdp, links[i].ifindex);
@@ -492,6 +568,7 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	struct xdp_hook *xdp = NULL;
 	struct bpfroute_maps m = {};
 	struct layout_state layout;
+	struct agent_view agent;
 	bool json = cli->json;
 	int idx, err, n_links, n_xdp = 0;
 	struct pindir pd;
@@ -534,13 +611,19 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 		learned_fill(&m, &fill[2], &fill_max[2]);
 		queries_fill(m.queries, &fill[7], &fill_max[7]);
 	}
+	agent.now = agentrec_now();
+	err = agentrec_read(m.agent, agent.now, &agent.rec, &agent.state);
+	if (err) {
+		pr_err("reading the agent's record: %s\n", strerror(-err));
+		goto cleanup;
+	}
 	for (__u32 s = 0; s < BPFROUTE_STAT_MAX && !err; s++)
 		err = stats_read(&m, s, &stats[s]);
 	if (err) {
 		pr_err("reading the counters: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	print_status(cli, &layout, links, n_links, xdp, n_xdp, &targets, fill, fill_max, stats,
+	print_status(cli, &layout, &agent, links, n_links, xdp, n_xdp, &targets, fill, fill_max, stats,
 		     json);
 cleanup:
 	free(links);

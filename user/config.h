@@ -15,6 +15,7 @@
  *   max-routes 1000000                # learned entries per address family
  *   prefetch yes                      # resolve exact-name rules ahead of clients
  *   max-client-flows 4096             # masqueraded flows per client address
+ *   metrics 192.0.2.1:9472            # the agent serves Prometheus metrics here
  *
  * Parsing is pure: it checks syntax and consistency only. Whether devices
  * exist is checked by config_check_devices(), so that a file is refused with
@@ -90,6 +91,14 @@ struct config_resolver {
 	int line;
 };
 
+/* `metrics ADDRESS:PORT`: where the agent serves its metrics. */
+struct config_metrics {
+	int family;			/* AF_INET or AF_INET6; 0: off (the default) */
+	__u8 addr[16];			/* network order; IPv4 in the first 4 */
+	__u16 port;			/* host order, 1..65535 */
+	char text[64];			/* as written: "192.0.2.1:9472", "[2001:db8::1]:9472" */
+};
+
 struct config {
 	char *path;			/* as given, for messages */
 	struct config_iface *ifaces;
@@ -108,6 +117,7 @@ struct config {
 	__u32 max_routes;		/* learned entries, per address family */
 	bool prefetch;			/* resolve exact-name rules ahead of clients */
 	__u32 max_client_flows;		/* masqueraded flows per client address */
+	struct config_metrics metrics;	/* off unless a `metrics` line says */
 };
 
 /*
@@ -170,10 +180,10 @@ void config_free(struct config *cfg);
 /*
  * For the parser alone, shared by config.c (lines, messages) and
  * config_settings.c (the single-valued settings: min-ttl, max-ttl,
- * idle-timeout, max-routes, prefetch). The rest of bpfroute reads struct
+ * idle-timeout, max-routes, prefetch, max-client-flows, metrics). The rest of bpfroute reads struct
  * config and needs none of this.
  */
-#define CONFIG_SETTINGS_N 6
+#define CONFIG_SETTINGS_N 7
 
 /* The line each setting was given on; 0 if it was not (the default holds). */
 struct config_settings_lines {

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The single-valued settings of the config file: min-ttl, max-ttl,
- * idle-timeout, max-routes, prefetch and max-client-flows. config.c splits the lines and
- * reports; this file knows the keywords, their values and their limits.
+ * idle-timeout, max-routes, prefetch, max-client-flows and metrics. config.c
+ * splits the lines and reports; this file knows the keywords, their values
+ * and their limits.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,31 +43,41 @@ enum {
 	SET_MAX_ROUTES,
 	SET_PREFETCH,
 	SET_MAX_CLIENT_FLOWS,
+	SET_METRICS,
+};
+
+enum setting_kind {
+	KIND_NUMBER,		/* a number into a __u32 */
+	KIND_BOOL,		/* yes|no into a bool */
+	KIND_LISTEN,		/* ADDRESS:PORT into a struct config_metrics */
 };
 
 struct setting {
 	const char *keyword;
 	const char *usage;	/* the value in "usage: KEYWORD VALUE" */
-	bool is_bool;		/* yes|no into a bool; else a number into a __u32 */
+	enum setting_kind kind;
 	size_t offset;		/* of the field in struct config */
 	__u32 min, max;		/* numbers: the accepted range, inclusive */
 };
 
 static const struct setting settings[] = {
-	[SET_MIN_TTL] = { "min-ttl", "SECONDS", false,
+	[SET_MIN_TTL] = { "min-ttl", "SECONDS", KIND_NUMBER,
 			  offsetof(struct config, min_ttl), 0, SECONDS_MAX },
-	[SET_MAX_TTL] = { "max-ttl", "SECONDS", false,
+	[SET_MAX_TTL] = { "max-ttl", "SECONDS", KIND_NUMBER,
 			  offsetof(struct config, max_ttl), 1, SECONDS_MAX },
-	[SET_IDLE_TIMEOUT] = { "idle-timeout", "SECONDS", false,
+	[SET_IDLE_TIMEOUT] = { "idle-timeout", "SECONDS", KIND_NUMBER,
 			       offsetof(struct config, idle_timeout), 0, SECONDS_MAX },
-	[SET_MAX_ROUTES] = { "max-routes", "COUNT", false,
+	[SET_MAX_ROUTES] = { "max-routes", "COUNT", KIND_NUMBER,
 			     offsetof(struct config, max_routes), 1, ROUTES_MAX },
-	[SET_PREFETCH] = { "prefetch", "yes|no", true,
+	[SET_PREFETCH] = { "prefetch", "yes|no", KIND_BOOL,
 			   offsetof(struct config, prefetch), 0, 0 },
 	/* At most a whole flow table: any more could never apply. */
-	[SET_MAX_CLIENT_FLOWS] = { "max-client-flows", "COUNT", false,
+	[SET_MAX_CLIENT_FLOWS] = { "max-client-flows", "COUNT", KIND_NUMBER,
 				   offsetof(struct config, max_client_flows), 1,
 				   BPFROUTE_MAX_FLOWS },
+	/* A TCP port: 0 would be any port, which no scraper could find. */
+	[SET_METRICS] = { "metrics", "IPV4:PORT or metrics [IPV6]:PORT", KIND_LISTEN,
+			  offsetof(struct config, metrics), 1, 65535 },
 };
 
 /* The table writes through offsets: make sure they land on the right types. */
@@ -89,6 +101,8 @@ void config_settings_init(struct config *cfg, struct config_settings_lines *line
 	/* "prefetch no": the gateway sends no DNS queries of its own unless asked. */
 	cfg->prefetch = false;
 	cfg->max_client_flows = BPFROUTE_CLIENT_FLOWS_DEFAULT;
+	/* No port is opened unless the file asks for one. */
+	memset(&cfg->metrics, 0, sizeof(cfg->metrics));
 	memset(lines, 0, sizeof(*lines));
 }
 
@@ -115,6 +129,62 @@ static int parse_number(const char *s, __u32 max, __u32 *val)
 		return -ERANGE;
 	*val = (__u32)n;
 	return 0;
+}
+
+/*
+ * `metrics ADDRESS:PORT`: a literal IPv4 address, or an IPv6 one in
+ * brackets (its own colons would make the port ambiguous). No names: the
+ * agent binds before anything resolves, and a name could mean several
+ * addresses.
+ */
+static int parse_listen(const struct setting *s, const char *word, struct config_metrics *m,
+			char *why, size_t whylen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(word, ':'), *port;
+	size_t hlen;
+	__u32 v;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	if (!colon || colon == word || strlen(word) >= sizeof(m->text))
+		goto usage;
+	port = colon + 1;
+	hlen = (size_t)(colon - word);
+	if (word[0] == '[') {
+		if (word[hlen - 1] != ']' || hlen < 3 || hlen - 2 >= sizeof(host))
+			goto usage;
+		memcpy(host, word + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+		m->family = AF_INET6;
+	} else {
+		if (hlen >= sizeof(host) || memchr(word, ':', hlen))
+			goto usage;
+		memcpy(host, word, hlen);
+		host[hlen] = '\0';
+		m->family = AF_INET;
+	}
+	if (inet_pton(m->family, host, m->addr) != 1) {
+		snprintf(why, whylen, "metrics: '%s' is not a literal %s address (a name is not "
+			 "taken); usage: metrics %s", host,
+			 m->family == AF_INET ? "IPv4" : "IPv6", s->usage);
+		memset(m, 0, sizeof(*m));
+		return -EINVAL;
+	}
+	ret = parse_number(port, s->max, &v);
+	if (ret || v < s->min) {
+		snprintf(why, whylen, "metrics: port '%s' is %s 1..65535", port,
+			 ret == -EINVAL ? "not a number in" : "out of range");
+		memset(m, 0, sizeof(*m));
+		return -EINVAL;
+	}
+	m->port = (__u16)v;
+	snprintf(m->text, sizeof(m->text), "%s", word);
+	return 0;
+usage:
+	snprintf(why, whylen, "bad address '%s' for metrics; usage: metrics %s", word, s->usage);
+	memset(m, 0, sizeof(*m));
+	return -EINVAL;
 }
 
 int config_setting_parse(struct config *cfg, struct config_settings_lines *lines, int line,
@@ -144,7 +214,12 @@ int config_setting_parse(struct config *cfg, struct config_settings_lines *lines
 		return -EINVAL;
 	}
 
-	if (s->is_bool) {
+	if (s->kind == KIND_LISTEN) {
+		ret = parse_listen(s, tok[1], (struct config_metrics *)((char *)cfg + s->offset),
+				   why, whylen);
+		if (ret)
+			return ret;
+	} else if (s->kind == KIND_BOOL) {
 		bool *field = (bool *)((char *)cfg + s->offset);
 
 		if (!strcmp(tok[1], "yes")) {

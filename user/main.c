@@ -36,7 +36,8 @@ static const struct cmd commands[] = {
 	{ "unload", cmd_unload, "",
 	  "Detach from every interface and remove the pinned maps and the pin directory." },
 	{ "status", cmd_status, "[-j]",
-	  "Show where the datapath is attached, how full its maps are, and its counters." },
+	  "Show whether an agent runs for the pin directory (pid, uptime, last tick),\n"
+	  "where the datapath is attached, how full its maps are, and its counters." },
 	{ "routes", cmd_routes, "[-j]",
 	  "List the route entries: prefix, target device, whether the device is\n"
 	  "masqueraded, origin, expiry and traffic." },
@@ -65,17 +66,24 @@ static const struct cmd commands[] = {
 	  BPFROUTE_STR(BPFROUTE_FLOW_TCP_CLOSE_S) " s; UDP " BPFROUTE_STR(BPFROUTE_FLOW_UDP_S)
 	  " s;\nICMP " BPFROUTE_STR(BPFROUTE_FLOW_ICMP_S) " s. The agent (`bpfroute run`) removes "
 	  "timed-out flows." },
+	{ "metrics", cmd_metrics, "",
+	  "Print the instance's metrics in the Prometheus text format (0.0.4): the\n"
+	  "datapath's counters, map fill, traffic and entries per target device and per\n"
+	  "domain rule, flows, and the agent's state, counters and learn latency. Read\n"
+	  "from the pinned maps; no agent needed. The agent serves the same text over\n"
+	  "HTTP when the config has a `metrics ADDRESS:PORT` line." },
 	{ "route", cmd_route, "add PREFIX dev IFNAME | del PREFIX",
 	  "Add (or retarget) or delete one route entry by hand. Entries added here\n"
 	  "survive reloads; a config route of the same prefix takes it back on load." },
 	{ "run", cmd_run, "[-c FILE]",
 	  "Load as `load` does, then stay in the foreground as the agent: finish answers\n"
 	  "too big for the kernel, evict expired entries when a map is full, sweep dead\n"
-	  "ones, prefetch exact-name rules (`prefetch yes`). Logs to stderr. SIGHUP\n"
-	  "reloads FILE (a bad one is refused and the old config kept); SIGTERM and\n"
-	  "SIGINT exit, leaving the datapath and every learned route in place. Once\n"
-	  "loaded, the agent keeps only CAP_BPF under a seccomp filter; a helper process\n"
-	  "does the reloads (README, Privileges)." },
+	  "ones, prefetch exact-name rules (`prefetch yes`), serve the metrics (a\n"
+	  "`metrics` line). Logs to stderr. SIGHUP reloads FILE (a bad one is refused and\n"
+	  "the old config kept; a changed `metrics` line waits for the next start);\n"
+	  "SIGTERM and SIGINT exit, leaving the datapath and every learned route in place.\n"
+	  "Once loaded, the agent keeps only CAP_BPF under a seccomp filter; a helper\n"
+	  "process does the reloads (README, Privileges)." },
 	{ "help", cmd_help, "[COMMAND]", "Show help for all commands or one." },
 };
 

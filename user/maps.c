@@ -36,6 +36,7 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_HSCRATCH),
 	BPFROUTE_STR(BPFROUTE_MAP_NAT_CLIENTS),
 	BPFROUTE_STR(BPFROUTE_MAP_LAYOUT),
+	BPFROUTE_STR(BPFROUTE_MAP_AGENT),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
@@ -45,7 +46,8 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 			 &m->host4,  &m->host6,  &m->rules,   &m->names,   &m->queries,
 			 &m->qseen,  &m->resolvers, &m->conf, &m->events,
 			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans,
-			 &m->hostctl, &m->pfxsum, &m->hscratch, &m->natcli, &m->layout };
+			 &m->hostctl, &m->pfxsum, &m->hscratch, &m->natcli, &m->layout,
+			 &m->agent };
 
 	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
 		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
@@ -71,13 +73,14 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 		/*
 		 * Maps that came later (bpfroute_lan with the XDP stage, the
 		 * learned tables' counters, the prefix summary, the flows per
-		 * client, the layout record): an instance loaded by an older
+		 * client, the layout record, the agent's record): an instance loaded by an older
 		 * bpfroute has none, and must still be shown and unloaded.
 		 */
 		if (fd < 0 && errno == ENOENT &&
 		    (maps_fd_slot(m, i) == &m->lans || maps_fd_slot(m, i) == &m->hostctl ||
 		     maps_fd_slot(m, i) == &m->pfxsum || maps_fd_slot(m, i) == &m->hscratch ||
-		     maps_fd_slot(m, i) == &m->natcli || maps_fd_slot(m, i) == &m->layout)) {
+		     maps_fd_slot(m, i) == &m->natcli || maps_fd_slot(m, i) == &m->layout ||
+		     maps_fd_slot(m, i) == &m->agent)) {
 			err = 0;
 			continue;
 		}

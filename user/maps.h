@@ -38,6 +38,7 @@ struct bpfroute_maps {
 	int hscratch;	/* bpfroute_hscratch; -1 likewise */
 	int natcli;	/* bpfroute_natcli; -1 likewise */
 	int layout;	/* bpfroute_layout; -1 likewise (layout.h) */
+	int agent;	/* bpfroute_agent; -1 likewise (agentrec.h) */
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 

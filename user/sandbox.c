@@ -27,7 +27,7 @@
  *
  * Seccomp. A classic BPF allow-list (arch checked first), from strace -f
  * of the agent idle, learning, finishing answers, rebuilding tables,
- * prefetching, reloading on SIGHUP and stopping. bpf() is allowed only for
+ * prefetching, serving metrics, reloading on SIGHUP and stopping. bpf() is allowed only for
  * the commands listed, socket() only for IPv4 and IPv6 (c-ares), ioctl()
  * only for FIONREAD and FIONBIO, openat() only to read. Not kill, tgkill or
  * ptrace: uid 0 could signal or trace root's processes with them.
@@ -114,6 +114,8 @@ static const int allowed_syscalls[] = {
 	/* c-ares (UDP, TCP), and the helper's socket (SCM_RIGHTS) */
 	__NR_connect, __NR_sendto, __NR_recvfrom, __NR_sendmsg, __NR_recvmsg,
 	__NR_setsockopt, __NR_getsockopt,
+	/* the metrics endpoint: bound and listening before, it only accepts */
+	__NR_accept4,
 };
 
 /* The bpf() commands of the loop; BPF_PROG_LOAD, attach and *_GET_FD_BY_ID are not. */

@@ -41,6 +41,8 @@ max-ttl 86400                     # ... and at most (default 86400)
 idle-timeout 300                  # unused this long after expiry: gone (default 300)
 max-routes 1000000                # learned entries per family (default 1000000)
 prefetch yes                      # the agent resolves exact-name rules (default no)
+max-client-flows 4096             # masqueraded flows per client address (default 4096)
+metrics 192.0.2.1:9472            # the agent serves Prometheus metrics here (default off)
 """
 CONFIGS = [
     ("readme", README_CONF),
@@ -61,6 +63,8 @@ CONFIGS = [
     ("refused_nul", "interface lan0\n# a\0b\n"),
     ("long_name", "interface lan0\nroute " + ".".join(["a" * 63] * 3) + ".abcdefghi dev wg0\n"),
     ("no_newline", "interface abcdefghijklmno\ninterface ..."),
+    ("metrics6", "interface lan0\nmetrics [2001:db8::1]:65535\n"),
+    ("refused_metrics", "interface lan0\nmetrics gw.example.com:9472\nmetrics 192.0.2.1:0\n"),
 ]
 
 
