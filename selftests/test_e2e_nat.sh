@@ -69,48 +69,9 @@ filters_on()
 
 # ---- the agent -----------------------------------------------------------
 
-# The name the agent runs under (/proc/PID/comm: 15 characters at most),
-# checked before it is signalled.
-AGENT_COMM=$(basename "$BPFROUTE" | cut -c 1-15)
-AGENT_PID=
-AGENT_LOG=
-AGENT_N=0
-
-# agent_start CONF: `bpfroute run -c CONF` on the gateway, in the background;
-# true if it is still running a second later.
-agent_start()
-{
-	AGENT_N=$((AGENT_N + 1))
-	AGENT_LOG=$TB_DIR/agent-$AGENT_N.log
-	tb_spawn "$TB_NS_GW" "$AGENT_COMM" "$AGENT_LOG" \
-		"$BPFROUTE" --pin-dir "$TB_PIN" run -c "$1"
-	AGENT_PID=$TB_SPAWNED
-	sleep 1
-	tb__alive "$AGENT_PID"
-}
-
-# agent_stop SIGNAL: signal the agent (never a recycled pid) and wait (up to
-# 5 s) for it to end.
-agent_stop()
-{
-	local i
-
-	[[ -n $AGENT_PID ]] && tb__alive "$AGENT_PID" || return 1
-	[[ $(cat "/proc/$AGENT_PID/comm" 2>/dev/null) == "$AGENT_COMM" ]] || return 1
-	kill "-$1" "$AGENT_PID" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		tb__alive "$AGENT_PID" || break
-		sleep 0.1
-	done
-	tb__alive "$AGENT_PID" && return 1
-	AGENT_PID=
-	return 0
-}
-
-agent_log()
-{
-	[[ -n $AGENT_LOG && -r $AGENT_LOG ]] && printf 'agent log:\n%s\n' "$(tail -n 20 "$AGENT_LOG")"
-}
+# agent_start, agent_stop, agent_log (selftests/lib/agent.sh).
+# shellcheck source=lib/agent.sh
+. "$HERE/lib/agent.sh"
 
 # ---- background jobs -------------------------------------------------------
 

@@ -156,6 +156,14 @@ echo "    www.corp.example.com matches the rule: into the tunnel; other.example.
 step "bpfroute routes: the addresses learned from the answers"
 bpfroute routes 2>&1 | show
 
+step "bpfroute why and rules: what steers a name or an address, and what each rule learned"
+for what in www.corp.example.com "$TB_SERVICE6" other.example.net; do
+	printf '    $ bpfroute why %s\n' "$what"
+	bpfroute why "$what" 2>&1 | show
+done
+printf '    $ bpfroute rules\n'
+bpfroute rules 2>&1 | show
+
 step "unloading bpfroute"
 bpfroute unload 2>&1 | show
 ((PIPESTATUS[0] == 0)) || die "bpfroute unload failed"

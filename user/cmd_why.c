@@ -351,11 +351,11 @@ static void print_address(const struct bpfroute_maps *m, const struct why_addr *
 	}
 	/* What is there but does not decide. */
 	if (w->verdict != WHY_PREFIX && w->has_route)
-		printf("  prefix:    %s dev %s (%s), not applied\n",
+		printf("  prefix:    %s dev %s (%s), covers it but does not decide\n",
 		       prefix_format(&r->prefix, pfx, sizeof(pfx)),
 		       cmd_dev_name(r->route.ifindex, dev), route_origin_name(r->route.origin));
 	if (w->verdict == WHY_PREFIX && w->has_host)
-		printf("  learned:   an entry expired and idle, not applied\n");
+		printf("  learned:   an entry expired and idle, which does not decide\n");
 	if (w->resolver)
 		printf("  resolver:  a trusted resolver: never learned from answers\n");
 }

@@ -15,16 +15,23 @@ AGENT_LOG=
 AGENT_N=0
 
 # agent_start CONF: `bpfroute run -c CONF` on the gateway, in the background;
-# true if it is still running half a second later.
+# true once it says it runs (loaded, attached, sandboxed: traffic sent after
+# this meets the new datapath), false if it ends first or takes over 10 s.
 agent_start()
 {
+	local i
+
 	AGENT_N=$((AGENT_N + 1))
 	AGENT_LOG=$TB_DIR/agent-$AGENT_N.log
 	tb_spawn "$TB_NS_GW" "$AGENT_COMM" "$AGENT_LOG" \
 		"$BPFROUTE" --pin-dir "$TB_PIN" run -c "$1"
 	AGENT_PID=$TB_SPAWNED
-	sleep 0.5
-	tb__alive "$AGENT_PID"
+	for ((i = 0; i < 100; i++)); do
+		tb__alive "$AGENT_PID" || return 1
+		grep -q 'agent running for' "$AGENT_LOG" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # agent_signal SIGNAL: signal the agent if it still runs (never a recycled pid).
