@@ -13,6 +13,7 @@
  * are escaped as the format asks (backslash, double quote, newline).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,29 +246,32 @@ static bool rule_shown(const struct metrics_source *src, __u16 id)
 	       r->entries[1] || r->packets;
 }
 
+/* One counter of every rule shown: the field at `off` of its struct metrics_rule. */
+static void write_rule_counter(FILE *out, const struct metrics_source *src, const char *name,
+			       const char *help, size_t off)
+{
+	family(out, name, "counter", help);
+	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
+		if (!rule_shown(src, (__u16)id))
+			continue;
+		fprintf(out, "%s{", name);
+		rule_label(out, src, (__u16)id);
+		fprintf(out, "} %llu\n", (unsigned long long)*(const __u64 *)
+			((const char *)&src->agg->rule[id] + off));
+	}
+}
+
 static void write_rules(FILE *out, const struct metrics_source *src)
 {
 	static const char *const fam[2] = { "ipv4", "ipv6" };
 	const struct metrics_agg *g = src->agg;
 
-	family(out, "bpfroute_rule_packets_total", "counter",
-	       "Packets steered by the entries a domain rule learned, those there now");
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		if (!rule_shown(src, (__u16)id))
-			continue;
-		fputs("bpfroute_rule_packets_total{", out);
-		rule_label(out, src, (__u16)id);
-		fprintf(out, "} %llu\n", (unsigned long long)g->rule[id].packets);
-	}
-	family(out, "bpfroute_rule_bytes_total", "counter",
-	       "Bytes steered by the entries a domain rule learned, those there now");
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		if (!rule_shown(src, (__u16)id))
-			continue;
-		fputs("bpfroute_rule_bytes_total{", out);
-		rule_label(out, src, (__u16)id);
-		fprintf(out, "} %llu\n", (unsigned long long)g->rule[id].bytes);
-	}
+	write_rule_counter(out, src, "bpfroute_rule_packets_total",
+			   "Packets steered by the entries a domain rule learned, those there now",
+			   offsetof(struct metrics_rule, packets));
+	write_rule_counter(out, src, "bpfroute_rule_bytes_total",
+			   "Bytes steered by the entries a domain rule learned, those there now",
+			   offsetof(struct metrics_rule, bytes));
 	family(out, "bpfroute_rule_learned_entries", "gauge",
 	       "Learned entries of a domain rule, per family");
 	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {

@@ -11,32 +11,41 @@
 #include "netdev.h"
 
 /*
- * SIOCGIFHWADDR answers for the socket's network namespace (the caller's),
- * whatever /sys shows: a process that entered a namespace with `nsenter
- * --net` alone still sees the host's /sys/class/net.
+ * An interface ioctl on a throwaway socket. It answers for the socket's
+ * network namespace (the caller's), whatever /sys shows: a process that
+ * entered a namespace with `nsenter --net` alone still sees the host's
+ * /sys/class/net.
  */
-int netdev_hw_get(const char *dev, struct netdev_hw *hw)
+static int netdev_ioctl(const char *dev, unsigned long req, struct ifreq *ifr)
 {
-	struct ifreq ifr = {};
 	int fd, err = 0;
 
-	memset(hw, 0, sizeof(*hw));
-	if (strlen(dev) >= sizeof(ifr.ifr_name))
+	memset(ifr, 0, sizeof(*ifr));
+	if (strlen(dev) >= sizeof(ifr->ifr_name))
 		return -ENODEV;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", dev);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+	if (ioctl(fd, req, ifr))
 		err = -errno;
-		goto cleanup;
-	}
+	close(fd);
+	return err;
+}
+
+int netdev_hw_get(const char *dev, struct netdev_hw *hw)
+{
+	struct ifreq ifr;
+	int err;
+
+	memset(hw, 0, sizeof(*hw));
+	err = netdev_ioctl(dev, SIOCGIFHWADDR, &ifr);
+	if (err)
+		return err;
 	hw->type = ifr.ifr_hwaddr.sa_family;
 	if (hw->type == ARPHRD_ETHER)
 		memcpy(hw->mac, ifr.ifr_hwaddr.sa_data, sizeof(hw->mac));
-cleanup:
-	close(fd);
-	return err;
+	return 0;
 }
 
 bool netdev_hw_ether(const struct netdev_hw *hw)
@@ -46,20 +55,13 @@ bool netdev_hw_ether(const struct netdev_hw *hw)
 
 int netdev_up(const char *dev, bool *up)
 {
-	struct ifreq ifr = {};
-	int fd, err = 0;
+	struct ifreq ifr;
+	int err;
 
 	*up = false;
-	if (strlen(dev) >= sizeof(ifr.ifr_name))
-		return -ENODEV;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		err = -errno;
-	else
-		*up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-	close(fd);
-	return err;
+	err = netdev_ioctl(dev, SIOCGIFFLAGS, &ifr);
+	if (err)
+		return err;
+	*up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	return 0;
 }
