@@ -102,8 +102,10 @@ trap 'rm -f "$log"' EXIT
 
 for t in "${@:-${all_tests[@]}}"; do
 	echo "== $t"
+	start=$SECONDS
 	run_one "$t" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	echo "# $t took $((SECONDS - start)) s"	# where the suite's time goes
 	p=$(grep -c '^PASS ' "$log")
 	f=$(grep -c '^FAIL ' "$log")
 	s=$(grep -c '^SKIP ' "$log")
