@@ -993,9 +993,9 @@ static void test_metrics_text(void)
 		goto out;
 	ASSERT_OK(metrics_write(f, &src), "metrics_write");
 	fclose(f);
-	ASSERT_TRUE(strstr(text, "bpfroute_rule_packets_total{rule=\"a\\\"b\\\\c\\nd\"} 10\n")
+	ASSERT_TRUE(strstr(text, "bpfroute_rule_packets{rule=\"a\\\"b\\\\c\\nd\"} 10\n")
 		    != NULL, "rule label escaped: quote, backslash, newline");
-	ASSERT_TRUE(strstr(text, "bpfroute_target_packets_total{dev=\"wg\\\"0\","
+	ASSERT_TRUE(strstr(text, "bpfroute_target_packets{dev=\"wg\\\"0\","
 			   "origin=\"learned\"} 10\n") != NULL, "device label escaped");
 	ASSERT_TRUE(strstr(text, "\nbpfroute_agent_up 1\n") != NULL, "the agent itself is up");
 	ASSERT_TRUE(strstr(text, "bpfroute_agent_learn_latency_seconds_bucket{le=\"1e-05\"} 1\n")

@@ -185,8 +185,8 @@ check metrics_content_type [ "$ctype" == "text/plain; version=0.0.4; charset=utf
 
 # The per-rule and per-target figures come from the agent's walk, redone
 # every 5 s: wait (bounded) for one that saw the pings.
-rule_series='bpfroute_rule_packets_total{rule="*.corp.example.com"}'
-target_series="bpfroute_target_packets_total{dev=\"$TB_GW_WG\",origin=\"learned\"}"
+rule_series='bpfroute_rule_packets{rule="*.corp.example.com"}'
+target_series="bpfroute_target_packets{dev=\"$TB_GW_WG\",origin=\"learned\"}"
 for ((i = 0; i < 15; i++)); do
 	scrape
 	v=$(metric "$BODY" "$rule_series")
@@ -201,7 +201,7 @@ check metrics_target_packets [ "$(metric "$BODY" "$target_series")" == "$PINGS" 
 	"$(grep '^bpfroute_target' <<<"$BODY")"
 expect_series metrics_rule_entries "$BODY" \
 	'bpfroute_rule_learned_entries{rule="*.corp.example.com",family="ipv4"}'
-expect_series metrics_rule_other "$BODY" 'bpfroute_rule_packets_total{rule="app.example.org"}'
+expect_series metrics_rule_other "$BODY" 'bpfroute_rule_packets{rule="app.example.org"}'
 expect_series metrics_target_flows "$BODY" "bpfroute_target_flows{dev=\"$TB_GW_WG\"}"
 expect_series metrics_learned_fill "$BODY" 'bpfroute_map_entries{map="learned4"}'
 expect_series metrics_dns_learned "$BODY" 'bpfroute_dns_total{counter="learned"}'

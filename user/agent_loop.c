@@ -186,7 +186,8 @@ static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks
 		fds[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(l->rb), .events = POLLIN };
 	nares = agent_prefetch_pollfds(l->a, fds + n, ARES_GETSOCK_MAXNUM);
 	if (l->http)
-		nhttp = metrics_http_pollfds(l->http, fds + n + nares, METRICS_HTTP_CONNS + 1);
+		nhttp = metrics_http_pollfds(l->http, fds + n + nares, METRICS_HTTP_CONNS + 1,
+					      now);
 	ret = poll(fds, (nfds_t)(n + nares + nhttp), loop_timeout_ms(l, now, *next_tick));
 	if (ret < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -230,6 +231,8 @@ int agent_loop_run(struct agent_loop *l)
 	l->a->rec.pid = (__u32)getpid();
 	l->a->rec.start_ns = agentrec_now();
 	l->a->rec.stop_ns = 0;
+	/* Running from the start, not from the first tick: status says so at once. */
+	loop_record(l);
 	while (!l->stop && !err)
 		err = loop_once(l, &next_tick, &ticks);
 	if (err)

@@ -24,7 +24,9 @@ char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
 	while (!bpf_map_get_next_key(m->rules, prev, &next)) {
 		char name[DNSNAME_TEXT_MAX];
 
+		/* A pinned map is not trusted blindly: its length stays within the name. */
 		if (!bpf_map_lookup_elem(m->rules, &next, &val) && val.id < BPFROUTE_MAX_RULES &&
+		    val.name_len <= sizeof(val.name) &&
 		    !dnsname_to_text(val.name, val.name_len, name, sizeof(name)))
 			snprintf(text[val.id], LEARNED_TEXT_MAX, "%s%s", next.wildcard ? "*." : "",
 				 name);

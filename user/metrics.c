@@ -186,21 +186,25 @@ static void write_targets(FILE *out, const struct metrics_source *src)
 	static const char *const fam[2] = { "ipv4", "ipv6" };
 	const struct metrics_agg *g = src->agg;
 
-	family(out, "bpfroute_target_packets_total", "counter",
-	       "Packets steered to a target device, by the entries there now (learned or "
-	       "prefix); counts of removed entries leave the sum");
+	/*
+	 * Gauges, not counters: the sum over the entries there now falls when
+	 * an entry goes, and a counter that falls reads as a restart to rate().
+	 */
+	family(out, "bpfroute_target_packets", "gauge",
+	       "Packets steered to a target device by the entries there now (learned or "
+	       "prefix); it falls when an entry goes");
 	for (__u32 i = 0; i < g->n_targets; i++)
 		for (int o = 0; o < METRICS_ORIGINS; o++) {
-			fputs("bpfroute_target_packets_total{", out);
+			fputs("bpfroute_target_packets{", out);
 			dev_label(out, src, g->target[i].ifindex);
 			fprintf(out, ",origin=\"%s\"} %llu\n", origin[o],
 				(unsigned long long)g->target[i].packets[o]);
 		}
-	family(out, "bpfroute_target_bytes_total", "counter",
-	       "Bytes steered to a target device, as bpfroute_target_packets_total");
+	family(out, "bpfroute_target_bytes", "gauge",
+	       "Bytes steered to a target device, as bpfroute_target_packets");
 	for (__u32 i = 0; i < g->n_targets; i++)
 		for (int o = 0; o < METRICS_ORIGINS; o++) {
-			fputs("bpfroute_target_bytes_total{", out);
+			fputs("bpfroute_target_bytes{", out);
 			dev_label(out, src, g->target[i].ifindex);
 			fprintf(out, ",origin=\"%s\"} %llu\n", origin[o],
 				(unsigned long long)g->target[i].bytes[o]);
@@ -246,11 +250,11 @@ static bool rule_shown(const struct metrics_source *src, __u16 id)
 	       r->entries[1] || r->packets;
 }
 
-/* One counter of every rule shown: the field at `off` of its struct metrics_rule. */
-static void write_rule_counter(FILE *out, const struct metrics_source *src, const char *name,
-			       const char *help, size_t off)
+/* One gauge of every rule shown: the field at `off` of its struct metrics_rule. */
+static void write_rule_sum(FILE *out, const struct metrics_source *src, const char *name,
+			   const char *help, size_t off)
 {
-	family(out, name, "counter", help);
+	family(out, name, "gauge", help);
 	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
 		if (!rule_shown(src, (__u16)id))
 			continue;
@@ -266,12 +270,12 @@ static void write_rules(FILE *out, const struct metrics_source *src)
 	static const char *const fam[2] = { "ipv4", "ipv6" };
 	const struct metrics_agg *g = src->agg;
 
-	write_rule_counter(out, src, "bpfroute_rule_packets_total",
-			   "Packets steered by the entries a domain rule learned, those there now",
-			   offsetof(struct metrics_rule, packets));
-	write_rule_counter(out, src, "bpfroute_rule_bytes_total",
-			   "Bytes steered by the entries a domain rule learned, those there now",
-			   offsetof(struct metrics_rule, bytes));
+	write_rule_sum(out, src, "bpfroute_rule_packets",
+		       "Packets steered by the entries a domain rule learned, those there now; "
+		       "it falls when an entry goes", offsetof(struct metrics_rule, packets));
+	write_rule_sum(out, src, "bpfroute_rule_bytes",
+		       "Bytes steered by the entries a domain rule learned, as "
+		       "bpfroute_rule_packets", offsetof(struct metrics_rule, bytes));
 	family(out, "bpfroute_rule_learned_entries", "gauge",
 	       "Learned entries of a domain rule, per family");
 	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {

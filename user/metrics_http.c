@@ -10,7 +10,9 @@
  * that comes after); if every slot is sending an answer, new ones wait in
  * the kernel's backlog until a slot frees, within the 2 s deadline. So
  * idle connections never keep a scrape out, and the agent never holds more
- * than 8 answers in memory.
+ * than 8 answers in memory. Connections are served before the listener, so
+ * a request that has arrived is answered before a flood of new connections
+ * could take its slot.
  *
  * Closing: before close() the unread input is drained, so that the kernel
  * does not answer leftover bytes with a reset that would cut the answer.
@@ -99,7 +101,7 @@ static struct metrics_http_conn *slot_for_new(struct metrics_http *h)
 	return oldest;
 }
 
-int metrics_http_pollfds(const struct metrics_http *h, struct pollfd *fds, int max)
+int metrics_http_pollfds(const struct metrics_http *h, struct pollfd *fds, int max, __u64 now)
 {
 	bool room = false;
 	int n = 0;
@@ -108,8 +110,8 @@ int metrics_http_pollfds(const struct metrics_http *h, struct pollfd *fds, int m
 		return 0;
 	for (int i = 0; i < METRICS_HTTP_CONNS; i++)
 		room |= h->conn[i].fd < 0 || !h->conn[i].out;
-	/* No slot to give: new connections wait in the backlog. */
-	if (room && n < max)
+	/* No slot to give, or no fd to take one: new connections wait in the backlog. */
+	if (room && now >= h->accept_after && n < max)
 		fds[n++] = (struct pollfd){ .fd = h->lfd, .events = POLLIN };
 	for (int i = 0; i < METRICS_HTTP_CONNS && n < max; i++)
 		if (h->conn[i].fd >= 0)
@@ -125,6 +127,8 @@ int metrics_http_timeout_ms(const struct metrics_http *h, __u64 now)
 	for (int i = 0; i < METRICS_HTTP_CONNS; i++)
 		if (h->conn[i].fd >= 0 && (!first || h->conn[i].deadline < first))
 			first = h->conn[i].deadline;
+	if (h->lfd >= 0 && h->accept_after > now && (!first || h->accept_after < first))
+		first = h->accept_after;
 	if (!first)
 		return -1;
 	return first > now ? (int)((first - now + 999999) / 1000000) : 0;
@@ -159,45 +163,60 @@ int metrics_http_parse(const char *req, size_t len)
 	return plen == sizeof(path) - 1 && !memcmp(req, path, plen) ? 200 : 404;
 }
 
+/* The metrics text, rendered once per round at most. */
+static int round_text(struct metrics_http *h, const char **text, size_t *len)
+{
+	char *body = NULL;
+	size_t body_len = 0;
+	FILE *b;
+	int err;
+
+	if (!h->cache) {
+		b = open_memstream(&body, &body_len);
+		if (!b)
+			return -errno;
+		err = h->render(h->ctx, b);
+		if (fclose(b) && !err)
+			err = -ENOMEM;
+		if (err) {
+			free(body);
+			return err;
+		}
+		h->cache = body;
+		h->cache_len = body_len;
+	}
+	*text = h->cache;
+	*len = h->cache_len;
+	return 0;
+}
+
 /* The whole answer (status line, headers, body) into c->out. */
 static int conn_answer(struct metrics_http *h, struct metrics_http_conn *c, int code)
 {
-	const char *reason = code == 200 ? "OK" : code == 404 ? "Not Found" :
-			     code == 400 ? "Bad Request" : "Internal Server Error";
-	char *body = NULL, *all = NULL;
+	const char *reason = code == 200 ? "OK" : code == 404 ? "Not Found" : "Bad Request";
+	const char *type = code == 200 ? METRICS_CONTENT_TYPE : "text/plain; charset=utf-8";
+	char short_body[64], *all = NULL;
+	const char *body = short_body;
 	size_t body_len = 0, all_len = 0;
-	FILE *b, *a;
+	FILE *a;
 	int err = 0;
 
-	b = open_memstream(&body, &body_len);
-	if (!b)
-		return -errno;
 	if (code == 200)
-		err = h->render(h->ctx, b);
-	else
-		fprintf(b, "%d %s\n", code, reason);
-	if (fclose(b) && !err)
-		err = -ENOMEM;
+		err = round_text(h, &body, &body_len);
 	if (err) {
 		pr_warn("metrics: writing the answer: %s\n", strerror(-err));
-		free(body);
-		body = NULL;
 		code = 500;
 		reason = "Internal Server Error";
-		if (asprintf(&body, "500 %s\n", reason) < 0)
-			return -ENOMEM;
-		body_len = strlen(body);
+		type = "text/plain; charset=utf-8";
 	}
+	if (code != 200)
+		body_len = (size_t)snprintf(short_body, sizeof(short_body), "%d %s\n", code, reason);
 	a = open_memstream(&all, &all_len);
-	if (!a) {
-		free(body);
-		return -ENOMEM;
-	}
+	if (!a)
+		return -errno;
 	fprintf(a, "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		"Connection: close\r\n\r\n", code, reason,
-		code == 200 ? METRICS_CONTENT_TYPE : "text/plain; charset=utf-8", body_len);
+		"Connection: close\r\n\r\n", code, reason, type, body_len);
 	fwrite(body, 1, body_len, a);
-	free(body);
 	if (fclose(a)) {
 		free(all);
 		return -ENOMEM;
@@ -253,8 +272,13 @@ static void accept_new(struct metrics_http *h, __u64 now)
 			return;		/* every slot answers: the rest wait in the backlog */
 		fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				pr_debug("metrics: accept: %s\n", strerror(errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				return;
+			pr_debug("metrics: accept: %s\n", strerror(errno));
+			/* Out of fds or memory: the backlog stays readable, poll() would spin. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				h->accept_after = now + METRICS_HTTP_ACCEPT_REST_NS;
 			return;
 		}
 		/* Only now that someone is there: the slot's holder gives way. */
@@ -271,13 +295,16 @@ static void accept_new(struct metrics_http *h, __u64 now)
 
 void metrics_http_process(struct metrics_http *h, const struct pollfd *fds, int n, __u64 now)
 {
+	bool listener = false;
+
 	if (h->lfd < 0)
 		return;
+	/* The connections first: a request that is there is answered before accepting. */
 	for (int i = 0; i < n; i++) {
 		if (!fds[i].revents)
 			continue;
 		if (fds[i].fd == h->lfd) {
-			accept_new(h, now);
+			listener = true;
 			continue;
 		}
 		for (int k = 0; k < METRICS_HTTP_CONNS; k++) {
@@ -292,6 +319,10 @@ void metrics_http_process(struct metrics_http *h, const struct pollfd *fds, int 
 			break;
 		}
 	}
+	free(h->cache);
+	h->cache = NULL;
+	if (listener)
+		accept_new(h, now);
 	for (int k = 0; k < METRICS_HTTP_CONNS; k++)
 		if (h->conn[k].fd >= 0 && now >= h->conn[k].deadline)
 			conn_close(&h->conn[k]);

@@ -24,6 +24,8 @@
 #define METRICS_HTTP_REQUEST_MAX 2048
 /* Connections taken from the kernel's backlog per round, at most. */
 #define METRICS_HTTP_ACCEPT_BUDGET 16
+/* After accept() failed for want of fds or memory: the listener rests. */
+#define METRICS_HTTP_ACCEPT_REST_NS (100ULL * 1000000ULL)
 
 struct metrics_http_conn {
 	int fd;			/* -1: a free slot */
@@ -42,6 +44,14 @@ struct metrics_http {
 	void *ctx;
 	struct metrics_http_conn conn[METRICS_HTTP_CONNS];
 	__u64 served;		/* answers sent whole, for the log */
+	/*
+	 * The text rendered in this round, shared by the requests it answers:
+	 * 8 at once cost one render, and a round renders once at most. Freed
+	 * at the end of the round, so no answer is older than its request.
+	 */
+	char *cache;
+	size_t cache_len;
+	__u64 accept_after;	/* the listener is not polled before then */
 };
 
 /*
@@ -53,10 +63,10 @@ int metrics_http_open(struct metrics_http *h, const struct sockaddr *sa, socklen
 void metrics_http_close(struct metrics_http *h);
 
 /* The sockets to poll (the listener, each connection): how many were written. */
-int metrics_http_pollfds(const struct metrics_http *h, struct pollfd *fds, int max);
+int metrics_http_pollfds(const struct metrics_http *h, struct pollfd *fds, int max, __u64 now);
 /* Serve what poll() found ready, and close connections past their deadline. */
 void metrics_http_process(struct metrics_http *h, const struct pollfd *fds, int n, __u64 now);
-/* Milliseconds to the next deadline; -1: none. */
+/* Milliseconds to the next deadline (or the listener's rest); -1: none. */
 int metrics_http_timeout_ms(const struct metrics_http *h, __u64 now);
 
 /* What a request asks for: 200 (GET /metrics), 404, 400; 0: incomplete yet. */
