@@ -180,44 +180,50 @@ static void dev_label(FILE *out, const struct metrics_source *src, __u32 ifindex
 	fputc('"', out);
 }
 
+/*
+ * A gauge of two series per target device: the __u64[2] at `off` of its
+ * struct metrics_target, the two told apart by label=value[k].
+ */
+static void write_target_pairs(FILE *out, const struct metrics_source *src, const char *name,
+			       const char *help, const char *label, const char *const value[2],
+			       size_t off)
+{
+	const struct metrics_agg *g = src->agg;
+
+	family(out, name, "gauge", help);
+	for (__u32 i = 0; i < g->n_targets; i++) {
+		const __u64 *v = (const __u64 *)((const char *)&g->target[i] + off);
+
+		for (int k = 0; k < 2; k++) {
+			fprintf(out, "%s{", name);
+			dev_label(out, src, g->target[i].ifindex);
+			fprintf(out, ",%s=\"%s\"} %llu\n", label, value[k],
+				(unsigned long long)v[k]);
+		}
+	}
+}
+
 static void write_targets(FILE *out, const struct metrics_source *src)
 {
 	static const char *const origin[METRICS_ORIGINS] = { "learned", "prefix" };
 	static const char *const fam[2] = { "ipv4", "ipv6" };
 	const struct metrics_agg *g = src->agg;
 
+	_Static_assert(METRICS_ORIGINS == 2, "write_target_pairs writes two origins");
 	/*
 	 * Gauges, not counters: the sum over the entries there now falls when
 	 * an entry goes, and a counter that falls reads as a restart to rate().
 	 */
-	family(out, "bpfroute_target_packets", "gauge",
-	       "Packets steered to a target device by the entries there now (learned or "
-	       "prefix); it falls when an entry goes");
-	for (__u32 i = 0; i < g->n_targets; i++)
-		for (int o = 0; o < METRICS_ORIGINS; o++) {
-			fputs("bpfroute_target_packets{", out);
-			dev_label(out, src, g->target[i].ifindex);
-			fprintf(out, ",origin=\"%s\"} %llu\n", origin[o],
-				(unsigned long long)g->target[i].packets[o]);
-		}
-	family(out, "bpfroute_target_bytes", "gauge",
-	       "Bytes steered to a target device, as bpfroute_target_packets");
-	for (__u32 i = 0; i < g->n_targets; i++)
-		for (int o = 0; o < METRICS_ORIGINS; o++) {
-			fputs("bpfroute_target_bytes{", out);
-			dev_label(out, src, g->target[i].ifindex);
-			fprintf(out, ",origin=\"%s\"} %llu\n", origin[o],
-				(unsigned long long)g->target[i].bytes[o]);
-		}
-	family(out, "bpfroute_target_learned_entries", "gauge",
-	       "Learned entries to a target device, per family");
-	for (__u32 i = 0; i < g->n_targets; i++)
-		for (int f = 0; f < 2; f++) {
-			fputs("bpfroute_target_learned_entries{", out);
-			dev_label(out, src, g->target[i].ifindex);
-			fprintf(out, ",family=\"%s\"} %llu\n", fam[f],
-				(unsigned long long)g->target[i].entries[f]);
-		}
+	write_target_pairs(out, src, "bpfroute_target_packets",
+			   "Packets steered to a target device by the entries there now (learned "
+			   "or prefix); it falls when an entry goes", "origin", origin,
+			   offsetof(struct metrics_target, packets));
+	write_target_pairs(out, src, "bpfroute_target_bytes",
+			   "Bytes steered to a target device, as bpfroute_target_packets",
+			   "origin", origin, offsetof(struct metrics_target, bytes));
+	write_target_pairs(out, src, "bpfroute_target_learned_entries",
+			   "Learned entries to a target device, per family", "family", fam,
+			   offsetof(struct metrics_target, entries));
 	family(out, "bpfroute_target_flows", "gauge",
 	       "Masqueraded flows through a target device");
 	for (__u32 i = 0; i < g->n_targets; i++) {
