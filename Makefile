@@ -130,8 +130,8 @@ $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/dns_gen
 
 # The agent's logic without its loop, on maps of a skeleton loaded here.
 AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
-	user/maps.c user/pindir.c user/config.c user/config_settings.c user/prefix.c \
-	user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c \
+	user/maps.c user/pindir.c user/config.c user/config_settings.c user/config_list.c \
+	user/prefix.c user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c \
 	user/learned.c user/json.c user/sandbox.c user/metrics_walk.c user/metrics_http.c
 # metrics.c too (the text), which the fuzz harness does not need.
 $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
@@ -141,7 +141,7 @@ $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_buil
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
 $(OUTPUT)/test_config: selftests/test_config.c selftests/test.h user/config.c user/prefix.c \
-		user/config_settings.c user/config.h user/prefix.h | $(OUTPUT)
+		user/config_settings.c user/config_list.c user/config.h user/prefix.h | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
 
@@ -172,7 +172,7 @@ $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/fuzz/fuzz_config: selftests/fuzz/fuzz_config.c user/config.c user/config_settings.c \
-		user/prefix.c user/dnsname.c $(USER_HDRS) | $(OUTPUT)/fuzz
+		user/config_list.c user/prefix.c user/dnsname.c $(USER_HDRS) | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 

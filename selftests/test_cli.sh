@@ -404,6 +404,49 @@ bad reload_masq_no_address "2: tun1 has no global IPv4 or IPv6 address" "interfa
 	"route 203.0.113.0/24 dev tun1 masquerade"
 check refused_reload_touches_nothing test "$before" = "$(state)" -a "$routes_before" = "$(br routes)"
 
+# --- route-list: list files, read with the config at every load ---------------
+# rule_names: the rules of the instance, in id order, on one line.
+rule_names() { br rules | awk '$1 ~ /^[0-9]+$/ { print $2 }' | paste -sd' '; }
+mkdir "$dir/lists"
+printf '%s\n' "# corp" "app.example.org" "*.corp.example.com   # below" "203.0.113.0/24" \
+	"app.example.org" >"$dir/lists/corp.txt"
+printf '%s\n' "domain:example.net @ads" "full:www.example.org" >"$dir/lists/v2.txt"
+listed=$(conf listed.conf "interface lan0" "route-list lists/corp.txt dev tun0" \
+	"route-list lists/v2.txt dev tun0 format v2fly")
+out=$(br check -c "$listed" 2>"$dir/check.err")
+check list_check test $? -eq 0 -a ! -s "$dir/check.err"
+check list_check_summary test "$out" = \
+	"$listed: ok: 1 interface, 1 prefix route, 5 domain rules, 1 target"
+check list_load br load -c "$listed"
+check list_rules test "$(rule_names)" = \
+	"app.example.org *.corp.example.com example.net *.example.net www.example.org"
+check list_routes bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes |
+	grep -qE '^203.0.113.0/24 +tun0 .* config$'"
+# A changed list is read again by the next load (as by the agent's SIGHUP).
+printf '%s\n' "app.example.org" "198.51.100.0/24" >"$dir/lists/corp.txt"
+check list_reload br load -c "$listed"
+check list_reload_rules test "$(rule_names)" = \
+	"app.example.org example.net *.example.net www.example.org"
+routes=$(br routes)
+check list_reload_routes bash -c "grep -qE '^198.51.100.0/24 +tun0 .* config$' <<<'$routes' &&
+	! grep -q '^203.0.113.0/24 ' <<<'$routes'"
+# Refused at the list's line, or at the config's for a list that is not there:
+# nothing changes.
+before=$(state)
+routes_before=$(br routes)
+rules_before=$(rule_names)
+printf '%s\n' "domain:ok.example.com" "keyword:google" >"$dir/lists/bad.txt"
+f=$(conf bad_list.conf "interface lan0" "route-list lists/bad.txt dev tun0 format v2fly")
+expect_refusal list_bad_entry "^$dir/lists/bad.txt:2: keyword: is not supported" \
+	br load -c "$f"
+f=$(conf missing_list.conf "interface lan0" "" "route-list lists/none.txt dev tun0")
+expect_refusal list_missing "^$f:3: route-list $dir/lists/none.txt: No such file or directory$" \
+	br load -c "$f"
+check_same list_missing_check_as_load "$f"
+check list_refusals_touch_nothing test "$before" = "$(state)" -a \
+	"$routes_before" = "$(br routes)" -a "$rules_before" = "$(rule_names)"
+check list_back br load -c "$good"
+
 # --- a second instance may not take the first one's filter -------------------
 other=$dir/bpffs/other
 expect_refusal second_instance_refused "lan0: clsact ingress handle .* not this instance's" \

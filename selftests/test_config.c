@@ -2,10 +2,13 @@
 /*
  * Unit tests of the config file parser and of the prefix helpers. Pure user
  * space: no BPF, no privileges; only config_check_devices() looks at the
- * network namespace, and only for "lo".
+ * network namespace, and only for "lo". The route-list tests write their
+ * lists into a directory under /tmp of their own and work in it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +28,7 @@ TEST_STATE_DEFINE;
 static bool cfg_is_empty(const struct config *cfg)
 {
 	return !cfg->path && !cfg->ifaces && !cfg->n_ifaces && !cfg->routes && !cfg->n_routes &&
+	       !cfg->lists && !cfg->n_lists &&
 	       !cfg->masq && !cfg->n_masq && !cfg->xdp && !cfg->n_xdp &&
 	       !cfg->resolvers && !cfg->n_resolvers && !cfg->min_ttl && !cfg->max_ttl &&
 	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch &&
@@ -1741,6 +1745,566 @@ static void test_prefix_contains(void)
 	test__end_subtest();
 }
 
+/*
+ * route-list: the list files live in a directory of their own, made for each
+ * test and removed after it, and the tests work in it, so that the config
+ * (NAME, no directory) finds them by their bare names and the messages name
+ * them so.
+ */
+struct list_dir {
+	char path[64];
+	int back;			/* the directory the tests came from */
+	char files[16][32];
+	int n_files;
+};
+
+static bool list_dir_enter(struct list_dir *d)
+{
+	memset(d, 0, sizeof(*d));
+	strcpy(d->path, "/tmp/bpfroute-test-lists-XXXXXX");
+	d->back = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!ASSERT_TRUE(d->back >= 0, "open ."))
+		return false;
+	if (!ASSERT_TRUE(mkdtemp(d->path) != NULL, "mkdtemp") ||
+	    !ASSERT_OK(chdir(d->path), "chdir")) {
+		close(d->back);
+		return false;
+	}
+	return true;
+}
+
+static void list_dir_leave(struct list_dir *d)
+{
+	for (int i = d->n_files - 1; i >= 0; i--)
+		if (unlink(d->files[i]))
+			rmdir(d->files[i]);
+	ASSERT_OK(fchdir(d->back), "fchdir back");
+	close(d->back);
+	ASSERT_OK(rmdir(d->path), "list directory empty at the end");
+}
+
+/* Writes text into the file name (in the test's directory); noted for removal. */
+static bool list_file(struct list_dir *d, const char *name, const char *text)
+{
+	FILE *f;
+	bool ok;
+
+	if (!ASSERT_TRUE(d->n_files < 16, "room for another file"))
+		return false;
+	f = fopen(name, "w");
+	if (!ASSERT_TRUE(f != NULL, name))
+		return false;
+	snprintf(d->files[d->n_files++], sizeof(d->files[0]), "%s", name);
+	ok = fputs(text, f) >= 0;
+	ok &= !fclose(f);
+	return ASSERT_TRUE(ok, "write the list");
+}
+
+/* A route of cfg is the name or prefix text, to dev, from file:line. */
+static bool route_is(const struct config *cfg, size_t i, const char *text, const char *dev,
+		     const char *file, int line)
+{
+	char got[CONFIG_DOMAIN_MAX + 2];
+	const struct config_route *r;
+	bool ok = true;
+
+	if (!ASSERT_TRUE(i < cfg->n_routes, text))
+		return false;
+	r = &cfg->routes[i];
+	if (r->kind == CONFIG_ROUTE_PREFIX)
+		snprintf(got, sizeof(got), "%s", fmt(&r->prefix));
+	else
+		snprintf(got, sizeof(got), "%s%s", r->wildcard ? "*." : "", r->domain);
+	ok &= ASSERT_STREQ(got, text, "route");
+	ok &= ASSERT_STREQ(r->dev, dev, text);
+	ok &= ASSERT_STREQ(config_route_file(cfg, r), file, text);
+	ok &= ASSERT_EQ(r->line, line, text);
+	return ok;
+}
+
+static void test_route_list_bpfroute(void)
+{
+	struct list_dir d;
+	struct config cfg;
+
+	test__start_subtest("route_list_bpfroute");
+	if (!list_dir_enter(&d))
+		goto out;
+	if (!list_file(&d, "corp.txt",
+		       "# corp names and prefixes\n"		/* 1 */
+		       "\n"					/* 2 */
+		       "  app.Example.ORG.  \n"			/* 3 */
+		       "\t*.corp.example.com\t# the subtree\n"	/* 4 */
+		       "203.0.113.0/24#no space\n"		/* 5 */
+		       "   \t\n"				/* 6 */
+		       "2001:db8:3::/48\n"			/* 7 */
+		       "198.51.100.7"))				/* 8, no newline */
+		goto leave;
+	if (!expect_ok("interface lan0\n"
+		       "route-list corp.txt dev wg0 masquerade   # the list\n", &cfg))
+		goto leave;
+	if (ASSERT_EQ(cfg.n_routes, 5, "n_routes")) {
+		route_is(&cfg, 0, "app.example.org", "wg0", "corp.txt", 3);
+		route_is(&cfg, 1, "*.corp.example.com", "wg0", "corp.txt", 4);
+		route_is(&cfg, 2, "203.0.113.0/24", "wg0", "corp.txt", 5);
+		route_is(&cfg, 3, "2001:db8:3::/48", "wg0", "corp.txt", 7);
+		route_is(&cfg, 4, "198.51.100.7/32", "wg0", "corp.txt", 8);
+		ASSERT_TRUE(cfg.routes[0].masquerade, "entries masqueraded");
+		ASSERT_EQ(cfg.routes[0].list, 1, "entry of the first list");
+		ASSERT_EQ(config_route_dev_line(&cfg, &cfg.routes[4]), 2,
+			  "the device's line is the route-list line");
+	}
+	if (ASSERT_EQ(cfg.n_lists, 1, "n_lists")) {
+		ASSERT_STREQ(cfg.lists[0].path, "corp.txt", "list path");
+		ASSERT_EQ(cfg.lists[0].format, CONFIG_LIST_BPFROUTE, "default format");
+		ASSERT_EQ(cfg.lists[0].line, 2, "list line");
+	}
+	if (ASSERT_EQ(cfg.n_masq, 1, "masqueraded devices"))
+		ASSERT_EQ(cfg.masq[0].line, 2, "masqueraded by the route-list line");
+	config_free(&cfg);
+
+	/* An empty list is a list of nothing, not an error. */
+	if (list_file(&d, "empty.txt", "# nothing yet\n") &&
+	    expect_ok("interface lan0\nroute-list empty.txt dev wg0 format bpfroute\n", &cfg)) {
+		ASSERT_EQ(cfg.n_routes, 0, "no routes from an empty list");
+		ASSERT_EQ(cfg.n_lists, 1, "the list is still known");
+		config_free(&cfg);
+	}
+leave:
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
+static void test_route_list_domains(void)
+{
+	struct list_dir d;
+	struct config cfg;
+
+	test__start_subtest("route_list_domains");
+	if (!list_dir_enter(&d))
+		goto out;
+	if (!list_file(&d, "plain.txt", "# a published list\nexample.com\n\n"
+		       "  Ads.Example.NET.  # x\n*.only-below.example\n"))
+		goto leave;
+	if (expect_ok("interface lan0\nroute-list plain.txt dev wg0 format domains\n", &cfg)) {
+		/* A bare name: the name and everything below it, two rules. */
+		if (ASSERT_EQ(cfg.n_routes, 5, "n_routes")) {
+			route_is(&cfg, 0, "example.com", "wg0", "plain.txt", 2);
+			route_is(&cfg, 1, "*.example.com", "wg0", "plain.txt", 2);
+			route_is(&cfg, 2, "ads.example.net", "wg0", "plain.txt", 4);
+			route_is(&cfg, 3, "*.ads.example.net", "wg0", "plain.txt", 4);
+			/* "*.NAME" says the names below only, as in a route line. */
+			route_is(&cfg, 4, "*.only-below.example", "wg0", "plain.txt", 5);
+		}
+		ASSERT_EQ(cfg.lists[0].format, CONFIG_LIST_DOMAINS, "format");
+		config_free(&cfg);
+	}
+	/* Names only: an address is a hosts file or a mistake, not a name. */
+	if (list_file(&d, "addr.txt", "example.com\n203.0.113.0/24\n"))
+		expect_refusal("interface lan0\nroute-list addr.txt dev wg0 format domains\n",
+			       -EINVAL, "addr.txt:2: '203.0.113.0/24' is an address or prefix: a "
+			       "domains list holds names (format bpfroute takes prefixes)");
+	if (list_file(&d, "hosts.txt", "# hosts\nexample.com\n0.0.0.0 ads.example.com\n"))
+		expect_refusal("interface lan0\nroute-list hosts.txt dev wg0 format domains\n",
+			       -EINVAL, "hosts.txt:3: one name a line, found 'ads.example.com' "
+			       "after '0.0.0.0'");
+	if (list_file(&d, "bad.txt", "example.com\n\nexa mple.org\n"))
+		expect_refusal("interface lan0\nroute-list bad.txt dev wg0 format domains\n",
+			       -EINVAL, "bad.txt:3: one name a line, found 'mple.org' after 'exa'");
+	if (list_file(&d, "bad2.txt", "a..b\n"))
+		expect_refusal("interface lan0\nroute-list bad2.txt dev wg0 format domains\n",
+			       -EINVAL, "bad2.txt:1: bad domain 'a..b': empty label");
+leave:
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
+static void test_route_list_v2fly(void)
+{
+	struct list_dir d;
+	struct config cfg;
+
+	test__start_subtest("route_list_v2fly");
+	if (!list_dir_enter(&d))
+		goto out;
+	if (!list_file(&d, "v2.txt",
+		       "# v2fly/domain-list-community\n"		/* 1 */
+		       "domain:example.com\n"				/* 2 */
+		       "full:www.example.org @cn\n"			/* 3 */
+		       "bare.example.net @ads @!cn &other-list\n"	/* 4 */
+		       "\n"						/* 5 */
+		       "full:api.example.org # a comment\n"))		/* 6 */
+		goto leave;
+	if (expect_ok("interface lan0\nroute-list v2.txt dev wg1 format v2fly\n", &cfg)) {
+		if (ASSERT_EQ(cfg.n_routes, 6, "n_routes")) {
+			route_is(&cfg, 0, "example.com", "wg1", "v2.txt", 2);
+			route_is(&cfg, 1, "*.example.com", "wg1", "v2.txt", 2);
+			/* full: the name alone; the attribute ignored */
+			route_is(&cfg, 2, "www.example.org", "wg1", "v2.txt", 3);
+			/* bare: as domain: */
+			route_is(&cfg, 3, "bare.example.net", "wg1", "v2.txt", 4);
+			route_is(&cfg, 4, "*.bare.example.net", "wg1", "v2.txt", 4);
+			route_is(&cfg, 5, "api.example.org", "wg1", "v2.txt", 6);
+		}
+		config_free(&cfg);
+	}
+
+	/* Each refusal names the list and the line, and says what is not supported. */
+	if (list_file(&d, "kw.txt", "domain:example.com\nkeyword:google\n"))
+		expect_refusal("interface lan0\nroute-list kw.txt dev wg1 format v2fly\n", -EINVAL,
+			       "kw.txt:2: keyword: is not supported: bpfroute matches whole names, "
+			       "not parts of them");
+	if (list_file(&d, "re.txt", "\n\nregexp:^ads[0-9]+\\.example\\.com$\n"))
+		expect_refusal("interface lan0\nroute-list re.txt dev wg1 format v2fly\n", -EINVAL,
+			       "re.txt:3: regexp: is not supported: bpfroute matches whole names, "
+			       "not patterns");
+	if (list_file(&d, "inc.txt", "include:google @cn\n"))
+		expect_refusal("interface lan0\nroute-list inc.txt dev wg1 format v2fly\n", -EINVAL,
+			       "inc.txt:1: include: is not supported: give the included list a "
+			       "route-list line of its own");
+	if (list_file(&d, "other.txt", "domain:a.example\nipcidr:10.0.0.0/8\n"))
+		expect_refusal("interface lan0\nroute-list other.txt dev wg1 format v2fly\n",
+			       -EINVAL, "other.txt:2: unknown v2fly entry type 'ipcidr:'; domain:, "
+			       "full: or a bare name");
+	if (list_file(&d, "star.txt", "full:*.example.com\n"))
+		expect_refusal("interface lan0\nroute-list star.txt dev wg1 format v2fly\n",
+			       -EINVAL, "star.txt:1: '*.example.com': v2fly has no '*.' wildcard: "
+			       "domain:NAME covers NAME and the names below it");
+	if (list_file(&d, "extra.txt", "domain:example.com ads\n"))
+		expect_refusal("interface lan0\nroute-list extra.txt dev wg1 format v2fly\n",
+			       -EINVAL, "extra.txt:1: 'ads' after the entry: only attributes "
+			       "(@attr) and affiliations (&list) may follow it");
+	if (list_file(&d, "ip.txt", "192.0.2.1\n"))
+		expect_refusal("interface lan0\nroute-list ip.txt dev wg1 format v2fly\n",
+			       -EINVAL, "ip.txt:1: '192.0.2.1' is an address: a v2fly list holds "
+			       "names");
+	if (list_file(&d, "empty.txt", "domain:\n"))
+		expect_refusal("interface lan0\nroute-list empty.txt dev wg1 format v2fly\n",
+			       -EINVAL, "empty.txt:1: bad domain '': empty name");
+leave:
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
+/* FILE is relative to the config's directory, not to the working directory. */
+static void test_route_list_path(void)
+{
+	char err[512], abs[128], text[256];
+	struct list_dir d;
+	struct config cfg;
+	int ret;
+
+	test__start_subtest("route_list_path");
+	if (!list_dir_enter(&d))
+		goto out;
+	if (!ASSERT_OK(mkdir("etc", 0700), "mkdir etc"))
+		goto leave;
+	snprintf(d.files[d.n_files++], sizeof(d.files[0]), "etc");
+	if (!list_file(&d, "etc/near.txt", "near.example.com\n") ||
+	    !list_file(&d, "near.txt", "wrong.example.com\n"))
+		goto leave;
+	ret = config_parse_string("etc/t.conf", "interface lan0\nroute-list near.txt dev wg0\n",
+				  &cfg, err, sizeof(err));
+	if (ASSERT_OK(ret, err)) {
+		ASSERT_STREQ(cfg.lists[0].path, "etc/near.txt", "next to the config");
+		route_is(&cfg, 0, "near.example.com", "wg0", "etc/near.txt", 1);
+		config_free(&cfg);
+	}
+	/* An absolute FILE is taken as it is. */
+	snprintf(abs, sizeof(abs), "%s/near.txt", d.path);
+	snprintf(text, sizeof(text), "interface lan0\nroute-list %s dev wg0\n", abs);
+	ret = config_parse_string("etc/t.conf", text, &cfg, err, sizeof(err));
+	if (ASSERT_OK(ret, err)) {
+		route_is(&cfg, 0, "wrong.example.com", "wg0", abs, 1);
+		config_free(&cfg);
+	}
+	/* Missing next to the config: the config's line says which list. */
+	ret = config_parse_string("etc/t.conf", "interface lan0\n\nroute-list none.txt dev wg0\n",
+				  &cfg, err, sizeof(err));
+	ASSERT_EQ(ret, -ENOENT, "missing list");
+	ASSERT_STREQ(err, "etc/t.conf:3: route-list etc/none.txt: No such file or directory",
+		     "missing list message");
+	ASSERT_TRUE(cfg_is_empty(&cfg), "cfg empty");
+leave:
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
+/* Lists that cannot be read, or not as lists: refused at the route-list line. */
+static void test_route_list_not_a_file(void)
+{
+	struct list_dir d;
+
+	test__start_subtest("route_list_not_a_file");
+	if (!list_dir_enter(&d))
+		goto out;
+	expect_refusal("interface lan0\nroute-list missing.txt dev wg0\n", -ENOENT,
+		       NAME ":2: route-list missing.txt: No such file or directory");
+	/* A FIFO would block the read until a writer came. */
+	if (ASSERT_OK(mkfifo("fifo.txt", 0600), "mkfifo")) {
+		snprintf(d.files[d.n_files++], sizeof(d.files[0]), "fifo.txt");
+		expect_refusal("interface lan0\nroute-list fifo.txt dev wg0\n", -EINVAL,
+			       NAME ":2: route-list fifo.txt: not a regular file (a FIFO)");
+	}
+	expect_refusal("interface lan0\nroute-list . dev wg0\n", -EISDIR,
+		       NAME ":2: route-list .: not a regular file (a directory)");
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
+static void test_route_list_usage(void)
+{
+	struct list_dir d;
+
+	test__start_subtest("route_list_usage");
+	if (!list_dir_enter(&d))
+		goto out;
+	if (!list_file(&d, "l.txt", "example.com\n"))
+		goto leave;
+	expect_refusal("interface lan0\nroute-list l.txt\n", -EINVAL,
+		       NAME ":2: " "usage: route-list FILE dev IFNAME [masquerade] "
+		       "[format bpfroute|domains|v2fly]");
+	expect_refusal("interface lan0\nroute-list l.txt via wg0\n", -EINVAL,
+		       NAME ":2: expected 'dev', got 'via'; usage: route-list FILE dev IFNAME "
+		       "[masquerade] [format bpfroute|domains|v2fly]");
+	expect_refusal("interface lan0\nroute-list l.txt dev wg0 format hosts\n", -EINVAL,
+		       NAME ":2: unknown format 'hosts'; usage: route-list FILE dev IFNAME "
+		       "[masquerade] [format bpfroute|domains|v2fly]");
+	expect_refusal("interface lan0\nroute-list l.txt dev wg0 format\n", -EINVAL,
+		       NAME ":2: format: missing its name; usage: route-list FILE dev IFNAME "
+		       "[masquerade] [format bpfroute|domains|v2fly]");
+	expect_refusal("interface lan0\nroute-list l.txt dev wg0 format v2fly format domains\n",
+		       -EINVAL, NAME ":2: 'format' given twice; usage: route-list FILE dev IFNAME "
+		       "[masquerade] [format bpfroute|domains|v2fly]");
+	expect_refusal("interface lan0\nroute-list l.txt dev wg0 masquerade masquerade\n",
+		       -EINVAL, NAME ":2: 'masquerade' given twice; usage: route-list FILE dev "
+		       "IFNAME [masquerade] [format bpfroute|domains|v2fly]");
+	expect_refusal("interface lan0\nroute-list l.txt dev wg0 xdp\n", -EINVAL,
+		       NAME ":2: unknown option 'xdp' after dev wg0; usage: route-list FILE dev "
+		       "IFNAME [masquerade] [format bpfroute|domains|v2fly]");
+	expect_refusal("interface lan0\nroute-list l.txt dev wg0/1\n", -EINVAL,
+		       NAME ":2: bad device name 'wg0/1': contains '/'");
+	/* The LAN conflict, from both sides, at the config's lines. */
+	expect_refusal("interface lan0\nroute-list l.txt dev lan0\n", -EINVAL,
+		       NAME ":2: lan0 is both a LAN interface (line 1) and a route target");
+	expect_refusal("interface lan0\nroute-list l.txt dev wg0\ninterface wg0\n", -EINVAL,
+		       NAME ":3: wg0 is both a route target (line 2) and a LAN interface");
+	/* masquerade and xdp exclude each other, for a list's device too. */
+	expect_refusal("interface lan0\ntarget wg0 xdp\nroute-list l.txt dev wg0 masquerade\n",
+		       -EINVAL, NAME ":3: wg0: 'masquerade' and 'xdp' (line 2) exclude each "
+		       "other: masquerade is done in TC, not XDP");
+leave:
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
+/* Bad entries of format bpfroute, and lines the reader refuses in any format. */
+static void test_route_list_bad_lines(void)
+{
+	char *big = malloc(2 * CONFIG_LINE_MAX + 200000);
+	struct list_dir d;
+	struct config cfg;
+	size_t off = 0;
+
+	test__start_subtest("route_list_bad_lines");
+	if (!ASSERT_TRUE(big != NULL, "malloc") || !list_dir_enter(&d))
+		goto out;
+	if (list_file(&d, "hostbits.txt", "example.com\n203.0.113.5/24\n"))
+		expect_refusal("interface lan0\nroute-list hostbits.txt dev wg0\n", -EINVAL,
+			       "hostbits.txt:2: host bits set in 203.0.113.5/24");
+	if (list_file(&d, "two.txt", "# two a line\nexample.com example.org\n"))
+		expect_refusal("interface lan0\nroute-list two.txt dev wg0\n", -EINVAL,
+			       "two.txt:2: one entry a line, found 'example.org' after "
+			       "'example.com'");
+	if (list_file(&d, "name.txt", "ok.example.com\nbad_*.example.com\n"))
+		expect_refusal("interface lan0\nroute-list name.txt dev wg0\n", -EINVAL,
+			       "name.txt:2: bad domain 'bad_*.example.com': '*' is allowed only as "
+			       "the whole first label");
+	if (list_file(&d, "crlf.txt", "example.com\r\nexample.org\r\n"))
+		expect_refusal("interface lan0\nroute-list crlf.txt dev wg0 format domains\n",
+			       -EINVAL, "crlf.txt:1: carriage return (DOS line endings?)");
+	if (list_file(&d, "ctl.txt", "example.com\n# a bell \a\n"))
+		expect_refusal("interface lan0\nroute-list ctl.txt dev wg0 format v2fly\n",
+			       -EINVAL, "ctl.txt:2: control character 0x07");
+
+	/*
+	 * Past 64 KiB, the lines cross the reader's pieces: every entry is
+	 * still read whole, at its line, up to a line one character too long.
+	 * Prefixes: 5000 names would be more rules than bpfroute_rules holds.
+	 */
+	for (int i = 0; i < 5000; i++)
+		off += (size_t)sprintf(big + off, "# %d\n100.64.%d.%d/32\n", i, i / 256, i % 256);
+	big[off] = '#';		/* a comment of the longest line, 10001 */
+	memset(big + off + 1, 'a', CONFIG_LINE_MAX - 1);
+	strcpy(big + off + CONFIG_LINE_MAX, "\n");
+	if (list_file(&d, "long.txt", big) &&
+	    expect_ok("interface lan0\nroute-list long.txt dev wg0\n", &cfg)) {
+		ASSERT_EQ(cfg.n_routes, 5000, "entries across the pieces");
+		route_is(&cfg, 4999, "100.64.19.135/32", "wg0", "long.txt", 10000);
+		config_free(&cfg);
+	}
+	/* One character more, not the last line, and then as the last line without a newline. */
+	strcpy(big + off + CONFIG_LINE_MAX, "a\nlast.example.com\n");
+	if (list_file(&d, "toolong.txt", big))
+		expect_refusal("interface lan0\nroute-list toolong.txt dev wg0\n", -EINVAL,
+			       "toolong.txt:10001: line longer than 1023 characters");
+	strcpy(big + off + CONFIG_LINE_MAX, "a");
+	if (list_file(&d, "toolong2.txt", big))
+		expect_refusal("interface lan0\nroute-list toolong2.txt dev wg0\n", -EINVAL,
+			       "toolong2.txt:10001: line longer than 1023 characters");
+	list_dir_leave(&d);
+out:
+	free(big);
+	test__end_subtest();
+}
+
+/*
+ * Published lists repeat themselves and overlap: the same entry to the same
+ * device is one rule, whoever says it. To another device it is refused,
+ * naming both places; two route lines stay refused as ever.
+ */
+static void test_route_list_duplicates(void)
+{
+	struct list_dir d;
+	struct config cfg;
+
+	test__start_subtest("route_list_duplicates");
+	if (!list_dir_enter(&d))
+		goto out;
+	if (!list_file(&d, "a.txt", "example.com\n203.0.113.0/24\nexample.com\n*.example.com\n") ||
+	    !list_file(&d, "b.txt", "other.example\nEXAMPLE.com.\n203.0.113.0/24\n") ||
+	    !list_file(&d, "sub.txt", "example.com\n*.example.com\n") ||
+	    !list_file(&d, "c.txt", "x.example\n203.0.113.0/24\n"))
+		goto leave;
+	if (expect_ok("interface lan0\n"
+		      "route 203.0.113.0/24 dev wg0\n"		/* the prefix, first */
+		      "route-list a.txt dev wg0\n"
+		      "route-list b.txt dev wg0\n"
+		      "route example.com dev wg0 masquerade\n"	/* after: merged too */
+		      "route-list sub.txt dev wg0 format domains\n", &cfg)) {
+		if (ASSERT_EQ(cfg.n_routes, 4, "each rule once")) {
+			route_is(&cfg, 0, "203.0.113.0/24", "wg0", NAME, 2);
+			route_is(&cfg, 1, "example.com", "wg0", "a.txt", 1);
+			route_is(&cfg, 2, "*.example.com", "wg0", "a.txt", 4);
+			route_is(&cfg, 3, "other.example", "wg0", "b.txt", 1);
+		}
+		/* The merged route line still says masquerade, for the device. */
+		if (ASSERT_EQ(cfg.n_masq, 1, "masqueraded by the merged line"))
+			ASSERT_EQ(cfg.masq[0].line, 5, "masquerade line");
+		config_free(&cfg);
+	}
+	/* Another device: refused at the later place, naming the first. */
+	expect_refusal("interface lan0\nroute-list a.txt dev wg0\nroute-list c.txt dev wg1\n",
+		       -EINVAL, "c.txt:2: duplicate route 203.0.113.0/24 to wg1 (first at a.txt:2 "
+		       "to wg0)");
+	expect_refusal("interface lan0\nroute example.com dev wg1\nroute-list a.txt dev wg0\n",
+		       -EINVAL, "a.txt:1: duplicate route example.com to wg0 (first at " NAME ":2 "
+		       "to wg1)");
+	expect_refusal("interface lan0\nroute-list sub.txt dev wg0 format domains\n"
+		       "route *.example.com dev wg1\n",
+		       -EINVAL, NAME ":3: duplicate route *.example.com to wg1 (first at sub.txt:1 "
+		       "to wg0)");
+	/* The same list to two devices conflicts with itself. */
+	expect_refusal("interface lan0\nroute-list c.txt dev wg0\nroute-list c.txt dev wg1\n",
+		       -EINVAL, "c.txt:1: duplicate route x.example to wg1 (first at c.txt:1 to "
+		       "wg0)");
+	/* Route lines alone: as before, whatever the device. */
+	expect_refusal("interface lan0\nroute example.com dev wg0\nroute example.com dev wg0\n",
+		       -EINVAL, NAME ":3: duplicate route example.com (first at line 2)");
+leave:
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
+/*
+ * A list past what the maps hold is refused while it is read, with the
+ * capacity check's message at the first entry past it; a route line after
+ * a full list is refused by the capacity check, at its line.
+ */
+static void test_route_list_capacity(void)
+{
+	size_t cap = (size_t)(BPFROUTE_MAX_RULES + 1) * 32 + 64, n = 0;
+	char *text = malloc(cap), err[512], want[512];
+	struct list_dir d;
+	struct config cfg;
+
+	test__start_subtest("route_list_capacity");
+	if (!ASSERT_TRUE(text != NULL, "malloc") || !list_dir_enter(&d))
+		goto out;
+	for (int i = 0; i < BPFROUTE_MAX_RULES; i++)
+		n += (size_t)snprintf(text + n, cap - n, "r%d.example.com\n", i);
+	if (!list_file(&d, "full.txt", text))
+		goto leave;
+	if (expect_ok("interface lan0\nroute-list full.txt dev wg0\n", &cfg)) {
+		ASSERT_OK(config_check_capacity(&cfg, err, sizeof(err)), "as many as it holds");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lan0\nroute-list full.txt dev wg0\nroute one.example dev wg0\n",
+		      &cfg)) {
+		ASSERT_EQ(config_check_capacity(&cfg, err, sizeof(err)), -E2BIG, "one more line");
+		snprintf(want, sizeof(want), NAME ":3: more than %d domain rules: bpfroute_rules "
+			 "holds no more", BPFROUTE_MAX_RULES);
+		ASSERT_STREQ(err, want, "at the route line");
+		config_free(&cfg);
+	}
+	snprintf(text + n, cap - n, "one-more.example.com\n");
+	if (list_file(&d, "over.txt", text)) {
+		snprintf(want, sizeof(want), "over.txt:%d: more than %d domain rules: "
+			 "bpfroute_rules holds no more", BPFROUTE_MAX_RULES + 1,
+			 BPFROUTE_MAX_RULES);
+		expect_refusal("interface lan0\nroute-list over.txt dev wg0\n", -E2BIG, want);
+		/* As domains, each name is two rules: half as many names fit. */
+		snprintf(want, sizeof(want), "over.txt:%d: more than %d domain rules: "
+			 "bpfroute_rules holds no more", BPFROUTE_MAX_RULES / 2 + 1,
+			 BPFROUTE_MAX_RULES);
+		expect_refusal("interface lan0\nroute-list over.txt dev wg0 format domains\n",
+			       -E2BIG, want);
+	}
+leave:
+	list_dir_leave(&d);
+out:
+	free(text);
+	test__end_subtest();
+}
+
+/* A list's device must exist, even while the list is empty; blamed at the route-list line. */
+static void test_route_list_check_devices(void)
+{
+	struct list_dir d;
+	struct config cfg;
+	char err[512];
+
+	test__start_subtest("route_list_check_devices");
+	if (!if_nametoindex("lo")) {
+		test__skip("no loopback device in this namespace");
+		return;
+	}
+	if (!list_dir_enter(&d))
+		goto out;
+	if (list_file(&d, "empty.txt", "") &&
+	    expect_ok("interface lo\n\nroute-list empty.txt dev bpfrt-nodev3\n", &cfg)) {
+		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "empty list");
+		ASSERT_STREQ(err, NAME ":3: unknown device 'bpfrt-nodev3'", "message");
+		config_free(&cfg);
+	}
+	if (list_file(&d, "one.txt", "\n\n\nexample.com\n") &&
+	    expect_ok("interface lo\nroute-list one.txt dev bpfrt-nodev4\n", &cfg)) {
+		ASSERT_EQ(config_check_devices(&cfg, err, sizeof(err)), -ENODEV, "list entry");
+		ASSERT_STREQ(err, NAME ":2: unknown device 'bpfrt-nodev4'", "message");
+		config_free(&cfg);
+	}
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
 int main(int argc, char **argv)
 {
 	test__init(argc, argv);
@@ -1768,6 +2332,16 @@ int main(int argc, char **argv)
 	RUN_TEST(test_parse_file_fifo);
 	RUN_TEST(test_capacity);
 	RUN_TEST(test_check_devices);
+	RUN_TEST(test_route_list_bpfroute);
+	RUN_TEST(test_route_list_domains);
+	RUN_TEST(test_route_list_v2fly);
+	RUN_TEST(test_route_list_path);
+	RUN_TEST(test_route_list_not_a_file);
+	RUN_TEST(test_route_list_usage);
+	RUN_TEST(test_route_list_bad_lines);
+	RUN_TEST(test_route_list_duplicates);
+	RUN_TEST(test_route_list_capacity);
+	RUN_TEST(test_route_list_check_devices);
 	RUN_TEST(test_config_free_and_short_err);
 	RUN_TEST(test_settings_defaults);
 	RUN_TEST(test_settings_valid_full_file);

@@ -427,12 +427,20 @@ static void warn_rp_filter(const struct config *cfg)
 
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		const char *dev = cfg->routes[i].dev;
-		int own = read_conf("ipv4", dev, "rp_filter"), eff = own > all ? own : all;
-		bool seen = false;
+		bool seen = i && !strcmp(cfg->routes[i - 1].dev, dev);
+		int own, eff;
 
+		/*
+		 * Once a device, and the walk back only where the device
+		 * changes: a list makes a long run of routes to one.
+		 */
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = !strcmp(cfg->routes[j].dev, dev);
-		if (!seen && eff == 1 && !config_masq_find(cfg, dev))
+		if (seen)
+			continue;
+		own = read_conf("ipv4", dev, "rp_filter");
+		eff = own > all ? own : all;
+		if (eff == 1 && !config_masq_find(cfg, dev))
 			pr_warn("warning: rp_filter=1 (strict) on %s drops the replies to steered "
 				"traffic; set net.ipv4.conf.%s.rp_filter=2 (loose)\n", dev, dev);
 	}

@@ -27,10 +27,10 @@
 #define CONFIG_FILE_MAX		(16 << 20)
 
 /*
- * The longest line, "route X dev Y masquerade", has five tokens; one more
- * shows extras.
+ * The longest line, "route-list X dev Y masquerade format F", has seven
+ * tokens; one more shows extras.
  */
-#define CONFIG_MAX_TOKENS	6
+#define CONFIG_MAX_TOKENS	8
 
 #define DOMAIN_LABEL_MAX	63	/* RFC 1035 section 2.3.4 */
 
@@ -38,6 +38,8 @@
 #define TARGET_USAGE		"usage: target IFNAME masquerade|xdp"
 #define INTERFACE_USAGE		"usage: interface IFNAME"
 #define RESOLVER_USAGE		"usage: resolver ADDRESS"
+#define ROUTE_LIST_USAGE	"usage: route-list FILE dev IFNAME [masquerade] " \
+				"[format bpfroute|domains|v2fly]"
 
 /*
  * Why a device cannot be both: the XDP stage forwards frames as they came,
@@ -65,6 +67,13 @@ struct parser {
 	 */
 	size_t *route_set;
 	size_t route_set_cap;		/* a power of two, at most half full */
+	size_t lists_cap;
+	/*
+	 * Domain rules, IPv4 and IPv6 prefixes so far: a list past what the
+	 * maps hold is refused while it is read, before a long list fills
+	 * memory with routes that could never load.
+	 */
+	size_t n_rules, n_prefixes4, n_prefixes6;
 };
 
 /* Writes "NAME:LINE: reason" (or "NAME: reason") and returns ret. */
@@ -250,7 +259,14 @@ static int parse_interface(struct parser *ps, char **tok, int ntok)
 		if (!strcmp(cfg->routes[i].dev, tok[1]))
 			return fail(ps, -EINVAL,
 				    "%s is both a route target (line %d) and a LAN interface",
-				    tok[1], cfg->routes[i].line);
+				    tok[1], config_route_dev_line(cfg, &cfg->routes[i]));
+	}
+	/* A list without entries names its device all the same. */
+	for (i = 0; i < cfg->n_lists; i++) {
+		if (!strcmp(cfg->lists[i].dev, tok[1]))
+			return fail(ps, -EINVAL,
+				    "%s is both a route target (line %d) and a LAN interface",
+				    tok[1], cfg->lists[i].line);
 	}
 	line = target_line(cfg, tok[1]);
 	if (line)
@@ -363,6 +379,57 @@ static int route_set_add(struct parser *ps, size_t idx)
 	return 0;
 }
 
+/* r as a route line writes it, into buf (CONFIG_DOMAIN_MAX + 2 bytes at least). */
+static const char *route_text(const struct config_route *r, char *buf, size_t len)
+{
+	if (r->kind == CONFIG_ROUTE_PREFIX)
+		return prefix_format(&r->prefix, buf, len);
+	snprintf(buf, len, "%s%s", r->wildcard ? "*." : "", r->domain);
+	return buf;
+}
+
+/*
+ * r routes what dup, read before, routes. Two route lines: refused, as ever
+ * (one of them is a mistake). With a list on either side, the same device
+ * is the same rule, merged (0): published lists repeat themselves and
+ * overlap. Another device is refused, naming both places.
+ */
+static int route_dup(struct parser *ps, const struct config_route *r,
+		     const struct config_route *dup)
+{
+	char text[CONFIG_DOMAIN_MAX + 2 > PREFIX_STRLEN ? CONFIG_DOMAIN_MAX + 2 : PREFIX_STRLEN];
+
+	route_text(r, text, sizeof(text));
+	if (!r->list && !dup->list)
+		return fail(ps, -EINVAL, "duplicate route %s (first at line %d)", text, dup->line);
+	if (!strcmp(r->dev, dup->dev))
+		return 0;
+	return fail(ps, -EINVAL, "duplicate route %s to %s (first at %s:%d to %s)", text, r->dev,
+		    config_route_file(ps->cfg, dup), dup->line, dup->dev);
+}
+
+/* r joins cfg->routes, the duplicate set and the counts. */
+static int route_append(struct parser *ps, const struct config_route *r)
+{
+	struct config *cfg = ps->cfg;
+	struct config_route *rp;
+
+	rp = grow(cfg->routes, cfg->n_routes, &ps->routes_cap, sizeof(*cfg->routes));
+	if (!rp)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->routes = rp;
+	cfg->routes[cfg->n_routes++] = *r;
+	if (route_set_add(ps, cfg->n_routes - 1))
+		return fail(ps, -ENOMEM, "out of memory");
+	if (r->kind == CONFIG_ROUTE_DOMAIN)
+		ps->n_rules++;
+	else if (r->prefix.family == AF_INET)
+		ps->n_prefixes4++;
+	else
+		ps->n_prefixes6++;
+	return 0;
+}
+
 /*
  * The words after a route's device or a target's name, each at most once:
  * `masquerade`, and for a target (xdp not NULL) `xdp`. what and dev say
@@ -421,7 +488,7 @@ static int masq_add(struct parser *ps, const char *dev, bool target)
 static int parse_route(struct parser *ps, char **tok, int ntok)
 {
 	struct config *cfg = ps->cfg;
-	struct config_route r, *rp;
+	struct config_route r;
 	const struct config_route *dup;
 	const char *arg, *why;
 	char buf[64];
@@ -459,13 +526,11 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 
 	dup = route_set_find(ps, &r);
 	if (dup) {
-		char text[PREFIX_STRLEN];
-
-		if (r.kind == CONFIG_ROUTE_PREFIX)
-			return fail(ps, -EINVAL, "duplicate route %s (first at line %d)",
-				    prefix_format(&r.prefix, text, sizeof(text)), dup->line);
-		return fail(ps, -EINVAL, "duplicate route %s%s (first at line %d)",
-			    r.wildcard ? "*." : "", r.domain, dup->line);
+		ret = route_dup(ps, &r, dup);
+		if (ret)
+			return ret;
+		/* Merged with a list's entry: its masquerade still marks the device. */
+		return r.masquerade ? masq_add(ps, r.dev, false) : 0;
 	}
 
 	/*
@@ -484,14 +549,158 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 		if (ret)
 			return ret;
 	}
-	rp = grow(cfg->routes, cfg->n_routes, &ps->routes_cap, sizeof(*cfg->routes));
-	if (!rp)
-		return fail(ps, -ENOMEM, "out of memory");
-	cfg->routes = rp;
-	cfg->routes[cfg->n_routes++] = r;
-	if (route_set_add(ps, cfg->n_routes - 1))
-		return fail(ps, -ENOMEM, "out of memory");
+	return route_append(ps, &r);
+}
+
+/* An entry of the list being read (the last of cfg->lists), from config_list_read(). */
+static int list_entry(void *ctx, const struct config_route *entry)
+{
+	struct parser *ps = ctx;
+	struct config *cfg = ps->cfg;
+	const struct config_list *l = &cfg->lists[cfg->n_lists - 1];
+	const struct config_route *dup;
+	struct config_route r = *entry;
+	int ret;
+
+	snprintf(r.dev, sizeof(r.dev), "%s", l->dev);
+	r.masquerade = l->masquerade;
+	r.list = (unsigned int)cfg->n_lists;
+	ps->line = r.line;
+	dup = route_set_find(ps, &r);
+	if (dup)
+		return route_dup(ps, &r, dup);
+	ret = route_append(ps, &r);
+	if (ret)
+		return ret;
+	/* The capacity check's own message, at the first route past a map's size. */
+	if (ps->n_rules > BPFROUTE_MAX_RULES || ps->n_prefixes4 > BPFROUTE_MAX_PREFIXES ||
+	    ps->n_prefixes6 > BPFROUTE_MAX_PREFIXES) {
+		ret = config_check_capacity(cfg, ps->err, ps->errlen);
+		if (ret)
+			return ret;
+	}
 	return 0;
+}
+
+/*
+ * The list's FILE as it is opened and named: as written if absolute, else
+ * relative to the directory of the config (a config in /etc/bpfroute finds
+ * lists/x.txt in /etc/bpfroute/lists whatever the working directory is).
+ */
+static char *list_path(const char *config, const char *file)
+{
+	const char *slash = strrchr(config, '/');
+	size_t dir, len;
+	char *path;
+
+	if (file[0] == '/' || !slash)
+		return strdup(file);
+	dir = (size_t)(slash - config);
+	len = dir + 1 + strlen(file) + 1;
+	path = malloc(len);
+	if (path)
+		snprintf(path, len, "%.*s/%s", (int)dir, config, file);
+	return path;
+}
+
+/* The words after `route-list FILE dev IFNAME`: masquerade, format FORMAT. */
+static int parse_list_options(struct parser *ps, char **tok, int ntok, struct config_list *l)
+{
+	static const char *const formats[] = {
+		[CONFIG_LIST_BPFROUTE] = "bpfroute",
+		[CONFIG_LIST_DOMAINS] = "domains",
+		[CONFIG_LIST_V2FLY] = "v2fly",
+	};
+	bool format = false;
+
+	for (int i = 0; i < ntok; i++) {
+		size_t f;
+
+		if (!strcmp(tok[i], "masquerade")) {
+			if (l->masquerade)
+				return fail(ps, -EINVAL,
+					    "'masquerade' given twice; " ROUTE_LIST_USAGE);
+			l->masquerade = true;
+			continue;
+		}
+		if (strcmp(tok[i], "format"))
+			return fail(ps, -EINVAL,
+				    "unknown option '%s' after dev %s; " ROUTE_LIST_USAGE, tok[i],
+				    l->dev);
+		if (format)
+			return fail(ps, -EINVAL, "'format' given twice; " ROUTE_LIST_USAGE);
+		if (++i == ntok)
+			return fail(ps, -EINVAL, "format: missing its name; " ROUTE_LIST_USAGE);
+		for (f = 0; f < sizeof(formats) / sizeof(formats[0]); f++)
+			if (!strcmp(tok[i], formats[f]))
+				break;
+		if (f == sizeof(formats) / sizeof(formats[0]))
+			return fail(ps, -EINVAL, "unknown format '%s'; " ROUTE_LIST_USAGE, tok[i]);
+		l->format = (enum config_list_format)f;
+		format = true;
+	}
+	return 0;
+}
+
+/*
+ * `route-list FILE dev IFNAME [masquerade] [format FORMAT]`: each entry of
+ * FILE is what a route line of it to IFNAME would be. The list is read here,
+ * with the config: load, check and a reload (SIGHUP) read it afresh.
+ */
+static int parse_route_list(struct parser *ps, char **tok, int ntok)
+{
+	struct config *cfg = ps->cfg;
+	const char *name = ps->name, *why;
+	struct config_list l, *lp;
+	char reason[128];
+	int fd, ret, line = ps->line;
+	size_t i;
+
+	if (ntok < 4)
+		return fail(ps, -EINVAL, ROUTE_LIST_USAGE);
+	if (strcmp(tok[2], "dev"))
+		return fail(ps, -EINVAL, "expected 'dev', got '%s'; " ROUTE_LIST_USAGE, tok[2]);
+	why = ifname_invalid(tok[3]);
+	if (why)
+		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[3], why);
+	memset(&l, 0, sizeof(l));
+	strcpy(l.dev, tok[3]);		/* length checked by ifname_invalid() */
+	l.line = ps->line;
+	ret = parse_list_options(ps, tok + 4, ntok - 4, &l);
+	if (ret)
+		return ret;
+	/* As for a route line: steering a LAN's traffic back into it. */
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		if (!strcmp(cfg->ifaces[i].name, l.dev))
+			return fail(ps, -EINVAL,
+				    "%s is both a LAN interface (line %d) and a route target",
+				    l.dev, cfg->ifaces[i].line);
+	}
+	if (l.masquerade) {
+		ret = masq_add(ps, l.dev, false);
+		if (ret)
+			return ret;
+	}
+
+	lp = grow(cfg->lists, cfg->n_lists, &ps->lists_cap, sizeof(*cfg->lists));
+	if (!lp)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->lists = lp;
+	l.path = list_path(name, tok[1]);
+	if (!l.path)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->lists[cfg->n_lists++] = l;	/* config_free() frees the path from here on */
+
+	fd = config_open_regular(l.path, reason, sizeof(reason));
+	if (fd < 0)
+		return fail(ps, fd, "route-list %s: %s", l.path, reason);
+	/* The entries' messages name the list and its lines. */
+	ps->name = l.path;
+	ret = config_list_read(fd, l.path, l.format, list_entry, ps, ps->err, ps->errlen);
+	ps->name = name;
+	ps->line = line;
+	close(fd);
+	return ret;
 }
 
 /* dev is forwarded to by the XDP stage: this line is its `target` line. */
@@ -661,29 +870,38 @@ static int parse_resolver(struct parser *ps, char **tok, int ntok)
 	return 0;
 }
 
+const char *config_line_invalid(const char *line, size_t n, char *why, size_t whylen)
+{
+	/*
+	 * Refused even inside comments: a NUL would cut the line short where
+	 * the reader cannot see it, and a stray '\r' (a file saved with DOS
+	 * line endings) would glue itself to the last token of every line.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == '\0')
+			snprintf(why, whylen, "NUL byte");
+		else if (c == '\r')
+			snprintf(why, whylen, "carriage return (DOS line endings?)");
+		else if ((c < ' ' && c != '\t') || c == 0x7f)
+			snprintf(why, whylen, "control character 0x%02x", c);
+		else
+			continue;
+		return why;
+	}
+	return NULL;
+}
+
 /* line is NUL-terminated and n long, without its newline; it is modified. */
 static int parse_line(struct parser *ps, char *line, size_t n)
 {
 	char *tok[CONFIG_MAX_TOKENS], *p, *hash;
 	char why[CONFIG_LINE_MAX + 64];		/* quotes a token: up to a line */
 	int ntok = 0, ret;
-	size_t i;
 
-	/*
-	 * Refused even inside comments: a NUL would cut the line short where
-	 * the reader cannot see it, and a stray '\r' (a file saved with DOS
-	 * line endings) would glue itself to the last token of every line.
-	 */
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		if (c == '\0')
-			return fail(ps, -EINVAL, "NUL byte");
-		if (c == '\r')
-			return fail(ps, -EINVAL, "carriage return (DOS line endings?)");
-		if ((c < ' ' && c != '\t') || c == 0x7f)
-			return fail(ps, -EINVAL, "control character 0x%02x", c);
-	}
+	if (config_line_invalid(line, n, why, sizeof(why)))
+		return fail(ps, -EINVAL, "%s", why);
 
 	hash = strchr(line, '#');
 	if (hash)
@@ -706,6 +924,8 @@ static int parse_line(struct parser *ps, char *line, size_t n)
 		return parse_interface(ps, tok, ntok);
 	if (!strcmp(tok[0], "route"))
 		return parse_route(ps, tok, ntok);
+	if (!strcmp(tok[0], "route-list"))
+		return parse_route_list(ps, tok, ntok);
 	if (!strcmp(tok[0], "resolver"))
 		return parse_resolver(ps, tok, ntok);
 	if (!strcmp(tok[0], "target"))
@@ -802,18 +1022,10 @@ static const char *file_kind(mode_t mode)
 	return "not a file";
 }
 
-int config_parse_file(const char *path, struct config *cfg, char *err, size_t errlen)
+int config_open_regular(const char *path, char *why, size_t whylen)
 {
-	struct parser ps = { .name = path, .err = err, .errlen = errlen };
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *nbuf;
 	struct stat st;
-	ssize_t n;
 	int fd, ret;
-
-	memset(cfg, 0, sizeof(*cfg));
-	if (err && errlen)
-		err[0] = '\0';
 
 	/*
 	 * O_NONBLOCK: opening a FIFO for reading waits for a writer, which
@@ -823,16 +1035,42 @@ int config_parse_file(const char *path, struct config *cfg, char *err, size_t er
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		return fail(&ps, ret, "%s", strerror(-ret));
+		snprintf(why, whylen, "%s", strerror(-ret));
+		return ret;
 	}
 	if (fstat(fd, &st)) {
 		ret = -errno;
-		fail(&ps, ret, "%s", strerror(-ret));
-		goto cleanup;
+		snprintf(why, whylen, "%s", strerror(-ret));
+		close(fd);
+		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = fail(&ps, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, "not a regular file (%s)",
-			   file_kind(st.st_mode));
+		snprintf(why, whylen, "not a regular file (%s)", file_kind(st.st_mode));
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	return fd;
+}
+
+int config_parse_file(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct parser ps = { .name = path, .err = err, .errlen = errlen };
+	size_t len = 0, cap = 0;
+	char *buf = NULL, *nbuf, why[128];
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (err && errlen)
+		err[0] = '\0';
+
+	fd = config_open_regular(path, why, sizeof(why));
+	if (fd < 0)
+		return fail(&ps, fd, "%s", why);
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		fail(&ps, ret, "%s", strerror(-ret));
 		goto cleanup;
 	}
 	if (st.st_size > CONFIG_FILE_MAX) {
@@ -925,7 +1163,11 @@ int config_check_devices(const struct config *cfg, char *err, size_t errlen)
 	/* One lookup per run of routes to one device: large configs repeat it. */
 	for (size_t i = 0; i < cfg->n_routes; i++)
 		if (!i || strcmp(cfg->routes[i].dev, cfg->routes[i - 1].dev))
-			note_missing(cfg->routes[i].dev, cfg->routes[i].line, &missing, &at);
+			note_missing(cfg->routes[i].dev,
+				     config_route_dev_line(cfg, &cfg->routes[i]), &missing, &at);
+	/* A list's device, even if the list holds nothing (yet). */
+	for (size_t i = 0; i < cfg->n_lists; i++)
+		note_missing(cfg->lists[i].dev, cfg->lists[i].line, &missing, &at);
 	for (size_t i = 0; i < cfg->n_masq; i++)
 		if (cfg->masq[i].target_line)
 			note_missing(cfg->masq[i].dev, cfg->masq[i].target_line, &missing, &at);
@@ -962,7 +1204,7 @@ static int targets_walk(const struct config *cfg, size_t *n, int *line)
 
 		if (i < cfg->n_routes) {
 			dev = cfg->routes[i].dev;
-			*line = cfg->routes[i].line;
+			*line = config_route_dev_line(cfg, &cfg->routes[i]);
 		} else if (i < cfg->n_routes + cfg->n_masq) {
 			dev = cfg->masq[i - cfg->n_routes].dev;
 			*line = cfg->masq[i - cfg->n_routes].line;
@@ -1005,6 +1247,7 @@ int config_check_capacity(const struct config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		const struct config_route *r = &cfg->routes[i];
 
+		ps.name = config_route_file(cfg, r);
 		ps.line = r->line;
 		if (r->kind == CONFIG_ROUTE_DOMAIN && ++n_rules > BPFROUTE_MAX_RULES)
 			return fail(&ps, -E2BIG, "more than %d domain rules: bpfroute_rules "
@@ -1016,6 +1259,7 @@ int config_check_capacity(const struct config *cfg, char *err, size_t errlen)
 				    r->prefix.family == AF_INET ? '4' : '6',
 				    r->prefix.family == AF_INET ? '4' : '6');
 	}
+	ps.name = cfg->path ? cfg->path : "(config)";
 	ret = targets_walk(cfg, &n_targets, &ps.line);
 	if (ret == -E2BIG)
 		return fail(&ps, -E2BIG, "more than %d target devices: bpfroute_target holds no "
@@ -1030,6 +1274,20 @@ int config_check_capacity(const struct config *cfg, char *err, size_t errlen)
 			    BPFROUTE_MAX_LANS, cfg->xdp[0].dev, cfg->xdp[0].line);
 	}
 	return 0;
+}
+
+const char *config_route_file(const struct config *cfg, const struct config_route *r)
+{
+	if (r->list && r->list <= cfg->n_lists)
+		return cfg->lists[r->list - 1].path;
+	return cfg->path ? cfg->path : "(config)";
+}
+
+int config_route_dev_line(const struct config *cfg, const struct config_route *r)
+{
+	if (r->list && r->list <= cfg->n_lists)
+		return cfg->lists[r->list - 1].line;
+	return r->line;
 }
 
 const struct config_masq *config_masq_find(const struct config *cfg, const char *dev)
@@ -1055,6 +1313,9 @@ void config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->ifaces);
 	free(cfg->routes);
+	for (size_t i = 0; i < cfg->n_lists; i++)
+		free(cfg->lists[i].path);
+	free(cfg->lists);
 	free(cfg->masq);
 	free(cfg->xdp);
 	free(cfg->resolvers);

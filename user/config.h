@@ -6,6 +6,7 @@
  *   route 203.0.113.0/24 dev wg0      # static prefix to a target device
  *   route *.corp.example.com dev wg0  # domain rule (learned from DNS answers)
  *   route 198.51.100.0/24 dev wg1 masquerade  # ... leaving with wg1's own address
+ *   route-list lists/corp.txt dev wg0 # the same for each entry of a list file
  *   target wg1 masquerade             # the same, for every rule to wg1
  *   target eth1 xdp                   # the XDP stage forwards to eth1 itself
  *   resolver 192.0.2.53               # trusted DNS server; repeatable; none: any
@@ -55,7 +56,29 @@ struct config_route {
 	bool wildcard;
 	char dev[IF_NAMESIZE];		/* target device */
 	bool masquerade;		/* the line says `masquerade` */
-	int line;
+	int line;			/* in its file: the config, or its list */
+	unsigned int list;		/* 0: a route line; else 1 + its index in cfg->lists */
+};
+
+/*
+ * How a list file of a `route-list` line is written (config_list.c):
+ * BPFROUTE, an entry as a route line takes it (NAME, *.NAME, PREFIX);
+ * DOMAINS, a bare NAME is the name and every name below it (two rules);
+ * V2FLY, v2fly/domain-list-community text (domain:, full:, a bare NAME).
+ */
+enum config_list_format {
+	CONFIG_LIST_BPFROUTE,
+	CONFIG_LIST_DOMAINS,
+	CONFIG_LIST_V2FLY,
+};
+
+/* A `route-list FILE dev IFNAME [masquerade] [format FORMAT]` line. */
+struct config_list {
+	char *path;			/* FILE, relative to the config's directory made whole */
+	char dev[IF_NAMESIZE];		/* every entry's target device */
+	bool masquerade;
+	enum config_list_format format;
+	int line;			/* of the route-list line in the config */
 };
 
 /*
@@ -103,8 +126,10 @@ struct config {
 	char *path;			/* as given, for messages */
 	struct config_iface *ifaces;
 	size_t n_ifaces;
-	struct config_route *routes;
+	struct config_route *routes;	/* route lines and list entries, in file order */
 	size_t n_routes;
+	struct config_list *lists;	/* route-list lines, in line order */
+	size_t n_lists;
 	struct config_masq *masq;	/* masqueraded target devices, in line order */
 	size_t n_masq;
 	struct config_xdp *xdp;		/* `target DEV xdp` devices, in line order */
@@ -169,6 +194,15 @@ bool config_word_is_prefix(const char *word);
  */
 int config_domain_parse(const char *text, char *out, bool *wildcard, char *why, size_t whylen);
 
+/* The file r was read from, for messages at r->line: the config or its list. */
+const char *config_route_file(const struct config *cfg, const struct config_route *r);
+
+/*
+ * The config's line that chose r's device: its route line, or for a list
+ * entry the route-list line (messages about the device, not the entry).
+ */
+int config_route_dev_line(const struct config *cfg, const struct config_route *r);
+
 /* The masquerade entry of dev, or NULL if dev is not masqueraded. */
 const struct config_masq *config_masq_find(const struct config *cfg, const char *dev);
 
@@ -207,5 +241,36 @@ int config_setting_parse(struct config *cfg, struct config_settings_lines *lines
  */
 int config_settings_check(const struct config *cfg, const struct config_settings_lines *lines,
 			  int *line, char *why, size_t whylen);
+
+/*
+ * Why line (n characters, NUL-terminated) cannot be parsed whatever it says,
+ * or NULL: a NUL, a carriage return or another control character but tab.
+ * Config and list files alike. why holds the reason (64 bytes are enough).
+ */
+const char *config_line_invalid(const char *line, size_t n, char *why, size_t whylen);
+
+/*
+ * Opens path for reading if it is a regular file: the descriptor, or a
+ * negative errno with the reason ("No such file or directory", "not a
+ * regular file (a FIFO)") in why. Never waits for a FIFO's writer.
+ */
+int config_open_regular(const char *path, char *why, size_t whylen);
+
+/*
+ * The entries of a list file, one at a time, from config_list_read(): r has
+ * kind, prefix or domain and wildcard, and line set; the rest is zero. 0 to
+ * go on, or a negative errno with the message written by the callback.
+ */
+typedef int (*config_list_entry_fn)(void *ctx, const struct config_route *r);
+
+/*
+ * Reads the list file open at fd (named path in messages) in format, and
+ * hands each entry to fn; a NAME that covers the names below it comes as
+ * two entries, the name and then *.NAME. 0, fn's error, or a negative errno
+ * with "PATH:LINE: reason" written into err. Reads the file in pieces: a
+ * list is never held whole.
+ */
+int config_list_read(int fd, const char *path, enum config_list_format format,
+		     config_list_entry_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif /* BPFROUTE_CONFIG_H */

@@ -65,6 +65,10 @@ CONFIGS = [
     ("no_newline", "interface abcdefghijklmno\ninterface ..."),
     ("metrics6", "interface lan0\nmetrics [2001:db8::1]:65535\n"),
     ("refused_metrics", "interface lan0\nmetrics gw.example.com:9472\nmetrics 192.0.2.1:0\n"),
+    # The list is not there (the harness reads no list files of its own):
+    # the route-list line itself, up to the refusal at its line.
+    ("route_list", "interface lan0\nroute-list lists/missing.txt dev wg0 masquerade "
+     "format v2fly\n"),
 ]
 
 
