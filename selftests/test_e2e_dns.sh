@@ -455,8 +455,10 @@ check restart_agent_learns_rest [ "$n" -eq 40 ] -- \
 	"many2.corp.example.com after the restart: expected 203.0.113.140-179, found $n" \
 	"$(agent_log)"
 
-# SIGHUP: the agent reads its file again. A rule for the name that had none.
-conf_write "$CONF" 30 300 no "route other.example.net dev $TB_GW_WG2"
+# SIGHUP: the agent reads its file again, and the lists it names: a rule for
+# the name that had none, from a list file beside the config.
+printf '# added for the reload\nother.example.net\n' >"$(dirname "$CONF")/sighup.list"
+conf_write "$CONF" 30 300 no "route-list sighup.list dev $TB_GW_WG2"
 if agent_signal HUP; then
 	for ((i = 0; i < 20; i++)); do
 		sleep 0.25
