@@ -58,6 +58,9 @@ const char *cmd_dev_name(__u32 ifindex, char *buf);
  */
 int cmd_parse_opts(const char *cmd, int argc, char **argv, bool *json, const char **config);
 
+/* The same for a command that takes no operands: 0, or -errno after printing why. */
+int cmd_parse_opts_only(const char *cmd, int argc, char **argv, bool *json, const char **config);
+
 /* One line on stderr: "CMD: what is wrong; usage: bpfroute CMD ARGS". */
 void cmd_bad_usage(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

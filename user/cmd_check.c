@@ -89,15 +89,11 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool json = cli->json, verified = true;
 	struct config cfg;
-	int idx, err;
+	int err;
 
-	idx = cmd_parse_opts("check", argc, argv, &json, &path);
-	if (idx < 0)
-		return idx;
-	if (idx < argc) {
-		cmd_bad_usage("check", "unexpected argument '%s'", argv[idx]);
-		return -EINVAL;
-	}
+	err = cmd_parse_opts_only("check", argc, argv, &json, &path);
+	if (err)
+		return err;
 	err = load_prepare(path, &cfg);
 	if (err)
 		return err;

@@ -132,15 +132,11 @@ int cmd_flows(const struct cli *cli, int argc, char **argv)
 	bool json = cli->json;
 	struct pindir pd;
 	size_t n = 0;
-	int idx, err;
+	int err;
 
-	idx = cmd_parse_opts("flows", argc, argv, &json, NULL);
-	if (idx < 0)
-		return idx;
-	if (idx < argc) {
-		cmd_bad_usage("flows", "unexpected argument '%s'", argv[idx]);
-		return -EINVAL;
-	}
+	err = cmd_parse_opts_only("flows", argc, argv, &json, NULL);
+	if (err)
+		return err;
 	err = cmd_open_instance(cli, &pd, &m);
 	if (err)
 		return err;

@@ -495,15 +495,11 @@ int cmd_load(const struct cli *cli, int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool json = cli->json;
-	int idx;
+	int err;
 
-	idx = cmd_parse_opts("load", argc, argv, &json, &path);
-	if (idx < 0)
-		return idx;
-	if (idx < argc) {
-		cmd_bad_usage("load", "unexpected argument '%s'", argv[idx]);
-		return -EINVAL;
-	}
+	err = cmd_parse_opts_only("load", argc, argv, &json, &path);
+	if (err)
+		return err;
 	return load_instance(cli->pin_dir, path);
 }
 

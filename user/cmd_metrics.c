@@ -40,17 +40,13 @@ int cmd_metrics(const struct cli *cli, int argc, char **argv)
 	struct metrics_source src;
 	char (*rules)[LEARNED_TEXT_MAX] = NULL;
 	struct pindir pd;
-	int idx, err;
+	int err;
 
-	idx = cmd_parse_opts("metrics", argc, argv, &json, NULL);
-	if (idx < 0)
-		return idx;
+	err = cmd_parse_opts_only("metrics", argc, argv, &json, NULL);
+	if (err)
+		return err;
 	if (json) {
 		cmd_bad_usage("metrics", "no -j: the output is Prometheus text");
-		return -EINVAL;
-	}
-	if (idx < argc) {
-		cmd_bad_usage("metrics", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
 	err = cmd_open_instance(cli, &pd, &m);

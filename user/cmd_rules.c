@@ -95,15 +95,11 @@ int cmd_rules(const struct cli *cli, int argc, char **argv)
 	bool json = cli->json;
 	__u32 (*counts)[2];
 	struct pindir pd;
-	int idx, err;
+	int err;
 
-	idx = cmd_parse_opts("rules", argc, argv, &json, NULL);
-	if (idx < 0)
-		return idx;
-	if (idx < argc) {
-		cmd_bad_usage("rules", "unexpected argument '%s'", argv[idx]);
-		return -EINVAL;
-	}
+	err = cmd_parse_opts_only("rules", argc, argv, &json, NULL);
+	if (err)
+		return err;
 	err = cmd_open_instance(cli, &pd, &m);
 	if (err)
 		return err;

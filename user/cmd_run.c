@@ -350,15 +350,11 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 		.http = { .lfd = -1 },
 	};
 	bool json = false;
-	int idx, err;
+	int err;
 
-	idx = cmd_parse_opts("run", argc, argv, &json, &c.path);
-	if (idx < 0)
-		return idx;
-	if (idx < argc) {
-		cmd_bad_usage("run", "unexpected argument '%s'", argv[idx]);
-		return -EINVAL;
-	}
+	err = cmd_parse_opts_only("run", argc, argv, &json, &c.path);
+	if (err)
+		return err;
 	c.loop.ctx = &c;
 	/* First: a SIGTERM during the load is read afterwards, not fatal. */
 	err = agent_signals(&c.loop.sigfd);

@@ -261,15 +261,11 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 	struct routes_view v = { .m = &m, .t = &targets };
 	bool json = cli->json;
 	struct pindir pd;
-	int idx, err;
+	int err;
 
-	idx = cmd_parse_opts("routes", argc, argv, &json, NULL);
-	if (idx < 0)
-		return idx;
-	if (idx < argc) {
-		cmd_bad_usage("routes", "unexpected argument '%s'", argv[idx]);
-		return -EINVAL;
-	}
+	err = cmd_parse_opts_only("routes", argc, argv, &json, NULL);
+	if (err)
+		return err;
 	err = cmd_open_instance(cli, &pd, &m);
 	if (err)
 		return err;
@@ -570,17 +566,13 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	struct layout_state layout;
 	struct agent_view agent;
 	bool json = cli->json;
-	int idx, err, n_links, n_xdp = 0;
+	int err, n_links, n_xdp = 0;
 	struct pindir pd;
 	size_t fill[N_FILL], fill_max[N_FILL];
 
-	idx = cmd_parse_opts("status", argc, argv, &json, NULL);
-	if (idx < 0)
-		return idx;
-	if (idx < argc) {
-		cmd_bad_usage("status", "unexpected argument '%s'", argv[idx]);
-		return -EINVAL;
-	}
+	err = cmd_parse_opts_only("status", argc, argv, &json, NULL);
+	if (err)
+		return err;
 	err = cmd_open(cli, false, &pd, &m, &layout);
 	if (err)
 		return err;

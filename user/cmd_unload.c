@@ -57,16 +57,12 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 	struct bpfroute_maps maps = { .owned = false };
 	struct tc_link *links = NULL;
 	struct pindir pd;
-	int n = 0, idx, err;
+	int n = 0, err;
 	bool json = cli->json;
 
-	idx = cmd_parse_opts("unload", argc, argv, &json, NULL);
-	if (idx < 0)
-		return idx;
-	if (idx < argc) {
-		cmd_bad_usage("unload", "unexpected argument '%s'", argv[idx]);
-		return -EINVAL;
-	}
+	err = cmd_parse_opts_only("unload", argc, argv, &json, NULL);
+	if (err)
+		return err;
 
 	err = pindir_open(&pd, cli->pin_dir, true);
 	if (err == -ENOENT) {

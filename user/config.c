@@ -485,6 +485,25 @@ static int masq_add(struct parser *ps, const char *dev, bool target)
 	return 0;
 }
 
+/*
+ * The "WHAT dev IFNAME" that starts a route and a route-list line: the
+ * device name into dev (IF_NAMESIZE), or the line refused with usage.
+ */
+static int parse_dev(struct parser *ps, char **tok, int ntok, const char *usage, char *dev)
+{
+	const char *why;
+
+	if (ntok < 4)
+		return fail(ps, -EINVAL, "%s", usage);
+	if (strcmp(tok[2], "dev"))
+		return fail(ps, -EINVAL, "expected 'dev', got '%s'; %s", tok[2], usage);
+	why = ifname_invalid(tok[3]);
+	if (why)
+		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[3], why);
+	strcpy(dev, tok[3]);		/* length checked by ifname_invalid() */
+	return 0;
+}
+
 static int parse_route(struct parser *ps, char **tok, int ntok)
 {
 	struct config *cfg = ps->cfg;
@@ -495,17 +514,11 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	size_t i;
 	int ret;
 
-	if (ntok < 4)
-		return fail(ps, -EINVAL, ROUTE_USAGE);
-	if (strcmp(tok[2], "dev"))
-		return fail(ps, -EINVAL, "expected 'dev', got '%s'; " ROUTE_USAGE, tok[2]);
-	why = ifname_invalid(tok[3]);
-	if (why)
-		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[3], why);
-
 	memset(&r, 0, sizeof(r));
+	ret = parse_dev(ps, tok, ntok, ROUTE_USAGE, r.dev);
+	if (ret)
+		return ret;
 	r.line = ps->line;
-	strcpy(r.dev, tok[3]);		/* length checked by ifname_invalid() */
 	ret = parse_options(ps, tok + 4, ntok - 4, "after dev", tok[3], ROUTE_USAGE,
 			    &r.masquerade, NULL);
 	if (ret)
@@ -650,21 +663,16 @@ static int parse_list_options(struct parser *ps, char **tok, int ntok, struct co
 static int parse_route_list(struct parser *ps, char **tok, int ntok)
 {
 	struct config *cfg = ps->cfg;
-	const char *name = ps->name, *why;
+	const char *name = ps->name;
 	struct config_list l, *lp;
 	char reason[128];
 	int fd, ret, line = ps->line;
 	size_t i;
 
-	if (ntok < 4)
-		return fail(ps, -EINVAL, ROUTE_LIST_USAGE);
-	if (strcmp(tok[2], "dev"))
-		return fail(ps, -EINVAL, "expected 'dev', got '%s'; " ROUTE_LIST_USAGE, tok[2]);
-	why = ifname_invalid(tok[3]);
-	if (why)
-		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[3], why);
 	memset(&l, 0, sizeof(l));
-	strcpy(l.dev, tok[3]);		/* length checked by ifname_invalid() */
+	ret = parse_dev(ps, tok, ntok, ROUTE_LIST_USAGE, l.dev);
+	if (ret)
+		return ret;
 	l.line = ps->line;
 	ret = parse_list_options(ps, tok + 4, ntok - 4, &l);
 	if (ret)

@@ -11,28 +11,24 @@
 #include "dnsname.h"
 #include "hosts.h"
 #include "learned.h"
+#include "learning.h"
 
 char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
 {
 	char (*text)[LEARNED_TEXT_MAX] = calloc(BPFROUTE_MAX_RULES, sizeof(*text));
-	struct bpfroute_rule_key key, next;
-	struct bpfroute_rule val;
-	void *prev = NULL;
+	struct learning_rule *slots = calloc(BPFROUTE_MAX_RULES, sizeof(*slots));
 
-	if (!text)
+	if (!text || !slots) {
+		free(text);
+		free(slots);
 		return NULL;
-	while (!bpf_map_get_next_key(m->rules, prev, &next)) {
-		char name[DNSNAME_TEXT_MAX];
-
-		/* A pinned map is not trusted blindly: its length stays within the name. */
-		if (!bpf_map_lookup_elem(m->rules, &next, &val) && val.id < BPFROUTE_MAX_RULES &&
-		    val.name_len <= sizeof(val.name) &&
-		    !dnsname_to_text(val.name, val.name_len, name, sizeof(name)))
-			snprintf(text[val.id], LEARNED_TEXT_MAX, "%s%s", next.wildcard ? "*." : "",
-				 name);
-		key = next;
-		prev = &key;
 	}
+	/* What could be read: a rule missing from the text shows as "?". */
+	learning_rules_read(m, slots, BPFROUTE_MAX_RULES);
+	for (size_t id = 0; id < BPFROUTE_MAX_RULES; id++)
+		if (slots[id].used && learning_rule_text(&slots[id], text[id], LEARNED_TEXT_MAX))
+			text[id][0] = '\0';
+	free(slots);
 	return text;
 }
 

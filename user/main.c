@@ -193,6 +193,19 @@ int cmd_parse_opts(const char *cmd, int argc, char **argv, bool *json, const cha
 	return optind;
 }
 
+int cmd_parse_opts_only(const char *cmd, int argc, char **argv, bool *json, const char **config)
+{
+	int idx = cmd_parse_opts(cmd, argc, argv, json, config);
+
+	if (idx < 0)
+		return idx;
+	if (idx < argc) {
+		cmd_bad_usage(cmd, "unexpected argument '%s'", argv[idx]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
