@@ -32,7 +32,7 @@ char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
 	return text;
 }
 
-const char *learned_rule(char (*rules)[LEARNED_TEXT_MAX], __u16 id)
+const char *learned_rule(char (*rules)[LEARNED_TEXT_MAX], __u32 id)
 {
 	return rules && id < BPFROUTE_MAX_RULES && rules[id][0] ? rules[id] : "?";
 }

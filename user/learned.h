@@ -41,7 +41,7 @@ int learned_count_by_rule(const struct bpfroute_maps *m, __u32 (*counts)[2]);
 char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX];
 
 /* The rule with id, from learned_rules_text() (which may be NULL): "?" if unknown. */
-const char *learned_rule(char (*rules)[LEARNED_TEXT_MAX], __u16 id);
+const char *learned_rule(char (*rules)[LEARNED_TEXT_MAX], __u32 id);
 
 /* The question of name_id, escaped, into out: "?" if unknown. Returns out. */
 const char *learned_name(const struct bpfroute_maps *m, __u64 name_id,

@@ -117,7 +117,7 @@ bool learning_is_resolver(const struct config *cfg, const struct bpfroute_resolv
 }
 
 int learning_rule_make(const struct bpfroute_conf *conf, const struct config_route *r,
-		       __u16 id, __u32 ifindex, struct bpfroute_rule_key *key,
+		       __u32 id, __u32 ifindex, struct bpfroute_rule_key *key,
 		       struct bpfroute_rule *val)
 {
 	int len;
@@ -242,7 +242,7 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
 		struct bpfroute_host *s = TABLE_SLOT(t, i);
 		const struct learning_rule *to = NULL;
 		__u32 st = TABLE_READ(s->state);
-		__u16 rule;
+		__u32 rule;
 
 		if (BPFROUTE_SLOT_KIND(st) != BPFROUTE_SLOT_LIVE)
 			continue;
@@ -292,7 +292,7 @@ static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf 
 			err = -E2BIG;
 			goto cleanup;
 		}
-		err = learning_rule_make(conf, r, (__u16)id, (__u32)route_idx[i], &fresh[id].key,
+		err = learning_rule_make(conf, r, (__u32)id, (__u32)route_idx[i], &fresh[id].key,
 					 &fresh[id].val);
 		if (err)
 			goto cleanup;

@@ -141,7 +141,7 @@ static void write_maps(FILE *out, const struct metrics_source *src)
 	for (__u32 i = 0; i < 2 && m->hostctl >= 0; i++)
 		bpf_map_lookup_elem(m->hostctl, &i, &ctl[i]);
 	for (__u32 id = 0; src->rule_name && id < BPFROUTE_MAX_RULES; id++)
-		rules += src->rule_name(src->ctx, (__u16)id) != NULL;
+		rules += src->rule_name(src->ctx, id) != NULL;
 	fill[n++] = (typeof(fill[0])){ "learned4", false, ctl[0].live, conf.max_routes };
 	fill[n++] = (typeof(fill[0])){ "learned6", false, ctl[1].live, conf.max_routes };
 	fill[n++] = (typeof(fill[0])){ "routes4", true, g ? g->prefixes[0] : 0,
@@ -234,7 +234,7 @@ static void write_targets(FILE *out, const struct metrics_source *src)
 }
 
 /* A rule's series: one per rule the config has, and per id seen in entries. */
-static void rule_label(FILE *out, const struct metrics_source *src, __u16 id)
+static void rule_label(FILE *out, const struct metrics_source *src, __u32 id)
 {
 	const char *text = src->rule_name ? src->rule_name(src->ctx, id) : NULL;
 	char unknown[16];
@@ -248,7 +248,7 @@ static void rule_label(FILE *out, const struct metrics_source *src, __u16 id)
 	fputc('"', out);
 }
 
-static bool rule_shown(const struct metrics_source *src, __u16 id)
+static bool rule_shown(const struct metrics_source *src, __u32 id)
 {
 	const struct metrics_rule *r = &src->agg->rule[id];
 
@@ -262,10 +262,10 @@ static void write_rule_sum(FILE *out, const struct metrics_source *src, const ch
 {
 	family(out, name, "gauge", help);
 	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		if (!rule_shown(src, (__u16)id))
+		if (!rule_shown(src, id))
 			continue;
 		fprintf(out, "%s{", name);
-		rule_label(out, src, (__u16)id);
+		rule_label(out, src, id);
 		fprintf(out, "} %llu\n", (unsigned long long)*(const __u64 *)
 			((const char *)&src->agg->rule[id] + off));
 	}
@@ -285,11 +285,11 @@ static void write_rules(FILE *out, const struct metrics_source *src)
 	family(out, "bpfroute_rule_learned_entries", "gauge",
 	       "Learned entries of a domain rule, per family");
 	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		if (!rule_shown(src, (__u16)id))
+		if (!rule_shown(src, id))
 			continue;
 		for (int f = 0; f < 2; f++) {
 			fputs("bpfroute_rule_learned_entries{", out);
-			rule_label(out, src, (__u16)id);
+			rule_label(out, src, id);
 			fprintf(out, ",family=\"%s\"} %llu\n", fam[f],
 				(unsigned long long)g->rule[id].entries[f]);
 		}

@@ -28,7 +28,7 @@ struct metrics_source {
 	 */
 	const struct bpfroute_agent *self;
 	/* A rule's text by id ("*.corp.example.com"), or NULL if unknown. */
-	const char *(*rule_name)(void *ctx, __u16 id);
+	const char *(*rule_name)(void *ctx, __u32 id);
 	/* A device's name into buf (IF_NAMESIZE), or "#IFINDEX" if unknown. */
 	const char *(*dev_name)(void *ctx, __u32 ifindex, char *buf);
 	void *ctx;

@@ -74,7 +74,7 @@ static __u64 walk_table(struct metrics_walk *w, const struct hosttable *ht, int 
 		const struct bpfroute_host *s = TABLE_SLOT(t, w->pos);
 		struct metrics_target *tg;
 		__u64 packets, bytes;
-		__u16 rule;
+		__u32 rule;
 
 		w->pos++;
 		spent++;
