@@ -30,6 +30,10 @@ struct dns_learn {
 	__u32 family;		/* 4 or 6 */
 };
 
+/* scratch->learn is indexed by mask (IDX()), the verifier's bound. */
+_Static_assert(!(BPFROUTE_DNS_LEARN_MAX & (BPFROUTE_DNS_LEARN_MAX - 1)),
+	       "BPFROUTE_DNS_LEARN_MAX is a power of two");
+
 /*
  * The state of one name walk. It lives in the scratch map, not on the stack:
  * values read back from a map are unknown to the verifier, so it checks a

@@ -131,9 +131,27 @@
  */
 #define BPFROUTE_DNS_MSG_MAX	2048
 #define BPFROUTE_DNS_NAME_MAX	256	/* wire-format name with its root label */
-#define BPFROUTE_DNS_LEARN_MAX	16	/* addresses one answer can install in the kernel */
+/*
+ * What the kernel learns of one answer; the agent finishes a larger one
+ * (verdict BPFROUTE_DNS_AGENT) a moment after it has left, so a client
+ * connecting at once to an address past these is not steered on its first
+ * packet. 64 A records take 1024 bytes with compressed owners, within the
+ * 1232-byte EDNS answers resolvers send by default; 64 AAAA records take
+ * 1792, within BPFROUTE_DNS_MSG_MAX with the header, an OPT record and a
+ * question name of up to 229 bytes, though not in one 1500-byte packet
+ * (the kernel parses neither IP fragments nor an answer split over TCP
+ * segments). A message of
+ * BPFROUTE_DNS_MSG_MAX holds at most 128 records that are addresses (16
+ * bytes and more with a compressed owner) or links of a CNAME chain (14
+ * and more, BPFROUTE_DNS_CHAIN_MAX at most): the walk reaches the end of
+ * any such answer. The walks run under bpf_loop(), whose callbacks the
+ * verifier checks once whatever the bound, and stop at the answer's last
+ * record: small answers pay nothing for large bounds. LEARN_MAX is a
+ * power of two: bpf/dns.h indexes scratch->learn by mask.
+ */
+#define BPFROUTE_DNS_LEARN_MAX	64	/* addresses one answer can install in the kernel */
 #define BPFROUTE_DNS_CHAIN_MAX	16	/* CNAME links followed */
-#define BPFROUTE_DNS_RR_MAX	32	/* answer records the kernel parser walks */
+#define BPFROUTE_DNS_RR_MAX	128	/* answer records the kernel parser walks */
 
 /*
  * The TC filter's identity on each LAN interface's clsact ingress hook. Our

@@ -36,6 +36,7 @@
 #define DNS_T_NULL	10
 #define DNS_T_TXT	16
 #define DNS_T_AAAA	28
+#define DNS_T_OPT	41
 #define DNS_C_IN	1
 #define DNS_C_CH	3
 
@@ -254,6 +255,18 @@ static inline size_t dns_rr_cname_ptr(struct dns_msg *m, size_t owner, __u32 ttl
 static inline size_t dns_rr_cname(struct dns_msg *m, size_t owner, __u32 ttl, const char *target)
 {
 	return dns_rr_cname_ptr(m, owner, ttl, target, 0);
+}
+
+/*
+ * An EDNS(0) OPT pseudo-record (RFC 6891 section 6.1.2) in the additional
+ * section, as resolvers add to their answers: root owner, the sender's UDP
+ * payload size where the class goes, no options. 11 bytes.
+ */
+static inline void dns_opt(struct dns_msg *m, __u16 udp_payload)
+{
+	dns_put(m, NULL, 1);
+	dns_rr_fixed(m, DNS_T_OPT, udp_payload, 0, 0);
+	dns_count_add(m, DNS_AR, 1);
 }
 
 /* A query as a stub resolver sends it: recursion desired, one question of class IN. */

@@ -2288,36 +2288,98 @@ out:
 }
 
 /*
- * More addresses than BPFROUTE_DNS_LEARN_MAX: the first ones are learned and
- * the agent is told to finish (verdict AGENT).
+ * BPFROUTE_DNS_LEARN_MAX AAAA records, the largest answer of addresses the
+ * kernel learns whole: all of them are installed before the answer leaves
+ * (verdict LEARNED, nothing for the agent). With an EDNS OPT record and a
+ * question name of 229 bytes the message is exactly BPFROUTE_DNS_MSG_MAX
+ * bytes: 64 AAAA records with compressed owners (28 bytes each) fit what
+ * the kernel parses (include/bpfroute_abi.h).
+ */
+static void test_learn_limit_exact(void)
+{
+	const int n = BPFROUTE_DNS_LEARN_MAX;
+	struct flow fl = UDP6(40041);
+	char qname[256], addr[64], what[64];
+	struct dns_msg m;
+	struct ctx c;
+	size_t at = 0;
+	__u8 wire[256];
+
+	/* Three labels of 63, one of 23, then example.com: 229 bytes of wire form. */
+	for (int l = 0; l < 4; l++) {
+		int len = l < 3 ? 63 : 23;
+
+		memset(qname + at, 'a' + l, (size_t)len);
+		at += (size_t)len;
+		qname[at++] = '.';
+	}
+	snprintf(qname + at, sizeof(qname) - at, "example.com");
+	if (!ASSERT_EQ(dns_wire(qname, wire, true), 229, "the question name's wire form") ||
+	    !start(&c, "learn_limit_exact", BPFROUTE_CONF_F_LEARN))
+		return;
+	MSG(what, "%d AAAA records", n);
+	if (!rule_add(&c, "*.example.com", RULE_IF, RULE_ID) ||
+	    !query(&c, &fl, 0x4141, qname, DNS_T_AAAA))
+		goto out;
+	dns_answer_msg(&m, 0x4141, qname, DNS_T_AAAA);
+	for (int i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "2001:db8:64::%x", i + 1);
+		dns_rr_aaaa(&m, DNS_QNAME_OFF, 300, addr);
+	}
+	dns_opt(&m, 1232);
+	if (!ASSERT_EQ(m.len, BPFROUTE_DNS_MSG_MAX, MSG(what, "%d AAAA records: message bytes", n)))
+		goto out;
+	MSG(what, "%d AAAA records", n);
+	if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, n), END))
+		goto out;
+	for (int i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), "2001:db8:64::%x", i + 1);
+		if (!expect_host(&c, addr, RULE_IF, RULE_ID, qname, 300, what))
+			break;
+	}
+	expect_learned_count(&c, 6, n, what);
+	expect_name(&c, qname, what);
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, (__u16)n, what);
+out:
+	finish(&c);
+}
+
+/*
+ * One address more than BPFROUTE_DNS_LEARN_MAX: the first ones are learned
+ * and the agent is told to finish (verdict AGENT).
  */
 static void test_learn_limit(void)
 {
 	const int n = BPFROUTE_DNS_LEARN_MAX + 1;
 	struct flow fl = UDP4(40030);
+	char addr[32], what[64];
 	struct dns_msg m;
 	struct ctx c;
-	char addr[32];
 
 	if (!start(&c, "learn_limit", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x3030))
 		goto out;
+	MSG(what, "%d addresses", n);
 	dns_answer_msg(&m, 0x3030, QNAME, DNS_T_A);
 	for (int i = 0; i < n; i++) {
 		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
 		dns_rr_a(&m, DNS_QNAME_OFF, 300, addr);
 	}
-	if (!answer(&c, &fl, &m, "17 addresses", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+	if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
 		    D(LEARNED_ADDRS, BPFROUTE_DNS_LEARN_MAX), D(DNS_TO_AGENT, 1), END))
 		goto out;
 	for (int i = 0; i < n; i++) {
 		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
 		if (i < BPFROUTE_DNS_LEARN_MAX)
-			expect_host(&c, addr, RULE_IF, RULE_ID, QNAME, 300, "17 addresses");
+			expect_host(&c, addr, RULE_IF, RULE_ID, QNAME, 300, what);
 		else
-			expect_no_host(&c, addr, "17 addresses: the 17th is the agent's");
+			expect_no_host(&c, addr, MSG(what, "%d addresses: the last is the agent's",
+						     n));
 	}
+	MSG(what, "%d addresses", n);
+	expect_learned_count(&c, 4, BPFROUTE_DNS_LEARN_MAX, what);
 	expect_event(&c, &fl, &m, BPFROUTE_DNS_AGENT, RULE_ID, RULE_IF, BPFROUTE_DNS_LEARN_MAX,
-		     "17 addresses");
+		     what);
 out:
 	finish(&c);
 }
@@ -2478,26 +2540,70 @@ out_free:
 	free(want);
 }
 
-/* More records than BPFROUTE_DNS_RR_MAX: the walk stops there, the agent finishes. */
+/*
+ * BPFROUTE_DNS_RR_MAX records, the last BPFROUTE_DNS_LEARN_MAX of them
+ * addresses: the walk reaches the last record and learns them all, nothing
+ * for the agent. Both bounds at once, as a resolver's answer with other
+ * records before the addresses would reach them.
+ */
+static void test_record_limit_exact(void)
+{
+	const int other = BPFROUTE_DNS_RR_MAX - BPFROUTE_DNS_LEARN_MAX;
+	struct flow fl = UDP4(40042);
+	char addr[32], what[64];
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "record_limit_exact", BPFROUTE_CONF_F_LEARN) ||
+	    !usual_setup(&c, &fl, 0x4242))
+		goto out;
+	MSG(what, "%d records", BPFROUTE_DNS_RR_MAX);
+	dns_answer_msg(&m, 0x4242, QNAME, DNS_T_A);
+	for (int i = 0; i < other; i++)
+		dns_rr(&m, DNS_QNAME_OFF, DNS_T_TXT, 300, (const __u8[]){ 1, 'x' }, 2);
+	for (int i = 0; i < BPFROUTE_DNS_LEARN_MAX; i++) {
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
+		dns_rr_a(&m, DNS_QNAME_OFF, 300, addr);
+	}
+	if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, BPFROUTE_DNS_LEARN_MAX), END))
+		goto out;
+	for (int i = 0; i < BPFROUTE_DNS_LEARN_MAX; i++) {
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
+		if (!expect_host(&c, addr, RULE_IF, RULE_ID, QNAME, 300, what))
+			break;
+	}
+	expect_learned_count(&c, 4, BPFROUTE_DNS_LEARN_MAX, what);
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, RULE_ID, RULE_IF, BPFROUTE_DNS_LEARN_MAX,
+		     what);
+out:
+	finish(&c);
+}
+
+/* One record more than BPFROUTE_DNS_RR_MAX: the walk stops there, the agent finishes. */
 static void test_record_limit(void)
 {
+	const int n = BPFROUTE_DNS_RR_MAX + 1;
 	struct flow fl = UDP4(40031);
+	char what[64];
 	struct dns_msg m;
 	struct ctx c;
 
 	if (!start(&c, "record_limit", BPFROUTE_CONF_F_LEARN) || !usual_setup(&c, &fl, 0x3131))
 		goto out;
+	MSG(what, "%d records", n);
 	dns_answer_msg(&m, 0x3131, QNAME, DNS_T_A);
 	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.51");
-	for (int i = 0; i < BPFROUTE_DNS_RR_MAX - 1; i++)
+	for (int i = 0; i < n - 2; i++)
 		dns_rr(&m, DNS_QNAME_OFF, DNS_T_TXT, 300, (const __u8[]){ 1, 'x' }, 2);
-	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.52");	/* record 33 */
-	if (!answer(&c, &fl, &m, "33 records", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.52");	/* the last record */
+	if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
 		    D(LEARNED_ADDRS, 1), D(DNS_TO_AGENT, 1), END))
 		goto out;
 	expect_host(&c, "203.0.113.51", RULE_IF, RULE_ID, QNAME, 300, "record 1");
-	expect_no_host(&c, "203.0.113.52", "record 33: the agent's");
-	expect_event(&c, &fl, &m, BPFROUTE_DNS_AGENT, RULE_ID, RULE_IF, 1, "33 records");
+	expect_no_host(&c, "203.0.113.52", MSG(what, "record %d: the agent's", n));
+	expect_event(&c, &fl, &m, BPFROUTE_DNS_AGENT, RULE_ID, RULE_IF, 1,
+		     MSG(what, "%d records", n));
 out:
 	finish(&c);
 }
@@ -3063,12 +3169,13 @@ static int cmp_u32(const void *a, const void *b)
 /*
  * The time an answer spends in the learner, from the kernel's own clock
  * (test_run's duration of one run): what learning adds to a matching answer
- * on its way to the client. Informational: printed, never asserted.
+ * on its way to the client, of one address and of BPFROUTE_DNS_LEARN_MAX.
+ * Informational: printed, never asserted.
  */
 static void test_learn_timing(void)
 {
-	enum { N = 500 };
-	static __u32 learn_ns[N], other_ns[N];
+	enum { N = 500, N_BIG = 40 };
+	static __u32 learn_ns[N], other_ns[N], big_ns[N_BIG];
 	struct ctx c;
 
 	if (!start_opts(&c, "learn_timing", BPFROUTE_CONF_F_LEARN, 4096, 1 << 20) ||
@@ -3101,12 +3208,42 @@ static void test_learn_timing(void)
 		events_poll(&c);
 		c.n_ev = 0;
 	}
+	/* The largest answer the kernel learns whole: every address new. */
+	for (int i = 0; i < N_BIG; i++) {
+		struct flow fl = UDP4((__u16)(21000 + i));
+		char addr[INET_ADDRSTRLEN];
+		struct dns_msg m;
+		struct pkt in, out;
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = 1);
+
+		if (!query(&c, &fl, (__u16)(0x5000 + i), QNAME, DNS_T_A))
+			goto out;
+		dns_answer_msg(&m, (__u16)(0x5000 + i), QNAME, DNS_T_A);
+		for (int k = 0; k < BPFROUTE_DNS_LEARN_MAX; k++) {
+			snprintf(addr, sizeof(addr), "100.65.%d.%d", i, k + 1);
+			dns_rr_a(&m, DNS_QNAME_OFF, 300, addr);
+		}
+		pkt_dns(&in, &fl, false, &m);
+		opts.data_in = in.data;
+		opts.data_size_in = (__u32)in.len;
+		opts.data_out = out.data;
+		opts.data_size_out = sizeof(out.data);
+		if (!ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(c.skel->progs.bpfroute_learn),
+						      &opts), "learn run"))
+			goto out;
+		big_ns[i] = opts.duration;
+		events_poll(&c);
+		c.n_ev = 0;
+	}
 	qsort(learn_ns, N / 2, sizeof(__u32), cmp_u32);
 	qsort(other_ns, N / 2, sizeof(__u32), cmp_u32);
+	qsort(big_ns, N_BIG, sizeof(__u32), cmp_u32);
 	printf("  info: learner ns per answer (kernel clock, %d each): matching rule, new "
 	       "address p50 %u p99 %u max %u; no rule p50 %u p99 %u\n", N / 2,
 	       learn_ns[N / 4], learn_ns[N / 2 * 99 / 100], learn_ns[N / 2 - 1], other_ns[N / 4],
 	       other_ns[N / 2 * 99 / 100]);
+	printf("  info: learner ns per answer of %d new addresses (%d answers): p50 %u max %u\n",
+	       BPFROUTE_DNS_LEARN_MAX, N_BIG, big_ns[N_BIG / 2], big_ns[N_BIG - 1]);
 out:
 	finish(&c);
 }
@@ -3479,7 +3616,9 @@ int main(int argc, char **argv)
 	RUN_TEST(test_duplicate_answer);
 	RUN_TEST(test_nxdomain);
 	RUN_TEST(test_map_full);
+	RUN_TEST(test_learn_limit_exact);
 	RUN_TEST(test_learn_limit);
+	RUN_TEST(test_record_limit_exact);
 	RUN_TEST(test_record_limit);
 	RUN_TEST(test_too_big);
 	RUN_TEST(test_fragmented_answer);

@@ -212,9 +212,15 @@ host-record=long.corp.example.com,203.0.113.32,2001:db8:3::32,1
 host-record=short2.corp.example.com,203.0.113.34,2001:db8:3::34,1
 host-record=pre.example.org,203.0.113.42,2001:db8:3::42
 EOF
-	# A second name with more addresses than the kernel learns from one
-	# answer (BPFROUTE_DNS_LEARN_MAX): the agent must learn the rest.
-	for ((i = 140; i < 180; i++)); do
+	# 60 addresses, fewer than the kernel learns from one answer
+	# (BPFROUTE_DNS_LEARN_MAX, 64): all of them learned before the answer
+	# leaves. 1011 bytes with EDNS: one UDP answer.
+	for ((i = 61; i <= 120; i++)); do
+		printf 'host-record=sixty.corp.example.com,203.0.113.%d\n' "$i"
+	done
+	# A second name with more addresses than that (67, like many): the
+	# agent must learn the rest.
+	for ((i = 188; i <= 254; i++)); do
 		printf 'host-record=many2.corp.example.com,203.0.113.%d\n' "$i"
 	done
 	# The race: a fresh name and a fresh address for each connection.
@@ -397,19 +403,19 @@ client_dig +noedns @"$TB_DNS6" tcp.corp.example.com AAAA >/dev/null
 expect_learned tcp_fallback_aaaa_over_v6 2001:db8:3::60/128 "$TB_GW_WG" tcp.corp.example.com
 expect_curl tcp_fallback_curl_private "http://tcp.corp.example.com:$TB_SERVICE_PORT/" private -4
 
-# 40 addresses, more than the kernel learns from one answer: all of them,
-# the last 11 only in the TCP answer, the ones past the kernel's share by
+# 67 addresses, more than the kernel learns from one answer: all of them,
+# the last 38 only in the TCP answer, the ones past the kernel's share by
 # the agent.
 client_dig +noedns many.corp.example.com A >/dev/null
-sel='ltrimstr("203.0.113.") | rtrimstr("/32") | tonumber? // -1 | (. >= 100 and . < 140)'
+sel='ltrimstr("203.0.113.") | rtrimstr("/32") | tonumber? // -1 | (. >= 121 and . <= 187)'
 for ((i = 0; i < 25; i++)); do
 	n=$(count_learned "$sel")
-	((n == 40)) && break
+	((n == 67)) && break
 	sleep 0.2
 done
-check tcp_many_all_40_learned [ "$n" -eq 40 ] -- \
-	"many.corp.example.com: expected 203.0.113.100-139 learned, found $n" "$(agent_log)"
-expect_curl tcp_many_last_curl_private "http://203.0.113.139:$TB_SERVICE_PORT/" private
+check tcp_many_all_67_learned [ "$n" -eq 67 ] -- \
+	"many.corp.example.com: expected 203.0.113.121-187 learned, found $n" "$(agent_log)"
+expect_curl tcp_many_last_curl_private "http://203.0.113.187:$TB_SERVICE_PORT/" private
 
 # h. The race: a fresh name, a fresh address, connect at once - RACE_N times.
 out=$(tb_cli timeout 200 "$RACE_CLIENT" -6 -n "$RACE_N" -t 3000 -T 180 \
@@ -435,6 +441,37 @@ expect_curl after_kill_still_steers "http://203.0.113.11:$TB_SERVICE_PORT/" priv
 client_dig +short down.corp.example.com A >/dev/null
 expect_learned learn_without_agent 203.0.113.13/32 "$TB_GW_WG" down.corp.example.com
 expect_curl learn_without_agent_curl "http://down.corp.example.com:$TB_SERVICE_PORT/" private -4
+
+# An answer of 60 addresses, with no agent to finish anything: the kernel
+# learns all 60 itself before the answer leaves (no hand-over), and the
+# client's first connection to the last address of the answer goes into
+# the tunnel from its first packet: a SYN to the decoy would have been
+# answered by the decoy.
+learned0=$(counter learned_addrs) agent0=$(counter dns_to_agent)
+out=$(client_dig +short sixty.corp.example.com A)
+learned1=$(counter learned_addrs) agent1=$(counter dns_to_agent)
+last=$(tail -n 1 <<<"$out")
+check sixty_answer_whole [ "$(grep -c '^203\.0\.113\.' <<<"$out")" -eq 60 ] -- \
+	"dig sixty.corp.example.com: expected 60 addresses in one answer, got:" "$out"
+check sixty_kernel_learned_60 [ "$learned0" -ge 0 -a "$((learned1 - learned0))" -eq 60 ] -- \
+	"status -j learned_addrs: expected +60 from the answer, before $learned0 after $learned1"
+check sixty_not_handed_over [ "$agent0" -ge 0 -a "$agent1" -eq "$agent0" ] -- \
+	"status -j dns_to_agent: expected no hand-over, before $agent0 after $agent1"
+sel='ltrimstr("203.0.113.") | rtrimstr("/32") | tonumber? // -1 | (. >= 61 and . <= 120)'
+n=$(count_learned "$sel")
+check sixty_all_listed [ "$n" -eq 60 ] -- \
+	"routes -j: expected 203.0.113.61-120 learned for sixty.corp.example.com, found $n"
+routes_json
+pk0=$(jq -r '.packets' <<<"$(route_obj "$last/32")" 2>/dev/null)
+check sixty_last_unused [ "$pk0" == 0 ] -- \
+	"routes -j: expected $last/32 learned with 0 packets before the connection, got '$pk0'"
+expect_curl sixty_last_first_connection_private "http://$last:$TB_SERVICE_PORT/" private
+routes_json
+pk1=$(jq -r '.packets' <<<"$(route_obj "$last/32")" 2>/dev/null)
+pkn=$pk1
+[[ $pkn =~ ^[0-9]+$ ]] || pkn=0
+check sixty_last_entry_counted [ "$pkn" -gt 0 ] -- \
+	"routes -j: expected packets counted on $last/32 after the connection, got '$pk1'"
 if ((HAVE_RUN)); then
 	check agent_restarted agent_start "$CONF" -- "bpfroute run did not start again" \
 		"$(agent_log)"
@@ -445,14 +482,14 @@ expect_learned restart_entry_kept 203.0.113.11/32 "$TB_GW_WG" www.corp.example.c
 client_dig +short after.corp.example.com A >/dev/null
 expect_learned restart_new_name_learned 203.0.113.14/32 "$TB_GW_WG" after.corp.example.com
 client_dig +noedns many2.corp.example.com A >/dev/null
-sel='ltrimstr("203.0.113.") | rtrimstr("/32") | tonumber? // -1 | (. >= 140 and . < 180)'
+sel='ltrimstr("203.0.113.") | rtrimstr("/32") | tonumber? // -1 | (. >= 188 and . <= 254)'
 for ((i = 0; i < 25; i++)); do
 	n=$(count_learned "$sel")
-	((n == 40)) && break
+	((n == 67)) && break
 	sleep 0.2
 done
-check restart_agent_learns_rest [ "$n" -eq 40 ] -- \
-	"many2.corp.example.com after the restart: expected 203.0.113.140-179, found $n" \
+check restart_agent_learns_rest [ "$n" -eq 67 ] -- \
+	"many2.corp.example.com after the restart: expected 203.0.113.188-254, found $n" \
 	"$(agent_log)"
 
 # SIGHUP: the agent reads its file again, and the lists it names: a rule for

@@ -793,23 +793,35 @@ struct lat_opts {
 	const char *domain;
 	__u32 first, n;
 	__u32 naddrs;		/* A records per name */
-	__u32 base;		/* name i's addresses: base + i * 32 + j, host order */
+	__u32 base;		/* name i's addresses: base + i * stride + j, host order */
+	__u32 stride;
 	__u32 gap_ms;
 };
 
-/* A query for name, type A, recursion desired; returns its length or -errno. */
+/*
+ * An EDNS(0) UDP payload size (RFC 6891), the one resolvers use by default:
+ * an answer of more addresses than the kernel learns (64 A records, 1024
+ * bytes) comes whole in one datagram, not truncated to 512 bytes.
+ */
+#define LAT_EDNS_PAYLOAD	1232
+
+/*
+ * A query for name, type A, recursion desired, with an OPT record offering
+ * LAT_EDNS_PAYLOAD; returns its length or -errno.
+ */
 static int query_build(__u8 *buf, size_t size, __u16 id, const char *name)
 {
 	size_t off = 12;
 	const char *p = name;
 
-	if (size < 12 + 256 + 4)
+	if (size < 12 + 256 + 4 + 11)
 		return -ENOSPC;
 	memset(buf, 0, 12);
 	buf[0] = id >> 8;
 	buf[1] = id & 0xff;
 	buf[2] = 0x01;		/* RD */
 	buf[5] = 1;		/* QDCOUNT */
+	buf[11] = 1;		/* ARCOUNT: the OPT record */
 	while (*p) {
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
@@ -826,7 +838,12 @@ static int query_build(__u8 *buf, size_t size, __u16 id, const char *name)
 	buf[off++] = 1;		/* A */
 	buf[off++] = 0;
 	buf[off++] = 1;		/* IN */
-	return (int)off;
+	/* OPT: root owner, type 41, the payload size as its class, no options. */
+	memset(buf + off, 0, 11);
+	buf[off + 2] = 41;
+	buf[off + 3] = LAT_EDNS_PAYLOAD >> 8;
+	buf[off + 4] = LAT_EDNS_PAYLOAD & 0xff;
+	return (int)off + 11;
 }
 
 /* The instance's IPv4 table, mapped again whenever the agent swapped in another. */
@@ -856,7 +873,7 @@ static __u32 lat_present(struct lat_table *lt, const struct lat_opts *o, __u32 i
 	lat_table_current(lt);
 	for (__u32 j = 0; j < o->naddrs; j++) {
 		__u8 a[16] = {};
-		__u32 v = htonl(o->base + i * 32 + j);
+		__u32 v = htonl(o->base + i * o->stride + j);
 
 		memcpy(a, &v, 4);
 		n += hosttable_find(&lt->ht, &lt->conf, a) != NULL;
@@ -966,8 +983,8 @@ cleanup:
 
 static int cmd_agentlat(int argc, char **argv)
 {
-	struct lat_opts o = { .prefix = "big", .domain = "bench.example", .naddrs = 24,
-			      .gap_ms = 5 };
+	struct lat_opts o = { .prefix = "big", .domain = "bench.example", .naddrs = 72,
+			      .stride = 128, .gap_ms = 5 };
 	struct timeval tv = { .tv_sec = 2 };
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(53) };
 	const char *base_s = NULL;
@@ -975,7 +992,7 @@ static int cmd_agentlat(int argc, char **argv)
 	static struct lat_table lt;
 	int opt, sock = -1, err;
 
-	while ((opt = getopt(argc, argv, "s:m:P:D:f:n:a:b:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:m:P:D:f:n:a:S:b:g:")) != -1) {
 		switch (opt) {
 		case 's':
 			o.server = optarg;
@@ -998,6 +1015,9 @@ static int cmd_agentlat(int argc, char **argv)
 		case 'a':
 			o.naddrs = (__u32)opt_num(optarg);
 			break;
+		case 'S':
+			o.stride = (__u32)opt_num(optarg);
+			break;
 		case 'b':
 			base_s = optarg;
 			break;
@@ -1009,14 +1029,14 @@ static int cmd_agentlat(int argc, char **argv)
 			break;
 		}
 	}
-	if (!o.server || !o.pin || !o.n || !o.naddrs || o.naddrs > 32 || !base_s ||
+	if (!o.server || !o.pin || !o.n || !o.naddrs || o.naddrs > o.stride || !base_s ||
 	    optind != argc || inet_pton(AF_INET, o.server, &sa.sin_addr) != 1 ||
 	    inet_pton(AF_INET, base_s, &base) != 1) {
 		fprintf(stderr, "usage: bench_learn agentlat -s SERVER -m PIN_DIR -n N -b BASE\n"
-			"       [-f FIRST] [-a ADDRS_PER_NAME (24)] [-P PREFIX (big)]\n"
-			"       [-D DOMAIN (bench.example)] [-g GAP_MS (5)]\n"
+			"       [-f FIRST] [-a ADDRS_PER_NAME (72)] [-S STRIDE (128)]\n"
+			"       [-P PREFIX (big)] [-D DOMAIN (bench.example)] [-g GAP_MS (5)]\n"
 			"  names PREFIX<i>.DOMAIN, i from FIRST, each with the addresses\n"
-			"  BASE + 32 * i + j, j < ADDRS_PER_NAME\n");
+			"  BASE + STRIDE * i + j, j < ADDRS_PER_NAME <= STRIDE\n");
 		return -EINVAL;
 	}
 	o.base = ntohl(base.s_addr);

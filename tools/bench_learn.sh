@@ -13,7 +13,7 @@
 #
 # The resolver serves BENCH_LEARN_REPS x BENCH_LEARN_NAMES names
 # n<i>.bench.example, each its own address in 100.64.0.0/10 (addn-hosts,
-# local-ttl 300), and big<i>.bench.example with 24 addresses each. dnsperf
+# local-ttl 300), and big<i>.bench.example with 72 addresses each. dnsperf
 # in a client namespace asks each name once (-n 1, 100 queries outstanding):
 #
 #   plain     clb -> gwb (routing only) -> resolver: the reference
@@ -50,15 +50,19 @@ set -u
 
 REPS=${BENCH_LEARN_REPS:-5}
 NPER=${BENCH_LEARN_NAMES:-30000}	# fresh names per repetition
-BIG_N=${BENCH_LEARN_BIG:-100}		# names of 24 addresses, per agent phase
-BIG_ADDRS=24				# more than BPFROUTE_DNS_LEARN_MAX (16)
+BIG_N=${BENCH_LEARN_BIG:-100}		# names of BIG_ADDRS addresses, per agent phase
+# More than BPFROUTE_DNS_LEARN_MAX (64), so that the agent has some to
+# finish, and few enough for one UDP answer of 1232 bytes (EDNS, as
+# bench_learn agentlat asks): 72 A records take 1152.
+BIG_ADDRS=72
+BIG_STRIDE=128				# big<i>'s addresses: BIG_BASE + BIG_STRIDE i + j
 MEM_N=${BENCH_LEARN_MEM_N:-1000000}
 MEM_SECONDS=${BENCH_LEARN_MEM_SECONDS:-3}
 MEM_DEAD_EVERY=4
 RAW=${1:-}
 RES4=198.51.100.2
 NAME_BASE=100.64.0.0			# n<i>: NAME_BASE + i
-BIG_BASE=100.96.0.0			# big<i>: BIG_BASE + 32 i + j
+BIG_BASE=100.96.0.0
 
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -287,7 +291,7 @@ write_zone()
 	local total=$((REPS * NPER))
 
 	awk -v n="$total" -v base="$NAME_BASE" -v nb="$BIG_N" -v na="$BIG_ADDRS" \
-		-v bbase="$BIG_BASE" 'function quad(a) {
+		-v bbase="$BIG_BASE" -v stride="$BIG_STRIDE" 'function quad(a) {
 			return sprintf("%d.%d.%d.%d", int(a / 16777216), int(a / 65536) % 256,
 				int(a / 256) % 256, a % 256) }
 		function num(s,  o) { split(s, o, ".")
@@ -295,7 +299,7 @@ write_zone()
 		BEGIN { b = num(base); bb = num(bbase)
 			for (i = 0; i < n; i++) printf "%s n%d.bench.example\n", quad(b + i), i
 			for (i = 0; i < 2 * nb; i++) for (j = 0; j < na; j++)
-				printf "%s big%d.bench.example\n", quad(bb + 32 * i + j), i
+				printf "%s big%d.bench.example\n", quad(bb + stride * i + j), i
 			print "100.127.255.1 check.bench.example" }' \
 		>"$TMP/hosts" || return 1
 	# One query file per repetition: its own names.
@@ -564,7 +568,7 @@ measure()
 
 # ---- the agent's path and its memory ---------------------------------------------
 
-# agent_phase NAME FIRST [LOAD_REP]: BIG_N names of 24 addresses from FIRST,
+# agent_phase NAME FIRST [LOAD_REP]: BIG_N names of BIG_ADDRS addresses from FIRST,
 # with a fresh agent; with LOAD_REP, while dnsperf renews that repetition's
 # names. Appends "agent NAME" + client and agent figures to $TMP/agent.
 agent_phase()
@@ -581,7 +585,7 @@ agent_phase()
 		sleep 0.3	# under way before the first big name
 	fi
 	out=$(ip netns exec "$NS_CLA" "$HELPER" agentlat -s "$RES4" -m "$PIN_A" \
-		-n "$BIG_N" -f "$first" -a "$BIG_ADDRS" -b "$BIG_BASE" -g 5)
+		-n "$BIG_N" -f "$first" -a "$BIG_ADDRS" -S "$BIG_STRIDE" -b "$BIG_BASE" -g 5)
 	[[ -n $lp ]] && wait "$lp"
 	sleep 1.2	# a tick: the agent has read every event
 	agent_stop

@@ -781,13 +781,17 @@ TB_DNS6=2001:db8:2::2
 #   chain.corp.example.com	CNAME hop1.example.net, CNAME hop2.example.net,
 #			A 203.0.113.50, AAAA 2001:db8:3::50
 #   short.corp.example.com	A 203.0.113.31, AAAA 2001:db8:3::31, TTL 1
-#   many.corp.example.com	40 A: 203.0.113.100 .. 203.0.113.139, 679 bytes:
-#			a client without EDNS gets 29 of them and TC over UDP
+#   many.corp.example.com	67 A: 203.0.113.121 .. 203.0.113.187, more than
+#			the kernel learns of one answer (BPFROUTE_DNS_LEARN_MAX,
+#			64): the agent finishes it. 1122 bytes with EDNS,
+#			one UDP answer; a client without EDNS gets 29 of them
+#			and TC over UDP, then all of them over TCP
 #   tcp.corp.example.com	3 CNAMEs of 200-character names, then A 203.0.113.60
 #			and AAAA 2001:db8:3::60; 693 bytes: the truncated UDP
 #			answer holds the first 2 CNAMEs only, the address comes
 #			over TCP alone
-# Every other record has TTL 300 (local-ttl).
+# Every other record has TTL 300 (local-ttl). 203.0.113.61 .. .120 and
+# .188 .. .254 are left to the tests' own zones (test_e2e_dns.sh).
 tb__dns_zone()
 {
 	local l i h1 h2 h3
@@ -811,7 +815,7 @@ cname=$h1,$h2
 cname=$h2,$h3
 host-record=$h3,203.0.113.60,2001:db8:3::60
 EOF
-	for ((i = 100; i < 140; i++)); do
+	for ((i = 121; i <= 187; i++)); do
 		printf 'host-record=many.corp.example.com,203.0.113.%d\n' "$i"
 	done
 }
