@@ -110,16 +110,30 @@ static __always_inline int steer(struct __sk_buff *skb, const struct target *t,
 }
 
 /*
- * Forward a checked packet to its target: masqueraded on the way if the
- * target asks for it (nat.h), dropped if that fails, since an untranslated
- * packet must never enter the tunnel. Other targets cost one lookup.
+ * A hit whose target device is down (BPFROUTE_TARGET_F_DOWN): the kernel
+ * would drop the redirect without a trace. Strict (the default), it is
+ * dropped here and counted, never leaked; with `strict no` it goes on to the
+ * stack as the packet it came in as, to take the ordinary route. Decided
+ * before the packet is changed: the stack decrements the TTL itself.
  */
-static __always_inline int forward(struct __sk_buff *skb, const struct target *t, __u8 family)
+static __always_inline int target_down(const struct bpfroute_target *tg)
 {
-	struct bpfroute_target *tg;
+	if (tg->flags & BPFROUTE_TARGET_F_FALLBACK)
+		return pass(BPFROUTE_STAT_PASS_TARGET_DOWN);
+	count(BPFROUTE_STAT_DROP_TARGET_DOWN, 1);
+	return TC_ACT_SHOT;
+}
+
+/*
+ * Forward a checked packet to its target (tg: its bpfroute_target entry):
+ * masqueraded on the way if the target asks for it (nat.h), dropped if that
+ * fails, since an untranslated packet must never enter the tunnel.
+ */
+static __always_inline int forward(struct __sk_buff *skb, const struct target *t,
+				   struct bpfroute_target *tg, __u8 family)
+{
 	int ret;
 
-	tg = bpf_map_lookup_elem(&BPFROUTE_MAP_TARGETS, &t->ifindex);
 	if (tg && (tg->flags & (BPFROUTE_TARGET_F_MASQ | BPFROUTE_TARGET_F_DRAIN))) {
 		ret = nat_masquerade(skb, tg, t->ifindex, family);
 		if (ret && ret != NAT_PASS)
@@ -146,6 +160,7 @@ static __always_inline __u32 xdp_verdict(struct __sk_buff *skb)
 static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_cursor *c)
 {
 	struct bpfroute_addr4 daddr;
+	struct bpfroute_target *tg;
 	bool found, expired;
 	struct iphdr *iph;
 	struct target t;
@@ -177,13 +192,18 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 	if (iph->ttl <= 1)
 		return pass(BPFROUTE_STAT_PASS_TTL);
 
+	/* One lookup of the target for both: is it up, how is it forwarded to. */
+	tg = bpf_map_lookup_elem(&BPFROUTE_MAP_TARGETS, &t.ifindex);
+	if (tg && (tg->flags & BPFROUTE_TARGET_F_DOWN))
+		return target_down(tg);
 	ipv4_decrease_ttl(iph);
-	return forward(skb, &t, 4);
+	return forward(skb, &t, tg, 4);
 }
 
 static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_cursor *c)
 {
 	struct bpfroute_addr6 daddr;
+	struct bpfroute_target *tg;
 	bool found, expired;
 	struct ipv6hdr *ip6h;
 	struct target t;
@@ -212,8 +232,11 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 	if (ip6h->hop_limit <= 1)
 		return pass(BPFROUTE_STAT_PASS_TTL);
 
+	tg = bpf_map_lookup_elem(&BPFROUTE_MAP_TARGETS, &t.ifindex);
+	if (tg && (tg->flags & BPFROUTE_TARGET_F_DOWN))
+		return target_down(tg);
 	ip6h->hop_limit--;	/* no header checksum in IPv6 */
-	return forward(skb, &t, 6);
+	return forward(skb, &t, tg, 6);
 }
 
 SEC("tc")

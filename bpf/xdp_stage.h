@@ -8,7 +8,7 @@
  * The stage forwards only what needs nothing TC has: a frame to this
  * interface's MAC, IPv4 without fragments or IPv6, not DNS (queries are
  * recorded in TC), a live route to an Ethernet target that is not
- * masqueraded, a header the stack would accept, a forwardable address, a TTL
+ * masqueraded and up, a header the stack would accept, a forwardable address, a TTL
  * that survives, and a next hop whose MAC the kernel knows: bpf_fib_lookup()
  * through the target device (BPF_FIB_LOOKUP_OUTPUT restricts the lookup to
  * routes via that device), the same answer bpf_redirect_neigh() gets in TC.
@@ -23,8 +23,13 @@
 #include "lookup.h"
 #include "next_hop.h"
 
+/*
+ * A target that is down (BPFROUTE_TARGET_F_DOWN) is TC's too: it drops or
+ * passes the packet as the target's strictness says, and counts it.
+ */
 #define XDP_STAGE_FLAGS	(BPFROUTE_TARGET_F_ETHER | BPFROUTE_TARGET_F_XDP | \
-			 BPFROUTE_TARGET_F_MASQ | BPFROUTE_TARGET_F_DRAIN)
+			 BPFROUTE_TARGET_F_MASQ | BPFROUTE_TARGET_F_DRAIN | \
+			 BPFROUTE_TARGET_F_DOWN)
 
 /*
  * Is the frame addressed to the LAN interface it came in on? A router

@@ -450,6 +450,22 @@ struct bpfroute_target {
  * LAN interfaces forwards to it itself. Only with F_ETHER, never with F_MASQ.
  */
 #define BPFROUTE_TARGET_F_XDP		(1U << 3)
+/*
+ * The device is down: not IFF_UP, no carrier or oper state down, or gone.
+ * A redirect there never leaves by another way (the kernel drops it in
+ * dev_queue_xmit(), or in skb_do_redirect() for a deleted ifindex), but
+ * nothing would count it: `load` sets the flag from the link's state, and
+ * the agent keeps it current from rtnetlink's link notifications. While
+ * the agent is not running it can lag behind the link.
+ */
+#define BPFROUTE_TARGET_F_DOWN		(1U << 4)
+/*
+ * `target DEV strict no`: while the device is down, its packets take the
+ * gateway's ordinary path (its routing table) instead of being dropped.
+ * Without it (strict, the default), they are dropped and counted: a
+ * tunnel that goes down must not leak what it carried onto the uplink.
+ */
+#define BPFROUTE_TARGET_F_FALLBACK	(1U << 5)
 
 /*
  * The XDP stage's verdict for TC, in the frame's metadata (4 bytes before the
@@ -583,7 +599,8 @@ struct bpfroute_dns_event {
 /*
  * Per-CPU counters of the classifier, indexes into bpfroute_stats. Every
  * packet that enters the program is counted exactly once in one of the
- * verdict rows (STEERED .. PASS_NOT_FOR_US); BYTES_STEERED is extra.
+ * verdict rows (STEERED .. PASS_NOT_FOR_US, DROP_TARGET_DOWN, PASS_TARGET_DOWN);
+ * BYTES_STEERED is extra.
  */
 enum bpfroute_stat {
 	BPFROUTE_STAT_STEERED = 0,	/* redirected into a target */
@@ -665,6 +682,12 @@ enum bpfroute_stat {
 					   * interface it came in on */
 	BPFROUTE_STAT_DNS_QUERY_EVICTED, /* a client's oldest pending query
 					  * overwritten: it had too many */
+	/*
+	 * Route hit, target device down (BPFROUTE_TARGET_F_DOWN): verdict
+	 * rows like STEERED .. PASS_NOT_FOR_US, one of the two per packet.
+	 */
+	BPFROUTE_STAT_DROP_TARGET_DOWN,	/* strict target: dropped, never leaked */
+	BPFROUTE_STAT_PASS_TARGET_DOWN,	/* `strict no`: the ordinary path, untouched */
 	BPFROUTE_STAT_MAX,
 };
 

@@ -219,4 +219,19 @@ static inline bool fx_excl_add(struct bpf_object *obj, const char *text, __u32 r
 	return ASSERT_OK(err, msg);
 }
 
+/*
+ * The bpfroute_target entry of ifindex: flags (BPFROUTE_TARGET_F_*), no
+ * addresses (they matter to masquerade only).
+ */
+static inline bool fx_target_set(struct bpf_object *obj, __u32 ifindex, __u32 flags)
+{
+	struct bpfroute_target t = { .flags = flags };
+	struct bpfroute_maps m;
+	char msg[96];
+
+	maps_from_object(obj, &m);
+	snprintf(msg, sizeof(msg), "target %u flags %#x", ifindex, flags);
+	return ASSERT_OK(bpf_map_update_elem(m.targets, &ifindex, &t, BPF_ANY) ? -errno : 0, msg);
+}
+
 #endif /* BPFROUTE_TEST_FIXTURES_H */

@@ -1018,6 +1018,105 @@ out:
 }
 
 /* What the metrics endpoint makes of a request (metrics_http_parse()). */
+/*
+ * The targets' link state (agent_links.c) on real devices of the test's own
+ * namespace: a veth pair whose peer's state gives the target a carrier or
+ * not. What `ip` changes, rtnetlink has told by the time it exits.
+ */
+static bool target_flags(struct env *e, __u32 ifindex, __u32 *flags)
+{
+	struct bpfroute_target t;
+
+	if (!ASSERT_OK(bpf_map_lookup_elem(e->maps.targets, &ifindex, &t) ? -errno : 0,
+		       "target lookup"))
+		return false;
+	*flags = t.flags;
+	return true;
+}
+
+static void expect_down(struct env *e, __u32 ifindex, bool down, const char *what)
+{
+	__u32 flags = 0;
+	char m[160];
+
+	if (!target_flags(e, ifindex, &flags))
+		return;
+	ASSERT_EQ(!!(flags & BPFROUTE_TARGET_F_DOWN), down, MSG(m, "%s: F_DOWN", what));
+	ASSERT_EQ(!!(flags & BPFROUTE_TARGET_F_FALLBACK), 1, MSG(m, "%s: F_FALLBACK kept", what));
+}
+
+/* main() made the test a network namespace of its own: devices may come and go. */
+static bool own_netns;
+
+static void test_links(void)
+{
+	struct agent_links l = { .mc_fd = -1, .req_fd = -1 };
+	struct bpfroute_target t = { .flags = BPFROUTE_TARGET_F_FALLBACK };
+	__u32 ifindex, gone = 99999, n = 0, key, *prev = NULL;
+	struct env e;
+
+	if (!start(&e, "links", 64))
+		return;
+	if (!own_netns) {
+		test__skip("not in a network namespace of its own");
+		goto out;
+	}
+	if (system("ip link add atgt0 type veth peer name atgt0p && ip link set atgt0p up && "
+		   "ip link set atgt0 up")) {
+		test__skip("no veth pair in this namespace");
+		goto out;
+	}
+	ifindex = if_nametoindex("atgt0");
+	if (!ASSERT_TRUE(ifindex, "atgt0's ifindex") ||
+	    !ASSERT_OK(bpf_map_update_elem(e.maps.targets, &ifindex, &t, BPF_NOEXIST) ? -errno : 0,
+		       "target atgt0") ||
+	    !ASSERT_OK(bpf_map_update_elem(e.maps.targets, &gone, &t, BPF_NOEXIST) ? -errno : 0,
+		       "target of a gone ifindex") ||
+	    !ASSERT_OK(agent_links_open(&l), "agent_links_open"))
+		goto out;
+
+	/* load wrote them as up: the sync asks the kernel. */
+	ASSERT_OK(agent_links_sync(&l, &e.a, NOW), "agent_links_sync");
+	expect_down(&e, ifindex, false, "sync, atgt0 up with a carrier");
+	expect_down(&e, gone, true, "sync, no such ifindex");
+	ASSERT_EQ(l.sync_at, NOW + AGENT_LINKS_SYNC_NS, "next sync");
+
+	/* The peer down: no carrier, oper state down, IFF_RUNNING off. */
+	ASSERT_OK(system("ip link set atgt0p down"), "ip link set atgt0p down");
+	agent_links_read(&l, &e.a, NOW);
+	expect_down(&e, ifindex, true, "peer down: no carrier");
+	ASSERT_OK(system("ip link set atgt0p up"), "ip link set atgt0p up");
+	agent_links_read(&l, &e.a, NOW);
+	expect_down(&e, ifindex, false, "peer up again");
+	ASSERT_OK(system("ip link set atgt0 down"), "ip link set atgt0 down");
+	agent_links_read(&l, &e.a, NOW);
+	expect_down(&e, ifindex, true, "administratively down");
+	ASSERT_OK(system("ip link set atgt0 up"), "ip link set atgt0 up");
+	agent_links_read(&l, &e.a, NOW);
+	expect_down(&e, ifindex, false, "administratively up again");
+	/* Another device's changes create no entry. */
+	ASSERT_OK(system("ip link set alan0p down && ip link set alan0p up"), "alan0p down, up");
+	agent_links_read(&l, &e.a, NOW);
+	while (n < 8 && !bpf_map_get_next_key(e.maps.targets, prev, &key)) {
+		n++;
+		prev = &key;
+	}
+	ASSERT_EQ(n, 2, "targets after another device's changes");
+	/* Deleted (RTM_DELLINK): down, and the entry stays, flags and all. */
+	ASSERT_OK(system("ip link del atgt0"), "ip link del atgt0");
+	agent_links_read(&l, &e.a, NOW);
+	expect_down(&e, ifindex, true, "deleted");
+	/* Time for a sync: it finds the same. */
+	agent_links_read(&l, &e.a, NOW + AGENT_LINKS_SYNC_NS);
+	expect_down(&e, ifindex, true, "deleted, after a sync");
+	ASSERT_EQ(l.sync_at, NOW + 2 * AGENT_LINKS_SYNC_NS, "the sync was made");
+out:
+	agent_links_close(&l);
+	if (own_netns && if_nametoindex("atgt0") && system("ip link del atgt0"))
+		fprintf(stderr, "  note: ip link del atgt0 failed\n");
+	finish(&e);
+}
+
 static void test_metrics_http_parse(void)
 {
 	static const struct {
@@ -1967,7 +2066,8 @@ int main(int argc, char **argv)
 
 	libbpf_set_print(libbpf_print);
 	log_set_level(LOG_WARN);
-	if (unshare(CLONE_NEWNET))
+	own_netns = !unshare(CLONE_NEWNET);
+	if (!own_netns)
 		fprintf(stderr, "  note: unshare(CLONE_NEWNET): %s; running in the caller's "
 			"network namespace\n", strerror(errno));
 	/*
@@ -2005,5 +2105,6 @@ int main(int argc, char **argv)
 	RUN_TEST(test_metrics_walk);
 	RUN_TEST(test_metrics_text);
 	RUN_TEST(test_metrics_http_parse);
+	RUN_TEST(test_links);
 	return test__exit_status();
 }

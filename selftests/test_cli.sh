@@ -95,7 +95,7 @@ conf() {	# conf NAME LINES...: write a config file, print its path
 
 # target_field DEV FIELD: a field of DEV's entry in bpfroute_target, as bpftool
 # shows it (a list for the addresses), or "none". Flags: 1 masquerade, 2
-# draining, 4 Ethernet, 8 xdp (include/bpfroute_abi.h).
+# draining, 4 Ethernet, 8 xdp, 16 down, 32 not strict (include/bpfroute_abi.h).
 target_field() {
 	local ifindex
 	ifindex=$(in_ns cat "/sys/class/net/$1/ifindex") || return 1
@@ -374,7 +374,8 @@ if command -v python3 >/dev/null; then
 	# A new device gets its entry as load would write it: Ethernet (4) or not.
 	check route_add_target_ether test "$(target_field tun1 flags)" = 4
 	check route_add_tun br route add 198.51.100.128/25 dev tunx
-	check route_add_target_l3 test "$(target_field tunx flags)" = 0
+	# No process holds tunx: no carrier, so down (16).
+	check route_add_target_l3 test "$(target_field tunx flags)" = 16
 	check route_del_tun br route del 198.51.100.128/25
 fi
 check route_add_v6 br route add 2001:db8:5::/48 dev tun1
@@ -541,7 +542,7 @@ if command -v python3 >/dev/null; then
 	check xdp_bpftool_net bash -c "ip netns exec $ns bpftool net show dev lan0 | grep -q '^lan0([0-9]*) driver id $id0\$'"
 	check xdp_tc_kept steer_on lan0
 	check xdp_target_flags test "$(target_field tun0 flags)" = 12	# 4 Ethernet + 8 xdp
-	check xdp_l3_target_flags test "$(target_field tunx flags)" = 0
+	check xdp_l3_target_flags test "$(target_field tunx flags)" = 16	# down: no carrier
 	check xdp_lan_entries test "$(lan_macs)" = "$(want_macs lan0 lan1)"
 	check xdp_status_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qE '^  lan0 +ifindex [0-9]+ +tc ingress prog [0-9]+, egress prog [0-9]+, xdp prog $id0\$' && ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qE '^  tun0 +ifindex [0-9]+ +routed +ether,xdp ' && ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qE '^  tunx +ifindex [0-9]+ +routed +- '"
 	check xdp_status_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status -j | python3 -c '
@@ -624,6 +625,26 @@ assert d[\"maps\"][\"lans\"][\"entries\"] == 2, d[\"maps\"][\"lans\"]
 	check xdp_unload_detached bash -c "! ip netns exec $ns ip -d link show | grep -q 'prog/xdp'"
 	check xdp_unload_no_pins test ! -e "$pin"
 	check xdp_back br load -c "$good"
+fi
+
+# --- strict targets -------------------------------------------------------------
+if command -v python3 >/dev/null; then
+	# Strict targets: 'strict no' (32) where the line says so, the state
+	# (16: down) as load finds it, for a device only a target line names too.
+	strict=$(conf strict.conf "interface lan0" "route 203.0.113.0/24 dev tun0" \
+		"target tun0 strict no" "target tunx strict no" "target tun1 strict yes")
+	check strict_load br load -c "$strict"
+	check strict_no_flags test "$(target_field tun0 flags)" = 36	# 4 Ethernet + 32
+	check strict_no_down_flags test "$(target_field tunx flags)" = 48	# 16 down + 32
+	check strict_yes_flags test "$(target_field tun1 flags)" = 4
+	check strict_status_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qE '^  tunx +ifindex [0-9]+ +routed +- +down +strict no ' && ip netns exec $ns '$BPFROUTE' -d '$pin' status | grep -qE '^  tun1 +ifindex [0-9]+ +routed +ether +up +strict '"
+	# The peer down: tun0 loses its carrier; a load sees it.
+	in_ns ip link set lan0 down
+	check strict_load_sees_down br load -c "$strict"
+	check strict_down_flags test "$(target_field tun0 flags)" = 52	# 4 + 16 + 32
+	in_ns ip link set lan0 up
+	check strict_reload_good br load -c "$good"
+	check strict_reload_good_flags test "$(target_field tun0 flags)" = 4
 fi
 
 # --- masquerade -----------------------------------------------------------------

@@ -30,6 +30,7 @@ static bool cfg_is_empty(const struct config *cfg)
 	return !cfg->path && !cfg->ifaces && !cfg->n_ifaces && !cfg->routes && !cfg->n_routes &&
 	       !cfg->lists && !cfg->n_lists &&
 	       !cfg->masq && !cfg->n_masq && !cfg->xdp && !cfg->n_xdp &&
+	       !cfg->strict && !cfg->n_strict &&
 	       !cfg->resolvers && !cfg->n_resolvers && !cfg->min_ttl && !cfg->max_ttl &&
 	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch &&
 	       !cfg->max_client_flows;
@@ -755,6 +756,112 @@ static void test_check_devices(void)
 	test__end_subtest();
 }
 
+/*
+ * `target IFNAME ... strict [yes|no]`: what happens to a device's packets
+ * while it is down. Strict is the default; the line records what it says.
+ */
+static void test_strict_target(void)
+{
+	static const struct {
+		const char *text;
+		const char *dev;
+		bool strict;
+		bool masq, xdp;
+	} ok_cases[] = {
+		{ "interface lan0\ntarget wg0 strict\n", "wg0", true, false, false },
+		{ "interface lan0\ntarget wg0 strict yes\n", "wg0", true, false, false },
+		{ "interface lan0\ntarget wg0 strict no\n", "wg0", false, false, false },
+		{ "interface lan0\ntarget wg0 masquerade strict no\n", "wg0", false, true, false },
+		{ "interface lan0\ntarget wg0 strict no masquerade\n", "wg0", false, true, false },
+		{ "interface lan0\ntarget eth1 xdp strict no\n", "eth1", false, false, true },
+		{ "interface lan0\ntarget eth1 strict yes xdp\n", "eth1", true, false, true },
+		{ "interface lan0\nroute 10.0.0.0/8 dev wg0\ntarget wg0\tstrict\tno # tunnel\n",
+		  "wg0", false, false, false },
+	};
+	struct config cfg;
+	char m[160];
+
+	test__start_subtest("strict_target");
+	for (size_t i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++) {
+		const struct config_strict *st;
+
+		if (!expect_ok(ok_cases[i].text, &cfg))
+			continue;
+		/* Every assertion names the case by its text. */
+		snprintf(m, sizeof(m), "%s", ok_cases[i].text);
+		st = config_strict_find(&cfg, ok_cases[i].dev);
+		if (ASSERT_TRUE(st, m)) {
+			ASSERT_EQ(st->strict, ok_cases[i].strict, m);
+			ASSERT_EQ(st->line, cfg.n_routes ? 3 : 2, m);
+		}
+		ASSERT_EQ(cfg.n_strict, 1, m);
+		ASSERT_EQ(config_masq_find(&cfg, ok_cases[i].dev) != NULL, ok_cases[i].masq, m);
+		ASSERT_EQ(config_xdp_find(&cfg, ok_cases[i].dev) != NULL, ok_cases[i].xdp, m);
+		/* A target is a target device, counted once with its routes. */
+		ASSERT_EQ(config_n_targets(&cfg), 1, m);
+		config_free(&cfg);
+	}
+	/* No strict line: none recorded, the device is strict. */
+	if (expect_ok("interface lan0\nroute 10.0.0.0/8 dev wg0\ntarget wg0 masquerade\n",
+		      &cfg)) {
+		ASSERT_TRUE(!config_strict_find(&cfg, "wg0"), "no strict entry without 'strict'");
+		ASSERT_EQ(cfg.n_strict, 0, "n_strict without 'strict'");
+		config_free(&cfg);
+	}
+
+	expect_refusal("interface lan0\ntarget wg0 strict maybe\n", -EINVAL,
+		       NAME ":2: unknown option 'maybe' for target wg0; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
+	expect_refusal("interface lan0\ntarget wg0 strict no no\n", -EINVAL,
+		       NAME ":2: unknown option 'no' for target wg0; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
+	expect_refusal("interface lan0\ntarget wg0 no\n", -EINVAL,
+		       NAME ":2: unknown option 'no' for target wg0; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
+	expect_refusal("interface lan0\ntarget wg0 strict no strict\n", -EINVAL,
+		       NAME ":2: 'strict' given twice; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
+	/* Keywords are case-sensitive, as everywhere in the file. */
+	expect_refusal("interface lan0\ntarget wg0 strict No\n", -EINVAL,
+		       NAME ":2: unknown option 'No' for target wg0; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
+	expect_refusal("interface lan0\ntarget wg0 Strict\n", -EINVAL,
+		       NAME ":2: unknown option 'Strict' for target wg0; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
+	/* A property of the device, not of a rule: never on a route line. */
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0 strict no\n", -EINVAL,
+		       NAME ":2: unknown option 'strict' after dev wg0; "
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+	expect_refusal("interface lan0\nroute-list l.txt dev wg0 strict\n", -EINVAL,
+		       NAME ":2: unknown option 'strict' after dev wg0; usage: route-list FILE dev IFNAME "
+		       "[masquerade] [format bpfroute|domains|v2fly]");
+	/* One target line per device, whatever each says. */
+	expect_refusal("interface lan0\ntarget wg0 masquerade\ntarget wg0 strict no\n", -EINVAL,
+		       NAME ":3: duplicate target wg0 (first at line 2)");
+	expect_refusal("interface lan0\ntarget wg0 strict no\ntarget wg0 masquerade\n", -EINVAL,
+		       NAME ":3: duplicate target wg0 (first at line 2)");
+	expect_refusal("interface lan0\ntarget wg0 strict\ntarget wg0 strict\n", -EINVAL,
+		       NAME ":3: duplicate target wg0 (first at line 2)");
+	expect_refusal("interface lan0\ntarget lan0 strict no\n", -EINVAL,
+		       NAME ":2: lan0 is both a LAN interface (line 1) and a target");
+	expect_refusal("target wg0 strict no\ninterface wg0\n", -EINVAL,
+		       NAME ":2: wg0 is both a target (line 1) and a LAN interface");
+	expect_refusal("interface lan0\ntarget eth1 xdp masquerade strict no\n", -EINVAL,
+		       NAME ":2: eth1: 'xdp' and 'masquerade' exclude each other: "
+		       "masquerade is done in TC, not XDP");
+
+	/* The device of a strict line must exist, named at its line. */
+	if (if_nametoindex("lo") &&
+	    expect_ok("interface lo\n\ntarget bpfrt-nodev3 strict no\n", &cfg)) {
+		int ret = config_check_devices(&cfg, m, sizeof(m));
+
+		ASSERT_EQ(ret, -ENODEV, "strict target missing");
+		ASSERT_STREQ(m, NAME ":3: unknown device 'bpfrt-nodev3'", "message");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
 static void test_config_free_and_short_err(void)
 {
 	struct config cfg;
@@ -1389,21 +1496,22 @@ static void test_masquerade_refusals(void)
 
 	test__start_subtest("masquerade_target_usage");
 	expect_refusal("interface lan0\ntarget\n", -EINVAL,
-		       NAME ":2: usage: target IFNAME masquerade|xdp");
+		       NAME ":2: usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\ntarget wg0\n", -EINVAL,
-		       NAME ":2: target wg0: missing 'masquerade' or 'xdp'; "
-		       "usage: target IFNAME masquerade|xdp");
+		       NAME ":2: target wg0: missing 'masquerade', 'xdp' or 'strict'; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\ntarget wg0 # masquerade\n", -EINVAL,
-		       NAME ":2: target wg0: missing 'masquerade' or 'xdp'; "
-		       "usage: target IFNAME masquerade|xdp");
+		       NAME ":2: target wg0: missing 'masquerade', 'xdp' or 'strict'; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\n\ntarget wg0 nat\n", -EINVAL,
 		       NAME ":3: unknown option 'nat' for target wg0; "
-		       "usage: target IFNAME masquerade|xdp");
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\ntarget wg0 masquerade yes\n", -EINVAL,
 		       NAME ":2: unknown option 'yes' for target wg0; "
-		       "usage: target IFNAME masquerade|xdp");
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\ntarget wg0 masquerade masquerade\n", -EINVAL,
-		       NAME ":2: 'masquerade' given twice; usage: target IFNAME masquerade|xdp");
+		       NAME ":2: 'masquerade' given twice; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\ntarget wg/0 masquerade\n", -EINVAL,
 		       NAME ":2: bad device name 'wg/0': contains '/'");
 	expect_refusal("interface lan0\nTarget wg0 masquerade\n", -EINVAL,
@@ -1544,16 +1652,17 @@ static void test_xdp_refusals(void)
 
 	test__start_subtest("xdp_target_usage");
 	expect_refusal("interface lan0\ntarget eth1 xdp xdp\n", -EINVAL,
-		       NAME ":2: 'xdp' given twice; usage: target IFNAME masquerade|xdp");
+		       NAME ":2: 'xdp' given twice; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\ntarget eth1 XDP\n", -EINVAL,
 		       NAME ":2: unknown option 'XDP' for target eth1; "
-		       "usage: target IFNAME masquerade|xdp");
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\ntarget eth1 xdp native\n", -EINVAL,
 		       NAME ":2: unknown option 'native' for target eth1; "
-		       "usage: target IFNAME masquerade|xdp");
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	expect_refusal("interface lan0\ntarget eth1 # xdp\n", -EINVAL,
-		       NAME ":2: target eth1: missing 'masquerade' or 'xdp'; "
-		       "usage: target IFNAME masquerade|xdp");
+		       NAME ":2: target eth1: missing 'masquerade', 'xdp' or 'strict'; "
+		       "usage: target IFNAME [masquerade|xdp] [strict [yes|no]]");
 	/* xdp is a property of the device: not an option of a route line. */
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev eth1 xdp\n", -EINVAL,
 		       NAME ":2: unknown option 'xdp' after dev eth1; "
@@ -2366,6 +2475,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_xdp_check_devices);
 	RUN_TEST(test_max_client_flows);
 	RUN_TEST(test_metrics_line);
+	RUN_TEST(test_strict_target);
 	RUN_TEST(test_prefix_roundtrip);
 	RUN_TEST(test_prefix_refusals);
 	RUN_TEST(test_prefix_contains);

@@ -220,6 +220,9 @@ static bool verdict(struct bpfroute_tc *skel, const struct pkt *in, int stat, co
 	if (stat == BPFROUTE_STAT_STEERED) {
 		pkt_forwarded(in, &want);
 		want_ret = TC_ACT_REDIRECT;
+	} else if (stat == BPFROUTE_STAT_DROP_TARGET_DOWN) {
+		want = *in;
+		want_ret = TC_ACT_SHOT;
 	} else {
 		want = *in;
 		want_ret = TC_ACT_OK;
@@ -236,7 +239,7 @@ static bool verdict(struct bpfroute_tc *skel, const struct pkt *in, int stat, co
 	if (!ASSERT_OK(err, MSG(m, "%s: bpf_prog_test_run_opts", what)))
 		return false;
 	ok &= ASSERT_EQ(retval, want_ret,
-			MSG(m, "%s: verdict (0 TC_ACT_OK, 7 TC_ACT_REDIRECT)", what));
+			MSG(m, "%s: verdict (0 TC_ACT_OK, 2 TC_ACT_SHOT, 7 TC_ACT_REDIRECT)", what));
 	ok &= expect_frame(&out, &want, what);
 	if (!snapshot(skel, &after))
 		return false;
@@ -247,6 +250,7 @@ static bool verdict(struct bpfroute_tc *skel, const struct pkt *in, int stat, co
 #define expect_steer(skel, in, route, what) \
 	verdict(skel, in, BPFROUTE_STAT_STEERED, route, what, false)
 #define expect_pass(skel, in, stat, what) verdict(skel, in, stat, NULL, what, false)
+#define expect_drop(skel, in, stat, what) verdict(skel, in, stat, NULL, what, false)
 /* A frame this kernel's test_run may refuse before the program sees it. */
 #define expect_truncated(skel, in, what) \
 	verdict(skel, in, BPFROUTE_STAT_PASS_MALFORMED, NULL, what, true)
@@ -1160,6 +1164,77 @@ out:
 	finish(skel);
 }
 
+/*
+ * A target whose device is down (BPFROUTE_TARGET_F_DOWN): strict, the hit is
+ * dropped and counted, the frame as it came (TTL untouched), the route's
+ * counters unmoved; with F_FALLBACK (`strict no`) it goes on to the stack as
+ * it came, counted as PASS_TARGET_DOWN. Up again, it is steered. The
+ * checks before it (TTL, exclusions) come first, as for a live target.
+ */
+static void test_target_down(void)
+{
+	static const struct {
+		const char *dst;
+		const char *route;
+		__u32 ifindex;
+	} cases[] = {
+		{ "203.0.113.10", "203.0.113.0/24", 11 },
+		{ "2001:db8:1::10", "2001:db8:1::/48", 21 },
+	};
+	struct bpfroute_tc *skel;
+	struct bpf_object *obj;
+	struct pkt p;
+	char m[128];
+
+	if (!start("target_down", &skel))
+		return;
+	obj = skel->obj;
+	if (!route_add(skel, "203.0.113.0/24", 11) || !route_add(skel, "2001:db8:1::/48", 21) ||
+	    !route_add(skel, "198.51.100.0/24", 12) || !excl_add(skel, "203.0.113.1") ||
+	    !fx_target_set(obj, 12, 0))
+		goto out;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *dst = cases[i].dst;
+		__u32 ifx = cases[i].ifindex;
+		bool v4 = !strchr(dst, ':');
+
+		if (v4)
+			pkt_udp4(&p, dst, 64);
+		else
+			pkt_udp6(&p, dst, 64);
+		if (!fx_target_set(obj, ifx, BPFROUTE_TARGET_F_DOWN))
+			goto out;
+		expect_drop(skel, &p, BPFROUTE_STAT_DROP_TARGET_DOWN, MSG(m, "%s, strict, down", dst));
+		if (!fx_target_set(obj, ifx, BPFROUTE_TARGET_F_DOWN | BPFROUTE_TARGET_F_FALLBACK))
+			goto out;
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_TARGET_DOWN,
+			    MSG(m, "%s, strict no, down", dst));
+		/* Not strict, but up: F_FALLBACK alone changes nothing. */
+		if (!fx_target_set(obj, ifx, BPFROUTE_TARGET_F_FALLBACK))
+			goto out;
+		expect_steer(skel, &p, cases[i].route, MSG(m, "%s, strict no, up", dst));
+		if (!fx_target_set(obj, ifx, 0))
+			goto out;
+		expect_steer(skel, &p, cases[i].route, MSG(m, "%s, strict, up", dst));
+		/* Down again: the TTL check comes first, the stack sends time exceeded. */
+		if (!fx_target_set(obj, ifx, BPFROUTE_TARGET_F_DOWN))
+			goto out;
+		if (v4)
+			pkt_udp4(&p, dst, 1);
+		else
+			pkt_udp6(&p, dst, 1);
+		expect_pass(skel, &p, BPFROUTE_STAT_PASS_TTL, MSG(m, "%s, down, TTL 1", dst));
+	}
+	/* An excluded address stays excluded whatever the target's state. */
+	pkt_udp4(&p, "203.0.113.1", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_EXCLUDED, "203.0.113.1, target down");
+	/* Only the down target's traffic: another target is steered. */
+	pkt_udp4(&p, "198.51.100.5", 64);
+	expect_steer(skel, &p, "198.51.100.0/24", "198.51.100.5 to a target that is up");
+out:
+	finish(skel);
+}
+
 static void test_counters(void)
 {
 	static const __u16 sizes4[] = { 0, 1, 18, 100, 555, 1472 };
@@ -1330,6 +1405,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_not_for_us);
 	RUN_TEST(test_special_destinations);
 	RUN_TEST(test_excluded);
+	RUN_TEST(test_target_down);
 	RUN_TEST(test_router_checks);
 	RUN_TEST(test_counters);
 	RUN_TEST(test_run_timing);

@@ -530,7 +530,8 @@ static bool expect_run_out(struct fx *f, bool xdp, __u32 ifindex, const struct p
 				MSG(m, "%s: XDP verdict (2 XDP_PASS, 4 XDP_REDIRECT)", what));
 	else
 		ok &= ASSERT_EQ(retval, want_ret,
-				MSG(m, "%s: TC verdict (0 TC_ACT_OK, 7 TC_ACT_REDIRECT)", what));
+				MSG(m, "%s: TC verdict (0 TC_ACT_OK, 2 TC_ACT_SHOT, 7 TC_ACT_REDIRECT)",
+				    what));
 	ok &= expect_frame(&out, want, what);
 	if (!snapshot(f, &after))
 		return false;
@@ -2415,6 +2416,56 @@ out:
 }
 
 /*
+ * An XDP target that is down (BPFROUTE_TARGET_F_DOWN): the stage leaves the
+ * frame to TC untouched and uncounted, and TC drops it (strict) or passes it
+ * on as it came (F_FALLBACK), counting that once. Up again, the stage
+ * forwards it itself.
+ */
+static void test_tc_after_pass_target_down(void)
+{
+	const __u32 xdp_flags = BPFROUTE_TARGET_F_ETHER | BPFROUTE_TARGET_F_XDP;
+	const char *dsts[] = { DST4, DST6 };
+	struct want w;
+	struct pkt p;
+	struct fx f;
+	char m[128];
+
+	if (!start("tc_after_pass_target_down", &f))
+		return;
+	if (!host_add(&f, DST4, (__u32)dev.tgt) || !host_add(&f, DST6, (__u32)dev.tgt))
+		goto out;
+	for (size_t i = 0; i < 2; i++) {
+		bool v4 = i == 0;
+
+		if (v4)
+			pkt_udp4(&p, DST4, 64);
+		else
+			pkt_udp6(&p, DST6, 64);
+		if (!target_set(&f, (__u32)dev.tgt, xdp_flags | BPFROUTE_TARGET_F_DOWN))
+			goto out;
+		expect_pass(&f, &p, MSG(m, "XDP: %s, strict target down", dsts[i]));
+		memset(&w, 0, sizeof(w));
+		w.stats[BPFROUTE_STAT_DROP_TARGET_DOWN] = 1;
+		expect_run(&f, false, (__u32)dev.lan, &p, TC_ACT_SHOT, &p, &w,
+			   MSG(m, "TC: %s, strict target down", dsts[i]));
+		if (!target_set(&f, (__u32)dev.tgt, xdp_flags | BPFROUTE_TARGET_F_DOWN |
+				BPFROUTE_TARGET_F_FALLBACK))
+			goto out;
+		expect_pass(&f, &p, MSG(m, "XDP: %s, strict no, target down", dsts[i]));
+		memset(&w, 0, sizeof(w));
+		w.stats[BPFROUTE_STAT_PASS_TARGET_DOWN] = 1;
+		expect_run(&f, false, (__u32)dev.lan, &p, TC_ACT_OK, &p, &w,
+			   MSG(m, "TC: %s, strict no, target down", dsts[i]));
+		if (!target_set(&f, (__u32)dev.tgt, xdp_flags | BPFROUTE_TARGET_F_FALLBACK))
+			goto out;
+		expect_steer(&f, &p, v4 ? dev.nh4 : dev.nh6, v4 ? "host4 " DST4 : "host6 " DST6,
+			     MSG(m, "XDP: %s, strict no, target up again", dsts[i]));
+	}
+out:
+	finish(&f);
+}
+
+/*
  * The other frames the stage leaves to TC for TC's own reasons: an
  * unresolved next hop (bpf_redirect_neigh() resolves it), an expired learned
  * host (TC counts HOST_EXPIRED and the miss), a DNS query to a steered
@@ -2506,6 +2557,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_tc_redirect_neigh_live);
 	RUN_TEST(test_tc_after_pass_ttl);
 	RUN_TEST(test_tc_after_pass_target);
+	RUN_TEST(test_tc_after_pass_target_down);
 	RUN_TEST(test_tc_after_pass_other);
 	return test__exit_status();
 }

@@ -21,6 +21,8 @@ packages=(
 	ethtool
 	# gdb stops `load` between two steps (test_cli: a device vanishes mid-load)
 	gdb
+	# strict targets (test_e2e_strict): what leaves by the gateway's uplink
+	tcpdump
 	# learning from DNS: a real resolver serving the test zones
 	dnsmasq-base
 	# install and package (test_package): man pages from scdoc, checked with

@@ -246,6 +246,37 @@ int agent_prefetch_timeout_ms(struct agent *a);
 int agent_record(struct agent *a, __u64 boot_now);
 
 /*
+ * agent_links.c: BPFROUTE_TARGET_F_DOWN of the targets, kept current from
+ * rtnetlink's link notifications.
+ */
+/* Every target's state asked anew this often, whatever the notifications said. */
+#define AGENT_LINKS_SYNC_NS	(10 * HOSTS_NSEC_PER_SEC)
+
+struct agent_links {
+	int mc_fd;		/* RTNLGRP_LINK notifications, non-blocking; -1: none */
+	int req_fd;		/* RTM_GETLINK questions, one target at a time */
+	__u32 seq;		/* of the last question */
+	__u64 sync_at;		/* the next full sync, CLOCK_MONOTONIC ns */
+};
+
+/* Open both sockets: before the sandbox, which allows no netlink socket. */
+int agent_links_open(struct agent_links *l);
+void agent_links_close(struct agent_links *l);
+/*
+ * Say ifindex is down (or up) in its bpfroute_target entry, if it has one;
+ * name (or NULL) for the log line. 1 if the entry changed, 0 if not (or it
+ * is not a target), or -errno.
+ */
+int agent_links_set(struct agent *a, __u32 ifindex, bool down, const char *name);
+/*
+ * Ask for every target's link and set its state: after a reload, after an
+ * overflow, every AGENT_LINKS_SYNC_NS. 0, or the first -errno.
+ */
+int agent_links_sync(struct agent_links *l, struct agent *a, __u64 now);
+/* Read the notifications waiting (a bounded number); sync if some were lost or it is time. */
+void agent_links_read(struct agent_links *l, struct agent *a, __u64 now);
+
+/*
  * agent_loop.c: one poll() loop over signals, events, c-ares, the metrics
  * endpoint and a tick.
  */
@@ -263,6 +294,7 @@ struct agent_loop {
 	int (*reload)(void *ctx);	/* on SIGHUP */
 	void (*check)(void *ctx, __u64 now);	/* every tick: are the pins there, ours? */
 	void *ctx;
+	struct agent_links *links;	/* the targets' link state; NULL: not watched */
 	struct metrics_http *http;	/* the metrics endpoint; NULL: off */
 	struct metrics_walk *walk;	/* its per-target figures, walked in steps */
 	__u64 walk_next;		/* when the next walk starts */

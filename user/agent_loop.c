@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The agent's one loop: poll() over a signalfd, the ring buffer's epoll fd,
- * the c-ares sockets and the metrics endpoint's, with a timeout for the 1 s
+ * the c-ares sockets, the metrics endpoint's and the link notifications'
+ * (agent_links.c), with a timeout for the 1 s
  * tick, c-ares' own timers and the endpoint's deadlines. One thread, no
  * signal handlers: SIGHUP, SIGTERM and SIGINT are blocked and read as data,
  * so a signal never interrupts a map update half-way.
@@ -177,13 +178,17 @@ static void loop_events(struct agent_loop *l)
 /* One round: wait, then serve whatever is ready. */
 static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks)
 {
-	struct pollfd fds[2 + ARES_GETSOCK_MAXNUM + METRICS_HTTP_CONNS + 1];
-	int n = 0, nares, nhttp = 0, ret;
+	struct pollfd fds[3 + ARES_GETSOCK_MAXNUM + METRICS_HTTP_CONNS + 1];
+	int n = 0, nares, nhttp = 0, ret, links = -1;
 	__u64 now = hosts_now_ns();
 
 	fds[n++] = (struct pollfd){ .fd = l->sigfd, .events = POLLIN };
 	if (l->rb)
 		fds[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(l->rb), .events = POLLIN };
+	if (l->links && l->links->mc_fd >= 0) {
+		links = n;
+		fds[n++] = (struct pollfd){ .fd = l->links->mc_fd, .events = POLLIN };
+	}
 	nares = agent_prefetch_pollfds(l->a, fds + n, ARES_GETSOCK_MAXNUM);
 	if (l->http)
 		nhttp = metrics_http_pollfds(l->http, fds + n + nares, METRICS_HTTP_CONNS + 1,
@@ -204,6 +209,8 @@ static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks
 	 */
 	if (l->rb)
 		loop_events(l);
+	if (links >= 0 && fds[links].revents)
+		agent_links_read(l->links, l->a, hosts_now_ns());
 	/* A reload may have replaced the c-ares sockets that were polled. */
 	agent_prefetch_process(l->a, fds + n, l->swapped ? 0 : nares);
 
@@ -216,6 +223,8 @@ static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks
 		return 0;
 	*next_tick = now + LOOP_TICK_NS;
 	agent_tick(l->a, now);
+	if (l->links && now >= l->links->sync_at)
+		agent_links_sync(l->links, l->a, now);
 	loop_record(l);
 	if (l->check && ++*ticks % LOOP_CHECK_TICKS == 0)
 		l->check(l->ctx, now);

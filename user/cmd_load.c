@@ -44,6 +44,7 @@ struct load_ctx {
 	int *route_idx;		/* target ifindex of cfg.routes[i] */
 	int *masq_idx;		/* ifindex of cfg.masq[i] */
 	int *xdp_idx;		/* ifindex of cfg.xdp[i] */
+	int *strict_idx;	/* ifindex of cfg.strict[i] */
 	struct pindir pd;
 	struct datapath dp;
 	struct tc_link *before;	/* where this instance was attached before: LAN
@@ -71,6 +72,7 @@ static int resolve_ifindexes(struct load_ctx *c)
 	c->route_idx = calloc(cfg->n_routes + 1, sizeof(int));
 	c->masq_idx = calloc(cfg->n_masq + 1, sizeof(int));
 	c->xdp_idx = calloc(cfg->n_xdp + 1, sizeof(int));
+	c->strict_idx = calloc(cfg->n_strict + 1, sizeof(int));
 	c->old_prog = calloc(cfg->n_ifaces + 1, sizeof(*c->old_prog));
 	c->old_unnat = calloc(cfg->n_masq + 1, sizeof(*c->old_unnat));
 	/* Before any check: load_ctx_free() closes what is not -1. */
@@ -78,8 +80,8 @@ static int resolve_ifindexes(struct load_ctx *c)
 		c->old_prog[i][TC_HOOK_INGRESS] = c->old_prog[i][TC_HOOK_EGRESS] = -1;
 	for (size_t i = 0; c->old_unnat && i < cfg->n_masq; i++)
 		c->old_unnat[i] = -1;
-	if (!c->iface_idx || !c->route_idx || !c->masq_idx || !c->xdp_idx || !c->old_prog ||
-	    !c->old_unnat)
+	if (!c->iface_idx || !c->route_idx || !c->masq_idx || !c->xdp_idx || !c->strict_idx ||
+	    !c->old_prog || !c->old_unnat)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
 		c->iface_idx[i] = if_nametoindex(cfg->ifaces[i].name);
@@ -89,6 +91,8 @@ static int resolve_ifindexes(struct load_ctx *c)
 		c->masq_idx[i] = if_nametoindex(cfg->masq[i].dev);
 	for (size_t i = 0; i < cfg->n_xdp; i++)
 		c->xdp_idx[i] = if_nametoindex(cfg->xdp[i].dev);
+	for (size_t i = 0; i < cfg->n_strict; i++)
+		c->strict_idx[i] = if_nametoindex(cfg->strict[i].dev);
 	return 0;
 }
 
@@ -376,7 +380,8 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
 	err = routes_list(&c->dp.maps, &entries, &count);
 	if (err)
 		return err;
-	t = calloc(count + c->cfg.n_routes + c->cfg.n_masq + c->cfg.n_xdp + 1, sizeof(*t));
+	t = calloc(count + c->cfg.n_routes + c->cfg.n_masq + c->cfg.n_xdp + c->cfg.n_strict + 1,
+		   sizeof(*t));
 	if (!t) {
 		free(entries);
 		return -ENOMEM;
@@ -388,6 +393,8 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
 		t[(*n)++] = c->masq_idx[i];
 	for (size_t i = 0; i < c->cfg.n_xdp; i++)
 		t[(*n)++] = c->xdp_idx[i];
+	for (size_t i = 0; i < c->cfg.n_strict; i++)
+		t[(*n)++] = c->strict_idx[i];
 	/* The map's config entries are the old config's: the file says which stay. */
 	for (size_t i = 0; i < count; i++)
 		if (entries[i].route.origin != BPFROUTE_ORIGIN_CONFIG)
@@ -485,6 +492,7 @@ static void load_ctx_free(struct load_ctx *c)
 	free(c->route_idx);
 	free(c->masq_idx);
 	free(c->xdp_idx);
+	free(c->strict_idx);
 	free(c->old_prog);
 	free(c->old_unnat);
 	targets_free(&c->old_targets);

@@ -23,6 +23,16 @@
  * (privhelper.c) keeps the rest and does on request what needs it: the
  * reload on SIGHUP, opening the learned tables by id.
  *
+ * Link state: the agent opens its rtnetlink sockets before `load`, so that no
+ * change of a target's link after load's look is missed, and keeps
+ * BPFROUTE_TARGET_F_DOWN current from them (agent_links.c). It asks for
+ * every target's state again after a reload and after following new maps,
+ * since `load` writes the entries whole. While no agent runs the flag stays
+ * as last written: a strict target that goes down is still never leaked
+ * (the kernel drops what is redirected to a down or missing device, only
+ * uncounted), but a `strict no` target's traffic falls back only once an
+ * agent (or a `load`) has seen it down.
+ *
  * Metrics: with a `metrics ADDRESS:PORT` line the agent binds and listens
  * there before the sandbox (a bind that fails ends `run` at once, non-zero)
  * and serves the endpoint from its own loop (metrics_http.c). A changed
@@ -74,6 +84,7 @@ struct run_ctx {
 	struct metrics_walk walk;
 	struct run_dev *devs;		/* the config's target devices */
 	size_t n_devs;
+	struct agent_links links;	/* the targets' link state */
 };
 
 /*
@@ -268,6 +279,7 @@ static void run_follow_maps(struct run_ctx *c, __u64 now)
 		pr_warn("%s: following the instance's new maps failed\n", c->pin_dir);
 	else
 		pr_info("%s: loaded afresh; following its new maps\n", c->pin_dir);
+	agent_links_sync(&c->links, &c->a, now);
 }
 
 static void run_check(void *ctx, __u64 now)
@@ -298,6 +310,8 @@ static int run_reload(void *ctx)
 		run_devs_read(c);
 	now = hosts_now_ns();
 	run_follow_maps(c, now);
+	/* load wrote the targets whole, from the links as it saw them. */
+	agent_links_sync(&c->links, &c->a, now);
 	err = agent_refresh(&c->a, now);
 	if (err >= 0)
 		err = agent_prefetch_setup(&c->a, &c->cfg, now);
@@ -309,6 +323,13 @@ static int run_start(struct run_ctx *c)
 	__u64 now = hosts_now_ns();
 	int err;
 
+	/* Before load: a link that changes after load looked at it is told. */
+	err = agent_links_open(&c->links);
+	if (err) {
+		pr_err("run: watching the links (rtnetlink): %s\n", strerror(-err));
+		return err;
+	}
+	c->loop.links = &c->links;
 	err = load_instance(c->pin_dir, c->path);
 	if (!err)
 		err = run_read_config(c);
@@ -321,6 +342,8 @@ static int run_start(struct run_ctx *c)
 		return err;
 	}
 	err = agent_init(&c->a, &c->maps, now);
+	if (!err)
+		agent_links_sync(&c->links, &c->a, now);
 	if (!err)
 		err = agent_prefetch_setup(&c->a, &c->cfg, now);
 	if (!err && c->cfg.prefetch)
@@ -348,6 +371,7 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 		.maps.owned = false,
 		.loop = { .sigfd = -1, .reload = run_reload, .check = run_check },
 		.http = { .lfd = -1 },
+		.links = { .mc_fd = -1, .req_fd = -1 },
 	};
 	bool json = false;
 	int err;
@@ -383,6 +407,7 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 	agent_summary(&c.a);
 cleanup:
 	agent_loop_free(&c.loop);
+	agent_links_close(&c.links);
 	metrics_http_close(&c.http);
 	metrics_walk_free(&c.walk);
 	free(c.devs);

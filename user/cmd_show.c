@@ -490,6 +490,11 @@ static void print_status(const struct cli *cli, const struct layout_state *layou
 			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_ETHER);
 			json_key(&j, "xdp");
 			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_XDP);
+			/* As the datapath has it: `load` and the agent keep it. */
+			json_key(&j, "down");
+			json_bool(&j, t->val.flags & BPFROUTE_TARGET_F_DOWN);
+			json_key(&j, "strict");
+			json_bool(&j, !(t->val.flags & BPFROUTE_TARGET_F_FALLBACK));
 			json_target_addr(&j, "addr4", AF_INET, t->val.addr4);
 			json_target_addr(&j, "addr6", AF_INET6, t->val.addr6);
 			json_kv_u64(&j, "unnat_prog_id", unnat_prog(links, n_links, t->ifindex));
@@ -543,9 +548,12 @@ static void print_status(const struct cli *cli, const struct layout_state *layou
 	for (size_t i = 0; i < targets->n; i++) {
 		const struct target_entry *t = &targets->v[i];
 
-		printf("  %-15s ifindex %-5u %-10s %-9s %s %s\n", cmd_dev_name(t->ifindex, dev),
-		       t->ifindex, t->val.flags & BPFROUTE_TARGET_F_MASQ ? "masquerade" : "routed",
+		printf("  %-15s ifindex %-5u %-10s %-9s %-4s %-9s %s %s\n",
+		       cmd_dev_name(t->ifindex, dev), t->ifindex,
+		       t->val.flags & BPFROUTE_TARGET_F_MASQ ? "masquerade" : "routed",
 		       target_link_text(t->val.flags),
+		       t->val.flags & BPFROUTE_TARGET_F_DOWN ? "down" : "up",
+		       t->val.flags & BPFROUTE_TARGET_F_FALLBACK ? "strict no" : "strict",
 		       target_addr_text(AF_INET, t->val.addr4, a4, sizeof(a4)),
 		       target_addr_text(AF_INET6, t->val.addr6, a6, sizeof(a6)));
 	}

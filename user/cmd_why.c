@@ -54,6 +54,8 @@ struct why_target {
 	const char *state;	/* "up", "down" or "missing" */
 	bool masquerade;
 	bool xdp;
+	bool down;		/* BPFROUTE_TARGET_F_DOWN: the datapath's view */
+	bool strict;		/* not BPFROUTE_TARGET_F_FALLBACK */
 };
 
 struct why_addr {
@@ -91,6 +93,8 @@ static void target_describe_ifindex(const struct target_set *targets, __u32 ifin
 	}
 	t->masquerade = e && (e->val.flags & BPFROUTE_TARGET_F_MASQ);
 	t->xdp = e && (e->val.flags & BPFROUTE_TARGET_F_XDP);
+	t->down = e && (e->val.flags & BPFROUTE_TARGET_F_DOWN);
+	t->strict = !e || !(e->val.flags & BPFROUTE_TARGET_F_FALLBACK);
 }
 
 /* The learned entry of the address, as the classifier looks it up. */
@@ -278,6 +282,10 @@ static void json_address(const struct bpfroute_maps *m, const struct why_addr *w
 		json_bool(&j, t->masquerade);
 		json_key(&j, "xdp");
 		json_bool(&j, t->xdp);
+		json_key(&j, "down");
+		json_bool(&j, t->down);
+		json_key(&j, "strict");
+		json_bool(&j, t->strict);
 		json_object_end(&j);
 	} else {
 		json_null(&j);
@@ -309,10 +317,31 @@ static void print_host(const struct bpfroute_maps *m, const struct why_addr *w,
 	       (unsigned long long)h->bytes);
 }
 
+/*
+ * The target, and what happens to the packets while it is down: as the
+ * datapath has it (BPFROUTE_TARGET_F_DOWN), and where that lags behind the
+ * device (no agent has seen the change yet).
+ */
 static void print_target(const struct why_target *t)
 {
-	printf("  target:    %s (ifindex %u), %s, %s%s\n", t->dev, t->ifindex, t->state,
-	       t->masquerade ? "masquerade" : "routed", t->xdp ? ", forwarded in XDP" : "");
+	bool live_down = strcmp(t->state, "up") != 0;
+
+	printf("  target:    %s (ifindex %u), %s, %s%s, %s\n", t->dev, t->ifindex, t->state,
+	       t->masquerade ? "masquerade" : "routed", t->xdp ? ", forwarded in XDP" : "",
+	       t->strict ? "strict" : "strict no");
+	if (t->down && t->strict)
+		printf("  down:      its packets are dropped and counted (drop_target_down), "
+		       "never leaked: strict\n");
+	else if (t->down)
+		printf("  down:      its packets take the gateway's ordinary path "
+		       "(pass_target_down): strict no\n");
+	if (live_down && !t->down)
+		printf("  down:      the datapath has not seen it yet (no agent running?): packets "
+		       "are redirected into it and dropped by the kernel, uncounted%s\n",
+		       t->strict ? "" : "; strict no falls back once the agent or a load sees it");
+	else if (!live_down && t->down)
+		printf("  up:        the datapath has not seen it yet (no agent running?): "
+		       "it does once the agent or a load does\n");
 }
 
 static void print_address(const struct bpfroute_maps *m, const struct why_addr *w,

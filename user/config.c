@@ -35,7 +35,7 @@
 #define DOMAIN_LABEL_MAX	63	/* RFC 1035 section 2.3.4 */
 
 #define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME [masquerade]"
-#define TARGET_USAGE		"usage: target IFNAME masquerade|xdp"
+#define TARGET_USAGE		"usage: target IFNAME [masquerade|xdp] [strict [yes|no]]"
 #define INTERFACE_USAGE		"usage: interface IFNAME"
 #define RESOLVER_USAGE		"usage: resolver ADDRESS"
 #define ROUTE_LIST_USAGE	"usage: route-list FILE dev IFNAME [masquerade] " \
@@ -57,6 +57,7 @@ struct parser {
 	size_t routes_cap;
 	size_t masq_cap;
 	size_t xdp_cap;
+	size_t strict_cap;
 	size_t resolvers_cap;
 	struct config_settings_lines settings;
 	/*
@@ -229,10 +230,13 @@ static int target_line(const struct config *cfg, const char *dev)
 {
 	const struct config_masq *m = config_masq_find(cfg, dev);
 	const struct config_xdp *x = config_xdp_find(cfg, dev);
+	const struct config_strict *st = config_strict_find(cfg, dev);
 
 	if (m && m->target_line)
 		return m->target_line;
-	return x ? x->line : 0;
+	if (x)
+		return x->line;
+	return st ? st->line : 0;
 }
 
 static int parse_interface(struct parser *ps, char **tok, int ntok)
@@ -432,12 +436,17 @@ static int route_append(struct parser *ps, const struct config_route *r)
 
 /*
  * The words after a route's device or a target's name, each at most once:
- * `masquerade`, and for a target (xdp not NULL) `xdp`. what and dev say
- * where they stand, for the message.
+ * `masquerade`, and for a target (xdp not NULL) `xdp` and `strict`, which a
+ * `yes` or `no` may follow (bare, it is `strict yes`): *strict is then 1 or
+ * 0, else left as it was. what and dev say where they stand, for the
+ * message.
  */
 static int parse_options(struct parser *ps, char **tok, int ntok, const char *what,
-			 const char *dev, const char *usage, bool *masquerade, bool *xdp)
+			 const char *dev, const char *usage, bool *masquerade, bool *xdp,
+			 int *strict)
 {
+	bool strict_seen = false;
+
 	for (int i = 0; i < ntok; i++) {
 		bool *opt;
 
@@ -445,12 +454,19 @@ static int parse_options(struct parser *ps, char **tok, int ntok, const char *wh
 			opt = masquerade;
 		else if (xdp && !strcmp(tok[i], "xdp"))
 			opt = xdp;
+		else if (strict && !strcmp(tok[i], "strict"))
+			opt = &strict_seen;
 		else
 			return fail(ps, -EINVAL, "unknown option '%s' %s %s; %s", tok[i], what, dev,
 				    usage);
 		if (*opt)
 			return fail(ps, -EINVAL, "'%s' given twice; %s", tok[i], usage);
 		*opt = true;
+		if (opt != &strict_seen)
+			continue;
+		*strict = 1;
+		if (i + 1 < ntok && (!strcmp(tok[i + 1], "yes") || !strcmp(tok[i + 1], "no")))
+			*strict = !strcmp(tok[++i], "yes");
 	}
 	return 0;
 }
@@ -520,7 +536,7 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 		return ret;
 	r.line = ps->line;
 	ret = parse_options(ps, tok + 4, ntok - 4, "after dev", tok[3], ROUTE_USAGE,
-			    &r.masquerade, NULL);
+			    &r.masquerade, NULL, NULL);
 	if (ret)
 		return ret;
 
@@ -732,19 +748,38 @@ static int xdp_add(struct parser *ps, const char *dev)
 	return 0;
 }
 
+/* The line's `strict` word for dev: this line is its `target` line. */
+static int strict_add(struct parser *ps, const char *dev, bool strict)
+{
+	struct config *cfg = ps->cfg;
+	struct config_strict *st;
+
+	st = grow(cfg->strict, cfg->n_strict, &ps->strict_cap, sizeof(*cfg->strict));
+	if (!st)
+		return fail(ps, -ENOMEM, "out of memory");
+	cfg->strict = st;
+	st = &cfg->strict[cfg->n_strict++];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->dev, sizeof(st->dev), "%s", dev);
+	st->strict = strict;
+	st->line = ps->line;
+	return 0;
+}
+
 /*
- * `target IFNAME masquerade|xdp`: a property of the device, shared by every
- * rule to it, the config's and those added with `route add`. A word is
- * required: a bare `target wg0` would say nothing, and a misspelt word must
- * not pass for a device left as it was. One `target` line per device.
+ * `target IFNAME [masquerade|xdp] [strict [yes|no]]`: properties of the
+ * device, shared by every rule to it, the config's and those added with
+ * `route add`. A word is required: a bare `target wg0` would say nothing,
+ * and a misspelt word must not pass for a device left as it was. One
+ * `target` line per device.
  */
 static int parse_target(struct parser *ps, char **tok, int ntok)
 {
 	struct config *cfg = ps->cfg;
 	bool masquerade = false, xdp = false;
+	int ret, line, strict = -1;
 	const char *why;
 	size_t i;
-	int ret, line;
 
 	if (ntok < 2)
 		return fail(ps, -EINVAL, TARGET_USAGE);
@@ -752,12 +787,12 @@ static int parse_target(struct parser *ps, char **tok, int ntok)
 	if (why)
 		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[1], why);
 	ret = parse_options(ps, tok + 2, ntok - 2, "for target", tok[1], TARGET_USAGE,
-			    &masquerade, &xdp);
+			    &masquerade, &xdp, &strict);
 	if (ret)
 		return ret;
-	if (!masquerade && !xdp)
-		return fail(ps, -EINVAL, "target %s: missing 'masquerade' or 'xdp'; " TARGET_USAGE,
-			    tok[1]);
+	if (!masquerade && !xdp && strict < 0)
+		return fail(ps, -EINVAL, "target %s: missing 'masquerade', 'xdp' or 'strict'; "
+			    TARGET_USAGE, tok[1]);
 	if (masquerade && xdp)
 		return fail(ps, -EINVAL, "%s: 'xdp' and 'masquerade' exclude each other: "
 			    XDP_NO_MASQ, tok[1]);
@@ -772,7 +807,14 @@ static int parse_target(struct parser *ps, char **tok, int ntok)
 				    "%s is both a LAN interface (line %d) and a target", tok[1],
 				    cfg->ifaces[i].line);
 	}
-	return masquerade ? masq_add(ps, tok[1], true) : xdp_add(ps, tok[1]);
+	if (strict >= 0) {
+		ret = strict_add(ps, tok[1], strict);
+		if (ret)
+			return ret;
+	}
+	if (masquerade)
+		return masq_add(ps, tok[1], true);
+	return xdp ? xdp_add(ps, tok[1]) : 0;
 }
 
 /*
@@ -1181,6 +1223,8 @@ int config_check_devices(const struct config *cfg, char *err, size_t errlen)
 			note_missing(cfg->masq[i].dev, cfg->masq[i].target_line, &missing, &at);
 	for (size_t i = 0; i < cfg->n_xdp; i++)
 		note_missing(cfg->xdp[i].dev, cfg->xdp[i].line, &missing, &at);
+	for (size_t i = 0; i < cfg->n_strict; i++)
+		note_missing(cfg->strict[i].dev, cfg->strict[i].line, &missing, &at);
 	/* Looked up once more, for the reason in errno. */
 	return missing ? check_device(&ps, missing, at) : 0;
 }
@@ -1207,18 +1251,23 @@ static int targets_walk(const struct config *cfg, size_t *n, int *line)
 	*n = 0;
 	if (!names)
 		return -ENOMEM;
-	for (size_t i = 0; i < cfg->n_routes + cfg->n_masq + cfg->n_xdp && !ret; i++) {
+	size_t nr = cfg->n_routes, nm = cfg->n_masq, nx = cfg->n_xdp;
+
+	for (size_t i = 0; i < nr + nm + nx + cfg->n_strict && !ret; i++) {
 		const char *dev;
 
-		if (i < cfg->n_routes) {
+		if (i < nr) {
 			dev = cfg->routes[i].dev;
 			*line = config_route_dev_line(cfg, &cfg->routes[i]);
-		} else if (i < cfg->n_routes + cfg->n_masq) {
-			dev = cfg->masq[i - cfg->n_routes].dev;
-			*line = cfg->masq[i - cfg->n_routes].line;
+		} else if (i < nr + nm) {
+			dev = cfg->masq[i - nr].dev;
+			*line = cfg->masq[i - nr].line;
+		} else if (i < nr + nm + nx) {
+			dev = cfg->xdp[i - nr - nm].dev;
+			*line = cfg->xdp[i - nr - nm].line;
 		} else {
-			dev = cfg->xdp[i - cfg->n_routes - cfg->n_masq].dev;
-			*line = cfg->xdp[i - cfg->n_routes - cfg->n_masq].line;
+			dev = cfg->strict[i - nr - nm - nx].dev;
+			*line = cfg->strict[i - nr - nm - nx].line;
 		}
 		if (name_in(names, *n, dev))
 			continue;
@@ -1314,6 +1363,14 @@ const struct config_xdp *config_xdp_find(const struct config *cfg, const char *d
 	return NULL;
 }
 
+const struct config_strict *config_strict_find(const struct config *cfg, const char *dev)
+{
+	for (size_t i = 0; i < cfg->n_strict; i++)
+		if (!strcmp(cfg->strict[i].dev, dev))
+			return &cfg->strict[i];
+	return NULL;
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
@@ -1326,6 +1383,7 @@ void config_free(struct config *cfg)
 	free(cfg->lists);
 	free(cfg->masq);
 	free(cfg->xdp);
+	free(cfg->strict);
 	free(cfg->resolvers);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -9,6 +9,7 @@
  *   route-list lists/corp.txt dev wg0 # the same for each entry of a list file
  *   target wg1 masquerade             # the same, for every rule to wg1
  *   target eth1 xdp                   # the XDP stage forwards to eth1 itself
+ *   target wg2 strict no              # while wg2 is down: the ordinary path
  *   resolver 192.0.2.53               # trusted DNS server; repeatable; none: any
  *   min-ttl 30                        # seconds a learned entry lives at least
  *   max-ttl 86400                     # ... and at most
@@ -103,6 +104,18 @@ struct config_xdp {
 	int line;			/* its `target` line */
 };
 
+/*
+ * A `target` line that says `strict`: what the datapath does with a
+ * device's packets while it is down or gone. Strict (the default, and
+ * `strict` or `strict yes`): dropped and counted, never leaked; `strict no`:
+ * the gateway's ordinary path. A device without such a line is strict.
+ */
+struct config_strict {
+	char dev[IF_NAMESIZE];
+	bool strict;
+	int line;			/* its `target` line */
+};
+
 /* Defaults of the learning settings (seconds, entries). */
 #define CONFIG_DEFAULT_MIN_TTL		30
 #define CONFIG_DEFAULT_MAX_TTL		86400
@@ -134,6 +147,8 @@ struct config {
 	size_t n_masq;
 	struct config_xdp *xdp;		/* `target DEV xdp` devices, in line order */
 	size_t n_xdp;
+	struct config_strict *strict;	/* `target DEV strict ...` lines, in line order */
+	size_t n_strict;
 	struct config_resolver *resolvers;	/* trusted DNS servers; none: any */
 	size_t n_resolvers;
 	__u32 min_ttl;			/* learned entries live at least this long */
@@ -208,6 +223,9 @@ const struct config_masq *config_masq_find(const struct config *cfg, const char 
 
 /* The `target dev xdp` line of dev, or NULL if there is none. */
 const struct config_xdp *config_xdp_find(const struct config *cfg, const char *dev);
+
+/* The `target dev strict ...` line of dev, or NULL (strict, the default). */
+const struct config_strict *config_strict_find(const struct config *cfg, const char *dev);
 
 void config_free(struct config *cfg);
 

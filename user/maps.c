@@ -218,6 +218,8 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_DNS_QUERY_TTL] = "dns_query_ttl",
 		[BPFROUTE_STAT_DNS_QUERY_OFF_PATH] = "dns_query_off_path",
 		[BPFROUTE_STAT_DNS_QUERY_EVICTED] = "dns_query_evicted",
+		[BPFROUTE_STAT_DROP_TARGET_DOWN] = "drop_target_down",
+		[BPFROUTE_STAT_PASS_TARGET_DOWN] = "pass_target_down",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";

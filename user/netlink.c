@@ -83,7 +83,7 @@ static int nl_recv(int fd, void *buf, size_t len)
  * -Wsign-compare refuses; the int must stay signed so that NLMSG_NEXT() past
  * an unaligned last message ends the loop instead of wrapping around.
  */
-static bool nlmsg_ok(const struct nlmsghdr *nlh, int len)
+bool nl_msg_ok(const struct nlmsghdr *nlh, int len)
 {
 	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
 	       nlh->nlmsg_len <= (unsigned int)len;
@@ -120,7 +120,7 @@ int nl_transact(int fd, const struct nlmsghdr *req,
 			err = n;
 			goto cleanup;
 		}
-		for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+		for (nlh = (struct nlmsghdr *)buf; nl_msg_ok(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
 			if (nlh->nlmsg_seq != req->nlmsg_seq)
 				continue;
 			/* The kernel may flag any part of the dump, NLMSG_DONE included. */

@@ -7,6 +7,7 @@
 #ifndef BPFROUTE_NETLINK_H
 #define BPFROUTE_NETLINK_H
 
+#include <stdbool.h>
 #include <linux/netlink.h>
 
 /*
@@ -31,5 +32,11 @@ int nl_open(int protocol, int timeout_ms);
  */
 int nl_transact(int fd, const struct nlmsghdr *req,
 		int (*cb)(const struct nlmsghdr *nlh, void *ctx), void *ctx);
+
+/*
+ * Is there a whole message at nlh in the len bytes left of a datagram? For
+ * walks with NLMSG_NEXT(), in place of NLMSG_OK() (see netlink.c).
+ */
+bool nl_msg_ok(const struct nlmsghdr *nlh, int len);
 
 #endif /* BPFROUTE_NETLINK_H */

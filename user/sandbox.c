@@ -11,8 +11,11 @@
  * every bpf() command needs CAP_BPF when that sysctl is set. A table rebuild
  * creates maps (BPF_MAP_CREATE: CAP_BPF). Following a reload opens pins
  * (BPF_OBJ_GET: file permission only; pins are root's, mode 0600, and the
- * agent keeps uid 0). It writes no netlink and opens no WireGuard socket, so
- * no CAP_NET_ADMIN; c-ares sends from ephemeral ports, so nothing else. What
+ * agent keeps uid 0). It changes nothing over netlink and opens no WireGuard
+ * socket, so no CAP_NET_ADMIN: it only reads link notifications and asks
+ * for links (RTM_GETLINK) on rtnetlink sockets opened before the filter
+ * (agent_links.c), which needs no capability; c-ares sends from ephemeral
+ * ports, so nothing else. What
  * needs CAP_SYS_ADMIN (BPF_MAP_GET_FD_BY_ID, BPF_BTF_GET_FD_BY_ID) and a
  * reload (program load, TC and XDP attach, netlink, WireGuard) are done by
  * the helper (privhelper.c). CAP_BPF alone loads no program the kernel

@@ -56,14 +56,19 @@ int target_addrs(const char *dev, struct bpfroute_target *t)
 int target_describe(const char *dev, struct bpfroute_target *t)
 {
 	struct netdev_hw hw;
+	bool up = false;
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	err = netdev_hw_get(dev, &hw);
 	if (!err)
 		err = target_addrs(dev, t);
+	if (!err)
+		err = netdev_up(dev, &up);
 	if (!err && netdev_hw_ether(&hw))
 		t->flags |= BPFROUTE_TARGET_F_ETHER;
+	if (!err && !up)
+		t->flags |= BPFROUTE_TARGET_F_DOWN;
 	return err;
 }
 
@@ -148,19 +153,27 @@ int targets_build(const struct config *cfg, const int *ifindexes, int n, struct 
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		struct target_entry *e = &set->v[set->n];
+		const struct config_strict *st;
 		char dev[IF_NAMESIZE];
 		bool seen = false;
 
 		for (size_t j = 0; j < set->n && !seen; j++)
 			seen = set->v[j].ifindex == (__u32)ifindexes[i];
-		/* A device gone since its route was added: nothing to say of it. */
-		if (seen || ifindexes[i] <= 0 || !if_indextoname(ifindexes[i], dev))
+		if (seen || ifindexes[i] <= 0)
 			continue;
 		memset(e, 0, sizeof(*e));
 		e->ifindex = ifindexes[i];
-		err = target_describe(dev, &e->val);
+		err = if_indextoname(ifindexes[i], dev) ? target_describe(dev, &e->val) : -ENODEV;
+		/*
+		 * A device gone since its route was added (a learned or added
+		 * entry's): down, so that its packets are dropped and counted,
+		 * and strict, since no config line can name it any more.
+		 */
 		if (err == -ENODEV) {
-			err = 0;	/* gone since if_indextoname() */
+			err = 0;
+			memset(&e->val, 0, sizeof(e->val));
+			e->val.flags = BPFROUTE_TARGET_F_DOWN;
+			set->n++;
 			continue;
 		}
 		if (err)
@@ -170,6 +183,9 @@ int targets_build(const struct config *cfg, const int *ifindexes, int n, struct 
 		/* targets_check() made sure the device is Ethernet. */
 		if (config_xdp_find(cfg, dev))
 			e->val.flags |= BPFROUTE_TARGET_F_XDP;
+		st = config_strict_find(cfg, dev);
+		if (st && !st->strict)
+			e->val.flags |= BPFROUTE_TARGET_F_FALLBACK;
 		set->n++;
 	}
 	if (err) {

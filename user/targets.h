@@ -40,8 +40,8 @@ int target_addrs(const char *dev, struct bpfroute_target *t);
 
 /*
  * What dev is now, whatever a config says of it: its addresses (as
- * target_addrs()) and BPFROUTE_TARGET_F_ETHER if it has an Ethernet header.
- * -ENODEV if it is gone.
+ * target_addrs()), BPFROUTE_TARGET_F_ETHER if it has an Ethernet header and
+ * BPFROUTE_TARGET_F_DOWN if it is down (netdev_up()). -ENODEV if it is gone.
  */
 int target_describe(const char *dev, struct bpfroute_target *t);
 
@@ -57,8 +57,9 @@ int targets_check(const struct config *cfg, char *err, size_t errlen);
 
 /*
  * The entries for the devices ifindexes[0..n) (repeats are fine, and so are
- * zeros: a device that is gone): as target_describe() finds them, and
- * masqueraded or forwarded to by XDP if cfg says so of the device's name.
+ * zeros): as target_describe() finds them, masqueraded, forwarded to by XDP
+ * and not strict if cfg says so of the device's name. A device that is gone
+ * gets an entry that says only BPFROUTE_TARGET_F_DOWN: strict.
  */
 int targets_build(const struct config *cfg, const int *ifindexes, int n, struct target_set *set);
 

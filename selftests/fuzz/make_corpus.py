@@ -35,6 +35,7 @@ route app.example.org dev wg1
 route 198.51.100.0/24 dev wg2 masquerade  # leave with wg2's own address (see Masquerade)
 target wg1 masquerade             # the same for every rule to wg1
 target eth1 xdp                   # forward to eth1 in XDP (see The XDP stage)
+target wg2 strict no              # while wg2 is down: the ordinary path (see Strict targets)
 resolver 192.0.2.53               # trusted DNS servers; repeatable; none: any server
 min-ttl 30                        # seconds a learned entry lives at least (default 30)
 max-ttl 86400                     # ... and at most (default 86400)
@@ -69,6 +70,8 @@ CONFIGS = [
     # the route-list line itself, up to the refusal at its line.
     ("route_list", "interface lan0\nroute-list lists/missing.txt dev wg0 masquerade "
      "format v2fly\n"),
+    ("strict", "interface lan0\nroute 10.0.0.0/8 dev wg0\ntarget wg0 masquerade strict no\n"
+     "target eth1 strict yes xdp\ntarget wg1 strict\n"),
 ]
 
 

@@ -554,6 +554,27 @@ tb_spawn()
 	TB_SPAWNED=${TB__PIDS[-1]%%:*}
 }
 
+# tb_capture NS DEV FILTER: tcpdump on DEV in NS, one line per packet that
+# matches FILTER (line-buffered, so it can be counted while it runs), until
+# teardown stops it. True once it listens (10 s at most); its log is in
+# $TB_CAPTURED, for tb_captured.
+TB_CAPTURED=
+tb_capture()
+{
+	local ns=$1 dev=$2 filter=$3
+
+	TB_CAPTURED=$TB_DIR/capture-$ns-$dev-${#TB__PIDS[@]}.log
+	tb_spawn "$ns" tcpdump "$TB_CAPTURED" tcpdump -l -n -i "$dev" "$filter"
+	tb__wait_for 100 0.1 grep -q "listening on $dev" "$TB_CAPTURED"
+}
+
+# tb_captured LOG [WHAT]: how many packets the capture LOG has seen so far
+# (lines with WHAT, if given: "echo request").
+tb_captured()
+{
+	grep -v -e '^listening on' -e '^tcpdump:' "$1" 2>/dev/null | grep -c -e "${2:-.}"
+}
+
 # tb_setup_peer2: a second WireGuard peer, its own namespace behind its own
 # tunnel (gateway wgh<S> 100.64.0.5/30 2001:db8:101::1/64, peer2 wgq<S>),
 # carried over an IPv6-only underlay (gateway ul1 2001:db8:5::1/64, peer2
