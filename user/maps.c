@@ -218,6 +218,9 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_DNS_QUERY_TTL] = "dns_query_ttl",
 		[BPFROUTE_STAT_DNS_QUERY_OFF_PATH] = "dns_query_off_path",
 		[BPFROUTE_STAT_DNS_QUERY_EVICTED] = "dns_query_evicted",
+		[BPFROUTE_STAT_PASS_BYPASS] = "pass_bypass",
+		[BPFROUTE_STAT_DNS_BYPASS] = "dns_bypass",
+		[BPFROUTE_STAT_DNS_REFUSED_BYPASS] = "dns_refused_bypass",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";
