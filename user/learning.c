@@ -61,8 +61,9 @@ static __u32 conf_flags(const struct config *cfg)
 {
 	__u32 flags = cfg->n_resolvers ? BPFROUTE_CONF_F_RESOLVERS : 0;
 
+	/* Bypass rules alone leave nothing to learn. */
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		if (cfg->routes[i].kind == CONFIG_ROUTE_DOMAIN)
+		if (cfg->routes[i].kind == CONFIG_ROUTE_DOMAIN && !cfg->routes[i].bypass)
 			flags |= BPFROUTE_CONF_F_LEARN;
 	/*
 	 * A destination's next hop may be kept for a second only where no
