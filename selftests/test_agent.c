@@ -892,6 +892,55 @@ static const struct metrics_target *walk_target(const struct metrics_agg *g, __u
 }
 
 /*
+ * Bypasses in the agent. An answer the kernel handed over under a route rule
+ * is not finished if a bypass rule is more specific for its question (added
+ * by a reload since), nor under a bypass rule itself; an address inside a
+ * bypass prefix is refused as the learner refuses it, one of a route prefix
+ * inside the bypass is not.
+ */
+static void test_bypass(void)
+{
+	struct config_route r = { .kind = CONFIG_ROUTE_DOMAIN, .bypass = true };
+	struct bpfroute_rule_key key;
+	struct bpfroute_rule val;
+	__u8 www[BPFROUTE_DNS_NAME_MAX], pub[BPFROUTE_DNS_NAME_MAX];
+	size_t www_len = dns_wire("www.example.com", www, true);
+	size_t pub_len = dns_wire("public.example.com", pub, true);
+	struct env e;
+
+	if (!start(&e, "bypass", 64))
+		return;
+	snprintf(r.domain, sizeof(r.domain), "public.example.com");
+	if (!rule_add(&e, "*.example.com", 0, TARGET) ||
+	    !ASSERT_OK(learning_rule_make(&e.conf, &r, 1, TARGET, &key, &val), "bypass rule") ||
+	    !ASSERT_EQ(val.ifindex, 0, "a bypass rule has no target") ||
+	    !ASSERT_EQ(val.flags, BPFROUTE_RULE_F_BYPASS, "bypass rule flags") ||
+	    !ASSERT_OK(bpf_map_update_elem(e.maps.rules, &key, &val, BPF_ANY) ? -errno : 0,
+		       "write bypass rule") ||
+	    !ASSERT_TRUE(agent_refresh(&e.a, NOW) >= 0, "agent_refresh"))
+		goto out;
+	ASSERT_TRUE(agent_rule(&e.a, 0, www, www_len, NOW) == &e.a.rules[0],
+		    "www.example.com: the wildcard route");
+	ASSERT_TRUE(agent_rule(&e.a, 0, pub, pub_len, NOW) == NULL,
+		    "public.example.com under the route's id: the bypass is more specific");
+	ASSERT_TRUE(agent_rule(&e.a, 1, pub, pub_len, NOW) == NULL,
+		    "public.example.com under the bypass rule's id: nothing to learn");
+
+	if (!fx_bypass_add(e.skel->obj, "198.51.100.0/24") ||
+	    !fx_route_add(e.skel->obj, "198.51.100.8/29", TARGET) ||
+	    !fx_bypass_add(e.skel->obj, "2001:db8:77::/48"))
+		goto out;
+	install(&e, "198.51.100.5", -EPERM, "inside the bypass prefix");
+	install(&e, "2001:db8:77::5", -EPERM, "inside the IPv6 bypass prefix");
+	ASSERT_EQ(e.a.st.refused, 2, "refused: the two bypassed addresses");
+	install(&e, "198.51.100.9", HOSTS_INSTALLED, "a route prefix inside the bypass");
+	install(&e, "203.0.113.5", HOSTS_INSTALLED, "outside every prefix");
+	expect_no_host(&e, "198.51.100.5", "bypassed");
+out:
+	finish(&e);
+}
+
+/*
  * The metrics' walk: figures per rule and per target from the learned
  * tables, the same whether walked at once or in small steps.
  */
@@ -1984,6 +2033,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_parse_refusals);
 	RUN_TEST(test_event_chain);
 	RUN_TEST(test_event_kinds);
+	RUN_TEST(test_bypass);
 	RUN_TEST(test_evict_lru);
 	RUN_TEST(test_evict_full_event);
 	RUN_TEST(test_reap_renewed);
