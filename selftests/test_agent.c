@@ -940,6 +940,84 @@ out:
 	finish(&e);
 }
 
+/* An entry learned for name under rule id, its question in bpfroute_names. */
+static bool learned_for(struct env *e, const char *s, const char *name, __u32 rule)
+{
+	struct bpfroute_host h = {
+		.ifindex = TARGET,
+		.expires = SECS(IN(600)),
+		.last_used = SECS(NOW),
+		.rule = rule,
+		.name_id = name_id(e, name),
+	};
+	struct bpfroute_name n = {};
+	struct addr a = A(s);
+	char m[160];
+
+	memcpy(h.addr, a.b, sizeof(h.addr));
+	n.len = (__u16)dns_wire(name, n.name, true);
+	return ASSERT_EQ(lt_put(e->skel->obj, a.family, &h), BPFROUTE_TABLE_INSTALLED,
+			 MSG(m, "learn %s", s)) &&
+	       ASSERT_OK(bpf_map_update_elem(e->maps.names, &h.name_id, &n, BPF_ANY) ? -errno : 0,
+			 MSG(m, "name %s", name));
+}
+
+/* What `load` writes for text: the rules, then the prefixes; every target TARGET. */
+static bool sync_config(struct env *e, const char *text)
+{
+	int idx[16] = {};
+	struct config cfg;
+	char err[256] = "";
+	bool ok;
+
+	if (!ASSERT_OK(config_parse_string("t.conf", text, &cfg, err, sizeof(err)), err))
+		return false;
+	ok = ASSERT_TRUE(cfg.n_routes <= 16, "routes of the test config");
+	for (size_t i = 0; ok && i < cfg.n_routes; i++)
+		idx[i] = TARGET;
+	ok = ok && ASSERT_OK(learning_sync(&e->maps, &cfg, idx), "learning_sync") &&
+	     ASSERT_OK(routes_sync_config(&e->maps, &cfg, idx), "routes_sync_config");
+	config_free(&cfg);
+	return ok;
+}
+
+/*
+ * A reload that adds bypasses removes what they cover from the learned
+ * tables: entries learned for a name a new bypass rule covers (their rule,
+ * the wildcard, stays), entries inside a new bypass prefix, and the entries
+ * of a rule that becomes a bypass. The rest stays.
+ */
+static void test_bypass_reload(void)
+{
+	struct env e;
+
+	if (!start(&e, "bypass_reload", 64))
+		return;
+	if (!sync_config(&e, "interface lan0\nroute *.example.com dev wg0\n") ||
+	    !learned_for(&e, "198.51.100.5", "public.example.com", 0) ||
+	    !learned_for(&e, "198.51.100.6", "www.example.com", 0) ||
+	    !learned_for(&e, "2001:db8:5::6", "www.example.com", 0) ||
+	    !learned_for(&e, "203.0.113.7", "www.example.com", 0) ||
+	    !learned_for(&e, "203.0.113.200", "www.example.com", 0))
+		goto out;
+	if (!sync_config(&e, "interface lan0\nroute *.example.com dev wg0\n"
+			 "bypass public.example.com\nbypass 203.0.113.0/24\n"
+			 "route 203.0.113.128/25 dev wg0\n"))
+		goto out;
+	expect_no_host(&e, "198.51.100.5", "a name the new bypass rule covers");
+	expect_host(&e, "198.51.100.6", "a sibling name");
+	expect_host(&e, "2001:db8:5::6", "a sibling name, IPv6");
+	expect_no_host(&e, "203.0.113.7", "inside the new bypass prefix");
+	expect_host(&e, "203.0.113.200", "inside a route prefix inside the bypass");
+	ASSERT_EQ(host_count(&e, 4), 2, "IPv4 entries left");
+	if (!sync_config(&e, "interface lan0\nbypass *.example.com\n"))
+		goto out;
+	ASSERT_EQ(host_count(&e, 4), 0, "the rule became a bypass: its IPv4 entries went");
+	ASSERT_EQ(host_count(&e, 6), 0, "the rule became a bypass: its IPv6 entries went");
+out:
+	finish(&e);
+}
+
 /*
  * The metrics' walk: figures per rule and per target from the learned
  * tables, the same whether walked at once or in small steps.
@@ -2034,6 +2112,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_event_chain);
 	RUN_TEST(test_event_kinds);
 	RUN_TEST(test_bypass);
+	RUN_TEST(test_bypass_reload);
 	RUN_TEST(test_evict_lru);
 	RUN_TEST(test_evict_full_event);
 	RUN_TEST(test_reap_renewed);
