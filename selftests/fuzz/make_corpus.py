@@ -33,6 +33,8 @@ route 2001:db8:3::/48 dev wg0
 route *.corp.example.com dev wg0  # domain rule: learned from DNS answers
 route app.example.org dev wg1
 route 198.51.100.0/24 dev wg2 masquerade  # leave with wg2's own address (see Masquerade)
+bypass public.corp.example.com    # an exception: the most specific rule wins (see Bypasses)
+bypass 203.0.113.128/25           # ... the ordinary path for the upper half of the /24
 target wg1 masquerade             # the same for every rule to wg1
 target eth1 xdp                   # forward to eth1 in XDP (see The XDP stage)
 resolver 192.0.2.53               # trusted DNS servers; repeatable; none: any server
@@ -69,6 +71,11 @@ CONFIGS = [
     # the route-list line itself, up to the refusal at its line.
     ("route_list", "interface lan0\nroute-list lists/missing.txt dev wg0 masquerade "
      "format v2fly\n"),
+    ("bypass", "interface lan0\nroute *.corp.example.com dev wg0\n"
+     "bypass public.corp.example.com\nbypass *.a.corp.example.com\n"
+     "route 203.0.113.0/24 dev wg0\nbypass 203.0.113.128/25\nbypass 2001:db8::/32\n"),
+    ("refused_bypass_route", "interface lan0\nbypass example.com\n"
+     "route example.com dev wg0\n"),
 ]
 
 
