@@ -179,6 +179,10 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
 	if (!found)
 		return pass(BPFROUTE_STAT_MISS);
+	if (t.bypass) {
+		count_bypass(&t, skb->len);
+		return TC_ACT_OK;
+	}
 
 	/* From here on the packet is ours to forward: check it as the stack would. */
 	if (!ipv4_header_valid(skb, iph, c->end))
@@ -220,6 +224,10 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 		count(BPFROUTE_STAT_HOST_EXPIRED, 1);
 	if (!found)
 		return pass(BPFROUTE_STAT_MISS);
+	if (t.bypass) {
+		count_bypass(&t, skb->len);
+		return TC_ACT_OK;
+	}
 
 	if (!ipv6_header_valid(skb, ip6h))
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);

@@ -247,6 +247,15 @@ static __always_inline void dns_learn_answer(struct __sk_buff *skb)
 		count(BPFROUTE_STAT_DNS_NO_RULE, 1);
 		return;
 	}
+	/*
+	 * The most specific rule keeps the name on the ordinary path: nothing
+	 * is learned, and no event, so the agent cannot learn it either.
+	 */
+	if (rule->flags & BPFROUTE_RULE_F_BYPASS) {
+		dns_query_forget(slot);
+		count(BPFROUTE_STAT_DNS_BYPASS, 1);
+		return;
+	}
 
 	/* Collect the chain's addresses; install nothing unless all is well. */
 	ancount = msg_u16(s, 6);

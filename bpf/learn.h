@@ -13,6 +13,30 @@
 #include "hosts.h"
 #include "stats.h"
 
+/*
+ * Is the address inside a bypass prefix (the longest configured prefix that
+ * covers it is a bypass)? Such a network stays on the ordinary path whatever
+ * name points into it: a learned entry, looked up before the prefixes, would
+ * steer it.
+ */
+static __always_inline bool learn_in_bypass(const struct dns_learn *l)
+{
+	struct bpfroute_route *route;
+
+	if (l->family == 4) {
+		struct bpfroute_key4 k4 = { .prefixlen = 32 };
+
+		__builtin_memcpy(k4.addr, l->addr, sizeof(k4.addr));
+		route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE4, &k4);
+	} else {
+		struct bpfroute_key6 k6 = { .prefixlen = 128 };
+
+		__builtin_memcpy(k6.addr, l->addr, sizeof(k6.addr));
+		route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE6, &k6);
+	}
+	return route && (route->flags & BPFROUTE_ROUTE_F_BYPASS);
+}
+
 static __always_inline bool learn_refused(const struct dns_learn *l, const __u8 *server)
 {
 	struct bpfroute_resolver_key rkey = { .family = l->family };
@@ -61,6 +85,10 @@ static long learn_one(__u32 idx, void *ctx)
 	l = &s->learn[IDX(idx, BPFROUTE_DNS_LEARN_MAX - 1)];
 	if (learn_refused(l, p->server)) {
 		count(BPFROUTE_STAT_DNS_REFUSED_ADDR, 1);
+		return 0;
+	}
+	if (learn_in_bypass(l)) {
+		count(BPFROUTE_STAT_DNS_REFUSED_BYPASS, 1);
 		return 0;
 	}
 	fresh = &hs->fresh;

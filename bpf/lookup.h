@@ -23,6 +23,7 @@ struct target {
 	__u64 *bytes;
 	struct bpfroute_host *host;	/* a learned entry's, NULL for a prefix route */
 	__u32 now;			/* for a learned entry: this second */
+	bool bypass;			/* a bypass prefix: pass, never steer */
 };
 
 /*
@@ -63,7 +64,8 @@ static __always_inline bool prefix_may_cover(__u32 fam, const __u8 *daddr)
 
 /*
  * The route of a destination (16 bytes, IPv4 in the first 4): a live learned
- * host, else the longest configured prefix. *expired tells whether a learned
+ * host, else the longest configured prefix (t->bypass set if that prefix is
+ * a bypass: the caller passes the packet). *expired tells whether a learned
  * entry past its life was found (and skipped): the stage that gives the
  * packet its verdict counts it (BPFROUTE_STAT_HOST_EXPIRED), so a packet the
  * XDP stage passes to TC is counted once.
@@ -100,7 +102,8 @@ static __always_inline bool lookup4(const __u8 *daddr, struct target *t, bool *e
 	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE4, &key);
 	if (!route)
 		return false;
-	*t = (struct target){ route->ifindex, &route->packets, &route->bytes, NULL, 0 };
+	*t = (struct target){ route->ifindex, &route->packets, &route->bytes, NULL, 0,
+			      route->flags & BPFROUTE_ROUTE_F_BYPASS };
 	return true;
 }
 
@@ -117,7 +120,8 @@ static __always_inline bool lookup6(const __u8 *daddr, struct target *t, bool *e
 	route = bpf_map_lookup_elem(&BPFROUTE_MAP_ROUTE6, &key);
 	if (!route)
 		return false;
-	*t = (struct target){ route->ifindex, &route->packets, &route->bytes, NULL, 0 };
+	*t = (struct target){ route->ifindex, &route->packets, &route->bytes, NULL, 0,
+			      route->flags & BPFROUTE_ROUTE_F_BYPASS };
 	return true;
 }
 
@@ -131,6 +135,17 @@ static __always_inline bool lookup6(const __u8 *daddr, struct target *t, bool *e
 static __always_inline bool dest_checked(const struct target *t)
 {
 	return !t->host;
+}
+
+/*
+ * A hit on a bypass prefix: the packet goes on untouched, counted on the
+ * entry (`bpfroute routes` shows what a bypass kept) and as PASS_BYPASS.
+ */
+static __always_inline void count_bypass(const struct target *t, __u32 len)
+{
+	__sync_fetch_and_add(t->packets, 1);
+	__sync_fetch_and_add(t->bytes, len);
+	count(BPFROUTE_STAT_PASS_BYPASS, 1);
 }
 
 /* Counters of a steered packet: the entry's (shared, atomic) and the totals. */

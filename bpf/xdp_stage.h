@@ -134,6 +134,8 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, struct hdr_cursor *c, st
 	__builtin_memcpy(daddr.addr, &iph->daddr, sizeof(daddr.addr));
 	if (!lookup4(daddr.addr, &t, &expired))
 		return xdp_pass_miss(ctx, expired);
+	if (t.bypass)
+		return XDP_PASS;	/* TC looks it up again and counts it */
 	tg = xdp_target(t.ifindex);
 	if (!tg || !xdp_for_us(ctx, eth))
 		return XDP_PASS;
@@ -167,6 +169,8 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, struct hdr_cursor *c, st
 	__builtin_memcpy(daddr.addr, &ip6h->daddr, sizeof(daddr.addr));
 	if (!lookup6(daddr.addr, &t, &expired))
 		return xdp_pass_miss(ctx, expired);
+	if (t.bypass)
+		return XDP_PASS;	/* TC looks it up again and counts it */
 	tg = xdp_target(t.ifindex);
 	if (!tg || !xdp_for_us(ctx, eth))
 		return XDP_PASS;

@@ -187,10 +187,18 @@ enum bpfroute_origin {
 struct bpfroute_route {
 	__u32 ifindex;		/* target device, host order */
 	__u16 origin;		/* enum bpfroute_origin */
-	__u16 flags;		/* reserved, 0 */
-	__u64 packets;		/* packets steered by this entry */
+	__u16 flags;		/* BPFROUTE_ROUTE_F_*; other bits reserved, 0 */
+	__u64 packets;		/* packets steered (a bypass: passed) by this entry */
 	__u64 bytes;		/* bytes steered (L2 length as received) */
 };
+
+/*
+ * A `bypass PREFIX` line: destinations in the prefix stay on the ordinary
+ * path (ifindex 0). The LPM lookup gives the most specific prefix, so a
+ * bypass inside a route prefix passes and a route inside a bypass steers.
+ * An address inside a bypass prefix is never learned either.
+ */
+#define BPFROUTE_ROUTE_F_BYPASS		(1U << 0)
 
 /*
  * Why a destination is excluded: never steered, whatever route covers it.
@@ -307,9 +315,16 @@ struct bpfroute_rule {
 	__u32 ifindex;		/* target device, host order */
 	__u32 id;		/* rule id, shown as the origin's rule */
 	__u16 name_len;		/* bytes of name, root label included */
-	__u16 flags;		/* reserved, 0 */
+	__u16 flags;		/* BPFROUTE_RULE_F_*; other bits reserved, 0 */
 	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire format */
 };
+
+/*
+ * A `bypass NAME` or `bypass *.NAME` line (ifindex 0): a question whose most
+ * specific rule is a bypass is not learned, so `bypass public.corp.example.com`
+ * carves a name out of `route *.corp.example.com`.
+ */
+#define BPFROUTE_RULE_F_BYPASS		(1U << 0)
 
 /* A question name of learned entries, for `bpfroute routes`. */
 struct bpfroute_name {
@@ -599,8 +614,8 @@ struct bpfroute_dns_event {
 /*
  * Per-CPU counters of the classifier, indexes into bpfroute_stats. Every
  * packet that enters the program is counted exactly once in one of the
- * verdict rows (STEERED .. PASS_NOT_FOR_US, DROP_TARGET_DOWN, PASS_TARGET_DOWN);
- * BYTES_STEERED is extra.
+ * verdict rows (STEERED .. PASS_NOT_FOR_US, DROP_TARGET_DOWN, PASS_TARGET_DOWN,
+ * PASS_BYPASS); BYTES_STEERED is extra.
  */
 enum bpfroute_stat {
 	BPFROUTE_STAT_STEERED = 0,	/* redirected into a target */
@@ -619,7 +634,7 @@ enum bpfroute_stat {
 	/*
 	 * DNS. A query counts DNS_QUERY or one reason it was not recorded
 	 * (DNS_QUERY_UNTRUSTED, DNS_QUERY_TTL, DNS_QUERY_OFF_PATH); an answer
-	 * counts DNS_ANSWER and at most one outcome (LEARNED .. TOO_BIG). The
+	 * counts DNS_ANSWER and at most one outcome (LEARNED .. TOO_BIG, BYPASS). The
 	 * per-record and per-address rows (OFF_CHAIN, REFUSED_*, TO_AGENT,
 	 * LEARNED_ADDRS) come on top.
 	 */
@@ -688,6 +703,12 @@ enum bpfroute_stat {
 	 */
 	BPFROUTE_STAT_DROP_TARGET_DOWN,	/* strict target: dropped, never leaked */
 	BPFROUTE_STAT_PASS_TARGET_DOWN,	/* `strict no`: the ordinary path, untouched */
+	/* Bypasses (`bypass` lines). */
+	BPFROUTE_STAT_PASS_BYPASS,	/* verdict: the longest prefix is a bypass */
+	BPFROUTE_STAT_DNS_BYPASS,	/* answer outcome: the question's most
+					 * specific rule is a bypass: not learned */
+	BPFROUTE_STAT_DNS_REFUSED_BYPASS, /* address never learned: inside a
+					   * bypass prefix (per address) */
 	BPFROUTE_STAT_MAX,
 };
 

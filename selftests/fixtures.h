@@ -169,10 +169,12 @@ static inline int lt_count(struct bpf_object *obj, int family)
 }
 
 /*
- * A prefix route ("203.0.113.0/24", "2001:db8::/32", or an address: a host
- * route) to ifindex, from the config, as `load` writes it.
+ * A prefix entry ("203.0.113.0/24", "2001:db8::/32", or an address: a host
+ * route) to ifindex with flags (BPFROUTE_ROUTE_F_*), from the config, as
+ * `load` writes it.
  */
-static inline bool fx_route_add(struct bpf_object *obj, const char *text, __u32 ifindex)
+static inline bool fx_route_flags(struct bpf_object *obj, const char *text, __u32 ifindex,
+				  __u16 flags)
 {
 	struct bpfroute_maps m;
 	const char *why = "";
@@ -183,11 +185,23 @@ static inline bool fx_route_add(struct bpf_object *obj, const char *text, __u32 
 	maps_from_object(obj, &m);
 	err = prefix_parse(text, &p, &why);
 	if (!err)
-		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, NULL);
+		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, flags, NULL);
 	if (!err)
 		err = routes_summarize(&m);
 	snprintf(msg, sizeof(msg), "route add %s (%s)", text, why);
 	return ASSERT_OK(err, msg);
+}
+
+/* A prefix route to ifindex, from the config. */
+static inline bool fx_route_add(struct bpf_object *obj, const char *text, __u32 ifindex)
+{
+	return fx_route_flags(obj, text, ifindex, 0);
+}
+
+/* A `bypass PREFIX` line: no device, kept on the ordinary path. */
+static inline bool fx_bypass_add(struct bpf_object *obj, const char *text)
+{
+	return fx_route_flags(obj, text, 0, BPFROUTE_ROUTE_F_BYPASS);
 }
 
 /*

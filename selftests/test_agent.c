@@ -892,6 +892,133 @@ static const struct metrics_target *walk_target(const struct metrics_agg *g, __u
 }
 
 /*
+ * Bypasses in the agent. An answer the kernel handed over under a route rule
+ * is not finished if a bypass rule is more specific for its question (added
+ * by a reload since), nor under a bypass rule itself; an address inside a
+ * bypass prefix is refused as the learner refuses it, one of a route prefix
+ * inside the bypass is not.
+ */
+static void test_bypass(void)
+{
+	struct config_route r = { .kind = CONFIG_ROUTE_DOMAIN, .bypass = true };
+	struct bpfroute_rule_key key;
+	struct bpfroute_rule val;
+	__u8 www[BPFROUTE_DNS_NAME_MAX], pub[BPFROUTE_DNS_NAME_MAX];
+	size_t www_len = dns_wire("www.example.com", www, true);
+	size_t pub_len = dns_wire("public.example.com", pub, true);
+	struct env e;
+
+	if (!start(&e, "bypass", 64))
+		return;
+	snprintf(r.domain, sizeof(r.domain), "public.example.com");
+	if (!rule_add(&e, "*.example.com", 0, TARGET) ||
+	    !ASSERT_OK(learning_rule_make(&e.conf, &r, 1, TARGET, &key, &val), "bypass rule") ||
+	    !ASSERT_EQ(val.ifindex, 0, "a bypass rule has no target") ||
+	    !ASSERT_EQ(val.flags, BPFROUTE_RULE_F_BYPASS, "bypass rule flags") ||
+	    !ASSERT_OK(bpf_map_update_elem(e.maps.rules, &key, &val, BPF_ANY) ? -errno : 0,
+		       "write bypass rule") ||
+	    !ASSERT_TRUE(agent_refresh(&e.a, NOW) >= 0, "agent_refresh"))
+		goto out;
+	ASSERT_TRUE(agent_rule(&e.a, 0, www, www_len, NOW) == &e.a.rules[0],
+		    "www.example.com: the wildcard route");
+	ASSERT_TRUE(agent_rule(&e.a, 0, pub, pub_len, NOW) == NULL,
+		    "public.example.com under the route's id: the bypass is more specific");
+	ASSERT_TRUE(agent_rule(&e.a, 1, pub, pub_len, NOW) == NULL,
+		    "public.example.com under the bypass rule's id: nothing to learn");
+
+	if (!fx_bypass_add(e.skel->obj, "198.51.100.0/24") ||
+	    !fx_route_add(e.skel->obj, "198.51.100.8/29", TARGET) ||
+	    !fx_bypass_add(e.skel->obj, "2001:db8:77::/48"))
+		goto out;
+	install(&e, "198.51.100.5", -EPERM, "inside the bypass prefix");
+	install(&e, "2001:db8:77::5", -EPERM, "inside the IPv6 bypass prefix");
+	ASSERT_EQ(e.a.st.refused, 2, "refused: the two bypassed addresses");
+	install(&e, "198.51.100.9", HOSTS_INSTALLED, "a route prefix inside the bypass");
+	install(&e, "203.0.113.5", HOSTS_INSTALLED, "outside every prefix");
+	expect_no_host(&e, "198.51.100.5", "bypassed");
+out:
+	finish(&e);
+}
+
+/* An entry learned for name under rule id, its question in bpfroute_names. */
+static bool learned_for(struct env *e, const char *s, const char *name, __u32 rule)
+{
+	struct bpfroute_host h = {
+		.ifindex = TARGET,
+		.expires = SECS(IN(600)),
+		.last_used = SECS(NOW),
+		.rule = rule,
+		.name_id = name_id(e, name),
+	};
+	struct bpfroute_name n = {};
+	struct addr a = A(s);
+	char m[160];
+
+	memcpy(h.addr, a.b, sizeof(h.addr));
+	n.len = (__u16)dns_wire(name, n.name, true);
+	return ASSERT_EQ(lt_put(e->skel->obj, a.family, &h), BPFROUTE_TABLE_INSTALLED,
+			 MSG(m, "learn %s", s)) &&
+	       ASSERT_OK(bpf_map_update_elem(e->maps.names, &h.name_id, &n, BPF_ANY) ? -errno : 0,
+			 MSG(m, "name %s", name));
+}
+
+/* What `load` writes for text: the rules, then the prefixes; every target TARGET. */
+static bool sync_config(struct env *e, const char *text)
+{
+	int idx[16] = {};
+	struct config cfg;
+	char err[256] = "";
+	bool ok;
+
+	if (!ASSERT_OK(config_parse_string("t.conf", text, &cfg, err, sizeof(err)), err))
+		return false;
+	ok = ASSERT_TRUE(cfg.n_routes <= 16, "routes of the test config");
+	for (size_t i = 0; ok && i < cfg.n_routes; i++)
+		idx[i] = TARGET;
+	ok = ok && ASSERT_OK(learning_sync(&e->maps, &cfg, idx), "learning_sync") &&
+	     ASSERT_OK(routes_sync_config(&e->maps, &cfg, idx), "routes_sync_config");
+	config_free(&cfg);
+	return ok;
+}
+
+/*
+ * A reload that adds bypasses removes what they cover from the learned
+ * tables: entries learned for a name a new bypass rule covers (their rule,
+ * the wildcard, stays), entries inside a new bypass prefix, and the entries
+ * of a rule that becomes a bypass. The rest stays.
+ */
+static void test_bypass_reload(void)
+{
+	struct env e;
+
+	if (!start(&e, "bypass_reload", 64))
+		return;
+	if (!sync_config(&e, "interface lan0\nroute *.example.com dev wg0\n") ||
+	    !learned_for(&e, "198.51.100.5", "public.example.com", 0) ||
+	    !learned_for(&e, "198.51.100.6", "www.example.com", 0) ||
+	    !learned_for(&e, "2001:db8:5::6", "www.example.com", 0) ||
+	    !learned_for(&e, "203.0.113.7", "www.example.com", 0) ||
+	    !learned_for(&e, "203.0.113.200", "www.example.com", 0))
+		goto out;
+	if (!sync_config(&e, "interface lan0\nroute *.example.com dev wg0\n"
+			 "bypass public.example.com\nbypass 203.0.113.0/24\n"
+			 "route 203.0.113.128/25 dev wg0\n"))
+		goto out;
+	expect_no_host(&e, "198.51.100.5", "a name the new bypass rule covers");
+	expect_host(&e, "198.51.100.6", "a sibling name");
+	expect_host(&e, "2001:db8:5::6", "a sibling name, IPv6");
+	expect_no_host(&e, "203.0.113.7", "inside the new bypass prefix");
+	expect_host(&e, "203.0.113.200", "inside a route prefix inside the bypass");
+	ASSERT_EQ(host_count(&e, 4), 2, "IPv4 entries left");
+	if (!sync_config(&e, "interface lan0\nbypass *.example.com\n"))
+		goto out;
+	ASSERT_EQ(host_count(&e, 4), 0, "the rule became a bypass: its IPv4 entries went");
+	ASSERT_EQ(host_count(&e, 6), 0, "the rule became a bypass: its IPv6 entries went");
+out:
+	finish(&e);
+}
+
+/*
  * The metrics' walk: figures per rule and per target from the learned
  * tables, the same whether walked at once or in small steps.
  */
@@ -2089,6 +2216,8 @@ int main(int argc, char **argv)
 	RUN_TEST(test_parse_refusals);
 	RUN_TEST(test_event_chain);
 	RUN_TEST(test_event_kinds);
+	RUN_TEST(test_bypass);
+	RUN_TEST(test_bypass_reload);
 	RUN_TEST(test_evict_lru);
 	RUN_TEST(test_evict_full_event);
 	RUN_TEST(test_reap_renewed);

@@ -319,7 +319,7 @@ if command -v python3 >/dev/null; then
 	check rules_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules -j | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert d == [dict(rule=\"*.corp.example.com\", id=0, wildcard=True, dev=\"tun0\",
+assert d == [dict(rule=\"*.corp.example.com\", id=0, wildcard=True, bypass=False, dev=\"tun0\",
                   ifindex=d[0][\"ifindex\"], masquerade=False, learned4=0, learned6=0)], d'"
 	# Which rule a name falls under, as the learner decides: an exact rule
 	# first, then the most specific wildcard, which never covers its own name.
@@ -358,6 +358,68 @@ expect_refusal rules_extra_arg "^rules: unexpected argument 'x'" br rules x
 check help_why bash -c "'$BPFROUTE' help why | grep -q 'ADDRESS|NAME'"
 check help_lists_why_rules bash -c "'$BPFROUTE' help | grep -q '^  why ' &&
 	'$BPFROUTE' help | grep -q '^  rules '"
+
+# --- bypass: exceptions to the routes, the most specific wins -----------------
+bypassed=$(conf bypassed.conf "interface lan0" "route *.corp.example.com dev tun0" \
+	"bypass public.corp.example.com" "route 203.0.113.0/24 dev tun0" \
+	"bypass 203.0.113.128/25" "bypass *.a.corp.example.com" \
+	"route x.a.corp.example.com dev tun0" "bypass 2001:db8:3::/64")
+out=$(br check -c "$bypassed" 2>"$dir/check.err")
+check bypass_check test $? -eq 0 -a ! -s "$dir/check.err"
+check bypass_check_summary test "$out" = \
+	"$bypassed: ok: 1 interface, 1 prefix route, 2 domain rules, 1 target, 4 bypasses"
+before=$(state)
+bad bypass_and_route "4: public.corp.example.com is both a route \($dir/bypass_and_route.conf:3\) and a bypass$" \
+	"interface lan0" "route *.corp.example.com dev tun0" "route public.corp.example.com dev tun0" \
+	"bypass public.corp.example.com"
+bad bypass_with_dev "2: usage: bypass PREFIX\|DOMAIN$" "interface lan0" "bypass 203.0.113.0/24 dev tun0"
+check bypass_refusals_touch_nothing test "$before" = "$(state)"
+check bypass_load br load -c "$bypassed"
+rules=$(br rules)
+check bypass_rules_text bash -c "grep -qE '^1 +public\.corp\.example\.com +bypass +- +0 +0$' <<<'$rules' &&
+	grep -qE '^2 +\*\.a\.corp\.example\.com +bypass +- +0 +0$' <<<'$rules' &&
+	grep -qE '^3 +x\.a\.corp\.example\.com +tun0 +no +0 +0$' <<<'$rules'"
+routes=$(br routes)
+check bypass_routes_text bash -c "grep -qE '^203\.0\.113\.128/25 +bypass +- .* config$' <<<'$routes' &&
+	grep -qE '^203\.0\.113\.0/24 +tun0 +no .* config$' <<<'$routes'"
+check bypass_why_name_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why public.corp.example.com |
+	grep -qx '  rule:      bypass public.corp.example.com (id 1), the most specific, wins over \*.corp.example.com: answers for it are not learned, it stays on the ordinary path'"
+check bypass_why_address_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 203.0.113.130 |
+	grep -qx '203.0.113.130: not steered: inside the bypass 203.0.113.128/25 (config): the ordinary path; never learned either'"
+check bypass_status_counters bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' status |
+	grep -qE '^  pass_bypass +0$' && ip netns exec $ns '$BPFROUTE' -d '$pin' status |
+	grep -qE '^  dns_bypass +0$' && ip netns exec $ns '$BPFROUTE' -d '$pin' status |
+	grep -qE '^  dns_refused_bypass +0$'"
+if command -v python3 >/dev/null; then
+	why_json bypass_why_name "d['rule']['rule'] == 'public.corp.example.com' and
+		d['rule']['bypass'] and d['rule']['overrides'] == '*.corp.example.com' and
+		d['rule']['dev'] == ''" public.corp.example.com
+	why_json bypass_why_sibling "d['rule']['rule'] == '*.corp.example.com' and
+		not d['rule']['bypass'] and d['rule']['dev'] == 'tun0'" www.corp.example.com
+	why_json bypass_why_wildcard "d['rule']['rule'] == '*.a.corp.example.com' and
+		d['rule']['bypass'] and d['rule']['overrides'] == '*.corp.example.com'" y.a.corp.example.com
+	why_json bypass_why_exact_route_under_it "d['rule']['rule'] == 'x.a.corp.example.com' and
+		not d['rule']['bypass'] and d['rule']['dev'] == 'tun0'" x.a.corp.example.com
+	why_json bypass_why_address "not d['steered'] and d['verdict'] == 'bypass' and
+		d['prefix']['prefix'] == '203.0.113.128/25' and d['prefix']['bypass'] and
+		d['target'] is None" 203.0.113.130
+	why_json bypass_why_address_beside "d['steered'] and d['verdict'] == 'prefix' and
+		d['prefix']['prefix'] == '203.0.113.0/24'" 203.0.113.5
+	why_json bypass_why_address6 "d['verdict'] == 'bypass'" 2001:db8:3::7
+	check bypass_rules_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules -j |
+		python3 -c 'import json, sys; d = json.load(sys.stdin)
+assert [(r[\"rule\"], r[\"bypass\"], r[\"dev\"]) for r in d] == [(\"*.corp.example.com\", False, \"tun0\"),
+	(\"public.corp.example.com\", True, \"\"), (\"*.a.corp.example.com\", True, \"\"),
+	(\"x.a.corp.example.com\", False, \"tun0\")], d'"
+	check bypass_routes_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes -j |
+		python3 -c 'import json, sys; d = json.load(sys.stdin)
+assert [(r[\"prefix\"], r[\"bypass\"]) for r in d] == [(\"203.0.113.0/24\", False),
+	(\"203.0.113.128/25\", True), (\"2001:db8:3::/64\", True)], d'"
+	check bypass_check_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' check -j -c '$bypassed' |
+		python3 -c 'import json, sys; d = json.load(sys.stdin)
+assert (d[\"prefix_routes\"], d[\"domain_rules\"], d[\"bypasses\"]) == (1, 2, 4), d'"
+fi
+check bypass_back br load -c "$good"
 
 # --- route add / del ----------------------------------------------------------
 expect_refusal route_bad_prefix "route: 203.0.113.0/99: bad prefix length" \

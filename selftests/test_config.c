@@ -2333,6 +2333,136 @@ out:
 }
 
 /*
+ * `bypass NAME|*.NAME|PREFIX`: an entry of cfg->routes with bypass set and
+ * no device, in file order among the routes, of either kind and family.
+ */
+static void test_bypass_valid(void)
+{
+	static const struct {
+		const char *text;
+		bool wildcard;
+		enum config_route_kind kind;
+	} want[] = {
+		{ "corp.example.com", true, CONFIG_ROUTE_DOMAIN },
+		{ "public.corp.example.com", false, CONFIG_ROUTE_DOMAIN },
+		{ "a.corp.example.com", true, CONFIG_ROUTE_DOMAIN },
+		{ "203.0.113.0/24", false, CONFIG_ROUTE_PREFIX },
+		{ "203.0.113.128/25", false, CONFIG_ROUTE_PREFIX },
+		{ "2001:db8:7::/48", false, CONFIG_ROUTE_PREFIX },
+		{ "198.51.100.7/32", false, CONFIG_ROUTE_PREFIX },
+	};
+	static const bool bypass[] = { false, true, true, false, true, true, true };
+	struct config cfg;
+	char got[CONFIG_DOMAIN_MAX];
+
+	test__start_subtest("bypass_valid");
+	if (expect_ok("interface lan0\n"
+		      "route *.corp.example.com dev wg0\n"
+		      "bypass public.corp.example.com\n"
+		      "bypass *.A.corp.example.com.   # case and trailing dot as a route's\n"
+		      "route 203.0.113.0/24 dev wg0\n"
+		      "bypass 203.0.113.128/25\n"
+		      "bypass 2001:db8:7::/48\n"
+		      "bypass 198.51.100.7\n", &cfg)) {
+		if (ASSERT_EQ(cfg.n_routes, 7, "routes and bypasses")) {
+			for (size_t i = 0; i < cfg.n_routes; i++) {
+				const struct config_route *r = &cfg.routes[i];
+
+				if (r->kind == CONFIG_ROUTE_PREFIX)
+					snprintf(got, sizeof(got), "%s", fmt(&r->prefix));
+				else
+					snprintf(got, sizeof(got), "%s", r->domain);
+				ASSERT_STREQ(got, want[i].text, "entry");
+				ASSERT_EQ(r->kind, want[i].kind, want[i].text);
+				ASSERT_EQ(r->wildcard, want[i].wildcard, want[i].text);
+				ASSERT_EQ(r->bypass, bypass[i], want[i].text);
+				ASSERT_STREQ(r->dev, bypass[i] ? "" : "wg0", want[i].text);
+				ASSERT_EQ(r->line, (int)i + 2, want[i].text);
+			}
+		}
+		/* A bypass names no device: one target, wg0. */
+		ASSERT_EQ(config_n_targets(&cfg), 1, "targets");
+		config_free(&cfg);
+	}
+	/* Bypasses alone, without any route: valid, if useless. */
+	if (expect_ok("interface lan0\nbypass example.com\n", &cfg)) {
+		ASSERT_EQ(cfg.n_routes, 1, "a lone bypass");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+/* Refused with FILE:LINE: reason, nothing kept. */
+static void test_bypass_refusals(void)
+{
+	test__start_subtest("bypass_refusals");
+	expect_refusal("interface lan0\nbypass\n", -EINVAL, NAME ":2: usage: bypass PREFIX|DOMAIN");
+	expect_refusal("interface lan0\nbypass example.com dev wg0\n", -EINVAL,
+		       NAME ":2: usage: bypass PREFIX|DOMAIN");
+	expect_refusal("interface lan0\nbypass a.example.com b.example.com\n", -EINVAL,
+		       NAME ":2: usage: bypass PREFIX|DOMAIN");
+	expect_refusal("interface lan0\nbypass 203.0.113.5/24\n", -EINVAL,
+		       NAME ":2: host bits set in 203.0.113.5/24");
+	expect_refusal("interface lan0\nbypass exa_mple..com\n", -EINVAL,
+		       NAME ":2: bad domain 'exa_mple..com': empty label");
+	/* Route and bypass of the same name or prefix: both lines named, either order. */
+	expect_refusal("interface lan0\nroute *.corp.example.com dev wg0\n"
+		       "route public.corp.example.com dev wg0\nbypass public.corp.example.com\n",
+		       -EINVAL, NAME ":4: public.corp.example.com is both a route (" NAME ":3) "
+		       "and a bypass");
+	expect_refusal("interface lan0\nbypass *.corp.example.com\n"
+		       "route *.corp.example.com dev wg0 masquerade\n",
+		       -EINVAL, NAME ":3: *.corp.example.com is both a bypass (" NAME ":2) "
+		       "and a route");
+	expect_refusal("interface lan0\nbypass 2001:db8::/32\nroute 2001:db8::/32 dev wg0\n",
+		       -EINVAL, NAME ":3: 2001:db8::/32 is both a bypass (" NAME ":2) and a route");
+	expect_refusal("interface lan0\nbypass example.com\nbypass EXAMPLE.com.\n", -EINVAL,
+		       NAME ":3: duplicate bypass example.com (first at line 2)");
+	/*
+	 * A name and the names below it are two rules, both taken (the refusal
+	 * comes at line 4). Lists of bypasses are not a keyword.
+	 */
+	expect_refusal("interface lan0\nbypass example.com\nbypass *.example.com\n"
+		       "bypass-list x.txt\n", -EINVAL, NAME ":4: unknown keyword 'bypass-list'");
+	test__end_subtest();
+}
+
+/* A list entry that is also a bypass line: refused, naming both, either order. */
+static void test_bypass_list_entry(void)
+{
+	struct list_dir d;
+
+	test__start_subtest("bypass_list_entry");
+	if (!list_dir_enter(&d))
+		goto out;
+	if (!list_file(&d, "a.txt", "example.com\n203.0.113.0/24\n"))
+		goto leave;
+	expect_refusal("interface lan0\nroute-list a.txt dev wg0\nbypass 203.0.113.0/24\n",
+		       -EINVAL, NAME ":3: 203.0.113.0/24 is both a route (a.txt:2) and a bypass");
+	expect_refusal("interface lan0\nbypass example.com\nroute-list a.txt dev wg0\n",
+		       -EINVAL, "a.txt:1: example.com is both a bypass (" NAME ":2) and a route");
+leave:
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
+/* A bypass has no device to look up, and takes a place in the maps. */
+static void test_bypass_devices_capacity(void)
+{
+	struct config cfg;
+	char err[512];
+
+	test__start_subtest("bypass_devices_capacity");
+	if (if_nametoindex("lo") &&
+	    expect_ok("interface lo\nbypass example.com\nbypass 203.0.113.0/24\n", &cfg)) {
+		ASSERT_OK(config_check_devices(&cfg, err, sizeof(err)), "no device to look up");
+		config_free(&cfg);
+	}
+	test__end_subtest();
+}
+
+/*
  * A list past what the maps hold is refused while it is read, with the
  * capacity check's message at the first entry past it; a route line after
  * a full list is refused by the capacity check, at its line.
@@ -2431,6 +2561,10 @@ int main(int argc, char **argv)
 	RUN_TEST(test_duplicate_domain);
 	RUN_TEST(test_duplicate_after_growth);
 	RUN_TEST(test_interface_is_route_target);
+	RUN_TEST(test_bypass_valid);
+	RUN_TEST(test_bypass_refusals);
+	RUN_TEST(test_bypass_list_entry);
+	RUN_TEST(test_bypass_devices_capacity);
 	RUN_TEST(test_bad_prefix_route);
 	RUN_TEST(test_digit_names);
 	RUN_TEST(test_bad_domain);

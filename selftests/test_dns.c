@@ -430,9 +430,9 @@ static __u64 dns_question_id(const struct ctx *c, const struct dns_msg *m)
  * (stored as example.com, wildcard 1), or "app.example.com" for that name.
  * The key is the backward hash, last byte (the root label) first.
  */
-static bool rule_add(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id)
+static bool rule_put(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id, __u16 flags)
 {
-	struct bpfroute_rule val = { .ifindex = ifindex, .id = id };
+	struct bpfroute_rule val = { .ifindex = ifindex, .id = id, .flags = flags };
 	struct bpfroute_rule_key key = {};
 	const char *name = pattern;
 	char m[160];
@@ -450,6 +450,17 @@ static bool rule_add(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id
 	return ASSERT_OK(bpf_map_update_elem(bpf_map__fd(c->skel->maps.bpfroute_rules), &key,
 					     &val, BPF_NOEXIST) ? -errno : 0,
 			 MSG(m, "add rule %s", pattern));
+}
+
+static bool rule_add(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id)
+{
+	return rule_put(c, pattern, ifindex, id, 0);
+}
+
+/* A `bypass NAME` or `bypass *.NAME` line, as `load` writes it: no device. */
+static bool bypass_add(struct ctx *c, const char *pattern, __u16 id)
+{
+	return rule_put(c, pattern, 0, id, BPFROUTE_RULE_F_BYPASS);
 }
 
 static bool resolver_add(struct ctx *c, const char *addr)
@@ -1295,6 +1306,117 @@ static void test_exact_vs_wildcard(void)
 		expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, cases[i].rule, cases[i].ifindex,
 			     1, what);
 	}
+out:
+	finish(&c);
+}
+
+/*
+ * Bypasses among the rules: the most specific rule wins, whether route or
+ * bypass. `route *.corp.example.com` with `bypass public.corp.example.com`:
+ * the bypassed name is not learned (counted DNS_BYPASS, no event for the
+ * agent, the query answered), its siblings and the names below it are. A
+ * wildcard bypass under a wildcard route (*.a.corp... against *.corp...)
+ * keeps everything below it, but not its apex; an exact route under the
+ * wildcard bypass wins over it.
+ */
+static void test_bypass_rules(void)
+{
+	static const struct {
+		const char *qname, *addr;
+		__u32 ifindex;		/* 0: bypassed */
+		__u16 rule;
+	} cases[] = {
+		{ "public.corp.example.com", "203.0.113.1", 0, 2 },
+		{ "app.corp.example.com", "203.0.113.2", 11, 1 },	/* a sibling */
+		{ "z.public.corp.example.com", "203.0.113.3", 11, 1 },	/* below an exact bypass */
+		{ "y.a.corp.example.com", "203.0.113.4", 0, 3 },
+		{ "deep.y.a.corp.example.com", "203.0.113.5", 0, 3 },
+		{ "a.corp.example.com", "203.0.113.6", 11, 1 },		/* apex of *.a */
+		{ "x.a.corp.example.com", "203.0.113.7", 12, 4 },	/* exact route under it */
+		{ "w.x.a.corp.example.com", "203.0.113.8", 0, 3 },	/* below it: *.a again */
+	};
+	struct dns_msg m;
+	struct ctx c;
+	char what[160];
+
+	if (!start(&c, "bypass_rules", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_add(&c, "*.corp.example.com", 11, 1) ||
+	    !bypass_add(&c, "public.corp.example.com", 2) ||
+	    !bypass_add(&c, "*.a.corp.example.com", 3) ||
+	    !rule_add(&c, "x.a.corp.example.com", 12, 4))
+		goto out;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flow fl = UDP4((__u16)(42000 + i));
+		__u16 id = (__u16)(0x2100 + i);
+
+		snprintf(what, sizeof(what), "%s", cases[i].qname);
+		if (!query(&c, &fl, id, cases[i].qname, DNS_T_A))
+			continue;
+		dns_answer_msg(&m, id, cases[i].qname, DNS_T_A);
+		dns_rr_a(&m, DNS_QNAME_OFF, 300, cases[i].addr);
+		if (!cases[i].ifindex) {
+			answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_BYPASS, 1), END);
+			expect_no_host(&c, cases[i].addr, what);
+			expect_no_event(&c, what);
+			ASSERT_FALSE(query_present(&c, &fl, id),
+				     MSG(what, "%s: query entry deleted after BYPASS",
+					 cases[i].qname));
+			continue;
+		}
+		if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+			    D(LEARNED_ADDRS, 1), END))
+			continue;
+		expect_host(&c, cases[i].addr, cases[i].ifindex, cases[i].rule, cases[i].qname,
+			    300, what);
+		expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, cases[i].rule, cases[i].ifindex,
+			     1, what);
+	}
+	expect_learned_count(&c, 4, 4, "bypass rules: the four routed names only");
+out:
+	finish(&c);
+}
+
+/*
+ * An address inside a bypass prefix is never learned, whatever name it is
+ * answered for: the bypassed network stays on the ordinary path (a learned
+ * entry would be looked up before the prefixes). The longest prefix decides:
+ * a route prefix inside the bypass prefix lets its addresses be learned.
+ */
+static void test_bypass_prefix_not_learned(void)
+{
+	struct flow fl = UDP4(40090);
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "bypass_prefix_not_learned", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!usual_setup(&c, &fl, 0x0909) ||
+	    !fx_bypass_add(c.skel->obj, "203.0.113.0/24") ||
+	    !fx_route_add(c.skel->obj, "203.0.113.128/25", RULE_IF) ||
+	    !fx_bypass_add(c.skel->obj, "2001:db8:5::/48"))
+		goto out;
+	dns_answer_msg(&m, 0x0909, QNAME, DNS_T_A);
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.10");	/* in the bypass */
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "203.0.113.200");	/* in the route inside it */
+	dns_rr_a(&m, DNS_QNAME_OFF, 300, "198.51.100.7");	/* outside both */
+	if (!answer(&c, &fl, &m, "A in a bypass prefix", D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+		    D(LEARNED_ADDRS, 2), D(DNS_REFUSED_BYPASS, 1), END))
+		goto out;
+	expect_no_host(&c, "203.0.113.10", "inside the bypass prefix");
+	expect_host(&c, "203.0.113.200", RULE_IF, RULE_ID, QNAME, 300,
+		    "inside a route prefix inside the bypass");
+	expect_host(&c, "198.51.100.7", RULE_IF, RULE_ID, QNAME, 300, "outside the bypass");
+
+	/* IPv6 alike, and an answer with nothing left to learn is not LEARNED. */
+	if (!query(&c, &fl, 0x090a, QNAME, DNS_T_AAAA))
+		goto out;
+	dns_answer_msg(&m, 0x090a, QNAME, DNS_T_AAAA);
+	dns_rr_aaaa(&m, DNS_QNAME_OFF, 300, "2001:db8:5::10");
+	if (!answer(&c, &fl, &m, "AAAA in a bypass prefix", D(DNS_ANSWER, 1),
+		    D(DNS_REFUSED_BYPASS, 1), END))
+		goto out;
+	expect_no_host(&c, "2001:db8:5::10", "inside the IPv6 bypass prefix");
 out:
 	finish(&c);
 }
@@ -3589,6 +3711,8 @@ int main(int argc, char **argv)
 	RUN_TEST(test_learn_aaaa);
 	RUN_TEST(test_learn_cname_chain);
 	RUN_TEST(test_exact_vs_wildcard);
+	RUN_TEST(test_bypass_rules);
+	RUN_TEST(test_bypass_prefix_not_learned);
 	RUN_TEST(test_case_insensitive);
 	RUN_TEST(test_no_rule);
 	RUN_TEST(test_learn_disabled);

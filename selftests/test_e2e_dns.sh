@@ -211,6 +211,8 @@ host-record=after.corp.example.com,203.0.113.14,2001:db8:3::14
 host-record=long.corp.example.com,203.0.113.32,2001:db8:3::32,1
 host-record=short2.corp.example.com,203.0.113.34,2001:db8:3::34,1
 host-record=pre.example.org,203.0.113.42,2001:db8:3::42
+host-record=public.corp.example.com,203.0.113.15,2001:db8:3::15
+host-record=pubnet.corp.example.com,203.0.113.17,2001:db8:3::ff:17
 EOF
 	# 60 addresses, fewer than the kernel learns from one answer
 	# (BPFROUTE_DNS_LEARN_MAX, 64): all of them learned before the answer
@@ -285,6 +287,9 @@ resolver $TB_DNS6
 route *.corp.example.com dev $TB_GW_WG
 route vip.corp.example.com dev $TB_GW_WG2
 route app.example.org dev $TB_GW_WG2
+bypass public.corp.example.com
+bypass 203.0.113.16/30
+bypass 2001:db8:3::ff:0/112
 min-ttl $min_ttl
 max-ttl 86400
 idle-timeout $idle
@@ -392,6 +397,41 @@ check no_rule_counted [ "$before" -ge 0 -a "$after" -gt "$before" ] -- \
 	"status -j counter dns_no_rule: expected to grow, before $before after $after"
 expect_curl no_rule_curl_decoy "http://other.example.net:$TB_SERVICE_PORT/" decoy -4
 expect_not_learned no_rule_still_not_learned 203.0.113.20/32
+
+# f2. Exceptions: `bypass public.corp.example.com` inside the wildcard route
+# keeps that name on the ordinary path (not learned, the decoy answers) while
+# its siblings go into the tunnel; pubnet.corp.example.com, routed by name,
+# answers with addresses inside bypass prefixes, which are never learned.
+before=$(counter dns_bypass)
+client_dig +short public.corp.example.com A >/dev/null
+client_dig +short public.corp.example.com AAAA >/dev/null
+after=$(counter dns_bypass)
+check bypass_name_counted [ "$before" -ge 0 -a "$after" -ge $((before + 2)) ] -- \
+	"status -j counter dns_bypass: expected to grow by 2, before $before after $after"
+expect_not_learned bypass_name_a_not_learned 203.0.113.15/32
+expect_not_learned bypass_name_aaaa_not_learned 2001:db8:3::15/128
+expect_curl bypass_name_curl4_decoy "http://public.corp.example.com:$TB_SERVICE_PORT/" decoy -4
+expect_curl bypass_name_curl6_decoy "http://public.corp.example.com:$TB_SERVICE_PORT/" decoy -6
+expect_curl bypass_sibling_curl4_private "http://www.corp.example.com:$TB_SERVICE_PORT/" \
+	private -4
+expect_jq bypass_why_name '.rule.rule == "public.corp.example.com" and .rule.bypass and
+	.rule.overrides == "*.corp.example.com" and .learned == []' why public.corp.example.com -j
+before=$(counter dns_refused_bypass)
+passed=$(counter pass_bypass)
+client_dig +short pubnet.corp.example.com A >/dev/null
+client_dig +short pubnet.corp.example.com AAAA >/dev/null
+after=$(counter dns_refused_bypass)
+check bypass_prefix_refused_counted [ "$before" -ge 0 -a "$after" -ge $((before + 2)) ] -- \
+	"status -j counter dns_refused_bypass: expected to grow by 2, before $before after $after"
+expect_not_learned bypass_prefix_a_not_learned 203.0.113.17/32
+expect_not_learned bypass_prefix_aaaa_not_learned 2001:db8:3::ff:17/128
+expect_curl bypass_prefix_curl4_decoy "http://pubnet.corp.example.com:$TB_SERVICE_PORT/" decoy -4
+expect_curl bypass_prefix_curl6_decoy "http://pubnet.corp.example.com:$TB_SERVICE_PORT/" decoy -6
+after=$(counter pass_bypass)
+check bypass_prefix_passed_counted [ "$passed" -ge 0 -a "$after" -gt "$passed" ] -- \
+	"status -j counter pass_bypass: expected to grow, before $passed after $after"
+expect_jq bypass_why_address '(.steered | not) and .verdict == "bypass" and
+	.prefix.prefix == "203.0.113.16/30"' why 203.0.113.17 -j
 
 # g. Truncated over UDP, answered over TCP. tcp.corp.example.com's address
 # is only in the TCP answer; glibc retries over TCP too, so curl exercises it.

@@ -104,6 +104,11 @@ static bool route_add(struct bpfroute_tc *skel, const char *prefix, __u32 ifinde
 	return fx_route_add(skel->obj, prefix, ifindex);
 }
 
+static bool bypass_add(struct bpfroute_tc *skel, const char *prefix)
+{
+	return fx_bypass_add(skel->obj, prefix);
+}
+
 static bool excl_add(struct bpfroute_tc *skel, const char *addr)
 {
 	return fx_excl_add(skel->obj, addr, BPFROUTE_EXCL_LOCAL);
@@ -251,6 +256,9 @@ static bool verdict(struct bpfroute_tc *skel, const struct pkt *in, int stat, co
 	verdict(skel, in, BPFROUTE_STAT_STEERED, route, what, false)
 #define expect_pass(skel, in, stat, what) verdict(skel, in, stat, NULL, what, false)
 #define expect_drop(skel, in, stat, what) verdict(skel, in, stat, NULL, what, false)
+/* A hit on a bypass prefix: untouched, counted on the bypass entry. */
+#define expect_bypass(skel, in, route, what) \
+	verdict(skel, in, BPFROUTE_STAT_PASS_BYPASS, route, what, false)
 /* A frame this kernel's test_run may refuse before the program sees it. */
 #define expect_truncated(skel, in, what) \
 	verdict(skel, in, BPFROUTE_STAT_PASS_MALFORMED, NULL, what, true)
@@ -500,6 +508,59 @@ static void test_ipv4_longest_prefix_wins(void)
 		pkt_udp4(&p, cases[i].dst, 64);
 		expect_steer(skel, &p, cases[i].route, MSG(m, "to %s", cases[i].dst));
 	}
+out:
+	finish(skel);
+}
+
+/*
+ * Bypass prefixes among the routes: the longest prefix decides, whether a
+ * route or a bypass. A bypass inside a route prefix passes its addresses
+ * untouched (PASS_BYPASS, counted on the bypass entry); a route inside a
+ * bypass prefix steers; the rest of the bypass passes, even with TTL 1 (the
+ * packet is the stack's, which sends time exceeded as for any other).
+ */
+static void test_bypass_prefixes(void)
+{
+	static const struct {
+		const char *dst, *prefix;
+		bool steer;
+	} cases[] = {
+		{ "203.0.113.10", "203.0.113.0/24", true },
+		{ "203.0.113.130", "203.0.113.128/25", false },	/* bypass inside the route */
+		{ "203.0.113.200", "203.0.113.192/26", true },	/* route inside the bypass */
+		{ "198.51.100.1", "198.51.100.0/24", false },	/* a bypass alone */
+		{ "2001:db8:1::10", "2001:db8:1::/48", true },
+		{ "2001:db8:1:7::10", "2001:db8:1:7::/64", false },
+		{ "2001:db8:1:7::1:10", "2001:db8:1:7::1:0/112", true },
+	};
+	struct bpfroute_tc *skel;
+	struct pkt p;
+	char m[128];
+
+	if (!start("bypass_prefixes", &skel))
+		return;
+	if (!route_add(skel, "203.0.113.0/24", 11) || !bypass_add(skel, "203.0.113.128/25") ||
+	    !route_add(skel, "203.0.113.192/26", 12) || !bypass_add(skel, "198.51.100.0/24") ||
+	    !route_add(skel, "2001:db8:1::/48", 21) || !bypass_add(skel, "2001:db8:1:7::/64") ||
+	    !route_add(skel, "2001:db8:1:7::1:0/112", 22))
+		goto out;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool v6 = strchr(cases[i].dst, ':');
+
+		if (v6)
+			pkt_udp6(&p, cases[i].dst, 64);
+		else
+			pkt_udp4(&p, cases[i].dst, 64);
+		if (cases[i].steer)
+			expect_steer(skel, &p, cases[i].prefix, MSG(m, "to %s", cases[i].dst));
+		else
+			expect_bypass(skel, &p, cases[i].prefix, MSG(m, "to %s", cases[i].dst));
+	}
+	pkt_udp4(&p, "203.0.113.131", 1);
+	expect_bypass(skel, &p, "203.0.113.128/25", "TTL 1 inside the bypass");
+	/* Not the bypass's: nothing covers it, a miss as ever. */
+	pkt_udp4(&p, "192.0.2.10", 64);
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "to 192.0.2.10, no prefix");
 out:
 	finish(skel);
 }
@@ -1390,6 +1451,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_ipv6_miss);
 	RUN_TEST(test_ipv4_longest_prefix_wins);
 	RUN_TEST(test_ipv6_longest_prefix_wins);
+	RUN_TEST(test_bypass_prefixes);
 	RUN_NAMED(test_ipv4_ttl, "ipv4_ttl_1", 1);
 	RUN_NAMED(test_ipv4_ttl, "ipv4_ttl_0", 0);
 	RUN_NAMED(test_ipv4_ttl, "ipv4_ttl_2", 2);

@@ -1023,6 +1023,47 @@ out:
 	finish(&f);
 }
 
+/*
+ * A bypass prefix inside a route prefix of an XDP target: the stage passes
+ * its frames to TC untouched and without a verdict (TC looks up again and
+ * counts PASS_BYPASS, once, on the bypass entry); a route prefix inside the
+ * bypass is forwarded in XDP as ever, and so is the rest of the outer route.
+ */
+static void test_bypass_prefix(void)
+{
+	struct want w = {};
+	struct pkt p;
+	struct fx f;
+
+	if (!start("bypass_prefix", &f))
+		return;
+	if (!route_add(&f, PFX4, (__u32)dev.tgt) || !fx_bypass_add(f.skel->obj, "100.100.5.0/24") ||
+	    !route_add(&f, "100.100.5.128/25", (__u32)dev.tgt) ||
+	    !route_add(&f, "2001:db8:100::/48", (__u32)dev.tgt) ||
+	    !fx_bypass_add(f.skel->obj, PFX6))
+		goto out;
+	pkt_udp4(&p, PFX4_DST, 64);
+	expect_pass(&f, &p, "XDP: IPv4 in the bypass /24");
+	w.entry = "route4 100.100.5.0/24";
+	w.bytes = p.len;
+	w.stats[BPFROUTE_STAT_PASS_BYPASS] = 1;
+	expect_run(&f, false, (__u32)dev.lan, &p, TC_ACT_OK, &p, &w, "TC: IPv4 in the bypass /24");
+	pkt_udp4(&p, "100.100.5.200", 64);
+	expect_steer(&f, &p, dev.nh4, "route4 100.100.5.128/25", "a route /25 inside the bypass");
+	pkt_udp4(&p, "100.100.6.5", 64);
+	expect_steer(&f, &p, dev.nh4, "route4 " PFX4, "in the /16 beside the bypass");
+
+	pkt_udp6(&p, PFX6_DST, 64);
+	expect_pass(&f, &p, "XDP: IPv6 in the bypass /64");
+	w.entry = "route6 " PFX6;
+	w.bytes = p.len;
+	expect_run(&f, false, (__u32)dev.lan, &p, TC_ACT_OK, &p, &w, "TC: IPv6 in the bypass /64");
+	pkt_udp6(&p, "2001:db8:100:6::5", 64);
+	expect_steer(&f, &p, dev.nh6, "route6 2001:db8:100::/48", "in the /48 beside the bypass");
+out:
+	finish(&f);
+}
+
 static void test_ipv6_learned_host(void)
 {
 	struct ip6_spec tcp = { .dst = DST6, .hop_limit = 255, .proto = IPPROTO_TCP,
@@ -2532,6 +2573,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_ipv4_route_prefix);
 	RUN_TEST(test_ipv6_learned_host);
 	RUN_TEST(test_ipv6_route_prefix);
+	RUN_TEST(test_bypass_prefix);
 	RUN_TEST(test_second_lan);
 	RUN_TEST(test_pass_target_flags);
 	RUN_TEST(test_pass_not_our_mac);

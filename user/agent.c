@@ -37,6 +37,7 @@ static void rule_set(struct agent_rule *r, const struct bpfroute_rule_key *key,
 		return;
 	r->used = true;
 	r->wildcard = key->wildcard;
+	r->bypass = val->flags & BPFROUTE_RULE_F_BYPASS;
 	r->ifindex = val->ifindex;
 	r->name_len = val->name_len;
 	memcpy(r->name, val->name, val->name_len);
@@ -98,8 +99,36 @@ static bool rule_covers(const struct agent_rule *r, const __u8 *q, size_t qlen)
 }
 
 /*
+ * Is the question's most specific rule a bypass? The kernel matched before
+ * it emitted the event; a reload since may have added a bypass for the name
+ * (`bypass public.corp.example.com` under `route *.corp.example.com`). The
+ * same order as bpf/dns_rules.h: an exact rule first, else the longest
+ * wildcard. A walk of the cache: only answers the agent finishes pay it.
+ */
+static bool rule_bypassed(const struct agent *a, const __u8 *qname, size_t qlen)
+{
+	const struct agent_rule *best = NULL;
+	size_t best_rank = 0;
+
+	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
+		const struct agent_rule *r = &a->rules[id];
+		size_t rank;
+
+		if (!r->used || !rule_covers(r, qname, qlen))
+			continue;
+		rank = r->wildcard ? r->name_len : BPFROUTE_DNS_NAME_MAX + 1;
+		if (rank > best_rank) {
+			best = r;
+			best_rank = rank;
+		}
+	}
+	return best && best->bypass;
+}
+
+/*
  * Ids are given in config order, so after a reload an id may name another
  * rule: the question must still fall under it, or the cache is read again.
+ * A bypass rule, or a question a bypass covers more specifically, has none.
  */
 const struct agent_rule *agent_rule(struct agent *a, __u32 id, const __u8 *qname,
 				    size_t qlen, __u64 now)
@@ -108,12 +137,16 @@ const struct agent_rule *agent_rule(struct agent *a, __u32 id, const __u8 *qname
 
 	if (!r)
 		return NULL;
-	if (r->used && rule_covers(r, qname, qlen))
-		return r;
-	if (now - a->rules_read_ns < HOSTS_NSEC_PER_SEC || agent_refresh(a, now) < 0)
+	if (!(r->used && rule_covers(r, qname, qlen))) {
+		if (now - a->rules_read_ns < HOSTS_NSEC_PER_SEC || agent_refresh(a, now) < 0)
+			return NULL;
+		r = &a->rules[id];
+		if (!(r->used && rule_covers(r, qname, qlen)))
+			return NULL;
+	}
+	if (r->bypass || rule_bypassed(a, qname, qlen))
 		return NULL;
-	r = &a->rules[id];
-	return r->used && rule_covers(r, qname, qlen) ? r : NULL;
+	return r;
 }
 
 static int agent_read_maps(struct agent *a, struct bpfroute_maps *m, __u64 now)

@@ -49,6 +49,7 @@
 struct agent_rule {
 	bool used;
 	bool wildcard;
+	bool bypass;		/* BPFROUTE_RULE_F_BYPASS: learns nothing */
 	__u32 ifindex;
 	__u16 name_len;
 	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire form */

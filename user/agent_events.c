@@ -102,7 +102,8 @@ static size_t event_finish(struct agent *a, const struct bpfroute_dns_event *ev,
 	rule = agent_rule(a, ev->rule, ans->qname, ans->qname_len, now);
 	if (!rule) {
 		a->st.dropped++;
-		pr_debug("answer for %s: rule %u is gone\n", ans->qtext, ev->rule);
+		pr_debug("answer for %s: rule %u is gone, or a bypass covers it\n", ans->qtext,
+			 ev->rule);
 		return 0;
 	}
 	o = (struct hosts_origin){

@@ -234,7 +234,7 @@ void agent_prefetch_rules(struct agent *a, __u64 now)
 	if (!pf)
 		return;
 	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++)
-		n += a->rules[id].used && !a->rules[id].wildcard;
+		n += a->rules[id].used && !a->rules[id].wildcard && !a->rules[id].bypass;
 	jobs = calloc(2 * n + 1, sizeof(*jobs));
 	if (!jobs) {
 		pr_warn("prefetch: out of memory; keeping the old list\n");
@@ -244,7 +244,8 @@ void agent_prefetch_rules(struct agent *a, __u64 now)
 	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
 		const struct agent_rule *r = &a->rules[id];
 
-		if (!r->used || r->wildcard)
+		/* A bypassed name is the ordinary path's: nothing to learn ahead. */
+		if (!r->used || r->wildcard || r->bypass)
 			continue;
 		job_make(&jobs[n], n, r, id, ns_t_a, pf, now);
 		n++;

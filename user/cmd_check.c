@@ -50,12 +50,15 @@ static const char *plural(size_t n)
 
 static void print_summary(const char *path, const struct config *cfg, bool verified, bool json)
 {
-	size_t n_prefixes = 0, n_domains, n_targets = config_n_targets(cfg);
+	size_t n_prefixes = 0, n_domains, n_bypasses = 0, n_targets = config_n_targets(cfg);
 	struct json j;
 
-	for (size_t i = 0; i < cfg->n_routes; i++)
-		n_prefixes += cfg->routes[i].kind == CONFIG_ROUTE_PREFIX;
-	n_domains = cfg->n_routes - n_prefixes;
+	/* Routes and rules to a device; bypasses, prefix or name, on their own. */
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		n_bypasses += cfg->routes[i].bypass;
+		n_prefixes += !cfg->routes[i].bypass && cfg->routes[i].kind == CONFIG_ROUTE_PREFIX;
+	}
+	n_domains = cfg->n_routes - n_prefixes - n_bypasses;
 	if (json) {
 		json_init(&j, stdout);
 		json_object_begin(&j);
@@ -63,6 +66,7 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 		json_kv_u64(&j, "interfaces", cfg->n_ifaces);
 		json_kv_u64(&j, "prefix_routes", n_prefixes);
 		json_kv_u64(&j, "domain_rules", n_domains);
+		json_kv_u64(&j, "bypasses", n_bypasses);
 		json_kv_u64(&j, "targets", n_targets);
 		json_kv_u64(&j, "masqueraded", cfg->n_masq);
 		json_kv_u64(&j, "xdp", cfg->n_xdp);
@@ -75,6 +79,8 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 	printf("%s: ok: %zu interface%s, %zu prefix route%s, %zu domain rule%s, %zu target%s",
 	       path, cfg->n_ifaces, plural(cfg->n_ifaces), n_prefixes, plural(n_prefixes),
 	       n_domains, plural(n_domains), n_targets, plural(n_targets));
+	if (n_bypasses)
+		printf(", %zu bypass%s", n_bypasses, n_bypasses == 1 ? "" : "es");
 	if (cfg->n_masq)
 		printf(", %zu masqueraded", cfg->n_masq);
 	if (cfg->n_xdp)

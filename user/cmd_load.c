@@ -86,7 +86,7 @@ static int resolve_ifindexes(struct load_ctx *c)
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
 		c->iface_idx[i] = if_nametoindex(cfg->ifaces[i].name);
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		c->route_idx[i] = if_nametoindex(cfg->routes[i].dev);
+		c->route_idx[i] = cfg->routes[i].bypass ? 0 : if_nametoindex(cfg->routes[i].dev);
 	for (size_t i = 0; i < cfg->n_masq; i++)
 		c->masq_idx[i] = if_nametoindex(cfg->masq[i].dev);
 	for (size_t i = 0; i < cfg->n_xdp; i++)
@@ -124,7 +124,7 @@ static int recheck_devices(const struct load_ctx *c)
 		if (!device_same(cfg->ifaces[i].name, c->iface_idx[i]))
 			return -ENODEV;
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		if (!device_same(cfg->routes[i].dev, c->route_idx[i]))
+		if (!cfg->routes[i].bypass && !device_same(cfg->routes[i].dev, c->route_idx[i]))
 			return -ENODEV;
 	for (size_t i = 0; i < cfg->n_masq; i++)
 		if (!device_same(cfg->masq[i].dev, c->masq_idx[i]))
@@ -388,7 +388,8 @@ static int collect_targets(struct load_ctx *c, int **targets, int *n)
 	}
 	*n = 0;
 	for (size_t i = 0; i < c->cfg.n_routes; i++)
-		t[(*n)++] = c->route_idx[i];
+		if (!c->cfg.routes[i].bypass)
+			t[(*n)++] = c->route_idx[i];
 	for (size_t i = 0; i < c->cfg.n_masq; i++)
 		t[(*n)++] = c->masq_idx[i];
 	for (size_t i = 0; i < c->cfg.n_xdp; i++)
@@ -437,6 +438,8 @@ static void warn_rp_filter(const struct config *cfg)
 		bool seen = i && !strcmp(cfg->routes[i - 1].dev, dev);
 		int own, eff;
 
+		if (cfg->routes[i].bypass)
+			continue;
 		/*
 		 * Once a device, and the walk back only where the device
 		 * changes: a list makes a long run of routes to one.
@@ -535,8 +538,8 @@ int load_instance(const char *pin_dir, const char *path)
 {
 	struct load_ctx c = { .pd.fd = -1 };
 	int err, n_targets = 0, *targets = NULL;
-	size_t n_prefixes = 0, n_domains;
-	char masq[64] = "", xdp[64] = "";
+	size_t n_prefixes = 0, n_domains, n_bypasses = 0;
+	char masq[64] = "", xdp[64] = "", bypass[64] = "";
 
 	/* 1. Everything that can be checked without touching the kernel. */
 	err = load_prepare(path, &c.cfg);
@@ -634,19 +637,25 @@ int load_instance(const char *pin_dir, const char *path)
 
 	warn_rp_filter(&c.cfg);
 	warn_forwarding(&c.cfg);
-	for (size_t i = 0; i < c.cfg.n_routes; i++)
-		n_prefixes += c.cfg.routes[i].kind == CONFIG_ROUTE_PREFIX;
-	n_domains = c.cfg.n_routes - n_prefixes;
+	for (size_t i = 0; i < c.cfg.n_routes; i++) {
+		n_bypasses += c.cfg.routes[i].bypass;
+		n_prefixes += !c.cfg.routes[i].bypass &&
+			      c.cfg.routes[i].kind == CONFIG_ROUTE_PREFIX;
+	}
+	n_domains = c.cfg.n_routes - n_prefixes - n_bypasses;
+	if (n_bypasses)
+		snprintf(bypass, sizeof(bypass), ", %zu bypass%s", n_bypasses,
+			 n_bypasses == 1 ? "" : "es");
 	if (c.cfg.n_masq)
 		snprintf(masq, sizeof(masq), ", %zu masqueraded target%s", c.cfg.n_masq,
 			 c.cfg.n_masq == 1 ? "" : "s");
 	if (c.cfg.n_xdp)
 		snprintf(xdp, sizeof(xdp), ", %zu XDP target%s", c.cfg.n_xdp,
 			 c.cfg.n_xdp == 1 ? "" : "s");
-	pr_info("%s %s: %zu interface%s, %zu prefix route%s, %zu domain rule%s%s%s from %s\n",
+	pr_info("%s %s: %zu interface%s, %zu prefix route%s, %zu domain rule%s%s%s%s from %s\n",
 		c.n_before ? "reloaded" : "loaded", c.pd.path, c.cfg.n_ifaces,
 		c.cfg.n_ifaces == 1 ? "" : "s", n_prefixes, n_prefixes == 1 ? "" : "s",
-		n_domains, n_domains == 1 ? "" : "s", masq, xdp, path);
+		n_domains, n_domains == 1 ? "" : "s", bypass, masq, xdp, path);
 	goto cleanup;
 
 undo_targets:

@@ -58,7 +58,8 @@ static int route_add(const struct bpfroute_maps *m, const struct prefix *p, cons
 		goto cleanup;
 	}
 	for (size_t i = 0; i < count; i++)
-		targets[n++] = entries[i].route.ifindex;
+		if (!(entries[i].route.flags & BPFROUTE_ROUTE_F_BYPASS))	/* no device */
+			targets[n++] = entries[i].route.ifindex;
 	targets[n++] = ifindex;
 	err = excl_sync(m, targets, n);
 	if (err) {
@@ -73,7 +74,8 @@ static int route_add(const struct bpfroute_maps *m, const struct prefix *p, cons
 		goto cleanup;
 	}
 	e = routes_find(entries, count, p);
-	err = routes_set(m, p, ifindex, BPFROUTE_ORIGIN_MANUAL, e ? &e->route : NULL);
+	/* Over a bypass of the config too: the operator's later word wins. */
+	err = routes_set(m, p, ifindex, BPFROUTE_ORIGIN_MANUAL, 0, e ? &e->route : NULL);
 	if (err) {
 		pr_err("route: adding %s: %s%s\n", dev, strerror(-err),
 		       err == -E2BIG || err == -ENOSPC ? " (the route map is full)" : "");

@@ -3,7 +3,7 @@
  * `bpfroute rules`: the domain rules of the loaded config as the kernel holds
  * them (bpfroute_rules), by id (config order), each with its target and the
  * learned entries it brought in, per family: one walk over the learned
- * tables for all of them.
+ * tables for all of them. A bypass rule shows `bypass` for its device.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -33,6 +33,17 @@ static bool rule_masqueraded(const struct rules_view *v, __u32 ifindex)
 	return t && (t->val.flags & BPFROUTE_TARGET_F_MASQ);
 }
 
+static bool rule_bypass(const struct learning_rule *r)
+{
+	return r->val.flags & BPFROUTE_RULE_F_BYPASS;
+}
+
+/* The DEV column: the target, or `bypass` for a rule that has none. */
+static const char *rule_dev(const struct learning_rule *r, char *dev)
+{
+	return rule_bypass(r) ? "bypass" : cmd_dev_name(r->val.ifindex, dev);
+}
+
 static const char *rule_text(const struct learning_rule *r, char *buf, size_t len)
 {
 	if (learning_rule_text(r, buf, len))
@@ -57,7 +68,9 @@ static void print_rules_json(const struct rules_view *v)
 		json_kv_u64(&j, "id", id);
 		json_key(&j, "wildcard");
 		json_bool(&j, r->key.wildcard);
-		json_kv_string(&j, "dev", cmd_dev_name(r->val.ifindex, dev));
+		json_key(&j, "bypass");
+		json_bool(&j, rule_bypass(r));
+		json_kv_string(&j, "dev", rule_bypass(r) ? "" : cmd_dev_name(r->val.ifindex, dev));
 		json_kv_u64(&j, "ifindex", r->val.ifindex);
 		json_key(&j, "masquerade");
 		json_bool(&j, rule_masqueraded(v, r->val.ifindex));
@@ -81,8 +94,9 @@ static void print_rules(const struct rules_view *v)
 		if (!r->used)
 			continue;
 		printf("%-5u %-40s %-15s %-4s %10u %10u\n", id, rule_text(r, name, sizeof(name)),
-		       cmd_dev_name(r->val.ifindex, dev),
-		       rule_masqueraded(v, r->val.ifindex) ? "yes" : "no", v->counts[id][0],
+		       rule_dev(r, dev),
+		       rule_bypass(r) ? "-" : rule_masqueraded(v, r->val.ifindex) ? "yes" : "no",
+		       v->counts[id][0],
 		       v->counts[id][1]);
 	}
 }

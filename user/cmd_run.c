@@ -120,8 +120,12 @@ static void run_devs_read(struct run_ctx *c)
 				   i < c->cfg.n_routes + c->cfg.n_masq ?
 				   c->cfg.masq[i - c->cfg.n_routes].dev :
 				   c->cfg.xdp[i - c->cfg.n_routes - c->cfg.n_masq].dev;
-		__u32 ifindex = sysfs_ifindex(name);
+		__u32 ifindex;
 		size_t k;
+
+		if (!*name)
+			continue;	/* a bypass: no device */
+		ifindex = sysfs_ifindex(name);
 
 		for (k = 0; k < n && devs[k].ifindex != ifindex; k++)
 			;

@@ -151,6 +151,12 @@ static bool masqueraded(const struct target_set *targets, __u32 ifindex)
 	return t && (t->val.flags & BPFROUTE_TARGET_F_MASQ);
 }
 
+/* A prefix entry's DEV: its target, or `bypass` (kept on the ordinary path). */
+static const char *route_dev(const struct bpfroute_route *r, char *dev)
+{
+	return r->flags & BPFROUTE_ROUTE_F_BYPASS ? "bypass" : cmd_dev_name(r->ifindex, dev);
+}
+
 static void json_route(struct json *j, const char *prefix, const char *dev, __u32 ifindex,
 		       bool masq, const char *origin, __u64 packets, __u64 bytes)
 {
@@ -186,12 +192,16 @@ static void print_routes_json(const struct routes_view *v)
 	json_init(&j, stdout);
 	json_array_begin(&j);
 	for (size_t i = 0; i < v->count; i++) {
+		bool bypass = e[i].route.flags & BPFROUTE_ROUTE_F_BYPASS;
+
 		json_object_begin(&j);
 		json_route(&j, prefix_format(&e[i].prefix, pfx, sizeof(pfx)),
-			   cmd_dev_name(e[i].route.ifindex, dev), e[i].route.ifindex,
-			   masqueraded(v->t, e[i].route.ifindex),
+			   bypass ? "" : cmd_dev_name(e[i].route.ifindex, dev), e[i].route.ifindex,
+			   !bypass && masqueraded(v->t, e[i].route.ifindex),
 			   route_origin_name(e[i].route.origin), e[i].route.packets,
 			   e[i].route.bytes);
+		json_key(&j, "bypass");
+		json_bool(&j, bypass);
 		json_key(&j, "expires_in");
 		json_null(&j);	/* prefix routes do not expire */
 		json_object_end(&j);
@@ -230,8 +240,8 @@ static void print_routes(const struct routes_view *v)
 	       "PACKETS", "BYTES", "ORIGIN");
 	for (size_t i = 0; i < v->count; i++)
 		printf("%-43s %-15s %-4s %-10s %12llu %14llu  %s\n",
-		       prefix_format(&e[i].prefix, pfx, sizeof(pfx)),
-		       cmd_dev_name(e[i].route.ifindex, dev),
+		       prefix_format(&e[i].prefix, pfx, sizeof(pfx)), route_dev(&e[i].route, dev),
+		       e[i].route.flags & BPFROUTE_ROUTE_F_BYPASS ? "-" :
 		       masqueraded(t, e[i].route.ifindex) ? "yes" : "no", "-",
 		       (unsigned long long)e[i].route.packets,
 		       (unsigned long long)e[i].route.bytes, route_origin_name(e[i].route.origin));

@@ -37,6 +37,7 @@ enum why_verdict {
 	WHY_SPECIAL,	/* never forwarded (bpfroute_policy.h) */
 	WHY_EXCLUDED,	/* bpfroute_excl4/6: the gateway's own, a tunnel endpoint */
 	WHY_PREFIX,	/* the longest configured or added prefix steers it */
+	WHY_BYPASS,	/* the longest prefix is a bypass: the ordinary path */
 	WHY_EXPIRED,	/* only a learned entry past its life and idle: a miss */
 	WHY_NO_ENTRY,	/* nothing covers it */
 };
@@ -45,6 +46,7 @@ static const char *const verdict_names[] = {
 	[WHY_LEARNED] = "learned",	[WHY_SPECIAL] = "special",
 	[WHY_EXCLUDED] = "excluded",	[WHY_PREFIX] = "prefix",
 	[WHY_EXPIRED] = "expired",	[WHY_NO_ENTRY] = "no_entry",
+	[WHY_BYPASS] = "bypass",
 };
 
 /* A target device as a steered packet meets it. */
@@ -159,11 +161,15 @@ static int why_address(const struct bpfroute_maps *m, const struct target_set *t
 
 	/*
 	 * bpf/lookup.h: a live learned entry first, and its destination is not
-	 * checked again (the learner never learns one that is special or
-	 * excluded); then a prefix, whose destination must be neither.
+	 * checked again (the learner never learns one that is special,
+	 * excluded or bypassed); then a prefix: a bypass passes the packet
+	 * before anything else is checked, and a route's destination must be
+	 * neither special nor excluded.
 	 */
 	if (w->has_host && !w->host_dead)
 		w->verdict = WHY_LEARNED;
+	else if (w->has_route && (w->route.route.flags & BPFROUTE_ROUTE_F_BYPASS))
+		w->verdict = WHY_BYPASS;
 	else if (w->special)
 		w->verdict = WHY_SPECIAL;
 	else if (w->excluded)
@@ -249,7 +255,10 @@ static void json_address(const struct bpfroute_maps *m, const struct why_addr *w
 		json_object_begin(&j);
 		json_kv_string(&j, "prefix", prefix_format(&w->route.prefix, pfx, sizeof(pfx)));
 		json_kv_string(&j, "origin", route_origin_name(w->route.route.origin));
-		json_kv_string(&j, "dev", cmd_dev_name(w->route.route.ifindex, dev));
+		json_key(&j, "bypass");
+		json_bool(&j, w->route.route.flags & BPFROUTE_ROUTE_F_BYPASS);
+		json_kv_string(&j, "dev", w->route.route.flags & BPFROUTE_ROUTE_F_BYPASS ? "" :
+				   cmd_dev_name(w->route.route.ifindex, dev));
 		json_kv_u64(&j, "ifindex", w->route.route.ifindex);
 		json_kv_u64(&j, "packets", w->route.route.packets);
 		json_kv_u64(&j, "bytes", w->route.route.bytes);
@@ -364,6 +373,14 @@ static void print_address(const struct bpfroute_maps *m, const struct why_addr *
 		       (unsigned long long)r->route.packets, (unsigned long long)r->route.bytes);
 		print_target(&w->target);
 		break;
+	case WHY_BYPASS:
+		printf("%s: not steered: inside the bypass %s (%s): the ordinary path; "
+		       "never learned either\n", w->text,
+		       prefix_format(&r->prefix, pfx, sizeof(pfx)),
+		       route_origin_name(r->route.origin));
+		printf("  traffic:   %llu packets, %llu bytes (of the bypass)\n",
+		       (unsigned long long)r->route.packets, (unsigned long long)r->route.bytes);
+		break;
 	case WHY_SPECIAL:
 		printf("%s: not steered: a special address, never forwarded (multicast, "
 		       "broadcast, loopback, link-local, unspecified or reserved)\n", w->text);
@@ -381,11 +398,11 @@ static void print_address(const struct bpfroute_maps *m, const struct why_addr *
 		break;
 	}
 	/* What is there but does not decide. */
-	if (w->verdict != WHY_PREFIX && w->has_route)
+	if (w->verdict != WHY_PREFIX && w->verdict != WHY_BYPASS && w->has_route)
 		printf("  prefix:    %s dev %s (%s), covers it but does not decide\n",
 		       prefix_format(&r->prefix, pfx, sizeof(pfx)),
 		       cmd_dev_name(r->route.ifindex, dev), route_origin_name(r->route.origin));
-	if (w->verdict == WHY_PREFIX && w->has_host)
+	if ((w->verdict == WHY_PREFIX || w->verdict == WHY_BYPASS) && w->has_host)
 		printf("  learned:   an entry expired and idle, which does not decide\n");
 	if (w->resolver)
 		printf("  resolver:  a trusted resolver: never learned from answers\n");
@@ -408,6 +425,8 @@ struct why_name {
 	int wire_len;
 	struct learning_rule rule;	/* .used: a rule covers it */
 	char rule_text[LEARNED_TEXT_MAX];
+	struct learning_rule over;	/* .used: the rule a bypass wins over */
+	char over_text[LEARNED_TEXT_MAX];
 	struct learned_entry *learned;	/* entries of the question, sorted */
 	size_t n_learned;
 	__u32 now;
@@ -418,6 +437,7 @@ static int why_name(const struct bpfroute_maps *m, struct why_name *n)
 {
 	struct bpfroute_conf conf;
 	__u32 zero = 0;
+	size_t at = 0;
 	__u64 id;
 	int err;
 
@@ -425,11 +445,20 @@ static int why_name(const struct bpfroute_maps *m, struct why_name *n)
 		return -errno;
 	n->now = hosts_seconds(hosts_now_ns());
 	n->idle_timeout = conf.idle_timeout;
-	err = learning_rule_match(m, &conf, n->wire, (size_t)n->wire_len, &n->rule);
+	err = learning_rule_match_from(m, &conf, n->wire, (size_t)n->wire_len, 0, &n->rule, &at);
 	if (err && err != -ENOENT)
 		return err;
 	if (!err && learning_rule_text(&n->rule, n->rule_text, sizeof(n->rule_text)))
 		snprintf(n->rule_text, sizeof(n->rule_text), "?");
+	/* A bypass: the less specific rule it keeps the name from, if any. */
+	if (!err && (n->rule.val.flags & BPFROUTE_RULE_F_BYPASS)) {
+		err = learning_rule_match_from(m, &conf, n->wire, (size_t)n->wire_len, at + 1,
+					       &n->over, NULL);
+		if (err && err != -ENOENT)
+			return err;
+		if (!err && learning_rule_text(&n->over, n->over_text, sizeof(n->over_text)))
+			snprintf(n->over_text, sizeof(n->over_text), "?");
+	}
 	/* Learned entries carry the keyed hash of their question (bpf/dns_answer.h). */
 	id = dnsname_hash(&conf, n->wire, (size_t)n->wire_len);
 	err = learned_list_name(m, id, &n->learned, &n->n_learned);
@@ -453,9 +482,18 @@ static void json_name(const struct why_name *n, const struct target_set *targets
 	if (n->rule.used) {
 		t = targets_find(targets, n->rule.val.ifindex);
 		json_object_begin(&j);
+		bool bypass = n->rule.val.flags & BPFROUTE_RULE_F_BYPASS;
+
 		json_kv_string(&j, "rule", n->rule_text);
 		json_kv_u64(&j, "id", n->rule.val.id);
-		json_kv_string(&j, "dev", cmd_dev_name(n->rule.val.ifindex, dev));
+		json_key(&j, "bypass");
+		json_bool(&j, bypass);
+		json_key(&j, "overrides");
+		if (n->over.used)
+			json_string(&j, n->over_text);
+		else
+			json_null(&j);
+		json_kv_string(&j, "dev", bypass ? "" : cmd_dev_name(n->rule.val.ifindex, dev));
 		json_kv_u64(&j, "ifindex", n->rule.val.ifindex);
 		json_key(&j, "masquerade");
 		json_bool(&j, t && (t->val.flags & BPFROUTE_TARGET_F_MASQ));
@@ -493,7 +531,12 @@ static void print_name(const struct why_name *n, const struct target_set *target
 	const struct target_entry *t;
 
 	printf("%s:\n", n->name);
-	if (n->rule.used) {
+	if (n->rule.used && (n->rule.val.flags & BPFROUTE_RULE_F_BYPASS)) {
+		printf("  rule:      bypass %s (id %u)%s%s: answers for it are not learned, "
+		       "it stays on the ordinary path\n", n->rule_text, n->rule.val.id,
+		       n->over.used ? ", the most specific, wins over " : "",
+		       n->over.used ? n->over_text : "");
+	} else if (n->rule.used) {
 		t = targets_find(targets, n->rule.val.ifindex);
 		printf("  rule:      %s (id %u) to %s, %s\n", n->rule_text, n->rule.val.id,
 		       cmd_dev_name(n->rule.val.ifindex, dev),

@@ -35,6 +35,7 @@
 #define DOMAIN_LABEL_MAX	63	/* RFC 1035 section 2.3.4 */
 
 #define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME [masquerade]"
+#define BYPASS_USAGE		"usage: bypass PREFIX|DOMAIN"
 #define TARGET_USAGE		"usage: target IFNAME [masquerade|xdp] [strict [yes|no]]"
 #define INTERFACE_USAGE		"usage: interface IFNAME"
 #define RESOLVER_USAGE		"usage: resolver ADDRESS"
@@ -404,6 +405,13 @@ static int route_dup(struct parser *ps, const struct config_route *r,
 	char text[CONFIG_DOMAIN_MAX + 2 > PREFIX_STRLEN ? CONFIG_DOMAIN_MAX + 2 : PREFIX_STRLEN];
 
 	route_text(r, text, sizeof(text));
+	/* Either is a mistake: which one the operator meant is theirs to say. */
+	if (r->bypass != dup->bypass)
+		return fail(ps, -EINVAL, "%s is both a %s (%s:%d) and a %s", text,
+			    dup->bypass ? "bypass" : "route", config_route_file(ps->cfg, dup),
+			    dup->line, r->bypass ? "bypass" : "route");
+	if (r->bypass)
+		return fail(ps, -EINVAL, "duplicate bypass %s (first at line %d)", text, dup->line);
 	if (!r->list && !dup->list)
 		return fail(ps, -EINVAL, "duplicate route %s (first at line %d)", text, dup->line);
 	if (!strcmp(r->dev, dup->dev))
@@ -520,13 +528,58 @@ static int parse_dev(struct parser *ps, char **tok, int ntok, const char *usage,
 	return 0;
 }
 
+/* The PREFIX|DOMAIN word of a route or bypass line into r. */
+static int parse_route_what(struct parser *ps, const char *arg, struct config_route *r)
+{
+	const char *why;
+	char buf[64];
+	int ret;
+
+	if (config_word_is_prefix(arg)) {
+		r->kind = CONFIG_ROUTE_PREFIX;
+		ret = prefix_parse(arg, &r->prefix, &why);
+		if (ret)
+			return fail(ps, ret, "%s in %s", why, arg);
+	} else {
+		r->kind = CONFIG_ROUTE_DOMAIN;
+		ret = config_domain_parse(arg, r->domain, &r->wildcard, buf, sizeof(buf));
+		if (ret)
+			return fail(ps, ret, "bad domain '%s': %s", arg, buf);
+	}
+	return 0;
+}
+
+/*
+ * `bypass PREFIX|NAME|*.NAME`: an exception to the routes, kept on the
+ * ordinary path. One entry a line, never from a list: a bypass is a
+ * deliberate carve-out, and a published list mixed with routes would hide
+ * which wins.
+ */
+static int parse_bypass(struct parser *ps, char **tok, int ntok)
+{
+	const struct config_route *dup;
+	struct config_route r;
+	int ret;
+
+	if (ntok != 2)
+		return fail(ps, -EINVAL, "%s", BYPASS_USAGE);
+	memset(&r, 0, sizeof(r));
+	r.bypass = true;
+	r.line = ps->line;
+	ret = parse_route_what(ps, tok[1], &r);
+	if (ret)
+		return ret;
+	dup = route_set_find(ps, &r);
+	if (dup)
+		return route_dup(ps, &r, dup);
+	return route_append(ps, &r);
+}
+
 static int parse_route(struct parser *ps, char **tok, int ntok)
 {
 	struct config *cfg = ps->cfg;
 	struct config_route r;
 	const struct config_route *dup;
-	const char *arg, *why;
-	char buf[64];
 	size_t i;
 	int ret;
 
@@ -540,18 +593,9 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	if (ret)
 		return ret;
 
-	arg = tok[1];
-	if (config_word_is_prefix(arg)) {
-		r.kind = CONFIG_ROUTE_PREFIX;
-		ret = prefix_parse(arg, &r.prefix, &why);
-		if (ret)
-			return fail(ps, ret, "%s in %s", why, arg);
-	} else {
-		r.kind = CONFIG_ROUTE_DOMAIN;
-		ret = config_domain_parse(arg, r.domain, &r.wildcard, buf, sizeof(buf));
-		if (ret)
-			return fail(ps, ret, "bad domain '%s': %s", arg, buf);
-	}
+	ret = parse_route_what(ps, tok[1], &r);
+	if (ret)
+		return ret;
 
 	dup = route_set_find(ps, &r);
 	if (dup) {
@@ -976,6 +1020,8 @@ static int parse_line(struct parser *ps, char *line, size_t n)
 		return parse_route(ps, tok, ntok);
 	if (!strcmp(tok[0], "route-list"))
 		return parse_route_list(ps, tok, ntok);
+	if (!strcmp(tok[0], "bypass"))
+		return parse_bypass(ps, tok, ntok);
 	if (!strcmp(tok[0], "resolver"))
 		return parse_resolver(ps, tok, ntok);
 	if (!strcmp(tok[0], "target"))
@@ -1212,7 +1258,8 @@ int config_check_devices(const struct config *cfg, char *err, size_t errlen)
 		note_missing(cfg->ifaces[i].name, cfg->ifaces[i].line, &missing, &at);
 	/* One lookup per run of routes to one device: large configs repeat it. */
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		if (!i || strcmp(cfg->routes[i].dev, cfg->routes[i - 1].dev))
+		if (!cfg->routes[i].bypass &&
+		    (!i || strcmp(cfg->routes[i].dev, cfg->routes[i - 1].dev)))
 			note_missing(cfg->routes[i].dev,
 				     config_route_dev_line(cfg, &cfg->routes[i]), &missing, &at);
 	/* A list's device, even if the list holds nothing (yet). */
@@ -1257,6 +1304,8 @@ static int targets_walk(const struct config *cfg, size_t *n, int *line)
 		const char *dev;
 
 		if (i < nr) {
+			if (cfg->routes[i].bypass)
+				continue;	/* no device */
 			dev = cfg->routes[i].dev;
 			*line = config_route_dev_line(cfg, &cfg->routes[i]);
 		} else if (i < nr + nm) {

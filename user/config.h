@@ -7,6 +7,8 @@
  *   route *.corp.example.com dev wg0  # domain rule (learned from DNS answers)
  *   route 198.51.100.0/24 dev wg1 masquerade  # ... leaving with wg1's own address
  *   route-list lists/corp.txt dev wg0 # the same for each entry of a list file
+ *   bypass public.corp.example.com    # stays on the ordinary path: the most
+ *                                     # specific of routes and bypasses wins
  *   target wg1 masquerade             # the same, for every rule to wg1
  *   target eth1 xdp                   # the XDP stage forwards to eth1 itself
  *   target wg2 strict no              # while wg2 is down: the ordinary path
@@ -55,8 +57,13 @@ struct config_route {
 	 */
 	char domain[CONFIG_DOMAIN_MAX];
 	bool wildcard;
-	char dev[IF_NAMESIZE];		/* target device */
+	char dev[IF_NAMESIZE];		/* target device; "" for a bypass */
 	bool masquerade;		/* the line says `masquerade` */
+	/*
+	 * A `bypass` line: the prefix or name stays on the ordinary path; the
+	 * most specific of the routes and bypasses wins. No device.
+	 */
+	bool bypass;
 	int line;			/* in its file: the config, or its list */
 	unsigned int list;		/* 0: a route line; else 1 + its index in cfg->lists */
 };

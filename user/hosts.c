@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "hosts.h"
+#include "routes.h"
 
 __u32 hosts_lifetime_s(const struct bpfroute_conf *conf, __u32 ttl)
 {
@@ -43,6 +44,9 @@ bool hosts_refused(const struct bpfroute_maps *m, int family, const __u8 *addr)
 	if (hosts_addr_special(family, addr))
 		return true;
 	if (!bpf_map_lookup_elem(family == 4 ? m->excl4 : m->excl6, addr, &excl))
+		return true;
+	/* As the learner (bpf/learn.h): a bypassed network is never steered. */
+	if (routes_in_bypass(m, family, addr))
 		return true;
 	memcpy(rkey.addr, addr, family == 4 ? 4 : 16);
 	return !bpf_map_lookup_elem(m->resolvers, &rkey, &one);

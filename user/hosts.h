@@ -65,7 +65,8 @@ bool hosts_addr_special(int family, const __u8 *addr);
 
 /*
  * Never learned: special, the gateway's own or a tunnel endpoint
- * (bpfroute_excl4/6), or a trusted resolver (bpfroute_resolv).
+ * (bpfroute_excl4/6), inside a bypass prefix, or a trusted resolver
+ * (bpfroute_resolv).
  */
 bool hosts_refused(const struct bpfroute_maps *m, int family, const __u8 *addr);
 

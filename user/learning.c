@@ -61,8 +61,9 @@ static __u32 conf_flags(const struct config *cfg)
 {
 	__u32 flags = cfg->n_resolvers ? BPFROUTE_CONF_F_RESOLVERS : 0;
 
+	/* Bypass rules alone leave nothing to learn. */
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		if (cfg->routes[i].kind == CONFIG_ROUTE_DOMAIN)
+		if (cfg->routes[i].kind == CONFIG_ROUTE_DOMAIN && !cfg->routes[i].bypass)
 			flags |= BPFROUTE_CONF_F_LEARN;
 	/*
 	 * A destination's next hop may be kept for a second only where no
@@ -128,7 +129,8 @@ int learning_rule_make(const struct bpfroute_conf *conf, const struct config_rou
 	if (len < 0)
 		return len;
 	val->name_len = (__u16)len;
-	val->ifindex = ifindex;
+	val->ifindex = r->bypass ? 0 : ifindex;
+	val->flags = r->bypass ? BPFROUTE_RULE_F_BYPASS : 0;
 	val->id = id;
 	key->wildcard = r->wildcard;
 	key->hash = dnsname_rule_hash(conf, val->name, (size_t)len);
@@ -180,6 +182,13 @@ static int rule_at(const struct bpfroute_maps *m, const struct bpfroute_rule_key
 int learning_rule_match(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
 			const __u8 *wire, size_t len, struct learning_rule *rule)
 {
+	return learning_rule_match_from(m, conf, wire, len, 0, rule, NULL);
+}
+
+int learning_rule_match_from(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
+			     const __u8 *wire, size_t len, size_t from,
+			     struct learning_rule *rule, size_t *at)
+{
 	size_t starts[DNS_LABELS_MAX], n = 0;
 	int err;
 
@@ -193,13 +202,15 @@ int learning_rule_match(const struct bpfroute_maps *m, const struct bpfroute_con
 	 * whole name (an exact rule) wins, then the longest suffix (a wildcard).
 	 * Here the same keys, looked up from the most specific down.
 	 */
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = from; k < n; k++) {
 		memset(rule, 0, sizeof(*rule));
 		rule->key.hash = dnsname_rule_hash(conf, wire + starts[k], len - starts[k]);
 		rule->key.wildcard = k != 0;
 		err = rule_at(m, &rule->key, wire + starts[k], len - starts[k], &rule->val);
 		if (!err) {
 			rule->used = true;
+			if (at)
+				*at = k;
 			return 0;
 		}
 		if (err != -ENOENT)
@@ -249,6 +260,9 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
 		rule = TABLE_READ(s->rule);
 		if (rule < n && old[rule].used)
 			to = rule_successor(fresh, n, &old[rule]);
+		/* A name now bypassed learns nothing, and keeps nothing either. */
+		if (to && (to->val.flags & BPFROUTE_RULE_F_BYPASS))
+			to = NULL;
 		if (!to) {
 			/* Its rule is gone: so is the route. */
 			hosttable_kill(&ht, s, st);
@@ -265,6 +279,62 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
 	}
 	hosttable_close(&ht);
 	return 0;
+}
+
+/*
+ * After a bypass rule is added, the entries learned for the names it now
+ * covers go too: learned under a wildcard route before the bypass (say
+ * public.corp.example.com under *.corp.example.com), their rule stays and
+ * hosts_follow_rules() keeps them. Each entry's question (bpfroute_names) is
+ * matched again against the rules, now exactly the config's. An entry whose
+ * name is no longer known is kept: it expires as ever.
+ */
+static int hosts_drop_bypassed(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
+			       int family)
+{
+	const struct table_map *t;
+	struct learning_rule best;
+	struct bpfroute_name name;
+	struct hosttable ht;
+	int err;
+
+	err = hosttable_open(m, family, &ht);
+	if (err)
+		return err;
+	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
+	for (__u32 i = 0; t && i < t->n; i++) {
+		struct bpfroute_host *s = TABLE_SLOT(t, i);
+		__u32 st = TABLE_READ(s->state);
+		__u64 name_id = TABLE_READ(s->name_id);
+
+		if (BPFROUTE_SLOT_KIND(st) != BPFROUTE_SLOT_LIVE ||
+		    bpf_map_lookup_elem(m->names, &name_id, &name) ||
+		    name.len > sizeof(name.name))
+			continue;
+		if (!learning_rule_match(m, conf, name.name, name.len, &best) &&
+		    (best.val.flags & BPFROUTE_RULE_F_BYPASS))
+			hosttable_kill(&ht, s, st);
+	}
+	hosttable_close(&ht);
+	return 0;
+}
+
+/* Does fresh have a bypass rule that old did not have as a bypass? */
+static bool bypass_added(const struct learning_rule *old, const struct learning_rule *fresh,
+			 size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct learning_rule *was = NULL;
+
+		if (!fresh[i].used || !(fresh[i].val.flags & BPFROUTE_RULE_F_BYPASS))
+			continue;
+		for (size_t j = 0; j < n && !was; j++)
+			if (old[j].used && rule_successor(&fresh[i], 1, &old[j]))
+				was = &old[j];
+		if (!was || !(was->val.flags & BPFROUTE_RULE_F_BYPASS))
+			return true;
+	}
+	return false;
 }
 
 static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
@@ -315,6 +385,11 @@ static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf 
 	for (size_t i = 0; i < n; i++)
 		if (old[i].used && !rule_successor(fresh, n, &old[i]))
 			bpf_map_delete_elem(m->rules, &old[i].key);
+	if (bypass_added(old, fresh, n)) {
+		err = hosts_drop_bypassed(m, conf, 4);
+		if (!err)
+			err = hosts_drop_bypassed(m, conf, 6);
+	}
 cleanup:
 	free(old);
 	free(fresh);

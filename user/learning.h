@@ -40,6 +40,15 @@ int learning_rules_read(const struct bpfroute_maps *m, struct learning_rule *slo
 int learning_rule_match(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
 			const __u8 *wire, size_t len, struct learning_rule *rule);
 
+/*
+ * The same, skipping the `from` most specific candidates (0: the name itself,
+ * k: the wildcard of the k-th suffix); *at (if not NULL) says which matched.
+ * `why` shows what a bypass rule wins over: the match from *at + 1.
+ */
+int learning_rule_match_from(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
+			     const __u8 *wire, size_t len, size_t from,
+			     struct learning_rule *rule, size_t *at);
+
 /* A rule as written in the config ("*.corp.example.com"), into text; -EINVAL if malformed. */
 int learning_rule_text(const struct learning_rule *rule, char *text, size_t size);
 

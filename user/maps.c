@@ -220,6 +220,9 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_DNS_QUERY_EVICTED] = "dns_query_evicted",
 		[BPFROUTE_STAT_DROP_TARGET_DOWN] = "drop_target_down",
 		[BPFROUTE_STAT_PASS_TARGET_DOWN] = "pass_target_down",
+		[BPFROUTE_STAT_PASS_BYPASS] = "pass_bypass",
+		[BPFROUTE_STAT_DNS_BYPASS] = "dns_bypass",
+		[BPFROUTE_STAT_DNS_REFUSED_BYPASS] = "dns_refused_bypass",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";

@@ -6,6 +6,7 @@
 
 #include <bpf/bpf.h>
 
+#include "hosttable.h"
 #include "log.h"
 #include "routes.h"
 
@@ -34,7 +35,7 @@ static void route_key_make(const struct bpfroute_maps *m, const struct prefix *p
 }
 
 int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
-	       enum bpfroute_origin origin, const struct bpfroute_route *old)
+	       enum bpfroute_origin origin, __u16 flags, const struct bpfroute_route *old)
 {
 	struct bpfroute_route val = {};
 	struct route_key key;
@@ -43,6 +44,7 @@ int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifin
 		val = *old;
 	val.ifindex = ifindex;
 	val.origin = origin;
+	val.flags = flags;
 	route_key_make(m, p, &key);
 	if (bpf_map_update_elem(key.fd, &key.k4, &val, BPF_ANY))
 		return -errno;
@@ -146,9 +148,55 @@ struct route_entry *routes_find(struct route_entry *entries, size_t count, const
 	return bsearch(&want, entries, count, sizeof(*entries), entry_cmp);
 }
 
+bool routes_in_bypass(const struct bpfroute_maps *m, int family, const __u8 *addr)
+{
+	struct bpfroute_route val;
+	struct route_key key;
+	struct prefix p = { .family = family == 4 ? AF_INET : AF_INET6 };
+
+	p.len = family == 4 ? 32 : 128;
+	memcpy(p.addr, addr, family == 4 ? 4 : 16);
+	route_key_make(m, &p, &key);
+	/* The trie answers with the longest prefix that covers the address. */
+	if (bpf_map_lookup_elem(key.fd, &key.k4, &val))
+		return false;
+	return val.flags & BPFROUTE_ROUTE_F_BYPASS;
+}
+
+/*
+ * Learned entries inside a bypass prefix go: learned before the bypass was
+ * configured, they would steer what it keeps on the ordinary path (a learned
+ * entry is looked up before the prefixes). One trie lookup per live entry,
+ * and only while some bypass prefix is configured.
+ */
+static int routes_purge_bypassed(const struct bpfroute_maps *m)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		const struct table_map *t;
+		struct hosttable ht;
+		int err;
+
+		err = hosttable_open(m, family, &ht);
+		if (err)
+			return err;
+		t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
+		for (__u32 i = 0; t && i < t->n; i++) {
+			struct bpfroute_host *s = TABLE_SLOT(t, i);
+			__u32 st = TABLE_READ(s->state);
+
+			if (BPFROUTE_SLOT_KIND(st) == BPFROUTE_SLOT_LIVE &&
+			    routes_in_bypass(m, family, s->addr))
+				hosttable_kill(&ht, s, st);
+		}
+		hosttable_close(&ht);
+	}
+	return 0;
+}
+
 int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
 		       const int *ifindexes)
 {
+	bool bypass = false;
 	size_t count, fresh4 = 0, fresh6 = 0, have4 = 0, have6 = 0;
 	struct route_entry *entries;
 	int err;
@@ -177,12 +225,14 @@ int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
 		if (r->kind != CONFIG_ROUTE_PREFIX)
 			continue;
 		e = routes_find(entries, count, &r->prefix);
-		err = routes_set(m, &r->prefix, ifindexes[i], BPFROUTE_ORIGIN_CONFIG,
+		err = routes_set(m, &r->prefix, r->bypass ? 0 : (__u32)ifindexes[i],
+				 BPFROUTE_ORIGIN_CONFIG, r->bypass ? BPFROUTE_ROUTE_F_BYPASS : 0,
 				 e ? &e->route : NULL);
 		if (err)
 			goto cleanup;
 		if (e)
 			e->route.origin = 0;	/* still configured: keep it */
+		bypass |= r->bypass;
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (entries[i].route.origin != BPFROUTE_ORIGIN_CONFIG)
@@ -193,6 +243,8 @@ int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
 		err = 0;
 	}
 	err = routes_summarize(m);
+	if (!err && bypass)
+		err = routes_purge_bypassed(m);
 cleanup:
 	free(entries);
 	return err;

@@ -16,13 +16,14 @@ struct route_entry {
 };
 
 /*
- * Point prefix p at ifindex with the given origin. `old` is the entry's
+ * Point prefix p at ifindex with the given origin and flags
+ * (BPFROUTE_ROUTE_F_BYPASS: ifindex 0, kept on the ordinary path). `old` is the entry's
  * current value if it has one (found with routes_find()): its counters are
  * carried over. Packets counted between that read and this write are lost;
  * the datapath never stops.
  */
 int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
-	       enum bpfroute_origin origin, const struct bpfroute_route *old);
+	       enum bpfroute_origin origin, __u16 flags, const struct bpfroute_route *old);
 
 /* -ENOENT if there is no entry for exactly this prefix. */
 int routes_del(const struct bpfroute_maps *m, const struct prefix *p);
@@ -43,7 +44,9 @@ struct route_entry *routes_find(struct route_entry *entries, size_t count, const
 /*
  * Make the config's prefix routes the CONFIG entries of the maps: set each
  * one, then remove CONFIG entries the config no longer has. Entries of other
- * origins are left alone. ifindexes[i] is the target of cfg->routes[i].
+ * origins are left alone. ifindexes[i] is the target of cfg->routes[i]. A
+ * bypass prefix is written with BPFROUTE_ROUTE_F_BYPASS, and learned entries
+ * inside it are deleted: they were learned before it was there.
  * Fails with -E2BIG before changing anything if the result would not fit.
  */
 int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
@@ -71,6 +74,12 @@ const struct route_entry *routes_longest(const struct route_entry *entries, size
  * address up).
  */
 bool routes_summary_covers(const struct bpfroute_maps *m, int family, const __u8 *addr);
+
+/*
+ * Is the address (family 4 or 6; 4 or 16 bytes) inside a bypass prefix, as
+ * the learner sees it (bpf/learn.h): the longest prefix covering it is one?
+ */
+bool routes_in_bypass(const struct bpfroute_maps *m, int family, const __u8 *addr);
 
 const char *route_origin_name(__u16 origin);
 

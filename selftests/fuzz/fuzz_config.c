@@ -5,7 +5,8 @@
  * config_check_devices() is not called. Besides memory errors (ASan) and
  * undefined behaviour (UBSan), it checks the parser's promises: a refusal
  * is one line naming the file and leaves cfg empty; what is accepted holds
- * a LAN interface, agreeing TTLs, routes in their documented form, and every
+ * a LAN interface, agreeing TTLs, routes and bypasses in their documented
+ * form (a bypass without a device, never from a list), and every
  * domain rule converts to the wire form bpfroute load gives the kernel.
  * A route-list line reads its list relative to the working directory, if
  * the name exists: the route-list line is fuzzed, the list files are not.
@@ -48,7 +49,10 @@ static void check_route(const struct config_route *r)
 	__u8 wire[BPFROUTE_DNS_NAME_MAX];
 	size_t n;
 
-	if (r->line <= 0 || !r->dev[0] || strlen(r->dev) >= IF_NAMESIZE)
+	if (r->line <= 0 || strlen(r->dev) >= IF_NAMESIZE)
+		abort();
+	/* A route has a device; a bypass none, and nothing to masquerade. */
+	if (r->bypass ? r->dev[0] || r->masquerade || r->list : !r->dev[0])
 		abort();
 	if (r->kind == CONFIG_ROUTE_PREFIX) {
 		if (r->prefix.family != AF_INET && r->prefix.family != AF_INET6)

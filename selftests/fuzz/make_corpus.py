@@ -33,6 +33,8 @@ route 2001:db8:3::/48 dev wg0
 route *.corp.example.com dev wg0  # domain rule: learned from DNS answers
 route app.example.org dev wg1
 route 198.51.100.0/24 dev wg2 masquerade  # leave with wg2's own address (see Masquerade)
+bypass public.corp.example.com    # an exception: the most specific rule wins (see Bypasses)
+bypass 203.0.113.128/25           # ... the ordinary path for the upper half of the /24
 target wg1 masquerade             # the same for every rule to wg1
 target eth1 xdp                   # forward to eth1 in XDP (see The XDP stage)
 target wg2 strict no              # while wg2 is down: the ordinary path (see Strict targets)
@@ -72,6 +74,11 @@ CONFIGS = [
      "format v2fly\n"),
     ("strict", "interface lan0\nroute 10.0.0.0/8 dev wg0\ntarget wg0 masquerade strict no\n"
      "target eth1 strict yes xdp\ntarget wg1 strict\n"),
+    ("bypass", "interface lan0\nroute *.corp.example.com dev wg0\n"
+     "bypass public.corp.example.com\nbypass *.a.corp.example.com\n"
+     "route 203.0.113.0/24 dev wg0\nbypass 203.0.113.128/25\nbypass 2001:db8::/32\n"),
+    ("refused_bypass_route", "interface lan0\nbypass example.com\n"
+     "route example.com dev wg0\n"),
 ]
 
 
