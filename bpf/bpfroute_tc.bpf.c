@@ -30,6 +30,7 @@
 #include "stats.h"
 #include "dns_answer.h"
 #include "nat.h"
+#include "mtu.h"
 #include "next_hop.h"
 #include "xdp_stage.h"
 
@@ -110,15 +111,20 @@ static __always_inline int steer(struct __sk_buff *skb, const struct target *t,
 }
 
 /*
- * Forward a checked packet to its target: masqueraded on the way if the
- * target asks for it (nat.h), dropped if that fails, since an untranslated
- * packet must never enter the tunnel. Other targets cost one lookup.
+ * Forward a checked packet to its target: fitted to the target's MTU first
+ * (mtu.h: a SYN's MSS clamped, a packet too big answered with ICMP instead),
+ * masqueraded on the way if the target asks for it (nat.h), dropped if that
+ * fails, since an untranslated packet must never enter the tunnel. Other
+ * targets cost one lookup.
  */
 static __always_inline int forward(struct __sk_buff *skb, const struct target *t, __u8 family)
 {
 	struct bpfroute_target *tg;
 	int ret;
 
+	ret = mtu_guard(skb, t->ifindex, family);
+	if (ret != MTU_STEER)
+		return ret;
 	tg = bpf_map_lookup_elem(&BPFROUTE_MAP_TARGETS, &t->ifindex);
 	if (tg && (tg->flags & (BPFROUTE_TARGET_F_MASQ | BPFROUTE_TARGET_F_DRAIN))) {
 		ret = nat_masquerade(skb, tg, t->ifindex, family);
