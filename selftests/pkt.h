@@ -208,6 +208,15 @@ static inline __u16 l4_csum(const __u8 *saddr, const __u8 *daddr, size_t alen, _
 	return proto == IPPROTO_UDP && c == 0 ? 0xffff : c;
 }
 
+/* What a receiver checks of an L4 message: with its pseudo-header it sums to -0. */
+static inline bool l4_csum_valid(const __u8 *saddr, const __u8 *daddr, size_t alen, __u8 proto,
+				 const __u8 *l4, size_t len)
+{
+	__u32 sum = saddr ? pseudo_sum(saddr, daddr, alen, proto, len) : 0;
+
+	return csum_fold(csum_add(sum, l4, len)) == 0xffff;
+}
+
 /*
  * The frame a router forwards: the same bytes, TTL or hop limit one less
  * and, for IPv4, the header checksum computed anew from scratch.
@@ -248,6 +257,18 @@ static inline int run_skb(int prog_fd, const struct pkt *in, struct __sk_buff *c
 	*retval = opts.retval;
 	out->len = opts.data_size_out;
 	return err;
+}
+
+/* A shell command, formatted: system()'s status. */
+static inline int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
 }
 
 /* One BPF_PROG_TEST_RUN of a frame: 0 or -errno's errno, as the syscall says. */

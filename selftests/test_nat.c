@@ -1301,8 +1301,6 @@ out:
  * Floods (issue #10): forged sources, the per-client cap, half-open flows
  */
 
-static int sh(const char *fmt, ...);
-
 #define SPOOF_DEV	"natspf0"	/* where the FIB routes the forged sources */
 #define SPOOF4		"198.51.100.77"
 #define SPOOF6		"2001:db8:77::5"
@@ -1587,16 +1585,6 @@ out:
 
 static const __u8 mac_client[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x22 };
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static int tun_open(const char *name)
 {

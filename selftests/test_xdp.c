@@ -139,17 +139,6 @@ static void parse_mac(const char *s, __u8 *mac)
 	}
 }
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
 /* The classifier's clock: CLOCK_MONOTONIC as of the last tick. */
 static __u64 now_ns(void)
 {
