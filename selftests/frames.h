@@ -191,33 +191,6 @@ static inline void pkt_ipv6(struct pkt *p, const __u8 *dst_mac, const struct ip6
 	set_l4_csum(proto, p->data + l4, p->len - l4, ip6 + IP6_SADDR, ip6 + IP6_DADDR, 16);
 }
 
-/*
- * Make the TCP segment of a frame from pkt_ipv4() or pkt_ipv6() (no IPv4
- * options, no IPv6 extension headers, TCP with a payload of n bytes) a SYN
- * whose options are those n bytes (a multiple of 4, at most 40), its
- * checksum computed anew.
- */
-static inline void frames_tcp_syn(struct pkt *p, const __u8 *opts, size_t n)
-{
-	__u8 *l3 = p->data + ETH_HLEN;
-	bool v4 = (l3[0] >> 4) == 4;
-	__u8 *l4 = l3 + (v4 ? IP4_HLEN : IP6_HLEN);
-	size_t len = p->len - (size_t)(l4 - p->data);
-
-	if (n % 4 || n > 40 || len != 20 + n) {
-		fprintf(stderr, "test bug: %zu bytes of TCP options in %zu bytes of TCP\n", n,
-			len);
-		abort();
-	}
-	l4[12] = (__u8)((5 + n / 4) << 4);
-	l4[13] = TCP_SYN;
-	memcpy(l4 + 20, opts, n);
-	if (v4)
-		set_l4_csum(IPPROTO_TCP, l4, len, l3 + IP4_SADDR, l3 + IP4_DADDR, 4);
-	else
-		set_l4_csum(IPPROTO_TCP, l4, len, l3 + IP6_SADDR, l3 + IP6_DADDR, 16);
-}
-
 /* An ARP request (RFC 826) from mac_peer / SRC4 for 192.0.2.254, unicast to dst_mac. */
 static inline void pkt_arp(struct pkt *p, const __u8 *dst_mac)
 {

@@ -1409,7 +1409,7 @@ static void mt_syn(struct pkt *p, int family, const __u8 *opts, size_t n)
 
 		pkt_ipv6(p, mt_lan_mac, &s);
 	}
-	frames_tcp_syn(p, opts, n);
+	pkt_tcp_options(p, TCP_SYN, opts, n);
 }
 
 /* The options of a Linux SYN: MSS, SACK permitted, timestamps, NOP, window scale. */
