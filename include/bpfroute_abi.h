@@ -452,10 +452,13 @@ struct bpfroute_lan {
 
 /*
  * The ICMP errors the classifier sends for packets too big for their target
- * (bpf/mtu.h), limited per CPU by a token bucket in bpfroute_icmprl, as
- * the kernel limits its own (net.ipv4.icmp_msgs_per_sec 1000 and
- * icmp_msgs_burst 50, which fragmentation needed and packet too big are
- * subject to, unlike the per-destination limit).
+ * (bpf/mtu.h), limited per CPU by a token bucket in bpfroute_icmprl. The
+ * kernel exempts these two from its own limits (icmpv4_mask_allow(): "Don't
+ * limit PMTU discovery"; ICMPv6 type 2 is outside icmp/ratemask's default),
+ * but a LAN host sending nothing but big DF packets would then have every
+ * one answered: they get the numbers of the kernel's global limit for the
+ * other errors (net.ipv4.icmp_msgs_per_sec 1000, icmp_msgs_burst 50). A
+ * sender that honours the first error sends no more.
  */
 #ifndef BPFROUTE_ICMP_PER_SEC
 #define BPFROUTE_ICMP_PER_SEC	1000
