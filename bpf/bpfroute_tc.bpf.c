@@ -30,6 +30,7 @@
 #include "stats.h"
 #include "dns_answer.h"
 #include "nat.h"
+#include "mtu.h"
 #include "next_hop.h"
 #include "xdp_stage.h"
 
@@ -126,14 +127,19 @@ static __always_inline int target_down(const struct bpfroute_target *tg)
 
 /*
  * Forward a checked packet to its target (tg: its bpfroute_target entry):
- * masqueraded on the way if the target asks for it (nat.h), dropped if that
- * fails, since an untranslated packet must never enter the tunnel.
+ * fitted to the target's MTU first (mtu.h: a SYN's MSS clamped, a packet
+ * too big answered with ICMP instead), masqueraded on the way if the target
+ * asks for it (nat.h), dropped if that fails, since an untranslated packet
+ * must never enter the tunnel.
  */
 static __always_inline int forward(struct __sk_buff *skb, const struct target *t,
 				   struct bpfroute_target *tg, __u8 family)
 {
 	int ret;
 
+	ret = mtu_guard(skb, t->ifindex, family);
+	if (ret != MTU_STEER)
+		return ret;
 	if (tg && (tg->flags & (BPFROUTE_TARGET_F_MASQ | BPFROUTE_TARGET_F_DRAIN))) {
 		ret = nat_masquerade(skb, tg, t->ifindex, family);
 		if (ret && ret != NAT_PASS)

@@ -205,6 +205,18 @@ struct {
 } BPFROUTE_MAP_LANS SEC(".maps");
 
 /*
+ * The token bucket of the ICMP errors about packets too big for their target
+ * (mtu.h), and their FIB lookup's parameters. Per-CPU: no shared cache line,
+ * and a burst per CPU as each CPU answers what its own queues receive.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpfroute_icmp_state);
+} BPFROUTE_MAP_ICMPRL SEC(".maps");
+
+/*
  * The layout version of the pinned state (BPFROUTE_LAYOUT_VERSION in
  * bpfroute_abi.h), written by `load`; the programs never read it. A map of
  * its own rather than a field of bpfroute_conf: a field would change

@@ -63,6 +63,7 @@
 #include "nat_csum.h"
 #include "next_hop.h"	/* AF_INET_, AF_INET6_ */
 #include "route_back.h"
+#include "mtu.h"
 
 #ifndef IP_MF
 #define IP_MF		0x2000
@@ -1126,6 +1127,12 @@ static __always_inline int nat_unnat(struct __sk_buff *skb)
 					  nat_rewrite_error6(skb, &p, in->addr, in->port);
 	if (err)
 		return TC_ACT_SHOT;
+	/*
+	 * A SYN-ACK's MSS is what the client may send: lowered to fit the
+	 * target it came in on, uploads need no ICMP either (mtu.h).
+	 */
+	if (p.kind == NAT_IN_REPLY && p.key.proto == NAT_TCP && (p.tcp_flags & MTU_TCP_SYN))
+		mtu_clamp_in(skb, ETH_HLEN + p.l4, p.key.family);
 	count(p.kind == NAT_IN_REPLY ? BPFROUTE_STAT_NAT_IN : BPFROUTE_STAT_NAT_IN_ICMP, 1);
 	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
 }

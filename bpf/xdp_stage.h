@@ -8,8 +8,10 @@
  * The stage forwards only what needs nothing TC has: a frame to this
  * interface's MAC, IPv4 without fragments or IPv6, not DNS (queries are
  * recorded in TC), a live route to an Ethernet target that is not
- * masqueraded and up, a header the stack would accept, a forwardable address, a TTL
- * that survives, and a next hop whose MAC the kernel knows: bpf_fib_lookup()
+ * masqueraded and up, a header the stack would accept, a forwardable address,
+ * a TTL that survives, not a TCP SYN (TC clamps its MSS, mtu.h), a frame that
+ * fits the target's MTU (TC answers one too big), and a next hop whose MAC
+ * the kernel knows: bpf_fib_lookup()
  * through the target device (BPF_FIB_LOOKUP_OUTPUT restricts the lookup to
  * routes via that device), the same answer bpf_redirect_neigh() gets in TC.
  * Any doubt is XDP_PASS: TC checks again, counts the verdict, resolves
@@ -22,6 +24,7 @@
 #include "forward.h"
 #include "lookup.h"
 #include "next_hop.h"
+#include "mtu.h"
 
 /*
  * A target that is down (BPFROUTE_TARGET_F_DOWN) is TC's too: it drops or
@@ -143,7 +146,7 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, struct hdr_cursor *c, st
 	    bpfroute_ipv4_special((__u8 *)&iph->saddr) ||
 	    (dest_checked(&t) && (bpfroute_ipv4_special(daddr.addr) ||
 				  bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL4, daddr.addr))) ||
-	    iph->ttl <= 1)
+	    iph->ttl <= 1 || mtu_tcp_syn(c->pos, c->end, iph->protocol))
 		return XDP_PASS;
 
 	next_hop_params4(&fib, iph, t.ifindex, bpf_ntohs(iph->tot_len));
@@ -180,7 +183,7 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, struct hdr_cursor *c, st
 	    bpfroute_ipv6_special((__u8 *)&ip6h->saddr) ||
 	    (dest_checked(&t) && (bpfroute_ipv6_special(daddr.addr) ||
 				  bpf_map_lookup_elem(&BPFROUTE_MAP_EXCL6, daddr.addr))) ||
-	    ip6h->hop_limit <= 1)
+	    ip6h->hop_limit <= 1 || mtu_tcp_syn(c->pos, c->end, ip6h->nexthdr))
 		return XDP_PASS;
 
 	next_hop_params6(&fib, ip6h, t.ifindex, sizeof(*ip6h) + plen);

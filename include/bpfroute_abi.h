@@ -45,6 +45,7 @@
 #define BPFROUTE_MAP_NAT_IN	bpfroute_nat_in	/* hash: translated flow -> client */
 #define BPFROUTE_MAP_NAT_CLIENTS bpfroute_natcli /* array: flows per client, hashed */
 #define BPFROUTE_MAP_LANS	bpfroute_lan	/* hash: XDP stage's LAN ifindex -> its MAC */
+#define BPFROUTE_MAP_ICMPRL	bpfroute_icmprl	/* per-CPU array[1]: ICMP error rate limit */
 #define BPFROUTE_MAP_PFXSUM	bpfroute_pfxsum	/* array: which /16s a prefix covers */
 #define BPFROUTE_MAP_LAYOUT	bpfroute_layout	/* array[1]: BPFROUTE_LAYOUT_VERSION */
 #define BPFROUTE_MAP_AGENT	bpfroute_agent	/* array[1]: struct bpfroute_agent */
@@ -502,6 +503,34 @@ struct bpfroute_lan {
 };
 
 /*
+ * The ICMP errors the classifier sends for packets too big for their target
+ * (bpf/mtu.h), limited per CPU by a token bucket in bpfroute_icmprl. The
+ * kernel exempts these two from its own limits (icmpv4_mask_allow(): "Don't
+ * limit PMTU discovery"; ICMPv6 type 2 is outside icmp/ratemask's default),
+ * but a LAN host sending nothing but big DF packets would then have every
+ * one answered: they get the numbers of the kernel's global limit for the
+ * other errors (net.ipv4.icmp_msgs_per_sec 1000, icmp_msgs_burst 50). A
+ * sender that honours the first error sends no more.
+ */
+#ifndef BPFROUTE_ICMP_PER_SEC
+#define BPFROUTE_ICMP_PER_SEC	1000
+#endif
+#ifndef BPFROUTE_ICMP_BURST
+#define BPFROUTE_ICMP_BURST	50
+#endif
+
+/* bpfroute_icmprl's one per-CPU entry. */
+struct bpfroute_icmp_state {
+	__u64 credit_ns;	/* time earned towards the next error, at most a burst's */
+	__u64 last_ns;		/* bpf_ktime_get_ns() of the last error asked for */
+	/*
+	 * Room for the parameters of the FIB lookup of the error's source
+	 * (struct bpf_fib_lookup): the classifier's stack has none left.
+	 */
+	__u64 fib[8];
+};
+
+/*
  * One direction of a masqueraded flow, as its packets carry it. For ICMP
  * echo both ports hold the echo identifier. Addresses of either family in
  * 16 bytes, IPv4 in the first 4.
@@ -615,7 +644,8 @@ struct bpfroute_dns_event {
  * Per-CPU counters of the classifier, indexes into bpfroute_stats. Every
  * packet that enters the program is counted exactly once in one of the
  * verdict rows (STEERED .. PASS_NOT_FOR_US, DROP_TARGET_DOWN, PASS_TARGET_DOWN,
- * PASS_BYPASS); BYTES_STEERED is extra.
+ * PASS_BYPASS, TOO_BIG_ICMP, TOO_BIG_RATELIMITED, TOO_BIG_DROPPED);
+ * BYTES_STEERED, MSS_CLAMPED and TOO_BIG_NO_DF are extra.
  */
 enum bpfroute_stat {
 	BPFROUTE_STAT_STEERED = 0,	/* redirected into a target */
@@ -709,6 +739,22 @@ enum bpfroute_stat {
 					 * specific rule is a bypass: not learned */
 	BPFROUTE_STAT_DNS_REFUSED_BYPASS, /* address never learned: inside a
 					   * bypass prefix (per address) */
+	/*
+	 * The target's MTU (bpf/mtu.h). A steered packet too big for it with
+	 * DF set, or IPv6, is not steered: it counts one of the three
+	 * TOO_BIG rows instead of STEERED.
+	 */
+	BPFROUTE_STAT_MSS_CLAMPED,	/* SYN (or translated SYN-ACK) whose MSS
+					 * was lowered to fit the target */
+	BPFROUTE_STAT_TOO_BIG_ICMP,	/* answered with ICMP fragmentation
+					 * needed / ICMPv6 packet too big */
+	BPFROUTE_STAT_TOO_BIG_RATELIMITED, /* ... dropped: the ICMP rate limit */
+	BPFROUTE_STAT_TOO_BIG_DROPPED,	/* ... dropped without ICMP: an ICMP
+					 * error itself, a later fragment, no
+					 * route or source address back to the
+					 * sender on its LAN */
+	BPFROUTE_STAT_TOO_BIG_NO_DF,	/* IPv4 above the MTU without DF:
+					 * steered whole (counted STEERED) */
 	BPFROUTE_STAT_MAX,
 };
 

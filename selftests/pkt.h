@@ -208,6 +208,15 @@ static inline __u16 l4_csum(const __u8 *saddr, const __u8 *daddr, size_t alen, _
 	return proto == IPPROTO_UDP && c == 0 ? 0xffff : c;
 }
 
+/* What a receiver checks of an L4 message: with its pseudo-header it sums to -0. */
+static inline bool l4_csum_valid(const __u8 *saddr, const __u8 *daddr, size_t alen, __u8 proto,
+				 const __u8 *l4, size_t len)
+{
+	__u32 sum = saddr ? pseudo_sum(saddr, daddr, alen, proto, len) : 0;
+
+	return csum_fold(csum_add(sum, l4, len)) == 0xffff;
+}
+
 /*
  * The frame a router forwards: the same bytes, TTL or hop limit one less
  * and, for IPv4, the header checksum computed anew from scratch.
@@ -248,6 +257,46 @@ static inline int run_skb(int prog_fd, const struct pkt *in, struct __sk_buff *c
 	*retval = opts.retval;
 	out->len = opts.data_size_out;
 	return err;
+}
+
+/*
+ * Give the TCP segment of an Ethernet frame (IPv4 without options or IPv6
+ * without extension headers, TCP with a payload of n bytes) these flags and
+ * n bytes of options (a multiple of 4, at most 40) in place of its payload;
+ * the checksum computed anew.
+ */
+static inline void pkt_tcp_options(struct pkt *p, __u8 flags, const __u8 *opts, size_t n)
+{
+	__u8 *l3 = p->data + ETH_HLEN;
+	bool v4 = (l3[0] >> 4) == 4;
+	size_t alen = v4 ? 4 : 16;
+	const __u8 *saddr = l3 + (v4 ? IP4_SADDR : IP6_SADDR);
+	__u8 *l4 = l3 + (v4 ? IP4_HLEN : IP6_HLEN);
+	size_t len = p->len - (size_t)(l4 - p->data);
+
+	if (n % 4 || n > 40 || len != 20 + n) {
+		fprintf(stderr, "test bug: %zu bytes of TCP options in %zu bytes of TCP\n", n,
+			len);
+		abort();
+	}
+	l4[12] = (__u8)((5 + n / 4) << 4);
+	l4[13] = flags;
+	if (n)
+		memcpy(l4 + 20, opts, n);
+	put_be16(l4 + 16, 0);
+	put_be16(l4 + 16, l4_csum(saddr, saddr + alen, alen, 6 /* TCP */, l4, len));
+}
+
+/* A shell command, formatted: system()'s status. */
+static inline int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
 }
 
 /* One BPF_PROG_TEST_RUN of a frame: 0 or -errno's errno, as the syscall says. */

@@ -818,6 +818,70 @@ out:
 	finish(skel);
 }
 
+/*
+ * A SYN-ACK coming back through the translator has its MSS lowered to the
+ * MTU of the target it came in on, less 40 (IPv4) or 60 (IPv6): the
+ * client's uploads then fit the tunnel. test_run receives on lo, so lo plays
+ * the target here, with the tunnel's MTU for the time of the subtest. An
+ * MSS already below is kept.
+ */
+static void test_reply_synack_clamped(int family)
+{
+	const struct flow *f = family == 4 ? &tcp_a4 : &tcp_a6;
+	const char *tgt = family == 4 ? TGT4 : TGT6;
+	__u16 want_mss = family == 4 ? 1380 : 1360;
+	__u8 opts[8] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };	/* MSS 1460, NOP, window scale */
+	struct delta d[] = { { BPFROUTE_STAT_NAT_IN, 1 }, { BPFROUTE_STAT_MSS_CLAMPED, 1 }, END };
+	struct bpfroute_tc *skel;
+	struct flow r, back;
+	struct pkt in, want;
+
+	if (!start(family == 4 ? "reply_synack_clamped_ipv4" : "reply_synack_clamped_ipv6",
+		   &skel, 0))
+		return;
+	if (!in_private_netns || sh("ip link set lo mtu 1420")) {
+		test__skip("needs a private network namespace and iproute2, to set lo's MTU");
+		finish(skel);
+		return;
+	}
+	if (!setup(skel, BPFROUTE_TARGET_F_MASQ) ||
+	    !out_translated(skel, f, tgt, f->sport, true, NULL, "SYN out"))
+		goto out;
+	r = reply_of(f, tgt, f->sport, TCP_SYN | TCP_ACK);
+	r.payload = sizeof(opts);
+	back = r;
+	back.dst = f->src;
+	back.dport = f->sport;
+	back.ttl = r.ttl - 1;
+	build(&r, &in);
+	pkt_tcp_options(&in, TCP_SYN | TCP_ACK, opts, sizeof(opts));
+	build(&back, &want);
+	put_be16(opts + 2, want_mss);
+	pkt_tcp_options(&want, TCP_SYN | TCP_ACK, opts, sizeof(opts));
+	if (!expect_run(skel, skel->progs.bpfroute_unnat, &in, TC_ACT_REDIRECT, &want, d,
+			"SYN-ACK with MSS 1460", NULL))
+		goto out;
+
+	/* Again with an MSS that fits: left as it is. */
+	put_be16(opts + 2, 1200);
+	pkt_tcp_options(&in, TCP_SYN | TCP_ACK, opts, sizeof(opts));
+	pkt_tcp_options(&want, TCP_SYN | TCP_ACK, opts, sizeof(opts));
+	expect_in(skel, &in, &want, BPFROUTE_STAT_NAT_IN, "SYN-ACK with MSS 1200");
+out:
+	sh("ip link set lo mtu 65536");
+	finish(skel);
+}
+
+static void test_reply_synack_clamped_ipv4(void)
+{
+	test_reply_synack_clamped(4);
+}
+
+static void test_reply_synack_clamped_ipv6(void)
+{
+	test_reply_synack_clamped(6);
+}
+
 /* A remapped flow's reply goes to the right client, on its own port. */
 static void test_reply_remapped(void)
 {
@@ -1301,8 +1365,6 @@ out:
  * Floods (issue #10): forged sources, the per-client cap, half-open flows
  */
 
-static int sh(const char *fmt, ...);
-
 #define SPOOF_DEV	"natspf0"	/* where the FIB routes the forged sources */
 #define SPOOF4		"198.51.100.77"
 #define SPOOF6		"2001:db8:77::5"
@@ -1587,16 +1649,6 @@ out:
 
 static const __u8 mac_client[ETH_ALEN] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x22 };
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static int tun_open(const char *name)
 {
@@ -2123,6 +2175,8 @@ int main(int argc, char **argv)
 		RUN_NAMED(test_reply, "reply_echo_v6", &e6, TGT6, 0);
 	}
 	RUN_TEST(test_reply_remapped);
+	RUN_TEST(test_reply_synack_clamped_ipv4);
+	RUN_TEST(test_reply_synack_clamped_ipv6);
 	RUN_TEST(test_icmp_errors_v4);
 	RUN_TEST(test_icmp_errors_v6);
 	RUN_TEST(test_in_miss);

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -1432,6 +1433,418 @@ out:
 	finish(skel);
 }
 
+/* ---------------------------------------------------------------------------
+ * The target's MTU (bpf/mtu.h)
+ *
+ * These run last, on devices of their own in the test's namespace: a TUN
+ * device as the target (an L3 device like WireGuard, MTU 1420) and a veth
+ * as the LAN interface the frames arrive on (test_run's ctx ifindex), with
+ * the addresses the ICMP errors' source comes from. Forwarding is on:
+ * bpf_fib_lookup() answers FWD_DISABLED without it.
+ */
+
+#define MT_LAN		"mtlan0"
+#define MT_TUN		"mttun0"
+#define MT_LAN_MAC	"02:00:5e:10:00:fe"
+#define MT_LAN4		"192.0.2.254"		/* SRC4's LAN */
+#define MT_LAN6		"2001:db8:ffff::fe"	/* SRC6's LAN */
+#define MT_MTU		1420
+
+static __u32 mt_lan, mt_tun;
+static __u8 mt_lan_mac[ETH_ALEN];
+
+static bool mt_devices(void)
+{
+	if (mt_lan)
+		return true;
+	if (!in_private_netns) {
+		test__skip("not in a network namespace of our own");
+		return false;
+	}
+	if (!ASSERT_OK(sh("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+			  "net.ipv6.conf.default.forwarding=1 && "
+			  "ip link add " MT_LAN " address " MT_LAN_MAC " type veth peer name "
+			  MT_LAN "p && ip link set " MT_LAN " up && ip link set " MT_LAN "p up && "
+			  "ip addr add " MT_LAN4 "/24 dev " MT_LAN " && "
+			  "ip addr add " MT_LAN6 "/64 dev " MT_LAN " nodad && "
+			  "ip tuntap add dev " MT_TUN " mode tun && "
+			  "ip link set " MT_TUN " mtu %d", MT_MTU),
+		       "create " MT_LAN " and " MT_TUN))
+		return false;
+	mt_lan = if_nametoindex(MT_LAN);
+	mt_tun = if_nametoindex(MT_TUN);
+	sscanf(MT_LAN_MAC, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mt_lan_mac[0], &mt_lan_mac[1],
+	       &mt_lan_mac[2], &mt_lan_mac[3], &mt_lan_mac[4], &mt_lan_mac[5]);
+	return ASSERT_TRUE(mt_lan && mt_tun, "ifindexes of " MT_LAN " and " MT_TUN);
+}
+
+static bool mt_start(const char *name, struct bpfroute_tc **skel)
+{
+	if (!start(name, skel))
+		return false;
+	if (mt_devices() && route_add(*skel, "203.0.113.0/24", mt_tun) &&
+	    route_add(*skel, "2001:db8:3::/48", mt_tun))
+		return true;
+	finish(*skel);
+	return false;
+}
+
+/* One run of a frame arriving on the LAN veth: verdict and frame out. */
+static bool mt_run(struct bpfroute_tc *skel, const struct pkt *in, __u32 *retval, struct pkt *out,
+		   const char *what)
+{
+	struct __sk_buff ctx = { .ifindex = mt_lan };
+	char m[256];
+
+	return ASSERT_OK(run_skb(bpf_program__fd(skel->progs.bpfroute_steer), in, &ctx, retval,
+				 out) ? -errno : 0, MSG(m, "%s: bpf_prog_test_run_opts", what));
+}
+
+/* Counter deltas: want[row] for the rows given, every other row unmoved. */
+static bool mt_effects(const struct snapshot *a, const struct snapshot *b, const __u64 *want,
+		       const char *what)
+{
+	bool ok = true;
+	char m[256];
+
+	for (int i = 0; i < BPFROUTE_STAT_MAX; i++)
+		ok &= ASSERT_EQ(b->stats[i] - a->stats[i], want[i],
+				MSG(m, "%s: stats[%s] delta", what, stat_name(i)));
+	return ok;
+}
+
+/* A frame through, expecting verdict want_ret, frame want and counters. */
+static bool mt_expect(struct bpfroute_tc *skel, const struct pkt *in, __u32 want_ret,
+		      const struct pkt *want, const __u64 *stats, const char *what)
+{
+	struct snapshot before, after;
+	__u32 retval = ~0u;
+	struct pkt out;
+	bool ok = true;
+	char m[256];
+
+	if (!snapshot(skel, &before) || !mt_run(skel, in, &retval, &out, what))
+		return false;
+	ok &= ASSERT_EQ(retval, want_ret, MSG(m, "%s: verdict (2 SHOT, 7 REDIRECT)", what));
+	if (want)
+		ok &= expect_frame(&out, want, what);
+	return snapshot(skel, &after) && mt_effects(&before, &after, stats, what) && ok;
+}
+
+/* A SYN to 203.0.113.10 or 2001:db8:3::10 with these options. */
+static void mt_syn(struct pkt *p, int family, const __u8 *opts, size_t n)
+{
+	if (family == 4) {
+		struct ip4_spec s = { .dst = "203.0.113.10", .ttl = 64, .proto = IPPROTO_TCP,
+				      .frag_off = IP4_DF, .payload = (__u16)n };
+
+		pkt_ipv4(p, mt_lan_mac, &s);
+	} else {
+		struct ip6_spec s = { .dst = "2001:db8:3::10", .hop_limit = 64,
+				      .proto = IPPROTO_TCP, .payload = (__u16)n };
+
+		pkt_ipv6(p, mt_lan_mac, &s);
+	}
+	pkt_tcp_options(p, TCP_SYN, opts, n);
+}
+
+/* The options of a Linux SYN: MSS, SACK permitted, timestamps, NOP, window scale. */
+static void mt_linux_opts(__u8 *o, __u16 mss)
+{
+	static const __u8 rest[] = { 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
+
+	o[0] = 2;
+	o[1] = 4;
+	put_be16(o + 2, mss);
+	memcpy(o + 4, rest, sizeof(rest));
+}
+
+static void test_mss_clamp(int family)
+{
+	__u16 mss = family == 4 ? 1460 : 1440, want_mss = family == 4 ? 1380 : 1360;
+	__u64 stats[BPFROUTE_STAT_MAX] = {};
+	struct bpfroute_tc *skel;
+	struct pkt in, want;
+	__u8 opts[20];
+
+	if (!mt_start(family == 4 ? "mss_clamp_ipv4" : "mss_clamp_ipv6", &skel))
+		return;
+	mt_linux_opts(opts, mss);
+	mt_syn(&in, family, opts, sizeof(opts));
+	/* Forwarded, its MSS MTU - 40 (IPv4) or MTU - 60 (IPv6), the checksum from scratch. */
+	mt_linux_opts(opts, want_mss);
+	mt_syn(&want, family, opts, sizeof(opts));
+	pkt_forwarded(&want, &want);
+	stats[BPFROUTE_STAT_STEERED] = 1;
+	stats[BPFROUTE_STAT_BYTES_STEERED] = in.len;
+	stats[BPFROUTE_STAT_MSS_CLAMPED] = 1;
+	mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "SYN with MSS above the tunnel's");
+	finish(skel);
+}
+
+static void test_mss_clamp_ipv4(void)
+{
+	test_mss_clamp(4);
+}
+
+static void test_mss_clamp_ipv6(void)
+{
+	test_mss_clamp(6);
+}
+
+/* SYNs left as they are: an MSS that fits, no MSS option, no options at all. */
+static void test_mss_untouched(void)
+{
+	static const __u8 no_mss[] = { 1, 1, 4, 2, 1, 3, 3, 7 };
+	/* MSS after a timestamp and no-ops: found, and lowered. */
+	static const __u8 late_mss[] = { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 2, 4, 0x05, 0xb4 };
+	__u64 stats[BPFROUTE_STAT_MAX] = {};
+	struct bpfroute_tc *skel;
+	struct pkt in, want;
+	__u8 opts[20];
+
+	if (!mt_start("mss_untouched", &skel))
+		return;
+	stats[BPFROUTE_STAT_STEERED] = 1;
+
+	mt_linux_opts(opts, 1200);
+	mt_syn(&in, 4, opts, sizeof(opts));
+	pkt_forwarded(&in, &want);
+	stats[BPFROUTE_STAT_BYTES_STEERED] = in.len;
+	mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "SYN with MSS 1200: below, kept");
+
+	mt_syn(&in, 6, no_mss, sizeof(no_mss));
+	pkt_forwarded(&in, &want);
+	stats[BPFROUTE_STAT_BYTES_STEERED] = in.len;
+	mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "SYN without an MSS option");
+
+	mt_syn(&in, 4, NULL, 0);
+	pkt_forwarded(&in, &want);
+	stats[BPFROUTE_STAT_BYTES_STEERED] = in.len;
+	mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "SYN without options");
+
+	mt_syn(&in, 4, late_mss, sizeof(late_mss));
+	memcpy(opts, late_mss, sizeof(late_mss));
+	put_be16(opts + 14, MT_MTU - 40);
+	mt_syn(&want, 4, opts, sizeof(late_mss));
+	pkt_forwarded(&want, &want);
+	stats[BPFROUTE_STAT_BYTES_STEERED] = in.len;
+	stats[BPFROUTE_STAT_MSS_CLAMPED] = 1;
+	mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "SYN with MSS 1460 after others");
+	finish(skel);
+}
+
+/* A UDP datagram of l3len bytes to the tunnel's prefix, DF as asked. */
+static void mt_big(struct pkt *p, int family, size_t l3len, bool df)
+{
+	if (family == 4) {
+		struct ip4_spec s = { .dst = "203.0.113.10", .ttl = 64, .frag_off = df ? IP4_DF : 0,
+				      .id = 0x1c46, .payload = (__u16)(l3len - 28) };
+
+		pkt_ipv4(p, mt_lan_mac, &s);
+	} else {
+		struct ip6_spec s = { .dst = "2001:db8:3::10", .hop_limit = 64,
+				      .payload = (__u16)(l3len - 48) };
+
+		pkt_ipv6(p, mt_lan_mac, &s);
+	}
+}
+
+/*
+ * The error the gateway must send about in: from its LAN address to the
+ * sender, the MTU, and as much of the packet as it came (TTL and all) as
+ * RFC 1812 (576 bytes in all) or RFC 4443 (1280) allow; checksums from
+ * scratch.
+ */
+static void mt_error(const struct pkt *in, int family, struct pkt *e)
+{
+	const __u8 *l3 = in->data + ETH_HLEN;
+	size_t quote = family == 4 ? 576 - 28 : 1280 - 48;
+	__u8 *h, *icmp;
+
+	e->len = 0;
+	pkt_eth(e, mac_peer, family == 4 ? ETH_P_IP : ETH_P_IPV6);
+	memcpy(e->data + ETH_ALEN, mt_lan_mac, ETH_ALEN);	/* from the LAN interface */
+	if (family == 4) {
+		h = pkt_put(e, NULL, IP4_HLEN);
+		h[0] = 0x45;
+		h[1] = 0xc0;		/* internetwork control, as icmp_send() */
+		put_be16(h + IP4_TOT_LEN, (__u16)(28 + quote));
+		h[IP4_TTL] = 64;
+		h[IP4_PROTO] = IPPROTO_ICMP;
+		parse_addr(AF_INET, MT_LAN4, h + IP4_SADDR);
+		memcpy(h + IP4_DADDR, l3 + IP4_SADDR, 4);
+		put_be16(h + IP4_CHECK, ipv4_csum(h));
+		icmp = pkt_put(e, NULL, 8);
+		icmp[0] = 3;		/* destination unreachable */
+		icmp[1] = 4;		/* fragmentation needed (RFC 1191) */
+		put_be16(icmp + 6, MT_MTU);
+		pkt_put(e, l3, quote);
+		put_be16(icmp + 2, l4_csum(NULL, NULL, 0, IPPROTO_ICMP, icmp, 8 + quote));
+	} else {
+		h = pkt_put(e, NULL, IP6_HLEN);
+		put_be32(h, 6u << 28);
+		put_be16(h + IP6_PLEN, (__u16)(8 + quote));
+		h[IP6_NEXT] = IPPROTO_ICMPV6;
+		h[IP6_HOP_LIMIT] = 64;
+		parse_addr(AF_INET6, MT_LAN6, h + IP6_SADDR);
+		memcpy(h + IP6_DADDR, l3 + IP6_SADDR, 16);
+		icmp = pkt_put(e, NULL, 8);
+		icmp[0] = 2;		/* packet too big */
+		put_be32(icmp + 4, MT_MTU);
+		pkt_put(e, l3, quote);
+		put_be16(icmp + 2, l4_csum(h + IP6_SADDR, h + IP6_DADDR, 16, IPPROTO_ICMPV6, icmp,
+					   8 + quote));
+	}
+}
+
+static void test_too_big(int family)
+{
+	__u64 stats[BPFROUTE_STAT_MAX] = {};
+	struct bpfroute_tc *skel;
+	struct pkt in, want;
+	const __u8 *l3;
+
+	if (!mt_start(family == 4 ? "too_big_ipv4" : "too_big_ipv6", &skel))
+		return;
+	/* The most that fits goes through. */
+	mt_big(&in, family, MT_MTU, true);
+	pkt_forwarded(&in, &want);
+	stats[BPFROUTE_STAT_STEERED] = 1;
+	stats[BPFROUTE_STAT_BYTES_STEERED] = in.len;
+	mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "exactly the MTU");
+
+	/* A byte more, and the error goes back out the LAN interface. */
+	memset(stats, 0, sizeof(stats));
+	mt_big(&in, family, MT_MTU + 1, true);
+	mt_error(&in, family, &want);
+	stats[BPFROUTE_STAT_TOO_BIG_ICMP] = 1;
+	mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "a byte above the MTU, DF");
+
+	/* The whole LAN MTU: the same error, and sound to a receiver's eyes. */
+	mt_big(&in, family, 1500, true);
+	mt_error(&in, family, &want);
+	if (mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "1500 bytes, DF")) {
+		l3 = want.data + ETH_HLEN;
+		if (family == 4)
+			ASSERT_TRUE(ipv4_csum_valid(l3) &&
+				    l4_csum_valid(NULL, NULL, 0, IPPROTO_ICMP, l3 + 20, 556),
+				    "IPv4 and ICMP checksums of the error verify");
+		else
+			ASSERT_TRUE(l4_csum_valid(l3 + IP6_SADDR, l3 + IP6_DADDR, 16,
+						  IPPROTO_ICMPV6, l3 + 40, 1240),
+				    "ICMPv6 checksum of the error verifies");
+	}
+	finish(skel);
+}
+
+static void test_too_big_ipv4(void)
+{
+	test_too_big(4);
+}
+
+static void test_too_big_ipv6(void)
+{
+	test_too_big(6);
+}
+
+/* IPv4 without DF: steered whole, counted; what becomes of it is the kernel's. */
+static void test_too_big_no_df(void)
+{
+	__u64 stats[BPFROUTE_STAT_MAX] = {};
+	struct bpfroute_tc *skel;
+	struct pkt in, want;
+
+	if (!mt_start("too_big_no_df", &skel))
+		return;
+	mt_big(&in, 4, 1500, false);
+	pkt_forwarded(&in, &want);
+	stats[BPFROUTE_STAT_STEERED] = 1;
+	stats[BPFROUTE_STAT_BYTES_STEERED] = in.len;
+	stats[BPFROUTE_STAT_TOO_BIG_NO_DF] = 1;
+	mt_expect(skel, &in, TC_ACT_REDIRECT, &want, stats, "1500 bytes without DF");
+	finish(skel);
+}
+
+/*
+ * BPFROUTE_ICMP_BURST errors at once, then one per 1/BPFROUTE_ICMP_PER_SEC s:
+ * the rest are dropped. One CPU, so one bucket; what the time the runs took
+ * earned back is allowed for.
+ */
+static void test_too_big_ratelimit(void)
+{
+	const int n = BPFROUTE_ICMP_BURST + 20;
+	struct snapshot before, after;
+	struct bpfroute_tc *skel;
+	struct timespec t0, t1;
+	__u64 sent, dropped, earned, ns;
+	struct pkt in, out;
+	cpu_set_t cpus, old;
+	__u32 retval;
+	char m[256];
+
+	if (!mt_start("too_big_ratelimit", &skel))
+		return;
+	if (!ASSERT_OK(sched_getaffinity(0, sizeof(old), &old) ? -errno : 0, "sched_getaffinity"))
+		goto out;
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_getcpu(), &cpus);
+	if (!ASSERT_OK(sched_setaffinity(0, sizeof(cpus), &cpus) ? -errno : 0, "pin to one CPU"))
+		goto out;
+	mt_big(&in, 6, 1500, true);
+	if (!snapshot(skel, &before))
+		goto restore;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++)
+		if (!mt_run(skel, &in, &retval, &out, "too big, again"))
+			goto restore;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!snapshot(skel, &after))
+		goto restore;
+	sent = after.stats[BPFROUTE_STAT_TOO_BIG_ICMP] - before.stats[BPFROUTE_STAT_TOO_BIG_ICMP];
+	dropped = after.stats[BPFROUTE_STAT_TOO_BIG_RATELIMITED] -
+		  before.stats[BPFROUTE_STAT_TOO_BIG_RATELIMITED];
+	ns = (__u64)(t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+	earned = ns / (1000000000ULL / BPFROUTE_ICMP_PER_SEC);
+	printf("  info: %d too big in %llu us: %llu errors, %llu dropped\n", n,
+	       (unsigned long long)(ns / 1000), (unsigned long long)sent,
+	       (unsigned long long)dropped);
+	ASSERT_EQ(sent + dropped, (__u64)n, "every one counted as an error or a drop");
+	ASSERT_TRUE(sent >= BPFROUTE_ICMP_BURST, MSG(m, "a burst of %d sent (%llu)",
+						    BPFROUTE_ICMP_BURST,
+						    (unsigned long long)sent));
+	ASSERT_TRUE(sent <= BPFROUTE_ICMP_BURST + earned + 1,
+		    MSG(m, "no more than the burst and %llu earned (%llu)",
+			(unsigned long long)earned, (unsigned long long)sent));
+	ASSERT_EQ(after.stats[BPFROUTE_STAT_STEERED] - before.stats[BPFROUTE_STAT_STEERED], 0,
+		  "none steered");
+restore:
+	sched_setaffinity(0, sizeof(old), &old);
+out:
+	finish(skel);
+}
+
+/* An ICMP error too big for the tunnel gets none back (RFC 1812 4.3.2.7). */
+static void test_too_big_no_error_about_error(void)
+{
+	__u64 stats[BPFROUTE_STAT_MAX] = {};
+	struct bpfroute_tc *skel;
+	struct pkt in;
+	__u8 *l3;
+
+	if (!mt_start("too_big_no_error_about_error", &skel))
+		return;
+	mt_big(&in, 4, 1500, true);
+	l3 = in.data + ETH_HLEN;
+	l3[IP4_PROTO] = IPPROTO_ICMP;
+	l3[20] = 3;	/* destination unreachable */
+	l3[21] = 1;
+	put_be16(l3 + IP4_CHECK, ipv4_csum(l3));
+	stats[BPFROUTE_STAT_TOO_BIG_DROPPED] = 1;
+	mt_expect(skel, &in, TC_ACT_SHOT, NULL, stats, "ICMP error above the MTU");
+	finish(skel);
+}
+
 int main(int argc, char **argv)
 {
 	test__init(argc, argv);
@@ -1471,5 +1884,14 @@ int main(int argc, char **argv)
 	RUN_TEST(test_router_checks);
 	RUN_TEST(test_counters);
 	RUN_TEST(test_run_timing);
+	/* Last: they add devices to the namespace. */
+	RUN_TEST(test_mss_clamp_ipv4);
+	RUN_TEST(test_mss_clamp_ipv6);
+	RUN_TEST(test_mss_untouched);
+	RUN_TEST(test_too_big_ipv4);
+	RUN_TEST(test_too_big_ipv6);
+	RUN_TEST(test_too_big_no_df);
+	RUN_TEST(test_too_big_ratelimit);
+	RUN_TEST(test_too_big_no_error_about_error);
 	return test__exit_status();
 }

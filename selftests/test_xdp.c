@@ -139,17 +139,6 @@ static void parse_mac(const char *s, __u8 *mac)
 	}
 }
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
 /* The classifier's clock: CLOCK_MONOTONIC as of the last tick. */
 static __u64 now_ns(void)
 {
@@ -1765,6 +1754,39 @@ out:
 	finish(&f);
 }
 
+/* TCP SYNs and SYN-ACKs are TC's, which clamps their MSS (bpf/mtu.h); other segments are not. */
+static void test_pass_tcp_syn(void)
+{
+	static const __u8 mss[4] = { 2, 4, 0x05, 0xb4 };
+	struct ip4_spec s4 = { .dst = DST4, .ttl = 64, .proto = IPPROTO_TCP, .frag_off = IP4_DF,
+			       .payload = sizeof(mss) };
+	struct ip6_spec s6 = { .dst = DST6, .hop_limit = 64, .proto = IPPROTO_TCP,
+			       .payload = sizeof(mss) };
+	struct pkt p;
+	struct fx f;
+
+	if (!start("pass_tcp_syn", &f))
+		return;
+	if (!host_add(&f, DST4, (__u32)dev.tgt) || !host_add(&f, DST6, (__u32)dev.tgt))
+		goto out;
+	pkt_ipv4(&p, dev.lan_mac, &s4);
+	pkt_tcp_options(&p, TCP_SYN, mss, sizeof(mss));
+	expect_pass(&f, &p, "IPv4 SYN");
+	pkt_tcp_options(&p, TCP_SYN | TCP_ACK, mss, sizeof(mss));
+	expect_pass(&f, &p, "IPv4 SYN-ACK");
+	pkt_ipv6(&p, dev.lan_mac, &s6);
+	pkt_tcp_options(&p, TCP_SYN, mss, sizeof(mss));
+	expect_pass(&f, &p, "IPv6 SYN");
+	/* The same segment without SYN: forwarded here. */
+	pkt_tcp_options(&p, TCP_ACK, mss, sizeof(mss));
+	expect_steer(&f, &p, dev.nh6, "host6 " DST6, "IPv6 ACK");
+	pkt_ipv4(&p, dev.lan_mac, &s4);
+	pkt_tcp_options(&p, TCP_ACK, mss, sizeof(mss));
+	expect_steer(&f, &p, dev.nh4, "host4 " DST4, "IPv4 ACK");
+out:
+	finish(&f);
+}
+
 /* Forwarding off (BPF_FIB_LKUP_RET_FWD_DISABLED): the stack's decision. */
 static void test_pass_forwarding_off(void)
 {
@@ -2589,6 +2611,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_pass_no_neigh);
 	RUN_TEST(test_pass_route_other_device);
 	RUN_TEST(test_pass_mtu);
+	RUN_TEST(test_pass_tcp_syn);
 	RUN_TEST(test_pass_forwarding_off);
 	RUN_TEST(test_pass_vlan);
 	RUN_TEST(test_pass_not_ip);

@@ -37,6 +37,7 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_NAT_CLIENTS),
 	BPFROUTE_STR(BPFROUTE_MAP_LAYOUT),
 	BPFROUTE_STR(BPFROUTE_MAP_AGENT),
+	BPFROUTE_STR(BPFROUTE_MAP_ICMPRL),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
@@ -47,7 +48,7 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 			 &m->qseen,  &m->resolvers, &m->conf, &m->events,
 			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans,
 			 &m->hostctl, &m->pfxsum, &m->hscratch, &m->natcli, &m->layout,
-			 &m->agent };
+			 &m->agent, &m->icmprl };
 
 	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
 		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
@@ -73,14 +74,15 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 		/*
 		 * Maps that came later (bpfroute_lan with the XDP stage, the
 		 * learned tables' counters, the prefix summary, the flows per
-		 * client, the layout record, the agent's record): an instance loaded by an older
-		 * bpfroute has none, and must still be shown and unloaded.
+		 * client, the layout record, the agent's record, the ICMP rate
+		 * limit): an instance loaded by an older bpfroute has none, and
+		 * must still be shown and unloaded.
 		 */
 		if (fd < 0 && errno == ENOENT &&
 		    (maps_fd_slot(m, i) == &m->lans || maps_fd_slot(m, i) == &m->hostctl ||
 		     maps_fd_slot(m, i) == &m->pfxsum || maps_fd_slot(m, i) == &m->hscratch ||
 		     maps_fd_slot(m, i) == &m->natcli || maps_fd_slot(m, i) == &m->layout ||
-		     maps_fd_slot(m, i) == &m->agent)) {
+		     maps_fd_slot(m, i) == &m->agent || maps_fd_slot(m, i) == &m->icmprl)) {
 			err = 0;
 			continue;
 		}
@@ -223,6 +225,11 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_PASS_BYPASS] = "pass_bypass",
 		[BPFROUTE_STAT_DNS_BYPASS] = "dns_bypass",
 		[BPFROUTE_STAT_DNS_REFUSED_BYPASS] = "dns_refused_bypass",
+		[BPFROUTE_STAT_MSS_CLAMPED] = "mss_clamped",
+		[BPFROUTE_STAT_TOO_BIG_ICMP] = "too_big_icmp",
+		[BPFROUTE_STAT_TOO_BIG_RATELIMITED] = "too_big_ratelimited",
+		[BPFROUTE_STAT_TOO_BIG_DROPPED] = "too_big_dropped",
+		[BPFROUTE_STAT_TOO_BIG_NO_DF] = "too_big_no_df",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";

@@ -39,6 +39,7 @@ struct bpfroute_maps {
 	int natcli;	/* bpfroute_natcli; -1 likewise */
 	int layout;	/* bpfroute_layout; -1 likewise (layout.h) */
 	int agent;	/* bpfroute_agent; -1 likewise (agentrec.h) */
+	int icmprl;	/* bpfroute_icmprl; -1 likewise (bpf/mtu.h) */
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 
