@@ -83,8 +83,10 @@ static int resolve_ifindexes(struct load_ctx *c)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
 		c->iface_idx[i] = if_nametoindex(cfg->ifaces[i].name);
+	/* One lookup per run of routes to one device: a list makes a long run. */
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		c->route_idx[i] = if_nametoindex(cfg->routes[i].dev);
+		c->route_idx[i] = i && !strcmp(cfg->routes[i].dev, cfg->routes[i - 1].dev) ?
+				  c->route_idx[i - 1] : (int)if_nametoindex(cfg->routes[i].dev);
 	for (size_t i = 0; i < cfg->n_masq; i++)
 		c->masq_idx[i] = if_nametoindex(cfg->masq[i].dev);
 	for (size_t i = 0; i < cfg->n_xdp; i++)
@@ -119,9 +121,12 @@ static int recheck_devices(const struct load_ctx *c)
 	for (size_t i = 0; i < cfg->n_ifaces; i++)
 		if (!device_same(cfg->ifaces[i].name, c->iface_idx[i]))
 			return -ENODEV;
-	for (size_t i = 0; i < cfg->n_routes; i++)
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		if (i && !strcmp(cfg->routes[i].dev, cfg->routes[i - 1].dev))
+			continue;	/* as resolve_ifindexes() */
 		if (!device_same(cfg->routes[i].dev, c->route_idx[i]))
 			return -ENODEV;
+	}
 	for (size_t i = 0; i < cfg->n_masq; i++)
 		if (!device_same(cfg->masq[i].dev, c->masq_idx[i]))
 			return -ENODEV;
@@ -527,6 +532,7 @@ int load_instance(const char *pin_dir, const char *path)
 {
 	struct load_ctx c = { .pd.fd = -1 };
 	int err, n_targets = 0, *targets = NULL;
+	struct capacity cap;
 	size_t n_prefixes = 0, n_domains;
 	char masq[64] = "", xdp[64] = "";
 
@@ -544,9 +550,11 @@ int load_instance(const char *pin_dir, const char *path)
 		goto cleanup;
 	/* Maps of another layout are neither reused nor touched. */
 	err = layout_check(&c.pd, NULL);
+	if (!err)
+		err = capacity_plan(&c.cfg, &c.pd, &cap);
 	if (err)
 		goto undo_pins;
-	err = datapath_load(&c.dp, &c.pd);
+	err = datapath_load(&c.dp, &c.pd, &cap);
 	if (!err) {
 		err = layout_record(c.dp.maps.layout);
 		if (err)

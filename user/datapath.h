@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "capacity.h"
 #include "maps.h"
 #include "pindir.h"
 
@@ -27,8 +28,10 @@ struct datapath {
  * Load the programs with the maps pinned in pd: existing pins are reused
  * (entries and counters kept), missing ones are created and pinned, and
  * each family gets a learned table if it has none (hosttable_setup()).
+ * Maps made here get the sizes of cap (capacity_plan(), which pinned maps
+ * already have).
  */
-int datapath_load(struct datapath *dp, const struct pindir *pd);
+int datapath_load(struct datapath *dp, const struct pindir *pd, const struct capacity *cap);
 
 /*
  * Load the programs with maps of their own, unpinned, and close them again:
@@ -36,7 +39,7 @@ int datapath_load(struct datapath *dp, const struct pindir *pd);
  * is attached or pinned, and nothing stays. Says why in one line, except
  * for -EPERM (no CAP_BPF), which the caller words.
  */
-int datapath_verify(void);
+int datapath_verify(const struct capacity *cap);
 
 /* Close everything; pins stay. */
 void datapath_close(struct datapath *dp);
