@@ -899,6 +899,7 @@ static const struct metrics_target *walk_target(const struct metrics_agg *g, __u
 static void test_metrics_walk(void)
 {
 	struct metrics_walk all = {}, steps = {};
+	const struct metrics_rule *r3, *r4;
 	const struct metrics_target *t;
 	int ret = 0, n_steps = 0;
 	struct env e;
@@ -916,12 +917,18 @@ static void test_metrics_walk(void)
 		goto out;
 	ASSERT_OK(metrics_walk_all(&all, &e.maps, agent_ht(&e.a, 4), agent_ht(&e.a, 6)),
 		  "a whole walk");
-	ASSERT_EQ(all.done->rule[3].packets, 16, "rule 3: packets of its three entries");
-	ASSERT_EQ(all.done->rule[3].bytes, 1600, "rule 3: bytes");
-	ASSERT_EQ(all.done->rule[3].entries[0], 2, "rule 3: IPv4 entries");
-	ASSERT_EQ(all.done->rule[3].entries[1], 1, "rule 3: IPv6 entries");
-	ASSERT_EQ(all.done->rule[4].packets, 7, "rule 4: packets");
-	ASSERT_EQ(all.done->rule[0].packets, 0, "rule 0: no entries, no packets");
+	r3 = metrics_rule_slot(all.done, 3, false);
+	r4 = metrics_rule_slot(all.done, 4, false);
+	if (ASSERT_TRUE(r3 && r4, "rules 3 and 4 in the walk")) {
+		ASSERT_EQ(r3->packets, 16, "rule 3: packets of its three entries");
+		ASSERT_EQ(r3->bytes, 1600, "rule 3: bytes");
+		ASSERT_EQ(r3->entries[0], 2, "rule 3: IPv4 entries");
+		ASSERT_EQ(r3->entries[1], 1, "rule 3: IPv6 entries");
+		ASSERT_EQ(r4->packets, 7, "rule 4: packets");
+	}
+	ASSERT_TRUE(!metrics_rule_slot(all.done, 0, false), "rule 0: no entries, no slot");
+	ASSERT_EQ(all.done->n_rules, 2, "two rules seen");
+	ASSERT_EQ(all.done->rules_unlabelled, 0, "every entry labelled");
 	ASSERT_EQ(all.done->n_targets, 2, "two target devices seen");
 	t = walk_target(all.done, TARGET);
 	if (ASSERT_TRUE(t != NULL, "the rules' target in the walk")) {
@@ -960,6 +967,32 @@ static const char *odd_dev(void *ctx, __u32 ifindex, char *buf)
 	(void)ctx;
 	snprintf(buf, IF_NAMESIZE, ifindex == TARGET ? "wg\"0" : "#%u", ifindex);
 	return buf;
+}
+
+/*
+ * Per-rule series for at most METRICS_RULES_MAX rules: a list of 200,000
+ * names must not make 200,000 series. Past the bound no slot is made, and
+ * the ids already there are still found.
+ */
+static void test_metrics_rule_bound(void)
+{
+	struct metrics_agg *g = calloc(1, sizeof(*g));
+	__u32 made = 0;
+
+	test__start_subtest("metrics_rule_bound");
+	if (!ASSERT_TRUE(g != NULL, "calloc"))
+		goto out;
+	/* Ids far apart, as a list's rules are. */
+	for (__u32 id = 0; id < METRICS_RULES_MAX; id++)
+		made += metrics_rule_slot(g, id * 199999, true) != NULL;
+	ASSERT_EQ(made, METRICS_RULES_MAX, "a slot for each rule up to the bound");
+	ASSERT_TRUE(!metrics_rule_slot(g, 7, true), "none past it");
+	ASSERT_EQ(g->n_rules, METRICS_RULES_MAX, "slots used");
+	ASSERT_TRUE(metrics_rule_slot(g, 5 * 199999, false) != NULL, "an id there is found");
+	ASSERT_TRUE(!metrics_rule_slot(g, 5, false), "an id not there is not");
+out:
+	free(g);
+	test__end_subtest();
 }
 
 /*
@@ -1995,6 +2028,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_kernel_to_agent);
 	RUN_TEST(test_sandbox);
 	RUN_TEST(test_metrics_walk);
+	RUN_TEST(test_metrics_rule_bound);
 	RUN_TEST(test_metrics_text);
 	RUN_TEST(test_metrics_http_parse);
 	return test__exit_status();
