@@ -71,8 +71,7 @@ struct learn_pass {
 	__u8 server[16];	/* the answering server: never learned */
 	__u32 n;		/* addresses in scratch->learn */
 	__u32 ifindex;
-	__u16 rule;
-	__u16 pad;
+	__u32 rule;
 	__u32 installed;
 	__u32 full;		/* some address refused: map full */
 };

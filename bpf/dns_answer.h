@@ -124,7 +124,7 @@ malformed:
 #define EVENTS_WAKE_STEP	(BPFROUTE_EVENTS_BYTES / 8)
 
 static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_packet *dp,
-				     __u8 verdict, __u16 rule, __u32 ifindex, __u16 learned,
+				     __u8 verdict, __u32 rule, __u32 ifindex, __u16 learned,
 				     __u64 name_id, __u64 now)
 {
 	struct bpfroute_dns_event *ev = &s->ev;
@@ -144,6 +144,8 @@ static __always_inline void dns_emit(struct dns_scratch *s, const struct dns_pac
 	ev->pad = 0;
 	ev->rule = rule;
 	ev->learned = learned;
+	ev->pad2 = 0;
+	ev->pad3 = 0;
 	ev->msg_len = dp->len;
 	ev->ifindex = ifindex;
 	if (cap > BPFROUTE_DNS_MSG_MAX)

@@ -68,7 +68,6 @@ static long learn_one(__u32 idx, void *ctx)
 		.ifindex = p->ifindex,
 		.expires = p->now + bpfroute_lifetime_s(conf, l->ttl),
 		.last_used = p->now,
-		.idle_timeout = conf->idle_timeout,
 		.rule = p->rule,
 		.name_id = p->name_id,
 	};

@@ -27,7 +27,7 @@ struct target {
 
 /*
  * A learned entry steers until it expires, and after that for as long as it
- * keeps being used: idle_timeout seconds without a packet past
+ * keeps being used: the idle timeout without a packet past
  * max(expiry, last use) and it is a miss, whether or not the agent has
  * removed it yet. last_used is written at most once a second, so a busy
  * entry does not bounce its cache line between CPUs on every packet. The
@@ -35,7 +35,12 @@ struct target {
  */
 static __always_inline bool host_alive(struct bpfroute_host *h, __u32 now)
 {
-	if (bpfroute_host_dead(h, now))
+	const struct bpfroute_conf *conf;
+	__u32 zero = 0;
+
+	/* An array's lookup is inlined: an address, no call. */
+	conf = bpf_map_lookup_elem(&BPFROUTE_MAP_CONF, &zero);
+	if (conf && bpfroute_host_dead(h, now, conf->idle_timeout))
 		return false;
 	if (now > h->last_used)
 		h->last_used = now;

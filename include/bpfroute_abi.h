@@ -77,7 +77,7 @@
  * as they are. bpfroute_layout itself keeps its shape forever, so that any
  * version can read it.
  */
-#define BPFROUTE_LAYOUT_VERSION	1
+#define BPFROUTE_LAYOUT_VERSION	2
 
 /*
  * The capacities of the rules and the prefix tries come from the config
@@ -89,7 +89,7 @@
 #define BPFROUTE_PREFIXES_DEFAULT	65536	/* per family, configured and added */
 #define BPFROUTE_PREFIXES_LIMIT		(1U << 20)
 #define BPFROUTE_RULES_DEFAULT		4096	/* domain rules */
-#define BPFROUTE_RULES_LIMIT		65536	/* rule ids are __u16 */
+#define BPFROUTE_RULES_LIMIT		(1U << 20)
 
 /* Other capacities. A build may override them (-DBPFROUTE_MAX_EXCL=...). */
 #ifndef BPFROUTE_MAX_EXCL
@@ -224,8 +224,10 @@ enum bpfroute_hosts_role {
 /*
  * One slot of a learned table: a learned address. It steers until it
  * expires, and after that for as long as packets keep using it: an entry
- * unused for idle_timeout seconds past max(expires, last_used) is a miss for
- * the classifier and is removed by the agent. So a long connection is never
+ * unused for the idle timeout (bpfroute_conf.idle_timeout, one for every
+ * entry, so that a reload that changes it applies at once) past
+ * max(expires, last_used) is a miss for the classifier and is removed by the
+ * agent. So a long connection is never
  * cut because a DNS TTL ran out, and expiry holds when the agent is down.
  * Times are whole seconds of CLOCK_MONOTONIC (bpf_ktime_get_coarse_ns() on
  * the packet path: no clock source read per packet).
@@ -240,9 +242,9 @@ struct bpfroute_host {
 	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes, the rest 0 */
 	__u32 expires;		/* end of the clamped DNS TTL, seconds */
 	__u32 last_used;	/* last steered packet, seconds */
-	__u32 idle_timeout;	/* seconds */
-	__u16 rule;		/* id of the domain rule that learned it */
+	__u32 rule;		/* id of the domain rule that learned it */
 	__u16 nh;		/* next hop on an Ethernet target (BPFROUTE_NH_*) */
+	__u16 pad;		/* reserved, 0 */
 	__u64 name_id;		/* key of the question name in bpfroute_names */
 	__u64 packets;
 	__u64 bytes;
@@ -291,8 +293,9 @@ struct bpfroute_rule_key {
 
 struct bpfroute_rule {
 	__u32 ifindex;		/* target device, host order */
-	__u16 id;		/* rule id, shown as the origin's rule */
+	__u32 id;		/* rule id, shown as the origin's rule */
 	__u16 name_len;		/* bytes of name, root label included */
+	__u16 flags;		/* reserved, 0 */
 	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire format */
 };
 
@@ -555,11 +558,13 @@ struct bpfroute_dns_event {
 	__u8 proto;
 	__u8 verdict;		/* enum bpfroute_dns_verdict */
 	__u8 pad;
-	__u16 rule;		/* id of the matching rule */
+	__u32 rule;		/* id of the matching rule */
 	__u16 learned;		/* addresses the kernel installed or renewed */
+	__u16 pad2;
 	__u32 msg_len;		/* length of the DNS message */
 	__u32 cap_len;		/* bytes of it that follow (0: none) */
 	__u32 ifindex;		/* target of the rule */
+	__u32 pad3;
 	/* cap_len bytes of the message follow */
 };
 

@@ -69,17 +69,18 @@ static __always_inline __u32 bpfroute_seconds(__u64 ns)
 
 /*
  * A learned entry steers until it expires and after that while it is used:
- * idle_timeout seconds without a packet past max(expiry, last use), it is
- * dead. The classifier treats a dead entry as a miss; the agent removes it.
+ * idle_timeout seconds (bpfroute_conf's) without a packet past max(expiry,
+ * last use), it is dead. The classifier treats a dead entry as a miss; the agent removes it.
  * Times in seconds (struct bpfroute_host).
  */
-static __always_inline bool bpfroute_host_dead(const struct bpfroute_host *h, __u32 now)
+static __always_inline bool bpfroute_host_dead(const struct bpfroute_host *h, __u32 now,
+					      __u32 idle_timeout)
 {
 	__u32 since = h->last_used > h->expires ? h->last_used : h->expires;
 
 	if (now <= h->expires || now < since)
 		return false;
-	return now - since > h->idle_timeout;
+	return now - since > idle_timeout;
 }
 
 /*

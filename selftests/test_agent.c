@@ -202,11 +202,10 @@ static struct addr A(const char *s)
 }
 
 /* An entry exactly so (times of the fake clock, in ns), added or rewritten. */
-static bool host_set(struct env *e, const char *s, __u64 expires, __u64 last_used, __u32 idle)
+static bool host_set(struct env *e, const char *s, __u64 expires, __u64 last_used)
 {
 	struct bpfroute_host h = {
 		.ifindex = TARGET,
-		.idle_timeout = idle,
 		.expires = SECS(expires),
 		.last_used = SECS(last_used),
 	};
@@ -734,7 +733,7 @@ static bool expect_chain_entry(struct env *e, int i, __u64 ts, const char *what)
 	ok &= ASSERT_EQ(h.rule, 0, MSG(m, "%s: %s rule", what, addr));
 	ok &= ASSERT_EQ(h.ifindex, TARGET, MSG(m, "%s: %s target", what, addr));
 	ok &= ASSERT_EQ(h.name_id, name_id(e, "www.example.com"), MSG(m, "%s: %s name", what, addr));
-	ok &= ASSERT_EQ(h.idle_timeout, IDLE, MSG(m, "%s: %s idle timeout", what, addr));
+	ok &= ASSERT_EQ(h.pad, 0, MSG(m, "%s: %s reserved field zero", what, addr));
 	ok &= ASSERT_EQ(h.last_used, SECS(ts), MSG(m, "%s: %s last use", what, addr));
 	return ok;
 }
@@ -754,7 +753,7 @@ static void test_event_chain(void)
 	    !resolver_add(&e, "198.51.100.53"))
 		goto out;
 	/* Known already, for longer, through another rule: kept as long, retargeted. */
-	if (!host_set(&e, "198.51.100.5", far, AGO(1000), IDLE))
+	if (!host_set(&e, "198.51.100.5", far, AGO(1000)))
 		goto out;
 	chain_answer(&m);
 	size = event_make(&b, &m, BPFROUTE_DNS_AGENT, 0, 16, ts);
@@ -956,7 +955,7 @@ out:
 	finish(&e);
 }
 
-static const char *odd_rule(void *ctx, __u16 id)
+static const char *odd_rule(void *ctx, __u32 id)
 {
 	(void)ctx;
 	return id == 3 ? "a\"b\\c\nd" : NULL;
@@ -1096,15 +1095,15 @@ static void test_evict_lru(void)
 	if (!start(&e, "evict_lru", 8))
 		return;
 	/* Live: never evicted, whatever their age. L3 expires exactly now. */
-	if (!host_set(&e, "192.0.2.1", IN(100), AGO(5000), IDLE) ||
-	    !host_set(&e, "192.0.2.2", IN(1), 0, IDLE) ||
-	    !host_set(&e, "192.0.2.3", NOW, 0, IDLE) ||
+	if (!host_set(&e, "192.0.2.1", IN(100), AGO(5000)) ||
+	    !host_set(&e, "192.0.2.2", IN(1), 0) ||
+	    !host_set(&e, "192.0.2.3", NOW, 0) ||
 	    /* Expired, by age max(last use, expiry): E2 < E5 < E1 < E3 < E4. */
-	    !host_set(&e, "203.0.113.1", AGO(100), AGO(50), IDLE) ||
-	    !host_set(&e, "203.0.113.2", AGO(200), AGO(300), IDLE) ||
-	    !host_set(&e, "203.0.113.3", AGO(10), AGO(10), IDLE) ||
-	    !host_set(&e, "203.0.113.4", AGO(150), AGO(5), IDLE) ||
-	    !host_set(&e, "203.0.113.5", AGO(120), 0, IDLE))
+	    !host_set(&e, "203.0.113.1", AGO(100), AGO(50)) ||
+	    !host_set(&e, "203.0.113.2", AGO(200), AGO(300)) ||
+	    !host_set(&e, "203.0.113.3", AGO(10), AGO(10)) ||
+	    !host_set(&e, "203.0.113.4", AGO(150), AGO(5)) ||
+	    !host_set(&e, "203.0.113.5", AGO(120), 0))
 		goto out;
 	ASSERT_EQ(host_count(&e, 4), 8, "map full");
 
@@ -1116,7 +1115,7 @@ static void test_evict_lru(void)
 	/* E1 is used now: younger than E3 and E4, so E3 goes next. */
 	if (!ASSERT_OK(host_get(&e, "203.0.113.1", &h), "E1 present"))
 		goto out;
-	if (!host_set(&e, "203.0.113.1", (__u64)h.expires * NS, AGO(1), IDLE))
+	if (!host_set(&e, "203.0.113.1", (__u64)h.expires * NS, AGO(1)))
 		goto out;
 	install(&e, "198.51.100.3", HOSTS_INSTALLED, "third");
 	expect_host(&e, "203.0.113.1", "used since the scan: skipped");
@@ -1159,10 +1158,10 @@ static void test_evict_full_event(void)
 	if (!start(&e, "evict_full_event", 4))
 		return;
 	if (!rule_add(&e, "*.example.com", 0, TARGET) ||
-	    !host_set(&e, "192.0.2.1", IN(100), 0, IDLE) ||
-	    !host_set(&e, "192.0.2.2", AGO(10), AGO(20), IDLE) ||
-	    !host_set(&e, "192.0.2.3", AGO(30), AGO(40), IDLE) ||
-	    !host_set(&e, "192.0.2.4", IN(100), 0, IDLE))
+	    !host_set(&e, "192.0.2.1", IN(100), 0) ||
+	    !host_set(&e, "192.0.2.2", AGO(10), AGO(20)) ||
+	    !host_set(&e, "192.0.2.3", AGO(30), AGO(40)) ||
+	    !host_set(&e, "192.0.2.4", IN(100), 0))
 		goto out;
 	dns_answer_msg(&m, 9, "app.example.com", DNS_T_A);
 	dns_rr_a(&m, DNS_QNAME_OFF, 600, "198.51.100.1");
@@ -1188,51 +1187,51 @@ out:
  */
 static void test_reap_renewed(void)
 {
-	struct bpfroute_host seen, h, fresh = { .ifindex = TARGET, .idle_timeout = IDLE };
+	struct bpfroute_host seen, h, fresh = { .ifindex = TARGET };
 	struct addr a = A("203.0.113.9");
 	struct bpfroute_host *s;
 	struct env e;
 
 	if (!start(&e, "reap_renewed", 8))
 		return;
-	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000), IDLE) ||
+	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000)) ||
 	    !ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read"))
 		goto out;
 	s = host_slot(&e, "203.0.113.9");
 	if (!ASSERT_TRUE(s != NULL, "the agent's mapping has it"))
 		goto out;
-	ASSERT_TRUE(hosts_dead(&seen, SECS(NOW)), "dead when read");
+	ASSERT_TRUE(hosts_dead(&seen, SECS(NOW), IDLE), "dead when read");
 	/* The kernel renews it between the sweep's read and its delete. */
 	memcpy(fresh.addr, a.b, sizeof(fresh.addr));
 	fresh.expires = SECS(IN(60));
 	fresh.last_used = SECS(NOW);
 	if (!ASSERT_EQ(lt_put(e.skel->obj, 4, &fresh), BPFROUTE_TABLE_RENEWED, "renew"))
 		goto out;
-	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), true), -EAGAIN,
+	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), &e.a.conf), -EAGAIN,
 		  "renewed: kept");
 	if (ASSERT_OK(host_get(&e, "203.0.113.9", &h), "still there"))
 		ASSERT_EQ(h.expires, SECS(IN(60)), "with its new expiry");
 	/* Used (last use moved) between the read and the delete: kept too. */
-	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000), IDLE) ||
+	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000)) ||
 	    !ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read again") ||
-	    !host_set(&e, "203.0.113.9", AGO(1000), AGO(2), IDLE))
+	    !host_set(&e, "203.0.113.9", AGO(1000), AGO(2)))
 		goto out;
-	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), false), -EAGAIN,
+	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), NULL), -EAGAIN,
 		  "used: kept");
 	/* Expired, but by less than the grace the agent gives: kept. */
-	if (!host_set(&e, "203.0.113.9", AGO(1), AGO(1000), IDLE) ||
+	if (!host_set(&e, "203.0.113.9", AGO(1), AGO(1000)) ||
 	    !ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read, just expired"))
 		goto out;
-	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), false), -EAGAIN,
+	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), NULL), -EAGAIN,
 		  "expired 1 s ago: within the grace, kept");
 	/* Unchanged: deleted. */
-	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000), IDLE) ||
+	if (!host_set(&e, "203.0.113.9", AGO(1000), AGO(1000)) ||
 	    !ASSERT_OK(host_get(&e, "203.0.113.9", &seen), "read once more"))
 		goto out;
-	ASSERT_OK(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), false),
+	ASSERT_OK(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), NULL),
 		  "unchanged and expired: gone");
 	expect_no_host(&e, "203.0.113.9", "reaped");
-	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), false), -ENOENT,
+	ASSERT_EQ(hosts_reap(agent_ht(&e.a, 4), s, &seen, SECS(NOW), NULL), -ENOENT,
 		  "gone already");
 	ASSERT_EQ(agent_ht(&e.a, 4)->ctl->live, 0, "live entries counted down");
 	ASSERT_EQ(agent_ht(&e.a, 4)->ctl->dead, 1, "dead slots counted up");
@@ -1252,27 +1251,24 @@ static void test_sweep(void)
 	if (!start(&e, "sweep", 64))
 		return;
 	if (/* Dead: expired 400 s ago, idle since (idle timeout 300 s). */
-	    !host_set(&e, "203.0.113.1", AGO(400), AGO(500), IDLE) ||
-	    /* Dead by its own idle timeout of 10 s, which is what counts. */
-	    !host_set(&e, "203.0.113.2", AGO(20), AGO(30), 10) ||
+	    !host_set(&e, "203.0.113.1", AGO(400), AGO(500)) ||
 	    /* Expired long ago but used 10 s ago: carries a connection. */
-	    !host_set(&e, "203.0.113.3", AGO(400), AGO(10), IDLE) ||
+	    !host_set(&e, "203.0.113.3", AGO(400), AGO(10)) ||
 	    /* Expired, not idle long enough yet. */
-	    !host_set(&e, "203.0.113.4", AGO(100), AGO(200), IDLE) ||
+	    !host_set(&e, "203.0.113.4", AGO(100), AGO(200)) ||
 	    /* Exactly idle_timeout: still alive for the classifier. */
-	    !host_set(&e, "203.0.113.5", AGO(IDLE), 0, IDLE) ||
+	    !host_set(&e, "203.0.113.5", AGO(IDLE), 0) ||
 	    /* Live. */
-	    !host_set(&e, "203.0.113.6", IN(100), AGO(1000), IDLE) ||
+	    !host_set(&e, "203.0.113.6", IN(100), AGO(1000)) ||
 	    /* Renewed: was dead, the kernel moved its expiry. */
-	    !host_set(&e, "203.0.113.7", IN(30), AGO(5000), IDLE) ||
-	    !host_set(&e, "2001:db8::dead", AGO(1000), AGO(1000), IDLE) ||
-	    !host_set(&e, "2001:db8::1", AGO(1000), AGO(1), IDLE))
+	    !host_set(&e, "203.0.113.7", IN(30), AGO(5000)) ||
+	    !host_set(&e, "2001:db8::dead", AGO(1000), AGO(1000)) ||
+	    !host_set(&e, "2001:db8::1", AGO(1000), AGO(1)))
 		goto out;
 	looked = agent_sweep(&e.a, 4, NOW, UINT32_MAX);
 	ASSERT_EQ(looked, agent_ht(&e.a, 4)->role[BPFROUTE_HOSTS_TABLE].n,
 		  "every slot of the IPv4 table looked at");
 	expect_no_host(&e, "203.0.113.1", "dead");
-	expect_no_host(&e, "203.0.113.2", "dead by its own idle timeout");
 	expect_host(&e, "203.0.113.3", "expired but recently used");
 	expect_host(&e, "203.0.113.4", "expired, not idle long enough");
 	expect_host(&e, "203.0.113.5", "idle exactly idle_timeout");
@@ -1283,7 +1279,14 @@ static void test_sweep(void)
 	agent_sweep(&e.a, 6, NOW, UINT32_MAX);
 	expect_no_host(&e, "2001:db8::dead", "IPv6 dead");
 	expect_host(&e, "2001:db8::1", "IPv6 expired but used");
-	ASSERT_EQ(e.a.st.expired, 3, "swept");
+	/* A reload to a shorter idle timeout applies to every entry at once. */
+	e.a.conf.idle_timeout = 60;
+	agent_sweep(&e.a, 4, NOW, UINT32_MAX);
+	expect_no_host(&e, "203.0.113.4", "idle 100 s, past the new idle timeout of 60 s");
+	expect_no_host(&e, "203.0.113.5", "idle 300 s, past the new idle timeout of 60 s");
+	expect_host(&e, "203.0.113.3", "used 10 s ago: kept under the new idle timeout");
+	ASSERT_EQ(agent_ht(&e.a, 4)->ctl->live, 3, "entries left after the second pass");
+	ASSERT_EQ(e.a.st.expired, 4, "swept: 1 then 2 more under the new idle timeout, 1 IPv6");
 	ASSERT_EQ(e.a.st.evicted, 0, "the sweep evicts nothing");
 out:
 	finish(&e);
@@ -1293,7 +1296,7 @@ out:
 static void test_sweep_chunks(void)
 {
 	const int total = 4096, budget = 4096;
-	struct bpfroute_host h = { .ifindex = TARGET, .idle_timeout = IDLE,
+	struct bpfroute_host h = { .ifindex = TARGET,
 				   .expires = SECS(AGO(1000)), .last_used = SECS(AGO(1000)) };
 	__u32 slots;
 	struct env e;
@@ -1331,7 +1334,7 @@ out:
 static bool fill_range(struct env *e, __u32 from, __u32 to)
 {
 	for (__u32 i = from; i < to; i++) {
-		struct bpfroute_host h = { .ifindex = TARGET, .idle_timeout = IDLE,
+		struct bpfroute_host h = { .ifindex = TARGET,
 					   .expires = SECS(IN(1000)), .last_used = SECS(NOW) };
 
 		h.addr[0] = 10;
@@ -1454,11 +1457,11 @@ static void test_keep_room(void)
 		return;
 	for (int i = 0; i < 126; i++) {
 		snprintf(addr, sizeof(addr), "10.0.0.%d", i);
-		if (!host_set(&e, addr, IN(1000), 0, IDLE))
+		if (!host_set(&e, addr, IN(1000), 0))
 			goto out;
 	}
-	if (!host_set(&e, "203.0.113.1", AGO(100), 0, IDLE) ||
-	    !host_set(&e, "203.0.113.2", AGO(50), 0, IDLE))
+	if (!host_set(&e, "203.0.113.1", AGO(100), 0) ||
+	    !host_set(&e, "203.0.113.2", AGO(50), 0))
 		goto out;
 	agent_keep_room(&e.a, 4, NOW);
 	expect_no_host(&e, "203.0.113.1", "room made: the oldest expired entry");

@@ -129,7 +129,6 @@ static struct bpfroute_host entry(int family, __u32 i, __u32 expires, __u16 rule
 		.ifindex = TARGET,
 		.expires = expires,
 		.last_used = NOW_S,
-		.idle_timeout = 300,
 		.rule = rule,
 		.name_id = 0xabcdef00 + i,
 	};

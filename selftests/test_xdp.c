@@ -249,10 +249,10 @@ static bool route_add(struct fx *f, const char *prefix, __u32 ifindex)
  * of the classifier's clock in ns, kept in whole seconds.
  */
 static bool host_put(struct fx *f, const char *addr, __u32 ifindex, __u64 expires_ns,
-		     __u64 last_used_ns, __u32 idle_timeout)
+		     __u64 last_used_ns)
 {
 	struct bpfroute_host h = {
-		.ifindex = ifindex, .rule = 1, .idle_timeout = idle_timeout, .name_id = 0x1234,
+		.ifindex = ifindex, .rule = 1, .name_id = 0x1234,
 		.expires = (__u32)(expires_ns / NSEC), .last_used = (__u32)(last_used_ns / NSEC),
 	};
 	int family = strchr(addr, ':') ? 6 : 4, err;
@@ -270,7 +270,7 @@ static bool host_add(struct fx *f, const char *addr, __u32 ifindex)
 {
 	__u64 now = now_ns();
 
-	return host_put(f, addr, ifindex, now + 3600 * NSEC, now, 300);
+	return host_put(f, addr, ifindex, now + 3600 * NSEC, now);
 }
 
 static bool host_get(struct fx *f, const char *addr, struct bpfroute_host *h)
@@ -304,10 +304,16 @@ static bool target_del(struct fx *f, __u32 ifindex)
 /* Route and learned entries a test holds at most. */
 #define MAX_ENTRIES	32
 
-/* The settings the learned tables need: room for every entry a test adds. */
+/*
+ * The settings the learned tables need: room for every entry a test adds,
+ * and an idle timeout of a second, so that an entry past its expiry and
+ * unused since the moment before the test is a miss.
+ */
+#define IDLE_TIMEOUT	1
+
 static bool conf_set(struct fx *f)
 {
-	struct bpfroute_conf conf = { .max_routes = MAX_ENTRIES, .idle_timeout = 300 };
+	struct bpfroute_conf conf = { .max_routes = MAX_ENTRIES, .idle_timeout = IDLE_TIMEOUT };
 	__u32 zero = 0;
 
 	return ASSERT_OK(bpf_map_update_elem(map_fd(f->skel->maps.bpfroute_conf), &zero, &conf,
@@ -909,7 +915,7 @@ static void test_ipv4_learned_host(void)
 		return;
 	/* Last used 10 s ago: the stage refreshes last_used (to a second). */
 	t0 = now_ns();
-	if (!host_put(&f, DST4, (__u32)dev.tgt, t0 + 3600 * NSEC, t0 - 10 * NSEC, 300) ||
+	if (!host_put(&f, DST4, (__u32)dev.tgt, t0 + 3600 * NSEC, t0 - 10 * NSEC) ||
 	    !host_add(&f, "203.0.113.2", (__u32)dev.tgt))
 		goto out;
 
@@ -1259,23 +1265,23 @@ static void test_pass_host_expired(void)
 	back = now > 7200 * NSEC ? 3600 * NSEC : now / 2;
 	if (!ASSERT_TRUE(back > 2 * NSEC, "up for more than 4 s"))
 		goto out;
-	if (!host_put(&f, DST4, (__u32)dev.tgt, now - back, now - back, 1) ||
-	    !host_put(&f, DST6, (__u32)dev.tgt, now - back, now - back, 1))
+	if (!host_put(&f, DST4, (__u32)dev.tgt, now - back, now - back) ||
+	    !host_put(&f, DST6, (__u32)dev.tgt, now - back, now - back))
 		goto out;
 	pkt_udp4(&p4, DST4, 64);
 	pkt_udp6(&p6, DST6, 64);
 	expect_pass_miss(&f, &p4, true, "IPv4, expired and idle");
 	expect_pass_miss(&f, &p6, true, "IPv6, expired and idle");
 
-	/* Expired but still in use (idle for less than idle_timeout): alive. */
+	/* Expired but still in use (idle for less than IDLE_TIMEOUT): alive. */
 	now = now_ns();
-	if (!host_put(&f, DST4, (__u32)dev.tgt, now - back, now, 60) ||
-	    !host_put(&f, DST6, (__u32)dev.tgt, now - back, now, 60))
+	if (!host_put(&f, DST4, (__u32)dev.tgt, now - back, now) ||
+	    !host_put(&f, DST6, (__u32)dev.tgt, now - back, now))
 		goto out;
 	expect_steer(&f, &p4, dev.nh4, "host4 " DST4, "IPv4, expired but in use");
 	expect_steer(&f, &p6, dev.nh6, "host6 " DST6, "IPv6, expired but in use");
 	/* Not expired, idle for long: alive until it expires. */
-	if (!host_put(&f, DST4, (__u32)dev.tgt, now + 3600 * NSEC, now - back, 1))
+	if (!host_put(&f, DST4, (__u32)dev.tgt, now + 3600 * NSEC, now - back))
 		goto out;
 	expect_steer(&f, &p4, dev.nh4, "host4 " DST4, "IPv4, idle but not expired");
 out:
@@ -1311,7 +1317,7 @@ static void test_host_expired_under_prefix(void)
 	back = now > 7200 * NSEC ? 3600 * NSEC : now / 2;
 	if (!ASSERT_TRUE(back > 2 * NSEC, "up for more than 4 s") ||
 	    !route_add(&f, PFX4, (__u32)dev.tgt) ||
-	    !host_put(&f, PFX4_DST, (__u32)dev.tgt, now - back, now - back, 1))
+	    !host_put(&f, PFX4_DST, (__u32)dev.tgt, now - back, now - back))
 		goto out;
 	pkt_udp4(&p, PFX4_DST, 64);
 
@@ -2231,7 +2237,7 @@ static void test_both_stages_live(void)
 	    !ASSERT_OK(sh("ethtool -K " TGT_PEER " gro on >/dev/null"), "GRO on tgt0p") ||
 	    !host_add(&f, DST4, (__u32)dev.tgt) || !host_add(&f, WANDST4, (__u32)dev.wan) ||
 	    !target_set(&f, (__u32)dev.wan, BPFROUTE_TARGET_F_ETHER) ||
-	    !host_put(&f, WAN_EXPIRED4, (__u32)dev.tgt, now - back, now - back, 1) ||
+	    !host_put(&f, WAN_EXPIRED4, (__u32)dev.tgt, now - back, now - back) ||
 	    !ASSERT_OK(tc_attach(dev.lan, BPF_TC_INGRESS, f.tc_fd),
 		       "attach bpfroute_steer to lan0's ingress") ||
 	    !ASSERT_OK(bpf_xdp_attach(dev.lan, f.xdp_fd, XDP_FLAGS_DRV_MODE, &xopts),
@@ -2427,7 +2433,7 @@ static void test_tc_after_pass_other(void)
 		return;
 	back = now > 7200 * NSEC ? 3600 * NSEC : now / 2;
 	if (!host_add(&f, NONEIGH4, (__u32)dev.tgt) || !host_add(&f, DST4, (__u32)dev.tgt) ||
-	    !host_put(&f, DST6, (__u32)dev.tgt, now - back, now - back, 1))
+	    !host_put(&f, DST6, (__u32)dev.tgt, now - back, now - back))
 		goto out;
 
 	pkt_udp4(&p, NONEIGH4, 64);

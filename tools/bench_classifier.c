@@ -244,7 +244,6 @@ static int fill_host(struct bpfroute_tc *skel, int family, __u32 n)
 {
 	struct bpfroute_host val = {
 		.ifindex = FILL_IFINDEX,
-		.idle_timeout = 300,
 		.expires = 0x7fffffff,	/* far future: always alive */
 	};
 	struct bpfroute_maps m;

@@ -100,7 +100,6 @@ static int fill(struct hosttable *ht, const struct bpfroute_conf *conf, const st
 {
 	struct bpfroute_host val = {
 		.ifindex = ifindex,
-		.idle_timeout = 300,
 		.expires = 0x7fffffff,	/* in 68 years */
 	};
 

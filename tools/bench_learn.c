@@ -568,7 +568,6 @@ static int fill_host4(struct hosttable *ht, const struct bpfroute_maps *m,
 		} else {
 			v.expires = now + 3600;
 			v.last_used = now;
-			v.idle_timeout = 300;
 		}
 		if (hosttable_learn(ht, conf, &v) > BPFROUTE_TABLE_EXISTS)
 			err = -E2BIG;

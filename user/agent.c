@@ -157,7 +157,7 @@ static bool rule_covers(const struct agent_rule *r, const __u8 *q, size_t qlen)
  * Ids are given in config order, so after a reload an id may name another
  * rule: the question must still fall under it, or the cache is read again.
  */
-const struct agent_rule *agent_rule(struct agent *a, __u16 id, const __u8 *qname,
+const struct agent_rule *agent_rule(struct agent *a, __u32 id, const __u8 *qname,
 				    size_t qlen, __u64 now)
 {
 	const struct agent_rule *r = agent_rule_by_id(a, id);

@@ -156,7 +156,7 @@ int agent_set_maps(struct agent *a, struct bpfroute_maps *m, __u64 now);
  */
 int agent_refresh(struct agent *a, __u64 now);
 /* The rule id learned for a question (wire form), or NULL if it is gone. */
-const struct agent_rule *agent_rule(struct agent *a, __u16 id, const __u8 *qname,
+const struct agent_rule *agent_rule(struct agent *a, __u32 id, const __u8 *qname,
 				    size_t qlen, __u64 now);
 /* Once a second: sweep, keep room, size the tables, prefetch, report. */
 void agent_tick(struct agent *a, __u64 now);
@@ -238,7 +238,7 @@ size_t agent_prefetch_count(const struct agent *a);
 /* When job i is next due (ns), for tests and messages. */
 __u64 agent_prefetch_due(const struct agent *a, size_t i);
 /* The job for rule id and qtype (1 A, 28 AAAA), or -ENOENT. */
-int agent_prefetch_find(const struct agent *a, __u16 rule, __u16 qtype);
+int agent_prefetch_find(const struct agent *a, __u32 rule, __u16 qtype);
 /*
  * What a query of job i came back with (c-ares status and answer): install
  * the addresses, schedule the next query. Called by the c-ares callback and

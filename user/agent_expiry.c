@@ -163,7 +163,7 @@ int agent_evict(struct agent *a, int family, __u64 now_ns)
 			continue;
 		}
 		c = &l->c[l->pos++];
-		err = hosts_reap(agent_ht(a, family), TABLE_SLOT(t, c->slot), &c->seen, now, false);
+		err = hosts_reap(agent_ht(a, family), TABLE_SLOT(t, c->slot), &c->seen, now, NULL);
 		if (!err) {
 			a->st.evicted++;
 			return 0;
@@ -214,8 +214,8 @@ int agent_sweep(struct agent *a, int family, __u64 now_ns, __u32 budget)
 		__u32 i = s->next++;
 
 		looked++;
-		if (slot_read(t, i, &h) && hosts_dead(&h, now) &&
-		    !hosts_reap(agent_ht(a, family), TABLE_SLOT(t, i), &h, now, true)) {
+		if (slot_read(t, i, &h) && hosts_dead(&h, now, a->conf.idle_timeout) &&
+		    !hosts_reap(agent_ht(a, family), TABLE_SLOT(t, i), &h, now, &a->conf)) {
 			a->st.expired++;
 			s->reaped++;
 		}

@@ -38,7 +38,7 @@
 #define PF_SERVERS_KEPT		BPFROUTE_MAX_RESOLVERS
 
 struct pf_job {
-	__u16 rule;
+	__u32 rule;
 	__u16 qtype;		/* ns_t_a or ns_t_aaaa */
 	__u16 wire_len;
 	__u8 wire[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire form */
@@ -204,7 +204,7 @@ static const struct pf_job *job_find(const struct agent_prefetch *pf, size_t hin
 	return NULL;
 }
 
-static void job_make(struct pf_job *j, size_t at, const struct agent_rule *r, __u16 id,
+static void job_make(struct pf_job *j, size_t at, const struct agent_rule *r, __u32 id,
 		     __u16 qtype, const struct agent_prefetch *old, __u64 now)
 {
 	const struct pf_job *prev = job_find(old, at, r->name, r->name_len, qtype);
@@ -268,7 +268,7 @@ __u64 agent_prefetch_due(const struct agent *a, size_t i)
 	return a->pf && i < a->pf->n ? a->pf->jobs[i].due_ns : 0;
 }
 
-int agent_prefetch_find(const struct agent *a, __u16 rule, __u16 qtype)
+int agent_prefetch_find(const struct agent *a, __u32 rule, __u16 qtype)
 {
 	for (size_t i = 0; a->pf && i < a->pf->n; i++)
 		if (a->pf->jobs[i].rule == rule && a->pf->jobs[i].qtype == qtype)

@@ -18,7 +18,7 @@
 #include "metrics.h"
 #include "pindir.h"
 
-static const char *cli_rule_name(void *ctx, __u16 id)
+static const char *cli_rule_name(void *ctx, __u32 id)
 {
 	const char *text = learned_rule(ctx, id);
 

@@ -138,7 +138,7 @@ static const char *run_dev_name(void *ctx, __u32 ifindex, char *buf)
 	return buf;
 }
 
-static const char *run_rule_name(void *ctx, __u16 id)
+static const char *run_rule_name(void *ctx, __u32 id)
 {
 	struct run_ctx *c = ctx;
 	const struct agent_rule *r = agent_rule_by_id(&c->a, id);

@@ -165,6 +165,7 @@ struct routes_view {
 	size_t n_learned;
 	const struct target_set *t;
 	struct learned_rules *rules;	/* learned_rules_text() */
+	__u32 idle_timeout;			/* bpfroute_conf's, every entry's */
 };
 
 static void print_routes_json(const struct routes_view *v)
@@ -198,7 +199,7 @@ static void print_routes_json(const struct routes_view *v)
 		json_s64(&j, learned_expires_in(&l[i].host));
 		json_kv_string(&j, "name", learned_name(v->m, l[i].host.name_id, name));
 		json_kv_string(&j, "rule", learned_rule(v->rules, l[i].host.rule));
-		json_kv_u64(&j, "idle_timeout", l[i].host.idle_timeout);
+		json_kv_u64(&j, "idle_timeout", v->idle_timeout);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -251,6 +252,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 	size_t count = 0, n_learned = 0;
 	struct target_set targets = {};
 	struct routes_view v = { .m = &m, .t = &targets };
+	struct bpfroute_conf conf;
 	bool json = cli->json;
 	struct pindir pd;
 	int err;
@@ -268,6 +270,8 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 		err = targets_read(&m, &targets);
 	if (!err && n_learned && !(v.rules = learned_rules_text(&m)))
 		err = -ENOMEM;
+	if (!err && bpf_map_lookup_elem(m.conf, &(__u32){ 0 }, &conf))
+		err = -errno;
 	if (err) {
 		pr_err("reading the routes: %s\n", strerror(-err));
 	} else {
@@ -275,6 +279,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 		v.count = count;
 		v.l = learned;
 		v.n_learned = n_learned;
+		v.idle_timeout = conf.idle_timeout;
 		if (json)
 			print_routes_json(&v);
 		else

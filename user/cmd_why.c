@@ -61,6 +61,7 @@ struct why_addr {
 	__u8 addr[16];			/* network order */
 	char text[INET6_ADDRSTRLEN];
 	__u32 now;			/* the datapath's clock, seconds */
+	__u32 idle_timeout;		/* bpfroute_conf's */
 	enum why_verdict verdict;
 	bool has_host;			/* a learned entry, live or not */
 	bool host_dead;			/* ... expired and idle: a miss */
@@ -109,7 +110,7 @@ static int why_host(const struct bpfroute_maps *m, const struct bpfroute_conf *c
 	if (s) {
 		w->host = *s;
 		w->has_host = true;
-		w->host_dead = hosts_dead(&w->host, w->now);
+		w->host_dead = hosts_dead(&w->host, w->now, conf->idle_timeout);
 	}
 	hosttable_close(&ht);
 	return 0;
@@ -129,6 +130,7 @@ static int why_address(const struct bpfroute_maps *m, const struct target_set *t
 	if (bpf_map_lookup_elem(m->conf, &zero, &conf))
 		return -errno;
 	w->now = hosts_seconds(hosts_now_ns());
+	w->idle_timeout = conf.idle_timeout;
 	err = why_host(m, &conf, w);
 	if (err)
 		return err;
@@ -176,9 +178,9 @@ static int why_address(const struct bpfroute_maps *m, const struct target_set *t
 }
 
 /* Seconds a learned entry past its expiry may still go unused before it is a miss. */
-static long long idle_left(const struct bpfroute_host *h, __u32 now)
+static long long idle_left(const struct why_addr *w)
 {
-	return (long long)h->idle_timeout - ((long long)now - hosts_since(h));
+	return (long long)w->idle_timeout - ((long long)w->now - hosts_since(&w->host));
 }
 
 /* A name looked up by learned_name() or learned_rule(): null where it is unknown ("?"). */
@@ -213,7 +215,7 @@ static void json_host(struct json *j, const struct bpfroute_maps *m, const struc
 	json_bool(j, hosts_expired(h, w->now));
 	json_key(j, "steers");
 	json_bool(j, !w->host_dead);
-	json_kv_u64(j, "idle_timeout", h->idle_timeout);
+	json_kv_u64(j, "idle_timeout", w->idle_timeout);
 	json_key(j, "last_use_ago");
 	json_s64(j, (long long)w->now - h->last_used);
 	json_kv_string(j, "dev", cmd_dev_name(h->ifindex, dev));
@@ -298,10 +300,10 @@ static void print_host(const struct bpfroute_maps *m, const struct why_addr *w,
 		printf("  expires:   in %llds\n", in);
 	else if (!w->host_dead)
 		printf("  expires:   expired %llds ago; steers while used, a miss after %llds "
-		       "more without a packet\n", -in, idle_left(h, w->now));
+		       "more without a packet\n", -in, idle_left(w));
 	else
 		printf("  expires:   expired %llds ago, and unused for longer than its idle "
-		       "timeout (%us): a miss, until the agent removes it\n", -in, h->idle_timeout);
+		       "timeout (%us): a miss, until the agent removes it\n", -in, w->idle_timeout);
 	printf("  last use:  %llds ago\n", (long long)w->now - h->last_used);
 	printf("  traffic:   %llu packets, %llu bytes\n", (unsigned long long)h->packets,
 	       (unsigned long long)h->bytes);
@@ -380,6 +382,7 @@ struct why_name {
 	struct learned_entry *learned;	/* entries of the question, sorted */
 	size_t n_learned;
 	__u32 now;
+	__u32 idle_timeout;		/* bpfroute_conf's */
 };
 
 static int why_name(const struct bpfroute_maps *m, struct why_name *n)
@@ -392,6 +395,7 @@ static int why_name(const struct bpfroute_maps *m, struct why_name *n)
 	if (bpf_map_lookup_elem(m->conf, &zero, &conf))
 		return -errno;
 	n->now = hosts_seconds(hosts_now_ns());
+	n->idle_timeout = conf.idle_timeout;
 	err = learning_rule_match(m, &conf, n->wire, (size_t)n->wire_len, &n->rule);
 	if (err && err != -ENOENT)
 		return err;
@@ -444,7 +448,7 @@ static void json_name(const struct why_name *n, const struct target_set *targets
 		json_key(&j, "expires_in");
 		json_s64(&j, (long long)h->expires - n->now);
 		json_key(&j, "steers");
-		json_bool(&j, !hosts_dead(h, n->now));
+		json_bool(&j, !hosts_dead(h, n->now, n->idle_timeout));
 		json_kv_u64(&j, "packets", h->packets);
 		json_kv_u64(&j, "bytes", h->bytes);
 		json_object_end(&j);
@@ -481,7 +485,7 @@ static void print_name(const struct why_name *n, const struct target_set *target
 			printf("expires in %llds\n", in);
 		else
 			printf("expired %llds ago%s\n", -in,
-			       hosts_dead(h, n->now) ? ", idle: a miss" : ", steers while used");
+			       hosts_dead(h, n->now, n->idle_timeout) ? ", idle: a miss" : ", steers while used");
 	}
 }
 

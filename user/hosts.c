@@ -24,9 +24,9 @@ bool hosts_expired(const struct bpfroute_host *h, __u32 now)
 }
 
 /* The classifier's test (host_alive()). */
-bool hosts_dead(const struct bpfroute_host *h, __u32 now)
+bool hosts_dead(const struct bpfroute_host *h, __u32 now, __u32 idle_timeout)
 {
-	return bpfroute_host_dead(h, now);
+	return bpfroute_host_dead(h, now, idle_timeout);
 }
 
 bool hosts_addr_special(int family, const __u8 *addr)
@@ -66,13 +66,12 @@ int hosts_put(struct hosttable *ht, const struct bpfroute_conf *conf,
 		.ifindex = o->ifindex,
 		.expires = o->ts + hosts_lifetime_s(conf, ttl),
 		.last_used = o->ts,
-		.idle_timeout = conf->idle_timeout,
 		.rule = o->rule,
 		.name_id = o->name_id,
 	};
 
 	memcpy(fresh.addr, addr, ht->family == 4 ? 4 : 16);
-	if (hosts_dead(&fresh, now))
+	if (hosts_dead(&fresh, now, conf->idle_timeout))
 		return HOSTS_STALE;
 	switch (hosttable_learn(ht, conf, &fresh)) {
 	case BPFROUTE_TABLE_INSTALLED:
@@ -86,16 +85,17 @@ int hosts_put(struct hosttable *ht, const struct bpfroute_conf *conf,
 	}
 }
 
-static bool reapable(const struct bpfroute_host *h, __u32 now, bool need_dead)
+static bool reapable(const struct bpfroute_host *h, __u32 now,
+		     const struct bpfroute_conf *dead_by)
 {
 	if (now < BPFROUTE_TABLE_GRACE_S)
 		return false;
 	now -= BPFROUTE_TABLE_GRACE_S;
-	return hosts_expired(h, now) && (!need_dead || hosts_dead(h, now));
+	return hosts_expired(h, now) && (!dead_by || hosts_dead(h, now, dead_by->idle_timeout));
 }
 
 int hosts_reap(struct hosttable *ht, struct bpfroute_host *s, const struct bpfroute_host *seen,
-	       __u32 now, bool need_dead)
+	       __u32 now, const struct bpfroute_conf *dead_by)
 {
 	__u32 st = TABLE_READ(s->state);
 
@@ -108,7 +108,7 @@ int hosts_reap(struct hosttable *ht, struct bpfroute_host *s, const struct bpfro
 	 * last_used moves without a version bump (the classifier writes it, at
 	 * most once a second): read it again now, after the state.
 	 */
-	if (TABLE_READ(s->last_used) != seen->last_used || !reapable(seen, now, need_dead))
+	if (TABLE_READ(s->last_used) != seen->last_used || !reapable(seen, now, dead_by))
 		return -EAGAIN;
 	return hosttable_kill(ht, s, st) ? 0 : -EAGAIN;
 }

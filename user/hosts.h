@@ -25,7 +25,7 @@
 /* Where an address was learned: the answer's rule, name, time and server. */
 struct hosts_origin {
 	__u32 ifindex;		/* the rule's target */
-	__u16 rule;		/* the rule's id */
+	__u32 rule;		/* the rule's id */
 	__u64 name_id;		/* bpfroute_names key of the question */
 	__u32 ts;		/* when the answer was seen, seconds: lifetimes start here */
 	/*
@@ -57,8 +57,8 @@ __u32 hosts_since(const struct bpfroute_host *h);
 /* Past its expiry: may be evicted (it may still carry a connection). */
 bool hosts_expired(const struct bpfroute_host *h, __u32 now);
 
-/* Expired and idle for its idle_timeout: a miss for the classifier. */
-bool hosts_dead(const struct bpfroute_host *h, __u32 now);
+/* Expired and idle for idle_timeout (bpfroute_conf's): a miss for the classifier. */
+bool hosts_dead(const struct bpfroute_host *h, __u32 now, __u32 idle_timeout);
 
 /* Destinations a router never forwards to, as bpfroute_policy.h defines them. */
 bool hosts_addr_special(int family, const __u8 *addr);
@@ -75,7 +75,7 @@ bool hosts_is_server(const struct hosts_origin *o, int family, const __u8 *addr)
 /*
  * Install or renew one address (4 or 16 bytes, of ht's family), as
  * bpf/learn.h does: expires at o->ts + lifetime, a renewal never shortens,
- * and takes the rule, target, name and idle timeout of the latest answer.
+ * and takes the rule, target and name of the latest answer.
  * No refusal check and no eviction: -E2BIG when the table is full
  * (max-routes) or crowded. Returns enum hosts_result or -errno.
  */
@@ -84,13 +84,14 @@ int hosts_put(struct hosttable *ht, const struct bpfroute_conf *conf,
 
 /*
  * Delete the entry in slot s if it is still as `seen` left it (the same
- * state word: not renewed, not deleted) and expired at now, dead too if
- * need_dead, by BPFROUTE_TABLE_GRACE_S at least: a packet that found it
- * alive at the last moment has written its last use by then. Returns 0 if
- * deleted, -EAGAIN if kept, -ENOENT if no longer there.
+ * state word: not renewed, not deleted) and expired at now, and dead too
+ * by dead_by's idle timeout unless dead_by is NULL (an eviction), by
+ * BPFROUTE_TABLE_GRACE_S at least: a packet that found it alive at the last
+ * moment has written its last use by then. Returns 0 if deleted, -EAGAIN if
+ * kept, -ENOENT if no longer there.
  */
 int hosts_reap(struct hosttable *ht, struct bpfroute_host *s, const struct bpfroute_host *seen,
-	       __u32 now, bool need_dead);
+	       __u32 now, const struct bpfroute_conf *dead_by);
 
 /* Remember a question's name (lower-case wire form) under id, once. */
 int hosts_name_put(const struct bpfroute_maps *m, __u64 id, const __u8 *wire, size_t len);

@@ -117,7 +117,7 @@ bool learning_is_resolver(const struct config *cfg, const struct bpfroute_resolv
 }
 
 int learning_rule_make(const struct bpfroute_conf *conf, const struct config_route *r,
-		       __u16 id, __u32 ifindex, struct bpfroute_rule_key *key,
+		       __u32 id, __u32 ifindex, struct bpfroute_rule_key *key,
 		       struct bpfroute_rule *val)
 {
 	int len;

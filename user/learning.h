@@ -20,7 +20,7 @@ int learning_sync(const struct bpfroute_maps *m, const struct config *cfg, const
 
 /* The kernel's key and value of a domain rule. */
 int learning_rule_make(const struct bpfroute_conf *conf, const struct config_route *r,
-		       __u16 id, __u32 ifindex, struct bpfroute_rule_key *key,
+		       __u32 id, __u32 ifindex, struct bpfroute_rule_key *key,
 		       struct bpfroute_rule *val);
 
 /* A domain rule as the kernel holds it (bpfroute_rules). */

@@ -233,7 +233,7 @@ static void write_targets(FILE *out, const struct metrics_source *src)
 }
 
 /* A rule's series: one per rule the config has, and per id seen in entries. */
-static void rule_label(FILE *out, const struct metrics_source *src, __u16 id)
+static void rule_label(FILE *out, const struct metrics_source *src, __u32 id)
 {
 	const char *text = src->rule_name ? src->rule_name(src->ctx, id) : NULL;
 	char unknown[16];
@@ -301,7 +301,7 @@ static void write_rule_sum(FILE *out, const struct metrics_source *src, const __
 	family(out, name, "gauge", help);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "%s{", name);
-		rule_label(out, src, (__u16)ids[i]);
+		rule_label(out, src, ids[i]);
 		fprintf(out, "} %llu\n", (unsigned long long)*(const __u64 *)
 			((const char *)rule_of(src, ids[i]) + off));
 	}
@@ -324,7 +324,7 @@ static void write_rules(FILE *out, const struct metrics_source *src)
 	for (size_t i = 0; i < n; i++) {
 		for (int f = 0; f < 2; f++) {
 			fputs("bpfroute_rule_learned_entries{", out);
-			rule_label(out, src, (__u16)ids[i]);
+			rule_label(out, src, ids[i]);
 			fprintf(out, ",family=\"%s\"} %llu\n", fam[f],
 				(unsigned long long)rule_of(src, ids[i])->entries[f]);
 		}

@@ -31,7 +31,7 @@ struct metrics_source {
 	 * A rule's text by id ("*.corp.example.com"), or NULL if unknown;
 	 * it may be overwritten by the next call.
 	 */
-	const char *(*rule_name)(void *ctx, __u16 id);
+	const char *(*rule_name)(void *ctx, __u32 id);
 	/* The ids of the rules bpfroute_rules holds, sorted. */
 	const __u32 *rule_ids;
 	size_t n_rule_ids;
