@@ -169,7 +169,7 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 		return err;
 	err = check_pinned(cli->pin_dir, &cfg, &cap);
 	if (!err) {
-		err = datapath_verify(&cap);
+		err = datapath_verify(NULL);	/* sizes do not change the verdict */
 		if (err == -EPERM) {
 			verified = false;
 			err = 0;

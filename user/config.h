@@ -46,18 +46,22 @@ enum config_route_kind {
 };
 
 struct config_route {
+	/*
+	 * What every walk over the routes reads comes first, within one cache
+	 * line: a list of a million entries is walked several times by load.
+	 */
 	enum config_route_kind kind;
 	struct prefix prefix;		/* CONFIG_ROUTE_PREFIX */
+	char dev[IF_NAMESIZE];		/* target device */
+	bool masquerade;		/* the line says `masquerade` */
+	bool wildcard;
+	int line;			/* in its file: the config, or its list */
+	unsigned int list;		/* 0: a route line; else 1 + its index in cfg->lists */
 	/*
 	 * CONFIG_ROUTE_DOMAIN: the name in lower case without a trailing dot
 	 * and, for a wildcard, without the leading "*." (wildcard set).
 	 */
 	char domain[CONFIG_DOMAIN_MAX];
-	bool wildcard;
-	char dev[IF_NAMESIZE];		/* target device */
-	bool masquerade;		/* the line says `masquerade` */
-	int line;			/* in its file: the config, or its list */
-	unsigned int list;		/* 0: a route line; else 1 + its index in cfg->lists */
 };
 
 /*

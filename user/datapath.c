@@ -134,7 +134,7 @@ int datapath_verify(const struct capacity *cap)
 		pr_err("opening the BPF object: %s\n", strerror(-err));
 		return err;
 	}
-	err = capacity_apply(skel->obj, cap);
+	err = cap ? capacity_apply(skel->obj, cap) : 0;
 	if (err) {
 		pr_err("sizing the maps: %s\n", strerror(-err));
 		bpfroute_tc__destroy(skel);

@@ -37,7 +37,9 @@ int datapath_load(struct datapath *dp, const struct pindir *pd, const struct cap
  * Load the programs with maps of their own, unpinned, and close them again:
  * whether the kernel's verifier takes them, for `bpfroute check`. Nothing
  * is attached or pinned, and nothing stays. Says why in one line, except
- * for -EPERM (no CAP_BPF), which the caller words.
+ * for -EPERM (no CAP_BPF), which the caller words. cap NULL: the maps of
+ * the sizes bpf/maps.h declares; the verifier's verdict does not depend on
+ * them, and `check` need not make a preallocated map of 1M rules to know.
  */
 int datapath_verify(const struct capacity *cap);
 
