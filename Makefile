@@ -132,7 +132,8 @@ $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/dns_gen
 AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
 	user/maps.c user/pindir.c user/config.c user/config_settings.c user/config_list.c \
 	user/prefix.c user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c \
-	user/learned.c user/json.c user/sandbox.c user/metrics_walk.c user/metrics_http.c
+	user/learned.c user/json.c user/sandbox.c user/metrics_walk.c user/metrics_http.c \
+	user/capacity.c
 # metrics.c too (the text), which the fuzz harness does not need.
 $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
 		selftests/fixtures.h user/metrics.c \

@@ -9,7 +9,7 @@
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required for LPM tries */
-	__uint(max_entries, BPFROUTE_MAX_PREFIXES);
+	__uint(max_entries, BPFROUTE_PREFIXES_DEFAULT);	/* max-prefixes */
 	__type(key, struct bpfroute_key4);
 	__type(value, struct bpfroute_route);
 } BPFROUTE_MAP_ROUTE4 SEC(".maps");
@@ -17,7 +17,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, BPFROUTE_MAX_PREFIXES);
+	__uint(max_entries, BPFROUTE_PREFIXES_DEFAULT);	/* max-prefixes */
 	__type(key, struct bpfroute_key6);
 	__type(value, struct bpfroute_route);
 } BPFROUTE_MAP_ROUTE6 SEC(".maps");
@@ -93,7 +93,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, BPFROUTE_MAX_RULES);
+	__uint(max_entries, BPFROUTE_RULES_DEFAULT);	/* max-rules */
 	__type(key, struct bpfroute_rule_key);
 	__type(value, struct bpfroute_rule);
 } BPFROUTE_MAP_RULES SEC(".maps");

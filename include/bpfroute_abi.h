@@ -80,15 +80,21 @@
  */
 #define BPFROUTE_LAYOUT_VERSION	2
 
-/* Capacities. A build may override them (-DBPFROUTE_MAX_PREFIXES=...). */
-#ifndef BPFROUTE_MAX_PREFIXES
-#define BPFROUTE_MAX_PREFIXES	65536	/* per family, configured and added */
-#endif
+/*
+ * The capacities of the rules and the prefix tries come from the config
+ * (max-rules, max-prefixes): `load` sets each map's max_entries before it
+ * creates it, and every reader takes the pinned map's own max_entries. The
+ * sizes declared in bpf/maps.h are the defaults' floors; the limits bound
+ * what a config may ask for.
+ */
+#define BPFROUTE_PREFIXES_DEFAULT	65536	/* per family, configured and added */
+#define BPFROUTE_PREFIXES_LIMIT		(1U << 20)
+#define BPFROUTE_RULES_DEFAULT		4096	/* domain rules */
+#define BPFROUTE_RULES_LIMIT		(1U << 20)
+
+/* Other capacities. A build may override them (-DBPFROUTE_MAX_EXCL=...). */
 #ifndef BPFROUTE_MAX_EXCL
 #define BPFROUTE_MAX_EXCL	4096	/* per family: own addresses, endpoints */
-#endif
-#ifndef BPFROUTE_MAX_RULES
-#define BPFROUTE_MAX_RULES	4096	/* domain rules */
 #endif
 #ifndef BPFROUTE_MAX_NAMES
 #define BPFROUTE_MAX_NAMES	65536	/* distinct question names of learned entries */

@@ -31,7 +31,7 @@ export RACE_CLIENT=$out/race_client
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns metrics e2e_nat
-	e2e_query_flood e2e_strict e2e_mtu package)
+	e2e_query_flood e2e_strict e2e_mtu e2e_biglist package)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -93,6 +93,7 @@ run_one() {
 	e2e_mtu) "$top/selftests/test_e2e_mtu.sh" ;;
 	e2e_query_flood) "$top/selftests/test_e2e_query_flood.sh" ;;
 	e2e_strict) "$top/selftests/test_e2e_strict.sh" ;;
+	e2e_biglist) "$top/selftests/test_e2e_biglist.sh" ;;
 	package) "$top/selftests/test_package.sh" ;;
 	*) echo "FAIL $1: no such test"; return 1 ;;
 	esac

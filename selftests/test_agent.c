@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <errno.h>
 #include <net/if.h>
 #include <sched.h>
@@ -52,7 +53,9 @@
 #include "fixtures.h"
 #include "json.h"
 #include "learned.h"
+#include "capacity.h"
 #include "learning.h"
+#include "routes.h"
 #include "agentrec.h"
 #include "log.h"
 #include "metrics.h"
@@ -109,6 +112,9 @@ static bool skip_if_unprivileged(int err)
 	return true;
 }
 
+/* The sizes of the config's maps for the next start(); NULL: as declared. */
+static const struct capacity *start_cap;
+
 static bool env_maps(struct env *e, __u32 max_routes)
 {
 	maps_from_object(e->skel->obj, &e->maps);
@@ -151,6 +157,8 @@ static bool start(struct env *e, const char *name, __u32 host_max)
 		ASSERT_OK(err, MSG(m, "bpfroute_tc__open: %s", strerror(-err)));
 		goto fail;
 	}
+	if (start_cap && !ASSERT_OK(capacity_apply(e->skel->obj, start_cap), "capacity_apply"))
+		goto fail;
 	err = bpfroute_tc__load(e->skel);
 	if (err) {
 		if (skip_if_unprivileged(err)) {
@@ -1025,6 +1033,7 @@ out:
 static void test_metrics_walk(void)
 {
 	struct metrics_walk all = {}, steps = {};
+	const struct metrics_rule *r3, *r4;
 	const struct metrics_target *t;
 	int ret = 0, n_steps = 0;
 	struct env e;
@@ -1042,12 +1051,18 @@ static void test_metrics_walk(void)
 		goto out;
 	ASSERT_OK(metrics_walk_all(&all, &e.maps, agent_ht(&e.a, 4), agent_ht(&e.a, 6)),
 		  "a whole walk");
-	ASSERT_EQ(all.done->rule[3].packets, 16, "rule 3: packets of its three entries");
-	ASSERT_EQ(all.done->rule[3].bytes, 1600, "rule 3: bytes");
-	ASSERT_EQ(all.done->rule[3].entries[0], 2, "rule 3: IPv4 entries");
-	ASSERT_EQ(all.done->rule[3].entries[1], 1, "rule 3: IPv6 entries");
-	ASSERT_EQ(all.done->rule[4].packets, 7, "rule 4: packets");
-	ASSERT_EQ(all.done->rule[0].packets, 0, "rule 0: no entries, no packets");
+	r3 = metrics_rule_slot(all.done, 3, false);
+	r4 = metrics_rule_slot(all.done, 4, false);
+	if (ASSERT_TRUE(r3 && r4, "rules 3 and 4 in the walk")) {
+		ASSERT_EQ(r3->packets, 16, "rule 3: packets of its three entries");
+		ASSERT_EQ(r3->bytes, 1600, "rule 3: bytes");
+		ASSERT_EQ(r3->entries[0], 2, "rule 3: IPv4 entries");
+		ASSERT_EQ(r3->entries[1], 1, "rule 3: IPv6 entries");
+		ASSERT_EQ(r4->packets, 7, "rule 4: packets");
+	}
+	ASSERT_TRUE(!metrics_rule_slot(all.done, 0, false), "rule 0: no entries, no slot");
+	ASSERT_EQ(all.done->n_rules, 2, "two rules seen");
+	ASSERT_EQ(all.done->rules_unlabelled, 0, "every entry labelled");
 	ASSERT_EQ(all.done->n_targets, 2, "two target devices seen");
 	t = walk_target(all.done, TARGET);
 	if (ASSERT_TRUE(t != NULL, "the rules' target in the walk")) {
@@ -1086,6 +1101,247 @@ static const char *odd_dev(void *ctx, __u32 ifindex, char *buf)
 	(void)ctx;
 	snprintf(buf, IF_NAMESIZE, ifindex == TARGET ? "wg\"0" : "#%u", ifindex);
 	return buf;
+}
+
+/*
+ * A reload of big lists is atomic for what stays: while rules_sync() and
+ * routes_sync_config() replace a fifth of 25,000 names and 25,000 prefixes,
+ * a second thread looks up a sample of the names and prefixes that stay,
+ * pass after pass, in the kernel's maps (the rule, its id, the prefix in its
+ * trie and in the summary): not one lookup may miss. The learned entry of a
+ * rule that stays keeps its rule and counters; that of a removed rule goes.
+ * A reload past a map's size is refused with nothing changed.
+ */
+#define ATOMIC_N	25000
+#define ATOMIC_GONE	5000
+#define ATOMIC_STEP	10	/* the watcher samples one in ten */
+
+struct watch {
+	const struct bpfroute_maps *m;
+	struct bpfroute_rule_key *keys;
+	__u32 *ids;
+	__u8 (*addr)[4];
+	size_t n;
+	volatile int stop;
+	volatile int syncing;
+	unsigned long passes, passes_during, misses;
+	char first_miss[128];
+};
+
+static void *watch_run(void *arg)
+{
+	struct watch *w = arg;
+
+	while (!w->stop) {
+		int during = w->syncing;
+
+		for (size_t i = 0; i < w->n; i++) {
+			struct bpfroute_key4 k = { .prefixlen = 32 };
+			struct bpfroute_route route;
+			struct bpfroute_rule val;
+			const char *what = NULL;
+
+			memcpy(k.addr, w->addr[i], 4);
+			if (bpf_map_lookup_elem(w->m->rules, &w->keys[i], &val))
+				what = "rule missing";
+			else if (val.id != w->ids[i])
+				what = "rule id changed";
+			else if (bpf_map_lookup_elem(w->m->route4, &k, &route))
+				what = "prefix missing";
+			else if (!routes_summary_covers(w->m, AF_INET, w->addr[i]))
+				what = "prefix not in the summary";
+			if (what && !w->misses++)
+				snprintf(w->first_miss, sizeof(w->first_miss), "%s: entry %zu", what,
+					 i);
+		}
+		w->passes++;
+		w->passes_during += during && w->syncing;
+	}
+	return NULL;
+}
+
+/* A config of names n<from..to>.atomic.example and prefixes 100.64.x.y/32 of the same i. */
+static bool atomic_config(int from, int to, struct config *cfg, int **idx)
+{
+	size_t cap = (size_t)(to - from) * 64 + 64, n = 0;
+	char *text = malloc(cap), err[512] = "";
+	int ret;
+
+	if (!ASSERT_TRUE(text != NULL, "malloc"))
+		return false;
+	n += (size_t)snprintf(text + n, cap - n, "interface lan0\nmax-rules 32768\n");
+	for (int i = from; i < to; i++)
+		n += (size_t)snprintf(text + n, cap - n, "route n%d.atomic.example dev wg0\n"
+				      "route 100.64.%d.%d dev wg0\n", i, i / 256, i % 256);
+	ret = config_parse_string("atomic.conf", text, cfg, err, sizeof(err));
+	free(text);
+	if (!ASSERT_OK(ret, err))
+		return false;
+	*idx = malloc((cfg->n_routes + 1) * sizeof(**idx));
+	for (size_t i = 0; *idx && i < cfg->n_routes; i++)
+		(*idx)[i] = TARGET;
+	return ASSERT_TRUE(*idx != NULL, "malloc");
+}
+
+static bool atomic_sync(struct env *e, const struct config *cfg, const int *idx, int want)
+{
+	char m[160];
+	int err = learning_sync(&e->maps, cfg, idx);
+
+	if (!ASSERT_EQ(err, want, MSG(m, "learning_sync: %s", strerror(-err))))
+		return false;
+	err = routes_sync_config(&e->maps, cfg, idx);
+	return ASSERT_EQ(err, want, MSG(m, "routes_sync_config: %s", strerror(-err)));
+}
+
+static size_t map_size(int fd)
+{
+	struct learning_rule *l = NULL;
+	struct bpfroute_maps m = { .rules = fd };
+	size_t n = 0;
+
+	learning_rules_list(&m, &l, &n);
+	free(l);
+	return n;
+}
+
+static void test_reload_atomic(void)
+{
+	static const struct capacity cap = { .rules = 32768, .prefixes = { 32768, 32768 } };
+	struct config a = {}, b = {}, c = {};
+	int *ia = NULL, *ib = NULL, *ic = NULL;
+	struct route_entry *routes = NULL;
+	__u32 kept_id = 0, gone_id = 0;
+	struct bpfroute_host *slot;
+	struct watch w = {};
+	size_t count = 0;
+	pthread_t th;
+	struct env e;
+	char m[400];
+
+	start_cap = &cap;
+	if (!start(&e, "reload_atomic", 1 << 16)) {
+		start_cap = NULL;
+		return;
+	}
+	start_cap = NULL;
+	if (!atomic_config(0, ATOMIC_N, &a, &ia) ||
+	    !atomic_config(ATOMIC_GONE, ATOMIC_N + ATOMIC_GONE, &b, &ib) ||
+	    !atomic_config(0, 32769, &c, &ic) || !atomic_sync(&e, &a, ia, 0))
+		goto out;
+
+	/* The sample of what stays, with the ids the rules have now. */
+	w.m = &e.maps;
+	w.keys = calloc(ATOMIC_N, sizeof(*w.keys));
+	w.ids = calloc(ATOMIC_N, sizeof(*w.ids));
+	w.addr = calloc(ATOMIC_N, sizeof(*w.addr));
+	if (!ASSERT_TRUE(w.keys && w.ids && w.addr, "calloc"))
+		goto out;
+	for (int i = ATOMIC_GONE; i < ATOMIC_N; i += ATOMIC_STEP) {
+		struct config_route r = { .kind = CONFIG_ROUTE_DOMAIN };
+		struct bpfroute_rule val;
+
+		snprintf(r.domain, sizeof(r.domain), "n%d.atomic.example", i);
+		learning_rule_make(&e.conf, &r, 0, TARGET, &w.keys[w.n], &val);
+		if (!ASSERT_OK(bpf_map_lookup_elem(e.maps.rules, &w.keys[w.n], &val) ? -errno : 0,
+			       MSG(m, "rule of %s", r.domain)))
+			goto out;
+		w.ids[w.n] = val.id;
+		w.addr[w.n][0] = 100;
+		w.addr[w.n][1] = 64;
+		w.addr[w.n][2] = (__u8)(i / 256);
+		w.addr[w.n][3] = (__u8)(i % 256);
+		w.n++;
+	}
+	/* A learned entry of a rule that stays (the first sampled), one of a rule that goes (n0). */
+	kept_id = w.ids[0];
+	{
+		struct config_route r = { .kind = CONFIG_ROUTE_DOMAIN };
+		struct bpfroute_rule_key key;
+		struct bpfroute_rule val;
+
+		snprintf(r.domain, sizeof(r.domain), "n0.atomic.example");
+		learning_rule_make(&e.conf, &r, 0, TARGET, &key, &val);
+		if (!ASSERT_OK(bpf_map_lookup_elem(e.maps.rules, &key, &val) ? -errno : 0, "n0"))
+			goto out;
+		gone_id = val.id;
+	}
+	if (!install_counted(&e, "203.0.113.1", kept_id, TARGET, 10, 1000) ||
+	    !install_counted(&e, "203.0.113.2", gone_id, TARGET, 5, 500))
+		goto out;
+
+	if (!ASSERT_OK(pthread_create(&th, NULL, watch_run, &w), "pthread_create"))
+		goto out;
+	while (w.passes < 2)
+		sched_yield();
+	w.syncing = 1;
+	atomic_sync(&e, &b, ib, 0);
+	w.syncing = 0;
+	for (unsigned long p = w.passes; w.passes < p + 2;)
+		sched_yield();
+	w.stop = 1;
+	pthread_join(th, NULL);
+
+	ASSERT_EQ(w.misses, 0, MSG(m, "lookups of what stays that missed (first: %s)",
+				   w.first_miss[0] ? w.first_miss : "none"));
+	ASSERT_TRUE(w.passes_during >= 1, MSG(m, "whole passes during the reload: %lu",
+					      w.passes_during));
+	ASSERT_EQ(map_size(e.maps.rules), ATOMIC_N, "rules after the reload");
+	if (ASSERT_OK(routes_list(&e.maps, &routes, &count), "routes_list"))
+		ASSERT_EQ(count, ATOMIC_N, "prefixes after the reload");
+	free(routes);
+	routes = NULL;
+	slot = hosttable_find(agent_ht(&e.a, 4), &e.conf, A("203.0.113.1").b);
+	if (ASSERT_TRUE(slot != NULL, "the entry of a rule that stays, still there")) {
+		ASSERT_EQ(slot->rule, kept_id, "its rule id");
+		ASSERT_EQ(slot->packets, 10, "its counters");
+	}
+	ASSERT_TRUE(hosttable_find(agent_ht(&e.a, 4), &e.conf, A("203.0.113.2").b) == NULL,
+		    "the entry of a removed rule, gone");
+
+	/* One rule and one prefix more than the maps hold: refused, nothing changed. */
+	atomic_sync(&e, &c, ic, -E2BIG);
+	ASSERT_EQ(map_size(e.maps.rules), ATOMIC_N, "rules after a refused reload");
+	if (ASSERT_OK(routes_list(&e.maps, &routes, &count), "routes_list"))
+		ASSERT_EQ(count, ATOMIC_N, "prefixes after a refused reload");
+out:
+	free(routes);
+	free(w.keys);
+	free(w.ids);
+	free(w.addr);
+	free(ia);
+	free(ib);
+	free(ic);
+	config_free(&a);
+	config_free(&b);
+	config_free(&c);
+	finish(&e);
+}
+
+/*
+ * Per-rule series for at most METRICS_RULES_MAX rules: a list of 200,000
+ * names must not make 200,000 series. Past the bound no slot is made, and
+ * the ids already there are still found.
+ */
+static void test_metrics_rule_bound(void)
+{
+	struct metrics_agg *g = calloc(1, sizeof(*g));
+	__u32 made = 0;
+
+	test__start_subtest("metrics_rule_bound");
+	if (!ASSERT_TRUE(g != NULL, "calloc"))
+		goto out;
+	/* Ids far apart, as a list's rules are. */
+	for (__u32 id = 0; id < METRICS_RULES_MAX; id++)
+		made += metrics_rule_slot(g, id * 199999, true) != NULL;
+	ASSERT_EQ(made, METRICS_RULES_MAX, "a slot for each rule up to the bound");
+	ASSERT_TRUE(!metrics_rule_slot(g, 7, true), "none past it");
+	ASSERT_EQ(g->n_rules, METRICS_RULES_MAX, "slots used");
+	ASSERT_TRUE(metrics_rule_slot(g, 5 * 199999, false) != NULL, "an id there is found");
+	ASSERT_TRUE(!metrics_rule_slot(g, 5, false), "an id not there is not");
+out:
+	free(g);
+	test__end_subtest();
 }
 
 /*
@@ -2232,6 +2488,8 @@ int main(int argc, char **argv)
 	RUN_TEST(test_kernel_to_agent);
 	RUN_TEST(test_sandbox);
 	RUN_TEST(test_metrics_walk);
+	RUN_TEST(test_metrics_rule_bound);
+	RUN_TEST(test_reload_atomic);
 	RUN_TEST(test_metrics_text);
 	RUN_TEST(test_metrics_http_parse);
 	RUN_TEST(test_links);

@@ -213,26 +213,50 @@ check_same() {
 before=$(state)
 out=$(br check -c "$good" 2>"$dir/check.err")
 check check_good test $? -eq 0 -a ! -s "$dir/check.err"
-check check_good_summary test "$out" = "$good: ok: 1 interface, 2 prefix routes, 1 domain rule, 1 target"
+check check_good_summary test "$(head -1 <<<"$out")" = "$good: ok: 1 interface, 2 prefix routes, 1 domain rule, 1 target"
+# The capacities the maps get, and their kernel memory when full, per map and
+# in all (the learned tables at max-routes included).
+check check_good_capacities test "$(sed -n 2p <<<"$out")" = \
+	"capacities: 4096 domain rules (max-rules), 65536 IPv4 and 65536 IPv6 prefixes (max-prefixes), 1000000 learned addresses per family (max-routes)"
+check check_good_memory grep -qE '^kernel memory of the maps when full, estimated from their capacity, key and value sizes: [0-9.]+ MiB$' <<<"$out"
+check check_good_memory_rules grep -qE '^  bpfroute_rules +hash +4096 x +[0-9]+ B +[0-9.]+ [KM]iB$' <<<"$out"
+check check_good_memory_tries grep -qE '^  bpfroute_route6 +lpm_trie +65536 x +[0-9]+ B' <<<"$out"
 if command -v python3 >/dev/null; then
 	check check_good_json bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' check -j -c '$good' | python3 -c 'import json,sys; d=json.load(sys.stdin); assert (d[\"interfaces\"], d[\"prefix_routes\"], d[\"domain_rules\"], d[\"targets\"], d[\"programs_verified\"]) == (1, 2, 1, 1, True), d'"
+	# The total is the sum of the maps; max-rules 8192 doubles the rules' share.
+	mem_json() { br check -j -c "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+m = d["memory"]
+assert m["total_bytes"] == sum(x["bytes"] for x in m["maps"]), m
+r = [x for x in m["maps"] if x["map"] == "bpfroute_rules"][0]
+assert r["max_entries"] == d["max_rules"], (r, d["max_rules"])
+print(d["max_rules"], r["bytes"], m["total_bytes"])'; }
+	read -r mr0 rb0 tot0 < <(mem_json "$good")
+	f=$(conf max_rules.conf "interface lan0" "route *.corp.example.com dev tun0" "max-rules 8192")
+	read -r mr1 rb1 tot1 < <(mem_json "$f")
+	if [ "${mr0:-}" = 4096 ] && [ "${mr1:-}" = 8192 ] && [ "${rb0:-0}" -gt 0 ] &&
+	   [ $((rb1 * 10 / rb0)) -ge 19 ] && [ $((rb1 * 10 / rb0)) -le 21 ] &&
+	   [ "$tot1" -gt "$tot0" ]; then
+		pass check_memory_max_rules
+	else
+		fail check_memory_max_rules "max-rules ${mr0:-?}: ${rb0:-?} B of ${tot0:-?}; ${mr1:-?}: ${rb1:-?} B of ${tot1:-?}"
+	fi
 fi
 check_same check_unknown_target "$dir/unknown_target.conf"
 check_same check_duplicate "$dir/duplicate.conf"
 check_same check_masq_no_address "$dir/masq_no_address.conf"
 check_same check_xdp_tun_target "$dir/xdp_tun_target.conf"
 check_same check_missing_file "$dir/none.conf"
-# Capacities: one domain rule more than bpfroute_rules holds is refused by
-# both at its line, before any pin exists (load used to find out while
-# writing the rules).
-max_rules=$(sed -n 's/^#define BPFROUTE_MAX_RULES[[:space:]]*\([0-9]*\).*/\1/p' \
-	"$top/include/bpfroute_abi.h")
+# Capacities: one domain rule more than max-rules is refused by both at its
+# line, naming the setting, before any pin exists.
 {
 	echo "interface lan0"
-	for ((i = 0; i <= max_rules; i++)); do echo "route r$i.corp.example.com dev tun0"; done
+	echo "max-rules 100"
+	for ((i = 0; i <= 100; i++)); do echo "route r$i.corp.example.com dev tun0"; done
 } >"$dir/rules.conf"
 expect_refusal check_too_many_rules \
-	"^$dir/rules.conf:$((max_rules + 2)): more than $max_rules domain rules: bpfroute_rules holds no more$" \
+	"^$dir/rules.conf:103: more than 100 domain rules: max-rules is 100 \($dir/rules.conf:2\)$" \
 	br check -c "$dir/rules.conf"
 check_same check_too_many_rules_as_load "$dir/rules.conf"
 check check_touches_nothing test "$before" = "$(state)"
@@ -332,10 +356,12 @@ assert d == [dict(rule=\"*.corp.example.com\", id=0, wildcard=True, bypass=False
 		d['rule']['dev'] == 'tun1'" a.vip.corp.example.com
 	why_json why_rule_parent_wildcard "d['rule']['rule'] == '*.example.com'" corp.example.com
 	why_json why_rule_none_above "d['rule'] is None" example.com
-	check rules_config_order bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules -j |
+	# A rule that stays keeps its id (*.corp.example.com, 0 since $good, now
+	# to tun1); new rules take the lowest free ids, in config order.
+	check rules_ids_kept bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules -j |
 		python3 -c 'import json, sys; d = json.load(sys.stdin)
-assert [(r[\"id\"], r[\"rule\"]) for r in d] == [(0, \"*.example.com\"),
-	(1, \"*.corp.example.com\"), (2, \"vip.corp.example.com\")], d'"
+assert [(r[\"id\"], r[\"rule\"], r[\"dev\"]) for r in d] == [(0, \"*.corp.example.com\", \"tun1\"),
+	(1, \"*.example.com\", \"tun0\"), (2, \"vip.corp.example.com\", \"tun0\")], d'"
 	check why_nested_back br load -c "$good"
 fi
 check why_text_prefix bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 203.0.113.5 |
@@ -478,11 +504,12 @@ listed=$(conf listed.conf "interface lan0" "route-list lists/corp.txt dev tun0" 
 	"route-list lists/v2.txt dev tun0 format v2fly")
 out=$(br check -c "$listed" 2>"$dir/check.err")
 check list_check test $? -eq 0 -a ! -s "$dir/check.err"
-check list_check_summary test "$out" = \
+check list_check_summary test "$(head -1 <<<"$out")" = \
 	"$listed: ok: 1 interface, 1 prefix route, 5 domain rules, 1 target"
 check list_load br load -c "$listed"
+# *.corp.example.com keeps the id it had in $good, 0; the others follow.
 check list_rules test "$(rule_names)" = \
-	"app.example.org *.corp.example.com example.net *.example.net www.example.org"
+	"*.corp.example.com app.example.org example.net *.example.net www.example.org"
 check list_routes bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes |
 	grep -qE '^203.0.113.0/24 +tun0 .* config$'"
 # A changed list is read again by the next load (as by the agent's SIGHUP).
@@ -508,6 +535,51 @@ expect_refusal list_missing "^$f:3: route-list $dir/lists/none.txt: No such file
 check_same list_missing_check_as_load "$f"
 check list_refusals_touch_nothing test "$before" = "$(state)" -a \
 	"$routes_before" = "$(br routes)" -a "$rules_before" = "$(rule_names)"
+# Pinned maps keep their size: a config that needs more, or sets another
+# size, is refused in one line by check and load alike, and nothing changes.
+f=$(conf bigger.conf "interface lan0" "route-list lists/corp.txt dev tun0" "max-rules 8192")
+expect_refusal capacity_pinned_setting \
+	"^$f:3: max-rules 8192, but the pinned bpfroute_rules holds 4096: run 'bpfroute unload' first to resize it" \
+	br load -c "$f"
+check_same capacity_pinned_setting_check "$f"
+awk 'BEGIN { for (i = 0; i < 4097; i++) printf "n%d.many.example\n", i }' >"$dir/lists/many.txt"
+f=$(conf many.conf "interface lan0" "route-list lists/many.txt dev tun0")
+expect_refusal capacity_pinned_full \
+	"^$f: 4097 entries for bpfroute_rules, which is pinned with room for 4096: set max-rules and run 'bpfroute unload' first" \
+	br load -c "$f"
+check_same capacity_pinned_full_check "$f"
+check capacity_refusals_touch_nothing test "$before" = "$(state)" -a \
+	"$routes_before" = "$(br routes)" -a "$rules_before" = "$(rule_names)"
+
+# A reload of changed lists: rules that stay keep their ids, new ones take
+# free ids, removed ones go; prefixes likewise, and the summary follows.
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "n%d.big.example\n", i }' >"$dir/lists/names.txt"
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "100.64.%d.%d\n", int(i / 256), i % 256 }' \
+	>"$dir/lists/pfx.txt"
+f=$(conf big.conf "interface lan0" "route-list lists/names.txt dev tun0" \
+	"route-list lists/pfx.txt dev tun0")
+check list_big_load br load -c "$f"
+br rules -j >"$dir/rules_before.json"
+# 500 of each removed, 500 added.
+awk 'BEGIN { for (i = 500; i < 3500; i++) printf "n%d.big.example\n", i }' >"$dir/lists/names.txt"
+awk 'BEGIN { for (i = 500; i < 3500; i++) printf "100.64.%d.%d\n", int(i / 256), i % 256 }' \
+	>"$dir/lists/pfx.txt"
+check list_big_reload br load -c "$f"
+br rules -j >"$dir/rules_after.json"
+check list_big_ids_kept python3 -c "
+import json
+b = {r['rule']: r['id'] for r in json.load(open('$dir/rules_before.json'))}
+a = {r['rule']: r['id'] for r in json.load(open('$dir/rules_after.json'))}
+want = {'n%d.big.example' % i for i in range(500, 3500)}
+assert set(a) == want, (len(a), len(want))
+kept = [n for n in a if n in b]
+assert len(kept) == 2500 and all(a[n] == b[n] for n in kept), 'an id changed'
+assert len(set(a.values())) == 3000 and max(a.values()) < 4096, 'ids'
+"
+routes=$(br routes)
+check list_big_routes test "$(grep -c '^100\.64\..* config$' <<<"$routes")" = 3000
+check list_big_removed_prefix test -z "$(grep '^100\.64\.0\.1/32 ' <<<"$routes")"
+check list_big_new_prefix_steered bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 100.64.13.171 | grep -q 'steered by the prefix 100.64.13.171/32'"
 check list_back br load -c "$good"
 
 # --- a second instance may not take the first one's filter -------------------

@@ -630,35 +630,108 @@ out_nul:
 }
 
 /*
- * What fits the kernel's maps: one domain rule more than bpfroute_rules
- * holds is refused at its line; as many as it holds pass.
+ * Sized to the config: 10,000 rules and half as many again, 15,000, in
+ * steps of the declared 4096: 16,384. Any number of rules up to the limit
+ * passes the capacity check unless max-rules says fewer.
  */
 static void test_capacity(void)
 {
-	size_t cap = (BPFROUTE_MAX_RULES + 1) * 48 + 64, n = 0;
-	char *text = malloc(cap), err[512], want[512];
+	size_t cap = 10000 * 40 + 64, n = 0;
+	char *text = malloc(cap), err[512];
 	struct config cfg;
 
 	test__start_subtest("capacity_rules");
 	if (!ASSERT_TRUE(text != NULL, "malloc"))
 		goto out;
 	n += snprintf(text + n, cap - n, "interface lan0\n");
-	for (int i = 0; i < BPFROUTE_MAX_RULES; i++)
+	for (int i = 0; i < 10000; i++)
 		n += snprintf(text + n, cap - n, "route r%d.example.com dev wg0\n", i);
 	if (expect_ok(text, &cfg)) {
-		ASSERT_OK(config_check_capacity(&cfg, err, sizeof(err)), "as many as it holds");
-		config_free(&cfg);
-	}
-	snprintf(text + n, cap - n, "route one-more.example.com dev wg0\n");
-	if (expect_ok(text, &cfg)) {
-		ASSERT_EQ(config_check_capacity(&cfg, err, sizeof(err)), -E2BIG, "one more");
-		snprintf(want, sizeof(want), NAME ":%d: more than %d domain rules: bpfroute_rules "
-			 "holds no more", BPFROUTE_MAX_RULES + 2, BPFROUTE_MAX_RULES);
-		ASSERT_STREQ(err, want, "message");
+		ASSERT_OK(config_check_capacity(&cfg, err, sizeof(err)), "within the limit");
+		ASSERT_EQ(config_rules_capacity(&cfg), 16384, "sized to the config");
+		ASSERT_EQ(config_prefixes_capacity(&cfg), BPFROUTE_PREFIXES_DEFAULT,
+			  "no prefixes: the floor");
 		config_free(&cfg);
 	}
 out:
 	free(text);
+	test__end_subtest();
+}
+
+/*
+ * max-rules and max-prefixes: the sizes of bpfroute_rules and of each
+ * prefix trie. Unset, they are sized to the config with room to grow by
+ * half, in steps of the declared size; set, they bound the config.
+ */
+static void test_capacity_settings(void)
+{
+	char text[4096], err[512];
+	struct config cfg;
+	size_t n;
+
+	test__start_subtest("capacity_settings");
+	if (expect_ok("interface lan0\nroute a.example dev wg0\n", &cfg)) {
+		ASSERT_EQ(cfg.max_rules, 0, "max-rules unset");
+		ASSERT_EQ(cfg.max_prefixes, 0, "max-prefixes unset");
+		ASSERT_EQ(config_rules_capacity(&cfg), BPFROUTE_RULES_DEFAULT, "rules default");
+		ASSERT_EQ(config_prefixes_capacity(&cfg), BPFROUTE_PREFIXES_DEFAULT,
+			  "prefixes default");
+		config_free(&cfg);
+	}
+	if (expect_ok("interface lan0\nmax-rules 1\nmax-prefixes 1048576\n", &cfg)) {
+		ASSERT_EQ(cfg.max_rules, 1, "max-rules 1");
+		ASSERT_EQ(cfg.max_rules_line, 2, "max-rules line");
+		ASSERT_EQ(config_rules_capacity(&cfg), 1, "as set");
+		ASSERT_EQ(config_prefixes_capacity(&cfg), 1048576, "max-prefixes 1M");
+		ASSERT_EQ(cfg.max_prefixes_line, 3, "max-prefixes line");
+		config_free(&cfg);
+	}
+	expect_refusal("interface lan0\nmax-rules 0\n", -EINVAL,
+		       NAME ":2: max-rules 0 is out of range 1..1048576");
+	expect_refusal("interface lan0\nmax-rules 1048577\n", -EINVAL,
+		       NAME ":2: max-rules 1048577 is out of range 1..1048576");
+	expect_refusal("interface lan0\nmax-prefixes 1048577\n", -EINVAL,
+		       NAME ":2: max-prefixes 1048577 is out of range 1..1048576");
+	expect_refusal("interface lan0\nmax-prefixes 0x10\n", -EINVAL,
+		       NAME ":2: bad number '0x10' for max-prefixes");
+	expect_refusal("interface lan0\nmax-rules 10\nmax-rules 20\n", -EINVAL,
+		       NAME ":3: duplicate max-rules (first at line 2)");
+	expect_refusal("interface lan0\nmax-prefixes\n", -EINVAL,
+		       NAME ":2: usage: max-prefixes COUNT");
+
+	/* Set: one rule or prefix more is refused at its line, naming the setting. */
+	n = (size_t)snprintf(text, sizeof(text), "interface lan0\nmax-rules 2\nmax-prefixes 2\n"
+			     "route a.example dev wg0\nroute *.b.example dev wg0\n"
+			     "route 192.0.2.0/25 dev wg0\nroute 192.0.2.128/25 dev wg0\n"
+			     "route 2001:db8::/32 dev wg0\n");
+	if (expect_ok(text, &cfg)) {
+		ASSERT_OK(config_check_capacity(&cfg, err, sizeof(err)), "two of each fit");
+		config_free(&cfg);
+	}
+	snprintf(text + n, sizeof(text) - n, "route c.example dev wg0\n");
+	if (expect_ok(text, &cfg)) {
+		ASSERT_EQ(config_check_capacity(&cfg, err, sizeof(err)), -E2BIG, "a third rule");
+		ASSERT_STREQ(err, NAME ":9: more than 2 domain rules: max-rules is 2 (" NAME ":2)",
+			     "names max-rules");
+		config_free(&cfg);
+	}
+	snprintf(text + n, sizeof(text) - n, "route 198.51.100.0/24 dev wg0\n");
+	if (expect_ok(text, &cfg)) {
+		ASSERT_EQ(config_check_capacity(&cfg, err, sizeof(err)), -E2BIG, "a third prefix");
+		ASSERT_STREQ(err, NAME ":9: more than 2 IPv4 prefix routes: max-prefixes is 2 ("
+			     NAME ":3)", "names max-prefixes");
+		config_free(&cfg);
+	}
+
+	/* Unset: half as many again, in steps of the declared size. */
+	n = (size_t)snprintf(text, sizeof(text), "interface lan0\n");
+	for (int i = 0; i < 4; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "route 198.51.100.%d dev wg0\n",
+				      i);
+	if (expect_ok(text, &cfg)) {
+		ASSERT_EQ(config_prefixes_capacity(&cfg), BPFROUTE_PREFIXES_DEFAULT, "the floor");
+		config_free(&cfg);
+	}
 	test__end_subtest();
 }
 
@@ -2332,6 +2405,9 @@ out:
 	test__end_subtest();
 }
 
+#define LIST_RULES	4096
+#define LIST_RULES_TEXT	"4096"
+
 /*
  * `bypass NAME|*.NAME|PREFIX`: an entry of cfg->routes with bypass set and
  * no device, in file order among the routes, of either kind and family.
@@ -2469,7 +2545,7 @@ static void test_bypass_devices_capacity(void)
  */
 static void test_route_list_capacity(void)
 {
-	size_t cap = (size_t)(BPFROUTE_MAX_RULES + 1) * 32 + 64, n = 0;
+	size_t cap = (size_t)(LIST_RULES + 1) * 32 + 64, n = 0;
 	char *text = malloc(cap), err[512], want[512];
 	struct list_dir d;
 	struct config cfg;
@@ -2477,34 +2553,41 @@ static void test_route_list_capacity(void)
 	test__start_subtest("route_list_capacity");
 	if (!ASSERT_TRUE(text != NULL, "malloc") || !list_dir_enter(&d))
 		goto out;
-	for (int i = 0; i < BPFROUTE_MAX_RULES; i++)
+	for (int i = 0; i < LIST_RULES; i++)
 		n += (size_t)snprintf(text + n, cap - n, "r%d.example.com\n", i);
 	if (!list_file(&d, "full.txt", text))
 		goto leave;
-	if (expect_ok("interface lan0\nroute-list full.txt dev wg0\n", &cfg)) {
+	if (expect_ok("interface lan0\nmax-rules " LIST_RULES_TEXT "\n"
+		      "route-list full.txt dev wg0\n", &cfg)) {
 		ASSERT_OK(config_check_capacity(&cfg, err, sizeof(err)), "as many as it holds");
 		config_free(&cfg);
 	}
-	if (expect_ok("interface lan0\nroute-list full.txt dev wg0\nroute one.example dev wg0\n",
-		      &cfg)) {
+	if (expect_ok("interface lan0\nmax-rules " LIST_RULES_TEXT "\n"
+		      "route-list full.txt dev wg0\nroute one.example dev wg0\n", &cfg)) {
 		ASSERT_EQ(config_check_capacity(&cfg, err, sizeof(err)), -E2BIG, "one more line");
-		snprintf(want, sizeof(want), NAME ":3: more than %d domain rules: bpfroute_rules "
-			 "holds no more", BPFROUTE_MAX_RULES);
+		snprintf(want, sizeof(want), NAME ":4: more than %d domain rules: max-rules is "
+			 "%d (" NAME ":2)", LIST_RULES, LIST_RULES);
 		ASSERT_STREQ(err, want, "at the route line");
+		config_free(&cfg);
+	}
+	/* max-rules after the list: the list is read whole, then counted. */
+	if (expect_ok("interface lan0\nroute-list full.txt dev wg0\nmax-rules 100\n", &cfg)) {
+		ASSERT_EQ(config_check_capacity(&cfg, err, sizeof(err)), -E2BIG, "set below");
+		ASSERT_STREQ(err, "full.txt:101: more than 100 domain rules: max-rules is 100 ("
+			     NAME ":3)", "at the list's line");
 		config_free(&cfg);
 	}
 	snprintf(text + n, cap - n, "one-more.example.com\n");
 	if (list_file(&d, "over.txt", text)) {
 		snprintf(want, sizeof(want), "over.txt:%d: more than %d domain rules: "
-			 "bpfroute_rules holds no more", BPFROUTE_MAX_RULES + 1,
-			 BPFROUTE_MAX_RULES);
-		expect_refusal("interface lan0\nroute-list over.txt dev wg0\n", -E2BIG, want);
+			 "max-rules is %d (" NAME ":2)", LIST_RULES + 1, LIST_RULES, LIST_RULES);
+		expect_refusal("interface lan0\nmax-rules " LIST_RULES_TEXT "\n"
+			       "route-list over.txt dev wg0\n", -E2BIG, want);
 		/* As domains, each name is two rules: half as many names fit. */
 		snprintf(want, sizeof(want), "over.txt:%d: more than %d domain rules: "
-			 "bpfroute_rules holds no more", BPFROUTE_MAX_RULES / 2 + 1,
-			 BPFROUTE_MAX_RULES);
-		expect_refusal("interface lan0\nroute-list over.txt dev wg0 format domains\n",
-			       -E2BIG, want);
+			 "max-rules is %d (" NAME ":2)", LIST_RULES / 2 + 1, LIST_RULES, LIST_RULES);
+		expect_refusal("interface lan0\nmax-rules " LIST_RULES_TEXT "\n"
+			       "route-list over.txt dev wg0 format domains\n", -E2BIG, want);
 	}
 leave:
 	list_dir_leave(&d);
@@ -2574,6 +2657,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_parse_file_size_limit);
 	RUN_TEST(test_parse_file_fifo);
 	RUN_TEST(test_capacity);
+	RUN_TEST(test_capacity_settings);
 	RUN_TEST(test_check_devices);
 	RUN_TEST(test_route_list_bpfroute);
 	RUN_TEST(test_route_list_domains);

@@ -320,6 +320,9 @@ static bool conf_write(struct ctx *c)
  * max_routes, a ring buffer of events_bytes (0: as built), the usual conf
  * with `flags`.
  */
+/* The size of bpfroute_rules for the next start (max-rules); 0: as declared. */
+static __u32 start_rules_max;
+
 static bool start_opts(struct ctx *c, const char *name, __u32 flags, __u32 max_routes,
 		       __u32 events_bytes)
 {
@@ -346,6 +349,10 @@ static bool start_opts(struct ctx *c, const char *name, __u32 flags, __u32 max_r
 	if (events_bytes &&
 	    !ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_events, events_bytes),
 		       "set bpfroute_events size"))
+		goto fail;
+	if (start_rules_max &&
+	    !ASSERT_OK(bpf_map__set_max_entries(c->skel->maps.bpfroute_rules, start_rules_max),
+		       "set bpfroute_rules size"))
 		goto fail;
 	err = bpfroute_tc__load(c->skel);
 	if (err) {
@@ -1182,6 +1189,128 @@ static void test_learn_a(void)
 	expect_qseen(&c, NULL, 2, "A answer");
 out:
 	finish(&c);
+}
+
+/*
+ * Matching an answer's question costs the same with 10 rules as with
+ * 200,000: a keyed-hash lookup per label suffix (bpf/dns_rules.h), never a
+ * walk of the rules. The kernel's own run time of the learner for fresh
+ * answers (BPF_PROG_TEST_RUN's duration), the median of each phase, in
+ * phases of 10 and 200,000 rules taken in turn; both printed. Bounded at
+ * twice: noise on a shared machine moves a median by tens of percent, a
+ * walk of 200,000 rules would cost thousands of times more.
+ */
+#define SCALE_RULES	200000
+#define SCALE_ANSWERS	200	/* per phase */
+#define SCALE_PHASES	4	/* 10, 200,000, 10, 200,000 rules */
+
+static int u64_cmp(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* SCALE_RULES - 10 rules f<i>.filler.example.net in, or out again. */
+static bool scale_fill(struct ctx *c, struct bpfroute_rule_key *keys, struct bpfroute_rule *vals,
+		       bool in)
+{
+	int fd = bpf_map__fd(c->skel->maps.bpfroute_rules);
+	__u32 n = SCALE_RULES - 10;
+
+	if (in)
+		return ASSERT_OK(bpf_map_update_batch(fd, keys, vals, &n, NULL) ? -errno : 0,
+				 "filler rules in");
+	return ASSERT_OK(bpf_map_delete_batch(fd, keys, &n, NULL) ? -errno : 0, "filler rules out");
+}
+
+static void test_learn_rules_scale(void)
+{
+	struct bpfroute_rule_key *keys = calloc(SCALE_RULES, sizeof(*keys));
+	struct bpfroute_rule *vals = calloc(SCALE_RULES, sizeof(*vals));
+	__u64 *ns = calloc(SCALE_ANSWERS, sizeof(*ns)), med[SCALE_PHASES];
+	int fd, serial = 0;
+	struct ctx c;
+	char m[200];
+
+	start_rules_max = SCALE_RULES;
+	if (!start_opts(&c, "learn_rules_scale", BPFROUTE_CONF_F_LEARN, 1 << 20, 0)) {
+		start_rules_max = 0;
+		goto free;
+	}
+	start_rules_max = 0;
+	if (!ASSERT_TRUE(keys && vals && ns, "calloc"))
+		goto out;
+	/* Ten rules, the answers' among them: *.bench.example. */
+	for (int i = 0; i < 9; i++) {
+		snprintf(m, sizeof(m), "r%d.example.org", i);
+		if (!rule_add(&c, m, RULE_IF, (__u16)(i + 1)))
+			goto out;
+	}
+	if (!rule_add(&c, "*.bench.example", RULE_IF, 0))
+		goto out;
+	for (int i = 0; i < SCALE_RULES - 10; i++) {
+		char name[64];
+		__u64 h;
+
+		snprintf(name, sizeof(name), "f%d.filler.example.net", i);
+		vals[i].ifindex = RULE_IF;
+		vals[i].id = (__u32)(i + 10);
+		vals[i].name_len = (__u16)dns_wire(name, vals[i].name, true);
+		h = name_hash_init(&c.conf);
+		for (size_t k = vals[i].name_len; k > 0; k--)
+			h = name_hash_byte(h, vals[i].name[k - 1]);
+		keys[i].hash = name_hash_final(&c.conf, h);
+		keys[i].wildcard = i & 1;
+	}
+	fd = bpf_program__fd(c.skel->progs.bpfroute_learn);
+	for (int ph = 0; ph < SCALE_PHASES; ph++) {
+		if ((ph & 1) && !scale_fill(&c, keys, vals, true))
+			goto out;
+		for (int i = 0; i < SCALE_ANSWERS; i++, serial++) {
+			struct __sk_buff skb = { .ingress_ifindex = (__u32)lan_ifindex };
+			struct flow fl = UDP4((__u16)(20000 + serial % 20000));
+			char qname[64], addr[32];
+			struct dns_msg msg;
+			struct pkt p, out;
+			LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p.data,
+				    .data_out = out.data, .data_size_out = sizeof(out.data),
+				    .ctx_in = &skb, .ctx_size_in = sizeof(skb), .repeat = 1);
+
+			snprintf(qname, sizeof(qname), "q%d.host.bench.example", serial);
+			snprintf(addr, sizeof(addr), "100.64.%d.%d", serial / 256 % 256, serial % 256);
+			if (!query(&c, &fl, (__u16)serial, qname, DNS_T_A))
+				goto out;
+			dns_answer_msg(&msg, (__u16)serial, qname, DNS_T_A);
+			dns_rr_a(&msg, DNS_QNAME_OFF, 300, addr);
+			pkt_dns(&p, &fl, false, &msg);
+			opts.data_size_in = (__u32)p.len;
+			if (!ASSERT_OK(bpf_prog_test_run_opts(fd, &opts) ? -errno : 0, "learn"))
+				goto out;
+			ns[i] = opts.duration;
+		}
+		qsort(ns, SCALE_ANSWERS, sizeof(*ns), u64_cmp);
+		med[ph] = ns[SCALE_ANSWERS / 2];
+		if ((ph & 1) && !scale_fill(&c, keys, vals, false))
+			goto out;
+	}
+	/* Every answer learned: the rule matched every time, among 10 or 200,000. */
+	expect_learned_count(&c, 4, SCALE_PHASES * SCALE_ANSWERS, "learn_rules_scale");
+	ASSERT_EQ(map_count(bpf_map__fd(c.skel->maps.bpfroute_rules)), 10, "rules at the end");
+	printf("# learn_rules_scale: a fresh answer, kernel median: 10 rules %llu and %llu ns, "
+	       "%d rules %llu and %llu ns\n", (unsigned long long)med[0],
+	       (unsigned long long)med[2], SCALE_RULES, (unsigned long long)med[1],
+	       (unsigned long long)med[3]);
+	ASSERT_TRUE(med[1] + med[3] <= 2 * (med[0] + med[2]),
+		    MSG(m, "200,000 rules cost at most twice 10: %llu ns against %llu ns",
+			(unsigned long long)(med[1] + med[3]) / 2,
+			(unsigned long long)(med[0] + med[2]) / 2));
+out:
+	finish(&c);
+free:
+	free(keys);
+	free(vals);
+	free(ns);
 }
 
 static void test_learn_aaaa(void)
@@ -3708,6 +3837,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "  note: sched_setaffinity(CPU 0): %s\n", strerror(errno));
 
 	RUN_TEST(test_learn_a);
+	RUN_TEST(test_learn_rules_scale);
 	RUN_TEST(test_learn_aaaa);
 	RUN_TEST(test_learn_cname_chain);
 	RUN_TEST(test_exact_vs_wildcard);

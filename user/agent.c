@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "agentrec.h"
 #include "dnsname.h"
+#include "learning.h"
 #include "log.h"
 
 static int conf_read(struct agent *a)
@@ -26,61 +27,116 @@ static int conf_read(struct agent *a)
 	return 0;
 }
 
-static void rule_set(struct agent_rule *r, const struct bpfroute_rule_key *key,
-		     const struct bpfroute_rule *val)
-{
-	char text[DNSNAME_TEXT_MAX];
+struct agent_rules {
+	struct agent_rule *v;
+	size_t n;
+	__u8 *names;
+};
 
-	memset(r, 0, sizeof(*r));
-	if (val->name_len > sizeof(val->name) ||
-	    dnsname_to_text(val->name, val->name_len, text, sizeof(text)))
-		return;
-	r->used = true;
-	r->wildcard = key->wildcard;
-	r->bypass = val->flags & BPFROUTE_RULE_F_BYPASS;
-	r->ifindex = val->ifindex;
-	r->name_len = val->name_len;
-	memcpy(r->name, val->name, val->name_len);
-	snprintf(r->text, sizeof(r->text), "%s%s", r->wildcard ? "*." : "", text);
+/* Every rule of bpfroute_rules, sorted by id, names pooled. */
+static int rules_read(const struct bpfroute_maps *m, struct agent_rules *out)
+{
+	struct learning_rule *list = NULL;
+	size_t n = 0, bytes = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = learning_rules_list(m, &list, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		if (list[i].val.name_len <= sizeof(list[i].val.name))
+			bytes += list[i].val.name_len;
+	out->v = calloc(n + 1, sizeof(*out->v));
+	out->names = malloc(bytes + 1);
+	if (!out->v || !out->names) {
+		free(out->v);
+		free(out->names);
+		free(list);
+		memset(out, 0, sizeof(*out));
+		return -ENOMEM;
+	}
+	bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct agent_rule *r = &out->v[out->n];
+
+		if (list[i].val.name_len > sizeof(list[i].val.name))
+			continue;
+		r->used = true;
+		r->id = list[i].val.id;
+		r->wildcard = list[i].key.wildcard;
+		r->bypass = list[i].val.flags & BPFROUTE_RULE_F_BYPASS;
+		r->ifindex = list[i].val.ifindex;
+		r->name_len = list[i].val.name_len;
+		r->name = out->names + bytes;
+		memcpy(out->names + bytes, list[i].val.name, r->name_len);
+		bytes += r->name_len;
+		out->n++;
+	}
+	free(list);
+	return 0;
 }
 
-/* Every rule of bpfroute_rules into rules[], by id. */
-static int rules_read(const struct bpfroute_maps *m, struct agent_rule *rules)
+static bool rules_same(const struct agent *a, const struct agent_rules *r)
 {
-	struct bpfroute_rule_key key, next;
-	struct bpfroute_rule val;
-	void *prev = NULL;
+	if (a->n_rules != r->n)
+		return false;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct agent_rule *x = &a->rules[i], *y = &r->v[i];
 
-	memset(rules, 0, BPFROUTE_MAX_RULES * sizeof(*rules));
-	while (!bpf_map_get_next_key(m->rules, prev, &next)) {
-		if (!bpf_map_lookup_elem(m->rules, &next, &val) && val.id < BPFROUTE_MAX_RULES)
-			rule_set(&rules[val.id], &next, &val);
-		key = next;
-		prev = &key;
+		if (x->id != y->id || x->ifindex != y->ifindex || x->wildcard != y->wildcard ||
+		    x->bypass != y->bypass || x->name_len != y->name_len || memcmp(x->name, y->name, x->name_len))
+			return false;
 	}
-	return errno == ENOENT ? 0 : -errno;
+	return true;
+}
+
+int agent_rule_text(const struct agent_rule *r, char *buf, size_t size)
+{
+	char text[DNSNAME_TEXT_MAX];
+	int n;
+
+	if (dnsname_to_text(r->name, r->name_len, text, sizeof(text)))
+		return -EINVAL;
+	n = snprintf(buf, size, "%s%s", r->wildcard ? "*." : "", text);
+	return n < 0 || (size_t)n >= size ? -EINVAL : 0;
+}
+
+const struct agent_rule *agent_rule_by_id(const struct agent *a, __u32 id)
+{
+	size_t lo = 0, hi = a->n_rules;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->rules[mid].id == id)
+			return &a->rules[mid];
+		if (a->rules[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 int agent_refresh(struct agent *a, __u64 now)
 {
-	struct agent_rule *fresh;
+	struct agent_rules fresh;
 	bool changed;
 	int err;
 
 	err = conf_read(a);
 	if (err)
 		return err;
-	fresh = malloc(BPFROUTE_MAX_RULES * sizeof(*fresh));
-	if (!fresh)
-		return -ENOMEM;
-	err = rules_read(a->maps, fresh);
-	if (err) {
-		free(fresh);
+	err = rules_read(a->maps, &fresh);
+	if (err)
 		return err;
-	}
-	changed = memcmp(fresh, a->rules, BPFROUTE_MAX_RULES * sizeof(*fresh)) != 0;
+	changed = !rules_same(a, &fresh);
 	free(a->rules);
-	a->rules = fresh;
+	free(a->rule_names);
+	a->rules = fresh.v;
+	a->n_rules = fresh.n;
+	a->rule_names = fresh.names;
 	a->rules_read_ns = now;
 	if (changed)
 		agent_prefetch_rules(a, now);
@@ -102,27 +158,16 @@ static bool rule_covers(const struct agent_rule *r, const __u8 *q, size_t qlen)
  * Is the question's most specific rule a bypass? The kernel matched before
  * it emitted the event; a reload since may have added a bypass for the name
  * (`bypass public.corp.example.com` under `route *.corp.example.com`). The
- * same order as bpf/dns_rules.h: an exact rule first, else the longest
- * wildcard. A walk of the cache: only answers the agent finishes pay it.
+ * same order as bpf/dns_rules.h (learning_rule_match(): a lookup of
+ * bpfroute_rules per label, whatever the number of rules); only answers the
+ * agent finishes pay it.
  */
 static bool rule_bypassed(const struct agent *a, const __u8 *qname, size_t qlen)
 {
-	const struct agent_rule *best = NULL;
-	size_t best_rank = 0;
+	struct learning_rule best;
 
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		const struct agent_rule *r = &a->rules[id];
-		size_t rank;
-
-		if (!r->used || !rule_covers(r, qname, qlen))
-			continue;
-		rank = r->wildcard ? r->name_len : BPFROUTE_DNS_NAME_MAX + 1;
-		if (rank > best_rank) {
-			best = r;
-			best_rank = rank;
-		}
-	}
-	return best && best->bypass;
+	return !learning_rule_match(a->maps, &a->conf, qname, qlen, &best) &&
+	       (best.val.flags & BPFROUTE_RULE_F_BYPASS);
 }
 
 /*
@@ -133,15 +178,13 @@ static bool rule_bypassed(const struct agent *a, const __u8 *qname, size_t qlen)
 const struct agent_rule *agent_rule(struct agent *a, __u32 id, const __u8 *qname,
 				    size_t qlen, __u64 now)
 {
-	const struct agent_rule *r = id < BPFROUTE_MAX_RULES ? &a->rules[id] : NULL;
+	const struct agent_rule *r = agent_rule_by_id(a, id);
 
-	if (!r)
-		return NULL;
-	if (!(r->used && rule_covers(r, qname, qlen))) {
+	if (!(r && r->used && rule_covers(r, qname, qlen))) {
 		if (now - a->rules_read_ns < HOSTS_NSEC_PER_SEC || agent_refresh(a, now) < 0)
 			return NULL;
-		r = &a->rules[id];
-		if (!(r->used && rule_covers(r, qname, qlen)))
+		r = agent_rule_by_id(a, id);
+		if (!(r && r->used && rule_covers(r, qname, qlen)))
 			return NULL;
 	}
 	if (r->bypass || rule_bypassed(a, qname, qlen))
@@ -167,7 +210,6 @@ int agent_init(struct agent *a, struct bpfroute_maps *m, __u64 now)
 	int err = -ENOMEM;
 
 	memset(a, 0, sizeof(*a));
-	a->rules = calloc(BPFROUTE_MAX_RULES, sizeof(*a->rules));
 	a->ans = malloc(sizeof(*a->ans));
 	for (int i = 0; i < 2; i++) {
 		a->lru[i].c = malloc(AGENT_LRU_MAX * sizeof(*a->lru[i].c));
@@ -175,7 +217,7 @@ int agent_init(struct agent *a, struct bpfroute_maps *m, __u64 now)
 		for (int r = 0; r < BPFROUTE_HOSTS_ROLES; r++)
 			a->ht[i].role[r].fd = -1;
 	}
-	if (!a->rules || !a->ans || !a->lru[0].c || !a->lru[1].c)
+	if (!a->ans || !a->lru[0].c || !a->lru[1].c)
 		goto cleanup;
 	a->report_ns = now;
 	err = agent_read_maps(a, m, now);
@@ -197,6 +239,7 @@ void agent_free(struct agent *a)
 	agent_tables_close(a);
 	agent_flows_close(a);
 	free(a->rules);
+	free(a->rule_names);
 	free(a->ans);
 	for (int i = 0; i < 2; i++)
 		free(a->lru[i].c);

@@ -45,16 +45,27 @@
 /* How often the counters go to the debug log. */
 #define AGENT_REPORT_EVERY_NS	(60 * HOSTS_NSEC_PER_SEC)
 
-/* A domain rule as the kernel holds it, by id. */
+/*
+ * A domain rule as the kernel holds it. The agent keeps them all, sorted by
+ * id, with their names in one pool: some 40 bytes a rule, not the 256 of a
+ * name's room, for lists of hundreds of thousands.
+ */
 struct agent_rule {
+	__u32 id;
+	__u32 ifindex;
 	bool used;
 	bool wildcard;
 	bool bypass;		/* BPFROUTE_RULE_F_BYPASS: learns nothing */
-	__u32 ifindex;
 	__u16 name_len;
-	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire form */
-	char text[DNSNAME_TEXT_MAX + 2];	/* "*.corp.example.com" */
+	const __u8 *name;	/* lower-case wire form, name_len bytes */
 };
+
+/* A rule as written in the config ("*.corp.example.com") into buf; -EINVAL if malformed. */
+int agent_rule_text(const struct agent_rule *r, char *buf, size_t size);
+
+/* The rule with id, or NULL. */
+struct agent;
+const struct agent_rule *agent_rule_by_id(const struct agent *a, __u32 id);
 
 struct agent_stats {
 	__u64 events;		/* ring buffer events */
@@ -108,7 +119,9 @@ struct agent {
 	struct bpfroute_maps *maps;
 	const char *pin_dir;		/* locked while a table is rebuilt; NULL: no lock */
 	struct bpfroute_conf conf;
-	struct agent_rule *rules;	/* BPFROUTE_MAX_RULES, by id */
+	struct agent_rule *rules;	/* sorted by id */
+	size_t n_rules;
+	__u8 *rule_names;		/* their names */
 	__u64 rules_read_ns;
 	struct hosttable ht[2];		/* the learned tables, mapped; IPv4, IPv6 */
 	__u64 rebuild_after[2];		/* no rebuild before (one failed) */

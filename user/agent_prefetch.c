@@ -214,7 +214,8 @@ static void job_make(struct pf_job *j, size_t at, const struct agent_rule *r, __
 	j->qtype = qtype;
 	j->wire_len = r->name_len;
 	memcpy(j->wire, r->name, r->name_len);
-	snprintf(j->name, sizeof(j->name), "%s", r->text);
+	if (agent_rule_text(r, j->name, sizeof(j->name)))
+		snprintf(j->name, sizeof(j->name), "?");
 	j->due_ns = now;
 	if (!prev)
 		return;
@@ -233,23 +234,23 @@ void agent_prefetch_rules(struct agent *a, __u64 now)
 
 	if (!pf)
 		return;
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++)
-		n += a->rules[id].used && !a->rules[id].wildcard && !a->rules[id].bypass;
+	for (size_t i = 0; i < a->n_rules; i++)
+		n += a->rules[i].used && !a->rules[i].wildcard && !a->rules[i].bypass;
 	jobs = calloc(2 * n + 1, sizeof(*jobs));
 	if (!jobs) {
 		pr_warn("prefetch: out of memory; keeping the old list\n");
 		return;
 	}
 	n = 0;
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		const struct agent_rule *r = &a->rules[id];
+	for (size_t i = 0; i < a->n_rules; i++) {
+		const struct agent_rule *r = &a->rules[i];
 
 		/* A bypassed name is the ordinary path's: nothing to learn ahead. */
 		if (!r->used || r->wildcard || r->bypass)
 			continue;
-		job_make(&jobs[n], n, r, id, ns_t_a, pf, now);
+		job_make(&jobs[n], n, r, r->id, ns_t_a, pf, now);
 		n++;
-		job_make(&jobs[n], n, r, id, ns_t_aaaa, pf, now);
+		job_make(&jobs[n], n, r, r->id, ns_t_aaaa, pf, now);
 		n++;
 	}
 	free(pf->jobs);
@@ -311,7 +312,7 @@ static __u64 job_next_ns(const struct agent *a, const struct agent_dns_answer *a
 static int job_learn(struct agent *a, struct pf_job *j, const __u8 *abuf, int alen, __u64 now)
 {
 	struct agent_dns_answer *ans = a->ans;
-	const struct agent_rule *r = &a->rules[j->rule];
+	const struct agent_rule *r = agent_rule_by_id(a, j->rule);
 	struct hosts_origin o;
 	size_t n = 0;
 	int err;
@@ -324,7 +325,7 @@ static int job_learn(struct agent *a, struct pf_job *j, const __u8 *abuf, int al
 	if (ans->qname_len != j->wire_len || memcmp(ans->qname, j->wire, j->wire_len))
 		return -EPROTO;
 	/* The rule changed under the job: the next rules refresh rebuilds the list. */
-	if (!r->used || r->wildcard || r->name_len != j->wire_len ||
+	if (!r || !r->used || r->wildcard || r->name_len != j->wire_len ||
 	    memcmp(r->name, j->wire, j->wire_len))
 		return -ENOENT;
 	o = (struct hosts_origin){

@@ -10,8 +10,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "capacity.h"
 #include "cmd.h"
 #include "config.h"
 #include "datapath.h"
@@ -22,25 +24,79 @@
 #include "pindir.h"
 
 /*
- * As load does: another layout's pinned state is refused; none is fine if
- * load could make the pin directory.
+ * As load does: another layout's pinned state is refused, and so are pinned
+ * maps too small for the config; none is fine if load could make the pin
+ * directory. The capacities the maps would have into *cap.
  */
-static int check_pinned(const char *pin_dir)
+static int check_pinned(const char *pin_dir, const struct config *cfg, struct capacity *cap)
 {
 	struct pindir pd;
 	int err;
 
 	err = pindir_open(&pd, pin_dir, false);
-	if (err == -ENOENT)
-		return pindir_check_new(pin_dir);	/* load would make it */
+	if (err == -ENOENT) {
+		err = pindir_check_new(pin_dir);	/* load would make it */
+		return err ? err : capacity_plan(cfg, NULL, cap);
+	}
 	if (err) {
 		if (err != -EPERM)	/* pindir_open() said why */
 			pr_err("%s: %s\n", pin_dir, strerror(-err));
 		return err;
 	}
 	err = layout_check(&pd, NULL);
+	if (!err)
+		err = capacity_plan(cfg, &pd, cap);
 	pindir_close(&pd);
 	return err;
+}
+
+static void print_size(char *buf, size_t len, __u64 bytes)
+{
+	if (bytes >= 1ULL << 30)
+		snprintf(buf, len, "%.1f GiB", (double)bytes / (1ULL << 30));
+	else if (bytes >= 1ULL << 20)
+		snprintf(buf, len, "%.1f MiB", (double)bytes / (1ULL << 20));
+	else
+		snprintf(buf, len, "%.1f KiB", (double)bytes / (1ULL << 10));
+}
+
+/*
+ * The kernel memory of the maps at their capacities: how capacity.c
+ * estimates it is in bpfroute.conf(5), and the header line says it is an
+ * estimate of the most they take.
+ */
+static void print_memory(const struct capacity_mem *mem, size_t n, __u64 total, struct json *j)
+{
+	char size[32];
+
+	if (j) {
+		json_key(j, "memory");
+		json_object_begin(j);
+		json_kv_u64(j, "total_bytes", total);
+		json_key(j, "maps");
+		json_array_begin(j);
+		for (size_t i = 0; i < n; i++) {
+			json_object_begin(j);
+			json_kv_string(j, "map", mem[i].name);
+			json_kv_string(j, "type", mem[i].type);
+			json_kv_u64(j, "max_entries", mem[i].max_entries);
+			json_kv_u64(j, "entry_bytes", mem[i].entry_bytes);
+			json_kv_u64(j, "bytes", mem[i].bytes);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_object_end(j);
+		return;
+	}
+	print_size(size, sizeof(size), total);
+	printf("kernel memory of the maps when full, estimated from their capacity, key and "
+	       "value sizes: %s\n", size);
+	for (size_t i = 0; i < n; i++) {
+		print_size(size, sizeof(size), mem[i].bytes);
+		printf("  %-28s %-14s %10u x %5u B %12s\n", mem[i].name,
+		       mem[i].type ? mem[i].type : "?", mem[i].max_entries, mem[i].entry_bytes,
+		       size);
+	}
 }
 
 static const char *plural(size_t n)
@@ -48,7 +104,9 @@ static const char *plural(size_t n)
 	return n == 1 ? "" : "s";
 }
 
-static void print_summary(const char *path, const struct config *cfg, bool verified, bool json)
+static void print_summary(const char *path, const struct config *cfg, bool verified, bool json,
+			  const struct capacity *cap, const struct capacity_mem *mem, size_t n_mem,
+			  __u64 total)
 {
 	size_t n_prefixes = 0, n_domains, n_bypasses = 0, n_targets = config_n_targets(cfg);
 	struct json j;
@@ -72,6 +130,10 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 		json_kv_u64(&j, "xdp", cfg->n_xdp);
 		json_key(&j, "programs_verified");
 		json_bool(&j, verified);
+		json_kv_u64(&j, "max_rules", cap->rules);
+		json_kv_u64(&j, "max_prefixes4", cap->prefixes[0]);
+		json_kv_u64(&j, "max_prefixes6", cap->prefixes[1]);
+		print_memory(mem, n_mem, total, &j);
 		json_object_end(&j);
 		json_done(&j);
 		return;
@@ -88,13 +150,21 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 	if (!verified)
 		printf("; BPF programs not verified (no permission to load them: run as root)");
 	printf("\n");
+	printf("capacities: %u domain rules (max-rules), %u IPv4 and %u IPv6 prefixes "
+	       "(max-prefixes), %u learned addresses per family (max-routes)\n", cap->rules,
+	       cap->prefixes[0], cap->prefixes[1], cfg->max_routes);
+	print_memory(mem, n_mem, total, NULL);
 }
 
 int cmd_check(const struct cli *cli, int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
 	bool json = cli->json, verified = true;
+	struct capacity_mem *mem = NULL;
+	struct capacity cap;
 	struct config cfg;
+	size_t n_mem = 0;
+	__u64 total = 0;
 	int err;
 
 	err = cmd_parse_opts_only("check", argc, argv, &json, &path);
@@ -103,16 +173,22 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 	err = load_prepare(path, &cfg);
 	if (err)
 		return err;
-	err = check_pinned(cli->pin_dir);
+	err = check_pinned(cli->pin_dir, &cfg, &cap);
 	if (!err) {
-		err = datapath_verify();
+		err = datapath_verify(NULL);	/* sizes do not change the verdict */
 		if (err == -EPERM) {
 			verified = false;
 			err = 0;
 		}
 	}
+	if (!err) {
+		err = capacity_memory(&cap, cfg.max_routes, &mem, &n_mem, &total);
+		if (err)
+			pr_err("estimating the maps' memory: %s\n", strerror(-err));
+	}
 	if (!err)
-		print_summary(path, &cfg, verified, json);
+		print_summary(path, &cfg, verified, json, &cap, mem, n_mem, total);
+	free(mem);
 	config_free(&cfg);
 	return err;
 }

@@ -20,9 +20,9 @@
 
 static const char *cli_rule_name(void *ctx, __u32 id)
 {
-	char (*rules)[LEARNED_TEXT_MAX] = ctx;
+	const char *text = learned_rule(ctx, id);
 
-	return rules && id < BPFROUTE_MAX_RULES && rules[id][0] ? rules[id] : NULL;
+	return strcmp(text, "?") ? text : NULL;
 }
 
 static const char *cli_dev_name(void *ctx, __u32 ifindex, char *buf)
@@ -38,7 +38,8 @@ int cmd_metrics(const struct cli *cli, int argc, char **argv)
 	struct bpfroute_maps m = {};
 	struct metrics_walk w = {};
 	struct metrics_source src;
-	char (*rules)[LEARNED_TEXT_MAX] = NULL;
+	struct learned_rules *rules = NULL;
+	__u32 *ids = NULL;
 	struct pindir pd;
 	int err;
 
@@ -61,13 +62,17 @@ int cmd_metrics(const struct cli *cli, int argc, char **argv)
 		err = metrics_walk_all(&w, &m, &ht[0], &ht[1]);
 	if (!err && !(rules = learned_rules_text(&m)))
 		err = -ENOMEM;
+	if (!err && !(ids = calloc(rules->n + 1, sizeof(*ids))))
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < rules->n; i++)
+		ids[i] = rules->v[i].id;
 	if (err) {
 		pr_err("reading the maps: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	src = (struct metrics_source){
 		.m = &m, .agg = w.done, .rule_name = cli_rule_name, .dev_name = cli_dev_name,
-		.ctx = rules,
+		.ctx = rules, .rule_ids = ids, .n_rule_ids = rules->n,
 	};
 	err = metrics_write(stdout, &src);
 	if (!err && fflush(stdout))
@@ -75,6 +80,7 @@ int cmd_metrics(const struct cli *cli, int argc, char **argv)
 	if (err)
 		pr_err("writing the metrics: %s\n", strerror(-err));
 cleanup:
+	free(ids);
 	free(rules);
 	for (int f = 0; f < 2; f++)
 		if (opened[f])

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `bpfroute rules`: the domain rules of the loaded config as the kernel holds
- * them (bpfroute_rules), by id (config order), each with its target and the
+ * them (bpfroute_rules), by id, each with its target and the
  * learned entries it brought in, per family: one walk over the learned
  * tables for all of them. A bypass rule shows `bypass` for its device.
  */
@@ -21,7 +21,8 @@
 #include "targets.h"
 
 struct rules_view {
-	const struct learning_rule *rules;	/* by id, BPFROUTE_MAX_RULES */
+	const struct learning_rule *rules;	/* sorted by id */
+	size_t n;
 	__u32 (*counts)[2];			/* by id: IPv4, IPv6 entries */
 	const struct target_set *targets;
 };
@@ -58,11 +59,10 @@ static void print_rules_json(const struct rules_view *v)
 
 	json_init(&j, stdout);
 	json_array_begin(&j);
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		const struct learning_rule *r = &v->rules[id];
+	for (size_t i = 0; i < v->n; i++) {
+		const struct learning_rule *r = &v->rules[i];
+		__u32 id = r->val.id;
 
-		if (!r->used)
-			continue;
 		json_object_begin(&j);
 		json_kv_string(&j, "rule", rule_text(r, name, sizeof(name)));
 		json_kv_u64(&j, "id", id);
@@ -88,11 +88,10 @@ static void print_rules(const struct rules_view *v)
 
 	printf("%-5s %-40s %-15s %-4s %10s %10s\n", "ID", "RULE", "DEV", "MASQ", "LEARNED4",
 	       "LEARNED6");
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		const struct learning_rule *r = &v->rules[id];
+	for (size_t i = 0; i < v->n; i++) {
+		const struct learning_rule *r = &v->rules[i];
+		__u32 id = r->val.id;
 
-		if (!r->used)
-			continue;
 		printf("%-5u %-40s %-15s %-4s %10u %10u\n", id, rule_text(r, name, sizeof(name)),
 		       rule_dev(r, dev),
 		       rule_bypass(r) ? "-" : rule_masqueraded(v, r->val.ifindex) ? "yes" : "no",
@@ -104,10 +103,11 @@ static void print_rules(const struct rules_view *v)
 int cmd_rules(const struct cli *cli, int argc, char **argv)
 {
 	struct target_set targets = {};
-	struct learning_rule *rules;
+	struct learning_rule *rules = NULL;
 	struct bpfroute_maps m = {};
+	__u32 (*counts)[2] = NULL;
+	size_t n = 0, n_ids;
 	bool json = cli->json;
-	__u32 (*counts)[2];
 	struct pindir pd;
 	int err;
 
@@ -117,20 +117,18 @@ int cmd_rules(const struct cli *cli, int argc, char **argv)
 	err = cmd_open_instance(cli, &pd, &m);
 	if (err)
 		return err;
-	rules = calloc(BPFROUTE_MAX_RULES, sizeof(*rules));
-	counts = calloc(BPFROUTE_MAX_RULES, sizeof(*counts));
-	if (!rules || !counts)
+	err = learning_rules_list(&m, &rules, &n);
+	n_ids = n ? (size_t)rules[n - 1].val.id + 1 : 1;
+	if (!err && !(counts = calloc(n_ids, sizeof(*counts))))
 		err = -ENOMEM;
 	if (!err)
-		err = learning_rules_read(&m, rules, BPFROUTE_MAX_RULES);
-	if (!err)
-		err = learned_count_by_rule(&m, counts);
+		err = learned_count_by_rule(&m, counts, n_ids);
 	if (!err)
 		err = targets_read(&m, &targets);
 	if (err) {
 		pr_err("reading the rules: %s\n", strerror(-err));
 	} else {
-		struct rules_view v = { rules, counts, &targets };
+		struct rules_view v = { rules, n, counts, &targets };
 
 		if (json)
 			print_rules_json(&v);

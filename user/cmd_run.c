@@ -85,6 +85,7 @@ struct run_ctx {
 	struct run_dev *devs;		/* the config's target devices */
 	size_t n_devs;
 	struct agent_links links;	/* the targets' link state */
+	char rule_text[DNSNAME_TEXT_MAX + 2];	/* run_rule_name()'s answer */
 };
 
 /*
@@ -154,10 +155,12 @@ static const char *run_dev_name(void *ctx, __u32 ifindex, char *buf)
 
 static const char *run_rule_name(void *ctx, __u32 id)
 {
-	const struct run_ctx *c = ctx;
+	struct run_ctx *c = ctx;
+	const struct agent_rule *r = agent_rule_by_id(&c->a, id);
 
-	return id < BPFROUTE_MAX_RULES && c->a.rules && c->a.rules[id].used ?
-	       c->a.rules[id].text : NULL;
+	if (!r || !r->used || agent_rule_text(r, c->rule_text, sizeof(c->rule_text)))
+		return NULL;
+	return c->rule_text;
 }
 
 /* The endpoint's answer: the same writer as `bpfroute metrics`. */
@@ -172,9 +175,19 @@ static int run_render(void *ctx, FILE *out)
 		.dev_name = run_dev_name,
 		.ctx = c,
 	};
+	__u32 *ids = calloc(c->a.n_rules + 1, sizeof(*ids));
+	int err;
 
+	if (!ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->a.n_rules; i++)
+		ids[i] = c->a.rules[i].id;
+	src.rule_ids = ids;
+	src.n_rule_ids = c->a.n_rules;
 	agent_record(&c->a, agentrec_now());	/* the counters of this moment */
-	return metrics_write(out, &src);
+	err = metrics_write(out, &src);
+	free(ids);
+	return err;
 }
 
 /* Listen where the config says, before the sandbox. */

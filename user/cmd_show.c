@@ -71,14 +71,6 @@ const char *cmd_dev_name(__u32 ifindex, char *buf)
 	return buf;
 }
 
-static size_t map_max_entries(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
-}
-
 /* Entries of a map; a walk of keys, fine for status but not for a hot path. */
 static size_t map_count(int fd)
 {
@@ -178,7 +170,7 @@ struct routes_view {
 	const struct learned_entry *l;
 	size_t n_learned;
 	const struct target_set *t;
-	char (*rules)[LEARNED_TEXT_MAX];	/* learned_rules_text() */
+	struct learned_rules *rules;	/* learned_rules_text() */
 	__u32 idle_timeout;			/* bpfroute_conf's, every entry's */
 };
 

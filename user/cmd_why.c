@@ -205,7 +205,7 @@ static void json_kv_known(struct json *j, const char *key, const char *text)
 }
 
 static void json_host(struct json *j, const struct bpfroute_maps *m, const struct why_addr *w,
-		      char (*rules)[LEARNED_TEXT_MAX])
+		      struct learned_rules *rules)
 {
 	char name[LEARNED_TEXT_MAX], dev[IF_NAMESIZE];
 	const struct bpfroute_host *h = &w->host;
@@ -236,7 +236,7 @@ static void json_host(struct json *j, const struct bpfroute_maps *m, const struc
 }
 
 static void json_address(const struct bpfroute_maps *m, const struct why_addr *w,
-			 char (*rules)[LEARNED_TEXT_MAX])
+			 struct learned_rules *rules)
 {
 	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE];
 	const struct why_target *t = &w->target;
@@ -305,7 +305,7 @@ static void json_address(const struct bpfroute_maps *m, const struct why_addr *w
 
 /* A learned entry's lines: the question, the rule, time and traffic. */
 static void print_host(const struct bpfroute_maps *m, const struct why_addr *w,
-		       char (*rules)[LEARNED_TEXT_MAX])
+		       struct learned_rules *rules)
 {
 	const struct bpfroute_host *h = &w->host;
 	long long in = (long long)h->expires - w->now;
@@ -354,7 +354,7 @@ static void print_target(const struct why_target *t)
 }
 
 static void print_address(const struct bpfroute_maps *m, const struct why_addr *w,
-			  char (*rules)[LEARNED_TEXT_MAX])
+			  struct learned_rules *rules)
 {
 	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE];
 	const struct route_entry *r = &w->route;
@@ -469,7 +469,7 @@ static int why_name(const struct bpfroute_maps *m, struct why_name *n)
 }
 
 static void json_name(const struct why_name *n, const struct target_set *targets,
-		      char (*rules)[LEARNED_TEXT_MAX])
+		      struct learned_rules *rules)
 {
 	char addr[INET6_ADDRSTRLEN], dev[IF_NAMESIZE];
 	const struct target_entry *t;
@@ -599,7 +599,7 @@ static int parse_operand(const char *arg, struct why_addr *w, struct why_name *n
 
 int cmd_why(const struct cli *cli, int argc, char **argv)
 {
-	char (*rules)[LEARNED_TEXT_MAX] = NULL;
+	struct learned_rules *rules = NULL;
 	struct target_set targets = {};
 	struct bpfroute_maps m = {};
 	struct why_addr w = {};

@@ -67,7 +67,7 @@ struct parser {
 	 * a duplicate O(1), not a walk of every earlier route (30000 routes
 	 * took 1.3 s).
 	 */
-	size_t *route_set;
+	struct route_slot *route_set;
 	size_t route_set_cap;		/* a power of two, at most half full */
 	size_t lists_cap;
 	/*
@@ -326,61 +326,87 @@ static __u64 route_hash(const struct config_route *r)
 	__u64 h = 0xcbf29ce484222325ULL;
 	unsigned char head[3] = { (unsigned char)r->kind, 0, 0 };
 
+	_Static_assert(sizeof(r->prefix.addr) == 16, "two words of address");
+
 	if (r->kind == CONFIG_ROUTE_PREFIX) {
-		head[1] = (unsigned char)r->prefix.family;
-		head[2] = (unsigned char)r->prefix.len;
-		h = hash_bytes(h, head, sizeof(head));
-		return hash_bytes(h, r->prefix.addr, sizeof(r->prefix.addr));
+		__u64 w[2];
+
+		/*
+		 * A word at a time: a list of a million prefixes hashes each
+		 * a few times, and byte by byte that was a second.
+		 */
+		memcpy(w, r->prefix.addr, sizeof(w));
+		h ^= (__u64)r->prefix.family << 8 | r->prefix.len;
+		h = (h ^ w[0]) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ w[1]) * 0x9e3779b97f4a7c15ULL;
+		return h ^ h >> 29;
 	}
 	head[1] = r->wildcard;
 	h = hash_bytes(h, head, sizeof(head));
 	return hash_bytes(h, r->domain, strlen(r->domain));
 }
 
+/*
+ * The set of routes so far, by hash. Each slot keeps its route's hash, so
+ * that a probe compares routes only when the hashes agree and the set grows
+ * without hashing again: with a list of a million entries, every look at a
+ * route is a cache miss.
+ */
+struct route_slot {
+	__u32 idx;	/* 1 + index into cfg->routes; 0: empty */
+	__u32 hash;
+};
+
 /* The earlier route of the same prefix or name as r, or NULL. */
 static const struct config_route *route_set_find(const struct parser *ps,
 						 const struct config_route *r)
 {
 	size_t mask = ps->route_set_cap - 1, i;
+	__u32 h;
 
 	if (!ps->route_set_cap)
 		return NULL;
-	for (i = route_hash(r) & mask; ps->route_set[i]; i = (i + 1) & mask) {
-		const struct config_route *o = &ps->cfg->routes[ps->route_set[i] - 1];
+	h = (__u32)route_hash(r);
+	for (i = h & mask; ps->route_set[i].idx; i = (i + 1) & mask) {
+		const struct config_route *o = &ps->cfg->routes[ps->route_set[i].idx - 1];
 
-		if (route_same(o, r))
+		if (ps->route_set[i].hash == h && route_same(o, r))
 			return o;
 	}
 	return NULL;
 }
 
-static void route_set_put(size_t *set, size_t cap, const struct config_route *routes, size_t idx)
+static void route_set_put(struct route_slot *set, size_t cap, __u32 idx, __u32 h)
 {
 	size_t i;
 
-	for (i = route_hash(&routes[idx]) & (cap - 1); set[i]; i = (i + 1) & (cap - 1))
+	for (i = h & (cap - 1); set[i].idx; i = (i + 1) & (cap - 1))
 		;
-	set[i] = idx + 1;
+	set[i].idx = idx + 1;
+	set[i].hash = h;
 }
 
 /* cfg->routes[idx] joins the set, which doubles before it is half full. */
 static int route_set_add(struct parser *ps, size_t idx)
 {
-	const struct config_route *routes = ps->cfg->routes;
-
+	if (idx >= UINT32_MAX - 1)
+		return -ENOMEM;
 	if (2 * (idx + 1) > ps->route_set_cap) {
 		size_t cap = ps->route_set_cap ? 2 * ps->route_set_cap : 64;
-		size_t *set = calloc(cap, sizeof(*set));
+		struct route_slot *set = calloc(cap, sizeof(*set));
 
 		if (!set)
 			return -ENOMEM;
-		for (size_t j = 0; j < idx; j++)
-			route_set_put(set, cap, routes, j);
+		for (size_t j = 0; j < ps->route_set_cap; j++)
+			if (ps->route_set[j].idx)
+				route_set_put(set, cap, ps->route_set[j].idx - 1,
+					      ps->route_set[j].hash);
 		free(ps->route_set);
 		ps->route_set = set;
 		ps->route_set_cap = cap;
 	}
-	route_set_put(ps->route_set, ps->route_set_cap, routes, idx);
+	route_set_put(ps->route_set, ps->route_set_cap, (__u32)idx,
+		      (__u32)route_hash(&ps->cfg->routes[idx]));
 	return 0;
 }
 
@@ -625,6 +651,17 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	return route_append(ps, &r);
 }
 
+/* The most domain rules, and prefixes of one family, cfg may hold. */
+static size_t rules_limit(const struct config *cfg)
+{
+	return cfg->max_rules ? cfg->max_rules : BPFROUTE_RULES_LIMIT;
+}
+
+static size_t prefixes_limit(const struct config *cfg)
+{
+	return cfg->max_prefixes ? cfg->max_prefixes : BPFROUTE_PREFIXES_LIMIT;
+}
+
 /* An entry of the list being read (the last of cfg->lists), from config_list_read(). */
 static int list_entry(void *ctx, const struct config_route *entry)
 {
@@ -645,9 +682,12 @@ static int list_entry(void *ctx, const struct config_route *entry)
 	ret = route_append(ps, &r);
 	if (ret)
 		return ret;
-	/* The capacity check's own message, at the first route past a map's size. */
-	if (ps->n_rules > BPFROUTE_MAX_RULES || ps->n_prefixes4 > BPFROUTE_MAX_PREFIXES ||
-	    ps->n_prefixes6 > BPFROUTE_MAX_PREFIXES) {
+	/*
+	 * The capacity check's own message, at the first route past a map's
+	 * size (max-rules or max-prefixes if set above the list, else the limit).
+	 */
+	if (ps->n_rules > rules_limit(cfg) || ps->n_prefixes4 > prefixes_limit(cfg) ||
+	    ps->n_prefixes6 > prefixes_limit(cfg)) {
 		ret = config_check_capacity(cfg, ps->err, ps->errlen);
 		if (ret)
 			return ret;
@@ -1352,18 +1392,30 @@ int config_check_capacity(const struct config *cfg, char *err, size_t errlen)
 		err[0] = '\0';
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		const struct config_route *r = &cfg->routes[i];
+		char fam = r->prefix.family == AF_INET ? '4' : '6';
 
 		ps.name = config_route_file(cfg, r);
 		ps.line = r->line;
-		if (r->kind == CONFIG_ROUTE_DOMAIN && ++n_rules > BPFROUTE_MAX_RULES)
-			return fail(&ps, -E2BIG, "more than %d domain rules: bpfroute_rules "
-				    "holds no more", BPFROUTE_MAX_RULES);
+		if (r->kind == CONFIG_ROUTE_DOMAIN && ++n_rules > rules_limit(cfg)) {
+			if (cfg->max_rules)
+				return fail(&ps, -E2BIG, "more than %u domain rules: max-rules is "
+					    "%u (%s:%d)", cfg->max_rules, cfg->max_rules,
+					    cfg->path ? cfg->path : "(config)",
+					    cfg->max_rules_line);
+			return fail(&ps, -E2BIG, "more than %u domain rules: bpfroute_rules "
+				    "holds no more", BPFROUTE_RULES_LIMIT);
+		}
 		if (r->kind == CONFIG_ROUTE_PREFIX &&
-		    ++*(r->prefix.family == AF_INET ? &n4 : &n6) > BPFROUTE_MAX_PREFIXES)
-			return fail(&ps, -E2BIG, "more than %d IPv%c prefix routes: "
-				    "bpfroute_route%c holds no more", BPFROUTE_MAX_PREFIXES,
-				    r->prefix.family == AF_INET ? '4' : '6',
-				    r->prefix.family == AF_INET ? '4' : '6');
+		    ++*(fam == '4' ? &n4 : &n6) > prefixes_limit(cfg)) {
+			if (cfg->max_prefixes)
+				return fail(&ps, -E2BIG, "more than %u IPv%c prefix routes: "
+					    "max-prefixes is %u (%s:%d)", cfg->max_prefixes, fam,
+					    cfg->max_prefixes, cfg->path ? cfg->path : "(config)",
+					    cfg->max_prefixes_line);
+			return fail(&ps, -E2BIG, "more than %u IPv%c prefix routes: "
+				    "bpfroute_route%c holds no more", BPFROUTE_PREFIXES_LIMIT, fam,
+				    fam);
+		}
 	}
 	ps.name = cfg->path ? cfg->path : "(config)";
 	ret = targets_walk(cfg, &n_targets, &ps.line);
@@ -1380,6 +1432,52 @@ int config_check_capacity(const struct config *cfg, char *err, size_t errlen)
 			    BPFROUTE_MAX_LANS, cfg->xdp[0].dev, cfg->xdp[0].line);
 	}
 	return 0;
+}
+
+void config_count(const struct config *cfg, size_t *rules, size_t *prefixes4,
+		  size_t *prefixes6)
+{
+	*rules = *prefixes4 = *prefixes6 = 0;
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		const struct config_route *r = &cfg->routes[i];
+
+		if (r->kind == CONFIG_ROUTE_DOMAIN)
+			++*rules;
+		else
+			++*(r->prefix.family == AF_INET ? prefixes4 : prefixes6);
+	}
+}
+
+/* n and half as many again, in whole steps of floor, within [floor, limit]. */
+static __u32 capacity_for(size_t n, __u32 floor, __u32 limit)
+{
+	size_t want = n + n / 2;
+
+	want = (want + floor - 1) / floor * floor;
+	if (want < floor)
+		want = floor;
+	return want > limit ? limit : (__u32)want;
+}
+
+__u32 config_rules_capacity(const struct config *cfg)
+{
+	size_t rules, p4, p6;
+
+	if (cfg->max_rules)
+		return cfg->max_rules;
+	config_count(cfg, &rules, &p4, &p6);
+	return capacity_for(rules, BPFROUTE_RULES_DEFAULT, BPFROUTE_RULES_LIMIT);
+}
+
+__u32 config_prefixes_capacity(const struct config *cfg)
+{
+	size_t rules, p4, p6;
+
+	if (cfg->max_prefixes)
+		return cfg->max_prefixes;
+	config_count(cfg, &rules, &p4, &p6);
+	return capacity_for(p4 > p6 ? p4 : p6, BPFROUTE_PREFIXES_DEFAULT,
+			    BPFROUTE_PREFIXES_LIMIT);
 }
 
 const char *config_route_file(const struct config *cfg, const struct config_route *r)

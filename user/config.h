@@ -49,16 +49,15 @@ enum config_route_kind {
 };
 
 struct config_route {
+	/*
+	 * What every walk over the routes reads comes first, within one cache
+	 * line: a list of a million entries is walked several times by load.
+	 */
 	enum config_route_kind kind;
 	struct prefix prefix;		/* CONFIG_ROUTE_PREFIX */
-	/*
-	 * CONFIG_ROUTE_DOMAIN: the name in lower case without a trailing dot
-	 * and, for a wildcard, without the leading "*." (wildcard set).
-	 */
-	char domain[CONFIG_DOMAIN_MAX];
-	bool wildcard;
 	char dev[IF_NAMESIZE];		/* target device; "" for a bypass */
 	bool masquerade;		/* the line says `masquerade` */
+	bool wildcard;
 	/*
 	 * A `bypass` line: the prefix or name stays on the ordinary path; the
 	 * most specific of the routes and bypasses wins. No device.
@@ -66,6 +65,11 @@ struct config_route {
 	bool bypass;
 	int line;			/* in its file: the config, or its list */
 	unsigned int list;		/* 0: a route line; else 1 + its index in cfg->lists */
+	/*
+	 * CONFIG_ROUTE_DOMAIN: the name in lower case without a trailing dot
+	 * and, for a wildcard, without the leading "*." (wildcard set).
+	 */
+	char domain[CONFIG_DOMAIN_MAX];
 };
 
 /*
@@ -164,6 +168,13 @@ struct config {
 	__u32 max_routes;		/* learned entries, per address family */
 	bool prefetch;			/* resolve exact-name rules ahead of clients */
 	__u32 max_client_flows;		/* masqueraded flows per client address */
+	/*
+	 * Capacities of bpfroute_rules and of each prefix trie; 0: not set,
+	 * sized to the config (config_capacity()).
+	 */
+	__u32 max_rules;
+	__u32 max_prefixes;
+	int max_rules_line, max_prefixes_line;	/* where they were set; 0: not */
 	struct config_metrics metrics;	/* off unless a `metrics` line says */
 };
 
@@ -199,6 +210,20 @@ int config_check_devices(const struct config *cfg, char *err, size_t errlen);
  * Manual routes (`route add`) come on top: load counts them as it writes.
  */
 int config_check_capacity(const struct config *cfg, char *err, size_t errlen);
+
+/*
+ * The capacities the maps get when made for cfg: max-rules and max-prefixes
+ * as set, else the config's domain rules (prefixes of the larger family) and
+ * half as many again, rounded up to a multiple of the declared size and at
+ * least that, at most the limit: room for lists to grow by half without
+ * an unload (see config_capacity_fits()).
+ */
+__u32 config_rules_capacity(const struct config *cfg);
+__u32 config_prefixes_capacity(const struct config *cfg);
+
+/* Domain rules, IPv4 and IPv6 prefixes of cfg. */
+void config_count(const struct config *cfg, size_t *rules, size_t *prefixes4,
+		  size_t *prefixes6);
 
 /* Target devices of cfg (routes and target lines), each counted once. */
 size_t config_n_targets(const struct config *cfg);
@@ -242,7 +267,7 @@ void config_free(struct config *cfg);
  * idle-timeout, max-routes, prefetch, max-client-flows, metrics). The rest of bpfroute reads struct
  * config and needs none of this.
  */
-#define CONFIG_SETTINGS_N 7
+#define CONFIG_SETTINGS_N 9
 
 /* The line each setting was given on; 0 if it was not (the default holds). */
 struct config_settings_lines {

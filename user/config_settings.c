@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The single-valued settings of the config file: min-ttl, max-ttl,
- * idle-timeout, max-routes, prefetch, max-client-flows and metrics. config.c
+ * idle-timeout, max-routes, max-rules, max-prefixes, prefetch,
+ * max-client-flows and metrics. config.c
  * splits the lines and reports; this file knows the keywords, their values
  * and their limits.
  */
@@ -44,6 +45,8 @@ enum {
 	SET_PREFETCH,
 	SET_MAX_CLIENT_FLOWS,
 	SET_METRICS,
+	SET_MAX_RULES,
+	SET_MAX_PREFIXES,
 };
 
 enum setting_kind {
@@ -78,6 +81,12 @@ static const struct setting settings[] = {
 	/* A TCP port: 0 would be any port, which no scraper could find. */
 	[SET_METRICS] = { "metrics", "IPV4:PORT or metrics [IPV6]:PORT", KIND_LISTEN,
 			  offsetof(struct config, metrics), 1, 65535 },
+	/* The sizes of bpfroute_rules and of each of bpfroute_route4/6. */
+	[SET_MAX_RULES] = { "max-rules", "COUNT", KIND_NUMBER,
+			    offsetof(struct config, max_rules), 1, BPFROUTE_RULES_LIMIT },
+	[SET_MAX_PREFIXES] = { "max-prefixes", "COUNT", KIND_NUMBER,
+			       offsetof(struct config, max_prefixes), 1,
+			       BPFROUTE_PREFIXES_LIMIT },
 };
 
 /* The table writes through offsets: make sure they land on the right types. */
@@ -87,6 +96,8 @@ _Static_assert(sizeof(((struct config *)0)->max_ttl) == sizeof(__u32), "max_ttl"
 _Static_assert(sizeof(((struct config *)0)->idle_timeout) == sizeof(__u32), "idle_timeout");
 _Static_assert(sizeof(((struct config *)0)->max_routes) == sizeof(__u32), "max_routes");
 _Static_assert(sizeof(((struct config *)0)->prefetch) == sizeof(bool), "prefetch");
+_Static_assert(sizeof(((struct config *)0)->max_rules) == sizeof(__u32), "max_rules");
+_Static_assert(sizeof(((struct config *)0)->max_prefixes) == sizeof(__u32), "max_prefixes");
 _Static_assert(sizeof(((struct config *)0)->max_client_flows) == sizeof(__u32),
 	       "max_client_flows");
 /* config_settings_check() blames a line: the defaults alone must agree. */
@@ -101,6 +112,9 @@ void config_settings_init(struct config *cfg, struct config_settings_lines *line
 	/* "prefetch no": the gateway sends no DNS queries of its own unless asked. */
 	cfg->prefetch = false;
 	cfg->max_client_flows = BPFROUTE_CLIENT_FLOWS_DEFAULT;
+	/* 0: sized to the config's rules and prefixes (config_rules_capacity()). */
+	cfg->max_rules = 0;
+	cfg->max_prefixes = 0;
 	/* No port is opened unless the file asks for one. */
 	memset(&cfg->metrics, 0, sizeof(cfg->metrics));
 	memset(lines, 0, sizeof(*lines));
@@ -245,6 +259,10 @@ int config_setting_parse(struct config *cfg, struct config_settings_lines *lines
 		*(__u32 *)((char *)cfg + s->offset) = v;
 	}
 	lines->line[i] = line;
+	if (i == SET_MAX_RULES)
+		cfg->max_rules_line = line;
+	else if (i == SET_MAX_PREFIXES)
+		cfg->max_prefixes_line = line;
 	return 0;
 }
 

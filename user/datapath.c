@@ -42,7 +42,7 @@ static int pin_replace_transient(const char *name, const char *path, const struc
 	return 0;
 }
 
-int datapath_load(struct datapath *dp, const struct pindir *pd)
+int datapath_load(struct datapath *dp, const struct pindir *pd, const struct capacity *cap)
 {
 	char path[PATH_MAX], old_path[PATH_MAX] = "";
 	int err, existing = 0, old_fd = -1;
@@ -55,6 +55,11 @@ int datapath_load(struct datapath *dp, const struct pindir *pd)
 		err = -errno;
 		pr_err("opening the BPF object: %s\n", strerror(-err));
 		return err;
+	}
+	err = capacity_apply(dp->skel->obj, cap);
+	if (err) {
+		pr_err("sizing the maps: %s\n", strerror(-err));
+		goto cleanup;
 	}
 
 	/*
@@ -118,7 +123,7 @@ cleanup:
 	return err;
 }
 
-int datapath_verify(void)
+int datapath_verify(const struct capacity *cap)
 {
 	struct bpfroute_tc *skel;
 	int err;
@@ -127,6 +132,12 @@ int datapath_verify(void)
 	if (!skel) {
 		err = -errno;
 		pr_err("opening the BPF object: %s\n", strerror(-err));
+		return err;
+	}
+	err = cap ? capacity_apply(skel->obj, cap) : 0;
+	if (err) {
+		pr_err("sizing the maps: %s\n", strerror(-err));
+		bpfroute_tc__destroy(skel);
 		return err;
 	}
 	/* No pin path is set: the maps are the load's own, gone with it. */

@@ -13,28 +13,55 @@
 #include "learned.h"
 #include "learning.h"
 
-char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX]
+struct learned_rules *learned_rules_text(const struct bpfroute_maps *m)
 {
-	char (*text)[LEARNED_TEXT_MAX] = calloc(BPFROUTE_MAX_RULES, sizeof(*text));
-	struct learning_rule *slots = calloc(BPFROUTE_MAX_RULES, sizeof(*slots));
+	struct learning_rule *list = NULL;
+	struct learned_rules *out;
+	size_t n = 0, bytes = 0;
+	char *pool;
 
-	if (!text || !slots) {
-		free(text);
-		free(slots);
+	/* What could be read: a rule missing from the text shows as "?". */
+	learning_rules_list(m, &list, &n);
+	for (size_t i = 0; i < n; i++) {
+		char text[LEARNED_TEXT_MAX];
+
+		if (!learning_rule_text(&list[i], text, sizeof(text)))
+			bytes += strlen(text) + 1;
+	}
+	/* One block, freed with free(): the ids, then the texts. */
+	out = malloc(sizeof(*out) + n * sizeof(out->v[0]) + bytes);
+	if (!out) {
+		free(list);
 		return NULL;
 	}
-	/* What could be read: a rule missing from the text shows as "?". */
-	learning_rules_read(m, slots, BPFROUTE_MAX_RULES);
-	for (size_t id = 0; id < BPFROUTE_MAX_RULES; id++)
-		if (slots[id].used && learning_rule_text(&slots[id], text[id], LEARNED_TEXT_MAX))
-			text[id][0] = '\0';
-	free(slots);
-	return text;
+	out->n = 0;
+	pool = (char *)&out->v[n];
+	for (size_t i = 0; i < n; i++) {
+		if (learning_rule_text(&list[i], pool, LEARNED_TEXT_MAX))
+			continue;
+		out->v[out->n].id = list[i].val.id;
+		out->v[out->n++].text = pool;
+		pool += strlen(pool) + 1;
+	}
+	free(list);
+	return out;
 }
 
-const char *learned_rule(char (*rules)[LEARNED_TEXT_MAX], __u32 id)
+const char *learned_rule(const struct learned_rules *rules, __u32 id)
 {
-	return rules && id < BPFROUTE_MAX_RULES && rules[id][0] ? rules[id] : "?";
+	size_t lo = 0, hi = rules ? rules->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rules->v[mid].id == id)
+			return rules->v[mid].text;
+		if (rules->v[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return "?";
 }
 
 const char *learned_name(const struct bpfroute_maps *m, __u64 name_id,
@@ -147,22 +174,28 @@ long long learned_expires_in(const struct bpfroute_host *h)
 	return (long long)h->expires - (long long)hosts_seconds(hosts_now_ns());
 }
 
+struct count_ctx {
+	__u32 (*counts)[2];
+	size_t n;
+};
+
 static int count_one(const struct bpfroute_host *h, int family, void *ctx)
 {
-	__u32 (*counts)[2] = ctx;
+	struct count_ctx *c = ctx;
 
-	if (h->rule < BPFROUTE_MAX_RULES)
-		counts[h->rule][family == AF_INET ? 0 : 1]++;
+	if (h->rule < c->n)
+		c->counts[h->rule][family == AF_INET ? 0 : 1]++;
 	return 0;
 }
 
-int learned_count_by_rule(const struct bpfroute_maps *m, __u32 (*counts)[2])
+int learned_count_by_rule(const struct bpfroute_maps *m, __u32 (*counts)[2], size_t n)
 {
+	struct count_ctx c = { counts, n };
 	int err;
 
-	memset(counts, 0, BPFROUTE_MAX_RULES * sizeof(*counts));
-	err = table_walk(m, AF_INET, count_one, counts);
+	memset(counts, 0, n * sizeof(*counts));
+	err = table_walk(m, AF_INET, count_one, &c);
 	if (!err)
-		err = table_walk(m, AF_INET6, count_one, counts);
+		err = table_walk(m, AF_INET6, count_one, &c);
 	return err;
 }

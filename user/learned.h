@@ -30,18 +30,25 @@ int learned_list_name(const struct bpfroute_maps *m, __u64 name_id,
 		      struct learned_entry **entries, size_t *count);
 
 /*
- * The entries of each rule id, counts[id][0] IPv4 and [1] IPv6, of
- * counts[BPFROUTE_MAX_RULES], in one walk over the tables: every entry the
- * tables hold, as `routes` lists them (expired ones included until the agent
- * removes them).
+ * The entries of each rule id below n, counts[id][0] IPv4 and [1] IPv6, in
+ * one walk over the tables: every entry the tables hold, as `routes` lists
+ * them (expired ones included until the agent removes them).
  */
-int learned_count_by_rule(const struct bpfroute_maps *m, __u32 (*counts)[2]);
+int learned_count_by_rule(const struct bpfroute_maps *m, __u32 (*counts)[2], size_t n);
 
-/* The rules by id, as text ("*.corp.example.com"), "" where none; malloc()ed. */
-char (*learned_rules_text(const struct bpfroute_maps *m))[LEARNED_TEXT_MAX];
+/* The rules as text ("*.corp.example.com"), sorted by id; one block for free(). */
+struct learned_rules {
+	size_t n;
+	struct {
+		__u32 id;
+		const char *text;
+	} v[];
+};
+
+struct learned_rules *learned_rules_text(const struct bpfroute_maps *m);
 
 /* The rule with id, from learned_rules_text() (which may be NULL): "?" if unknown. */
-const char *learned_rule(char (*rules)[LEARNED_TEXT_MAX], __u32 id);
+const char *learned_rule(const struct learned_rules *rules, __u32 id);
 
 /* The question of name_id, escaped, into out: "?" if unknown. Returns out. */
 const char *learned_name(const struct bpfroute_maps *m, __u64 name_id,

@@ -137,22 +137,124 @@ int learning_rule_make(const struct bpfroute_conf *conf, const struct config_rou
 	return 0;
 }
 
-int learning_rules_read(const struct bpfroute_maps *m, struct learning_rule *slots, size_t n)
+static int rule_id_cmp(const void *a, const void *b)
+{
+	const struct learning_rule *x = a, *y = b;
+
+	return x->val.id < y->val.id ? -1 : x->val.id > y->val.id;
+}
+
+/* The walk of old: a key, then its value, for kernels without batch lookups. */
+static int rules_list_walk(int fd, struct learning_rule **rules, size_t *n, size_t *room)
 {
 	struct bpfroute_rule_key key, next;
-	struct bpfroute_rule val;
 	void *prev = NULL;
 
-	while (!bpf_map_get_next_key(m->rules, prev, &next)) {
-		if (!bpf_map_lookup_elem(m->rules, &next, &val) && val.id < n) {
-			slots[val.id].key = next;
-			slots[val.id].val = val;
-			slots[val.id].used = true;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (*n == *room) {
+			struct learning_rule *grown;
+
+			*room = *room ? 2 * *room : 1024;
+			grown = realloc(*rules, *room * sizeof(**rules));
+			if (!grown)
+				return -ENOMEM;
+			*rules = grown;
+		}
+		if (!bpf_map_lookup_elem(fd, &next, &(*rules)[*n].val)) {
+			(*rules)[*n].key = next;
+			(*rules)[*n].used = true;
+			(*n)++;
 		}
 		key = next;
 		prev = &key;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+/*
+ * In batches of this many: one system call a batch, where a walk takes two
+ * an entry (200,000 rules: 0.1 s against a second or more).
+ */
+#define RULES_BATCH	4096
+
+int learning_rules_list(const struct bpfroute_maps *m, struct learning_rule **rules, size_t *n)
+{
+	struct bpfroute_rule_key *keys = NULL;
+	struct bpfroute_rule *vals = NULL;
+	size_t room = 0;
+	__u32 batch = 0;
+	bool first = true;
+	int err = 0;
+
+	*rules = NULL;
+	*n = 0;
+	keys = malloc(RULES_BATCH * sizeof(*keys));
+	vals = malloc(RULES_BATCH * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (;;) {
+		__u32 count = RULES_BATCH;
+		struct learning_rule *grown;
+		bool done;
+
+		err = bpf_map_lookup_batch(m->rules, first ? NULL : &batch, &batch, keys, vals,
+					   &count, NULL);
+		if (err)
+			err = -errno;
+		done = err == -ENOENT;
+		if (err && !done) {
+			/*
+			 * No batch operations (before Linux 5.6), or a bucket
+			 * beyond the batch: walk instead, from the start.
+			 */
+			*n = 0;
+			err = rules_list_walk(m->rules, rules, n, &room);
+			break;
+		}
+		first = false;
+		if (*n + count > room) {
+			room = (*n + count) * 2;
+			grown = realloc(*rules, room * sizeof(**rules));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			*rules = grown;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			(*rules)[*n].key = keys[i];
+			(*rules)[*n].val = vals[i];
+			(*rules)[(*n)++].used = true;
+		}
+		if (done) {
+			err = 0;
+			break;
+		}
+	}
+	if (!err && *n)
+		qsort(*rules, *n, sizeof(**rules), rule_id_cmp);
+cleanup:
+	if (err) {
+		free(*rules);
+		*rules = NULL;
+		*n = 0;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+const struct learning_rule *learning_rule_by_id(const struct learning_rule *rules, size_t n,
+						__u32 id)
+{
+	struct learning_rule want;
+
+	want.val.id = id;
+	if (!n || want.val.id != id)
+		return NULL;
+	return bsearch(&want, rules, n, sizeof(*rules), rule_id_cmp);
 }
 
 int learning_rule_text(const struct learning_rule *rule, char *text, size_t size)
@@ -219,27 +321,63 @@ int learning_rule_match_from(const struct bpfroute_maps *m, const struct bpfrout
 	return -ENOENT;
 }
 
-/* The new rule with the same name and kind as old, or NULL. */
-static const struct learning_rule *rule_successor(const struct learning_rule *fresh,
-						  size_t n, const struct learning_rule *old)
+/*
+ * The rules of a sync, found by name in O(1): an open-addressing index of
+ * a rule array by its kernel key, which is already a keyed hash of the name.
+ */
+struct rule_index {
+	const struct learning_rule *rules;
+	__u32 *slot;		/* index + 1 into rules; 0: empty */
+	size_t mask;
+};
+
+static int rule_index_build(struct rule_index *ix, const struct learning_rule *rules, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (fresh[i].used && !memcmp(&fresh[i].key, &old->key, sizeof(old->key)) &&
-		    fresh[i].val.name_len == old->val.name_len &&
-		    !memcmp(fresh[i].val.name, old->val.name, old->val.name_len))
-			return &fresh[i];
-	return NULL;
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size <<= 1;
+	ix->rules = rules;
+	ix->mask = size - 1;
+	ix->slot = calloc(size, sizeof(*ix->slot));
+	if (!ix->slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t h = (size_t)(rules[i].key.hash ^ rules[i].key.wildcard) & ix->mask;
+
+		while (ix->slot[h])
+			h = (h + 1) & ix->mask;
+		ix->slot[h] = (__u32)i + 1;
+	}
+	return 0;
+}
+
+static bool rule_same(const struct learning_rule *a, const struct learning_rule *b)
+{
+	return !memcmp(&a->key, &b->key, sizeof(a->key)) &&
+	       a->val.name_len == b->val.name_len && a->val.name_len <= sizeof(a->val.name) &&
+	       !memcmp(a->val.name, b->val.name, a->val.name_len);
+}
+
+/* The index of the rule with the same name and kind as r, or -1. */
+static long rule_index_find(const struct rule_index *ix, const struct learning_rule *r)
+{
+	size_t h = (size_t)(r->key.hash ^ r->key.wildcard) & ix->mask;
+
+	for (; ix->slot[h]; h = (h + 1) & ix->mask)
+		if (rule_same(&ix->rules[ix->slot[h] - 1], r))
+			return (long)ix->slot[h] - 1;
+	return -1;
 }
 
 /*
- * Make every learned entry follow its rule into the new config: a rule
- * that keeps its name keeps its entries (retargeted), a dropped rule's
- * entries are deleted. Written in place: the counters the classifier adds
- * meanwhile are kept.
+ * Make the learned entries follow the rules, in place (the counters the
+ * classifier adds meanwhile are kept): an entry whose rule id has
+ * kill[id] set goes; one with to[id] set moves to that target device.
+ * ids at or above n are left alone.
  */
-static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
-			      const struct learning_rule *old, const struct learning_rule *fresh,
-			      size_t n)
+static int hosts_follow_rules(const struct bpfroute_maps *m, int family, const __u8 *kill,
+			      const __u32 *to, size_t n)
 {
 	const struct table_map *t;
 	struct hosttable ht;
@@ -251,31 +389,17 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
 	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
 	for (__u32 i = 0; t && i < t->n; i++) {
 		struct bpfroute_host *s = TABLE_SLOT(t, i);
-		const struct learning_rule *to = NULL;
-		__u32 st = TABLE_READ(s->state);
-		__u32 rule;
+		__u32 st = TABLE_READ(s->state), rule;
 
 		if (BPFROUTE_SLOT_KIND(st) != BPFROUTE_SLOT_LIVE)
 			continue;
 		rule = TABLE_READ(s->rule);
-		if (rule < n && old[rule].used)
-			to = rule_successor(fresh, n, &old[rule]);
-		/* A name now bypassed learns nothing, and keeps nothing either. */
-		if (to && (to->val.flags & BPFROUTE_RULE_F_BYPASS))
-			to = NULL;
-		if (!to) {
-			/* Its rule is gone: so is the route. */
-			hosttable_kill(&ht, s, st);
+		if (rule >= n)
 			continue;
-		}
-		/*
-		 * A racing renewal by the learner writes the new rule's id and
-		 * target already (the rules are in place before this runs).
-		 */
-		if (to->val.id != rule || to->val.ifindex != TABLE_READ(s->ifindex)) {
-			s->ifindex = to->val.ifindex;
-			s->rule = to->val.id;
-		}
+		if (kill && kill[rule])
+			hosttable_kill(&ht, s, st);	/* its rule is gone: so is the route */
+		else if (to && to[rule] && to[rule] != TABLE_READ(s->ifindex))
+			s->ifindex = to[rule];
 	}
 	hosttable_close(&ht);
 	return 0;
@@ -285,9 +409,9 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
  * After a bypass rule is added, the entries learned for the names it now
  * covers go too: learned under a wildcard route before the bypass (say
  * public.corp.example.com under *.corp.example.com), their rule stays and
- * hosts_follow_rules() keeps them. Each entry's question (bpfroute_names) is
- * matched again against the rules, now exactly the config's. An entry whose
- * name is no longer known is kept: it expires as ever.
+ * keeps them. Each entry's question (bpfroute_names) is matched again
+ * against the rules, now exactly the config's. An entry whose name is no
+ * longer known is kept: it expires as ever.
  */
 static int hosts_drop_bypassed(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
 			       int family)
@@ -319,80 +443,201 @@ static int hosts_drop_bypassed(const struct bpfroute_maps *m, const struct bpfro
 	return 0;
 }
 
-/* Does fresh have a bypass rule that old did not have as a bypass? */
-static bool bypass_added(const struct learning_rule *old, const struct learning_rule *fresh,
-			 size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct learning_rule *was = NULL;
+/* A new rule's id until it is given one: never a real id, ids stay below the map's size. */
+#define RULE_ID_NONE	((typeof(((struct bpfroute_rule *)0)->id))-1)
 
-		if (!fresh[i].used || !(fresh[i].val.flags & BPFROUTE_RULE_F_BYPASS))
-			continue;
-		for (size_t j = 0; j < n && !was; j++)
-			if (old[j].used && rule_successor(&fresh[i], 1, &old[j]))
-				was = &old[j];
-		if (!was || !(was->val.flags & BPFROUTE_RULE_F_BYPASS))
-			return true;
-	}
-	return false;
+/* Write n keys and values; one system call where the kernel batches. */
+static int rules_write(int fd, const struct bpfroute_rule_key *keys,
+		       const struct bpfroute_rule *vals, __u32 n)
+{
+	__u32 count = n;
+
+	if (!n || !bpf_map_update_batch(fd, keys, vals, &count, NULL))
+		return 0;
+	/* No batch updates (before Linux 5.6), or a failure part way: one by one. */
+	for (__u32 i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &vals[i], BPF_ANY))
+			return -errno;
+	return 0;
 }
 
+static void rules_delete(int fd, const struct bpfroute_rule_key *keys, __u32 n)
+{
+	__u32 count = n;
+
+	if (!n || !bpf_map_delete_batch(fd, keys, &count, NULL))
+		return;
+	/* A key already gone stops a batch: the rest one by one. */
+	for (__u32 i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+}
+
+/*
+ * bpfroute_rules as the config says, in O(n) for n rules: the old rules
+ * listed once, the new ones found among them by name through a hash index.
+ *
+ * A rule that stays keeps its id, and so its learned entries keep naming it;
+ * new rules take the lowest free ids. At no moment is a rule that stays
+ * missing from the map: it is never deleted, and rewritten (in place, by
+ * the kernel's update) only if its device changed. The order:
+ *   1. capacity: every new rule fits, counted before anything is written,
+ *      so a sync that cannot finish changes nothing;
+ *   2. removed rules out, then their learned entries (so no new rule can
+ *      reuse an id whose entries are still there);
+ *   3. new and retargeted rules in, in batches;
+ *   4. the entries of retargeted rules moved to the new device (after the
+ *      rule: a renewal racing this writes the new device already), those of
+ *      a rule that became a bypass deleted;
+ *   5. with a bypass new to the config, the entries of the names it now
+ *      covers deleted (hosts_drop_bypassed()).
+ */
 static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
 		      const struct config *cfg, const int *route_idx)
 {
-	size_t n = BPFROUTE_MAX_RULES, id = 0;
-	struct learning_rule *old, *fresh;
+	struct learning_rule *old = NULL, *fresh = NULL;
+	struct bpfroute_rule_key *keys = NULL;
+	struct bpfroute_rule *vals = NULL;
+	size_t n_old = 0, n_fresh = 0, n_ids, next_id = 0;
+	__u32 cap = map_max_entries(m->rules), n_write = 0, n_gone = 0;
+	struct rule_index ix = {};
+	__u8 *used = NULL, *kill = NULL;
+	__u32 *to = NULL;
+	bool moved = false, bypassed = false, bypass_new = false;
 	int err;
 
-	old = calloc(n, sizeof(*old));
-	fresh = calloc(n, sizeof(*fresh));
-	if (!old || !fresh) {
+	if (!cap)
+		return -errno ? -errno : -EINVAL;
+	err = learning_rules_list(m, &old, &n_old);
+	if (err)
+		return err;
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		n_fresh += cfg->routes[i].kind == CONFIG_ROUTE_DOMAIN;
+	if (n_fresh > cap) {
+		err = -E2BIG;
+		goto cleanup;
+	}
+	/* Ids below the map's size, and any an old rule holds. */
+	n_ids = n_old ? (size_t)old[n_old - 1].val.id + 1 : 0;
+	if (n_ids < cap)
+		n_ids = cap;
+	fresh = calloc(n_fresh + 1, sizeof(*fresh));
+	keys = calloc(n_fresh + n_old + 1, sizeof(*keys));
+	vals = calloc(n_fresh + 1, sizeof(*vals));
+	used = calloc(n_ids, 1);
+	kill = calloc(n_ids, 1);
+	to = calloc(n_ids, sizeof(*to));
+	if (!fresh || !keys || !vals || !used || !kill || !to) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = learning_rules_read(m, old, n);
+	err = rule_index_build(&ix, old, n_old);
 	if (err)
 		goto cleanup;
+
+	n_fresh = 0;
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		const struct config_route *r = &cfg->routes[i];
+		struct learning_rule *f = &fresh[n_fresh];
+		long o;
 
 		if (r->kind != CONFIG_ROUTE_DOMAIN)
 			continue;
-		if (id >= n) {
-			err = -E2BIG;
-			goto cleanup;
-		}
-		err = learning_rule_make(conf, r, (__u32)id, (__u32)route_idx[i], &fresh[id].key,
-					 &fresh[id].val);
+		err = learning_rule_make(conf, r, 0, (__u32)route_idx[i], &f->key, &f->val);
 		if (err)
 			goto cleanup;
-		fresh[id++].used = true;
-	}
+		o = rule_index_find(&ix, f);
+		if (o >= 0 && !old[o].used)
+			o = -1;		/* the same name twice: config.c refuses it */
+		if (o >= 0) {
+			bool was_bypass = old[o].val.flags & BPFROUTE_RULE_F_BYPASS;
+			bool is_bypass = f->val.flags & BPFROUTE_RULE_F_BYPASS;
 
-	/* New rules in, entries retargeted or dropped, old rules out. */
-	for (size_t i = 0; i < n; i++) {
-		if (fresh[i].used &&
-		    bpf_map_update_elem(m->rules, &fresh[i].key, &fresh[i].val, BPF_ANY)) {
-			err = -errno;
+			f->val.id = old[o].val.id;
+			used[f->val.id] = 1;
+			old[o].used = false;	/* stays */
+			/* To be written: its device or its kind changed. */
+			f->used = old[o].val.ifindex != f->val.ifindex || was_bypass != is_bypass;
+			if (is_bypass && !was_bypass)
+				bypass_new = bypassed = true;	/* its entries go, in 4 */
+			else if (f->used && !is_bypass) {
+				to[f->val.id] = f->val.ifindex;
+				moved = true;
+			}
+		} else {
+			f->used = true;
+			f->val.id = RULE_ID_NONE;	/* below */
+			bypass_new |= (f->val.flags & BPFROUTE_RULE_F_BYPASS) != 0;
+		}
+		n_fresh++;
+	}
+	for (size_t i = 0; i < n_fresh; i++) {
+		if (fresh[i].val.id != RULE_ID_NONE || !fresh[i].used)
+			continue;
+		while (next_id < n_ids && used[next_id])
+			next_id++;
+		if (next_id >= cap) {
+			err = -E2BIG;	/* cannot happen: n_fresh <= cap */
 			goto cleanup;
 		}
+		fresh[i].val.id = (typeof(fresh[i].val.id))next_id;
+		used[next_id] = 1;
 	}
-	err = hosts_follow_rules(m, 4, old, fresh, n);
-	if (!err)
-		err = hosts_follow_rules(m, 6, old, fresh, n);
+
+	/* 2. Removed rules (those old[] still marks used), then their entries. */
+	for (size_t i = 0; i < n_old; i++) {
+		if (!old[i].used)
+			continue;
+		keys[n_gone++] = old[i].key;
+		kill[old[i].val.id] = 1;
+	}
+	rules_delete(m->rules, keys, n_gone);
+	if (n_gone) {
+		err = hosts_follow_rules(m, 4, kill, NULL, n_ids);
+		if (!err)
+			err = hosts_follow_rules(m, 6, kill, NULL, n_ids);
+		if (err)
+			goto cleanup;
+	}
+	/* From here on kill[] names rules that became bypasses (a removed id may be reused). */
+	memset(kill, 0, n_ids);
+	for (size_t i = 0; i < n_fresh && bypassed; i++)
+		if (fresh[i].used && (fresh[i].val.flags & BPFROUTE_RULE_F_BYPASS) &&
+		    fresh[i].val.id != RULE_ID_NONE)
+			kill[fresh[i].val.id] = 1;
+
+	/* 3. New and retargeted rules. */
+	for (size_t i = 0; i < n_fresh; i++) {
+		if (!fresh[i].used)
+			continue;
+		keys[n_write] = fresh[i].key;
+		vals[n_write++] = fresh[i].val;
+	}
+	err = rules_write(m->rules, keys, vals, n_write);
 	if (err)
 		goto cleanup;
-	for (size_t i = 0; i < n; i++)
-		if (old[i].used && !rule_successor(fresh, n, &old[i]))
-			bpf_map_delete_elem(m->rules, &old[i].key);
-	if (bypass_added(old, fresh, n)) {
+
+	/* 4. The entries of retargeted rules, and of rules now bypasses. */
+	if (moved || bypassed) {
+		err = hosts_follow_rules(m, 4, bypassed ? kill : NULL, moved ? to : NULL, n_ids);
+		if (!err)
+			err = hosts_follow_rules(m, 6, bypassed ? kill : NULL, moved ? to : NULL,
+						 n_ids);
+	}
+	/* 5. The names a new bypass covers, learned under a wider rule. */
+	if (!err && bypass_new) {
 		err = hosts_drop_bypassed(m, conf, 4);
 		if (!err)
 			err = hosts_drop_bypassed(m, conf, 6);
 	}
 cleanup:
+	free(ix.slot);
 	free(old);
 	free(fresh);
+	free(keys);
+	free(vals);
+	free(used);
+	free(kill);
+	free(to);
 	return err;
 }
 

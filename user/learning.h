@@ -10,8 +10,11 @@
 
 /*
  * Make bpfroute_conf, bpfroute_resolv and bpfroute_rules say what cfg says.
- * route_idx[i] is the target ifindex of cfg->routes[i]. Domain rules get ids
- * 0, 1, ... in config order; learned entries follow their rule by name.
+ * route_idx[i] is the target ifindex of cfg->routes[i]. A rule that was
+ * there keeps its id, new rules take the lowest free ids (at the first load
+ * 0, 1, ... in config order); learned entries follow their rule by name,
+ * and go with a rule that goes. -E2BIG, with nothing changed, if the rules
+ * do not fit bpfroute_rules.
  */
 int learning_sync(const struct bpfroute_maps *m, const struct config *cfg, const int *route_idx);
 
@@ -27,8 +30,12 @@ struct learning_rule {
 	bool used;		/* a rule has this id */
 };
 
-/* The kernel's rules into slots[id], for ids below n; slots zeroed by the caller. */
-int learning_rules_read(const struct bpfroute_maps *m, struct learning_rule *slots, size_t n);
+/* Every rule of bpfroute_rules, sorted by id; *rules is malloc()ed. */
+int learning_rules_list(const struct bpfroute_maps *m, struct learning_rule **rules, size_t *n);
+
+/* The rule with id in a list from learning_rules_list(), or NULL. */
+const struct learning_rule *learning_rule_by_id(const struct learning_rule *rules, size_t n,
+						__u32 id);
 
 /*
  * The rule a question (lower-case wire form, root label included) falls

@@ -148,6 +148,16 @@ __u32 map_id(int fd)
 	return info.id;
 }
 
+__u32 map_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.max_entries;
+}
+
 int stats_read(const struct bpfroute_maps *m, __u32 stat, __u64 *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();

@@ -65,6 +65,12 @@ int maps_unpin(const struct pindir *pd);
 /* The kernel's id of a map, or 0 on error. */
 __u32 map_id(int fd);
 
+/*
+ * A map's max_entries, or 0 on error. The sizes the config decides
+ * (bpfroute_rules, bpfroute_route4/6) are read so, never assumed.
+ */
+__u32 map_max_entries(int fd);
+
 /* Sum a per-CPU counter of bpfroute_stats. */
 int stats_read(const struct bpfroute_maps *m, __u32 stat, __u64 *sum);
 

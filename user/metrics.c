@@ -128,7 +128,6 @@ static void write_maps(FILE *out, const struct metrics_source *src)
 	const struct metrics_agg *g = src->agg;
 	struct bpfroute_hostctl ctl[2] = {};
 	struct bpfroute_conf conf = {};
-	size_t rules = 0;
 	__u32 zero = 0;
 	struct {
 		const char *map;
@@ -140,15 +139,15 @@ static void write_maps(FILE *out, const struct metrics_source *src)
 	bpf_map_lookup_elem(m->conf, &zero, &conf);
 	for (__u32 i = 0; i < 2 && m->hostctl >= 0; i++)
 		bpf_map_lookup_elem(m->hostctl, &i, &ctl[i]);
-	for (__u32 id = 0; src->rule_name && id < BPFROUTE_MAX_RULES; id++)
-		rules += src->rule_name(src->ctx, id) != NULL;
 	fill[n++] = (typeof(fill[0])){ "learned4", false, ctl[0].live, conf.max_routes };
 	fill[n++] = (typeof(fill[0])){ "learned6", false, ctl[1].live, conf.max_routes };
+	/* The sizes the config gave them (max-prefixes, max-rules). */
 	fill[n++] = (typeof(fill[0])){ "routes4", true, g ? g->prefixes[0] : 0,
-				       BPFROUTE_MAX_PREFIXES };
+				       map_max_entries(m->route4) };
 	fill[n++] = (typeof(fill[0])){ "routes6", true, g ? g->prefixes[1] : 0,
-				       BPFROUTE_MAX_PREFIXES };
-	fill[n++] = (typeof(fill[0])){ "rules", false, rules, BPFROUTE_MAX_RULES };
+				       map_max_entries(m->route6) };
+	fill[n++] = (typeof(fill[0])){ "rules", false, src->n_rule_ids,
+				       map_max_entries(m->rules) };
 	fill[n++] = (typeof(fill[0])){ "targets", false,
 				       count_keys(m->targets, BPFROUTE_MAX_TARGETS),
 				       BPFROUTE_MAX_TARGETS };
@@ -248,52 +247,94 @@ static void rule_label(FILE *out, const struct metrics_source *src, __u32 id)
 	fputc('"', out);
 }
 
-static bool rule_shown(const struct metrics_source *src, __u32 id)
+static int id_cmp(const void *a, const void *b)
 {
-	const struct metrics_rule *r = &src->agg->rule[id];
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
 
-	return (src->rule_name && src->rule_name(src->ctx, id)) || r->entries[0] ||
-	       r->entries[1] || r->packets;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The rules given series, sorted by id: every rule of the config while
+ * there are at most METRICS_RULES_MAX, and the ids the walk met in entries
+ * (a rule gone since included). *ids malloc()ed.
+ */
+static size_t rules_shown(const struct metrics_source *src, __u32 **ids)
+{
+	const struct metrics_agg *g = src->agg;
+	size_t n = 0, all = src->n_rule_ids <= METRICS_RULES_MAX ? src->n_rule_ids : 0;
+
+	*ids = malloc((all + METRICS_RULE_SLOTS + 1) * sizeof(**ids));
+	if (!*ids)
+		return 0;
+	for (size_t i = 0; i < all; i++)
+		(*ids)[n++] = src->rule_ids[i];
+	for (size_t i = 0; i < METRICS_RULE_SLOTS; i++)
+		if (g->rule[i].used)
+			(*ids)[n++] = g->rule[i].id;
+	qsort(*ids, n, sizeof(**ids), id_cmp);
+	/* Each once. */
+	for (size_t i = 1, k = n ? 1 : 0; i <= n; i++) {
+		if (i == n) {
+			n = k;
+			break;
+		}
+		if ((*ids)[i] != (*ids)[k - 1])
+			(*ids)[k++] = (*ids)[i];
+	}
+	return n;
+}
+
+static const struct metrics_rule *rule_of(const struct metrics_source *src, __u32 id)
+{
+	static const struct metrics_rule none;
+	const struct metrics_rule *r =
+		metrics_rule_slot((struct metrics_agg *)src->agg, id, false);
+
+	return r ? r : &none;
 }
 
 /* One gauge of every rule shown: the field at `off` of its struct metrics_rule. */
-static void write_rule_sum(FILE *out, const struct metrics_source *src, const char *name,
-			   const char *help, size_t off)
+static void write_rule_sum(FILE *out, const struct metrics_source *src, const __u32 *ids,
+			   size_t n, const char *name, const char *help, size_t off)
 {
 	family(out, name, "gauge", help);
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		if (!rule_shown(src, id))
-			continue;
+	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "%s{", name);
-		rule_label(out, src, id);
+		rule_label(out, src, ids[i]);
 		fprintf(out, "} %llu\n", (unsigned long long)*(const __u64 *)
-			((const char *)&src->agg->rule[id] + off));
+			((const char *)rule_of(src, ids[i]) + off));
 	}
 }
 
 static void write_rules(FILE *out, const struct metrics_source *src)
 {
 	static const char *const fam[2] = { "ipv4", "ipv6" };
-	const struct metrics_agg *g = src->agg;
+	__u32 *ids;
+	size_t n = rules_shown(src, &ids);
 
-	write_rule_sum(out, src, "bpfroute_rule_packets",
+	write_rule_sum(out, src, ids, n, "bpfroute_rule_packets",
 		       "Packets steered by the entries a domain rule learned, those there now; "
 		       "it falls when an entry goes", offsetof(struct metrics_rule, packets));
-	write_rule_sum(out, src, "bpfroute_rule_bytes",
+	write_rule_sum(out, src, ids, n, "bpfroute_rule_bytes",
 		       "Bytes steered by the entries a domain rule learned, as "
 		       "bpfroute_rule_packets", offsetof(struct metrics_rule, bytes));
 	family(out, "bpfroute_rule_learned_entries", "gauge",
 	       "Learned entries of a domain rule, per family");
-	for (__u32 id = 0; id < BPFROUTE_MAX_RULES; id++) {
-		if (!rule_shown(src, id))
-			continue;
+	for (size_t i = 0; i < n; i++) {
 		for (int f = 0; f < 2; f++) {
 			fputs("bpfroute_rule_learned_entries{", out);
-			rule_label(out, src, id);
+			rule_label(out, src, ids[i]);
 			fprintf(out, ",family=\"%s\"} %llu\n", fam[f],
-				(unsigned long long)g->rule[id].entries[f]);
+				(unsigned long long)rule_of(src, ids[i])->entries[f]);
 		}
 	}
+	family(out, "bpfroute_rule_entries_unlabelled", "gauge",
+	       "Learned entries of rules without per-rule series (more than "
+	       BPFROUTE_STR(METRICS_RULES_MAX) " rules have entries)");
+	fprintf(out, "bpfroute_rule_entries_unlabelled %llu\n",
+		(unsigned long long)src->agg->rules_unlabelled);
+	free(ids);
 }
 
 static void write_seconds(FILE *out, const char *name, const char *type, const char *help,

@@ -27,8 +27,14 @@ struct metrics_source {
 	 * bpfroute_agent and judge it.
 	 */
 	const struct bpfroute_agent *self;
-	/* A rule's text by id ("*.corp.example.com"), or NULL if unknown. */
+	/*
+	 * A rule's text by id ("*.corp.example.com"), or NULL if unknown;
+	 * it may be overwritten by the next call.
+	 */
 	const char *(*rule_name)(void *ctx, __u32 id);
+	/* The ids of the rules bpfroute_rules holds, sorted. */
+	const __u32 *rule_ids;
+	size_t n_rule_ids;
 	/* A device's name into buf (IF_NAMESIZE), or "#IFINDEX" if unknown. */
 	const char *(*dev_name)(void *ctx, __u32 ifindex, char *buf);
 	void *ctx;

@@ -44,6 +44,27 @@ bool metrics_walk_busy(const struct metrics_walk *w)
 }
 
 /* The target of ifindex in the walk's figures; the last one if all are taken. */
+struct metrics_rule *metrics_rule_slot(struct metrics_agg *g, __u32 id, bool add)
+{
+	__u32 h = (id * 2654435761U) & (METRICS_RULE_SLOTS - 1);
+
+	for (;; h = (h + 1) & (METRICS_RULE_SLOTS - 1)) {
+		struct metrics_rule *r = &g->rule[h];
+
+		if (r->used && r->id == id)
+			return r;
+		if (r->used)
+			continue;
+		/* An empty slot ends the probe: the id is not there. */
+		if (!add || g->n_rules >= METRICS_RULES_MAX)
+			return NULL;
+		r->used = true;
+		r->id = id;
+		g->n_rules++;
+		return r;
+	}
+}
+
 static struct metrics_target *target_of(struct metrics_walk *w, __u32 ifindex)
 {
 	struct metrics_agg *g = w->work;
@@ -74,6 +95,7 @@ static __u64 walk_table(struct metrics_walk *w, const struct hosttable *ht, int 
 		const struct bpfroute_host *s = TABLE_SLOT(t, w->pos);
 		struct metrics_target *tg;
 		__u64 packets, bytes;
+		struct metrics_rule *r;
 		__u32 rule;
 
 		w->pos++;
@@ -87,10 +109,13 @@ static __u64 walk_table(struct metrics_walk *w, const struct hosttable *ht, int 
 		tg->entries[fam]++;
 		tg->packets[METRICS_LEARNED] += packets;
 		tg->bytes[METRICS_LEARNED] += bytes;
-		if (rule < BPFROUTE_MAX_RULES) {
-			w->work->rule[rule].entries[fam]++;
-			w->work->rule[rule].packets += packets;
-			w->work->rule[rule].bytes += bytes;
+		r = metrics_rule_slot(w->work, rule, true);
+		if (r) {
+			r->entries[fam]++;
+			r->packets += packets;
+			r->bytes += bytes;
+		} else {
+			w->work->rules_unlabelled++;
 		}
 	}
 	if (!t || w->pos >= t->n) {

@@ -35,7 +35,20 @@ struct metrics_target {
 	__u64 flows;				/* masqueraded flows (nat_out) */
 };
 
+/*
+ * Per-rule series for at most this many rules. A list of 200,000 names
+ * would make as many series of each per-rule metric, more than a
+ * Prometheus server should take from one target: past the bound, the
+ * rules that have learned entries get series as the walk meets them, and
+ * the entries of the others are counted together
+ * (bpfroute_rule_entries_unlabelled). Per-target series cover everything.
+ */
+#define METRICS_RULES_MAX	1024
+#define METRICS_RULE_SLOTS	(2 * METRICS_RULES_MAX)	/* open addressing, half full */
+
 struct metrics_rule {
+	__u32 id;
+	bool used;
 	__u64 entries[2];			/* learned entries: IPv4, IPv6 */
 	__u64 packets;
 	__u64 bytes;
@@ -47,11 +60,16 @@ struct metrics_rule {
 struct metrics_agg {
 	struct metrics_target target[METRICS_TARGETS_MAX];
 	__u32 n_targets;
-	struct metrics_rule rule[BPFROUTE_MAX_RULES];	/* by rule id */
+	struct metrics_rule rule[METRICS_RULE_SLOTS];	/* by a hash of the rule id */
+	__u32 n_rules;				/* used slots */
+	__u64 rules_unlabelled;			/* entries of rules past the bound */
 	__u64 prefixes[2];			/* configured and added prefixes */
 	__u64 flows;				/* nat_out entries */
 	__u64 done_ns;				/* when the walk ended (agentrec_now()) */
 };
+
+/* The slot of rule id; with add, made if there is room. NULL if none. */
+struct metrics_rule *metrics_rule_slot(struct metrics_agg *g, __u32 id, bool add);
 
 struct metrics_walk {
 	struct metrics_agg *work;		/* being filled */

@@ -31,6 +31,7 @@
 
 static struct agent agent;
 static struct agent_dns_answer *ans;
+static __u8 rule_name[BPFROUTE_DNS_NAME_MAX];	/* the one rule's name */
 
 /* The label offsets of a well-formed wire name; how many labels, root excluded. */
 static int wire_labels(const __u8 *wire, size_t len, size_t *offs, int max)
@@ -56,15 +57,17 @@ static int wire_labels(const __u8 *wire, size_t len, size_t *offs, int max)
 
 static void check_rule(__u8 ctl, int nlabels, const size_t *offs)
 {
-	struct agent_rule *r = &agent.rules[ctl];
+	struct agent_rule *r = &agent.rules[0];
 	int k = ctl % nlabels;
 	bool wildcard = ctl & 0x80, want = wildcard ? k > 0 : k == 0;
 
 	memset(r, 0, sizeof(*r));
 	r->used = true;
+	r->id = ctl;
 	r->wildcard = wildcard;
 	r->name_len = (__u16)(ans->qname_len - offs[k]);
-	memcpy(r->name, ans->qname + offs[k], r->name_len);
+	memcpy(rule_name, ans->qname + offs[k], r->name_len);
+	r->name = rule_name;
 	if ((agent_rule(&agent, ctl, ans->qname, ans->qname_len, NOW_NS) == r) != want)
 		abort();
 	r->used = false;
@@ -80,7 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ret, n;
 
 	if (!agent.rules) {
-		agent.rules = calloc(BPFROUTE_MAX_RULES, sizeof(*agent.rules));
+		agent.rules = calloc(1, sizeof(*agent.rules));
+		agent.n_rules = 1;
 		ans = malloc(sizeof(*ans));
 		if (!agent.rules || !ans)
 			abort();
