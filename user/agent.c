@@ -38,6 +38,7 @@ static void rule_set(struct agent_rule *r, const struct bpfroute_rule_key *key,
 	r->used = true;
 	r->wildcard = key->wildcard;
 	r->ifindex = val->ifindex;
+	r->clients = val->clients;
 	r->name_len = val->name_len;
 	memcpy(r->name, val->name, val->name_len);
 	snprintf(r->text, sizeof(r->text), "%s%s", r->wildcard ? "*." : "", text);

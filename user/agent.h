@@ -49,6 +49,7 @@
 struct agent_rule {
 	bool used;
 	bool wildcard;
+	__u8 clients;		/* its client group; 0: every client */
 	__u32 ifindex;
 	__u16 name_len;
 	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire form */

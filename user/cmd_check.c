@@ -50,11 +50,13 @@ static const char *plural(size_t n)
 
 static void print_summary(const char *path, const struct config *cfg, bool verified, bool json)
 {
-	size_t n_prefixes = 0, n_domains, n_targets = config_n_targets(cfg);
+	size_t n_prefixes = 0, n_domains, n_targets = config_n_targets(cfg), n_grouped = 0;
 	struct json j;
 
-	for (size_t i = 0; i < cfg->n_routes; i++)
+	for (size_t i = 0; i < cfg->n_routes; i++) {
 		n_prefixes += cfg->routes[i].kind == CONFIG_ROUTE_PREFIX;
+		n_grouped += cfg->routes[i].clients != 0;
+	}
 	n_domains = cfg->n_routes - n_prefixes;
 	if (json) {
 		json_init(&j, stdout);
@@ -66,6 +68,8 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 		json_kv_u64(&j, "targets", n_targets);
 		json_kv_u64(&j, "masqueraded", cfg->n_masq);
 		json_kv_u64(&j, "xdp", cfg->n_xdp);
+		json_kv_u64(&j, "client_groups", cfg->n_clients);
+		json_kv_u64(&j, "client_routes", n_grouped);
 		json_key(&j, "programs_verified");
 		json_bool(&j, verified);
 		json_object_end(&j);
@@ -79,6 +83,9 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 		printf(", %zu masqueraded", cfg->n_masq);
 	if (cfg->n_xdp)
 		printf(", %zu with xdp", cfg->n_xdp);
+	if (cfg->n_clients)
+		printf(", %zu client group%s (for %zu route%s)", cfg->n_clients,
+		       plural(cfg->n_clients), n_grouped, plural(n_grouped));
 	if (!verified)
 		printf("; BPF programs not verified (no permission to load them: run as root)");
 	printf("\n");

@@ -8,7 +8,7 @@
  * learning and trust are narrowed first, the maps changed next, and only then
  * widened again to what the new config says. Learned entries follow their
  * rule: a rule that keeps its name keeps its entries (retargeted if its
- * device changed), a rule dropped from the config takes its entries with it.
+ * device or client group changed), a rule dropped from the config takes its entries with it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -130,6 +130,7 @@ int learning_rule_make(const struct bpfroute_conf *conf, const struct config_rou
 	val->name_len = (__u16)len;
 	val->ifindex = ifindex;
 	val->id = id;
+	val->clients = (__u8)r->clients;
 	key->wildcard = r->wildcard;
 	key->hash = dnsname_rule_hash(conf, val->name, (size_t)len);
 	return 0;
@@ -222,7 +223,8 @@ static const struct learning_rule *rule_successor(const struct learning_rule *fr
 
 /*
  * Make every learned entry follow its rule into the new config: a rule
- * that keeps its name keeps its entries (retargeted), a dropped rule's
+ * that keeps its name keeps its entries (retargeted, and given the rule's
+ * client group), a dropped rule's
  * entries are deleted. Written in place: the counters the classifier adds
  * meanwhile are kept.
  */
@@ -258,9 +260,11 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family,
 		 * A racing renewal by the learner writes the new rule's id and
 		 * target already (the rules are in place before this runs).
 		 */
-		if (to->val.id != rule || to->val.ifindex != TABLE_READ(s->ifindex)) {
+		if (to->val.id != rule || to->val.ifindex != TABLE_READ(s->ifindex) ||
+		    to->val.clients != TABLE_READ(s->clients)) {
 			s->ifindex = to->val.ifindex;
 			s->rule = to->val.id;
+			s->clients = to->val.clients;
 		}
 	}
 	hosttable_close(&ht);

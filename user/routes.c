@@ -33,8 +33,8 @@ static void route_key_make(const struct bpfroute_maps *m, const struct prefix *p
 	}
 }
 
-int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
-	       enum bpfroute_origin origin, const struct bpfroute_route *old)
+int routes_set_for(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
+		   enum bpfroute_origin origin, __u8 clients, const struct bpfroute_route *old)
 {
 	struct bpfroute_route val = {};
 	struct route_key key;
@@ -43,10 +43,17 @@ int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifin
 		val = *old;
 	val.ifindex = ifindex;
 	val.origin = origin;
+	val.clients = clients;
 	route_key_make(m, p, &key);
 	if (bpf_map_update_elem(key.fd, &key.k4, &val, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
+	       enum bpfroute_origin origin, const struct bpfroute_route *old)
+{
+	return routes_set_for(m, p, ifindex, origin, 0, old);
 }
 
 int routes_del(const struct bpfroute_maps *m, const struct prefix *p)
@@ -177,8 +184,8 @@ int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
 		if (r->kind != CONFIG_ROUTE_PREFIX)
 			continue;
 		e = routes_find(entries, count, &r->prefix);
-		err = routes_set(m, &r->prefix, ifindexes[i], BPFROUTE_ORIGIN_CONFIG,
-				 e ? &e->route : NULL);
+		err = routes_set_for(m, &r->prefix, ifindexes[i], BPFROUTE_ORIGIN_CONFIG,
+				     (__u8)r->clients, e ? &e->route : NULL);
 		if (err)
 			goto cleanup;
 		if (e)

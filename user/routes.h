@@ -24,6 +24,13 @@ struct route_entry {
 int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
 	       enum bpfroute_origin origin, const struct bpfroute_route *old);
 
+/*
+ * The same for the sources of client group clients only (0: every client,
+ * as routes_set() writes).
+ */
+int routes_set_for(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
+		   enum bpfroute_origin origin, __u8 clients, const struct bpfroute_route *old);
+
 /* -ENOENT if there is no entry for exactly this prefix. */
 int routes_del(const struct bpfroute_maps *m, const struct prefix *p);
 
