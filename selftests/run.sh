@@ -31,7 +31,7 @@ export RACE_CLIENT=$out/race_client
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns metrics e2e_nat
-	e2e_query_flood package)
+	e2e_clients e2e_query_flood package)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -90,6 +90,7 @@ run_one() {
 	e2e_dns) "$top/selftests/test_e2e_dns.sh" ;;
 	metrics) "$top/selftests/test_metrics.sh" ;;
 	e2e_nat) "$top/selftests/test_e2e_nat.sh" ;;
+	e2e_clients) "$top/selftests/test_e2e_clients.sh" ;;
 	e2e_query_flood) "$top/selftests/test_e2e_query_flood.sh" ;;
 	package) "$top/selftests/test_package.sh" ;;
 	*) echo "FAIL $1: no such test"; return 1 ;;
