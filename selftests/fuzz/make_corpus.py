@@ -69,6 +69,9 @@ CONFIGS = [
     # the route-list line itself, up to the refusal at its line.
     ("route_list", "interface lan0\nroute-list lists/missing.txt dev wg0 masquerade "
      "format v2fly\n"),
+    ("clients", "interface lan0\nclients staff 192.0.2.0/26 2001:db8:1::/64 192.0.2.77\n"
+     "clients guests 192.0.2.128/25\nroute 203.0.113.0/24 dev wg0 clients staff\n"
+     "route *.corp.example.com dev wg0 masquerade clients guests\n"),
 ]
 
 
