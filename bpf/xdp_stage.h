@@ -8,10 +8,11 @@
  * The stage forwards only what needs nothing TC has: a frame to this
  * interface's MAC, IPv4 without fragments or IPv6, not DNS (queries are
  * recorded in TC), a live route to an Ethernet target that is not
- * masqueraded, a source the hit's client group holds, a header the stack would accept, a forwardable address, a TTL
- * that survives, and a next hop whose MAC the kernel knows: bpf_fib_lookup()
- * through the target device (BPF_FIB_LOOKUP_OUTPUT restricts the lookup to
- * routes via that device), the same answer bpf_redirect_neigh() gets in TC.
+ * masqueraded, a source the hit's client group holds, a header the stack
+ * would accept, a forwardable address, a TTL that survives, and a next hop
+ * whose MAC the kernel knows: bpf_fib_lookup() through the target device
+ * (BPF_FIB_LOOKUP_OUTPUT restricts the lookup to routes via that device), the
+ * same answer bpf_redirect_neigh() gets in TC.
  * Any doubt is XDP_PASS: TC checks again, counts the verdict, resolves
  * neighbours, sends ICMP. A packet the stage forwards is counted here, as
  * STEERED and XDP_STEERED, and never reaches TC.

@@ -51,7 +51,7 @@
 /* Client groups: which sources a rule of a group steers. */
 #define BPFROUTE_MAP_CLI4	bpfroute_cli4	/* LPM trie: client prefix -> group mask */
 #define BPFROUTE_MAP_CLI6	bpfroute_cli6
-#define BPFROUTE_MAP_CLIGRP	bpfroute_cligrp	/* array: group id -> its name, for show */
+#define BPFROUTE_MAP_CLIGRP	bpfroute_cligrp	/* array: group id -> name, for show */
 /*
  * The inner maps of bpfroute_host4/6, made by user space and not pinned
  * (bpfroute_host4/6 hold them): every table and filter of a family carries

@@ -234,7 +234,8 @@ static inline bool fx_clients(struct bpf_object *obj, const char *const *groups,
 		snprintf(g[i].name, sizeof(g[i].name), "g%zu", i + 1);
 		snprintf(buf, sizeof(buf), "%s", groups[i]);
 		g[i].prefixes = &p[np];
-		for (tok = strtok_r(buf, " ", &save); tok && !err; tok = strtok_r(NULL, " ", &save)) {
+		for (tok = strtok_r(buf, " ", &save); tok && !err;
+		     tok = strtok_r(NULL, " ", &save)) {
 			if (np == sizeof(p) / sizeof(p[0]))
 				err = -E2BIG;
 			else

@@ -354,6 +354,13 @@ expect_refusal why_prefix_refused "^why: 203.0.113.0/24 is a prefix" br why 203.
 expect_refusal why_wildcard_refused "is a rule, not a name" br why '*.corp.example.com'
 expect_refusal why_no_operand "^why: expected an ADDRESS or a NAME; usage: " br why
 expect_refusal why_extra_arg "^why: unexpected argument 'x'" br why 203.0.113.5 -j x
+expect_refusal why_from_bad_source "^why: from: 'x' is not an IPv4 address, as 203\.0\.113\.5 is" \
+	br why 203.0.113.5 from x
+expect_refusal why_from_other_family "^why: from: '2001:db8::1' is not an IPv4 address" \
+	br why 203.0.113.5 from 2001:db8::1
+expect_refusal why_from_no_source "^why: from: expected a source address" br why 203.0.113.5 from
+expect_refusal why_from_with_name "^why: unexpected argument 'from'" \
+	br why app.example.org from 192.0.2.2
 expect_refusal rules_extra_arg "^rules: unexpected argument 'x'" br rules x
 check help_why bash -c "'$BPFROUTE' help why | grep -q 'ADDRESS|NAME'"
 check help_lists_why_rules bash -c "'$BPFROUTE' help | grep -q '^  why ' &&

@@ -385,10 +385,12 @@ static void print_address(const struct bpfroute_maps *m, const struct why_addr *
 		       w->from_text);
 		break;
 	}
-	if (w->clients && w->verdict != WHY_NOT_CLIENT)
-		printf("  clients:   only sources in group %s%s%s; others take the ordinary path\n",
-		       w->clients_name, w->has_from ? ", as " : "",
-		       w->has_from ? w->from_text : "");
+	if (w->clients && w->verdict != WHY_NOT_CLIENT && w->has_from)
+		printf("  clients:   group %s only, which holds %s; other sources take the "
+		       "ordinary path\n", w->clients_name, w->from_text);
+	else if (w->clients && w->verdict != WHY_NOT_CLIENT)
+		printf("  clients:   group %s only; other sources take the ordinary path "
+		       "('from SOURCE' tells)\n", w->clients_name);
 	/* What is there but does not decide. */
 	if (w->verdict != WHY_PREFIX && w->verdict != WHY_NOT_CLIENT && w->has_route)
 		printf("  prefix:    %s dev %s (%s), covers it but does not decide\n",

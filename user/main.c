@@ -41,7 +41,7 @@ static const struct cmd commands[] = {
 	{ "routes", cmd_routes, "[-j]",
 	  "List the route entries: prefix, target device, whether the device is\n"
 	  "masqueraded, origin, expiry and traffic." },
-	{ "why", cmd_why, "ADDRESS [from SOURCE]|NAME [-j]",
+	{ "why", cmd_why, "ADDRESS|NAME [from SOURCE] [-j]",
 	  "Tell what the datapath does with a packet from the LAN to ADDRESS, in the\n"
 	  "classifier's order: a live learned entry (the question and rule that brought it\n"
 	  "in, its expiry, last use and traffic), else never steered (a special address, or\n"
