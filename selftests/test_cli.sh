@@ -320,7 +320,8 @@ if command -v python3 >/dev/null; then
 import json, sys
 d = json.load(sys.stdin)
 assert d == [dict(rule=\"*.corp.example.com\", id=0, wildcard=True, dev=\"tun0\",
-                  ifindex=d[0][\"ifindex\"], masquerade=False, learned4=0, learned6=0)], d'"
+                  ifindex=d[0][\"ifindex\"], masquerade=False, clients=\"all\", learned4=0,
+                  learned6=0)], d'"
 	# Which rule a name falls under, as the learner decides: an exact rule
 	# first, then the most specific wildcard, which never covers its own name.
 	nested=$(conf nested.conf "interface lan0" "route *.example.com dev tun0" \
@@ -336,6 +337,20 @@ assert d == [dict(rule=\"*.corp.example.com\", id=0, wildcard=True, dev=\"tun0\"
 		python3 -c 'import json, sys; d = json.load(sys.stdin)
 assert [(r[\"id\"], r[\"rule\"]) for r in d] == [(0, \"*.example.com\"),
 	(1, \"*.corp.example.com\"), (2, \"vip.corp.example.com\")], d'"
+	# A rule and a prefix of a client group: rules, routes and why name it.
+	grouped=$(conf grouped.conf "interface lan0" "clients staff 192.0.2.0/26 2001:db8:1::/64" \
+		"route *.corp.example.com dev tun0 clients staff" \
+		"route 203.0.113.0/24 dev tun0 clients staff")
+	check clients_load br load -c "$grouped"
+	check clients_rules_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules |
+		grep -qE '^0 +\*\.corp\.example\.com +tun0 +no +staff +0 +0$'"
+	check clients_routes_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' routes |
+		grep -qE '^203\.0\.113\.0/24 .* config, clients staff$'"
+	why_json clients_why "d['verdict'] == 'prefix' and d['clients'] == 'staff' and
+		d['from'] is None" 203.0.113.5
+	check clients_why_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 203.0.113.5 \
+		from 192.0.2.200 | grep -qx '203.0.113.5: not steered from 192.0.2.200: its prefix is \
+for client group staff, which does not hold 192.0.2.200'"
 	check why_nested_back br load -c "$good"
 fi
 check why_text_prefix bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 203.0.113.5 |
@@ -345,7 +360,7 @@ check why_text_excluded bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why 192
 check why_text_no_rule bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' why other.example.net |
 	grep -qx '  rule:      none: answers for it are not learned'"
 check rules_text bash -c "ip netns exec $ns '$BPFROUTE' -d '$pin' rules |
-	grep -qE '^0 +\*\.corp\.example\.com +tun0 +no +0 +0$'"
+	grep -qE '^0 +\*\.corp\.example\.com +tun0 +no +all +0 +0$'"
 expect_refusal why_bad_address "^why: '203.0.113.999' is not an IPv4 or IPv6 address; usage: " \
 	br why 203.0.113.999
 expect_refusal why_bad_name "^why: 'a\.\.b' is neither an address nor a name: empty label; " \
