@@ -67,7 +67,7 @@ USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 # The learned tables from user space, and what they need (tests and tools).
 TABLE_SRCS := user/hosttable.c user/maps.c user/log.c user/pindir.c
 # What the tests' fixtures write maps with (selftests/fixtures.h).
-FIXTURE_SRCS := $(TABLE_SRCS) user/routes.c user/prefix.c
+FIXTURE_SRCS := $(TABLE_SRCS) user/routes.c user/prefix.c user/clients.c
 
 TESTS := test_tc test_dns test_nat test_config test_wireguard test_agent test_xdp test_table
 TEST_BINS := $(patsubst %,$(OUTPUT)/%,$(TESTS))
@@ -133,7 +133,7 @@ AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/lo
 	user/maps.c user/pindir.c user/config.c user/config_settings.c user/config_list.c \
 	user/prefix.c user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c \
 	user/learned.c user/json.c user/sandbox.c user/metrics_walk.c user/metrics_http.c \
-	user/capacity.c
+	user/capacity.c user/clients.c
 # metrics.c too (the text), which the fuzz harness does not need.
 $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_build.h \
 		selftests/fixtures.h user/metrics.c \

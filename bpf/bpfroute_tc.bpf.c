@@ -189,6 +189,9 @@ static __always_inline int classify_ipv4(struct __sk_buff *skb, struct hdr_curso
 		count_bypass(&t, skb->len);
 		return TC_ACT_OK;
 	}
+	/* A rule for a client group: other sources take the ordinary path. */
+	if (!client_steered(&t, 4, (__u8 *)&iph->saddr))
+		return pass(BPFROUTE_STAT_PASS_NOT_CLIENT);
 
 	/* From here on the packet is ours to forward: check it as the stack would. */
 	if (!ipv4_header_valid(skb, iph, c->end))
@@ -234,6 +237,8 @@ static __always_inline int classify_ipv6(struct __sk_buff *skb, struct hdr_curso
 		count_bypass(&t, skb->len);
 		return TC_ACT_OK;
 	}
+	if (!client_steered(&t, 6, (__u8 *)&ip6h->saddr))
+		return pass(BPFROUTE_STAT_PASS_NOT_CLIENT);
 
 	if (!ipv6_header_valid(skb, ip6h))
 		return pass(BPFROUTE_STAT_PASS_MALFORMED);

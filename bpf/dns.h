@@ -76,6 +76,7 @@ struct learn_pass {
 	__u32 n;		/* addresses in scratch->learn */
 	__u32 ifindex;
 	__u32 rule;
+	__u32 clients;		/* the rule's client group */
 	__u32 installed;
 	__u32 full;		/* some address refused: map full */
 };

@@ -97,6 +97,7 @@ static long learn_one(__u32 idx, void *ctx)
 		.expires = p->now + bpfroute_lifetime_s(conf, l->ttl),
 		.last_used = p->now,
 		.rule = p->rule,
+		.clients = (__u8)p->clients,
 		.name_id = p->name_id,
 	};
 	__builtin_memcpy(fresh->addr, l->addr, sizeof(fresh->addr));
@@ -137,6 +138,7 @@ static __always_inline __u32 learn_install(struct dns_scratch *s,
 		.n = n,
 		.ifindex = rule->ifindex,
 		.rule = rule->id,
+		.clients = rule->clients,
 	};
 	__builtin_memcpy(p->server, server, sizeof(p->server));
 	if (n)

@@ -24,6 +24,7 @@ struct target {
 	struct bpfroute_host *host;	/* a learned entry's, NULL for a prefix route */
 	__u32 now;			/* for a learned entry: this second */
 	bool bypass;			/* a bypass prefix: pass, never steer */
+	__u8 clients;			/* the client group it steers for; 0: every client */
 };
 
 /*
@@ -83,7 +84,8 @@ static __always_inline bool lookup_host(__u8 family, const __u8 *addr, struct ta
 	*expired = !host_alive(host, now);
 	if (*expired)
 		return false;
-	*t = (struct target){ host->ifindex, &host->packets, &host->bytes, host, now };
+	*t = (struct target){ host->ifindex, &host->packets, &host->bytes, host, now,
+			      false, host->clients };
 	return true;
 }
 
@@ -103,7 +105,7 @@ static __always_inline bool lookup4(const __u8 *daddr, struct target *t, bool *e
 	if (!route)
 		return false;
 	*t = (struct target){ route->ifindex, &route->packets, &route->bytes, NULL, 0,
-			      route->flags & BPFROUTE_ROUTE_F_BYPASS };
+			      route->flags & BPFROUTE_ROUTE_F_BYPASS, route->clients };
 	return true;
 }
 
@@ -121,8 +123,35 @@ static __always_inline bool lookup6(const __u8 *daddr, struct target *t, bool *e
 	if (!route)
 		return false;
 	*t = (struct target){ route->ifindex, &route->packets, &route->bytes, NULL, 0,
-			      route->flags & BPFROUTE_ROUTE_F_BYPASS };
+			      route->flags & BPFROUTE_ROUTE_F_BYPASS, route->clients };
 	return true;
+}
+
+/*
+ * Is the hit's source one of the clients it steers for? A rule or route
+ * without a group (clients 0) steers every client and costs nothing more;
+ * one with a group costs an LPM lookup of the source, after the hit only,
+ * so the miss path never pays for groups. saddr: 4 or 16 bytes of family.
+ */
+static __always_inline bool client_steered(const struct target *t, __u8 family,
+					   const __u8 *saddr)
+{
+	struct bpfroute_key6 k6 = { .prefixlen = 128 };
+	struct bpfroute_key4 k4 = { .prefixlen = 32 };
+	__u64 *mask;
+
+	if (!t->clients)
+		return true;
+	if (t->clients > BPFROUTE_MAX_CLIENT_GROUPS)
+		return false;
+	if (family == 4) {
+		__builtin_memcpy(k4.addr, saddr, sizeof(k4.addr));
+		mask = bpf_map_lookup_elem(&BPFROUTE_MAP_CLI4, &k4);
+	} else {
+		__builtin_memcpy(k6.addr, saddr, sizeof(k6.addr));
+		mask = bpf_map_lookup_elem(&BPFROUTE_MAP_CLI6, &k6);
+	}
+	return mask && (*mask >> (t->clients - 1)) & 1;
 }
 
 /*

@@ -22,6 +22,36 @@ struct {
 	__type(value, struct bpfroute_route);
 } BPFROUTE_MAP_ROUTE6 SEC(".maps");
 
+/*
+ * Client groups: a source prefix -> the mask of the groups that hold it
+ * (bit id - 1), every covering prefix's groups ORed in by user space, since
+ * a lookup returns only the longest match. Consulted only after a hit of a
+ * rule or route for a group.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BPFROUTE_MAX_CLIENT_PREFIXES);
+	__type(key, struct bpfroute_key4);
+	__type(value, __u64);
+} BPFROUTE_MAP_CLI4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BPFROUTE_MAX_CLIENT_PREFIXES);
+	__type(key, struct bpfroute_key6);
+	__type(value, __u64);
+} BPFROUTE_MAP_CLI6 SEC(".maps");
+
+/* The groups' names, for the commands; the programs never read it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BPFROUTE_MAX_CLIENT_GROUPS + 1);
+	__type(key, __u32);
+	__type(value, struct bpfroute_clients_name);
+} BPFROUTE_MAP_CLIGRP SEC(".maps");
+
 /* Destinations never steered; consulted only after a route hit. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -8,12 +8,13 @@
  * The stage forwards only what needs nothing TC has: a frame to this
  * interface's MAC, IPv4 without fragments or IPv6, not DNS (queries are
  * recorded in TC), a live route to an Ethernet target that is not
- * masqueraded and up, a header the stack would accept, a forwardable address,
- * a TTL that survives, not a TCP SYN (TC clamps its MSS, mtu.h), a frame that
- * fits the target's MTU (TC answers one too big), and a next hop whose MAC
- * the kernel knows: bpf_fib_lookup()
- * through the target device (BPF_FIB_LOOKUP_OUTPUT restricts the lookup to
- * routes via that device), the same answer bpf_redirect_neigh() gets in TC.
+ * masqueraded and up, a source the hit's client group holds, a header the
+ * stack would accept, a forwardable address, a TTL that survives, not a TCP
+ * SYN (TC clamps its MSS, mtu.h), a frame that fits the target's MTU (TC
+ * answers one too big), and a next hop whose MAC the kernel knows:
+ * bpf_fib_lookup() through the target device (BPF_FIB_LOOKUP_OUTPUT
+ * restricts the lookup to routes via that device), the same answer
+ * bpf_redirect_neigh() gets in TC.
  * Any doubt is XDP_PASS: TC checks again, counts the verdict, resolves
  * neighbours, sends ICMP. A packet the stage forwards is counted here, as
  * STEERED and XDP_STEERED, and never reaches TC.
@@ -140,7 +141,8 @@ static __always_inline int xdp_ipv4(struct xdp_md *ctx, struct hdr_cursor *c, st
 	if (t.bypass)
 		return XDP_PASS;	/* TC looks it up again and counts it */
 	tg = xdp_target(t.ifindex);
-	if (!tg || !xdp_for_us(ctx, eth))
+	/* A source outside the hit's client group: TC passes it on and counts it. */
+	if (!tg || !xdp_for_us(ctx, eth) || !client_steered(&t, 4, (__u8 *)&iph->saddr))
 		return XDP_PASS;
 	if (!ipv4_header_sane(iph, c->end, bpf_ntohs(iph->tot_len), c->end - (void *)iph) ||
 	    bpfroute_ipv4_special((__u8 *)&iph->saddr) ||
@@ -175,7 +177,7 @@ static __always_inline int xdp_ipv6(struct xdp_md *ctx, struct hdr_cursor *c, st
 	if (t.bypass)
 		return XDP_PASS;	/* TC looks it up again and counts it */
 	tg = xdp_target(t.ifindex);
-	if (!tg || !xdp_for_us(ctx, eth))
+	if (!tg || !xdp_for_us(ctx, eth) || !client_steered(&t, 6, (__u8 *)&ip6h->saddr))
 		return XDP_PASS;
 	/* A jumbogram (payload length 0) is TC's. */
 	plen = bpf_ntohs(ip6h->payload_len);

@@ -49,6 +49,10 @@
 #define BPFROUTE_MAP_PFXSUM	bpfroute_pfxsum	/* array: which /16s a prefix covers */
 #define BPFROUTE_MAP_LAYOUT	bpfroute_layout	/* array[1]: BPFROUTE_LAYOUT_VERSION */
 #define BPFROUTE_MAP_AGENT	bpfroute_agent	/* array[1]: struct bpfroute_agent */
+/* Client groups: which sources a rule of a group steers. */
+#define BPFROUTE_MAP_CLI4	bpfroute_cli4	/* LPM trie: client prefix -> group mask */
+#define BPFROUTE_MAP_CLI6	bpfroute_cli6
+#define BPFROUTE_MAP_CLIGRP	bpfroute_cligrp	/* array: group id -> name, for show */
 /*
  * The inner maps of bpfroute_host4/6, made by user space and not pinned
  * (bpfroute_host4/6 hold them): every table and filter of a family carries
@@ -129,6 +133,16 @@
 #define BPFROUTE_NAT_CLIENT_SLOTS	32768
 #endif
 #define BPFROUTE_NAT_CLIENT_ROWS	2
+/*
+ * Client groups (`clients NAME PREFIX...`): ids 1..BPFROUTE_MAX_CLIENT_GROUPS,
+ * a bit each (bit id - 1) of the __u64 mask of bpfroute_cli4/6; 0 in a
+ * rule, route or learned entry: every client.
+ */
+#define BPFROUTE_MAX_CLIENT_GROUPS	64
+#define BPFROUTE_CLIENTS_NAME_MAX	32	/* a group's name, with the NUL */
+#ifndef BPFROUTE_MAX_CLIENT_PREFIXES
+#define BPFROUTE_MAX_CLIENT_PREFIXES	4096	/* per family, all groups */
+#endif
 #ifndef BPFROUTE_EVENTS_BYTES
 #define BPFROUTE_EVENTS_BYTES	(4 << 20)	/* ring buffer */
 #endif
@@ -193,7 +207,8 @@ enum bpfroute_origin {
  */
 struct bpfroute_route {
 	__u32 ifindex;		/* target device, host order */
-	__u16 origin;		/* enum bpfroute_origin */
+	__u8 origin;		/* enum bpfroute_origin */
+	__u8 clients;		/* client group that it steers for; 0: every client */
 	__u16 flags;		/* BPFROUTE_ROUTE_F_*; other bits reserved, 0 */
 	__u64 packets;		/* packets steered (a bypass: passed) by this entry */
 	__u64 bytes;		/* bytes steered (L2 length as received) */
@@ -271,7 +286,8 @@ struct bpfroute_host {
 	__u32 last_used;	/* last steered packet, seconds */
 	__u32 rule;		/* id of the domain rule that learned it */
 	__u16 nh;		/* next hop on an Ethernet target (BPFROUTE_NH_*) */
-	__u16 pad;		/* reserved, 0 */
+	__u8 clients;		/* its rule's client group; 0: every client */
+	__u8 pad;		/* reserved, 0 */
 	__u64 name_id;		/* key of the question name in bpfroute_names */
 	__u64 packets;
 	__u64 bytes;
@@ -323,6 +339,8 @@ struct bpfroute_rule {
 	__u32 id;		/* rule id, shown as the origin's rule */
 	__u16 name_len;		/* bytes of name, root label included */
 	__u16 flags;		/* BPFROUTE_RULE_F_*; other bits reserved, 0 */
+	__u8 clients;		/* client group whose sources it steers; 0: every client */
+	__u8 pad[3];
 	__u8 name[BPFROUTE_DNS_NAME_MAX];	/* lower-case wire format */
 };
 
@@ -332,6 +350,15 @@ struct bpfroute_rule {
  * carves a name out of `route *.corp.example.com`.
  */
 #define BPFROUTE_RULE_F_BYPASS		(1U << 0)
+
+/*
+ * A client group's name (bpfroute_cligrp, keyed by its id; entry 0 unused),
+ * written by `load` for the commands that show rules and routes; the
+ * programs never read it. An empty name: no such group.
+ */
+struct bpfroute_clients_name {
+	char name[BPFROUTE_CLIENTS_NAME_MAX];	/* NUL-terminated */
+};
 
 /* A question name of learned entries, for `bpfroute routes`. */
 struct bpfroute_name {
@@ -761,6 +788,11 @@ enum bpfroute_stat {
 					 * sender on its LAN */
 	BPFROUTE_STAT_TOO_BIG_NO_DF,	/* IPv4 above the MTU without DF:
 					 * steered whole (counted STEERED) */
+	/*
+	 * Route hit of a rule for a client group, source in none of the
+	 * group's prefixes: passed on untouched, the ordinary path.
+	 */
+	BPFROUTE_STAT_PASS_NOT_CLIENT,
 	BPFROUTE_STAT_MAX,
 };
 

@@ -211,7 +211,7 @@ static __always_inline struct bpfroute_host *bpfroute_table_find(bpfroute_table_
 /*
  * Renew the LIVE slot s (state st) with a fresh answer: the expiry never
  * moves back (a compare-and-swap, since two answers may race), the rule,
- * target and name are the latest answer's. Returns RENEWED or
+ * its client group, target and name are the latest answer's. Returns RENEWED or
  * UNCHANGED, or -1 if the slot died meanwhile (the caller adds the address
  * afresh).
  */
@@ -231,9 +231,10 @@ static __always_inline int bpfroute_table_renew(struct bpfroute_host *s, __u32 s
 		e = cur;
 	}
 	if (TABLE_READ(s->ifindex) != fresh->ifindex || TABLE_READ(s->rule) != fresh->rule ||
-	    TABLE_READ(s->name_id) != fresh->name_id) {
+	    TABLE_READ(s->clients) != fresh->clients || TABLE_READ(s->name_id) != fresh->name_id) {
 		s->ifindex = fresh->ifindex;
 		s->rule = fresh->rule;
+		s->clients = fresh->clients;
 		s->name_id = fresh->name_id;
 		changed = true;
 	}

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfroute_abi.h"
+#include "clients.h"
 #include "hosttable.h"
 #include "maps.h"
 #include "prefix.h"
@@ -185,7 +186,7 @@ static inline bool fx_route_flags(struct bpf_object *obj, const char *text, __u3
 	maps_from_object(obj, &m);
 	err = prefix_parse(text, &p, &why);
 	if (!err)
-		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, flags, NULL);
+		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, flags, 0, NULL);
 	if (!err)
 		err = routes_summarize(&m);
 	snprintf(msg, sizeof(msg), "route add %s (%s)", text, why);
@@ -202,6 +203,65 @@ static inline bool fx_route_add(struct bpf_object *obj, const char *text, __u32 
 static inline bool fx_bypass_add(struct bpf_object *obj, const char *text)
 {
 	return fx_route_flags(obj, text, 0, BPFROUTE_ROUTE_F_BYPASS);
+}
+
+/* The same, for the sources of client group clients only. */
+static inline bool fx_route_add_for(struct bpf_object *obj, const char *text, __u32 ifindex,
+				    __u8 clients)
+{
+	struct bpfroute_maps m;
+	const char *why = "";
+	struct prefix p;
+	char msg[160];
+	int err;
+
+	maps_from_object(obj, &m);
+	err = prefix_parse(text, &p, &why);
+	if (!err)
+		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, 0, clients, NULL);
+	if (!err)
+		err = routes_summarize(&m);
+	snprintf(msg, sizeof(msg), "route add %s for clients %u (%s)", text, clients, why);
+	return ASSERT_OK(err, msg);
+}
+
+/*
+ * Client groups as `load` writes them (user/clients.c): groups[i] is group
+ * i + 1, its prefixes separated by spaces ("192.0.2.0/26 2001:db8:1::/64").
+ * With prune, the entries of groups no longer given are deleted, as a reload
+ * does at its end.
+ */
+static inline bool fx_clients(struct bpf_object *obj, const char *const *groups, size_t n,
+			      bool prune)
+{
+	struct config_clients g[BPFROUTE_MAX_CLIENT_GROUPS] = {};
+	struct prefix p[64];
+	struct config cfg = { .clients = g, .n_clients = n };
+	struct bpfroute_maps m;
+	size_t np = 0;
+	int err = 0;
+
+	maps_from_object(obj, &m);
+	for (size_t i = 0; i < n && !err; i++) {
+		char buf[512], *save = NULL, *tok;
+
+		snprintf(g[i].name, sizeof(g[i].name), "g%zu", i + 1);
+		snprintf(buf, sizeof(buf), "%s", groups[i]);
+		g[i].prefixes = &p[np];
+		for (tok = strtok_r(buf, " ", &save); tok && !err;
+		     tok = strtok_r(NULL, " ", &save)) {
+			if (np == sizeof(p) / sizeof(p[0]))
+				err = -E2BIG;
+			else
+				err = prefix_parse(tok, &p[np++], NULL);
+			g[i].n_prefixes += !err;
+		}
+	}
+	if (!err)
+		err = clients_sync(&m, &cfg);
+	if (!err && prune)
+		err = clients_prune(&m, &cfg);
+	return ASSERT_OK(err, "client groups written");
 }
 
 /*

@@ -31,7 +31,7 @@ export RACE_CLIENT=$out/race_client
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns metrics e2e_nat
-	e2e_query_flood e2e_strict e2e_mtu e2e_biglist package)
+	e2e_clients e2e_query_flood e2e_strict e2e_mtu e2e_biglist package)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -91,6 +91,7 @@ run_one() {
 	metrics) "$top/selftests/test_metrics.sh" ;;
 	e2e_nat) "$top/selftests/test_e2e_nat.sh" ;;
 	e2e_mtu) "$top/selftests/test_e2e_mtu.sh" ;;
+	e2e_clients) "$top/selftests/test_e2e_clients.sh" ;;
 	e2e_query_flood) "$top/selftests/test_e2e_query_flood.sh" ;;
 	e2e_strict) "$top/selftests/test_e2e_strict.sh" ;;
 	e2e_biglist) "$top/selftests/test_e2e_biglist.sh" ;;

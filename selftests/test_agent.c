@@ -264,10 +264,11 @@ static int host_count(struct env *e, int family)
 	return lt_count(e->skel->obj, family);
 }
 
-/* "*.example.com" or "app.example.com", as `load` writes it. */
-static bool rule_add(struct env *e, const char *pattern, __u16 id, __u32 ifindex)
+/* "*.example.com" or "app.example.com" for client group clients, as `load` writes it. */
+static bool rule_add_for(struct env *e, const char *pattern, __u16 id, __u32 ifindex,
+			 unsigned int clients)
 {
-	struct config_route r = { .kind = CONFIG_ROUTE_DOMAIN };
+	struct config_route r = { .kind = CONFIG_ROUTE_DOMAIN, .clients = clients };
 	struct bpfroute_rule_key key;
 	struct bpfroute_rule val;
 	char m[160];
@@ -281,6 +282,11 @@ static bool rule_add(struct env *e, const char *pattern, __u16 id, __u32 ifindex
 		       MSG(m, "write rule %s", pattern)))
 		return false;
 	return ASSERT_TRUE(agent_refresh(&e->a, NOW) >= 0, "agent_refresh");
+}
+
+static bool rule_add(struct env *e, const char *pattern, __u16 id, __u32 ifindex)
+{
+	return rule_add_for(e, pattern, id, ifindex, 0);
 }
 
 static bool excl_add(struct env *e, const char *s)
@@ -795,6 +801,54 @@ static void test_event_chain(void)
 	/* The same event again: every entry already says it all. */
 	ASSERT_OK(agent_event(&e.a, &b, size, NOW), "agent_event again");
 	ASSERT_EQ(e.a.st.installed, N_CHAIN_A + 1, "nothing installed the second time");
+out:
+	finish(&e);
+}
+
+/*
+ * A rule of a client group: what the agent installs carries the group
+ * (hosts_put()), and a reload that gives the rule another group gives its
+ * learned entries the new one (learning_sync(), user/learning.c).
+ */
+static void test_event_clients(void)
+{
+	static const char reload[] =
+		"interface lan0\n"
+		"clients a 192.0.2.0/26\n"
+		"clients b 192.0.2.64/26\n"
+		"route *.example.com dev wg0 clients b\n";
+	static struct event_buf b;
+	int route_idx[1] = { TARGET };
+	struct bpfroute_host h;
+	struct config cfg;
+	struct dns_msg m;
+	char err[256];
+	struct env e;
+	size_t size;
+
+	if (!start(&e, "event_clients", 64))
+		return;
+	if (!rule_add_for(&e, "*.example.com", 0, TARGET, 1))
+		goto out;
+	chain_answer(&m);
+	size = event_make(&b, &m, BPFROUTE_DNS_AGENT, 0, 16, AGO(2));
+	ASSERT_OK(agent_event(&e.a, &b, size, NOW), "agent_event");
+	if (ASSERT_OK(host_get(&e, "198.51.100.1", &h), "entry installed by the agent"))
+		ASSERT_EQ(h.clients, 1, "the agent's entry carries its rule's group");
+	if (ASSERT_OK(host_get(&e, "2001:db8::1", &h), "IPv6 entry installed by the agent"))
+		ASSERT_EQ(h.clients, 1, "IPv6: the agent's entry carries its rule's group");
+
+	if (!ASSERT_OK(config_parse_string("reload.conf", reload, &cfg, err, sizeof(err)),
+		       "reload config"))
+		goto out;
+	ASSERT_OK(learning_sync(&e.maps, &cfg, route_idx), "learning_sync");
+	config_free(&cfg);
+	if (ASSERT_OK(host_get(&e, "198.51.100.1", &h), "entry kept over the reload")) {
+		ASSERT_EQ(h.clients, 2, "the reload gave the entry its rule's new group");
+		ASSERT_EQ(h.ifindex, TARGET, "and kept its target");
+	}
+	if (ASSERT_OK(host_get(&e, "2001:db8::1", &h), "IPv6 entry kept over the reload"))
+		ASSERT_EQ(h.clients, 2, "IPv6: the reload gave the entry the new group");
 out:
 	finish(&e);
 }
@@ -2471,6 +2525,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_cares_offchain);
 	RUN_TEST(test_parse_refusals);
 	RUN_TEST(test_event_chain);
+	RUN_TEST(test_event_clients);
 	RUN_TEST(test_event_kinds);
 	RUN_TEST(test_bypass);
 	RUN_TEST(test_bypass_reload);

@@ -33,7 +33,7 @@ static bool cfg_is_empty(const struct config *cfg)
 	       !cfg->strict && !cfg->n_strict &&
 	       !cfg->resolvers && !cfg->n_resolvers && !cfg->min_ttl && !cfg->max_ttl &&
 	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch &&
-	       !cfg->max_client_flows;
+	       !cfg->max_client_flows && !cfg->clients && !cfg->n_clients;
 }
 
 /*
@@ -241,17 +241,17 @@ static void test_route_usage(void)
 {
 	test__start_subtest("route_usage");
 	expect_refusal("interface lan0\nroute\n", -EINVAL,
-		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8\n", -EINVAL,
-		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev\n", -EINVAL,
-		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       NAME ":2: usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	expect_refusal("interface lan0\n\nroute 10.0.0.0/8 dev wg0 metric 5\n", -EINVAL,
 		       NAME ":3: unknown option 'metric' after dev wg0; "
-		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 via wg0\n", -EINVAL,
 		       NAME ":2: expected 'dev', got 'via'; "
-		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	test__end_subtest();
 }
 
@@ -1548,17 +1548,17 @@ static void test_masquerade_refusals(void)
 	test__start_subtest("masquerade_route_options");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0 masq\n", -EINVAL,
 		       NAME ":2: unknown option 'masq' after dev wg0; "
-		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	/* Keywords are case-sensitive, as everywhere in the file. */
 	expect_refusal("interface lan0\nroute example.com dev wg0 Masquerade\n", -EINVAL,
 		       NAME ":2: unknown option 'Masquerade' after dev wg0; "
-		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0 masquerade snat\n", -EINVAL,
 		       NAME ":2: unknown option 'snat' after dev wg0; "
-		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0 masquerade masquerade\n",
 		       -EINVAL, NAME ":2: 'masquerade' given twice; "
-		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	/* The other checks of a route still hold with the option. */
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev lan0 masquerade\n", -EINVAL,
 		       NAME ":2: lan0 is both a LAN interface (line 1) and a route target");
@@ -1739,7 +1739,7 @@ static void test_xdp_refusals(void)
 	/* xdp is a property of the device: not an option of a route line. */
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev eth1 xdp\n", -EINVAL,
 		       NAME ":2: unknown option 'xdp' after dev eth1; "
-		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	test__end_subtest();
 
 	test__start_subtest("xdp_target_duplicate");
@@ -2250,25 +2250,25 @@ static void test_route_list_usage(void)
 		goto leave;
 	expect_refusal("interface lan0\nroute-list l.txt\n", -EINVAL,
 		       NAME ":2: " "usage: route-list FILE dev IFNAME [masquerade] "
-		       "[format bpfroute|domains|v2fly]");
+		       "[format bpfroute|domains|v2fly] [clients NAME]");
 	expect_refusal("interface lan0\nroute-list l.txt via wg0\n", -EINVAL,
 		       NAME ":2: expected 'dev', got 'via'; usage: route-list FILE dev IFNAME "
-		       "[masquerade] [format bpfroute|domains|v2fly]");
+		       "[masquerade] [format bpfroute|domains|v2fly] [clients NAME]");
 	expect_refusal("interface lan0\nroute-list l.txt dev wg0 format hosts\n", -EINVAL,
 		       NAME ":2: unknown format 'hosts'; usage: route-list FILE dev IFNAME "
-		       "[masquerade] [format bpfroute|domains|v2fly]");
+		       "[masquerade] [format bpfroute|domains|v2fly] [clients NAME]");
 	expect_refusal("interface lan0\nroute-list l.txt dev wg0 format\n", -EINVAL,
 		       NAME ":2: format: missing its name; usage: route-list FILE dev IFNAME "
-		       "[masquerade] [format bpfroute|domains|v2fly]");
+		       "[masquerade] [format bpfroute|domains|v2fly] [clients NAME]");
 	expect_refusal("interface lan0\nroute-list l.txt dev wg0 format v2fly format domains\n",
 		       -EINVAL, NAME ":2: 'format' given twice; usage: route-list FILE dev IFNAME "
-		       "[masquerade] [format bpfroute|domains|v2fly]");
+		       "[masquerade] [format bpfroute|domains|v2fly] [clients NAME]");
 	expect_refusal("interface lan0\nroute-list l.txt dev wg0 masquerade masquerade\n",
 		       -EINVAL, NAME ":2: 'masquerade' given twice; usage: route-list FILE dev "
-		       "IFNAME [masquerade] [format bpfroute|domains|v2fly]");
+		       "IFNAME [masquerade] [format bpfroute|domains|v2fly] [clients NAME]");
 	expect_refusal("interface lan0\nroute-list l.txt dev wg0 xdp\n", -EINVAL,
 		       NAME ":2: unknown option 'xdp' after dev wg0; usage: route-list FILE dev "
-		       "IFNAME [masquerade] [format bpfroute|domains|v2fly]");
+		       "IFNAME [masquerade] [format bpfroute|domains|v2fly] [clients NAME]");
 	expect_refusal("interface lan0\nroute-list l.txt dev wg0/1\n", -EINVAL,
 		       NAME ":2: bad device name 'wg0/1': contains '/'");
 	/* The LAN conflict, from both sides, at the config's lines. */
@@ -2627,6 +2627,140 @@ out:
 	test__end_subtest();
 }
 
+/* Client groups: `clients NAME PREFIX...`, and `clients NAME` after a route's device. */
+static void test_clients_valid(void)
+{
+	struct config cfg;
+
+	test__start_subtest("clients_valid");
+	if (!expect_ok("interface lan0\n"
+		       "clients staff 192.0.2.0/26 2001:db8:1::/64 192.0.2.77\n"	/* 2 */
+		       "clients guests 192.0.2.128/25\n"				/* 3 */
+		       "route 203.0.113.0/24 dev wg0 clients staff\n"			/* 4 */
+		       "route *.corp.example.com dev wg0 masquerade clients guests\n"	/* 5 */
+		       "route example.org dev wg0\n"					/* 6 */
+		       "route 198.51.100.0/24 dev wg0 clients staff masquerade\n",	/* 7 */
+		       &cfg))
+		goto out;
+	if (ASSERT_EQ(cfg.n_clients, 2, "n_clients")) {
+		ASSERT_STREQ(cfg.clients[0].name, "staff", "group 1 name");
+		ASSERT_EQ(cfg.clients[0].line, 2, "group 1 line");
+		if (ASSERT_EQ(cfg.clients[0].n_prefixes, 3, "group 1 prefixes")) {
+			ASSERT_STREQ(fmt(&cfg.clients[0].prefixes[0]), "192.0.2.0/26", "prefix 0");
+			ASSERT_STREQ(fmt(&cfg.clients[0].prefixes[1]), "2001:db8:1::/64",
+				     "prefix 1, IPv6");
+			ASSERT_STREQ(fmt(&cfg.clients[0].prefixes[2]), "192.0.2.77/32",
+				     "prefix 2, a bare address");
+		}
+		ASSERT_STREQ(cfg.clients[1].name, "guests", "group 2 name");
+	}
+	if (ASSERT_EQ(cfg.n_routes, 4, "n_routes")) {
+		ASSERT_EQ(cfg.routes[0].clients, 1, "prefix route for staff (id 1)");
+		ASSERT_EQ(cfg.routes[1].clients, 2, "domain rule for guests (id 2)");
+		ASSERT_TRUE(cfg.routes[1].masquerade, "masquerade before clients");
+		ASSERT_EQ(cfg.routes[2].clients, 0, "no group: every client");
+		ASSERT_EQ(cfg.routes[3].clients, 1, "clients before masquerade");
+		ASSERT_TRUE(cfg.routes[3].masquerade, "masquerade after clients");
+	}
+	ASSERT_STREQ(config_clients_name(&cfg, 0), "all", "name of group 0");
+	ASSERT_STREQ(config_clients_name(&cfg, 2), "guests", "name of group 2");
+	config_free(&cfg);
+out:
+	test__end_subtest();
+}
+
+static void test_clients_refusals(void)
+{
+	char text[8192];
+	size_t n;
+
+	test__start_subtest("clients_refusals");
+	expect_refusal("interface lan0\nclients staff\n", -EINVAL,
+		       NAME ":2: usage: clients NAME PREFIX [PREFIX...]");
+	expect_refusal("interface lan0\nclients 1staff 192.0.2.0/24\n", -EINVAL,
+		       NAME ":2: bad client group name '1staff': does not start with a letter");
+	expect_refusal("interface lan0\nclients st.aff 192.0.2.0/24\n", -EINVAL,
+		       NAME ":2: bad client group name 'st.aff': only letters, digits, '-' and '_'");
+	expect_refusal("interface lan0\nclients all 192.0.2.0/24\n", -EINVAL,
+		       NAME ":2: bad client group name 'all': 'all' stands for every client");
+	expect_refusal("interface lan0\nclients staff 192.0.2.1/24\n", -EINVAL,
+		       NAME ":2: host bits set in 192.0.2.1/24");
+	expect_refusal("interface lan0\nclients staff 192.0.2.0/24 nonsense\n", -EINVAL,
+		       NAME ":2: bad address in nonsense");
+	expect_refusal("interface lan0\nclients staff 192.0.2.0/24 192.0.2.0/24\n", -EINVAL,
+		       NAME ":2: prefix 192.0.2.0/24 given twice");
+	expect_refusal("interface lan0\nclients staff 192.0.2.0/24\nclients staff 2001:db8::/32\n",
+		       -EINVAL, NAME ":3: duplicate client group staff (first at line 2)");
+	/* Used before it is defined, or never defined. */
+	expect_refusal("interface lan0\nroute 203.0.113.0/24 dev wg0 clients staff\n"
+		       "clients staff 192.0.2.0/24\n", -EINVAL,
+		       NAME ":2: unknown client group 'staff' (a clients line defines it, before "
+		       "its use)");
+	expect_refusal("interface lan0\nclients staff 192.0.2.0/24\n"
+		       "route 203.0.113.0/24 dev wg0 clients\n", -EINVAL,
+		       NAME ":3: clients: missing the group's name; usage: route PREFIX|DOMAIN dev "
+		       "IFNAME [masquerade] [clients NAME]");
+	expect_refusal("interface lan0\nclients a 192.0.2.0/24\nclients b 192.0.2.0/25\n"
+		       "route example.com dev wg0 clients a clients b\n", -EINVAL,
+		       NAME ":4: 'clients' given twice; usage: route PREFIX|DOMAIN dev IFNAME "
+		       "[masquerade] [clients NAME]");
+	expect_refusal("interface lan0\nclients a 192.0.2.0/24\ntarget wg0 masquerade clients a\n",
+		       -EINVAL, NAME ":3: unknown option 'clients' for target wg0; usage: target "
+		       "IFNAME masquerade|xdp");
+	/* One rule per name: the same name for two groups is a duplicate. */
+	expect_refusal("interface lan0\nclients a 192.0.2.0/24\nclients b 192.0.2.128/25\n"
+		       "route example.com dev wg0 clients a\nroute example.com dev wg0 clients b\n",
+		       -EINVAL, NAME ":5: duplicate route example.com (first at line 4)");
+	/* At most BPFROUTE_MAX_CLIENT_GROUPS groups, the one past refused at its line. */
+	n = (size_t)snprintf(text, sizeof(text), "interface lan0\n");
+	for (int i = 0; i <= BPFROUTE_MAX_CLIENT_GROUPS; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "clients g%d 192.0.2.%d\n", i, i);
+	expect_refusal(text, -E2BIG, NAME ":66: more than 64 client groups");
+	/* More prefixes than one line holds. */
+	n = (size_t)snprintf(text, sizeof(text), "interface lan0\nclients big");
+	for (int i = 0; i < 62; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, " 192.0.2.%d", i);
+	expect_refusal(text, -EINVAL, NAME ":2: more than 61 prefixes on one clients line");
+	test__end_subtest();
+}
+
+/* A list's entries take its group; the same entry for another group is refused. */
+static void test_route_list_clients(void)
+{
+	struct list_dir d;
+	struct config cfg;
+
+	test__start_subtest("route_list_clients");
+	if (!list_dir_enter(&d))
+		goto out;
+	if (!list_file(&d, "a.txt", "example.com\n*.example.com\n203.0.113.0/24\n"))
+		goto leave;
+	if (expect_ok("interface lan0\nclients staff 192.0.2.0/26\n"
+		      "route-list a.txt dev wg0 format bpfroute clients staff masquerade\n"
+		      "route example.com dev wg0 clients staff\n", &cfg)) {
+		if (ASSERT_EQ(cfg.n_routes, 3, "n_routes")) {
+			ASSERT_EQ(cfg.routes[0].clients, 1, "name of the list for staff");
+			ASSERT_EQ(cfg.routes[1].clients, 1, "*.name of the list for staff");
+			ASSERT_EQ(cfg.routes[2].clients, 1, "prefix of the list for staff");
+		}
+		if (ASSERT_EQ(cfg.n_lists, 1, "n_lists"))
+			ASSERT_EQ(cfg.lists[0].clients, 1, "the list's group");
+		config_free(&cfg);
+	}
+	expect_refusal("interface lan0\nclients staff 192.0.2.0/26\n"
+		       "route-list a.txt dev wg0 clients staff\n"
+		       "route example.com dev wg0\n", -EINVAL,
+		       NAME ":4: duplicate route example.com for clients all (first at a.txt:1 for "
+		       "clients staff)");
+	expect_refusal("interface lan0\nroute-list a.txt dev wg0 clients staff\n", -EINVAL,
+		       NAME ":2: unknown client group 'staff' (a clients line defines it, before "
+		       "its use)");
+leave:
+	list_dir_leave(&d);
+out:
+	test__end_subtest();
+}
+
 int main(int argc, char **argv)
 {
 	test__init(argc, argv);
@@ -2669,6 +2803,9 @@ int main(int argc, char **argv)
 	RUN_TEST(test_route_list_duplicates);
 	RUN_TEST(test_route_list_capacity);
 	RUN_TEST(test_route_list_check_devices);
+	RUN_TEST(test_clients_valid);
+	RUN_TEST(test_clients_refusals);
+	RUN_TEST(test_route_list_clients);
 	RUN_TEST(test_config_free_and_short_err);
 	RUN_TEST(test_settings_defaults);
 	RUN_TEST(test_settings_valid_full_file);

@@ -437,9 +437,12 @@ static __u64 dns_question_id(const struct ctx *c, const struct dns_msg *m)
  * (stored as example.com, wildcard 1), or "app.example.com" for that name.
  * The key is the backward hash, last byte (the root label) first.
  */
-static bool rule_put(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id, __u16 flags)
+/* rule_flags: BPFROUTE_RULE_F_*; map_flags: the update's (BPF_NOEXIST, BPF_EXIST). */
+static bool rule_put(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id,
+		     __u16 rule_flags, __u8 clients, __u64 map_flags)
 {
-	struct bpfroute_rule val = { .ifindex = ifindex, .id = id, .flags = flags };
+	struct bpfroute_rule val = { .ifindex = ifindex, .id = id, .flags = rule_flags,
+				     .clients = clients };
 	struct bpfroute_rule_key key = {};
 	const char *name = pattern;
 	char m[160];
@@ -455,19 +458,19 @@ static bool rule_put(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id
 		h = name_hash_byte(h, val.name[i - 1]);
 	key.hash = name_hash_final(&c->conf, h);
 	return ASSERT_OK(bpf_map_update_elem(bpf_map__fd(c->skel->maps.bpfroute_rules), &key,
-					     &val, BPF_NOEXIST) ? -errno : 0,
+					     &val, map_flags) ? -errno : 0,
 			 MSG(m, "add rule %s", pattern));
 }
 
 static bool rule_add(struct ctx *c, const char *pattern, __u32 ifindex, __u16 id)
 {
-	return rule_put(c, pattern, ifindex, id, 0);
+	return rule_put(c, pattern, ifindex, id, 0, 0, BPF_NOEXIST);
 }
 
 /* A `bypass NAME` or `bypass *.NAME` line, as `load` writes it: no device. */
 static bool bypass_add(struct ctx *c, const char *pattern, __u16 id)
 {
-	return rule_put(c, pattern, 0, id, BPFROUTE_RULE_F_BYPASS);
+	return rule_put(c, pattern, 0, id, BPFROUTE_RULE_F_BYPASS, 0, BPF_NOEXIST);
 }
 
 static bool resolver_add(struct ctx *c, const char *addr)
@@ -1311,6 +1314,46 @@ free:
 	free(keys);
 	free(vals);
 	free(ns);
+}
+
+/*
+ * A rule of a client group: the learner writes the group into the entries
+ * it learns, and a renewal under the rule's new group (a reload changed it)
+ * writes the new one. Which source asked does not matter: the datapath
+ * checks the source per packet.
+ */
+static void test_learn_clients(void)
+{
+	struct flow fl = UDP4(40031);
+	struct bpfroute_host h0, h1;
+	struct dns_msg m;
+	struct ctx c;
+
+	if (!start(&c, "learn_clients", BPFROUTE_CONF_F_LEARN))
+		return;
+	if (!rule_put(&c, "app.example.com", 12, 2, 0, 5, BPF_NOEXIST) ||
+	    !query(&c, &fl, 0x3101, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x3101, 300);
+	if (!answer(&c, &fl, &m, "answer under a rule of group 5", D(DNS_ANSWER, 1),
+		    D(DNS_LEARNED, 1), D(LEARNED_ADDRS, 1), END) ||
+	    !expect_host(&c, ADDR_A, 12, 2, QNAME, 300, "group 5") ||
+	    !ASSERT_OK(host_get(&c, ADDR_A, &h0), "entry of group 5"))
+		goto out;
+	ASSERT_EQ(h0.clients, 5, "the entry carries its rule's group");
+	if (!rule_put(&c, "app.example.com", 12, 2, 0, 7, BPF_EXIST) ||
+	    !query(&c, &fl, 0x3102, QNAME, DNS_T_A))
+		goto out;
+	usual_answer(&m, 0x3102, 300);
+	if (!answer(&c, &fl, &m, "answer under the rule now of group 7", D(DNS_ANSWER, 1),
+		    D(DNS_LEARNED, 1), D(LEARNED_ADDRS, 1), END) ||
+	    !ASSERT_OK(host_get(&c, ADDR_A, &h1), "entry renewed under group 7"))
+		goto out;
+	ASSERT_EQ(h1.clients, 7, "a renewal writes the rule's new group");
+	ASSERT_EQ(h1.state, h0.state + 4, "the group's change moved the slot's version on");
+	expect_learned_count(&c, 4, 1, "one entry, renewed");
+out:
+	finish(&c);
 }
 
 static void test_learn_aaaa(void)
@@ -3838,6 +3881,7 @@ int main(int argc, char **argv)
 
 	RUN_TEST(test_learn_a);
 	RUN_TEST(test_learn_rules_scale);
+	RUN_TEST(test_learn_clients);
 	RUN_TEST(test_learn_aaaa);
 	RUN_TEST(test_learn_cname_chain);
 	RUN_TEST(test_exact_vs_wildcard);

@@ -1297,6 +1297,90 @@ out:
 	finish(skel);
 }
 
+/* UDP from src to dst, either family. */
+static void pkt_from(struct pkt *p, const char *src, const char *dst)
+{
+	struct ip4_spec s4 = {
+		.src = src, .dst = dst, .ttl = 64, .frag_off = IP4_DF, .id = 0x0c11, .payload = 32,
+	};
+	struct ip6_spec s6 = { .src = src, .dst = dst, .hop_limit = 64, .payload = 32 };
+
+	if (strchr(dst, ':'))
+		pkt_ipv6(p, mac_us, &s6);
+	else
+		pkt_ipv4(p, mac_us, &s4);
+}
+
+/*
+ * Client groups: a prefix route of a group steers only sources in the
+ * group's prefixes (nested prefixes: the longest match carries the groups of
+ * those covering it); other sources are passed on and counted; a route
+ * without a group and the miss path are as ever; a reload moves the groups.
+ */
+static void test_client_groups(void)
+{
+	static const char *const groups[] = {
+		"192.0.2.0/26 2001:db8:ffff::/48",	/* 1 */
+		"192.0.2.0/24",				/* 2: covers 1's /26 */
+		"192.0.2.1",				/* 3: inside both */
+	};
+	static const char *const reloaded[] = { "192.0.2.64/26" };
+	struct bpfroute_tc *skel;
+	struct pkt p;
+
+	if (!start("client_groups", &skel))
+		return;
+	if (!fx_clients(skel->obj, groups, 3, false) ||
+	    !fx_route_add_for(skel->obj, "203.0.113.0/24", 11, 1) ||
+	    !fx_route_add_for(skel->obj, "198.51.100.0/24", 12, 2) ||
+	    !route_add(skel, "100.64.0.0/10", 13) ||
+	    !fx_route_add_for(skel->obj, "2001:db8:1::/48", 21, 1) ||
+	    !fx_route_add_for(skel->obj, "2001:db8:2::/48", 22, 2))
+		goto out;
+	pkt_from(&p, "192.0.2.5", "203.0.113.10");
+	expect_steer(skel, &p, "203.0.113.0/24", "group 1's route from its /26");
+	pkt_from(&p, "192.0.2.100", "203.0.113.10");
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_CLIENT, "group 1's route from group 2 only");
+	pkt_from(&p, "192.0.2.100", "198.51.100.10");
+	expect_steer(skel, &p, "198.51.100.0/24", "group 2's route from its /24");
+	/* 192.0.2.1's longest match is group 3's /32: groups 1 and 2 are ORed into it. */
+	pkt_from(&p, "192.0.2.1", "203.0.113.10");
+	expect_steer(skel, &p, "203.0.113.0/24", "group 1's route from a nested /32");
+	pkt_from(&p, "192.0.2.1", "198.51.100.10");
+	expect_steer(skel, &p, "198.51.100.0/24", "group 2's route from a nested /32");
+	pkt_from(&p, "198.51.100.99", "203.0.113.10");
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_CLIENT, "group 1's route from no group");
+	/* A route without a group steers every client; the miss path is unchanged. */
+	pkt_from(&p, "198.51.100.99", "100.64.1.1");
+	expect_steer(skel, &p, "100.64.0.0/10", "no group, from a source in no group");
+	pkt_from(&p, "192.0.2.5", "100.64.1.1");
+	expect_steer(skel, &p, "100.64.0.0/10", "no group, from a source in a group");
+	pkt_from(&p, "192.0.2.5", "192.0.2.200");
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "no route, from a group's source");
+	pkt_from(&p, "198.51.100.99", "192.0.2.200");
+	expect_pass(skel, &p, BPFROUTE_STAT_MISS, "no route, from no group");
+	/* IPv6: group 1 has a /48; group 2 no IPv6 prefix at all. */
+	pkt_from(&p, "2001:db8:ffff::1", "2001:db8:1::10");
+	expect_steer(skel, &p, "2001:db8:1::/48", "IPv6: group 1's route from its /48");
+	pkt_from(&p, "2001:db8:fffe::1", "2001:db8:1::10");
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_CLIENT, "IPv6: from beside the /48");
+	pkt_from(&p, "2001:db8:ffff::1", "2001:db8:2::10");
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_CLIENT, "IPv6: group 2 has no IPv6 client");
+	/* A reload: group 1 is now 192.0.2.64/26, groups 2 and 3 are gone. */
+	if (!fx_clients(skel->obj, reloaded, 1, true))
+		goto out;
+	pkt_from(&p, "192.0.2.5", "203.0.113.10");
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_CLIENT, "after reload: the old /26");
+	pkt_from(&p, "192.0.2.1", "203.0.113.10");
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_CLIENT, "after reload: group 3's /32 is gone");
+	pkt_from(&p, "192.0.2.100", "203.0.113.10");
+	expect_steer(skel, &p, "203.0.113.0/24", "after reload: the new /26");
+	pkt_from(&p, "2001:db8:ffff::1", "2001:db8:1::10");
+	expect_pass(skel, &p, BPFROUTE_STAT_PASS_NOT_CLIENT, "after reload: the /48 is gone");
+out:
+	finish(skel);
+}
+
 static void test_counters(void)
 {
 	static const __u16 sizes4[] = { 0, 1, 18, 100, 555, 1472 };
@@ -1882,6 +1966,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_excluded);
 	RUN_TEST(test_target_down);
 	RUN_TEST(test_router_checks);
+	RUN_TEST(test_client_groups);
 	RUN_TEST(test_counters);
 	RUN_TEST(test_run_timing);
 	/* Last: they add devices to the namespace. */

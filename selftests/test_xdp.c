@@ -237,12 +237,13 @@ static bool route_add(struct fx *f, const char *prefix, __u32 ifindex)
  * A learned entry as the DNS learner leaves it, added or rewritten: times
  * of the classifier's clock in ns, kept in whole seconds.
  */
-static bool host_put(struct fx *f, const char *addr, __u32 ifindex, __u64 expires_ns,
-		     __u64 last_used_ns)
+static bool host_put_for(struct fx *f, const char *addr, __u32 ifindex, __u64 expires_ns,
+			 __u64 last_used_ns, __u8 clients)
 {
 	struct bpfroute_host h = {
 		.ifindex = ifindex, .rule = 1, .name_id = 0x1234,
 		.expires = (__u32)(expires_ns / NSEC), .last_used = (__u32)(last_used_ns / NSEC),
+		.clients = clients,
 	};
 	int family = strchr(addr, ':') ? 6 : 4, err;
 	char m[128];
@@ -252,6 +253,12 @@ static bool host_put(struct fx *f, const char *addr, __u32 ifindex, __u64 expire
 	if (err == -ENOENT)
 		err = lt_put(f->skel->obj, family, &h) == BPFROUTE_TABLE_INSTALLED ? 0 : -ENOSPC;
 	return ASSERT_OK(err, MSG(m, "learned host %s", addr));
+}
+
+static bool host_put(struct fx *f, const char *addr, __u32 ifindex, __u64 expires_ns,
+		     __u64 last_used_ns)
+{
+	return host_put_for(f, addr, ifindex, expires_ns, last_used_ns, 0);
 }
 
 /* A live learned entry: expires in an hour, used just now. */
@@ -1099,6 +1106,64 @@ static void test_ipv6_route_prefix(void)
 	if (!host_add(&f, "2001:db8:100:6::5", (__u32)dev.tgt))
 		goto out;
 	expect_steer(&f, &p, dev.nh6, "host6 2001:db8:100:6::5", "a learned host in the /48");
+out:
+	finish(&f);
+}
+
+/*
+ * TC's verdict on a frame the XDP stage passed because its source is not
+ * in the hit's client group: passed on, counted PASS_NOT_CLIENT, the
+ * entry's counters unmoved.
+ */
+static bool expect_not_client(struct fx *f, const struct pkt *in, const char *what)
+{
+	struct want w = {};
+	char m[160];
+
+	w.stats[BPFROUTE_STAT_PASS_NOT_CLIENT] = 1;
+	return expect_pass(f, in, MSG(m, "XDP: %s", what)) &&
+	       expect_run(f, false, (__u32)dev.lan, in, TC_ACT_OK, in, &w, MSG(m, "TC: %s", what));
+}
+
+/*
+ * Client groups in the XDP stage: a learned host or prefix of a group is
+ * forwarded for the group's sources only; a frame from another source goes
+ * to TC (no miss verdict: TC must look, and pass it as PASS_NOT_CLIENT); an
+ * entry without a group forwards for every source.
+ */
+static void test_client_groups(void)
+{
+	static const char *const groups[] = { "192.0.2.0/26 2001:db8:ffff::/48" };
+	__u64 now = now_ns();
+	struct bpfroute_host h;
+	struct pkt p;
+	struct fx f;
+
+	if (!start("client_groups", &f))
+		return;
+	if (!fx_clients(f.skel->obj, groups, 1, false) ||
+	    !host_put_for(&f, DST4, (__u32)dev.tgt, now + 3600 * NSEC, now, 1) ||
+	    !host_add(&f, DST4_B, (__u32)dev.tgt) ||
+	    !host_put_for(&f, DST6, (__u32)dev.tgt, now + 3600 * NSEC, now, 1) ||
+	    !fx_route_add_for(f.skel->obj, PFX4, (__u32)dev.tgt, 1))
+		goto out;
+	pkt_udp4(&p, DST4, 64);		/* from SRC4, 192.0.2.1: in the group */
+	expect_steer(&f, &p, dev.nh4, "host4 " DST4, "a group's learned host from the group");
+	set_src4(&p, "198.51.100.99");
+	expect_not_client(&f, &p, "a group's learned host from outside the group");
+	pkt_udp4(&p, PFX4_DST, 64);
+	expect_steer(&f, &p, dev.nh4, "route4 " PFX4, "a group's prefix from the group");
+	set_src4(&p, "192.0.2.64");
+	expect_not_client(&f, &p, "a group's prefix from just past the group's /26");
+	pkt_udp4(&p, DST4_B, 64);
+	set_src4(&p, "198.51.100.99");
+	expect_steer(&f, &p, dev.nh4, "host4 " DST4_B, "a learned host of no group, from anyone");
+	pkt_udp6(&p, DST6, 64);		/* from SRC6, 2001:db8:ffff::1: in the group */
+	expect_steer(&f, &p, dev.nh6, "host6 " DST6, "IPv6: a group's host from the group");
+	set_src6(&p, "2001:db8:fffe::1");
+	expect_not_client(&f, &p, "IPv6: a group's host from outside the group");
+	if (host_get(&f, DST4, &h))
+		ASSERT_EQ(h.packets, 1, "host4 " DST4 ": only the group's packet counted");
 out:
 	finish(&f);
 }
@@ -2597,6 +2662,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_ipv6_route_prefix);
 	RUN_TEST(test_bypass_prefix);
 	RUN_TEST(test_second_lan);
+	RUN_TEST(test_client_groups);
 	RUN_TEST(test_pass_target_flags);
 	RUN_TEST(test_pass_not_our_mac);
 	RUN_TEST(test_pass_miss);

@@ -66,6 +66,7 @@ static int rules_read(const struct bpfroute_maps *m, struct agent_rules *out)
 		r->id = list[i].val.id;
 		r->wildcard = list[i].key.wildcard;
 		r->bypass = list[i].val.flags & BPFROUTE_RULE_F_BYPASS;
+		r->clients = list[i].val.clients;
 		r->ifindex = list[i].val.ifindex;
 		r->name_len = list[i].val.name_len;
 		r->name = out->names + bytes;
@@ -85,7 +86,8 @@ static bool rules_same(const struct agent *a, const struct agent_rules *r)
 		const struct agent_rule *x = &a->rules[i], *y = &r->v[i];
 
 		if (x->id != y->id || x->ifindex != y->ifindex || x->wildcard != y->wildcard ||
-		    x->bypass != y->bypass || x->name_len != y->name_len || memcmp(x->name, y->name, x->name_len))
+		    x->bypass != y->bypass || x->clients != y->clients ||
+		    x->name_len != y->name_len || memcmp(x->name, y->name, x->name_len))
 			return false;
 	}
 	return true;

@@ -56,6 +56,7 @@ struct agent_rule {
 	bool used;
 	bool wildcard;
 	bool bypass;		/* BPFROUTE_RULE_F_BYPASS: learns nothing */
+	__u8 clients;		/* its client group; 0: every client */
 	__u16 name_len;
 	const __u8 *name;	/* lower-case wire form, name_len bytes */
 };

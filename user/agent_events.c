@@ -109,6 +109,7 @@ static size_t event_finish(struct agent *a, const struct bpfroute_dns_event *ev,
 	o = (struct hosts_origin){
 		.ifindex = rule->ifindex,
 		.rule = ev->rule,
+		.clients = rule->clients,
 		.name_id = dnsname_hash(&a->conf, ans->qname, ans->qname_len),
 		.ts = hosts_seconds(ev->ts_ns),
 		.servers = &ev->server,

@@ -331,6 +331,7 @@ static int job_learn(struct agent *a, struct pf_job *j, const __u8 *abuf, int al
 	o = (struct hosts_origin){
 		.ifindex = r->ifindex,
 		.rule = j->rule,
+		.clients = r->clients,
 		.name_id = dnsname_hash(&a->conf, j->wire, j->wire_len),
 		.ts = hosts_seconds(now),
 		.servers = a->pf->servers,

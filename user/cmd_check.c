@@ -109,12 +109,14 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 			  __u64 total)
 {
 	size_t n_prefixes = 0, n_domains, n_bypasses = 0, n_targets = config_n_targets(cfg);
+	size_t n_grouped = 0;
 	struct json j;
 
 	/* Routes and rules to a device; bypasses, prefix or name, on their own. */
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		n_bypasses += cfg->routes[i].bypass;
 		n_prefixes += !cfg->routes[i].bypass && cfg->routes[i].kind == CONFIG_ROUTE_PREFIX;
+		n_grouped += cfg->routes[i].clients != 0;
 	}
 	n_domains = cfg->n_routes - n_prefixes - n_bypasses;
 	if (json) {
@@ -128,6 +130,8 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 		json_kv_u64(&j, "targets", n_targets);
 		json_kv_u64(&j, "masqueraded", cfg->n_masq);
 		json_kv_u64(&j, "xdp", cfg->n_xdp);
+		json_kv_u64(&j, "client_groups", cfg->n_clients);
+		json_kv_u64(&j, "client_routes", n_grouped);
 		json_key(&j, "programs_verified");
 		json_bool(&j, verified);
 		json_kv_u64(&j, "max_rules", cap->rules);
@@ -147,6 +151,9 @@ static void print_summary(const char *path, const struct config *cfg, bool verif
 		printf(", %zu masqueraded", cfg->n_masq);
 	if (cfg->n_xdp)
 		printf(", %zu with xdp", cfg->n_xdp);
+	if (cfg->n_clients)
+		printf(", %zu client group%s (for %zu route%s)", cfg->n_clients,
+		       plural(cfg->n_clients), n_grouped, plural(n_grouped));
 	if (!verified)
 		printf("; BPF programs not verified (no permission to load them: run as root)");
 	printf("\n");

@@ -24,6 +24,7 @@
 
 #include <bpf/bpf.h>
 
+#include "clients.h"
 #include "cmd.h"
 #include "config.h"
 #include "datapath.h"
@@ -629,6 +630,15 @@ int load_instance(const char *pin_dir, const char *path)
 	err = write_targets(&c, targets, n_targets);
 	if (err)
 		goto undo_targets;
+	/*
+	 * Client groups before the rules and routes that name them; the
+	 * entries of groups gone are deleted after those changed (below).
+	 */
+	err = clients_sync(&c.dp.maps, &c.cfg);
+	if (err) {
+		pr_err("writing the client groups: %s\n", strerror(-err));
+		goto undo_targets;
+	}
 	t0 = load_ms();
 	err = learning_sync(&c.dp.maps, &c.cfg, c.route_idx);
 	pr_debug("load: domain rules written in %.0f ms of CPU\n", load_ms() - t0);
@@ -661,6 +671,11 @@ int load_instance(const char *pin_dir, const char *path)
 	if (err) {
 		pr_err("writing the config's routes: %s%s\n", strerror(-err),
 		       err == -E2BIG ? " (more prefixes than the route maps hold)" : "");
+		goto cleanup;
+	}
+	err = clients_prune(&c.dp.maps, &c.cfg);
+	if (err) {
+		pr_err("deleting old client prefixes: %s\n", strerror(-err));
 		goto cleanup;
 	}
 	/* XDP first: it passes to TC, never the other way round. */

@@ -75,7 +75,7 @@ static int route_add(const struct bpfroute_maps *m, const struct prefix *p, cons
 	}
 	e = routes_find(entries, count, p);
 	/* Over a bypass of the config too: the operator's later word wins. */
-	err = routes_set(m, p, ifindex, BPFROUTE_ORIGIN_MANUAL, 0, e ? &e->route : NULL);
+	err = routes_set(m, p, ifindex, BPFROUTE_ORIGIN_MANUAL, 0, 0, e ? &e->route : NULL);
 	if (err) {
 		pr_err("route: adding %s: %s%s\n", dev, strerror(-err),
 		       err == -E2BIG || err == -ENOSPC ? " (the route map is full)" : "");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clients.h"
 #include "cmd.h"
 #include "json.h"
 #include "learned.h"
@@ -21,6 +22,7 @@
 #include "targets.h"
 
 struct rules_view {
+	const struct bpfroute_maps *m;
 	const struct learning_rule *rules;	/* sorted by id */
 	size_t n;
 	__u32 (*counts)[2];			/* by id: IPv4, IPv6 entries */
@@ -54,7 +56,7 @@ static const char *rule_text(const struct learning_rule *r, char *buf, size_t le
 
 static void print_rules_json(const struct rules_view *v)
 {
-	char name[LEARNED_TEXT_MAX], dev[IF_NAMESIZE];
+	char name[LEARNED_TEXT_MAX], dev[IF_NAMESIZE], cli[BPFROUTE_CLIENTS_NAME_MAX + 4];
 	struct json j;
 
 	json_init(&j, stdout);
@@ -74,6 +76,7 @@ static void print_rules_json(const struct rules_view *v)
 		json_kv_u64(&j, "ifindex", r->val.ifindex);
 		json_key(&j, "masquerade");
 		json_bool(&j, rule_masqueraded(v, r->val.ifindex));
+		json_kv_string(&j, "clients", clients_name(v->m, r->val.clients, cli, sizeof(cli)));
 		json_kv_u64(&j, "learned4", v->counts[id][0]);
 		json_kv_u64(&j, "learned6", v->counts[id][1]);
 		json_object_end(&j);
@@ -84,18 +87,18 @@ static void print_rules_json(const struct rules_view *v)
 
 static void print_rules(const struct rules_view *v)
 {
-	char name[LEARNED_TEXT_MAX], dev[IF_NAMESIZE];
+	char name[LEARNED_TEXT_MAX], dev[IF_NAMESIZE], cli[BPFROUTE_CLIENTS_NAME_MAX + 4];
 
-	printf("%-5s %-40s %-15s %-4s %10s %10s\n", "ID", "RULE", "DEV", "MASQ", "LEARNED4",
-	       "LEARNED6");
+	printf("%-5s %-40s %-15s %-4s %-10s %10s %10s\n", "ID", "RULE", "DEV", "MASQ", "CLIENTS",
+	       "LEARNED4", "LEARNED6");
 	for (size_t i = 0; i < v->n; i++) {
 		const struct learning_rule *r = &v->rules[i];
 		__u32 id = r->val.id;
 
-		printf("%-5u %-40s %-15s %-4s %10u %10u\n", id, rule_text(r, name, sizeof(name)),
-		       rule_dev(r, dev),
+		printf("%-5u %-40s %-15s %-4s %-10s %10u %10u\n", id,
+		       rule_text(r, name, sizeof(name)), rule_dev(r, dev),
 		       rule_bypass(r) ? "-" : rule_masqueraded(v, r->val.ifindex) ? "yes" : "no",
-		       v->counts[id][0],
+		       clients_name(v->m, r->val.clients, cli, sizeof(cli)), v->counts[id][0],
 		       v->counts[id][1]);
 	}
 }
@@ -128,7 +131,7 @@ int cmd_rules(const struct cli *cli, int argc, char **argv)
 	if (err) {
 		pr_err("reading the rules: %s\n", strerror(-err));
 	} else {
-		struct rules_view v = { rules, n, counts, &targets };
+		struct rules_view v = { &m, rules, n, counts, &targets };
 
 		if (json)
 			print_rules_json(&v);

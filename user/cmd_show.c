@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "agentrec.h"
+#include "clients.h"
 #include "cmd.h"
 #include "json.h"
 #include "layout.h"
@@ -149,6 +150,19 @@ static const char *route_dev(const struct bpfroute_route *r, char *dev)
 	return r->flags & BPFROUTE_ROUTE_F_BYPASS ? "bypass" : cmd_dev_name(r->ifindex, dev);
 }
 
+/* ", clients NAME" for a route of a client group, "" for one of every client. */
+static const char *clients_suffix(const struct bpfroute_maps *m, __u8 clients, char *buf,
+				  size_t len)
+{
+	char name[BPFROUTE_CLIENTS_NAME_MAX + 4];
+
+	if (!clients)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, ", clients %s", clients_name(m, clients, name, sizeof(name)));
+	return buf;
+}
+
 static void json_route(struct json *j, const char *prefix, const char *dev, __u32 ifindex,
 		       bool masq, const char *origin, __u64 packets, __u64 bytes)
 {
@@ -177,6 +191,7 @@ struct routes_view {
 static void print_routes_json(const struct routes_view *v)
 {
 	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE], name[LEARNED_TEXT_MAX];
+	char cli[BPFROUTE_CLIENTS_NAME_MAX + 4];
 	const struct route_entry *e = v->e;
 	const struct learned_entry *l = v->l;
 	struct json j;
@@ -194,6 +209,8 @@ static void print_routes_json(const struct routes_view *v)
 			   e[i].route.bytes);
 		json_key(&j, "bypass");
 		json_bool(&j, bypass);
+		json_kv_string(&j, "clients", clients_name(v->m, e[i].route.clients, cli,
+							   sizeof(cli)));
 		json_key(&j, "expires_in");
 		json_null(&j);	/* prefix routes do not expire */
 		json_object_end(&j);
@@ -205,6 +222,8 @@ static void print_routes_json(const struct routes_view *v)
 			   masqueraded(v->t, l[i].host.ifindex),
 			   route_origin_name(BPFROUTE_ORIGIN_LEARNED), l[i].host.packets,
 			   l[i].host.bytes);
+		json_kv_string(&j, "clients", clients_name(v->m, l[i].host.clients, cli,
+							   sizeof(cli)));
 		json_key(&j, "expires_in");
 		json_s64(&j, learned_expires_in(&l[i].host));
 		json_kv_string(&j, "name", learned_name(v->m, l[i].host.name_id, name));
@@ -224,6 +243,7 @@ static void print_routes_json(const struct routes_view *v)
 static void print_routes(const struct routes_view *v)
 {
 	char pfx[PREFIX_STRLEN], dev[IF_NAMESIZE], left[24], name[LEARNED_TEXT_MAX];
+	char cli[BPFROUTE_CLIENTS_NAME_MAX + 16];
 	const struct route_entry *e = v->e;
 	const struct learned_entry *l = v->l;
 	const struct target_set *t = v->t;
@@ -231,12 +251,13 @@ static void print_routes(const struct routes_view *v)
 	printf("%-43s %-15s %-4s %-10s %12s %14s  %s\n", "PREFIX", "DEV", "MASQ", "EXPIRES-IN",
 	       "PACKETS", "BYTES", "ORIGIN");
 	for (size_t i = 0; i < v->count; i++)
-		printf("%-43s %-15s %-4s %-10s %12llu %14llu  %s\n",
+		printf("%-43s %-15s %-4s %-10s %12llu %14llu  %s%s\n",
 		       prefix_format(&e[i].prefix, pfx, sizeof(pfx)), route_dev(&e[i].route, dev),
 		       e[i].route.flags & BPFROUTE_ROUTE_F_BYPASS ? "-" :
 		       masqueraded(t, e[i].route.ifindex) ? "yes" : "no", "-",
 		       (unsigned long long)e[i].route.packets,
-		       (unsigned long long)e[i].route.bytes, route_origin_name(e[i].route.origin));
+		       (unsigned long long)e[i].route.bytes, route_origin_name(e[i].route.origin),
+		       clients_suffix(v->m, e[i].route.clients, cli, sizeof(cli)));
 	for (size_t i = 0; i < v->n_learned; i++) {
 		long long in = learned_expires_in(&l[i].host);
 
@@ -244,13 +265,14 @@ static void print_routes(const struct routes_view *v)
 			snprintf(left, sizeof(left), "%llds", in);
 		else
 			snprintf(left, sizeof(left), "expired");
-		printf("%-43s %-15s %-4s %-10s %12llu %14llu  %s (%s)\n",
+		printf("%-43s %-15s %-4s %-10s %12llu %14llu  %s (%s%s)\n",
 		       prefix_format(&l[i].prefix, pfx, sizeof(pfx)),
 		       cmd_dev_name(l[i].host.ifindex, dev),
 		       masqueraded(t, l[i].host.ifindex) ? "yes" : "no", left,
 		       (unsigned long long)l[i].host.packets, (unsigned long long)l[i].host.bytes,
 		       learned_name(v->m, l[i].host.name_id, name),
-		       learned_rule(v->rules, l[i].host.rule));
+		       learned_rule(v->rules, l[i].host.rule),
+		       clients_suffix(v->m, l[i].host.clients, cli, sizeof(cli)));
 	}
 }
 
@@ -304,7 +326,7 @@ int cmd_routes(const struct cli *cli, int argc, char **argv)
 	return err;
 }
 
-#define N_FILL 12	/* maps whose fill status shows */
+#define N_FILL 14	/* maps whose fill status shows */
 
 /* The text of a target's address of one family, or "-" if it has none. */
 static const char *target_addr_text(int family, const __u8 *addr, char *buf, size_t len)
@@ -437,7 +459,7 @@ static void print_status(const struct cli *cli, const struct layout_state *layou
 {
 	static const char *const fill_names[N_FILL] = {
 		"routes4", "routes6", "learned4", "learned6", "excluded4", "excluded6",
-		"rules", "queries", "targets", "nat_out", "nat_in", "lans",
+		"rules", "queries", "targets", "nat_out", "nat_in", "lans", "clients4", "clients6",
 	};
 	char a4[INET_ADDRSTRLEN], a6[INET6_ADDRSTRLEN], dev[IF_NAMESIZE];
 	int width = 0;
@@ -608,7 +630,8 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 	}
 	{
 		int fds[N_FILL] = { m.route4, m.route6, -1, -1, m.excl4, m.excl6,
-				    m.rules, m.queries, m.targets, m.nat_out, m.nat_in, m.lans };
+				    m.rules, m.queries, m.targets, m.nat_out, m.nat_in, m.lans,
+				    m.cli4, m.cli6 };
 
 		for (int i = 0; i < N_FILL; i++) {
 			fill[i] = fds[i] < 0 ? 0 : map_count(fds[i]);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * `bpfroute why ADDRESS|NAME`: what the datapath does with a packet from the
- * LAN to an address, and why, read from the pinned state in the classifier's
+ * LAN to an address (from a given source: `why ADDRESS from SOURCE`), and why, read from the pinned state in the classifier's
  * own order (bpf/bpfroute_tc.bpf.c, bpf/lookup.h); for a name, the rule it
  * falls under and the addresses learned for it now. Every decision is made
  * by the functions the datapath's user-space side shares with it (the
@@ -16,6 +16,7 @@
 
 #include <bpf/bpf.h>
 
+#include "clients.h"
 #include "cmd.h"
 #include "config.h"
 #include "dnsname.h"
@@ -40,6 +41,7 @@ enum why_verdict {
 	WHY_BYPASS,	/* the longest prefix is a bypass: the ordinary path */
 	WHY_EXPIRED,	/* only a learned entry past its life and idle: a miss */
 	WHY_NO_ENTRY,	/* nothing covers it */
+	WHY_NOT_CLIENT,	/* an entry of a client group steers it, but not from this source */
 };
 
 static const char *const verdict_names[] = {
@@ -47,6 +49,7 @@ static const char *const verdict_names[] = {
 	[WHY_EXCLUDED] = "excluded",	[WHY_PREFIX] = "prefix",
 	[WHY_EXPIRED] = "expired",	[WHY_NO_ENTRY] = "no_entry",
 	[WHY_BYPASS] = "bypass",
+	[WHY_NOT_CLIENT] = "not_client",
 };
 
 /* A target device as a steered packet meets it. */
@@ -77,6 +80,11 @@ struct why_addr {
 	struct bpfroute_excl excl;
 	bool resolver;			/* a trusted resolver: never learned */
 	struct why_target target;	/* of the entry that steers it */
+	__u8 clients;			/* that entry's client group; 0: every client */
+	char clients_name[BPFROUTE_CLIENTS_NAME_MAX + 4];
+	bool has_from;			/* `from SOURCE` given */
+	__u8 from[16];			/* network order, of family */
+	char from_text[INET6_ADDRSTRLEN];
 };
 
 static void target_describe_ifindex(const struct target_set *targets, __u32 ifindex,
@@ -180,10 +188,24 @@ static int why_address(const struct bpfroute_maps *m, const struct target_set *t
 		w->verdict = WHY_EXPIRED;
 	else
 		w->verdict = WHY_NO_ENTRY;
-	if (w->verdict == WHY_LEARNED)
+	if (w->verdict == WHY_LEARNED) {
 		target_describe_ifindex(targets, w->host.ifindex, &w->target);
-	else if (w->verdict == WHY_PREFIX)
+		w->clients = w->host.clients;
+	} else if (w->verdict == WHY_PREFIX) {
 		target_describe_ifindex(targets, w->route.route.ifindex, &w->target);
+		w->clients = w->route.route.clients;
+	}
+	clients_name(m, w->clients, w->clients_name, sizeof(w->clients_name));
+	/* bpf/lookup.h client_steered(): after a hit, the source's groups. */
+	if (w->clients && w->has_from) {
+		__u64 mask;
+
+		err = clients_of(m, fam, w->from, &mask);
+		if (err && err != -ENOENT)
+			return err;
+		if (w->clients > BPFROUTE_MAX_CLIENT_GROUPS || !((mask >> (w->clients - 1)) & 1))
+			w->verdict = WHY_NOT_CLIENT;
+	}
 	return 0;
 }
 
@@ -249,6 +271,12 @@ static void json_address(const struct bpfroute_maps *m, const struct why_addr *w
 	json_key(&j, "steered");
 	json_bool(&j, w->verdict == WHY_LEARNED || w->verdict == WHY_PREFIX);
 	json_kv_string(&j, "verdict", verdict_names[w->verdict]);
+	json_kv_string(&j, "clients", w->clients_name);
+	json_key(&j, "from");
+	if (w->has_from)
+		json_string(&j, w->from_text);
+	else
+		json_null(&j);
 	json_host(&j, m, w, rules);
 	json_key(&j, "prefix");
 	if (w->has_route) {
@@ -282,7 +310,7 @@ static void json_address(const struct bpfroute_maps *m, const struct why_addr *w
 	json_key(&j, "resolver");
 	json_bool(&j, w->resolver);
 	json_key(&j, "target");
-	if (w->verdict == WHY_LEARNED || w->verdict == WHY_PREFIX) {
+	if (w->verdict == WHY_LEARNED || w->verdict == WHY_PREFIX || w->verdict == WHY_NOT_CLIENT) {
 		json_object_begin(&j);
 		json_kv_string(&j, "dev", t->dev);
 		json_kv_u64(&j, "ifindex", t->ifindex);
@@ -396,9 +424,22 @@ static void print_address(const struct bpfroute_maps *m, const struct why_addr *
 	case WHY_NO_ENTRY:
 		printf("%s: not steered: no learned entry and no prefix covers it\n", w->text);
 		break;
+	case WHY_NOT_CLIENT:
+		printf("%s: not steered from %s: its %s is for client group %s, which does "
+		       "not hold %s\n", w->text, w->from_text,
+		       w->has_host && !w->host_dead ? "learned entry" : "prefix", w->clients_name,
+		       w->from_text);
+		break;
 	}
+	if (w->clients && w->verdict != WHY_NOT_CLIENT && w->has_from)
+		printf("  clients:   group %s only, which holds %s; other sources take the "
+		       "ordinary path\n", w->clients_name, w->from_text);
+	else if (w->clients && w->verdict != WHY_NOT_CLIENT)
+		printf("  clients:   group %s only; other sources take the ordinary path "
+		       "('from SOURCE' tells)\n", w->clients_name);
 	/* What is there but does not decide. */
-	if (w->verdict != WHY_PREFIX && w->verdict != WHY_BYPASS && w->has_route)
+	if (w->verdict != WHY_PREFIX && w->verdict != WHY_BYPASS && w->verdict != WHY_NOT_CLIENT &&
+	    w->has_route)
 		printf("  prefix:    %s dev %s (%s), covers it but does not decide\n",
 		       prefix_format(&r->prefix, pfx, sizeof(pfx)),
 		       cmd_dev_name(r->route.ifindex, dev), route_origin_name(r->route.origin));
@@ -622,8 +663,28 @@ int cmd_why(const struct cli *cli, int argc, char **argv)
 	rest = cmd_parse_opts("why", argc - idx, argv + idx, &json, NULL);
 	if (rest < 0)
 		return rest;
-	if (idx + rest < argc) {
-		cmd_bad_usage("why", "unexpected argument '%s'", argv[idx + rest]);
+	idx += rest;
+	/* `from SOURCE`: would a packet from this client be steered? */
+	if (idx < argc && w.family && !strcmp(argv[idx], "from")) {
+		if (idx + 1 >= argc) {
+			cmd_bad_usage("why", "from: expected a source address");
+			return -EINVAL;
+		}
+		if (inet_pton(w.family, argv[idx + 1], w.from) != 1) {
+			cmd_bad_usage("why", "from: '%s' is not an IPv%c address, as %s is",
+				      argv[idx + 1], w.family == AF_INET ? '4' : '6', w.text);
+			return -EINVAL;
+		}
+		inet_ntop(w.family, w.from, w.from_text, sizeof(w.from_text));
+		w.has_from = true;
+		idx += 1;
+		rest = cmd_parse_opts("why", argc - idx, argv + idx, &json, NULL);
+		if (rest < 0)
+			return rest;
+		idx += rest;
+	}
+	if (idx < argc) {
+		cmd_bad_usage("why", "unexpected argument '%s'", argv[idx]);
 		return -EINVAL;
 	}
 	err = cmd_open_instance(cli, &pd, &m);

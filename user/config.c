@@ -27,20 +27,22 @@
 #define CONFIG_FILE_MAX		(16 << 20)
 
 /*
- * The longest line, "route-list X dev Y masquerade format F", has seven
- * tokens; one more shows extras.
+ * The longest line is a `clients` line of many prefixes: the name and up
+ * to CONFIG_MAX_TOKENS - 3 of them, one more token shows extras ("route-list
+ * X dev Y masquerade format F clients G" has nine).
  */
-#define CONFIG_MAX_TOKENS	8
+#define CONFIG_MAX_TOKENS	64
 
 #define DOMAIN_LABEL_MAX	63	/* RFC 1035 section 2.3.4 */
 
-#define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME [masquerade]"
+#define ROUTE_USAGE		"usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]"
 #define BYPASS_USAGE		"usage: bypass PREFIX|DOMAIN"
 #define TARGET_USAGE		"usage: target IFNAME [masquerade|xdp] [strict [yes|no]]"
 #define INTERFACE_USAGE		"usage: interface IFNAME"
 #define RESOLVER_USAGE		"usage: resolver ADDRESS"
 #define ROUTE_LIST_USAGE	"usage: route-list FILE dev IFNAME [masquerade] " \
-				"[format bpfroute|domains|v2fly]"
+				"[format bpfroute|domains|v2fly] [clients NAME]"
+#define CLIENTS_USAGE		"usage: clients NAME PREFIX [PREFIX...]"
 
 /*
  * Why a device cannot be both: the XDP stage forwards frames as they came,
@@ -70,6 +72,8 @@ struct parser {
 	struct route_slot *route_set;
 	size_t route_set_cap;		/* a power of two, at most half full */
 	size_t lists_cap;
+	size_t clients_cap;
+	size_t n_client4, n_client6;	/* client prefixes of each family, all groups */
 	/*
 	 * Domain rules, IPv4 and IPv6 prefixes so far: a list past what the
 	 * maps hold is refused while it is read, before a long list fills
@@ -440,6 +444,12 @@ static int route_dup(struct parser *ps, const struct config_route *r,
 		return fail(ps, -EINVAL, "duplicate bypass %s (first at line %d)", text, dup->line);
 	if (!r->list && !dup->list)
 		return fail(ps, -EINVAL, "duplicate route %s (first at line %d)", text, dup->line);
+	/* One rule per name or prefix: it cannot steer two groups two ways. */
+	if (!strcmp(r->dev, dup->dev) && r->clients != dup->clients)
+		return fail(ps, -EINVAL, "duplicate route %s for clients %s (first at %s:%d for "
+			    "clients %s)", text, config_clients_name(ps->cfg, r->clients),
+			    config_route_file(ps->cfg, dup), dup->line,
+			    config_clients_name(ps->cfg, dup->clients));
 	if (!strcmp(r->dev, dup->dev))
 		return 0;
 	return fail(ps, -EINVAL, "duplicate route %s to %s (first at %s:%d to %s)", text, r->dev,
@@ -469,21 +479,52 @@ static int route_append(struct parser *ps, const struct config_route *r)
 }
 
 /*
+ * The group named by `clients NAME` (tok[*i] is "clients"): its id into
+ * *clients, *i moved past the name. Groups are defined before their use.
+ */
+static int parse_clients_option(struct parser *ps, char **tok, int ntok, int *i,
+				const char *usage, unsigned int *clients)
+{
+	const struct config *cfg = ps->cfg;
+
+	if (*clients)
+		return fail(ps, -EINVAL, "'clients' given twice; %s", usage);
+	if (++*i == ntok)
+		return fail(ps, -EINVAL, "clients: missing the group's name; %s", usage);
+	for (size_t g = 0; g < cfg->n_clients; g++) {
+		if (!strcmp(cfg->clients[g].name, tok[*i])) {
+			*clients = (unsigned int)g + 1;
+			return 0;
+		}
+	}
+	return fail(ps, -EINVAL, "unknown client group '%s' (a clients line defines it, before "
+		    "its use)", tok[*i]);
+}
+
+/*
  * The words after a route's device or a target's name, each at most once:
- * `masquerade`, and for a target (xdp not NULL) `xdp` and `strict`, which a
- * `yes` or `no` may follow (bare, it is `strict yes`): *strict is then 1 or
- * 0, else left as it was. what and dev say where they stand, for the
+ * `masquerade`, for a route (clients not NULL) `clients NAME`, and for a
+ * target (xdp not NULL) `xdp` and `strict`, which a `yes` or `no` may follow
+ * (bare, it is `strict yes`): *strict is then 1 or 0, else left as it was.
+ * what and dev say where they stand, for the
  * message.
  */
 static int parse_options(struct parser *ps, char **tok, int ntok, const char *what,
 			 const char *dev, const char *usage, bool *masquerade, bool *xdp,
-			 int *strict)
+			 int *strict, unsigned int *clients)
 {
 	bool strict_seen = false;
 
 	for (int i = 0; i < ntok; i++) {
 		bool *opt;
+		int ret;
 
+		if (clients && !strcmp(tok[i], "clients")) {
+			ret = parse_clients_option(ps, tok, ntok, &i, usage, clients);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (!strcmp(tok[i], "masquerade"))
 			opt = masquerade;
 		else if (xdp && !strcmp(tok[i], "xdp"))
@@ -615,7 +656,7 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 		return ret;
 	r.line = ps->line;
 	ret = parse_options(ps, tok + 4, ntok - 4, "after dev", tok[3], ROUTE_USAGE,
-			    &r.masquerade, NULL, NULL);
+			    &r.masquerade, NULL, NULL, &r.clients);
 	if (ret)
 		return ret;
 
@@ -674,6 +715,7 @@ static int list_entry(void *ctx, const struct config_route *entry)
 
 	snprintf(r.dev, sizeof(r.dev), "%s", l->dev);
 	r.masquerade = l->masquerade;
+	r.clients = l->clients;
 	r.list = (unsigned int)cfg->n_lists;
 	ps->line = r.line;
 	dup = route_set_find(ps, &r);
@@ -716,7 +758,7 @@ static char *list_path(const char *config, const char *file)
 	return path;
 }
 
-/* The words after `route-list FILE dev IFNAME`: masquerade, format FORMAT. */
+/* The words after `route-list FILE dev IFNAME`: masquerade, format FORMAT, clients NAME. */
 static int parse_list_options(struct parser *ps, char **tok, int ntok, struct config_list *l)
 {
 	static const char *const formats[] = {
@@ -728,7 +770,14 @@ static int parse_list_options(struct parser *ps, char **tok, int ntok, struct co
 
 	for (int i = 0; i < ntok; i++) {
 		size_t f;
+		int ret;
 
+		if (!strcmp(tok[i], "clients")) {
+			ret = parse_clients_option(ps, tok, ntok, &i, ROUTE_LIST_USAGE, &l->clients);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (!strcmp(tok[i], "masquerade")) {
 			if (l->masquerade)
 				return fail(ps, -EINVAL,
@@ -871,7 +920,7 @@ static int parse_target(struct parser *ps, char **tok, int ntok)
 	if (why)
 		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[1], why);
 	ret = parse_options(ps, tok + 2, ntok - 2, "for target", tok[1], TARGET_USAGE,
-			    &masquerade, &xdp, &strict);
+			    &masquerade, &xdp, &strict, NULL);
 	if (ret)
 		return ret;
 	if (!masquerade && !xdp && strict < 0)
@@ -1027,6 +1076,94 @@ const char *config_line_invalid(const char *line, size_t n, char *why, size_t wh
 	return NULL;
 }
 
+/* A group's name: a letter, then letters, digits, '-' and '_'. */
+static const char *clients_name_invalid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n >= BPFROUTE_CLIENTS_NAME_MAX)
+		return "longer than 31 characters";
+	if (!strcmp(name, "all"))
+		return "'all' stands for every client";
+	if (!is_alpha(name[0]))
+		return "does not start with a letter";
+	for (size_t i = 1; i < n; i++)
+		if (!is_alpha(name[i]) && !is_digit(name[i]) && name[i] != '-' && name[i] != '_')
+			return "only letters, digits, '-' and '_'";
+	return NULL;
+}
+
+/*
+ * `clients NAME PREFIX [PREFIX...]`: a client group, defined once, on one
+ * line. Its prefixes go to bpfroute_cli4/6 (user/clients.c), which hold
+ * BPFROUTE_MAX_CLIENT_PREFIXES of each family for all groups together.
+ */
+static int parse_clients(struct parser *ps, char **tok, int ntok)
+{
+	struct config *cfg = ps->cfg;
+	struct config_clients g, *gp;
+	const char *why;
+	int ret;
+
+	if (ntok < 3)
+		return fail(ps, -EINVAL, CLIENTS_USAGE);
+	if (ntok == CONFIG_MAX_TOKENS)
+		return fail(ps, -EINVAL, "more than %d prefixes on one clients line",
+			    CONFIG_MAX_TOKENS - 3);
+	why = clients_name_invalid(tok[1]);
+	if (why)
+		return fail(ps, -EINVAL, "bad client group name '%s': %s", tok[1], why);
+	for (size_t i = 0; i < cfg->n_clients; i++)
+		if (!strcmp(cfg->clients[i].name, tok[1]))
+			return fail(ps, -EINVAL, "duplicate client group %s (first at line %d)",
+				    tok[1], cfg->clients[i].line);
+	if (cfg->n_clients == BPFROUTE_MAX_CLIENT_GROUPS)
+		return fail(ps, -E2BIG, "more than %d client groups", BPFROUTE_MAX_CLIENT_GROUPS);
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.name, sizeof(g.name), "%s", tok[1]);
+	g.line = ps->line;
+	g.prefixes = calloc((size_t)ntok - 2, sizeof(*g.prefixes));
+	if (!g.prefixes)
+		return fail(ps, -ENOMEM, "out of memory");
+	for (int i = 2; i < ntok; i++) {
+		struct prefix *p = &g.prefixes[g.n_prefixes];
+		size_t *n;
+
+		ret = prefix_parse(tok[i], p, &why);
+		if (ret) {
+			ret = fail(ps, ret, "%s in %s", why, tok[i]);
+			goto cleanup;
+		}
+		for (size_t j = 0; j < g.n_prefixes; j++) {
+			if (g.prefixes[j].family == p->family && g.prefixes[j].len == p->len &&
+			    !memcmp(g.prefixes[j].addr, p->addr, sizeof(p->addr))) {
+				ret = fail(ps, -EINVAL, "prefix %s given twice", tok[i]);
+				goto cleanup;
+			}
+		}
+		n = p->family == AF_INET ? &ps->n_client4 : &ps->n_client6;
+		if (++*n > BPFROUTE_MAX_CLIENT_PREFIXES) {
+			ret = fail(ps, -E2BIG, "more than %d IPv%c client prefixes: bpfroute_cli%c "
+				   "holds no more", BPFROUTE_MAX_CLIENT_PREFIXES,
+				   p->family == AF_INET ? '4' : '6', p->family == AF_INET ? '4' : '6');
+			goto cleanup;
+		}
+		g.n_prefixes++;
+	}
+	gp = grow(cfg->clients, cfg->n_clients, &ps->clients_cap, sizeof(*cfg->clients));
+	if (!gp) {
+		ret = fail(ps, -ENOMEM, "out of memory");
+		goto cleanup;
+	}
+	cfg->clients = gp;
+	cfg->clients[cfg->n_clients++] = g;
+	return 0;
+cleanup:
+	free(g.prefixes);
+	return ret;
+}
+
 /* line is NUL-terminated and n long, without its newline; it is modified. */
 static int parse_line(struct parser *ps, char *line, size_t n)
 {
@@ -1066,6 +1203,8 @@ static int parse_line(struct parser *ps, char *line, size_t n)
 		return parse_resolver(ps, tok, ntok);
 	if (!strcmp(tok[0], "target"))
 		return parse_target(ps, tok, ntok);
+	if (!strcmp(tok[0], "clients"))
+		return parse_clients(ps, tok, ntok);
 	ret = config_setting_parse(ps->cfg, &ps->settings, ps->line, tok, ntok, why, sizeof(why));
 	if (ret == -ENOENT)
 		return fail(ps, -EINVAL, "unknown keyword '%s'", tok[0]);
@@ -1494,6 +1633,15 @@ int config_route_dev_line(const struct config *cfg, const struct config_route *r
 	return r->line;
 }
 
+const char *config_clients_name(const struct config *cfg, unsigned int id)
+{
+	if (!id)
+		return "all";
+	if (id > cfg->n_clients)
+		return "?";
+	return cfg->clients[id - 1].name;
+}
+
 const struct config_masq *config_masq_find(const struct config *cfg, const char *dev)
 {
 	for (size_t i = 0; i < cfg->n_masq; i++)
@@ -1532,5 +1680,8 @@ void config_free(struct config *cfg)
 	free(cfg->xdp);
 	free(cfg->strict);
 	free(cfg->resolvers);
+	for (size_t i = 0; i < cfg->n_clients; i++)
+		free(cfg->clients[i].prefixes);
+	free(cfg->clients);
 	memset(cfg, 0, sizeof(*cfg));
 }

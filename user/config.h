@@ -20,6 +20,7 @@
  *   prefetch yes                      # resolve exact-name rules ahead of clients
  *   max-client-flows 4096             # masqueraded flows per client address
  *   metrics 192.0.2.1:9472            # the agent serves Prometheus metrics here
+ *   clients staff 192.0.2.0/26        # a client group, for `route ... clients staff`
  *
  * Parsing is pure: it checks syntax and consistency only. Whether devices
  * exist is checked by config_check_devices(), so that a file is refused with
@@ -33,6 +34,7 @@
 #include <stddef.h>
 
 #include "prefix.h"
+#include "bpfroute_abi.h"	/* after prefix.h: it needs <linux/types.h> */
 
 #define CONFIG_DEFAULT_PATH "/etc/bpfroute/bpfroute.conf"
 #define CONFIG_DOMAIN_MAX 254		/* 253 characters and the NUL */
@@ -63,6 +65,7 @@ struct config_route {
 	 * most specific of the routes and bypasses wins. No device.
 	 */
 	bool bypass;
+	unsigned int clients;		/* client group id (1 + index in cfg->clients); 0: all */
 	int line;			/* in its file: the config, or its list */
 	unsigned int list;		/* 0: a route line; else 1 + its index in cfg->lists */
 	/*
@@ -90,7 +93,21 @@ struct config_list {
 	char dev[IF_NAMESIZE];		/* every entry's target device */
 	bool masquerade;
 	enum config_list_format format;
+	unsigned int clients;		/* every entry's client group; 0: all */
 	int line;			/* of the route-list line in the config */
+};
+
+/*
+ * A `clients NAME PREFIX [PREFIX...]` line: a client group, whose id is 1 +
+ * its index in cfg->clients (at most BPFROUTE_MAX_CLIENT_GROUPS). A rule
+ * or prefix route `clients NAME` steers only packets from these sources.
+ */
+
+struct config_clients {
+	char name[BPFROUTE_CLIENTS_NAME_MAX];
+	struct prefix *prefixes;	/* either family */
+	size_t n_prefixes;
+	int line;
 };
 
 /*
@@ -176,6 +193,8 @@ struct config {
 	__u32 max_prefixes;
 	int max_rules_line, max_prefixes_line;	/* where they were set; 0: not */
 	struct config_metrics metrics;	/* off unless a `metrics` line says */
+	struct config_clients *clients;	/* client groups, in line order: id = index + 1 */
+	size_t n_clients;
 };
 
 /*
@@ -249,6 +268,9 @@ const char *config_route_file(const struct config *cfg, const struct config_rout
  * entry the route-list line (messages about the device, not the entry).
  */
 int config_route_dev_line(const struct config *cfg, const struct config_route *r);
+
+/* The name of client group id of cfg: "all" for 0, as `route` lines lack one. */
+const char *config_clients_name(const struct config *cfg, unsigned int id);
 
 /* The masquerade entry of dev, or NULL if dev is not masqueraded. */
 const struct config_masq *config_masq_find(const struct config *cfg, const char *dev);

@@ -71,6 +71,7 @@ int hosts_put(struct hosttable *ht, const struct bpfroute_conf *conf,
 		.expires = o->ts + hosts_lifetime_s(conf, ttl),
 		.last_used = o->ts,
 		.rule = o->rule,
+		.clients = o->clients,
 		.name_id = o->name_id,
 	};
 

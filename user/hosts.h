@@ -26,6 +26,7 @@
 struct hosts_origin {
 	__u32 ifindex;		/* the rule's target */
 	__u32 rule;		/* the rule's id */
+	__u8 clients;		/* the rule's client group; 0: every client */
 	__u64 name_id;		/* bpfroute_names key of the question */
 	__u32 ts;		/* when the answer was seen, seconds: lifetimes start here */
 	/*

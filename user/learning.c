@@ -8,7 +8,7 @@
  * learning and trust are narrowed first, the maps changed next, and only then
  * widened again to what the new config says. Learned entries follow their
  * rule: a rule that keeps its name keeps its entries (retargeted if its
- * device changed), a rule dropped from the config takes its entries with it.
+ * device or client group changed), a rule dropped from the config takes its entries with it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -132,6 +132,7 @@ int learning_rule_make(const struct bpfroute_conf *conf, const struct config_rou
 	val->ifindex = r->bypass ? 0 : ifindex;
 	val->flags = r->bypass ? BPFROUTE_RULE_F_BYPASS : 0;
 	val->id = id;
+	val->clients = (__u8)r->clients;
 	key->wildcard = r->wildcard;
 	key->hash = dnsname_rule_hash(conf, val->name, (size_t)len);
 	return 0;
@@ -373,11 +374,18 @@ static long rule_index_find(const struct rule_index *ix, const struct learning_r
 /*
  * Make the learned entries follow the rules, in place (the counters the
  * classifier adds meanwhile are kept): an entry whose rule id has
- * kill[id] set goes; one with to[id] set moves to that target device.
- * ids at or above n are left alone.
+ * kill[id] set goes; one with to[id].set takes that target device and
+ * client group. ids at or above n are left alone.
  */
+/* Where a rule that stays now sends its entries. */
+struct rule_move {
+	__u32 ifindex;
+	__u8 clients;
+	__u8 set;
+};
+
 static int hosts_follow_rules(const struct bpfroute_maps *m, int family, const __u8 *kill,
-			      const __u32 *to, size_t n)
+			      const struct rule_move *to, size_t n)
 {
 	const struct table_map *t;
 	struct hosttable ht;
@@ -396,10 +404,13 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family, const _
 		rule = TABLE_READ(s->rule);
 		if (rule >= n)
 			continue;
-		if (kill && kill[rule])
+		if (kill && kill[rule]) {
 			hosttable_kill(&ht, s, st);	/* its rule is gone: so is the route */
-		else if (to && to[rule] && to[rule] != TABLE_READ(s->ifindex))
-			s->ifindex = to[rule];
+		} else if (to && to[rule].set && (to[rule].ifindex != TABLE_READ(s->ifindex) ||
+						   to[rule].clients != TABLE_READ(s->clients))) {
+			s->ifindex = to[rule].ifindex;
+			s->clients = to[rule].clients;
+		}
 	}
 	hosttable_close(&ht);
 	return 0;
@@ -485,7 +496,7 @@ static void rules_delete(int fd, const struct bpfroute_rule_key *keys, __u32 n)
  *   2. removed rules out, then their learned entries (so no new rule can
  *      reuse an id whose entries are still there);
  *   3. new and retargeted rules in, in batches;
- *   4. the entries of retargeted rules moved to the new device (after the
+ *   4. the entries of retargeted rules moved to the new device and group (after the
  *      rule: a renewal racing this writes the new device already), those of
  *      a rule that became a bypass deleted;
  *   5. with a bypass new to the config, the entries of the names it now
@@ -501,7 +512,7 @@ static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf 
 	__u32 cap = map_max_entries(m->rules), n_write = 0, n_gone = 0;
 	struct rule_index ix = {};
 	__u8 *used = NULL, *kill = NULL;
-	__u32 *to = NULL;
+	struct rule_move *to = NULL;
 	bool moved = false, bypassed = false, bypass_new = false;
 	int err;
 
@@ -555,12 +566,13 @@ static int rules_sync(const struct bpfroute_maps *m, const struct bpfroute_conf 
 			f->val.id = old[o].val.id;
 			used[f->val.id] = 1;
 			old[o].used = false;	/* stays */
-			/* To be written: its device or its kind changed. */
-			f->used = old[o].val.ifindex != f->val.ifindex || was_bypass != is_bypass;
-			if (is_bypass && !was_bypass)
+			/* To be written: its device, client group or kind changed. */
+			f->used = old[o].val.ifindex != f->val.ifindex ||
+				  old[o].val.clients != f->val.clients || was_bypass != is_bypass;
+			if (is_bypass && !was_bypass) {
 				bypass_new = bypassed = true;	/* its entries go, in 4 */
-			else if (f->used && !is_bypass) {
-				to[f->val.id] = f->val.ifindex;
+			} else if (f->used && !is_bypass) {
+				to[f->val.id] = (struct rule_move){ f->val.ifindex, f->val.clients, 1 };
 				moved = true;
 			}
 		} else {

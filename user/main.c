@@ -41,13 +41,15 @@ static const struct cmd commands[] = {
 	{ "routes", cmd_routes, "[-j]",
 	  "List the route entries: prefix, target device, whether the device is\n"
 	  "masqueraded, origin, expiry and traffic." },
-	{ "why", cmd_why, "ADDRESS|NAME [-j]",
+	{ "why", cmd_why, "ADDRESS|NAME [from SOURCE] [-j]",
 	  "Tell what the datapath does with a packet from the LAN to ADDRESS, in the\n"
 	  "classifier's order: a live learned entry (the question and rule that brought it\n"
 	  "in, its expiry, last use and traffic), else never steered (a special address, or\n"
 	  "excluded: an address of the gateway, a tunnel endpoint), else the longest prefix;\n"
 	  "then the target device (up, down or missing; masquerade or routed). Or why\n"
-	  "nothing steers it: no entry, or only an expired and idle one. Given a NAME: the\n"
+	  "nothing steers it: no entry, or only an expired and idle one. An entry of a\n"
+	  "client group names the group; with 'from SOURCE', whether that source is in it.\n"
+	  "Given a NAME: the\n"
 	  "domain rule it falls under (an exact rule before the most specific wildcard;\n"
 	  "*.example.com does not cover example.com) and the addresses learned for it now.\n"
 	  "Reads the pinned state only; exits 0 whether or not it is steered." },

@@ -38,6 +38,9 @@ const char *const bpfroute_map_names[] = {
 	BPFROUTE_STR(BPFROUTE_MAP_LAYOUT),
 	BPFROUTE_STR(BPFROUTE_MAP_AGENT),
 	BPFROUTE_STR(BPFROUTE_MAP_ICMPRL),
+	BPFROUTE_STR(BPFROUTE_MAP_CLI4),
+	BPFROUTE_STR(BPFROUTE_MAP_CLI6),
+	BPFROUTE_STR(BPFROUTE_MAP_CLIGRP),
 };
 const int bpfroute_map_count = sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]);
 
@@ -48,7 +51,7 @@ int *maps_fd_slot(struct bpfroute_maps *m, int i)
 			 &m->qseen,  &m->resolvers, &m->conf, &m->events,
 			 &m->scratch, &m->targets, &m->nat_out, &m->nat_in, &m->lans,
 			 &m->hostctl, &m->pfxsum, &m->hscratch, &m->natcli, &m->layout,
-			 &m->agent, &m->icmprl };
+			 &m->agent, &m->icmprl, &m->cli4, &m->cli6, &m->cligrp };
 
 	_Static_assert(sizeof(slots) / sizeof(slots[0]) ==
 		       sizeof(bpfroute_map_names) / sizeof(bpfroute_map_names[0]),
@@ -75,14 +78,16 @@ int maps_open(const struct pindir *pd, struct bpfroute_maps *m)
 		 * Maps that came later (bpfroute_lan with the XDP stage, the
 		 * learned tables' counters, the prefix summary, the flows per
 		 * client, the layout record, the agent's record, the ICMP rate
-		 * limit): an instance loaded by an older bpfroute has none, and
-		 * must still be shown and unloaded.
+		 * limit, the client groups): an instance loaded by an older
+		 * bpfroute has none, and must still be shown and unloaded.
 		 */
 		if (fd < 0 && errno == ENOENT &&
 		    (maps_fd_slot(m, i) == &m->lans || maps_fd_slot(m, i) == &m->hostctl ||
 		     maps_fd_slot(m, i) == &m->pfxsum || maps_fd_slot(m, i) == &m->hscratch ||
 		     maps_fd_slot(m, i) == &m->natcli || maps_fd_slot(m, i) == &m->layout ||
-		     maps_fd_slot(m, i) == &m->agent || maps_fd_slot(m, i) == &m->icmprl)) {
+		     maps_fd_slot(m, i) == &m->agent || maps_fd_slot(m, i) == &m->icmprl ||
+		     maps_fd_slot(m, i) == &m->cli4 || maps_fd_slot(m, i) == &m->cli6 ||
+		     maps_fd_slot(m, i) == &m->cligrp)) {
 			err = 0;
 			continue;
 		}
@@ -240,6 +245,7 @@ const char *stat_name(__u32 stat)
 		[BPFROUTE_STAT_TOO_BIG_RATELIMITED] = "too_big_ratelimited",
 		[BPFROUTE_STAT_TOO_BIG_DROPPED] = "too_big_dropped",
 		[BPFROUTE_STAT_TOO_BIG_NO_DF] = "too_big_no_df",
+		[BPFROUTE_STAT_PASS_NOT_CLIENT] = "pass_not_client",
 	};
 
 	return stat < BPFROUTE_STAT_MAX && names[stat] ? names[stat] : "unknown";

@@ -40,6 +40,9 @@ struct bpfroute_maps {
 	int layout;	/* bpfroute_layout; -1 likewise (layout.h) */
 	int agent;	/* bpfroute_agent; -1 likewise (agentrec.h) */
 	int icmprl;	/* bpfroute_icmprl; -1 likewise (bpf/mtu.h) */
+	int cli4;	/* bpfroute_cli4; -1 likewise (clients.h) */
+	int cli6;	/* bpfroute_cli6; -1 likewise */
+	int cligrp;	/* bpfroute_cligrp; -1 likewise */
 	bool owned;	/* opened here (closed by maps_close) or borrowed */
 };
 

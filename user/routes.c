@@ -35,7 +35,8 @@ static void route_key_make(const struct bpfroute_maps *m, const struct prefix *p
 }
 
 int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
-	       enum bpfroute_origin origin, __u16 flags, const struct bpfroute_route *old)
+	       enum bpfroute_origin origin, __u16 flags, __u8 clients,
+	       const struct bpfroute_route *old)
 {
 	struct bpfroute_route val = {};
 	struct route_key key;
@@ -45,6 +46,7 @@ int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifin
 	val.ifindex = ifindex;
 	val.origin = origin;
 	val.flags = flags;
+	val.clients = clients;
 	route_key_make(m, p, &key);
 	if (bpf_map_update_elem(key.fd, &key.k4, &val, BPF_ANY))
 		return -errno;
@@ -418,9 +420,10 @@ int routes_sync_config(const struct bpfroute_maps *m, const struct config *cfg,
 		if (e)
 			val = e->route;
 		if (!e || val.ifindex != ifindex || val.flags != flags ||
-		    val.origin != BPFROUTE_ORIGIN_CONFIG) {
+		    val.clients != (__u8)r->clients || val.origin != BPFROUTE_ORIGIN_CONFIG) {
 			val.ifindex = ifindex;
 			val.flags = flags;
+			val.clients = (__u8)r->clients;
 			val.origin = BPFROUTE_ORIGIN_CONFIG;
 			batch_add(&put[f], &r->prefix, &val);
 		}

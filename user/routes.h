@@ -17,13 +17,15 @@ struct route_entry {
 
 /*
  * Point prefix p at ifindex with the given origin and flags
- * (BPFROUTE_ROUTE_F_BYPASS: ifindex 0, kept on the ordinary path). `old` is the entry's
- * current value if it has one (found with routes_find()): its counters are
- * carried over. Packets counted between that read and this write are lost;
- * the datapath never stops.
+ * (BPFROUTE_ROUTE_F_BYPASS: ifindex 0, kept on the ordinary path), for the
+ * sources of client group clients only (0: every client). `old` is the
+ * entry's current value if it has one (found with routes_find()): its
+ * counters are carried over. Packets counted between that read and this
+ * write are lost; the datapath never stops.
  */
 int routes_set(const struct bpfroute_maps *m, const struct prefix *p, __u32 ifindex,
-	       enum bpfroute_origin origin, __u16 flags, const struct bpfroute_route *old);
+	       enum bpfroute_origin origin, __u16 flags, __u8 clients,
+	       const struct bpfroute_route *old);
 
 /* -ENOENT if there is no entry for exactly this prefix. */
 int routes_del(const struct bpfroute_maps *m, const struct prefix *p);

@@ -79,6 +79,9 @@ CONFIGS = [
      "route 203.0.113.0/24 dev wg0\nbypass 203.0.113.128/25\nbypass 2001:db8::/32\n"),
     ("refused_bypass_route", "interface lan0\nbypass example.com\n"
      "route example.com dev wg0\n"),
+    ("clients", "interface lan0\nclients staff 192.0.2.0/26 2001:db8:1::/64 192.0.2.77\n"
+     "clients guests 192.0.2.128/25\nroute 203.0.113.0/24 dev wg0 clients staff\n"
+     "route *.corp.example.com dev wg0 masquerade clients guests\n"),
 ]
 
 
