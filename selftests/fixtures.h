@@ -171,11 +171,12 @@ static inline int lt_count(struct bpf_object *obj, int family)
 
 /*
  * A prefix entry ("203.0.113.0/24", "2001:db8::/32", or an address: a host
- * route) to ifindex with flags (BPFROUTE_ROUTE_F_*), from the config, as
- * `load` writes it.
+ * route) to ifindex with flags (BPFROUTE_ROUTE_F_*), for the sources of
+ * client group clients (0: every client), from the config, as `load`
+ * writes it.
  */
-static inline bool fx_route_flags(struct bpf_object *obj, const char *text, __u32 ifindex,
-				  __u16 flags)
+static inline bool fx_route_put(struct bpf_object *obj, const char *text, __u32 ifindex,
+				__u16 flags, __u8 clients)
 {
 	struct bpfroute_maps m;
 	const char *why = "";
@@ -186,43 +187,31 @@ static inline bool fx_route_flags(struct bpf_object *obj, const char *text, __u3
 	maps_from_object(obj, &m);
 	err = prefix_parse(text, &p, &why);
 	if (!err)
-		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, flags, 0, NULL);
+		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, flags, clients, NULL);
 	if (!err)
 		err = routes_summarize(&m);
-	snprintf(msg, sizeof(msg), "route add %s (%s)", text, why);
+	snprintf(msg, sizeof(msg), "route add %s flags %u clients %u (%s)", text, flags, clients,
+		 why);
 	return ASSERT_OK(err, msg);
 }
 
 /* A prefix route to ifindex, from the config. */
 static inline bool fx_route_add(struct bpf_object *obj, const char *text, __u32 ifindex)
 {
-	return fx_route_flags(obj, text, ifindex, 0);
+	return fx_route_put(obj, text, ifindex, 0, 0);
 }
 
 /* A `bypass PREFIX` line: no device, kept on the ordinary path. */
 static inline bool fx_bypass_add(struct bpf_object *obj, const char *text)
 {
-	return fx_route_flags(obj, text, 0, BPFROUTE_ROUTE_F_BYPASS);
+	return fx_route_put(obj, text, 0, BPFROUTE_ROUTE_F_BYPASS, 0);
 }
 
-/* The same, for the sources of client group clients only. */
+/* A prefix route for the sources of client group clients only. */
 static inline bool fx_route_add_for(struct bpf_object *obj, const char *text, __u32 ifindex,
 				    __u8 clients)
 {
-	struct bpfroute_maps m;
-	const char *why = "";
-	struct prefix p;
-	char msg[160];
-	int err;
-
-	maps_from_object(obj, &m);
-	err = prefix_parse(text, &p, &why);
-	if (!err)
-		err = routes_set(&m, &p, ifindex, BPFROUTE_ORIGIN_CONFIG, 0, clients, NULL);
-	if (!err)
-		err = routes_summarize(&m);
-	snprintf(msg, sizeof(msg), "route add %s for clients %u (%s)", text, clients, why);
-	return ASSERT_OK(err, msg);
+	return fx_route_put(obj, text, ifindex, 0, clients);
 }
 
 /*

@@ -1421,6 +1421,54 @@ out:
 	finish(&c);
 }
 
+/* A question, the address answered for it, and the rule that should take it. */
+struct rule_case {
+	const char *qname;
+	const char *addr;
+	__u32 ifindex;		/* 0: not learned, counted as `unmatched` */
+	__u16 rule;
+};
+
+/*
+ * Ask and answer each case from its own client port (port_base + i, DNS id
+ * id_base + i): a case with a target is learned under its rule; one without
+ * is not, counted once as the answer outcome `unmatched` (a BPFROUTE_STAT_*),
+ * with no event and its query forgotten.
+ */
+static void expect_rule_cases(struct ctx *c, const struct rule_case *cases, size_t n,
+			      __u16 port_base, __u16 id_base, __u32 unmatched, const char *why)
+{
+	struct dns_msg m;
+	char what[160];
+
+	for (size_t i = 0; i < n; i++) {
+		struct flow fl = UDP4((__u16)(port_base + i));
+		__u16 id = (__u16)(id_base + i);
+
+		snprintf(what, sizeof(what), "%s", cases[i].qname);
+		if (!query(c, &fl, id, cases[i].qname, DNS_T_A))
+			continue;
+		dns_answer_msg(&m, id, cases[i].qname, DNS_T_A);
+		dns_rr_a(&m, DNS_QNAME_OFF, 300, cases[i].addr);
+		if (!cases[i].ifindex) {
+			answer(c, &fl, &m, what, D(DNS_ANSWER, 1), (int)unmatched, 1LL, END);
+			expect_no_host(c, cases[i].addr, what);
+			expect_no_event(c, what);
+			ASSERT_FALSE(query_present(c, &fl, id),
+				     MSG(what, "%s: query entry deleted after %s", cases[i].qname,
+					 why));
+			continue;
+		}
+		if (!answer(c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
+			    D(LEARNED_ADDRS, 1), END))
+			continue;
+		expect_host(c, cases[i].addr, cases[i].ifindex, cases[i].rule, cases[i].qname,
+			    300, what);
+		expect_event(c, &fl, &m, BPFROUTE_DNS_LEARNED, cases[i].rule, cases[i].ifindex,
+			     1, what);
+	}
+}
+
 /*
  * The most specific rule wins: an exact rule over every wildcard, a longer
  * wildcard suffix over a shorter one; a wildcard never covers its apex, and
@@ -1428,12 +1476,7 @@ out:
  */
 static void test_exact_vs_wildcard(void)
 {
-	static const struct {
-		const char *qname;
-		const char *addr;
-		__u32 ifindex;	/* 0: no rule */
-		__u16 rule;
-	} cases[] = {
+	static const struct rule_case cases[] = {
 		{ "app.example.com", "203.0.113.1", 12, 2 },
 		{ "x.app.example.com", "203.0.113.2", 11, 1 },
 		{ "y.b.example.com", "203.0.113.3", 13, 3 },
@@ -1443,41 +1486,15 @@ static void test_exact_vs_wildcard(void)
 		{ "xexample.com", "203.0.113.7", 0, 0 },	/* not at a label boundary */
 		{ "com", "203.0.113.8", 0, 0 },
 	};
-	struct dns_msg m;
 	struct ctx c;
-	char what[160];
 
 	if (!start(&c, "exact_vs_wildcard", BPFROUTE_CONF_F_LEARN))
 		return;
 	if (!rule_add(&c, "*.example.com", 11, 1) || !rule_add(&c, "app.example.com", 12, 2) ||
 	    !rule_add(&c, "*.b.example.com", 13, 3))
 		goto out;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct flow fl = UDP4((__u16)(41000 + i));
-		__u16 id = (__u16)(0x2000 + i);
-
-		snprintf(what, sizeof(what), "%s", cases[i].qname);
-		if (!query(&c, &fl, id, cases[i].qname, DNS_T_A))
-			continue;
-		dns_answer_msg(&m, id, cases[i].qname, DNS_T_A);
-		dns_rr_a(&m, DNS_QNAME_OFF, 300, cases[i].addr);
-		if (!cases[i].ifindex) {
-			answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_NO_RULE, 1), END);
-			expect_no_host(&c, cases[i].addr, what);
-			expect_no_event(&c, what);
-			ASSERT_FALSE(query_present(&c, &fl, id),
-				     MSG(what, "%s: query entry deleted after NO_RULE",
-					 cases[i].qname));
-			continue;
-		}
-		if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
-			    D(LEARNED_ADDRS, 1), END))
-			continue;
-		expect_host(&c, cases[i].addr, cases[i].ifindex, cases[i].rule, cases[i].qname,
-			    300, what);
-		expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, cases[i].rule, cases[i].ifindex,
-			     1, what);
-	}
+	expect_rule_cases(&c, cases, sizeof(cases) / sizeof(cases[0]), 41000, 0x2000,
+			  BPFROUTE_STAT_DNS_NO_RULE, "NO_RULE");
 out:
 	finish(&c);
 }
@@ -1493,11 +1510,7 @@ out:
  */
 static void test_bypass_rules(void)
 {
-	static const struct {
-		const char *qname, *addr;
-		__u32 ifindex;		/* 0: bypassed */
-		__u16 rule;
-	} cases[] = {
+	static const struct rule_case cases[] = {
 		{ "public.corp.example.com", "203.0.113.1", 0, 2 },
 		{ "app.corp.example.com", "203.0.113.2", 11, 1 },	/* a sibling */
 		{ "z.public.corp.example.com", "203.0.113.3", 11, 1 },	/* below an exact bypass */
@@ -1507,9 +1520,7 @@ static void test_bypass_rules(void)
 		{ "x.a.corp.example.com", "203.0.113.7", 12, 4 },	/* exact route under it */
 		{ "w.x.a.corp.example.com", "203.0.113.8", 0, 3 },	/* below it: *.a again */
 	};
-	struct dns_msg m;
 	struct ctx c;
-	char what[160];
 
 	if (!start(&c, "bypass_rules", BPFROUTE_CONF_F_LEARN))
 		return;
@@ -1518,32 +1529,8 @@ static void test_bypass_rules(void)
 	    !bypass_add(&c, "*.a.corp.example.com", 3) ||
 	    !rule_add(&c, "x.a.corp.example.com", 12, 4))
 		goto out;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct flow fl = UDP4((__u16)(42000 + i));
-		__u16 id = (__u16)(0x2100 + i);
-
-		snprintf(what, sizeof(what), "%s", cases[i].qname);
-		if (!query(&c, &fl, id, cases[i].qname, DNS_T_A))
-			continue;
-		dns_answer_msg(&m, id, cases[i].qname, DNS_T_A);
-		dns_rr_a(&m, DNS_QNAME_OFF, 300, cases[i].addr);
-		if (!cases[i].ifindex) {
-			answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_BYPASS, 1), END);
-			expect_no_host(&c, cases[i].addr, what);
-			expect_no_event(&c, what);
-			ASSERT_FALSE(query_present(&c, &fl, id),
-				     MSG(what, "%s: query entry deleted after BYPASS",
-					 cases[i].qname));
-			continue;
-		}
-		if (!answer(&c, &fl, &m, what, D(DNS_ANSWER, 1), D(DNS_LEARNED, 1),
-			    D(LEARNED_ADDRS, 1), END))
-			continue;
-		expect_host(&c, cases[i].addr, cases[i].ifindex, cases[i].rule, cases[i].qname,
-			    300, what);
-		expect_event(&c, &fl, &m, BPFROUTE_DNS_LEARNED, cases[i].rule, cases[i].ifindex,
-			     1, what);
-	}
+	expect_rule_cases(&c, cases, sizeof(cases) / sizeof(cases[0]), 42000, 0x2100,
+			  BPFROUTE_STAT_DNS_BYPASS, "BYPASS");
 	expect_learned_count(&c, 4, 4, "bypass rules: the four routed names only");
 out:
 	finish(&c);

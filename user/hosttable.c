@@ -274,6 +274,30 @@ static void filter_fill(const struct table_map *flt, const struct table_map *tbl
 	}
 }
 
+int hosttable_each_live(const struct bpfroute_maps *m, int family,
+			void (*fn)(struct hosttable *ht, struct bpfroute_host *s, __u32 st,
+				   void *ctx),
+			void *ctx)
+{
+	const struct table_map *t;
+	struct hosttable ht;
+	int err;
+
+	err = hosttable_open(m, family, &ht);
+	if (err)
+		return err;
+	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
+	for (__u32 i = 0; t && i < t->n; i++) {
+		struct bpfroute_host *s = TABLE_SLOT(t, i);
+		__u32 st = TABLE_READ(s->state);
+
+		if (BPFROUTE_SLOT_KIND(st) == BPFROUTE_SLOT_LIVE)
+			fn(&ht, s, st, ctx);
+	}
+	hosttable_close(&ht);
+	return 0;
+}
+
 static int setup_family(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
 			int family, __u32 slots)
 {

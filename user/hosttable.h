@@ -100,6 +100,15 @@ int hosttable_learn(struct hosttable *ht, const struct bpfroute_conf *conf,
 /* Delete slot s of the table, seen LIVE as st: false if it changed since. */
 bool hosttable_kill(struct hosttable *ht, struct bpfroute_host *s, __u32 st);
 
+/*
+ * Call fn on every LIVE slot of the family's learned table (st: its state as
+ * read), the table open meanwhile; fn may rewrite or kill the slot.
+ */
+int hosttable_each_live(const struct bpfroute_maps *m, int family,
+			void (*fn)(struct hosttable *ht, struct bpfroute_host *s, __u32 st,
+				   void *ctx),
+			void *ctx);
+
 /* Delete every entry of an address (16 bytes); returns how many. */
 int hosttable_purge(struct hosttable *ht, const struct bpfroute_conf *conf, const __u8 *addr);
 

@@ -384,36 +384,34 @@ struct rule_move {
 	__u8 set;
 };
 
+struct follow {
+	const __u8 *kill;
+	const struct rule_move *to;
+	size_t n;
+};
+
+static void follow_one(struct hosttable *ht, struct bpfroute_host *s, __u32 st, void *ctx)
+{
+	const struct follow *f = ctx;
+	__u32 rule = TABLE_READ(s->rule);
+
+	if (rule >= f->n)
+		return;
+	if (f->kill && f->kill[rule]) {
+		hosttable_kill(ht, s, st);	/* its rule is gone: so is the route */
+	} else if (f->to && f->to[rule].set && (f->to[rule].ifindex != TABLE_READ(s->ifindex) ||
+						 f->to[rule].clients != TABLE_READ(s->clients))) {
+		s->ifindex = f->to[rule].ifindex;
+		s->clients = f->to[rule].clients;
+	}
+}
+
 static int hosts_follow_rules(const struct bpfroute_maps *m, int family, const __u8 *kill,
 			      const struct rule_move *to, size_t n)
 {
-	const struct table_map *t;
-	struct hosttable ht;
-	int err;
+	struct follow f = { kill, to, n };
 
-	err = hosttable_open(m, family, &ht);
-	if (err)
-		return err;
-	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
-	for (__u32 i = 0; t && i < t->n; i++) {
-		struct bpfroute_host *s = TABLE_SLOT(t, i);
-		__u32 st = TABLE_READ(s->state), rule;
-
-		if (BPFROUTE_SLOT_KIND(st) != BPFROUTE_SLOT_LIVE)
-			continue;
-		rule = TABLE_READ(s->rule);
-		if (rule >= n)
-			continue;
-		if (kill && kill[rule]) {
-			hosttable_kill(&ht, s, st);	/* its rule is gone: so is the route */
-		} else if (to && to[rule].set && (to[rule].ifindex != TABLE_READ(s->ifindex) ||
-						   to[rule].clients != TABLE_READ(s->clients))) {
-			s->ifindex = to[rule].ifindex;
-			s->clients = to[rule].clients;
-		}
-	}
-	hosttable_close(&ht);
-	return 0;
+	return hosttable_each_live(m, family, follow_one, &f);
 }
 
 /*
@@ -424,34 +422,31 @@ static int hosts_follow_rules(const struct bpfroute_maps *m, int family, const _
  * against the rules, now exactly the config's. An entry whose name is no
  * longer known is kept: it expires as ever.
  */
+struct drop_bypassed {
+	const struct bpfroute_maps *m;
+	const struct bpfroute_conf *conf;
+};
+
+static void drop_one(struct hosttable *ht, struct bpfroute_host *s, __u32 st, void *ctx)
+{
+	const struct drop_bypassed *d = ctx;
+	__u64 name_id = TABLE_READ(s->name_id);
+	struct learning_rule best;
+	struct bpfroute_name name;
+
+	if (bpf_map_lookup_elem(d->m->names, &name_id, &name) || name.len > sizeof(name.name))
+		return;
+	if (!learning_rule_match(d->m, d->conf, name.name, name.len, &best) &&
+	    (best.val.flags & BPFROUTE_RULE_F_BYPASS))
+		hosttable_kill(ht, s, st);
+}
+
 static int hosts_drop_bypassed(const struct bpfroute_maps *m, const struct bpfroute_conf *conf,
 			       int family)
 {
-	const struct table_map *t;
-	struct learning_rule best;
-	struct bpfroute_name name;
-	struct hosttable ht;
-	int err;
+	struct drop_bypassed d = { m, conf };
 
-	err = hosttable_open(m, family, &ht);
-	if (err)
-		return err;
-	t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
-	for (__u32 i = 0; t && i < t->n; i++) {
-		struct bpfroute_host *s = TABLE_SLOT(t, i);
-		__u32 st = TABLE_READ(s->state);
-		__u64 name_id = TABLE_READ(s->name_id);
-
-		if (BPFROUTE_SLOT_KIND(st) != BPFROUTE_SLOT_LIVE ||
-		    bpf_map_lookup_elem(m->names, &name_id, &name) ||
-		    name.len > sizeof(name.name))
-			continue;
-		if (!learning_rule_match(m, conf, name.name, name.len, &best) &&
-		    (best.val.flags & BPFROUTE_RULE_F_BYPASS))
-			hosttable_kill(&ht, s, st);
-	}
-	hosttable_close(&ht);
-	return 0;
+	return hosttable_each_live(m, family, drop_one, &d);
 }
 
 /* A new rule's id until it is given one: never a real id, ids stay below the map's size. */

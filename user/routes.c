@@ -246,26 +246,27 @@ bool routes_in_bypass(const struct bpfroute_maps *m, int family, const __u8 *add
  * entry is looked up before the prefixes). One trie lookup per live entry,
  * and only while some bypass prefix is configured.
  */
+struct purge {
+	const struct bpfroute_maps *m;
+	int family;
+};
+
+static void purge_one(struct hosttable *ht, struct bpfroute_host *s, __u32 st, void *ctx)
+{
+	const struct purge *p = ctx;
+
+	if (routes_in_bypass(p->m, p->family, s->addr))
+		hosttable_kill(ht, s, st);
+}
+
 static int routes_purge_bypassed(const struct bpfroute_maps *m)
 {
 	for (int family = 4; family <= 6; family += 2) {
-		const struct table_map *t;
-		struct hosttable ht;
-		int err;
+		struct purge p = { m, family };
+		int err = hosttable_each_live(m, family, purge_one, &p);
 
-		err = hosttable_open(m, family, &ht);
 		if (err)
 			return err;
-		t = hosttable_role(&ht, BPFROUTE_HOSTS_TABLE);
-		for (__u32 i = 0; t && i < t->n; i++) {
-			struct bpfroute_host *s = TABLE_SLOT(t, i);
-			__u32 st = TABLE_READ(s->state);
-
-			if (BPFROUTE_SLOT_KIND(st) == BPFROUTE_SLOT_LIVE &&
-			    routes_in_bypass(m, family, s->addr))
-				hosttable_kill(&ht, s, st);
-		}
-		hosttable_close(&ht);
 	}
 	return 0;
 }
