@@ -274,7 +274,7 @@ static bool rule_add_for(struct env *e, const char *pattern, __u16 id, __u32 ifi
 	char m[160];
 
 	r.wildcard = !strncmp(pattern, "*.", 2);
-	snprintf(r.domain, sizeof(r.domain), "%s", pattern + (r.wildcard ? 2 : 0));
+	r.domain = pattern + (r.wildcard ? 2 : 0);
 	if (!ASSERT_OK(learning_rule_make(&e->conf, &r, id, ifindex, &key, &val),
 		       MSG(m, "rule %s", pattern)))
 		return false;
@@ -972,7 +972,7 @@ static void test_bypass(void)
 
 	if (!start(&e, "bypass", 64))
 		return;
-	snprintf(r.domain, sizeof(r.domain), "public.example.com");
+	r.domain = "public.example.com";
 	if (!rule_add(&e, "*.example.com", 0, TARGET) ||
 	    !ASSERT_OK(learning_rule_make(&e.conf, &r, 1, TARGET, &key, &val), "bypass rule") ||
 	    !ASSERT_EQ(val.ifindex, 0, "a bypass rule has no target") ||
@@ -1294,8 +1294,10 @@ static void test_reload_atomic(void)
 	for (int i = ATOMIC_GONE; i < ATOMIC_N; i += ATOMIC_STEP) {
 		struct config_route r = { .kind = CONFIG_ROUTE_DOMAIN };
 		struct bpfroute_rule val;
+		char name[CONFIG_DOMAIN_MAX];
 
-		snprintf(r.domain, sizeof(r.domain), "n%d.atomic.example", i);
+		snprintf(name, sizeof(name), "n%d.atomic.example", i);
+		r.domain = name;
 		learning_rule_make(&e.conf, &r, 0, TARGET, &w.keys[w.n], &val);
 		if (!ASSERT_OK(bpf_map_lookup_elem(e.maps.rules, &w.keys[w.n], &val) ? -errno : 0,
 			       MSG(m, "rule of %s", r.domain)))
@@ -1314,7 +1316,7 @@ static void test_reload_atomic(void)
 		struct bpfroute_rule_key key;
 		struct bpfroute_rule val;
 
-		snprintf(r.domain, sizeof(r.domain), "n0.atomic.example");
+		r.domain = "n0.atomic.example";
 		learning_rule_make(&e.conf, &r, 0, TARGET, &key, &val);
 		if (!ASSERT_OK(bpf_map_lookup_elem(e.maps.rules, &key, &val) ? -errno : 0, "n0"))
 			goto out;

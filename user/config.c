@@ -230,6 +230,54 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 	return p;
 }
 
+/*
+ * The name store: the text of the routes' domain names, packed one after
+ * the other in blocks that never move, so that a route keeps a pointer to
+ * its name however many routes follow. One allocation per block, not per
+ * name: a list of hundreds of thousands of names is read at every load.
+ */
+#define NAME_BLOCK_SIZE	(64 << 10)
+_Static_assert(NAME_BLOCK_SIZE >= CONFIG_DOMAIN_MAX, "a name fits in a block");
+
+struct config_name_block {
+	struct config_name_block *next;	/* the block filled before this one */
+	size_t used;
+	char text[NAME_BLOCK_SIZE];
+};
+
+/* A copy of name in cfg's store, or NULL if memory is short. */
+static const char *name_store(struct config *cfg, const char *name)
+{
+	struct config_name_block *b = cfg->names;
+	size_t len = strlen(name) + 1;
+	char *p;
+
+	if (len > NAME_BLOCK_SIZE)
+		return NULL;
+	if (!b || NAME_BLOCK_SIZE - b->used < len) {
+		b = malloc(sizeof(*b));
+		if (!b)
+			return NULL;
+		b->next = cfg->names;
+		b->used = 0;
+		cfg->names = b;
+	}
+	p = b->text + b->used;
+	memcpy(p, name, len);
+	b->used += len;
+	return p;
+}
+
+static void names_free(struct config_name_block *b)
+{
+	while (b) {
+		struct config_name_block *next = b->next;
+
+		free(b);
+		b = next;
+	}
+}
+
 /* The `target` line of dev, or 0 if it has none. */
 static int target_line(const struct config *cfg, const char *dev)
 {
@@ -460,13 +508,27 @@ static int route_dup(struct parser *ps, const struct config_route *r,
 static int route_append(struct parser *ps, const struct config_route *r)
 {
 	struct config *cfg = ps->cfg;
-	struct config_route *rp;
+	struct config_route *rp, *last;
 
 	rp = grow(cfg->routes, cfg->n_routes, &ps->routes_cap, sizeof(*cfg->routes));
 	if (!rp)
 		return fail(ps, -ENOMEM, "out of memory");
 	cfg->routes = rp;
-	cfg->routes[cfg->n_routes++] = *r;
+	last = cfg->n_routes ? &cfg->routes[cfg->n_routes - 1] : NULL;
+	cfg->routes[cfg->n_routes] = *r;
+	if (r->kind == CONFIG_ROUTE_DOMAIN) {
+		const char *name;
+
+		/* A `domains` entry is a name and its wildcard: one copy of the text for both. */
+		if (last && last->kind == CONFIG_ROUTE_DOMAIN && !strcmp(last->domain, r->domain))
+			name = last->domain;
+		else
+			name = name_store(cfg, r->domain);
+		if (!name)
+			return fail(ps, -ENOMEM, "out of memory");
+		cfg->routes[cfg->n_routes].domain = name;
+	}
+	cfg->n_routes++;
 	if (route_set_add(ps, cfg->n_routes - 1))
 		return fail(ps, -ENOMEM, "out of memory");
 	if (r->kind == CONFIG_ROUTE_DOMAIN)
@@ -595,8 +657,13 @@ static int parse_dev(struct parser *ps, char **tok, int ntok, const char *usage,
 	return 0;
 }
 
-/* The PREFIX|DOMAIN word of a route or bypass line into r. */
-static int parse_route_what(struct parser *ps, const char *arg, struct config_route *r)
+/*
+ * The PREFIX|DOMAIN word of a route or bypass line into r; a name is
+ * written into name (CONFIG_DOMAIN_MAX bytes), which r->domain then points
+ * to until route_append() stores it.
+ */
+static int parse_route_what(struct parser *ps, const char *arg, struct config_route *r,
+			    char *name)
 {
 	const char *why;
 	char buf[64];
@@ -609,9 +676,10 @@ static int parse_route_what(struct parser *ps, const char *arg, struct config_ro
 			return fail(ps, ret, "%s in %s", why, arg);
 	} else {
 		r->kind = CONFIG_ROUTE_DOMAIN;
-		ret = config_domain_parse(arg, r->domain, &r->wildcard, buf, sizeof(buf));
+		ret = config_domain_parse(arg, name, &r->wildcard, buf, sizeof(buf));
 		if (ret)
 			return fail(ps, ret, "bad domain '%s': %s", arg, buf);
+		r->domain = name;
 	}
 	return 0;
 }
@@ -626,6 +694,7 @@ static int parse_bypass(struct parser *ps, char **tok, int ntok)
 {
 	const struct config_route *dup;
 	struct config_route r;
+	char name[CONFIG_DOMAIN_MAX];
 	int ret;
 
 	if (ntok != 2)
@@ -633,7 +702,7 @@ static int parse_bypass(struct parser *ps, char **tok, int ntok)
 	memset(&r, 0, sizeof(r));
 	r.bypass = true;
 	r.line = ps->line;
-	ret = parse_route_what(ps, tok[1], &r);
+	ret = parse_route_what(ps, tok[1], &r, name);
 	if (ret)
 		return ret;
 	dup = route_set_find(ps, &r);
@@ -647,6 +716,7 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	struct config *cfg = ps->cfg;
 	struct config_route r;
 	const struct config_route *dup;
+	char name[CONFIG_DOMAIN_MAX];
 	size_t i;
 	int ret;
 
@@ -660,7 +730,7 @@ static int parse_route(struct parser *ps, char **tok, int ntok)
 	if (ret)
 		return ret;
 
-	ret = parse_route_what(ps, tok[1], &r);
+	ret = parse_route_what(ps, tok[1], &r, name);
 	if (ret)
 		return ret;
 
@@ -713,7 +783,8 @@ static int list_entry(void *ctx, const struct config_route *entry)
 	struct config_route r = *entry;
 	int ret;
 
-	snprintf(r.dev, sizeof(r.dev), "%s", l->dev);
+	/* Not snprintf(): this runs for every entry of every list. */
+	memcpy(r.dev, l->dev, sizeof(r.dev));
 	r.masquerade = l->masquerade;
 	r.clients = l->clients;
 	r.list = (unsigned int)cfg->n_lists;
@@ -1673,6 +1744,7 @@ void config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->ifaces);
 	free(cfg->routes);
+	names_free(cfg->names);
 	for (size_t i = 0; i < cfg->n_lists; i++)
 		free(cfg->lists[i].path);
 	free(cfg->lists);

@@ -40,6 +40,8 @@
 #define CONFIG_DOMAIN_MAX 254		/* 253 characters and the NUL */
 #define CONFIG_LINE_MAX 1023		/* characters in a line, without the newline */
 
+struct config_name_block;
+
 struct config_iface {
 	char name[IF_NAMESIZE];
 	int line;
@@ -70,9 +72,13 @@ struct config_route {
 	unsigned int list;		/* 0: a route line; else 1 + its index in cfg->lists */
 	/*
 	 * CONFIG_ROUTE_DOMAIN: the name in lower case without a trailing dot
-	 * and, for a wildcard, without the leading "*." (wildcard set).
+	 * and, for a wildcard, without the leading "*." (wildcard set). Held
+	 * apart, in the config's name store (cfg->names), and not inline:
+	 * inline, every route would carry CONFIG_DOMAIN_MAX bytes, and a
+	 * million-prefix list made 320-byte records, 390 MiB to fault in and
+	 * walk.
 	 */
-	char domain[CONFIG_DOMAIN_MAX];
+	const char *domain;
 };
 
 /*
@@ -169,6 +175,7 @@ struct config {
 	size_t n_ifaces;
 	struct config_route *routes;	/* route lines and list entries, in file order */
 	size_t n_routes;
+	struct config_name_block *names;	/* the routes' domain names (config.c) */
 	struct config_list *lists;	/* route-list lines, in line order */
 	size_t n_lists;
 	struct config_masq *masq;	/* masqueraded target devices, in line order */

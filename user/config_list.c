@@ -64,13 +64,15 @@ list_fail(const struct list_reader *lr, int ret, const char *fmt, ...)
 static int emit_name(struct list_reader *lr, const char *word, bool subtree, bool no_star)
 {
 	struct config_route r;
-	char why[64];
+	char name[CONFIG_DOMAIN_MAX], why[64];
 	int ret;
 
 	memset(&r, 0, sizeof(r));
 	r.kind = CONFIG_ROUTE_DOMAIN;
 	r.line = lr->line;
-	ret = config_domain_parse(word, r.domain, &r.wildcard, why, sizeof(why));
+	/* The config stores the name if it keeps the entry (config.c, route_append()). */
+	r.domain = name;
+	ret = config_domain_parse(word, name, &r.wildcard, why, sizeof(why));
 	if (ret)
 		return list_fail(lr, ret, "bad domain '%s': %s", word, why);
 	if (r.wildcard && no_star)
