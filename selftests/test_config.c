@@ -904,10 +904,10 @@ static void test_strict_target(void)
 	/* A property of the device, not of a rule: never on a route line. */
 	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0 strict no\n", -EINVAL,
 		       NAME ":2: unknown option 'strict' after dev wg0; "
-		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade]");
+		       "usage: route PREFIX|DOMAIN dev IFNAME [masquerade] [clients NAME]");
 	expect_refusal("interface lan0\nroute-list l.txt dev wg0 strict\n", -EINVAL,
 		       NAME ":2: unknown option 'strict' after dev wg0; usage: route-list FILE dev IFNAME "
-		       "[masquerade] [format bpfroute|domains|v2fly]");
+		       "[masquerade] [format bpfroute|domains|v2fly] [clients NAME]");
 	/* One target line per device, whatever each says. */
 	expect_refusal("interface lan0\ntarget wg0 masquerade\ntarget wg0 strict no\n", -EINVAL,
 		       NAME ":3: duplicate target wg0 (first at line 2)");
@@ -2706,7 +2706,7 @@ static void test_clients_refusals(void)
 		       "[masquerade] [clients NAME]");
 	expect_refusal("interface lan0\nclients a 192.0.2.0/24\ntarget wg0 masquerade clients a\n",
 		       -EINVAL, NAME ":3: unknown option 'clients' for target wg0; usage: target "
-		       "IFNAME masquerade|xdp");
+		       "IFNAME [masquerade|xdp] [strict [yes|no]]");
 	/* One rule per name: the same name for two groups is a duplicate. */
 	expect_refusal("interface lan0\nclients a 192.0.2.0/24\nclients b 192.0.2.128/25\n"
 		       "route example.com dev wg0 clients a\nroute example.com dev wg0 clients b\n",
