@@ -30,6 +30,7 @@ static int conf_read(struct agent *a)
 struct agent_rules {
 	struct agent_rule *v;
 	size_t n;
+	size_t n_bypass;
 	__u8 *names;
 };
 
@@ -66,6 +67,7 @@ static int rules_read(const struct bpfroute_maps *m, struct agent_rules *out)
 		r->id = list[i].val.id;
 		r->wildcard = list[i].key.wildcard;
 		r->bypass = list[i].val.flags & BPFROUTE_RULE_F_BYPASS;
+		out->n_bypass += r->bypass;
 		r->clients = list[i].val.clients;
 		r->ifindex = list[i].val.ifindex;
 		r->name_len = list[i].val.name_len;
@@ -138,6 +140,7 @@ int agent_refresh(struct agent *a, __u64 now)
 	free(a->rule_names);
 	a->rules = fresh.v;
 	a->n_rules = fresh.n;
+	a->n_bypass = fresh.n_bypass;
 	a->rule_names = fresh.names;
 	a->rules_read_ns = now;
 	if (changed)
@@ -162,13 +165,13 @@ static bool rule_covers(const struct agent_rule *r, const __u8 *q, size_t qlen)
  * (`bypass public.corp.example.com` under `route *.corp.example.com`). The
  * same order as bpf/dns_rules.h (learning_rule_match(): a lookup of
  * bpfroute_rules per label, whatever the number of rules); only answers the
- * agent finishes pay it.
+ * agent finishes pay it, and only while the config has a bypass rule.
  */
 static bool rule_bypassed(const struct agent *a, const __u8 *qname, size_t qlen)
 {
 	struct learning_rule best;
 
-	return !learning_rule_match(a->maps, &a->conf, qname, qlen, &best) &&
+	return a->n_bypass && !learning_rule_match(a->maps, &a->conf, qname, qlen, &best) &&
 	       (best.val.flags & BPFROUTE_RULE_F_BYPASS);
 }
 

@@ -122,6 +122,7 @@ struct agent {
 	struct bpfroute_conf conf;
 	struct agent_rule *rules;	/* sorted by id */
 	size_t n_rules;
+	size_t n_bypass;		/* of them, bypass rules */
 	__u8 *rule_names;		/* their names */
 	__u64 rules_read_ns;
 	struct hosttable ht[2];		/* the learned tables, mapped; IPv4, IPv6 */

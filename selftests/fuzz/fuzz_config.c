@@ -61,8 +61,8 @@ static void check_route(const struct config_route *r)
 			abort();
 		return;
 	}
-	n = strnlen(r->domain, sizeof(r->domain));
-	if (!n || n == sizeof(r->domain) || r->domain[n - 1] == '.')
+	n = strnlen(r->domain, CONFIG_DOMAIN_MAX);
+	if (!n || n == CONFIG_DOMAIN_MAX || r->domain[n - 1] == '.')
 		abort();
 	for (size_t i = 0; i < n; i++)
 		if (r->domain[i] >= 'A' && r->domain[i] <= 'Z')
