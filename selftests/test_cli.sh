@@ -424,9 +424,9 @@ bad bypass_with_dev "2: usage: bypass PREFIX\|DOMAIN$" "interface lan0" "bypass 
 check bypass_refusals_touch_nothing test "$before" = "$(state)"
 check bypass_load br load -c "$bypassed"
 rules=$(br rules)
-check bypass_rules_text bash -c "grep -qE '^1 +public\.corp\.example\.com +bypass +- +0 +0$' <<<'$rules' &&
-	grep -qE '^2 +\*\.a\.corp\.example\.com +bypass +- +0 +0$' <<<'$rules' &&
-	grep -qE '^3 +x\.a\.corp\.example\.com +tun0 +no +0 +0$' <<<'$rules'"
+check bypass_rules_text bash -c "grep -qE '^1 +public\.corp\.example\.com +bypass +- +all +0 +0$' <<<'$rules' &&
+	grep -qE '^2 +\*\.a\.corp\.example\.com +bypass +- +all +0 +0$' <<<'$rules' &&
+	grep -qE '^3 +x\.a\.corp\.example\.com +tun0 +no +all +0 +0$' <<<'$rules'"
 routes=$(br routes)
 check bypass_routes_text bash -c "grep -qE '^203\.0\.113\.128/25 +bypass +- .* config$' <<<'$routes' &&
 	grep -qE '^203\.0\.113\.0/24 +tun0 +no .* config$' <<<'$routes'"
