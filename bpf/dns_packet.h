@@ -8,12 +8,11 @@
 #define BPFROUTE_DNS_PACKET_H
 
 #include "dns.h"
+#include "parsing.h"	/* IP_MF, IP_OFFSET */
 
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 #define IPPROTO_FRAGMENT_ 44
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1fff
 
 /* dns_packet_parse(): the first fragment of a DNS message split over IP fragments. */
 #define DNS_PACKET_FRAGMENT	1

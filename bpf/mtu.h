@@ -45,13 +45,6 @@
 #include "stats.h"
 #include "next_hop.h"	/* AF_INET_, AF_INET6_ */
 
-#ifndef IP_MF
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1fff
-#endif
-#ifndef TC_ACT_SHOT
-#define TC_ACT_SHOT	2
-#endif
 #define MTU_IP_DF	0x4000
 
 /* mtu_guard(): not a TC verdict, the packet goes on to its target. */

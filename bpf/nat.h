@@ -65,13 +65,6 @@
 #include "route_back.h"
 #include "mtu.h"
 
-#ifndef IP_MF
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1fff
-#endif
-#ifndef TC_ACT_SHOT
-#define TC_ACT_SHOT	2
-#endif
 
 #define NAT_TCP		BPFROUTE_IPPROTO_TCP
 #define NAT_UDP		BPFROUTE_IPPROTO_UDP

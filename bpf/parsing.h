@@ -14,6 +14,9 @@
 #define ETH_P_8021AD	0x88A8
 #define PACKET_HOST	0
 #define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
+#define IP_MF		0x2000	/* iphdr.frag_off, host order */
+#define IP_OFFSET	0x1fff
 #define ETH_HLEN	14
 #define E2BIG		7
 #define EEXIST		17
