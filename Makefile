@@ -234,7 +234,8 @@ $(OUTPUT)/bench_learn: tools/bench_learn.c tools/bench_learn.h $(OUTPUT)/bench_l
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -Itools $(filter %.c,$^) $(LDLIBS) -o $@
 
-tests: $(BIN) $(TEST_BINS) $(TOOL_BINS) $(FUZZ_BINS)
+# bench_fill also fills a gateway's table for test_e2e_fleet's scale phase.
+tests: $(BIN) $(TEST_BINS) $(TOOL_BINS) $(FUZZ_BINS) $(OUTPUT)/bench_fill
 
 # run.sh takes the binaries of this build: .output or, SANITIZE=1, .output-san.
 check: tests

@@ -31,7 +31,7 @@ export RACE_CLIENT=$out/race_client
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 all_tests=(config tc table xdp dns nat agent asan fuzz cli wireguard e2e e2e_dns metrics e2e_nat
-	e2e_clients e2e_query_flood e2e_strict e2e_mtu e2e_biglist package)
+	e2e_clients e2e_query_flood e2e_strict e2e_mtu e2e_biglist e2e_fleet package)
 c_tests=(config tc table xdp dns nat agent)
 
 topts=()
@@ -95,6 +95,7 @@ run_one() {
 	e2e_query_flood) "$top/selftests/test_e2e_query_flood.sh" ;;
 	e2e_strict) "$top/selftests/test_e2e_strict.sh" ;;
 	e2e_biglist) "$top/selftests/test_e2e_biglist.sh" ;;
+	e2e_fleet) "$top/selftests/test_e2e_fleet.sh" ;;
 	package) "$top/selftests/test_package.sh" ;;
 	*) echo "FAIL $1: no such test"; return 1 ;;
 	esac

@@ -25,6 +25,9 @@ packages=(
 	tcpdump
 	# learning from DNS: a real resolver serving the test zones
 	dnsmasq-base
+	# an HA pair (test_e2e_fleet, etc/fleet): BIRD carries the learned
+	# entries between the gateways, keepalived moves their LAN address
+	bird2 keepalived
 	# install and package (test_package): man pages from scdoc, checked with
 	# mandoc and man; the Debian package; the unit checked by
 	# systemd-analyze and run under systemd in a systemd-nspawn container

@@ -5,7 +5,9 @@
 # tests: start it, signal it (never a recycled pid), stop it and wait, check
 # its sandbox. Needs selftests/lib/checks.sh and selftests/lib/testbed.sh
 # sourced first, and BPFROUTE set; AGENT_PID and AGENT_LOG are the running
-# agent's.
+# agent's. AGENT_NS and AGENT_PIN, if set, name the namespace and the pin
+# directory agent_start runs it with (default the testbed's gateway and
+# $TB_PIN): a test with two gateways keeps one agent's variables per gateway.
 
 # The name the agent runs under (/proc/PID/comm: 15 characters at most),
 # checked before it is signalled.
@@ -23,8 +25,8 @@ agent_start()
 
 	AGENT_N=$((AGENT_N + 1))
 	AGENT_LOG=$TB_DIR/agent-$AGENT_N.log
-	tb_spawn "$TB_NS_GW" "$AGENT_COMM" "$AGENT_LOG" \
-		"$BPFROUTE" --pin-dir "$TB_PIN" run -c "$1"
+	tb_spawn "${AGENT_NS:-$TB_NS_GW}" "$AGENT_COMM" "$AGENT_LOG" \
+		"$BPFROUTE" --pin-dir "${AGENT_PIN:-$TB_PIN}" run -c "$1"
 	AGENT_PID=$TB_SPAWNED
 	for ((i = 0; i < 100; i++)); do
 		tb__alive "$AGENT_PID" || return 1

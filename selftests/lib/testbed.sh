@@ -65,6 +65,17 @@
 #   tb_setup_service_hop [MTU]	the private service moves one hop behind
 #			the peer (br-svc-S), over a link of MTU 1280
 #
+# And for a high-availability pair of gateways (test_e2e_fleet.sh):
+#
+#   tb_setup_fleet	a second gateway, B (br-gw2-S), with its own uplink to
+#			the internet host and its own tunnel wgb<S> = wgr<S> to
+#			the same peer; both gateways' lan0 on the LAN switch
+#			(tb_setup_lan_switch, done here if not yet); the clients'
+#			default routes point at a virtual address (TB_VIP4,
+#			TB_VIP6) that nothing holds until keepalived runs
+#   tb_keepalived NS CONF, tb_bird NS CONF	keepalived or BIRD in a
+#			gateway, private pid files and control socket in $TB_DIR
+#
 # Requires root, iproute2, wireguard-go, wg, socat, ping, curl; dnsmasq (from
 # dnsmasq-base) for tb_setup_dns.
 #
@@ -84,6 +95,12 @@
 # after tb_setup_lan_switch, tb_setup_service_hop:
 #   TB_NS_SW TB_NS_CLI2 TB_NS_SVC	the switch, the second client, the service
 #			host (tb_cli2, tb_svc run commands in the last two)
+# after tb_setup_fleet:
+#   TB_NS_GW2 TB_GW2_WG TB_PEER_WG3	gateway B, its tunnel and the peer's end
+#   TB_GW_LAN4 TB_GW2_LAN4 TB_GW2_LAN6	the gateways' own LAN addresses (A's
+#			IPv6 one is 2001:db8:1::1, as without B)
+#   TB_VIP4 TB_VIP6	the clients' default gateway, moved by VRRP
+#   (tb_gw2 runs a command in B; TB_BIRD_CTL is the last tb_bird's socket)
 # after tb_setup_dns:
 #   TB_DNS4 TB_DNS6	the resolver's addresses
 #   TB_CLI_RESOLV TB_GW_RESOLV	the client's and the gateway's resolv.conf
@@ -159,6 +176,7 @@ tb_inet() { tb__in "${TB_NS_INET:-}" "$@"; }
 tb_peer() { tb__in "${TB_NS_PEER:-}" "$@"; }
 tb_cli2() { tb__in "${TB_NS_CLI2:-}" "$@"; }
 tb_svc()  { tb__in "${TB_NS_SVC:-}" "$@"; }
+tb_gw2()  { tb__in "${TB_NS_GW2:-}" "$@"; }
 
 # A process counts as gone once it is reaped or a zombie: bash reaps its
 # children only when it gets around to it, and a zombie holds no resources.
@@ -251,10 +269,18 @@ tb__names()
 		TB_NS_SW=br-sw-$TB_SUFFIX
 		TB_NS_CLI2=br-cli2-$TB_SUFFIX
 		TB_NS_SVC=br-svc-$TB_SUFFIX
+		# The optional second gateway (tb_setup_fleet): its tunnel and
+		# the peer's end of it.
+		TB_NS_GW2=br-gw2-$TB_SUFFIX
+		TB_GW2_WG=wgb$TB_SUFFIX
+		TB_PEER_WG3=wgr$TB_SUFFIX
 		if [[ ! -e /run/netns/$TB_NS_CLI && ! -e /run/netns/$TB_NS_GW &&
 		      ! -e /run/netns/$TB_NS_INET && ! -e /run/netns/$TB_NS_PEER &&
 		      ! -e /run/netns/$TB_NS_PEER2 && ! -e /run/netns/$TB_NS_SW &&
 		      ! -e /run/netns/$TB_NS_CLI2 && ! -e /run/netns/$TB_NS_SVC &&
+		      ! -e /run/netns/$TB_NS_GW2 &&
+		      ! -e /var/run/wireguard/$TB_GW2_WG.sock &&
+		      ! -e /var/run/wireguard/$TB_PEER_WG3.sock &&
 		      ! -e /etc/netns/$TB_NS_CLI &&
 		      ! -e /etc/netns/$TB_NS_GW &&
 		      ! -e /var/run/wireguard/$TB_GW_WG.sock &&
@@ -265,6 +291,7 @@ tb__names()
 			export TB_GW_WG TB_PEER_WG TB_GW_LAN TB_GW_WAN TB_GW_UL
 			export TB_NS_PEER2 TB_GW_WG2 TB_PEER2_WG TB_GW_UL2
 			export TB_NS_SW TB_NS_CLI2 TB_NS_SVC
+			export TB_NS_GW2 TB_GW2_WG TB_PEER_WG3
 			export TB_SERVICE4 TB_SERVICE6 TB_SERVICE_PORT TB_PREFIX4 TB_PREFIX6
 			return 0
 		fi
@@ -384,13 +411,14 @@ tb__wg_start()
 	tb__run ip netns exec "$ns" sysctl -q -w "net.ipv6.conf.$name.accept_dad=0"
 }
 
-# tb__wg_handshaked [DEV]: the gateway's tunnel DEV (default $TB_GW_WG) has
-# completed a handshake.
+# tb__wg_handshaked [DEV [NS]]: the tunnel DEV (default $TB_GW_WG) in NS
+# (default the gateway) has completed a handshake.
 tb__wg_handshaked()
 {
 	local hs
 
-	hs=$(ip netns exec "$TB_NS_GW" wg show "${1:-$TB_GW_WG}" latest-handshakes 2>/dev/null)
+	hs=$(ip netns exec "${2:-$TB_NS_GW}" wg show "${1:-$TB_GW_WG}" latest-handshakes \
+		2>/dev/null)
 	[[ -n $hs && ${hs##*[[:space:]]} != 0 ]]
 }
 
@@ -723,6 +751,169 @@ tb_setup_lan_switch()
 	done
 }
 
+# ---- a high-availability pair of gateways -----------------------------------
+
+# The gateways' LAN addresses and the virtual one the clients route through.
+TB_GW_LAN4=192.0.2.1
+TB_GW2_LAN4=192.0.2.253
+TB_GW2_LAN6=2001:db8:1::fd
+TB_VIP4=192.0.2.254
+TB_VIP6=2001:db8:1::fe
+
+# tb_setup_fleet: a second gateway, B (namespace br-gw2-S), beside the first
+# (A), both on the LAN switch, each with its own uplink and its own tunnel to
+# the same peer, as two gateways of an HA pair are:
+#
+#	client, client2 --- switch --- lan0 A (192.0.2.1)   wan0 --- eth0 internet
+#	                         \---- lan0 B (192.0.2.253) wan0 --- eth1 host
+#	A ul0 --- eth0 peer, A wgg<S> ===== wgp<S> peer
+#	B ul0 --- eth2 peer, B wgb<S> ===== wgr<S> peer   (IPv6 underlay)
+#
+# B: lan0 192.0.2.253/24 2001:db8:1::fd/64; wan0 198.51.100.3/32 (a host
+# route each way: the /25s of 198.51.100.0/24 are taken) and
+# 2001:db8:8::1/64 to the internet host's eth1 (2001:db8:8::2/64); ul0
+# 2001:db8:7::1/64 to the peer's eth2 (2001:db8:7::2/64); its tunnel wgb<S>
+# 100.64.0.9/30 2001:db8:102::1/64, the peer's end wgr<S> 100.64.0.10/30
+# 2001:db8:102::2/64. B's ordinary routes lead to the decoy, as A's do.
+#
+# The clients' default routes point at TB_VIP4 / TB_VIP6, which no gateway
+# holds until keepalived (tb_keepalived) puts them on one. The return paths
+# stay on A while A is up: the internet host and the peer route the LAN to
+# A first and to B with a higher metric (used once A's route is gone). A
+# failover that stops only A's keepalived thus moves the clients' outgoing
+# packets to B (what B steers), and their replies still come through A, as
+# with any pair whose far side is not told which gateway is active.
+tb_setup_fleet()
+{
+	local keys=$TB_DIR/keys gw_pub peer_pub ns i
+
+	if [[ ! -e /run/netns/$TB_NS_SW ]]; then
+		tb_setup_lan_switch || return 1
+	fi
+	tb__netns_add "$TB_NS_GW2" || return 1
+	tb__run ip netns exec "$TB_NS_GW2" sysctl -q -w \
+		net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 || return 1
+
+	# LAN: a fourth port of the switch.
+	tb__veth "$TB_NS_GW2" "$TB_GW_LAN" "$TB_NS_SW" p3 || return 1
+	tb__run ip -n "$TB_NS_SW" link set p3 master br0 || return 1
+	tb__addr "$TB_NS_GW2" "$TB_GW_LAN" "$TB_GW2_LAN4/24" "$TB_GW2_LAN6/64" || return 1
+
+	# Uplink to the internet host. The decoy's hop limit is per interface.
+	tb__veth "$TB_NS_GW2" "$TB_GW_WAN" "$TB_NS_INET" eth1 || return 1
+	tb__run ip netns exec "$TB_NS_INET" sysctl -q -w \
+		"net.ipv6.conf.eth1.hop_limit=$TB_DECOY_TTL" || return 1
+	tb__addr "$TB_NS_GW2" "$TB_GW_WAN" 198.51.100.3/32 2001:db8:8::1/64 || return 1
+	tb__addr "$TB_NS_INET" eth1 2001:db8:8::2/64 || return 1
+	tb__run ip -n "$TB_NS_GW2" route add 198.51.100.2/32 dev "$TB_GW_WAN" || return 1
+	tb__run ip -n "$TB_NS_GW2" route add default via 198.51.100.2 dev "$TB_GW_WAN" || return 1
+	tb__run ip -n "$TB_NS_GW2" -6 route add default via 2001:db8:8::2 || return 1
+	tb__run ip -n "$TB_NS_INET" route add 198.51.100.3/32 dev eth1 || return 1
+	tb__run ip -n "$TB_NS_INET" route add 192.0.2.0/24 via 198.51.100.3 dev eth1 metric 100 ||
+		return 1
+	tb__run ip -n "$TB_NS_INET" -6 route add 2001:db8:1::/64 via 2001:db8:8::1 metric 100 ||
+		return 1
+
+	# Underlay and tunnel to the peer.
+	tb__veth "$TB_NS_GW2" "$TB_GW_UL" "$TB_NS_PEER" eth2 || return 1
+	tb__addr "$TB_NS_GW2" "$TB_GW_UL" 2001:db8:7::1/64 || return 1
+	tb__addr "$TB_NS_PEER" eth2 2001:db8:7::2/64 || return 1
+	(umask 077 &&
+	 wg genkey >"$keys/gwb.key" && wg pubkey <"$keys/gwb.key" >"$keys/gwb.pub" &&
+	 wg genkey >"$keys/peer3.key" && wg pubkey <"$keys/peer3.key" >"$keys/peer3.pub") || {
+		tb_log "wg genkey/pubkey failed"
+		return 1
+	}
+	gw_pub=$(<"$keys/gwb.pub")
+	peer_pub=$(<"$keys/peer3.pub")
+	tb__wg_start "$TB_NS_PEER" "$TB_PEER_WG3" || return 1
+	tb__wg_start "$TB_NS_GW2" "$TB_GW2_WG" || return 1
+	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG3" \
+		private-key "$keys/peer3.key" listen-port 51821 \
+		peer "$gw_pub" \
+		allowed-ips 100.64.0.9/32,2001:db8:102::1/128,192.0.2.0/24,2001:db8:1::/64 ||
+		return 1
+	tb__addr "$TB_NS_PEER" "$TB_PEER_WG3" 100.64.0.10/30 2001:db8:102::2/64 || return 1
+	tb__run ip -n "$TB_NS_PEER" link set "$TB_PEER_WG3" up || return 1
+	tb__run ip -n "$TB_NS_PEER" route add 192.0.2.0/24 dev "$TB_PEER_WG3" metric 100 ||
+		return 1
+	tb__run ip -n "$TB_NS_PEER" -6 route add 2001:db8:1::/64 dev "$TB_PEER_WG3" metric 100 ||
+		return 1
+	tb__run ip netns exec "$TB_NS_GW2" wg set "$TB_GW2_WG" \
+		private-key "$keys/gwb.key" \
+		peer "$peer_pub" endpoint "[2001:db8:7::2]:51821" \
+		allowed-ips 0.0.0.0/0,::/0 || return 1
+	tb__addr "$TB_NS_GW2" "$TB_GW2_WG" 100.64.0.9/30 2001:db8:102::1/64 || return 1
+	tb__run ip -n "$TB_NS_GW2" link set "$TB_GW2_WG" up || return 1
+	for ((i = 0; i < 10; i++)); do
+		ip netns exec "$TB_NS_GW2" ping -n -q -c 1 -W 1 100.64.0.10 >/dev/null 2>&1 &&
+			tb__wg_handshaked "$TB_GW2_WG" "$TB_NS_GW2" && break
+	done
+	if ! tb__wg_handshaked "$TB_GW2_WG" "$TB_NS_GW2"; then
+		tb_log "no WireGuard handshake between $TB_GW2_WG and $TB_PEER_WG3"
+		ip netns exec "$TB_NS_GW2" wg show "$TB_GW2_WG" >&2
+		return 1
+	fi
+
+	# The clients route through the virtual address, wherever it is.
+	for ns in "$TB_NS_CLI" "$TB_NS_CLI2"; do
+		tb__run ip -n "$ns" route replace default via "$TB_VIP4" || return 1
+		tb__run ip -n "$ns" -6 route replace default via "$TB_VIP6" || return 1
+	done
+	# The two gateways see each other (the BGP session's path).
+	if ! tb__wait_for 20 0.1 ip netns exec "$TB_NS_GW2" ping -n -c 1 -W 1 "$TB_GW_LAN4"; then
+		tb_log "gateway B cannot reach gateway A on the LAN"
+		return 1
+	fi
+	export TB_GW_LAN4 TB_GW2_LAN4 TB_GW2_LAN6 TB_VIP4 TB_VIP6
+}
+
+# tb_keepalived NS CONF: keepalived (VRRP only) in gateway NS with config
+# CONF, in the foreground so that teardown holds its pid (TB_SPAWNED); its
+# pid files in $TB_DIR, so that one keepalived per namespace can run on one
+# machine (the defaults under /run are shared by all namespaces), its log
+# in $TB_DIR/keepalived-NS.log.
+tb_keepalived()
+{
+	local ns=$1 conf=$2 pid
+
+	tb_spawn "$ns" keepalived "$TB_DIR/keepalived-$ns.log" \
+		keepalived --vrrp --dont-fork --log-console --log-detail --no-syslog \
+		--use-file "$conf" --pid "$TB_DIR/keepalived-$ns.pid" \
+		--vrrp_pid "$TB_DIR/keepalived-vrrp-$ns.pid"
+	pid=$TB_SPAWNED
+	sleep 0.2
+	if ! tb__alive "$pid"; then
+		tb_log "keepalived in $ns ended at once; its log:"
+		sed 's/^/testbed:   /' "$TB_DIR/keepalived-$ns.log" >&2
+		return 1
+	fi
+}
+
+# tb_bird NS CONF: BIRD in gateway NS with config CONF, in the foreground
+# (pid in TB_SPAWNED), its control socket TB_BIRD_CTL
+# ($TB_DIR/bird-NS.ctl, for birdc -s) and log in $TB_DIR; true once it
+# answers on the socket (5 s at most).
+TB_BIRD_CTL=
+tb_bird()
+{
+	local ns=$1 conf=$2 pid
+
+	TB_BIRD_CTL=$TB_DIR/bird-$ns.ctl
+	tb_spawn "$ns" bird "$TB_DIR/bird-$ns.log" \
+		bird -f -c "$conf" -s "$TB_BIRD_CTL" -P "$TB_DIR/bird-$ns.pid"
+	pid=$TB_SPAWNED
+	if ! tb__wait_for 50 0.1 ip netns exec "$ns" birdc -s "$TB_BIRD_CTL" show status ||
+	   ! tb__alive "$pid"; then
+		tb_log "bird in $ns does not answer on $TB_BIRD_CTL; its log:"
+		sed 's/^/testbed:   /' "$TB_DIR/bird-$ns.log" >&2
+		return 1
+	fi
+}
+
 # tb_setup_service_hop [MTU]: the private service one hop behind the peer,
 # over a narrow link, as a service in a VPN provider's network is: a host
 # br-svc-S (eth0 100.64.1.2/30, 2001:db8:6::2/64) joined to the peer's eth1
@@ -937,7 +1128,8 @@ tb_teardown()
 	# could not, delete the device ourselves: a TUN device is not
 	# netns-local, so deleting the namespace would move it to the host's.
 	for wg in "${TB_GW_WG:-}:${TB_NS_GW:-}" "${TB_PEER_WG:-}:${TB_NS_PEER:-}" \
-		  "${TB_GW_WG2:-}:${TB_NS_GW:-}" "${TB_PEER2_WG:-}:${TB_NS_PEER2:-}"; do
+		  "${TB_GW_WG2:-}:${TB_NS_GW:-}" "${TB_PEER2_WG:-}:${TB_NS_PEER2:-}" \
+		  "${TB_GW2_WG:-}:${TB_NS_GW2:-}" "${TB_PEER_WG3:-}:${TB_NS_PEER:-}"; do
 		ns=${wg#*:}
 		wg=${wg%%:*}
 		[[ -n $wg ]] || continue

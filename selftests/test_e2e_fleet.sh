@@ -1,0 +1,463 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# End-to-end test of a high-availability pair (README, "An HA pair with
+# keepalived") on the namespace testbed with its second gateway
+# (selftests/lib/testbed.sh, tb_setup_fleet), run with the example files of
+# etc/fleet: keepalived moves the clients' gateway address (VIP) between
+# gateway A and gateway B, BIRD carries over iBGP what each gateway's agent
+# exports (`export table 100`) into the other's table 200, which that agent
+# imports (`import table 200 dev WG`).
+#
+#   a. both agents and both BIRDs run, the BGP session is up
+#   b. the client resolves a name through A: A learns it, B imports it
+#      ("# propagation ms:" from A's entry to B's)
+#   c. A's keepalived stops: the VIP moves to B, and the client's next
+#      connection to the name goes through B's tunnel ("private"), not the
+#      decoy ("# failover ms:")
+#   d. A's entry expires (small max-ttl and idle-timeout): its route leaves
+#      table 100 on A and table 200 on B, and B's entry goes
+#   e. routes and rules outside tables 100 and 200 are as they were, on both
+#   g. scale: FLEET_SCALE_N (default 100000) entries filled into A's table
+#      with A's agent stopped; once it starts, they reach B's learned table
+#      ("# scale N: export s, bgp s, import s"; counts checked, not times)
+#
+# Prints one "PASS name", "FAIL name" or "SKIP name: why" line per check;
+# figures as "#" lines, never asserted on.
+#
+#	sudo selftests/test_e2e_fleet.sh		# after `make tests`
+
+set -u
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+BPFROUTE=${BPFROUTE:-$TOP/bpfroute}
+BENCH_FILL=${BENCH_FILL:-${BPFROUTE_OUTPUT:-$TOP/.output}/bench_fill}
+EXAMPLES=$TOP/etc/fleet
+SCALE_N=${FLEET_SCALE_N:-100000}
+# The tables of the examples (bpfroute.conf, bird-gw-*.conf).
+EXPORT_TABLE=100
+IMPORT_TABLE=200
+# A learned entry's life in phases b-d: short, so that d sees it go.
+MAX_TTL=10
+IDLE_TIMEOUT=2
+NAME=www.corp.example.com
+
+# shellcheck source-path=SCRIPTDIR source=lib/checks.sh
+. "$HERE/lib/checks.sh"
+
+require_root_and_tools e2e_fleet wireguard-go wg socat curl ip jq dig dnsmasq bird birdc \
+	keepalived
+require_built e2e_fleet BPFROUTE BENCH_FILL
+
+# shellcheck source-path=SCRIPTDIR source=lib/testbed.sh
+. "$HERE/lib/testbed.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/agent.sh
+. "$HERE/lib/agent.sh"
+trap tb_teardown EXIT
+trap 'exit 130' INT TERM HUP
+
+START=$SECONDS
+finish()
+{
+	note "$N_PASS passed, $N_FAIL failed, $N_SKIP skipped in $((SECONDS - START)) s"
+	((N_FAIL == 0))
+	exit
+}
+
+if ! tb_setup || ! tb_setup_fleet || ! tb_setup_dns; then
+	fail fleet_testbed "could not build the testbed (see the messages above)"
+	exit 1
+fi
+pass fleet_testbed
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Per gateway (A or B): namespace, pin directory, tunnel, agent.
+declare -A GW_NS=([A]=$TB_NS_GW [B]=$TB_NS_GW2)
+declare -A GW_PIN=([A]=$TB_PIN [B]=$TB_BPFFS/bpfroute-b)
+declare -A GW_WG=([A]=$TB_GW_WG [B]=$TB_GW2_WG)
+declare -A GW_AGENT=([A]= [B]=)
+declare -A GW_LOG=([A]= [B]=)
+
+# on GW CMD...: a command in gateway GW.
+on() { local g=$1; shift; ip netns exec "${GW_NS[$g]}" "$@"; }
+
+# bpfr GW ARGS...: bpfroute on gateway GW, bounded in time.
+bpfr() { local g=$1; shift; on "$g" timeout 20 "$BPFROUTE" --pin-dir "${GW_PIN[$g]}" "$@"; }
+
+# gw_agent_start GW CONF / gw_agent_stop GW: agent.sh's agent, one per gateway.
+gw_agent_start()
+{
+	local rc
+
+	AGENT_NS=${GW_NS[$1]} AGENT_PIN=${GW_PIN[$1]} AGENT_PID=${GW_AGENT[$1]}
+	agent_start "$2"
+	rc=$?
+	GW_AGENT[$1]=$AGENT_PID
+	GW_LOG[$1]=$AGENT_LOG
+	return $rc
+}
+
+gw_agent_stop()
+{
+	local rc
+
+	AGENT_PID=${GW_AGENT[$1]}
+	agent_stop TERM
+	rc=$?
+	GW_AGENT[$1]=$AGENT_PID
+	return $rc
+}
+
+gw_agent_log() { printf 'agent log of %s:\n%s\n' "$1" "$(tail -n 20 "${GW_LOG[$1]}" 2>&1)"; }
+
+# entry GW PREFIX: the learned entry of PREFIX in GW's `routes -j`, or nothing.
+entry()
+{
+	bpfr "$1" routes -j 2>/dev/null |
+		jq -c --arg p "$2" 'map(select(.prefix == $p and .expires_in != null)) | first // empty' \
+		2>/dev/null
+}
+
+# has_entry GW PREFIX RULE: GW has a learned entry of PREFIX under RULE
+# ("import" for one imported from the kernel table).
+has_entry()
+{
+	jq -e --arg r "$3" '.rule == $r' <<<"$(entry "$1" "$2")" >/dev/null 2>&1
+}
+
+no_entry() { [[ -z $(entry "$1" "$2") ]]; }
+
+# in_table GW TABLE PREFIX: the kernel table of GW has a route for PREFIX.
+in_table()
+{
+	local fam=-4
+
+	[[ $3 == *:* ]] && fam=-6
+	[[ -n $(on "$1" ip "$fam" route show table "$2" "$3" 2>/dev/null) ]]
+}
+
+not_in_table() { ! in_table "$@"; }
+
+# table_count GW TABLE FAMILY(-4|-6): routes in a kernel table.
+table_count() { on "$1" ip "$3" route show table "$2" 2>/dev/null | wc -l; }
+
+# learned_count GW: the entries of GW's learned tables (both families).
+learned_count()
+{
+	bpfr "$1" status -j 2>/dev/null |
+		jq -r '.maps.learned4.entries + .maps.learned6.entries' 2>/dev/null
+}
+
+# wait_check NAME TRIES DELAY CMD... -- WHAT [DETAIL_CMD...]: like check,
+# with CMD retried as tb__wait_for does. DETAIL_CMD runs on failure only,
+# after the wait: its output shows the state that failed, not the one before.
+wait_check()
+{
+	local name=$1 tries=$2 delay=$3 args=() what
+	shift 3
+
+	while (($#)) && [[ $1 != -- ]]; do
+		args+=("$1")
+		shift
+	done
+	(($#)) && shift
+	what=${1:-}
+	(($#)) && shift
+	if wait_until "$tries" "$delay" "${args[@]}"; then
+		pass "$name"
+		return 0
+	fi
+	if (($#)); then
+		fail "$name" "$what" "$("$@" 2>&1 | head -c 3000)"
+	else
+		fail "$name" "$what"
+	fi
+	return 1
+}
+
+# wait_until TRIES DELAY CMD...: like tb__wait_for, and $WAITED is the ms it took.
+WAITED=
+wait_until()
+{
+	local t0 rc
+
+	t0=$(now_ms)
+	tb__wait_for "$@"
+	rc=$?
+	WAITED=$(($(now_ms) - t0))
+	return $rc
+}
+
+# The routing state nothing here may touch: everything but the two tables
+# the pair owns, and but the VIP, which keepalived moves.
+snapshot()
+{
+	on "$1" sh -c 'ip route show table all; echo "-- ip -6 route"
+		ip -6 route show table all; echo "-- ip rule"
+		ip rule show; echo "-- ip -6 rule"; ip -6 rule show' 2>&1 |
+		grep -Ev "(^| )table ($EXPORT_TABLE|$IMPORT_TABLE)( |$)" |
+		grep -Fvw -e "$TB_VIP4" -e "$TB_VIP6"
+}
+
+# ---- the example files, filled in -------------------------------------------
+
+# The testbed's addresses are those of the examples (lan0, 192.0.2.1 and
+# 192.0.2.253, the VIPs); only the tunnels' names differ per run.
+# gw_conf GW FILE [EXTRA...]: etc/fleet/bpfroute.conf for GW, with EXTRA lines.
+gw_conf()
+{
+	local g=$1 f=$2
+	shift 2
+
+	{
+		sed "s/\bwg0\b/${GW_WG[$g]}/g" "$EXAMPLES/bpfroute.conf"
+		printf '%s\n' "$@"
+	} >"$f"
+}
+
+for g in A B; do
+	gw_conf "$g" "$TB_DIR/fleet-$g.conf" "min-ttl 1" "max-ttl $MAX_TTL" \
+		"idle-timeout $IDLE_TIMEOUT"
+	gw_conf "$g" "$TB_DIR/scale-$g.conf"
+done
+cp "$EXAMPLES/keepalived-gw-a.conf" "$TB_DIR/keepalived-a.conf" &&
+cp "$EXAMPLES/keepalived-gw-b.conf" "$TB_DIR/keepalived-b.conf" &&
+cp "$EXAMPLES/bird-gw-a.conf" "$TB_DIR/bird-a.conf" &&
+cp "$EXAMPLES/bird-gw-b.conf" "$TB_DIR/bird-b.conf" || {
+	fail fleet_examples "could not copy the examples of $EXAMPLES"
+	exit 1
+}
+
+
+# An agent that does not know `export` and `import` yet: the test plays both
+# (the exporter's routes by hand, B's import as manual routes), so that the
+# testbed, keepalived and BIRD are still tested; the agents' own part is
+# skipped.
+SIM=0
+if ! bpfr A check -c "$TB_DIR/fleet-A.conf" >/dev/null 2>&1; then
+	SIM=1
+	note "bpfroute refuses 'export'/'import': their effects simulated, their checks skipped"
+	for f in "$TB_DIR"/fleet-?.conf "$TB_DIR"/scale-?.conf; do
+		sed -i -E '/^(export|import) /d' "$f"
+	done
+fi
+
+# sim_export add|del: what A's and B's agents would do with A's entries.
+sim_export()
+{
+	((SIM)) || return 0
+	on A ip route "$1" blackhole "$TB_SERVICE4/32" proto 191 table "$EXPORT_TABLE"
+	on A ip -6 route "$1" blackhole "$TB_SERVICE6/128" proto 191 table "$EXPORT_TABLE"
+	bpfr B route "$1" "$TB_SERVICE4/32" ${2:+dev "${GW_WG[B]}"} >/dev/null
+	bpfr B route "$1" "$TB_SERVICE6/128" ${2:+dev "${GW_WG[B]}"} >/dev/null
+}
+
+# sim_skip NAME: true (and NAME skipped) if the agents' part is simulated.
+sim_skip()
+{
+	((SIM)) || return 1
+	skip "$1" "simulated (the agent has no export/import)"
+}
+
+# ---- a. keepalived, BIRD, the agents -----------------------------------------
+
+vip_on() { [[ -n $(on "$1" ip -o addr show to "$TB_VIP4/32" 2>/dev/null) ]]; }
+ka_log() { tail -n 5 "$TB_DIR/keepalived-${GW_NS[$1]}.log"; }
+
+KA_A=
+tb_keepalived "${GW_NS[A]}" "$TB_DIR/keepalived-a.conf" && KA_A=$TB_SPAWNED &&
+	tb_keepalived "${GW_NS[B]}" "$TB_DIR/keepalived-b.conf"
+wait_check vrrp_vip_on_a 100 0.1 vip_on A -- \
+	"the VIP $TB_VIP4 is not on A 10 s after keepalived started" ka_log A
+note "vrrp: VIP on A $WAITED ms after keepalived started"
+
+BIRD_A= BIRD_B=
+tb_bird "${GW_NS[A]}" "$TB_DIR/bird-a.conf" && BIRD_A=$TB_BIRD_CTL &&
+	tb_bird "${GW_NS[B]}" "$TB_DIR/bird-b.conf" && BIRD_B=$TB_BIRD_CTL
+birdc_a() { on A birdc -s "$BIRD_A" "$@"; }
+birdc_b() { on B birdc -s "$BIRD_B" "$@"; }
+bgp_up() { birdc_a show protocols fleet 2>/dev/null | grep -q Established; }
+wait_check bgp_established 150 0.1 bgp_up -- \
+	"BIRD's session between A and B is not established after 15 s" \
+	birdc_a show protocols all fleet || finish
+note "bgp: session established $WAITED ms after BIRD started"
+
+ROUTING_A=$(snapshot A)
+ROUTING_B=$(snapshot B)
+
+# expect_agent_starts NAME GW CONF
+expect_agent_starts()
+{
+	if gw_agent_start "$2" "$3"; then
+		pass "$1"
+		return 0
+	fi
+	fail "$1" "bpfroute run -c $3 on $2 did not start" "$(gw_agent_log "$2")"
+	return 1
+}
+
+for g in A B; do
+	expect_agent_starts "agent_${g}_starts" "$g" "$TB_DIR/fleet-$g.conf" || finish
+done
+
+# The client's requests: answered "private" through a tunnel, "decoy" if not.
+url="http://$NAME:$TB_SERVICE_PORT/"
+fetch() { tb_cli curl -sS --max-time "${2:-3}" "$1" "$url" 2>&1; }
+
+# ---- b. learned on A, imported by B ------------------------------------------
+
+routes_of() { bpfr "$1" routes -j; }
+table_of() { on "$1" ip "$2" route show table "$3"; }
+
+t0=$(now_ms)
+tb_cli dig +short +time=2 +tries=1 "$NAME" A >/dev/null 2>&1
+tb_cli dig +short +time=2 +tries=1 "$NAME" AAAA >/dev/null 2>&1
+wait_check a_learns 100 0.01 has_entry A "$TB_SERVICE4/32" "*.corp.example.com" -- \
+	"A has no entry of $TB_SERVICE4/32 under *.corp.example.com 1 s after the answer" \
+	routes_of A
+t_a=$(now_ms)
+sim_export add dev
+wait_check a_exports 100 0.01 in_table A "$EXPORT_TABLE" "$TB_SERVICE4" -- \
+	"A's table $EXPORT_TABLE has no route of $TB_SERVICE4 1 s after A learned it" \
+	table_of A -4 "$EXPORT_TABLE"
+note "export: A's route in table $EXPORT_TABLE $(($(now_ms) - t_a)) ms after its entry"
+route=$(on A ip route show table "$EXPORT_TABLE" "$TB_SERVICE4" 2>&1)
+check a_export_is_blackhole_191 grep -Eq "^blackhole $TB_SERVICE4 proto (191|bpfroute)( |$)" \
+	<<<"$route" -- "table $EXPORT_TABLE: expected 'blackhole $TB_SERVICE4 proto 191', got '$route'"
+wait_check b_table200 300 0.01 in_table B "$IMPORT_TABLE" "$TB_SERVICE4" -- \
+	"B's table $IMPORT_TABLE has no route of $TB_SERVICE4 3 s after A learned it" \
+	birdc_b show route all table fleet4
+sim_skip b_imports || wait_check b_imports 300 0.01 has_entry B "$TB_SERVICE4/32" import -- \
+	"B has no imported entry of $TB_SERVICE4/32 3 s after A learned it" routes_of B
+note "propagation ms: $(($(now_ms) - t_a)) (from A's entry to B's imported one, IPv4;" \
+	"the answer to A's entry $((t_a - t0)) ms)"
+wait_check b_table200_6 300 0.01 in_table B "$IMPORT_TABLE" "$TB_SERVICE6" -- \
+	"B's table $IMPORT_TABLE has no route of $TB_SERVICE6 3 s after A learned it" \
+	birdc_b show route all table fleet6
+sim_skip b_imports6 || wait_check b_imports6 300 0.01 has_entry B "$TB_SERVICE6/128" import -- \
+	"B has no imported entry of $TB_SERVICE6/128 3 s after A learned it" routes_of B
+if ! sim_skip b_import_to_own_tunnel; then
+	got=$(entry B "$TB_SERVICE4/32")
+	check b_import_to_own_tunnel jq -e --arg d "${GW_WG[B]}" '.dev == $d' <<<"$got" -- \
+		"B's imported entry must go into B's own tunnel ${GW_WG[B]}: $got"
+fi
+# Imported entries are not exported again, and nothing comes back to A.
+sleep 0.5
+n=$(($(table_count B "$EXPORT_TABLE" -4) + $(table_count B "$EXPORT_TABLE" -6)))
+check b_no_reexport [ "$n" -eq 0 ] -- "B exported what it imported:" \
+	"$(table_of B -4 "$EXPORT_TABLE" 2>&1; table_of B -6 "$EXPORT_TABLE" 2>&1)"
+n=$(($(table_count A "$IMPORT_TABLE" -4) + $(table_count A "$IMPORT_TABLE" -6)))
+check a_no_loop [ "$n" -eq 0 ] -- "A's own exports came back into its table $IMPORT_TABLE:" \
+	"$(table_of A -4 "$IMPORT_TABLE" 2>&1; table_of A -6 "$IMPORT_TABLE" 2>&1)"
+
+got=$(fetch -4)
+check via_a_private [ "$got" == private ] -- "curl $url through A: expected 'private', got '$got'"
+
+# ---- c. failover -------------------------------------------------------------
+
+steered() { bpfr "$1" status -j 2>/dev/null | jq -r '.counters.steered // 0' 2>/dev/null; }
+private_once() { [[ $(fetch -4 1) == private ]]; }
+last_answer() { echo "last answer: '$(fetch -4 1)'"; }
+
+b_steered0=$(steered B)
+t0=$(now_ms)
+[[ -n $KA_A ]] && tb__alive "$KA_A" && kill -TERM "$KA_A"
+wait_check vrrp_vip_moves_to_b 100 0.05 vip_on B -- \
+	"the VIP is not on B 5 s after A's keepalived stopped" ka_log B
+t_vip=$(now_ms)
+wait_check failover_private_via_b 50 0.05 private_once -- \
+	"the client's connections to $NAME do not reach 'private' after the failover" last_answer
+note "failover ms: VIP on B $((t_vip - t0)), first new connection through B's tunnel" \
+	"$(($(now_ms) - t0)), from A's keepalived stopping"
+got=$(fetch -6)
+check failover_private6_via_b [ "$got" == private ] -- \
+	"curl -6 $url through B: expected 'private', got '$got'"
+b_steered1=$(steered B)
+check failover_b_steers [ "${b_steered1:-0}" -gt "${b_steered0:-0}" ] -- \
+	"B's steered counter did not grow ($b_steered0 -> $b_steered1): not B's tunnel"
+
+# ---- d. withdrawal -----------------------------------------------------------
+
+# A's entry lives max-ttl, then idle-timeout unused (nothing uses it on A now).
+wait_check a_entry_expires $(((MAX_TTL + IDLE_TIMEOUT + 5) * 10)) 0.1 \
+	no_entry A "$TB_SERVICE4/32" -- \
+	"A's entry of $TB_SERVICE4/32 is still there $((MAX_TTL + IDLE_TIMEOUT + 5)) s on" \
+	entry A "$TB_SERVICE4/32"
+t_gone=$(now_ms)
+sim_export del
+wait_check a_export_withdrawn 100 0.05 not_in_table A "$EXPORT_TABLE" "$TB_SERVICE4" -- \
+	"A's table $EXPORT_TABLE still routes $TB_SERVICE4 5 s after A's entry went" \
+	table_of A -4 "$EXPORT_TABLE"
+wait_check b_table200_withdrawn 100 0.05 not_in_table B "$IMPORT_TABLE" "$TB_SERVICE4" -- \
+	"B's table $IMPORT_TABLE still routes $TB_SERVICE4 5 s after A's entry went" \
+	table_of B -4 "$IMPORT_TABLE"
+note "withdrawal ms: $(($(now_ms) - t_gone)) from A's entry going to B's table $IMPORT_TABLE"
+wait_check b_table200_withdrawn6 100 0.05 not_in_table B "$IMPORT_TABLE" "$TB_SERVICE6" -- \
+	"B's table $IMPORT_TABLE still routes $TB_SERVICE6 5 s after A's entry went" \
+	table_of B -6 "$IMPORT_TABLE"
+sim_skip b_entry_goes || wait_check b_entry_goes $(((IDLE_TIMEOUT + 5) * 10)) 0.1 \
+	no_entry B "$TB_SERVICE4/32" -- \
+	"B's imported entry of $TB_SERVICE4/32 is still there" entry B "$TB_SERVICE4/32"
+sim_skip b_entry6_goes || wait_check b_entry6_goes $(((IDLE_TIMEOUT + 5) * 10)) 0.1 \
+	no_entry B "$TB_SERVICE6/128" -- \
+	"B's imported entry of $TB_SERVICE6/128 is still there" entry B "$TB_SERVICE6/128"
+
+# ---- g. scale ----------------------------------------------------------------
+
+# secs MS: seconds with one decimal.
+secs() { printf '%d.%d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
+full() { [[ $(table_count "$1" "$2" -6) -ge $SCALE_N ]]; }
+learned_full() { [[ $(learned_count B) -ge $SCALE_N ]]; }
+count_of() { echo "$2 of $SCALE_N: $(table_count "$1" "$3" -6)"; }
+
+# A's table filled while its agent is stopped (bench_fill writes the pinned
+# table directly), then the agent starts: everything is exported at once.
+scale()
+{
+	local first=2001:db8:9::1 t0 t_exp t_bgp t_imp ifindex got g
+
+	for g in A B; do
+		if ! gw_agent_stop "$g"; then
+			fail "scale_agent_${g}_stops" "the agent of $g did not stop" \
+				"$(gw_agent_log "$g")"
+			return 1
+		fi
+	done
+	ifindex=$(on A cat "/sys/class/net/${GW_WG[A]}/ifindex")
+	check scale_fill on A "$BENCH_FILL" "${GW_PIN[A]}" "$ifindex" "$first" "$SCALE_N" -- \
+		"bench_fill of $SCALE_N entries into A failed" || return 1
+	expect_agent_starts scale_agent_B_starts B "$TB_DIR/scale-B.conf" || return 1
+	t0=$(now_ms)
+	expect_agent_starts scale_agent_A_starts A "$TB_DIR/scale-A.conf" || return 1
+	wait_check scale_export 300 0.2 full A "$EXPORT_TABLE" -- \
+		"A's table $EXPORT_TABLE is not full after 60 s" count_of A routes "$EXPORT_TABLE"
+	t_exp=$(now_ms)
+	wait_check scale_bgp 300 0.2 full B "$IMPORT_TABLE" -- \
+		"B's table $IMPORT_TABLE is not full after 60 s" count_of B routes "$IMPORT_TABLE"
+	t_bgp=$(now_ms)
+	wait_check scale_import 300 0.2 learned_full -- \
+		"B's learned table is not full after 60 s: $(learned_count B) of $SCALE_N" \
+		gw_agent_log B
+	t_imp=$(now_ms)
+	got=$(learned_count B)
+	check scale_import_count [ "${got:-0}" -eq "$SCALE_N" ] -- \
+		"B's learned table holds $got entries, expected exactly $SCALE_N"
+	note "scale $SCALE_N: export $(secs $((t_exp - t0))) s, bgp $(secs $((t_bgp - t0))) s," \
+		"import $(secs $((t_imp - t0))) s (each from A's agent starting)"
+}
+if ! sim_skip scale; then
+	scale
+fi
+
+# ---- e. nothing else touched ---------------------------------------------------
+
+expect_same routing_a_untouched \
+	"A's routes and rules outside tables $EXPORT_TABLE and $IMPORT_TABLE" \
+	"$ROUTING_A" "$(snapshot A)"
+expect_same routing_b_untouched \
+	"B's routes and rules outside tables $EXPORT_TABLE and $IMPORT_TABLE" \
+	"$ROUTING_B" "$(snapshot B)"
+
+finish
