@@ -77,8 +77,8 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 declare -A GW_NS=([A]=$TB_NS_GW [B]=$TB_NS_GW2)
 declare -A GW_PIN=([A]=$TB_PIN [B]=$TB_BPFFS/bpfroute-b)
 declare -A GW_WG=([A]=$TB_GW_WG [B]=$TB_GW2_WG)
-declare -A GW_AGENT=([A]= [B]=)
-declare -A GW_LOG=([A]= [B]=)
+declare -A GW_AGENT=([A]="" [B]="")
+declare -A GW_LOG=([A]="" [B]="")
 
 # on GW CMD...: a command in gateway GW.
 on() { local g=$1; shift; ip netns exec "${GW_NS[$g]}" "$@"; }
@@ -273,7 +273,8 @@ wait_check vrrp_vip_on_a 100 0.1 vip_on A -- \
 	"the VIP $TB_VIP4 is not on A 10 s after keepalived started" ka_log A
 note "vrrp: VIP on A $WAITED ms after keepalived started"
 
-BIRD_A= BIRD_B=
+BIRD_A=""
+BIRD_B=""
 tb_bird "${GW_NS[A]}" "$TB_DIR/bird-a.conf" && BIRD_A=$TB_BIRD_CTL &&
 	tb_bird "${GW_NS[B]}" "$TB_DIR/bird-b.conf" && BIRD_B=$TB_BIRD_CTL
 birdc_a() { on A birdc -s "$BIRD_A" "$@"; }
