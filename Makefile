@@ -128,9 +128,12 @@ $(OUTPUT)/test_dns: selftests/test_dns.c selftests/dns_build.h selftests/dns_gen
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
+# The config parser, whole.
+CONFIG_SRCS := user/config.c user/config_settings.c user/config_list.c user/config_fleet.c
+
 # The agent's logic without its loop, on maps of a skeleton loaded here.
 AGENT_TEST_SRCS := $(wildcard user/agent*.c) user/hosts.c user/dnsname.c user/log.c \
-	user/maps.c user/pindir.c user/config.c user/config_settings.c user/config_list.c \
+	user/maps.c user/pindir.c $(CONFIG_SRCS) user/rtable.c user/addrset.c \
 	user/prefix.c user/learning.c user/hosttable.c user/routes.c user/iprules.c user/netlink.c \
 	user/learned.c user/json.c user/sandbox.c user/metrics_walk.c user/metrics_http.c \
 	user/capacity.c user/clients.c
@@ -141,8 +144,8 @@ $(OUTPUT)/test_agent: selftests/test_agent.c selftests/test.h selftests/dns_buil
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) $(LDLIBS) -o $@
 
-$(OUTPUT)/test_config: selftests/test_config.c selftests/test.h user/config.c user/prefix.c \
-		user/config_settings.c user/config_list.c user/config.h user/prefix.h | $(OUTPUT)
+$(OUTPUT)/test_config: selftests/test_config.c selftests/test.h $(CONFIG_SRCS) user/prefix.c \
+		user/config.h user/prefix.h user/rtable.h | $(OUTPUT)
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Iselftests $(filter %.c,$^) -o $@
 
@@ -172,8 +175,8 @@ FUZZ_TIME ?= 60
 $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/fuzz/fuzz_config: selftests/fuzz/fuzz_config.c user/config.c user/config_settings.c \
-		user/config_list.c user/prefix.c user/dnsname.c $(USER_HDRS) | $(OUTPUT)/fuzz
+$(OUTPUT)/fuzz/fuzz_config: selftests/fuzz/fuzz_config.c $(CONFIG_SRCS) user/prefix.c \
+		user/dnsname.c $(USER_HDRS) | $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
 

@@ -284,7 +284,8 @@ struct bpfroute_host {
 	__u8 addr[16];		/* network order; IPv4 in the first 4 bytes, the rest 0 */
 	__u32 expires;		/* end of the clamped DNS TTL, seconds */
 	__u32 last_used;	/* last steered packet, seconds */
-	__u32 rule;		/* id of the domain rule that learned it */
+	__u32 rule;		/* id of the domain rule that learned it, or: */
+#define BPFROUTE_RULE_IMPORTED	0xfffffffeU	/* from another gateway (import table) */
 	__u16 nh;		/* next hop on an Ethernet target (BPFROUTE_NH_*) */
 	__u8 clients;		/* its rule's client group; 0: every client */
 	__u8 pad;		/* reserved, 0 */

@@ -61,6 +61,9 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "metrics_walk.h"
+#include "netlink.h"
+#include "rtable.h"
+#include "addrset.h"
 #include "sandbox.h"
 #include "test.h"
 
@@ -2492,6 +2495,304 @@ static void sandbox_case(const char *name, enum sandbox_try what, int map_fd, in
 	test__end_subtest();
 }
 
+/* ---------------------------------------------------------------------------
+ * The fleet: the export and import tables (agent_export.c, agent_import.c)
+ */
+
+/* The prefixes of a table's routes of our protocol, as sorted "ADDR/LEN " words. */
+struct table_text {
+	char w[32][INET6_ADDRSTRLEN + 5];
+	size_t n;
+	char s[1024];
+};
+
+static int table_text_one(const struct rtable_route *r, void *ctx)
+{
+	struct table_text *t = ctx;
+	char a[INET6_ADDRSTRLEN];
+
+	if (t->n == 32)
+		return -E2BIG;
+	inet_ntop(r->family == 4 ? AF_INET : AF_INET6, r->addr, a, sizeof(a));
+	snprintf(t->w[t->n++], sizeof(t->w[0]), "%s/%u", a, r->len);
+	return 0;
+}
+
+static int cmp_word(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static const char *table_routes(__u32 table, struct table_text *t)
+{
+	int fd = nl_open(NETLINK_ROUTE, 1000);
+
+	t->n = 0;
+	t->s[0] = '\0';
+	if (fd < 0)
+		return "?";
+	for (int family = 4; family <= 6; family += 2)
+		if (rtable_dump(fd, family, table, RTABLE_PROTO, table_text_one, t))
+			snprintf(t->s, sizeof(t->s), "? ");
+	close(fd);
+	qsort(t->w, t->n, sizeof(t->w[0]), cmp_word);
+	for (size_t i = 0; i < t->n; i++) {
+		size_t n = strlen(t->s);
+
+		snprintf(t->s + n, sizeof(t->s) - n, "%s ", t->w[i]);
+	}
+	return t->s;
+}
+
+/* Rounds of the export until it has nothing under way (bounded). */
+static void export_settle(struct env *e, __u64 now)
+{
+	for (int i = 0; i < 1000; i++) {
+		agent_export_round(&e->a, now);
+		if (!agent_export_busy(&e->a))
+			return;
+	}
+}
+
+static bool fleet_config(const char *text, struct config *cfg)
+{
+	char err[256];
+
+	return ASSERT_OK(config_parse_string("fleet.conf", text, cfg, err, sizeof(err)), err);
+}
+
+static void test_fleet_export(void)
+{
+	struct config cfg = {}, moved = {}, off = {};
+	struct table_text t;
+	struct rtable_op stale = { .family = 4, .len = 32, .addr = { 192, 0, 2, 77 } };
+	int fd = -1;
+	struct env e;
+
+	if (!start(&e, "fleet_export", 64))
+		return;
+	if (!own_netns) {
+		test__skip("not in a network namespace of its own");
+		goto out;
+	}
+	if (!fleet_config("interface lan0\nroute 198.51.100.0/24 dev wg0\nexport table 100\n"
+			  "export prefixes yes\n", &cfg) ||
+	    !fleet_config("interface lan0\nroute 198.51.100.0/24 dev wg0\nexport table 300\n",
+			  &moved) ||
+	    !fleet_config("interface lan0\nroute 198.51.100.0/24 dev wg0\n", &off))
+		goto out;
+	fd = nl_open(NETLINK_ROUTE, 1000);
+	if (!ASSERT_TRUE(fd >= 0, "rtnetlink socket") ||
+	    !host_set(&e, "203.0.113.1", IN(100), NOW) ||
+	    !host_set(&e, "2001:db8::1", IN(100), NOW) ||
+	    /* Dead: not announced. */
+	    !host_set(&e, "203.0.113.2", AGO(400), AGO(500)) ||
+	    /* Expired but carrying a connection: the peer keeps steering it too. */
+	    !host_set(&e, "203.0.113.4", AGO(400), AGO(10)) ||
+	    !host_set(&e, "203.0.113.3", IN(100), NOW))
+		goto out;
+	/* Imported: never announced again. */
+	host_slot(&e, "203.0.113.3")->rule = BPFROUTE_RULE_IMPORTED;
+	/* A route an earlier run left behind, for an entry gone since. */
+	ASSERT_EQ(rtable_write_checked(100, &stale, 1), 0, "a stale route of ours");
+
+	ASSERT_OK(agent_export_setup(&e.a, &cfg, fd, NOW), "agent_export_setup");
+	ASSERT_EQ(agent_export_routes(&e.a), 1, "the stale route read back");
+	export_settle(&e, NOW);
+	ASSERT_STREQ(table_routes(100, &t),
+		     "198.51.100.0/24 2001:db8::1/128 203.0.113.1/32 203.0.113.4/32 ",
+		     "table 100: live entries and the prefix; not the dead, imported, stale");
+	ASSERT_EQ(e.a.st.export_written, 4, "routes written");
+	ASSERT_EQ(e.a.st.export_removed, 1, "the stale one removed");
+
+	/* Learned: the fill counters move, and the next round after the gap sees it. */
+	host_set(&e, "203.0.113.5", IN(100), NOW);
+	agent_export_round(&e.a, NOW + 1);
+	ASSERT_TRUE(!strstr(table_routes(100, &t), "203.0.113.5/32"), "no walk within the gap");
+	export_settle(&e, NOW + 200 * 1000 * 1000ULL);
+	ASSERT_TRUE(strstr(table_routes(100, &t), "203.0.113.5/32") != NULL,
+		    "a new entry, after the gap");
+	/* Dead without a write: found by the periodic walk. */
+	host_set(&e, "203.0.113.1", AGO(400), AGO(500));
+	export_settle(&e, NOW + 6 * NS);
+	ASSERT_TRUE(!strstr(table_routes(100, &t), "203.0.113.1/"), "a dead entry's route goes");
+
+	/* A table a rule uses is refused by the writer, whatever the agent asks. */
+	if (ASSERT_OK(system("ip rule add from 192.0.2.99 table 100 prio 1000"), "ip rule add")) {
+		ASSERT_EQ(rtable_write_checked(100, &stale, 1), -EPERM, "table of a rule refused");
+		ASSERT_OK(system("ip rule del from 192.0.2.99 table 100 prio 1000"), "ip rule del");
+	}
+	ASSERT_EQ(rtable_write_checked(254, &stale, 1), -EPERM, "the main table refused");
+
+	/* Moved to another table: the old one is emptied of ours. */
+	ASSERT_OK(agent_export_setup(&e.a, &moved, -1, NOW + 7 * NS), "export moved");
+	export_settle(&e, NOW + 7 * NS);
+	ASSERT_STREQ(table_routes(100, &t), "", "table 100 after the move");
+	ASSERT_STREQ(table_routes(300, &t),
+		     "2001:db8::1/128 203.0.113.4/32 203.0.113.5/32 ",
+		     "table 300: the entries, no prefix (export prefixes no)");
+	ASSERT_OK(agent_export_setup(&e.a, &off, -1, NOW + 8 * NS), "export off");
+	ASSERT_STREQ(table_routes(300, &t), "", "table 300 after export is off");
+out:
+	if (fd >= 0)
+		close(fd);
+	config_free(&cfg);
+	config_free(&moved);
+	config_free(&off);
+	finish(&e);
+}
+
+/* Rounds of the import (bounded, the kernel's answers are asynchronous) until done(). */
+static bool import_until(struct env *e, bool (*done)(struct env *e))
+{
+	for (int i = 0; i < 200; i++) {
+		agent_import_round(&e->a, NOW);
+		if (done(e))
+			return true;
+		usleep(5000);
+	}
+	return false;
+}
+
+static bool imported(struct env *e, const char *s)
+{
+	struct bpfroute_host h;
+
+	return !host_get(e, s, &h) && h.rule == BPFROUTE_RULE_IMPORTED;
+}
+
+static bool first_read(struct env *e)
+{
+	return imported(e, "203.0.113.10") && e->a.st.import_withdrawn == 1;
+}
+
+static bool v6_added(struct env *e)
+{
+	return imported(e, "2001:db8::10");
+}
+
+static bool v4_withdrawn(struct env *e)
+{
+	struct bpfroute_host h;
+
+	return !host_get(e, "203.0.113.10", &h) && h.expires == SECS(NOW);
+}
+
+static void route_cmd(const char *what, const char *cmd)
+{
+	ASSERT_OK(system(cmd), what);
+}
+
+static void test_fleet_import(void)
+{
+	struct agent_fleet_fds fds = { -1, -1, -1 };
+	struct bpfroute_host h;
+	struct config cfg = {};
+	struct env e;
+
+	if (!start(&e, "fleet_import", 64))
+		return;
+	if (!own_netns) {
+		test__skip("not in a network namespace of its own");
+		goto out;
+	}
+	if (!fleet_config("interface lan0\nroute 198.51.100.0/24 dev wg0\n"
+			  "import table 200 dev wg0\n", &cfg) ||
+	    !ASSERT_OK(agent_fleet_open(&fds), "agent_fleet_open"))
+		goto out;
+	/* There before the agent: read by the first dump. */
+	route_cmd("route in table 200", "ip route add blackhole 203.0.113.10/32 table 200");
+	/* Learned here: the local entry wins over the same address imported. */
+	route_cmd("route for a local entry", "ip route add blackhole 203.0.113.11/32 table 200");
+	/* Not host routes, or not table 200: ignored. */
+	route_cmd("a /24", "ip route add blackhole 203.0.113.0/24 table 200");
+	route_cmd("another table", "ip route add blackhole 203.0.113.13/32 table 201");
+	if (!host_set(&e, "203.0.113.11", IN(100), NOW) ||
+	    /* Imported before a restart and withdrawn meanwhile: expires at the first dump. */
+	    !host_set(&e, "203.0.113.12", IN(5000), NOW))
+		goto out;
+	host_slot(&e, "203.0.113.12")->rule = BPFROUTE_RULE_IMPORTED;
+
+	ASSERT_OK(agent_import_setup(&e.a, &cfg, &fds, TARGET, NOW), "agent_import_setup");
+	ASSERT_TRUE(import_until(&e, first_read), "the table read at start");
+	if (ASSERT_OK(host_get(&e, "203.0.113.10", &h), "203.0.113.10 imported")) {
+		ASSERT_EQ(h.ifindex, TARGET, "to the import device");
+		ASSERT_EQ(h.expires, SECS(NOW) + MAX_TTL, "for max-ttl");
+	}
+	if (ASSERT_OK(host_get(&e, "203.0.113.11", &h), "203.0.113.11 still there"))
+		ASSERT_EQ(h.rule, 0, "the local entry kept its rule");
+	ASSERT_EQ(e.a.st.import_local, 1, "one left to the local entry");
+	if (ASSERT_OK(host_get(&e, "203.0.113.12", &h), "203.0.113.12 still there"))
+		ASSERT_EQ(h.expires, SECS(NOW), "withdrawn while the agent was away: expired now");
+	expect_no_host(&e, "203.0.113.0", "the /24 is not a host route");
+	expect_no_host(&e, "203.0.113.13", "table 201 is not imported");
+	ASSERT_EQ(agent_import_routes(&e.a), 2, "host routes of table 200");
+
+	/* Announced later: the notification. */
+	route_cmd("an IPv6 route", "ip -6 route add blackhole 2001:db8::10/128 table 200");
+	ASSERT_TRUE(import_until(&e, v6_added), "2001:db8::10 imported from the notification");
+	/* Withdrawn: expires now, stays until idle. */
+	route_cmd("route del", "ip route del 203.0.113.10/32 table 200");
+	ASSERT_TRUE(import_until(&e, v4_withdrawn), "203.0.113.10 expires at the withdrawal");
+	ASSERT_EQ(e.a.st.import_withdrawn, 2, "withdrawals");
+	/* Import off: the sockets stay open for a later reload; nothing more is read. */
+	config_free(&cfg);
+	if (fleet_config("interface lan0\nroute 198.51.100.0/24 dev wg0\n", &cfg))
+		ASSERT_OK(agent_import_setup(&e.a, &cfg, &fds, 0, NOW), "import off");
+	ASSERT_EQ(agent_import_routes(&e.a), 0, "nothing imported any more");
+out:
+	system("ip route flush table 200 2>/dev/null; ip -6 route flush table 200 2>/dev/null; "
+	       "ip route flush table 201 2>/dev/null");
+	agent_fleet_close(&fds);
+	config_free(&cfg);
+	finish(&e);
+}
+
+/* The set the export and import keep: adds, finds and removals at scale. */
+static void test_addrset(void)
+{
+	struct addrset s = {};
+	__u8 a[16] = {};
+	bool added, ok = true;
+	const int n = 20000;
+
+	test__start_subtest("addrset");
+	for (int i = 0; i < n && ok; i++) {
+		struct addrset_entry *e;
+
+		memcpy(a, &(__u32){ (__u32)i * 2654435761U }, 4);
+		e = addrset_get(&s, i % 2 ? 4 : 6, i % 2 ? 32 : 128, a, &added);
+		ok = ASSERT_TRUE(e && added, "added");
+		if (ok)
+			e->mark = (__u32)i;
+	}
+	ASSERT_EQ(s.n, n, "entries");
+	/* Every other one goes, by a walk as the export's (a removal may shift the next back). */
+	for (size_t i = 0; i < s.cap;) {
+		if (s.e[i].family && s.e[i].mark % 4 < 2) {
+			addrset_del(&s, &s.e[i]);
+			continue;
+		}
+		i++;
+	}
+	ASSERT_EQ(s.n, n / 2, "entries after the walk");
+	for (int i = 0; i < n && ok; i++) {
+		struct addrset_entry *e;
+
+		memcpy(a, &(__u32){ (__u32)i * 2654435761U }, 4);
+		e = addrset_find(&s, i % 2 ? 4 : 6, i % 2 ? 32 : 128, a);
+		ok = ASSERT_EQ(e != NULL, i % 4 >= 2, "found exactly the kept ones");
+		if (ok && e)
+			ok = ASSERT_EQ(e->mark, (__u32)i, "its mark");
+	}
+	/* The same address in the other family, or with another length, is another entry. */
+	memcpy(a, &(__u32){ 3 * 2654435761U }, 4);
+	ASSERT_TRUE(!addrset_find(&s, 6, 128, a), "same bytes, other family");
+	ASSERT_TRUE(!addrset_find(&s, 4, 24, a), "same bytes, other length");
+	addrset_free(&s);
+	test__end_subtest();
+}
+
 static void test_sandbox(void)
 {
 	int map_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sandbox_m", 4, 4, 1, NULL);
@@ -2557,6 +2858,9 @@ int main(int argc, char **argv)
 	RUN_TEST(test_tables_fit_crowded);
 	RUN_TEST(test_prefetch);
 	RUN_TEST(test_kernel_to_agent);
+	RUN_TEST(test_addrset);
+	RUN_TEST(test_fleet_export);
+	RUN_TEST(test_fleet_import);
 	RUN_TEST(test_sandbox);
 	RUN_TEST(test_metrics_walk);
 	RUN_TEST(test_metrics_rule_bound);

@@ -33,7 +33,10 @@ static bool cfg_is_empty(const struct config *cfg)
 	       !cfg->strict && !cfg->n_strict &&
 	       !cfg->resolvers && !cfg->n_resolvers && !cfg->min_ttl && !cfg->max_ttl &&
 	       !cfg->idle_timeout && !cfg->max_routes && !cfg->prefetch &&
-	       !cfg->max_client_flows && !cfg->clients && !cfg->n_clients;
+	       !cfg->max_client_flows && !cfg->clients && !cfg->n_clients &&
+	       !cfg->fleet.export_table && !cfg->fleet.export_line &&
+	       !cfg->fleet.export_prefixes && !cfg->fleet.import_table &&
+	       !cfg->fleet.import_line && !cfg->fleet.import_dev[0];
 }
 
 /*
@@ -833,6 +836,81 @@ static void test_check_devices(void)
  * `target IFNAME ... strict [yes|no]`: what happens to a device's packets
  * while it is down. Strict is the default; the line records what it says.
  */
+static void test_fleet_lines(void)
+{
+	struct config cfg;
+
+	test__start_subtest("fleet_lines");
+	if (expect_ok("interface lan0\nroute *.corp.example.com dev wg0\nexport table 100\n"
+		      "export prefixes yes\nimport table 4000000000 dev wg0\n", &cfg)) {
+		ASSERT_EQ(cfg.fleet.export_table, 100, "export table");
+		ASSERT_EQ(cfg.fleet.export_line, 3, "export line");
+		ASSERT_TRUE(cfg.fleet.export_prefixes, "export prefixes");
+		ASSERT_EQ(cfg.fleet.import_table, 4000000000U, "import table above 2^31");
+		ASSERT_STREQ(cfg.fleet.import_dev, "wg0", "import dev");
+		ASSERT_EQ(cfg.fleet.import_line, 5, "import line");
+		config_free(&cfg);
+	}
+	/* Nothing said: no table is touched. */
+	if (expect_ok("interface lan0\nroute 10.0.0.0/8 dev wg0\n", &cfg)) {
+		ASSERT_TRUE(!cfg.fleet.export_line && !cfg.fleet.import_line, "fleet off");
+		config_free(&cfg);
+	}
+	/* The import device may be a target by a target line alone. */
+	if (expect_ok("interface lan0\ntarget wg1 strict no\nimport table 7 dev wg1\n", &cfg))
+		config_free(&cfg);
+
+	expect_refusal("interface lan0\nexport table 254\n", -EINVAL,
+		       NAME ":2: export table 254: 254 is the main table; choose a table of its "
+		       "own (1..252, or 256 and above)");
+	expect_refusal("interface lan0\nexport table 255\n", -EINVAL,
+		       NAME ":2: export table 255: 255 is the local table; choose a table of its "
+		       "own (1..252, or 256 and above)");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\nimport table 253 dev wg0\n",
+		       -EINVAL, NAME ":3: import table 253: 253 is the default table; choose a "
+		       "table of its own (1..252, or 256 and above)");
+	expect_refusal("interface lan0\nexport table 0\n", -EINVAL,
+		       NAME ":2: export table 0: 0 is no table; choose a table of its own "
+		       "(1..252, or 256 and above)");
+	/* Names are refused rather than read from rt_tables: the kernel knows numbers only. */
+	expect_refusal("interface lan0\nexport table main\n", -EINVAL,
+		       NAME ":2: export table 'main': not a table number 1..4294967295");
+	expect_refusal("interface lan0\nexport table 4294967296\n", -EINVAL,
+		       NAME ":2: export table '4294967296': not a table number 1..4294967295");
+	expect_refusal("interface lan0\nexport table 010\n", -EINVAL,
+		       NAME ":2: export table '010': not a table number 1..4294967295");
+	expect_refusal("interface lan0\nexport table 100\nexport table 101\n", -EINVAL,
+		       NAME ":3: duplicate export table (first at line 2)");
+	expect_refusal("interface lan0\nexport table\n", -EINVAL,
+		       NAME ":2: usage: export table N, or export prefixes yes|no");
+	expect_refusal("interface lan0\nexport routes 100\n", -EINVAL,
+		       NAME ":2: unknown export 'routes'; usage: export table N, or export "
+		       "prefixes yes|no");
+	expect_refusal("interface lan0\nexport table 100\nexport prefixes maybe\n", -EINVAL,
+		       NAME ":3: bad value 'maybe' for export prefixes; usage: export table N, or "
+		       "export prefixes yes|no");
+	expect_refusal("interface lan0\nexport prefixes yes\n", -EINVAL,
+		       NAME ":2: export prefixes yes without an export table line");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\nimport table 100\n", -EINVAL,
+		       NAME ":3: usage: import table M dev IFNAME");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\nimport table 100 via wg0\n",
+		       -EINVAL, NAME ":3: usage: import table M dev IFNAME");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\nimport table 100 dev a/b\n",
+		       -EINVAL, NAME ":3: bad device name 'a/b': contains '/'");
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\nimport table 100 dev wg0\n"
+		       "import table 101 dev wg0\n", -EINVAL,
+		       NAME ":4: duplicate import (first at line 3)");
+	/* What comes in must not go out again: a loop between the gateways. */
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\nexport table 100\n"
+		       "import table 100 dev wg0\n", -EINVAL,
+		       NAME ":4: import and export use the same table 100 (lines 3 and 4)");
+	/* The datapath redirects to a device by its target entry. */
+	expect_refusal("interface lan0\nroute 10.0.0.0/8 dev wg0\nimport table 200 dev wg1\n",
+		       -EINVAL, NAME ":3: import dev wg1: not a target (no route, route-list or "
+		       "target line names it)");
+	test__end_subtest();
+}
+
 static void test_strict_target(void)
 {
 	static const struct {
@@ -2831,6 +2909,7 @@ int main(int argc, char **argv)
 	RUN_TEST(test_max_client_flows);
 	RUN_TEST(test_metrics_line);
 	RUN_TEST(test_strict_target);
+	RUN_TEST(test_fleet_lines);
 	RUN_TEST(test_prefix_roundtrip);
 	RUN_TEST(test_prefix_refusals);
 	RUN_TEST(test_prefix_contains);

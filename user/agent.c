@@ -241,6 +241,8 @@ int agent_set_maps(struct agent *a, struct bpfroute_maps *m, __u64 now)
 void agent_free(struct agent *a)
 {
 	agent_prefetch_free(a);
+	agent_export_free(a);
+	agent_import_free(a);
 	agent_tables_close(a);
 	agent_flows_close(a);
 	free(a->rules);
@@ -260,6 +262,28 @@ static const char *lat_text(const struct agent_lat *l, char *buf, size_t size)
 	return buf;
 }
 
+/* The fleet's counters, when it has an export or import table: one line. */
+static void fleet_report(const struct agent *a, bool debug)
+{
+	const struct agent_stats *s = &a->st;
+	char line[320];
+
+	if (!a->exp && !a->imp)
+		return;
+	snprintf(line, sizeof(line),
+		 "fleet: %zu routes exported (%llu written, %llu removed, %llu failed); "
+		 "%zu routes imported (%llu entries installed, %llu left to local ones, "
+		 "%llu withdrawn)\n",
+		 agent_export_routes(a), (unsigned long long)s->export_written,
+		 (unsigned long long)s->export_removed, (unsigned long long)s->export_failed,
+		 agent_import_routes(a), (unsigned long long)s->imported,
+		 (unsigned long long)s->import_local, (unsigned long long)s->import_withdrawn);
+	if (debug)
+		pr_debug("%s", line);
+	else
+		pr_info("%s", line);
+}
+
 static void agent_report(struct agent *a, __u64 now)
 {
 	const struct agent_stats *s = &a->st;
@@ -277,6 +301,7 @@ static void agent_report(struct agent *a, __u64 now)
 		 (unsigned long long)s->evicted, (unsigned long long)s->expired,
 		 (unsigned long long)s->refused, (unsigned long long)s->refused_full,
 		 (unsigned long long)s->rebuilds);
+	fleet_report(a, true);
 }
 
 void agent_tick(struct agent *a, __u64 now)
@@ -342,4 +367,5 @@ void agent_summary(const struct agent *a)
 		(unsigned long long)s->parse_failures, (unsigned long long)s->dropped,
 		(unsigned long long)s->flows_expired, (unsigned long long)s->rebuilds,
 		(unsigned long long)s->rebuild_failed);
+	fleet_report(a, false);
 }

@@ -83,6 +83,12 @@ struct agent_stats {
 	__u64 flows_expired;	/* masqueraded flows swept */
 	__u64 rebuilds;		/* learned tables rebuilt (grown, shrunk, cleaned) */
 	__u64 rebuild_failed;	/* rebuilds given up: the old table stayed */
+	__u64 export_written;	/* routes written to the export table */
+	__u64 export_removed;	/* and removed from it */
+	__u64 export_failed;	/* writes or removals the kernel refused */
+	__u64 imported;		/* entries installed from the import table */
+	__u64 import_local;	/* import routes left alone: a local entry wins */
+	__u64 import_withdrawn;	/* imported entries expired by a withdrawal */
 };
 
 /* Where the flow sweep goes on from, per map (out, in). */
@@ -115,6 +121,8 @@ struct agent_lat {
 };
 
 struct agent_prefetch;
+struct agent_export;
+struct agent_import;
 
 struct agent {
 	struct bpfroute_maps *maps;
@@ -138,6 +146,8 @@ struct agent {
 	struct agent_lat lat_learn;	/* AGENT and FULL: answer to the agent's install */
 	struct bpfroute_agent rec;	/* its record in bpfroute_agent (agent_record()) */
 	struct agent_prefetch *pf;
+	struct agent_export *exp;	/* export table; NULL: off (agent_export.c) */
+	struct agent_import *imp;	/* import table; NULL: off (agent_import.c) */
 	__u64 report_ns;		/* last debug report */
 	unsigned int budget;		/* events left in this round */
 };
@@ -202,6 +212,13 @@ size_t agent_install_answer(struct agent *a, const struct agent_dns_answer *ans,
  */
 int agent_install(struct agent *a, const struct hosts_origin *o, int family,
 		  const __u8 *addr, __u32 ttl, __u64 now);
+/* The family's learned table as mapped now (its table role), or NULL. */
+const struct table_map *agent_table(struct agent *a, int family);
+/*
+ * A copy of slot i of t if it is LIVE (the state word first: a copy whose
+ * state says LIVE has its key; its other fields may be mid-update).
+ */
+bool agent_slot_read(const struct table_map *t, __u32 i, struct bpfroute_host *h);
 /* Evict one expired entry of the family, oldest first. 0, or -ENOSPC. */
 int agent_evict(struct agent *a, int family, __u64 now);
 /* Forget the eviction candidates and the sweep position (the table changed). */
@@ -254,6 +271,48 @@ int agent_prefetch_pollfds(struct agent *a, struct pollfd *fds, int max);
 void agent_prefetch_process(struct agent *a, const struct pollfd *fds, int n);
 /* Milliseconds until c-ares needs to be called for its timeouts; -1: never. */
 int agent_prefetch_timeout_ms(struct agent *a);
+
+/*
+ * The fleet (config_fleet.c): learned entries shared with other gateways
+ * through two kernel routing tables a routing daemon reads and writes.
+ * Its rtnetlink sockets are opened before the sandbox, which allows no new
+ * one, whether or not the config has fleet lines: a reload may add them.
+ */
+struct agent_fleet_fds {
+	int mc_fd;		/* route notifications (import), non-blocking */
+	int dump_fd;		/* dumps of the import table, non-blocking */
+	int req_fd;		/* reading the export table back, blocking */
+};
+
+/* agent_import.c: open and close the sockets. */
+int agent_fleet_open(struct agent_fleet_fds *fds);
+void agent_fleet_close(struct agent_fleet_fds *fds);
+
+/* agent_export.c: `export table N`. */
+/* Start, stop or move the export as cfg says (start, SIGHUP). 0, or -errno. */
+int agent_export_setup(struct agent *a, const struct config *cfg, int req_fd, __u64 now);
+void agent_export_free(struct agent *a);
+/* A bounded step of walking the tables and writing routes: every round of the loop. */
+void agent_export_round(struct agent *a, __u64 now);
+/* Milliseconds until the export needs a round; 0: at once; -1: never. */
+int agent_export_timeout_ms(const struct agent *a, __u64 now);
+/* Routes of ours the export table holds, or will once written. */
+size_t agent_export_routes(const struct agent *a);
+/* A walk or writes under way. */
+bool agent_export_busy(const struct agent *a);
+
+/* agent_import.c: `import table M dev IFNAME` (ifindex: the device's, now). */
+int agent_import_setup(struct agent *a, const struct config *cfg,
+		       const struct agent_fleet_fds *fds, __u32 ifindex, __u64 now);
+void agent_import_free(struct agent *a);
+/* Read notifications and the dump under way, a bounded number: every round. */
+void agent_import_round(struct agent *a, __u64 now);
+/* The sockets to poll (2 at most) into fds; how many. */
+int agent_import_pollfds(const struct agent *a, struct pollfd *fds);
+/* Milliseconds until the next dump is due; -1: never (or polled). */
+int agent_import_timeout_ms(const struct agent *a, __u64 now);
+/* Host routes the import table held at the last reading, and since. */
+size_t agent_import_routes(const struct agent *a);
 
 /*
  * agent.c: the record in bpfroute_agent (agentrec.h): the counters of now,

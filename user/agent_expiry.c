@@ -92,17 +92,13 @@ static int cand_cmp(const void *x, const void *y)
 }
 
 /* The table of a family, or NULL if it is not mapped. */
-static const struct table_map *table_of(struct agent *a, int family)
+const struct table_map *agent_table(struct agent *a, int family)
 {
 	return hosttable_role(agent_ht(a, family), BPFROUTE_HOSTS_TABLE);
 }
 
-/*
- * A copy of slot i if it is LIVE (the state word first: a copy whose state
- * says LIVE has its key; its other fields may be mid-update, which
- * hosts_reap() checks again).
- */
-static bool slot_read(const struct table_map *t, __u32 i, struct bpfroute_host *h)
+/* hosts_reap() checks the fields again before it deletes. */
+bool agent_slot_read(const struct table_map *t, __u32 i, struct bpfroute_host *h)
 {
 	struct bpfroute_host *s = TABLE_SLOT(t, i);
 
@@ -116,14 +112,14 @@ static bool slot_read(const struct table_map *t, __u32 i, struct bpfroute_host *
 static void lru_scan(struct agent *a, int family, __u32 now)
 {
 	struct agent_lru *l = &a->lru[agent_fam(family)];
-	const struct table_map *t = table_of(a, family);
+	const struct table_map *t = agent_table(a, family);
 	__u32 min_live = UINT32_MAX;
 	struct bpfroute_host h;
 
 	l->n = 0;
 	l->pos = 0;
 	for (__u32 i = 0; t && i < t->n; i++) {
-		if (!slot_read(t, i, &h))
+		if (!agent_slot_read(t, i, &h))
 			continue;
 		if (hosts_expired(&h, now))
 			lru_offer(l, i, &h);
@@ -147,7 +143,7 @@ static void lru_scan(struct agent *a, int family, __u32 now)
 int agent_evict(struct agent *a, int family, __u64 now_ns)
 {
 	struct agent_lru *l = &a->lru[agent_fam(family)];
-	const struct table_map *t = table_of(a, family);
+	const struct table_map *t = agent_table(a, family);
 	__u32 now = hosts_seconds(now_ns);
 	int scans = 0, err;
 
@@ -202,7 +198,7 @@ int agent_install(struct agent *a, const struct hosts_origin *o, int family,
 int agent_sweep(struct agent *a, int family, __u64 now_ns, __u32 budget)
 {
 	struct agent_sweep *s = &a->sweep[agent_fam(family)];
-	const struct table_map *t = table_of(a, family);
+	const struct table_map *t = agent_table(a, family);
 	__u32 now = hosts_seconds(now_ns), looked = 0;
 	struct bpfroute_host h;
 
@@ -214,7 +210,7 @@ int agent_sweep(struct agent *a, int family, __u64 now_ns, __u32 budget)
 		__u32 i = s->next++;
 
 		looked++;
-		if (slot_read(t, i, &h) && hosts_dead(&h, now, a->conf.idle_timeout) &&
+		if (agent_slot_read(t, i, &h) && hosts_dead(&h, now, a->conf.idle_timeout) &&
 		    !hosts_reap(agent_ht(a, family), TABLE_SLOT(t, i), &h, now, &a->conf)) {
 			a->st.expired++;
 			s->reaped++;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The agent's one loop: poll() over a signalfd, the ring buffer's epoll fd,
- * the c-ares sockets, the metrics endpoint's and the link notifications'
- * (agent_links.c), with a timeout for the 1 s
- * tick, c-ares' own timers and the endpoint's deadlines. One thread, no
+ * the c-ares sockets, the metrics endpoint's, the link notifications'
+ * (agent_links.c) and the import table's (agent_import.c), with a timeout
+ * for the 1 s tick, c-ares' own timers, the endpoint's deadlines and the
+ * export table's walks (agent_export.c). One thread, no
  * signal handlers: SIGHUP, SIGTERM and SIGINT are blocked and read as data,
  * so a signal never interrupts a map update half-way.
  *
@@ -108,6 +109,8 @@ static int loop_timeout_ms(struct agent_loop *l, __u64 now, __u64 next_tick)
 	int ms = next_tick > now ? (int)((next_tick - now + 999999) / 1000000) : 0;
 	int ares_ms = agent_prefetch_timeout_ms(l->a);
 	int http_ms = l->http ? metrics_http_timeout_ms(l->http, now) : -1;
+	int fleet_ms[2] = { agent_export_timeout_ms(l->a, now),
+			    agent_import_timeout_ms(l->a, now) };
 
 	/*
 	 * Events left at the budget are read in the next round, without a
@@ -117,6 +120,9 @@ static int loop_timeout_ms(struct agent_loop *l, __u64 now, __u64 next_tick)
 		return 0;
 	if (http_ms >= 0 && http_ms < ms)
 		ms = http_ms;
+	for (int i = 0; i < 2; i++)
+		if (fleet_ms[i] >= 0 && fleet_ms[i] < ms)
+			ms = fleet_ms[i];
 	return ares_ms >= 0 && ares_ms < ms ? ares_ms : ms;
 }
 
@@ -178,7 +184,7 @@ static void loop_events(struct agent_loop *l)
 /* One round: wait, then serve whatever is ready. */
 static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks)
 {
-	struct pollfd fds[3 + ARES_GETSOCK_MAXNUM + METRICS_HTTP_CONNS + 1];
+	struct pollfd fds[5 + ARES_GETSOCK_MAXNUM + METRICS_HTTP_CONNS + 1];
 	int n = 0, nares, nhttp = 0, ret, links = -1;
 	__u64 now = hosts_now_ns();
 
@@ -189,6 +195,8 @@ static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks
 		links = n;
 		fds[n++] = (struct pollfd){ .fd = l->links->mc_fd, .events = POLLIN };
 	}
+	/* Read every round whatever poll says (agent_import_round()): only to wake us. */
+	n += agent_import_pollfds(l->a, fds + n);
 	nares = agent_prefetch_pollfds(l->a, fds + n, ARES_GETSOCK_MAXNUM);
 	if (l->http)
 		nhttp = metrics_http_pollfds(l->http, fds + n + nares, METRICS_HTTP_CONNS + 1,
@@ -211,6 +219,9 @@ static int loop_once(struct agent_loop *l, __u64 *next_tick, unsigned int *ticks
 		loop_events(l);
 	if (links >= 0 && fds[links].revents)
 		agent_links_read(l->links, l->a, hosts_now_ns());
+	/* The fleet's tables: bounded steps, so that events are never kept waiting long. */
+	agent_import_round(l->a, hosts_now_ns());
+	agent_export_round(l->a, hosts_now_ns());
 	/* A reload may have replaced the c-ares sockets that were polled. */
 	agent_prefetch_process(l->a, fds + n, l->swapped ? 0 : nares);
 

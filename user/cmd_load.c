@@ -36,6 +36,7 @@
 #include "load_xdp.h"
 #include "log.h"
 #include "pindir.h"
+#include "rtable.h"
 #include "routes.h"
 #include "targets.h"
 #include "tc.h"
@@ -536,6 +537,8 @@ int load_prepare(const char *path, struct config *cfg)
 		err = config_check_capacity(cfg, msg, sizeof(msg));
 	if (!err)
 		err = targets_check(cfg, msg, sizeof(msg));
+	if (!err)
+		err = rtable_check_tables(cfg, msg, sizeof(msg));
 	if (err) {
 		pr_err("%s\n", msg);
 		/* Parsed but refused: `bpfroute run` comes back here at every SIGHUP. */

@@ -85,6 +85,7 @@ struct run_ctx {
 	struct run_dev *devs;		/* the config's target devices */
 	size_t n_devs;
 	struct agent_links links;	/* the targets' link state */
+	struct agent_fleet_fds fleet;	/* the export and import tables' sockets */
 	char rule_text[DNSNAME_TEXT_MAX + 2];	/* run_rule_name()'s answer */
 };
 
@@ -304,6 +305,18 @@ static void run_check(void *ctx, __u64 now)
 	run_follow_maps(ctx, now);
 }
 
+/* The export and import tables as the config says (start, SIGHUP). */
+static int run_fleet_setup(struct run_ctx *c, __u64 now)
+{
+	int err = agent_export_setup(&c->a, &c->cfg, c->fleet.req_fd, now);
+
+	if (!err)
+		err = agent_import_setup(&c->a, &c->cfg, &c->fleet,
+					 c->cfg.fleet.import_line ?
+					 sysfs_ifindex(c->cfg.fleet.import_dev) : 0, now);
+	return err;
+}
+
 /* SIGHUP: load again; a refused config leaves everything as it was. */
 static int run_reload(void *ctx)
 {
@@ -332,6 +345,8 @@ static int run_reload(void *ctx)
 	err = agent_refresh(&c->a, now);
 	if (err >= 0)
 		err = agent_prefetch_setup(&c->a, &c->cfg, now);
+	if (err >= 0)
+		err = run_fleet_setup(c, now);
 	return err < 0 ? err : 0;
 }
 
@@ -347,6 +362,11 @@ static int run_start(struct run_ctx *c)
 		return err;
 	}
 	c->loop.links = &c->links;
+	err = agent_fleet_open(&c->fleet);
+	if (err) {
+		pr_err("run: rtnetlink sockets for export and import: %s\n", strerror(-err));
+		return err;
+	}
 	err = load_instance(c->pin_dir, c->path);
 	if (!err)
 		err = run_read_config(c);
@@ -363,6 +383,8 @@ static int run_start(struct run_ctx *c)
 		agent_links_sync(&c->links, &c->a, now);
 	if (!err)
 		err = agent_prefetch_setup(&c->a, &c->cfg, now);
+	if (!err)
+		err = run_fleet_setup(c, now);
 	if (!err && c->cfg.prefetch)
 		c->a.rec.flags |= BPFROUTE_AGENT_F_PREFETCH;
 	/* Bound before the sandbox; a failure was said in one line. */
@@ -389,6 +411,7 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 		.loop = { .sigfd = -1, .reload = run_reload, .check = run_check },
 		.http = { .lfd = -1 },
 		.links = { .mc_fd = -1, .req_fd = -1 },
+		.fleet = { .mc_fd = -1, .dump_fd = -1, .req_fd = -1 },
 	};
 	bool json = false;
 	int err;
@@ -425,6 +448,7 @@ int cmd_run(const struct cli *cli, int argc, char **argv)
 cleanup:
 	agent_loop_free(&c.loop);
 	agent_links_close(&c.links);
+	agent_fleet_close(&c.fleet);
 	metrics_http_close(&c.http);
 	metrics_walk_free(&c.walk);
 	free(c.devs);

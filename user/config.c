@@ -119,7 +119,7 @@ static bool is_alpha(char c)
  * alias label, and SIOCGIFINDEX (if_nametoindex) cuts the name at the colon,
  * so "lan0:1" would silently mean lan0.
  */
-static const char *ifname_invalid(const char *name)
+const char *config_ifname_invalid(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -302,7 +302,7 @@ static int parse_interface(struct parser *ps, char **tok, int ntok)
 
 	if (ntok != 2)
 		return fail(ps, -EINVAL, INTERFACE_USAGE);
-	why = ifname_invalid(tok[1]);
+	why = config_ifname_invalid(tok[1]);
 	if (why)
 		return fail(ps, -EINVAL, "bad interface name '%s': %s", tok[1], why);
 
@@ -336,7 +336,7 @@ static int parse_interface(struct parser *ps, char **tok, int ntok)
 	cfg->ifaces = ifc;
 	ifc = &cfg->ifaces[cfg->n_ifaces++];
 	memset(ifc, 0, sizeof(*ifc));
-	strcpy(ifc->name, tok[1]);	/* length checked by ifname_invalid() */
+	strcpy(ifc->name, tok[1]);	/* length checked by config_ifname_invalid() */
 	ifc->line = ps->line;
 	return 0;
 }
@@ -650,10 +650,10 @@ static int parse_dev(struct parser *ps, char **tok, int ntok, const char *usage,
 		return fail(ps, -EINVAL, "%s", usage);
 	if (strcmp(tok[2], "dev"))
 		return fail(ps, -EINVAL, "expected 'dev', got '%s'; %s", tok[2], usage);
-	why = ifname_invalid(tok[3]);
+	why = config_ifname_invalid(tok[3]);
 	if (why)
 		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[3], why);
-	strcpy(dev, tok[3]);		/* length checked by ifname_invalid() */
+	strcpy(dev, tok[3]);		/* length checked by config_ifname_invalid() */
 	return 0;
 }
 
@@ -987,7 +987,7 @@ static int parse_target(struct parser *ps, char **tok, int ntok)
 
 	if (ntok < 2)
 		return fail(ps, -EINVAL, TARGET_USAGE);
-	why = ifname_invalid(tok[1]);
+	why = config_ifname_invalid(tok[1]);
 	if (why)
 		return fail(ps, -EINVAL, "bad device name '%s': %s", tok[1], why);
 	ret = parse_options(ps, tok + 2, ntok - 2, "for target", tok[1], TARGET_USAGE,
@@ -1276,6 +1276,9 @@ static int parse_line(struct parser *ps, char *line, size_t n)
 		return parse_target(ps, tok, ntok);
 	if (!strcmp(tok[0], "clients"))
 		return parse_clients(ps, tok, ntok);
+	ret = config_fleet_parse(ps->cfg, ps->line, tok, ntok, why, sizeof(why));
+	if (ret != -ENOENT)
+		return ret ? fail(ps, ret, "%s", why) : 0;
 	ret = config_setting_parse(ps->cfg, &ps->settings, ps->line, tok, ntok, why, sizeof(why));
 	if (ret == -ENOENT)
 		return fail(ps, -EINVAL, "unknown keyword '%s'", tok[0]);
@@ -1320,6 +1323,8 @@ static int parse_buf(const char *name, const char *buf, size_t len, struct confi
 	}
 
 	ret = config_settings_check(cfg, &ps.settings, &ps.line, why, sizeof(why));
+	if (!ret)
+		ret = config_fleet_check(cfg, &ps.line, why, sizeof(why));
 	if (ret) {
 		ret = fail(&ps, ret, "%s", why);
 		goto cleanup;

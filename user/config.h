@@ -169,6 +169,20 @@ struct config_metrics {
 	char text[64];			/* as written: "192.0.2.1:9472", "[2001:db8::1]:9472" */
 };
 
+/*
+ * Learned entries shared with other gateways through a routing daemon
+ * (config_fleet.c): `export table N`, `export prefixes yes|no`,
+ * `import table M dev IFNAME`. A line's number is 0 when it is absent.
+ */
+struct config_fleet {
+	__u32 export_table;		/* learned entries are mirrored here */
+	bool export_prefixes;		/* and the configured prefixes */
+	int export_line, export_prefixes_line;
+	__u32 import_table;		/* host routes here become learned entries */
+	char import_dev[IF_NAMESIZE];	/* to this target */
+	int import_line;
+};
+
 struct config {
 	char *path;			/* as given, for messages */
 	struct config_iface *ifaces;
@@ -202,6 +216,7 @@ struct config {
 	struct config_metrics metrics;	/* off unless a `metrics` line says */
 	struct config_clients *clients;	/* client groups, in line order: id = index + 1 */
 	size_t n_clients;
+	struct config_fleet fleet;
 };
 
 /*
@@ -326,6 +341,18 @@ int config_settings_check(const struct config *cfg, const struct config_settings
  * or NULL: a NUL, a carriage return or another control character but tab.
  * Config and list files alike. why holds the reason (64 bytes are enough).
  */
+/* Why name cannot name a device (the kernel's dev_valid_name()), or NULL. */
+const char *config_ifname_invalid(const char *name);
+
+/*
+ * config_fleet.c: an export or import line (tok[0] says which) into
+ * cfg->fleet; -ENOENT if tok[0] is neither, -EINVAL with why.
+ */
+int config_fleet_parse(struct config *cfg, int line, char **tok, int ntok, char *why,
+		       size_t whylen);
+/* After the whole file: the fleet lines agree with each other and the targets. */
+int config_fleet_check(const struct config *cfg, int *line, char *why, size_t whylen);
+
 const char *config_line_invalid(const char *line, size_t n, char *why, size_t whylen);
 
 /*

@@ -24,10 +24,18 @@ static bool rule_is_default(int family, __u32 prio, __u32 table)
 	       (family == AF_INET && prio == 32767 && table == RT_TABLE_DEFAULT);
 }
 
+/* What a dump of the rules looks for. */
+struct rules_seen {
+	__u32 table;		/* a table to ask about; 0: none */
+	int found;		/* a rule beyond the defaults */
+	int uses_table;		/* a rule whose table is .table */
+};
+
 static int rule_cb(const struct nlmsghdr *nlh, void *ctx)
 {
 	const struct fib_rule_hdr *frh = NLMSG_DATA(nlh);
-	int *found = ctx, len = (int)RTM_PAYLOAD(nlh);
+	struct rules_seen *seen = ctx;
+	int len = (int)RTM_PAYLOAD(nlh);
 	__u32 prio = 0, table;
 	bool selector = false;
 
@@ -64,11 +72,13 @@ static int rule_cb(const struct nlmsghdr *nlh, void *ctx)
 	}
 	if (selector || frh->src_len || frh->dst_len || frh->tos || frh->action != FR_ACT_TO_TBL ||
 	    (frh->flags & FIB_RULE_INVERT) || !rule_is_default(frh->family, prio, table))
-		*found = 1;
+		seen->found = 1;
+	if (seen->table && table == seen->table)
+		seen->uses_table = 1;
 	return 0;
 }
 
-static int dump_rules(int fd, int family, __u32 seq, int *found)
+static int dump_rules(int fd, int family, __u32 seq, struct rules_seen *seen)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -83,12 +93,13 @@ static int dump_rules(int fd, int family, __u32 seq, int *found)
 		.frh = { .family = (__u8)family },
 	};
 
-	return nl_transact(fd, &req.nlh, rule_cb, found);
+	return nl_transact(fd, &req.nlh, rule_cb, seen);
 }
 
-int iprules_present(void)
+/* Read both families' rules into seen. 0, or -errno. */
+static int rules_read(struct rules_seen *seen)
 {
-	int fd, err = 0, found = 0;
+	int fd, err = 0;
 	__u32 seq = 1;
 
 	fd = nl_open(NETLINK_ROUTE, IPRULES_TIMEOUT_MS);
@@ -97,7 +108,7 @@ int iprules_present(void)
 	for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0) {
 		/* A dump cut by a change is asked again. */
 		for (int tries = 0; tries < IPRULES_TRIES; tries++) {
-			err = dump_rules(fd, family, seq++, &found);
+			err = dump_rules(fd, family, seq++, seen);
 			if (err != -EINTR)
 				break;
 		}
@@ -108,5 +119,21 @@ int iprules_present(void)
 			break;
 	}
 	close(fd);
-	return err ? err : found;
+	return err;
+}
+
+int iprules_present(void)
+{
+	struct rules_seen seen = {};
+	int err = rules_read(&seen);
+
+	return err ? err : seen.found;
+}
+
+int iprules_table_used(__u32 table)
+{
+	struct rules_seen seen = { .table = table };
+	int err = rules_read(&seen);
+
+	return err ? err : seen.uses_table;
 }

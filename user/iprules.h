@@ -10,6 +10,7 @@
 #define BPFROUTE_IPRULES_H
 
 #include <stdbool.h>
+#include <linux/types.h>
 
 /*
  * 1 if this network namespace has an IPv4 or IPv6 rule other than local,
@@ -17,5 +18,8 @@
  * or -errno.
  */
 int iprules_present(void);
+
+/* 1 if an IPv4 or IPv6 rule looks up table, 0 if none does, or -errno. */
+int iprules_table_used(__u32 table);
 
 #endif /* BPFROUTE_IPRULES_H */

@@ -51,6 +51,8 @@ const char *learned_rule(const struct learned_rules *rules, __u32 id)
 {
 	size_t lo = 0, hi = rules ? rules->n : 0;
 
+	if (id == BPFROUTE_RULE_IMPORTED)
+		return "import";
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -69,6 +71,11 @@ const char *learned_name(const struct bpfroute_maps *m, __u64 name_id,
 {
 	struct bpfroute_name n;
 
+	/* Learned from no question: imported from another gateway. */
+	if (!name_id) {
+		snprintf(out, LEARNED_TEXT_MAX, "-");
+		return out;
+	}
 	if (bpf_map_lookup_elem(m->names, &name_id, &n) || n.len > sizeof(n.name) ||
 	    dnsname_to_text(n.name, n.len, out, LEARNED_TEXT_MAX))
 		snprintf(out, LEARNED_TEXT_MAX, "?");

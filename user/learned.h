@@ -47,10 +47,16 @@ struct learned_rules {
 
 struct learned_rules *learned_rules_text(const struct bpfroute_maps *m);
 
-/* The rule with id, from learned_rules_text() (which may be NULL): "?" if unknown. */
+/*
+ * The rule with id, from learned_rules_text() (which may be NULL): "?" if
+ * unknown, "import" for BPFROUTE_RULE_IMPORTED.
+ */
 const char *learned_rule(const struct learned_rules *rules, __u32 id);
 
-/* The question of name_id, escaped, into out: "?" if unknown. Returns out. */
+/*
+ * The question of name_id, escaped, into out: "?" if unknown, "-" for none
+ * (0: an imported entry). Returns out.
+ */
 const char *learned_name(const struct bpfroute_maps *m, __u64 name_id,
 			 char out[LEARNED_TEXT_MAX]);
 

@@ -32,7 +32,7 @@ int nl_open(int protocol, int timeout_ms)
 	return fd;
 }
 
-static int nl_send(int fd, const void *req, size_t len)
+int nl_send(int fd, const void *req, size_t len)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	ssize_t n;
@@ -45,12 +45,7 @@ static int nl_send(int fd, const void *req, size_t len)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-/*
- * Receive into buf (len bytes) the next datagram the kernel sent us and
- * return its length; -ETIMEDOUT after the socket's timeout, -EMSGSIZE if it
- * did not fit.
- */
-static int nl_recv(int fd, void *buf, size_t len)
+int nl_recv(int fd, void *buf, size_t len)
 {
 	struct sockaddr_nl from;
 	struct iovec iov = { .iov_base = buf, .iov_len = len };

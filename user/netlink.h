@@ -33,6 +33,17 @@ int nl_open(int protocol, int timeout_ms);
 int nl_transact(int fd, const struct nlmsghdr *req,
 		int (*cb)(const struct nlmsghdr *nlh, void *ctx), void *ctx);
 
+/* Send len bytes of messages to the kernel. */
+int nl_send(int fd, const void *req, size_t len);
+
+/*
+ * Receive into buf (len bytes) the next datagram the kernel sent us and
+ * return its length; -ETIMEDOUT after the socket's timeout (or at once on a
+ * non-blocking socket with nothing to read), -EMSGSIZE if it did not fit,
+ * -ENOBUFS if the socket lost messages (a multicast group's overflow).
+ */
+int nl_recv(int fd, void *buf, size_t len);
+
 /*
  * Is there a whole message at nlh in the len bytes left of a datagram? For
  * walks with NLMSG_NEXT(), in place of NLMSG_OK() (see netlink.c).

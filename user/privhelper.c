@@ -8,7 +8,10 @@
  * What a compromised agent could ask is bounded by what the helper checks:
  * a reload reads the file the helper was started with; a map by id must be
  * in a role of the instance's bpfroute_host4/6 now (the agent could write
- * those anyway); a BTF object must be the one of the instance's programs.
+ * those anyway); a BTF object must be the one of the instance's programs;
+ * routes are blackholes of bpfroute's protocol, written to or removed from
+ * a table that is not main, local or default and that no policy rule looks
+ * up (rtable.c), so they change how nothing is forwarded here.
  */
 #include <errno.h>
 #include <signal.h>
@@ -25,16 +28,24 @@
 #include "log.h"
 #include "maps.h"
 #include "privhelper.h"
+#include "rtable.h"
 
 enum priv_op {
 	PRIV_RELOAD = 1,
 	PRIV_MAP_FD,	/* id: a learned table or filter of the instance */
 	PRIV_BTF_FD,	/* id: the BTF of the instance's programs */
+	PRIV_ROUTES,	/* id: the export table; routes follow the request */
 };
 
 struct priv_req {
 	__u32 op;	/* enum priv_op */
 	__u32 id;
+};
+
+/* A request with its routes: PRIV_ROUTES carries up to RTABLE_BATCH. */
+struct priv_msg {
+	struct priv_req req;
+	struct rtable_op ops[RTABLE_BATCH];
 };
 
 struct priv_reply {
@@ -123,10 +134,24 @@ static int send_reply(int sock, int err, int fd)
 }
 
 static int serve_one(int sock, const char *pin_dir, const char *path,
-		     const struct priv_req *req)
+		     const struct priv_msg *msg, size_t len)
 {
+	const struct priv_req *req = &msg->req;
 	int err, fd = -1;
 
+	if (req->op == PRIV_ROUTES) {
+		size_t n = (len - sizeof(*req)) / sizeof(struct rtable_op);
+
+		if (len < sizeof(*req) || (len - sizeof(*req)) % sizeof(struct rtable_op))
+			return send_reply(sock, -EINVAL, -1);
+		err = rtable_write_checked(req->id, msg->ops, n);
+		if (err == -EPERM)
+			pr_err("helper: refused to write routes to table %u: main, local, default "
+			       "or used by an ip rule\n", req->id);
+		return send_reply(sock, err, -1);
+	}
+	if (len != sizeof(*req))
+		return -EINVAL;
 	switch (req->op) {
 	case PRIV_RELOAD:
 		return send_reply(sock, load_instance(pin_dir, path), -1);
@@ -159,21 +184,25 @@ static int serve_one(int sock, const char *pin_dir, const char *path,
 
 static void __attribute__((noreturn)) serve(int sock, const char *pin_dir, const char *path)
 {
+	static struct priv_msg msg;
+
 	for (;;) {
-		struct priv_req req;
-		ssize_t n = recv(sock, &req, sizeof(req), 0);
+		ssize_t n = recv(sock, &msg, sizeof(msg), 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			_exit(0);	/* the agent is gone */
-		if (n != sizeof(req) || serve_one(sock, pin_dir, path, &req))
+		if (serve_one(sock, pin_dir, path, &msg, (size_t)n))
 			_exit(1);
 	}
 }
 
-/* Send a request, wait for the reply; *fd gets the fd that came with it, if any. */
-static int ask(const struct priv_req *req, int *fd)
+/*
+ * Send a request (len bytes: the request and what follows it), wait for
+ * the reply; *fd gets the fd that came with it, if any.
+ */
+static int ask_msg(const struct priv_req *req, size_t len, int *fd)
 {
 	struct priv_reply rep;
 	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
@@ -188,8 +217,8 @@ static int ask(const struct priv_req *req, int *fd)
 
 	if (fd)
 		*fd = -1;
-	n = send(priv_sock, req, sizeof(*req), MSG_NOSIGNAL);
-	if (n != sizeof(*req))
+	n = send(priv_sock, req, len, MSG_NOSIGNAL);
+	if (n != (ssize_t)len)
 		return n < 0 ? -errno : -EIO;
 	do {
 		n = recvmsg(priv_sock, &msg, MSG_CMSG_CLOEXEC);
@@ -212,6 +241,11 @@ static int ask(const struct priv_req *req, int *fd)
 	if (!rep.err && fd && *fd < 0)
 		return -EPROTO;
 	return rep.err;
+}
+
+static int ask(const struct priv_req *req, int *fd)
+{
+	return ask_msg(req, sizeof(*req), fd);
 }
 
 static int fd_by_id(enum hosttable_obj kind, __u32 id)
@@ -250,10 +284,24 @@ int privhelper_start(const char *pin_dir, const char *path)
 	return 0;
 }
 
+/* rtable_export_write() by the helper. */
+static int routes_by_helper(__u32 table, const struct rtable_op *ops, size_t n)
+{
+	static struct priv_msg msg;
+
+	if (n > RTABLE_BATCH)
+		return -E2BIG;
+	msg.req = (struct priv_req){ .op = PRIV_ROUTES, .id = table };
+	memcpy(msg.ops, ops, n * sizeof(*ops));
+	return ask_msg(&msg.req, sizeof(msg.req) + n * sizeof(*ops), NULL);
+}
+
 void privhelper_delegate(void)
 {
-	if (priv_sock >= 0)
-		hosttable_fd_by_id = fd_by_id;
+	if (priv_sock < 0)
+		return;
+	hosttable_fd_by_id = fd_by_id;
+	rtable_export_write = routes_by_helper;
 }
 
 int privhelper_reload(const char *pin_dir, const char *path)
@@ -274,6 +322,7 @@ int privhelper_reload(const char *pin_dir, const char *path)
 void privhelper_stop(void)
 {
 	hosttable_fd_by_id = NULL;
+	rtable_export_write = rtable_write_checked;
 	if (priv_sock >= 0)
 		close(priv_sock);
 	priv_sock = -1;

@@ -3,10 +3,12 @@
  * The agent's privileged helper. `bpfroute run` forks it before the agent
  * enters its sandbox (sandbox.h); it keeps the privileges the agent drops
  * and does, on the agent's request, the few things that need them: a
- * reload (SIGHUP), and opening the instance's learned tables and its BTF by
- * id. It reads no event and parses no DNS: it only ever loads the config
- * file it was started with, and hands out only maps that are the
- * instance's learned tables now and the BTF of its programs. It ends when
+ * reload (SIGHUP), opening the instance's learned tables and its BTF by
+ * id, and writing the export table's routes. It reads no event and parses
+ * no DNS: it only ever loads the config file it was started with, hands
+ * out only maps that are the instance's learned tables now and the BTF of
+ * its programs, and writes only blackhole routes to a table no rule looks
+ * up. It ends when
  * the agent does (end of file on its socket).
  */
 #ifndef BPFROUTE_PRIVHELPER_H
@@ -15,7 +17,8 @@
 /* Fork the helper for the instance at pin_dir and the config at path. 0 or -errno. */
 int privhelper_start(const char *pin_dir, const char *path);
 /*
- * From now on open maps and BTF by id through the helper (hosttable.h).
+ * From now on open maps and BTF by id, and write the export table's routes,
+ * through the helper (hosttable.h, rtable.h).
  * Not before: the agent's own first load may open tables not yet pinned.
  */
 void privhelper_delegate(void);
