@@ -688,7 +688,9 @@ tb_setup_ranges()
 # the tunnel whose source is not in the sender's AllowedIPs (the cryptokey
 # routing of the WireGuard paper, section 2): a client's packet put into the
 # tunnel as it is never gets past the peer; only packets whose source is the
-# gateway's tunnel address (masqueraded) do. Affects the first peer only.
+# gateway's tunnel address (masqueraded) do. Affects the first peer only, and
+# after tb_setup_fleet gateway B's tunnel to it too (100.64.0.9/32,
+# 2001:db8:102::1/128).
 tb_setup_vpn_peer()
 {
 	local gw_pub
@@ -698,7 +700,13 @@ tb_setup_vpn_peer()
 	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG" peer "$gw_pub" \
 		allowed-ips 100.64.0.1/32,2001:db8:100::1/128 || return 1
 	tb__run ip -n "$TB_NS_PEER" route del 192.0.2.0/24 dev "$TB_PEER_WG" || return 1
-	tb__run ip -n "$TB_NS_PEER" -6 route del 2001:db8:1::/64 dev "$TB_PEER_WG"
+	tb__run ip -n "$TB_NS_PEER" -6 route del 2001:db8:1::/64 dev "$TB_PEER_WG" || return 1
+	[[ -e /run/netns/$TB_NS_GW2 ]] || return 0
+	gw_pub=$(<"$TB_DIR/keys/gwb.pub") || return 1
+	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG3" peer "$gw_pub" \
+		allowed-ips 100.64.0.9/32,2001:db8:102::1/128 || return 1
+	tb__run ip -n "$TB_NS_PEER" route del 192.0.2.0/24 dev "$TB_PEER_WG3" || return 1
+	tb__run ip -n "$TB_NS_PEER" -6 route del 2001:db8:1::/64 dev "$TB_PEER_WG3"
 }
 
 # tb_setup_lan_switch: two clients on the gateway's LAN. A "switch" (a
