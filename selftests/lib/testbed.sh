@@ -77,7 +77,8 @@
 #			gateway, private pid files and control socket in $TB_DIR
 #
 # Requires root, iproute2, wireguard-go, wg, socat, ping, curl; dnsmasq (from
-# dnsmasq-base) for tb_setup_dns.
+# dnsmasq-base) for tb_setup_dns; keepalived and bird (from bird2) for
+# tb_keepalived and tb_bird.
 #
 # Exported after tb_setup (most also set as soon as the names are chosen, so
 # that a half-built testbed can be torn down):
