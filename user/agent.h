@@ -89,6 +89,7 @@ struct agent_stats {
 	__u64 imported;		/* entries installed from the import table */
 	__u64 import_local;	/* import routes left alone: a local entry wins */
 	__u64 import_withdrawn;	/* imported entries expired by a withdrawal */
+	__u64 fleet_step_max_ns; /* CPU time of the longest round of export and import */
 };
 
 /* Where the flow sweep goes on from, per map (out, in). */
@@ -292,6 +293,8 @@ void agent_fleet_close(struct agent_fleet_fds *fds);
 /* Start, stop or move the export as cfg says (start, SIGHUP). 0, or -errno. */
 int agent_export_setup(struct agent *a, const struct config *cfg, int req_fd, __u64 now);
 void agent_export_free(struct agent *a);
+/* Remove every route written, and stop (the instance was unloaded). */
+void agent_export_stop(struct agent *a);
 /* A bounded step of walking the tables and writing routes: every round of the loop. */
 void agent_export_round(struct agent *a, __u64 now);
 /* Milliseconds until the export needs a round; 0: at once; -1: never. */
@@ -300,6 +303,8 @@ int agent_export_timeout_ms(const struct agent *a, __u64 now);
 size_t agent_export_routes(const struct agent *a);
 /* A walk or writes under way. */
 bool agent_export_busy(const struct agent *a);
+/* The descriptor to poll for a batch's result into fd: 1, or 0 if none. */
+int agent_export_pollfd(const struct agent *a, struct pollfd *fd);
 
 /* agent_import.c: `import table M dev IFNAME` (ifindex: the device's, now). */
 int agent_import_setup(struct agent *a, const struct config *cfg,

@@ -19,8 +19,10 @@
  * stopped. So the table is dumped whole at start, after a loss, and every
  * AGENT_IMPORT_SYNC_NS (which also renews the entries before max-ttl runs
  * out); after a complete dump, imported entries of addresses no longer in
- * the table expire. Both sockets are non-blocking and read a bounded number
- * of datagrams per round, so a big table never holds learning up.
+ * the table expire (after the first, also those imported before the start:
+ * a walk of the learned tables). Both sockets are non-blocking and every
+ * step is bounded (datagrams, slots) per round, so a big table never holds
+ * learning up.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,8 +40,14 @@
 
 /* A route notification is about 100 bytes; a dump datagram holds up to 32 KiB. */
 #define IMPORT_BUFSIZE		32768
-/* Datagrams read per socket per round. */
-#define IMPORT_READ_BUDGET	16
+/*
+ * Datagrams read per round: notifications (one route each), and a dump's
+ * (some 300 routes each, a few ms to install).
+ */
+#define IMPORT_NOTES_BUDGET	16
+#define IMPORT_DUMP_BUDGET	2
+/* Slots of the learned tables looked at per round after the first dump: 1 MiB. */
+#define IMPORT_SWEEP_SLOTS	16384
 /* The whole table read again at most this far apart. */
 #define AGENT_IMPORT_SYNC_NS	(60 * HOSTS_NSEC_PER_SEC)
 /* How long the kernel may take to answer a question on the blocking socket. */
@@ -57,6 +65,13 @@ struct agent_import {
 	struct addrset seen;	/* host routes of the table: marked by the dump that saw them */
 	__u32 gen;		/* the current dump's mark */
 	__u64 dump_at;		/* the next dump */
+	/*
+	 * After the first complete dump, a walk of the learned tables (in
+	 * steps) for entries imported before this start and withdrawn since.
+	 */
+	bool sweep_due;
+	int sweep_fam;		/* 0, 1; 2: done */
+	__u32 sweep_next;
 	char *buf;
 };
 
@@ -128,8 +143,6 @@ static void on_route(struct agent *a, const struct rtable_route *r, bool from_du
 static void dump_done(struct agent *a, __u64 now)
 {
 	struct agent_import *im = a->imp;
-	__u32 now_s = hosts_seconds(now);
-	struct bpfroute_host h;
 
 	for (size_t i = 0; i < im->seen.cap;) {
 		struct addrset_entry *e = &im->seen.e[i];
@@ -141,18 +154,34 @@ static void dump_done(struct agent *a, __u64 now)
 		import_expire(a, e->family, e->addr, now);
 		addrset_del(&im->seen, e);	/* the next may shift here: look again */
 	}
-	/* Imported before a restart, withdrawn meanwhile. */
-	for (int family = 4; family <= 6; family += 2) {
-		const struct table_map *t = agent_table(a, family);
-
-		for (__u32 i = 0; t && i < t->n; i++)
-			if (agent_slot_read(t, i, &h) && h.rule == BPFROUTE_RULE_IMPORTED &&
-			    h.expires > now_s &&
-			    !addrset_find(&im->seen, family, family == 4 ? 32 : 128, h.addr))
-				import_expire(a, family, h.addr, now);
-	}
 	im->dump_family = 0;
 	pr_debug("import: table %u read, %zu host routes\n", im->table, im->seen.n);
+}
+
+/*
+ * A step of the walk for entries imported before this start (or before the
+ * table changed) whose routes are gone: IMPORT_SWEEP_SLOTS slots.
+ */
+static void sweep_step(struct agent *a, __u64 now)
+{
+	struct agent_import *im = a->imp;
+	__u32 now_s = hosts_seconds(now), budget = IMPORT_SWEEP_SLOTS;
+	struct bpfroute_host h;
+
+	while (budget && im->sweep_fam < 2) {
+		int family = im->sweep_fam ? 6 : 4;
+		const struct table_map *t = agent_table(a, family);
+
+		for (; t && budget && im->sweep_next < t->n; budget--, im->sweep_next++)
+			if (agent_slot_read(t, im->sweep_next, &h) &&
+			    h.rule == BPFROUTE_RULE_IMPORTED && h.expires > now_s &&
+			    !addrset_find(&im->seen, family, family == 4 ? 32 : 128, h.addr))
+				import_expire(a, family, h.addr, now);
+		if (!t || im->sweep_next >= t->n) {
+			im->sweep_fam++;
+			im->sweep_next = 0;
+		}
+	}
 }
 
 static int dump_start(struct agent_import *im, int family)
@@ -177,7 +206,7 @@ static void dump_read(struct agent *a, __u64 now)
 {
 	struct agent_import *im = a->imp;
 
-	for (int d = 0; d < IMPORT_READ_BUDGET && im->dump_family; d++) {
+	for (int d = 0; d < IMPORT_DUMP_BUDGET && im->dump_family; d++) {
 		int n = nl_recv(im->dump_fd, im->buf, IMPORT_BUFSIZE);
 
 		if (n == -ETIMEDOUT)
@@ -224,6 +253,10 @@ static void dump_read(struct agent *a, __u64 now)
 				im->dump_at = now;
 			} else {
 				dump_done(a, now);
+				if (im->sweep_due) {
+					im->sweep_due = false;
+					im->sweep_fam = im->sweep_next = 0;
+				}
 			}
 			break;
 		}
@@ -235,7 +268,7 @@ static void notes_read(struct agent *a, __u64 now)
 {
 	struct agent_import *im = a->imp;
 
-	for (int d = 0; d < IMPORT_READ_BUDGET; d++) {
+	for (int d = 0; d < IMPORT_NOTES_BUDGET; d++) {
 		int n = nl_recv(im->mc_fd, im->buf, IMPORT_BUFSIZE);
 
 		if (n == -ETIMEDOUT)
@@ -277,6 +310,8 @@ void agent_import_round(struct agent *a, __u64 now)
 		dump_start(im, 4);
 	}
 	dump_read(a, now);
+	if (!im->sweep_due && im->sweep_fam < 2)
+		sweep_step(a, now);
 }
 
 int agent_import_pollfds(const struct agent *a, struct pollfd *fds)
@@ -406,6 +441,8 @@ int agent_import_setup(struct agent *a, const struct config *cfg,
 	if (im->dump_family)
 		im->dump_intr = true;
 	im->dump_at = now;
+	im->sweep_due = true;
+	im->sweep_fam = 2;
 	return 0;
 }
 

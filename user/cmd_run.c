@@ -284,6 +284,8 @@ static void run_follow_maps(struct run_ctx *c, __u64 now)
 		 * look alive. Exit 0, as for SIGTERM: nothing failed.
 		 */
 		pr_info("%s: unloaded (the pins are gone); the agent stops\n", c->pin_dir);
+		/* What it exported announces routes nothing steers any more. */
+		agent_export_stop(&c->a);
 		c->loop.stop = true;
 		return;
 	}
