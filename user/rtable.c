@@ -242,8 +242,8 @@ int rtable_check_tables(const struct config *cfg, char *err, size_t errlen)
 			continue;
 		ret = rtable_check_unused(tables[i]);
 		if (ret == -EBUSY)
-			snprintf(err, errlen, "%s:%d: %s table %u: an ip rule uses it, so its routes "
-				 "would be forwarded by; choose a table no rule names", cfg->path,
+			snprintf(err, errlen, "%s:%d: %s table %u: an ip rule looks it up, so its routes "
+				 "would change forwarding; choose a table no rule names", cfg->path,
 				 lines[i], what[i], tables[i]);
 		else if (ret)
 			snprintf(err, errlen, "%s:%d: %s table %u: reading the ip rules: %s",
