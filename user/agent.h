@@ -220,6 +220,30 @@ const struct table_map *agent_table(struct agent *a, int family);
  * state says LIVE has its key; its other fields may be mid-update).
  */
 bool agent_slot_read(const struct table_map *t, __u32 i, struct bpfroute_host *h);
+/*
+ * A walk over both families' learned tables, a step at a time (the export's,
+ * the import's sweep). A table rebuilt under it is walked again from its
+ * start: its slots moved.
+ */
+struct agent_walk {
+	int fam;		/* 0 IPv4, 1 IPv6; 2: done */
+	__u32 next;		/* the next slot */
+	__u32 table_id[2];	/* the tables being walked */
+};
+static inline void agent_walk_start(struct agent_walk *w)
+{
+	w->fam = 0;
+	w->next = 0;
+	w->table_id[0] = w->table_id[1] = 0;
+}
+/*
+ * Call fn on a copy of each LIVE slot among the next budget slots. Returns
+ * true once the walk is done.
+ */
+bool agent_walk_step(struct agent *a, struct agent_walk *w, __u32 budget,
+		     void (*fn)(struct agent *a, int family, const struct bpfroute_host *h,
+				void *ctx),
+		     void *ctx);
 /* Evict one expired entry of the family, oldest first. 0, or -ENOSPC. */
 int agent_evict(struct agent *a, int family, __u64 now);
 /* Forget the eviction candidates and the sweep position (the table changed). */

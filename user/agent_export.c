@@ -50,9 +50,7 @@ struct agent_export {
 	struct addrset set;		/* what the table holds of ours, or will */
 	__u32 gen;			/* the walk's mark */
 	bool walking;
-	int fam;			/* the family being walked: 0, 1 */
-	__u32 next;			/* its next slot */
-	__u32 table_id[2];		/* the tables walked (a rebuild starts again) */
+	struct agent_walk walk;
 	__u64 sig;			/* the fill counters at the walk's start */
 	__u64 walk_start, walk_at;	/* when the last began; when one is due at the latest */
 	struct rtable_op *queue;	/* routes to write, in order */
@@ -152,35 +150,22 @@ static void walk_done(struct agent_export *x)
 	x->walking = false;
 }
 
+/* A live entry learned here: wanted in the table. */
+static void walk_one(struct agent *a, int family, const struct bpfroute_host *h, void *ctx)
+{
+	const __u32 *now = ctx;
+
+	if (h->rule != BPFROUTE_RULE_IMPORTED && !hosts_dead(h, *now, a->conf.idle_timeout))
+		want(a->exp, family, family == 4 ? 32 : 128, h->addr);
+}
+
 /* One step of the walk: up to AGENT_EXPORT_SLOTS slots. */
 static void walk_step(struct agent *a, __u64 now_ns)
 {
-	struct agent_export *x = a->exp;
-	__u32 now = hosts_seconds(now_ns), budget = AGENT_EXPORT_SLOTS;
-	struct bpfroute_host h;
+	__u32 now = hosts_seconds(now_ns);
 
-	while (budget && x->fam < 2) {
-		int family = x->fam ? 6 : 4;
-		const struct table_map *t = agent_table(a, family);
-
-		/* Rebuilt under the walk: its slots moved, start the family again. */
-		if (!t || t->id != x->table_id[x->fam]) {
-			x->table_id[x->fam] = t ? t->id : 0;
-			x->next = 0;
-		}
-		for (; t && budget && x->next < t->n; budget--, x->next++) {
-			if (!agent_slot_read(t, x->next, &h) || h.rule == BPFROUTE_RULE_IMPORTED ||
-			    hosts_dead(&h, now, a->conf.idle_timeout))
-				continue;
-			want(x, family, family == 4 ? 32 : 128, h.addr);
-		}
-		if (!t || x->next >= t->n) {
-			x->fam++;
-			x->next = 0;
-		}
-	}
-	if (x->fam >= 2)
-		walk_done(x);
+	if (agent_walk_step(a, &a->exp->walk, AGENT_EXPORT_SLOTS, walk_one, &now))
+		walk_done(a->exp);
 }
 
 /* Count what the batch at qpos did: ret failed of it, or it failed whole (-errno). */
@@ -262,11 +247,10 @@ void agent_export_round(struct agent *a, __u64 now)
 		if ((sig != x->sig && now - x->walk_start >= AGENT_EXPORT_GAP_NS) ||
 		    now >= x->walk_at) {
 			x->walking = true;
+			agent_walk_start(&x->walk);
 			x->gen++;
 			/* Grown once now, not by doublings that each rehash it all. */
 			addrset_reserve(&x->set, live_entries(a) + x->n_pfx);
-			x->fam = 0;
-			x->next = 0;
 			x->sig = sig;
 			x->walk_start = now;
 			x->walk_at = now + AGENT_EXPORT_FULL_NS;

@@ -70,8 +70,7 @@ struct agent_import {
 	 * steps) for entries imported before this start and withdrawn since.
 	 */
 	bool sweep_due;
-	int sweep_fam;		/* 0, 1; 2: done */
-	__u32 sweep_next;
+	struct agent_walk sweep;
 	char *buf;
 };
 
@@ -158,30 +157,14 @@ static void dump_done(struct agent *a, __u64 now)
 	pr_debug("import: table %u read, %zu host routes\n", im->table, im->seen.n);
 }
 
-/*
- * A step of the walk for entries imported before this start (or before the
- * table changed) whose routes are gone: IMPORT_SWEEP_SLOTS slots.
- */
-static void sweep_step(struct agent *a, __u64 now)
+/* An entry imported before this start whose route is gone: it expires. */
+static void sweep_one(struct agent *a, int family, const struct bpfroute_host *h, void *ctx)
 {
-	struct agent_import *im = a->imp;
-	__u32 now_s = hosts_seconds(now), budget = IMPORT_SWEEP_SLOTS;
-	struct bpfroute_host h;
+	const __u64 *now = ctx;
 
-	while (budget && im->sweep_fam < 2) {
-		int family = im->sweep_fam ? 6 : 4;
-		const struct table_map *t = agent_table(a, family);
-
-		for (; t && budget && im->sweep_next < t->n; budget--, im->sweep_next++)
-			if (agent_slot_read(t, im->sweep_next, &h) &&
-			    h.rule == BPFROUTE_RULE_IMPORTED && h.expires > now_s &&
-			    !addrset_find(&im->seen, family, family == 4 ? 32 : 128, h.addr))
-				import_expire(a, family, h.addr, now);
-		if (!t || im->sweep_next >= t->n) {
-			im->sweep_fam++;
-			im->sweep_next = 0;
-		}
-	}
+	if (h->rule == BPFROUTE_RULE_IMPORTED && h->expires > hosts_seconds(*now) &&
+	    !addrset_find(&a->imp->seen, family, family == 4 ? 32 : 128, h->addr))
+		import_expire(a, family, h->addr, *now);
 }
 
 static int dump_start(struct agent_import *im, int family)
@@ -255,7 +238,7 @@ static void dump_read(struct agent *a, __u64 now)
 				dump_done(a, now);
 				if (im->sweep_due) {
 					im->sweep_due = false;
-					im->sweep_fam = im->sweep_next = 0;
+					agent_walk_start(&im->sweep);
 				}
 			}
 			break;
@@ -310,8 +293,8 @@ void agent_import_round(struct agent *a, __u64 now)
 		dump_start(im, 4);
 	}
 	dump_read(a, now);
-	if (!im->sweep_due && im->sweep_fam < 2)
-		sweep_step(a, now);
+	if (!im->sweep_due && im->sweep.fam < 2)
+		agent_walk_step(a, &im->sweep, IMPORT_SWEEP_SLOTS, sweep_one, &now);
 }
 
 int agent_import_pollfds(const struct agent *a, struct pollfd *fds)
@@ -442,7 +425,7 @@ int agent_import_setup(struct agent *a, const struct config *cfg,
 		im->dump_intr = true;
 	im->dump_at = now;
 	im->sweep_due = true;
-	im->sweep_fam = 2;
+	im->sweep.fam = 2;
 	return 0;
 }
 
