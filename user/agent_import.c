@@ -50,6 +50,8 @@
 #define IMPORT_SWEEP_SLOTS	16384
 /* The whole table read again at most this far apart. */
 #define AGENT_IMPORT_SYNC_NS	(60 * HOSTS_NSEC_PER_SEC)
+/* After routes found no room: the table read again this soon. */
+#define AGENT_IMPORT_RETRY_NS	(2 * HOSTS_NSEC_PER_SEC)
 /* How long the kernel may take to answer a question on the blocking socket. */
 #define IMPORT_REQ_TIMEOUT_MS	2000
 
@@ -90,6 +92,7 @@ static void import_add(struct agent *a, int family, const __u8 *addr, __u64 now)
 		.rule = BPFROUTE_RULE_IMPORTED,
 		.ts = now_s,
 	};
+	int r;
 
 	if (s && BPFROUTE_SLOT_KIND(TABLE_READ(s->state)) == BPFROUTE_SLOT_LIVE &&
 	    TABLE_READ(s->rule) != BPFROUTE_RULE_IMPORTED &&
@@ -97,8 +100,16 @@ static void import_add(struct agent *a, int family, const __u8 *addr, __u64 now)
 		a->st.import_local++;
 		return;
 	}
-	if (agent_install(a, &o, family, addr, a->conf.max_ttl, now) == HOSTS_INSTALLED)
+	r = agent_install(a, &o, family, addr, a->conf.max_ttl, now);
+	if (r == HOSTS_INSTALLED)
 		a->st.imported++;
+	/*
+	 * No room yet: the table is being grown (at the next tick) or is full
+	 * of live entries. A notification will not come again for this route:
+	 * read the table again soon rather than at the next periodic dump.
+	 */
+	if (r == -ENOSPC && im->dump_at > now + AGENT_IMPORT_RETRY_NS)
+		im->dump_at = now + AGENT_IMPORT_RETRY_NS;
 }
 
 /* A withdrawal: an imported entry for addr expires now. */
