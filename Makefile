@@ -11,8 +11,9 @@
 # make bench       build and run the benchmarks (tools/bench.sh, bench/results.md)
 # make vmlinux     regenerate vmlinux/vmlinux.h from the running kernel
 # make V=1         show full commands
-# make install     install bpfroute, its config example, unit, man pages and
-#                  bash completion under DESTDIR and PREFIX (default
+# make install     install bpfroute, its config example, unit, man pages, bash
+#                  completion and iproute2's name of its route protocol
+#                  (rt_protos.d) under DESTDIR and PREFIX (default
 #                  /usr/local); the man pages need scdoc. make uninstall
 #                  removes them again (not a config that was there before)
 
@@ -294,13 +295,16 @@ man: $(MANS)
 install: $(BIN) $(MANS)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(SYSCONFDIR)/bpfroute $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(SYSCONFDIR)/bpfroute $(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d
 	$(Q)$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/bpfroute
 	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/bpfroute.8 $(DESTDIR)$(MANDIR)/man8/bpfroute.8
 	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/bpfroute.conf.5 $(DESTDIR)$(MANDIR)/man5/bpfroute.conf.5
 	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' etc/bpfroute.service.in > $(DESTDIR)$(UNITDIR)/bpfroute.service
 	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/bpfroute.service
 	$(Q)$(INSTALL) -m 0644 etc/bpfroute.bash-completion $(DESTDIR)$(BASHCOMPDIR)/bpfroute
+	$(Q)$(INSTALL) -m 0644 etc/iproute2/rt_protos.bpfroute \
+		$(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/bpfroute.conf
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf ] || \
 		$(INSTALL) -m 0644 etc/bpfroute.conf $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf
 
@@ -310,7 +314,9 @@ uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bpfroute $(DESTDIR)$(MANDIR)/man8/bpfroute.8 \
 		$(DESTDIR)$(MANDIR)/man5/bpfroute.conf.5 $(DESTDIR)$(UNITDIR)/bpfroute.service \
-		$(DESTDIR)$(BASHCOMPDIR)/bpfroute
+		$(DESTDIR)$(BASHCOMPDIR)/bpfroute $(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/bpfroute.conf
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d $(DESTDIR)$(SYSCONFDIR)/iproute2 \
+		2>/dev/null || true
 	$(Q)if cmp -s etc/bpfroute.conf $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf; then \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/bpfroute/bpfroute.conf; \
 		rmdir $(DESTDIR)$(SYSCONFDIR)/bpfroute 2>/dev/null || true; \

@@ -849,10 +849,20 @@ struct bpfroute_agent {
 	__u64 rebuild_failed;	/* rebuilds given up */
 	__u64 lat_bucket[BPFROUTE_AGENT_LAT_BUCKETS];	/* learn latency, per bucket */
 	__u64 lat_sum_ns;	/* learn latency, the sum */
-	__u64 reserved[8];	/* 0: room for counters to come without a layout bump */
+	/* The fleet (F_EXPORT, F_IMPORT): routes now, and counters since the start. */
+	__u64 export_routes;	/* routes of its own in the export table */
+	__u64 export_written;	/* routes written to it */
+	__u64 export_removed;	/* routes removed from it */
+	__u64 export_failed;	/* writes and removals the kernel refused */
+	__u64 import_routes;	/* host routes of the import table */
+	__u64 imported;		/* entries installed from it */
+	__u64 import_withdrawn;	/* imported entries expired by a withdrawal */
+	__u64 reserved[1];	/* 0: room for a counter to come without a layout bump */
 };
 
 #define BPFROUTE_AGENT_F_PREFETCH	(1U << 0)	/* it prefetches (`prefetch yes`) */
 #define BPFROUTE_AGENT_F_METRICS	(1U << 1)	/* it serves `metrics` */
+#define BPFROUTE_AGENT_F_EXPORT		(1U << 2)	/* it writes an export table */
+#define BPFROUTE_AGENT_F_IMPORT		(1U << 3)	/* it reads an import table */
 
 #endif /* BPFROUTE_ABI_H */

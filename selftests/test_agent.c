@@ -2619,7 +2619,13 @@ static void test_fleet_export(void)
 
 	/* A table a rule uses is refused by the writer, whatever the agent asks. */
 	if (ASSERT_OK(system("ip rule add from 192.0.2.99 table 100 prio 1000"), "ip rule add")) {
+		char err[256] = "";
+
 		ASSERT_EQ(rtable_write_checked(100, &stale, 1), -EPERM, "table of a rule refused");
+		/* And load (load_prepare()) refuses the config in one line. */
+		ASSERT_EQ(rtable_check_tables(&cfg, err, sizeof(err)), -EBUSY, "the config refused");
+		ASSERT_STREQ(err, "fleet.conf:3: export table 100: an ip rule looks it up, so its "
+			     "routes would change forwarding; choose a table no rule names", "why");
 		ASSERT_OK(system("ip rule del from 192.0.2.99 table 100 prio 1000"), "ip rule del");
 	}
 	ASSERT_EQ(rtable_write_checked(254, &stale, 1), -EPERM, "the main table refused");

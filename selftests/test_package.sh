@@ -61,6 +61,7 @@ installed=(
 	usr/local/share/man/man8/bpfroute.8
 	usr/local/share/man/man5/bpfroute.conf.5
 	usr/local/share/bash-completion/completions/bpfroute
+	etc/iproute2/rt_protos.d/bpfroute.conf
 )
 if ! make -C "$src" -j2 install DESTDIR="$dest" >"$log" 2>&1; then
 	fail install "make install DESTDIR=$dest failed" "$(tail -20 "$log")"

@@ -57,10 +57,10 @@ static struct addrset_entry *place(struct addrset *s, const struct addrset_entry
 	return &s->e[i];
 }
 
-static int grow(struct addrset *s)
+/* Rehash into cap slots (a power of two, room for every entry). */
+static int resize(struct addrset *s, size_t cap)
 {
 	struct addrset old = *s;
-	size_t cap = s->cap ? s->cap * 2 : ADDRSET_MIN_CAP;
 
 	s->e = calloc(cap, sizeof(*s->e));
 	if (!s->e) {
@@ -76,6 +76,15 @@ static int grow(struct addrset *s)
 	return 0;
 }
 
+int addrset_reserve(struct addrset *s, size_t n)
+{
+	size_t cap = s->cap ? s->cap : ADDRSET_MIN_CAP;
+
+	while (n * 2 > cap)
+		cap *= 2;
+	return cap == s->cap ? 0 : resize(s, cap);
+}
+
 struct addrset_entry *addrset_get(struct addrset *s, int family, __u8 len, const __u8 *addr,
 				  bool *added)
 {
@@ -84,7 +93,7 @@ struct addrset_entry *addrset_get(struct addrset *s, int family, __u8 len, const
 	*added = false;
 	if (e)
 		return e;
-	if ((s->n + 1) * 2 > s->cap && grow(s))
+	if ((s->n + 1) * 2 > s->cap && resize(s, s->cap ? s->cap * 2 : ADDRSET_MIN_CAP))
 		return NULL;
 	fresh.family = (__u8)family;
 	fresh.len = len;

@@ -37,6 +37,11 @@ struct addrset_entry *addrset_find(const struct addrset *s, int family, __u8 len
  */
 struct addrset_entry *addrset_get(struct addrset *s, int family, __u8 len, const __u8 *addr,
 				  bool *added);
+/*
+ * Room for n entries without a rehash: a set about to take many grows once
+ * while it is small, not in steps that each move everything. 0 or -ENOMEM.
+ */
+int addrset_reserve(struct addrset *s, size_t n);
 /* Remove the entry e points to (from addrset_find(), addrset_get() or a walk). */
 void addrset_del(struct addrset *s, struct addrset_entry *e);
 void addrset_free(struct addrset *s);

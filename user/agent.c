@@ -273,11 +273,12 @@ static void fleet_report(const struct agent *a, bool debug)
 	snprintf(line, sizeof(line),
 		 "fleet: %zu routes exported (%llu written, %llu removed, %llu failed); "
 		 "%zu routes imported (%llu entries installed, %llu left to local ones, "
-		 "%llu withdrawn)\n",
+		 "%llu withdrawn); longest step %llu us of CPU\n",
 		 agent_export_routes(a), (unsigned long long)s->export_written,
 		 (unsigned long long)s->export_removed, (unsigned long long)s->export_failed,
 		 agent_import_routes(a), (unsigned long long)s->imported,
-		 (unsigned long long)s->import_local, (unsigned long long)s->import_withdrawn);
+		 (unsigned long long)s->import_local, (unsigned long long)s->import_withdrawn,
+		 (unsigned long long)s->fleet_step_max_ns / 1000);
 	if (debug)
 		pr_debug("%s", line);
 	else
@@ -346,6 +347,18 @@ int agent_record(struct agent *a, __u64 boot_now)
 	r->flows_expired = s->flows_expired;
 	r->rebuilds = s->rebuilds;
 	r->rebuild_failed = s->rebuild_failed;
+	r->export_routes = agent_export_routes(a);
+	r->export_written = s->export_written;
+	r->export_removed = s->export_removed;
+	r->export_failed = s->export_failed;
+	r->import_routes = agent_import_routes(a);
+	r->imported = s->imported;
+	r->import_withdrawn = s->import_withdrawn;
+	r->flags &= ~(BPFROUTE_AGENT_F_EXPORT | BPFROUTE_AGENT_F_IMPORT);
+	if (a->exp)
+		r->flags |= BPFROUTE_AGENT_F_EXPORT;
+	if (a->imp)
+		r->flags |= BPFROUTE_AGENT_F_IMPORT;
 	return agentrec_write(a->maps->agent, r);
 }
 

@@ -89,6 +89,7 @@ struct agent_stats {
 	__u64 imported;		/* entries installed from the import table */
 	__u64 import_local;	/* import routes left alone: a local entry wins */
 	__u64 import_withdrawn;	/* imported entries expired by a withdrawal */
+	__u64 fleet_step_max_ns; /* CPU time of the longest round of export and import */
 };
 
 /* Where the flow sweep goes on from, per map (out, in). */
@@ -219,6 +220,30 @@ const struct table_map *agent_table(struct agent *a, int family);
  * state says LIVE has its key; its other fields may be mid-update).
  */
 bool agent_slot_read(const struct table_map *t, __u32 i, struct bpfroute_host *h);
+/*
+ * A walk over both families' learned tables, a step at a time (the export's,
+ * the import's sweep). A table rebuilt under it is walked again from its
+ * start: its slots moved.
+ */
+struct agent_walk {
+	int fam;		/* 0 IPv4, 1 IPv6; 2: done */
+	__u32 next;		/* the next slot */
+	__u32 table_id[2];	/* the tables being walked */
+};
+static inline void agent_walk_start(struct agent_walk *w)
+{
+	w->fam = 0;
+	w->next = 0;
+	w->table_id[0] = w->table_id[1] = 0;
+}
+/*
+ * Call fn on a copy of each LIVE slot among the next budget slots. Returns
+ * true once the walk is done.
+ */
+bool agent_walk_step(struct agent *a, struct agent_walk *w, __u32 budget,
+		     void (*fn)(struct agent *a, int family, const struct bpfroute_host *h,
+				void *ctx),
+		     void *ctx);
 /* Evict one expired entry of the family, oldest first. 0, or -ENOSPC. */
 int agent_evict(struct agent *a, int family, __u64 now);
 /* Forget the eviction candidates and the sweep position (the table changed). */
@@ -292,6 +317,8 @@ void agent_fleet_close(struct agent_fleet_fds *fds);
 /* Start, stop or move the export as cfg says (start, SIGHUP). 0, or -errno. */
 int agent_export_setup(struct agent *a, const struct config *cfg, int req_fd, __u64 now);
 void agent_export_free(struct agent *a);
+/* Remove every route written, and stop (the instance was unloaded). */
+void agent_export_stop(struct agent *a);
 /* A bounded step of walking the tables and writing routes: every round of the loop. */
 void agent_export_round(struct agent *a, __u64 now);
 /* Milliseconds until the export needs a round; 0: at once; -1: never. */
@@ -300,6 +327,8 @@ int agent_export_timeout_ms(const struct agent *a, __u64 now);
 size_t agent_export_routes(const struct agent *a);
 /* A walk or writes under way. */
 bool agent_export_busy(const struct agent *a);
+/* The descriptor to poll for a batch's result into fd: 1, or 0 if none. */
+int agent_export_pollfd(const struct agent *a, struct pollfd *fd);
 
 /* agent_import.c: `import table M dev IFNAME` (ifindex: the device's, now). */
 int agent_import_setup(struct agent *a, const struct config *cfg,

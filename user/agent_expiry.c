@@ -108,6 +108,32 @@ bool agent_slot_read(const struct table_map *t, __u32 i, struct bpfroute_host *h
 	return BPFROUTE_SLOT_KIND(h->state) == BPFROUTE_SLOT_LIVE;
 }
 
+bool agent_walk_step(struct agent *a, struct agent_walk *w, __u32 budget,
+		     void (*fn)(struct agent *a, int family, const struct bpfroute_host *h,
+				void *ctx),
+		     void *ctx)
+{
+	struct bpfroute_host h;
+
+	while (budget && w->fam < 2) {
+		int family = w->fam ? 6 : 4;
+		const struct table_map *t = agent_table(a, family);
+
+		if (!t || t->id != w->table_id[w->fam]) {
+			w->table_id[w->fam] = t ? t->id : 0;
+			w->next = 0;
+		}
+		for (; t && budget && w->next < t->n; budget--, w->next++)
+			if (agent_slot_read(t, w->next, &h))
+				fn(a, family, &h, ctx);
+		if (!t || w->next >= t->n) {
+			w->fam++;
+			w->next = 0;
+		}
+	}
+	return w->fam >= 2;
+}
+
 /* Read the whole table for the oldest expired entries. */
 static void lru_scan(struct agent *a, int family, __u32 now)
 {

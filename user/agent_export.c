@@ -19,9 +19,12 @@
  * than one of them.
  *
  * Writing routes needs CAP_NET_ADMIN, which the sandboxed agent has not:
- * its helper writes them (rtable_export_write()).
+ * its helper writes them (rtable_export_writer), a batch at a time, and the
+ * agent collects the result in a later round: it never waits while the
+ * kernel's routing lock is held by others (a daemon writing table M).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,10 +33,10 @@
 #include "log.h"
 #include "rtable.h"
 
-/* Slots looked at per round of the loop: 4 MiB of a table, about a millisecond. */
-#define AGENT_EXPORT_SLOTS	65536
-/* Routes written per round, in batches of RTABLE_BATCH. */
-#define AGENT_EXPORT_OPS	(2 * RTABLE_BATCH)
+/* Slots looked at per round of the loop: 1 MiB of a table, a millisecond or two. */
+#define AGENT_EXPORT_SLOTS	16384
+/* Routes written per round: one batch, a few milliseconds of the kernel's. */
+#define AGENT_EXPORT_OPS	RTABLE_BATCH
 /* No walk starts sooner than this after the last began: a learning storm is one walk. */
 #define AGENT_EXPORT_GAP_NS	(100 * 1000 * 1000ULL)
 /* A walk at least this often, for entries that died without a write. */
@@ -47,13 +50,13 @@ struct agent_export {
 	struct addrset set;		/* what the table holds of ours, or will */
 	__u32 gen;			/* the walk's mark */
 	bool walking;
-	int fam;			/* the family being walked: 0, 1 */
-	__u32 next;			/* its next slot */
-	__u32 table_id[2];		/* the tables walked (a rebuild starts again) */
+	struct agent_walk walk;
 	__u64 sig;			/* the fill counters at the walk's start */
 	__u64 walk_start, walk_at;	/* when the last began; when one is due at the latest */
 	struct rtable_op *queue;	/* routes to write, in order */
 	size_t nq, qpos, qcap;
+	size_t inflight;		/* of them, sent at qpos, the result to come */
+	__u64 retry_at;			/* after a batch failed whole: not before */
 };
 
 /* What moves when an entry is added or deleted, by the kernel or the agent. */
@@ -70,6 +73,16 @@ static __u64 fill_signature(struct agent *a)
 		sig = sig * 1000003 + ht->role[BPFROUTE_HOSTS_TABLE].id;
 	}
 	return sig;
+}
+
+static size_t live_entries(struct agent *a)
+{
+	size_t n = 0;
+
+	for (int f = 0; f < 2; f++)
+		if (a->ht[f].ctl)
+			n += TABLE_READ(a->ht[f].ctl->live);
+	return n;
 }
 
 static int queue_add(struct agent_export *x, bool del, int family, __u8 len, const __u8 *addr)
@@ -137,68 +150,89 @@ static void walk_done(struct agent_export *x)
 	x->walking = false;
 }
 
+/* A live entry learned here: wanted in the table. */
+static void walk_one(struct agent *a, int family, const struct bpfroute_host *h, void *ctx)
+{
+	const __u32 *now = ctx;
+
+	if (h->rule != BPFROUTE_RULE_IMPORTED && !hosts_dead(h, *now, a->conf.idle_timeout))
+		want(a->exp, family, family == 4 ? 32 : 128, h->addr);
+}
+
 /* One step of the walk: up to AGENT_EXPORT_SLOTS slots. */
 static void walk_step(struct agent *a, __u64 now_ns)
 {
-	struct agent_export *x = a->exp;
-	__u32 now = hosts_seconds(now_ns), budget = AGENT_EXPORT_SLOTS;
-	struct bpfroute_host h;
+	__u32 now = hosts_seconds(now_ns);
 
-	while (budget && x->fam < 2) {
-		int family = x->fam ? 6 : 4;
-		const struct table_map *t = agent_table(a, family);
-
-		/* Rebuilt under the walk: its slots moved, start the family again. */
-		if (!t || t->id != x->table_id[x->fam]) {
-			x->table_id[x->fam] = t ? t->id : 0;
-			x->next = 0;
-		}
-		for (; t && budget && x->next < t->n; budget--, x->next++) {
-			if (!agent_slot_read(t, x->next, &h) || h.rule == BPFROUTE_RULE_IMPORTED ||
-			    hosts_dead(&h, now, a->conf.idle_timeout))
-				continue;
-			want(x, family, family == 4 ? 32 : 128, h.addr);
-		}
-		if (!t || x->next >= t->n) {
-			x->fam++;
-			x->next = 0;
-		}
-	}
-	if (x->fam >= 2)
-		walk_done(x);
+	if (agent_walk_step(a, &a->exp->walk, AGENT_EXPORT_SLOTS, walk_one, &now))
+		walk_done(a->exp);
 }
 
-/* Write up to AGENT_EXPORT_OPS queued routes. */
-static void flush(struct agent *a)
+/* Count what the batch at qpos did: ret failed of it, or it failed whole (-errno). */
+static void batch_done(struct agent *a, int ret, __u64 now)
 {
 	struct agent_export *x = a->exp;
-	size_t budget = AGENT_EXPORT_OPS;
+	size_t n = x->inflight;
 
-	while (budget && x->qpos < x->nq) {
-		size_t n = x->nq - x->qpos;
-		int ret;
-
-		if (n > RTABLE_BATCH)
-			n = RTABLE_BATCH;
-		ret = rtable_export_write(x->table, x->queue + x->qpos, n);
-		if (ret < 0) {
-			/* Nothing was written: the routes stay queued, tried next round. */
-			a->st.export_failed += n;
-			pr_debug("export: writing %zu routes: %s\n", n, strerror(-ret));
-			return;
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (x->queue[x->qpos + i].del)
-				a->st.export_removed++;
-			else
-				a->st.export_written++;
-		}
-		a->st.export_failed += (__u64)ret;
-		x->qpos += n;
-		budget -= n;
+	x->inflight = 0;
+	if (ret < 0) {
+		/* Nothing was written: the routes stay queued, tried again in a second. */
+		a->st.export_failed += n;
+		x->retry_at = now + HOSTS_NSEC_PER_SEC;
+		pr_debug("export: writing %zu routes: %s\n", n, strerror(-ret));
+		return;
 	}
+	for (size_t i = 0; i < n; i++) {
+		if (x->queue[x->qpos + i].del)
+			a->st.export_removed++;
+		else
+			a->st.export_written++;
+	}
+	a->st.export_failed += (__u64)ret;
+	x->qpos += n;
 	if (x->qpos == x->nq)
 		x->qpos = x->nq = 0;
+}
+
+/* Collect the batch under way, if done; send the next. Never waits for the kernel. */
+static void flush(struct agent *a, __u64 now)
+{
+	const struct rtable_writer *w = rtable_export_writer;
+	struct agent_export *x = a->exp;
+	size_t n;
+	int ret;
+
+	if (x->inflight) {
+		ret = w->result();
+		if (ret == -EAGAIN)
+			return;
+		batch_done(a, ret, now);
+	}
+	n = x->nq - x->qpos;
+	if (!n || now < x->retry_at)
+		return;
+	if (n > AGENT_EXPORT_OPS)
+		n = AGENT_EXPORT_OPS;
+	ret = w->send(x->table, x->queue + x->qpos, n);
+	if (ret)
+		pr_debug("export: sending %zu routes: %s\n", n, strerror(-ret));
+	else
+		x->inflight = n;
+}
+
+/* The result of the batch under way, waiting up to a few seconds for it. */
+static int result_wait(void)
+{
+	const struct rtable_writer *w = rtable_export_writer;
+	int ret = w->result();
+
+	for (int i = 0; i < 50 && ret == -EAGAIN; i++) {
+		struct pollfd p = { .fd = w->fd(), .events = POLLIN };
+
+		poll(&p, p.fd >= 0 ? 1 : 0, 100);
+		ret = w->result();
+	}
+	return ret;
 }
 
 void agent_export_round(struct agent *a, __u64 now)
@@ -213,9 +247,10 @@ void agent_export_round(struct agent *a, __u64 now)
 		if ((sig != x->sig && now - x->walk_start >= AGENT_EXPORT_GAP_NS) ||
 		    now >= x->walk_at) {
 			x->walking = true;
+			agent_walk_start(&x->walk);
 			x->gen++;
-			x->fam = 0;
-			x->next = 0;
+			/* Grown once now, not by doublings that each rehash it all. */
+			addrset_reserve(&x->set, live_entries(a) + x->n_pfx);
 			x->sig = sig;
 			x->walk_start = now;
 			x->walk_at = now + AGENT_EXPORT_FULL_NS;
@@ -223,7 +258,7 @@ void agent_export_round(struct agent *a, __u64 now)
 	}
 	if (x->walking)
 		walk_step(a, now);
-	flush(a);
+	flush(a, now);
 }
 
 int agent_export_timeout_ms(const struct agent *a, __u64 now)
@@ -233,8 +268,12 @@ int agent_export_timeout_ms(const struct agent *a, __u64 now)
 
 	if (!x || !x->table)
 		return -1;
-	if (x->walking || x->qpos < x->nq)
+	if (x->walking || (!x->inflight && x->qpos < x->nq && now >= x->retry_at))
 		return 0;
+	if (x->inflight && rtable_export_writer->fd() < 0)
+		return 0;	/* the result is there at once */
+	if (x->inflight)
+		return -1;	/* polled (agent_export_pollfd()) */
 	/* A learn moves the counters without waking the agent: look every gap. */
 	due = x->walk_start + AGENT_EXPORT_GAP_NS;
 	return due > now ? (int)((due - now + 999999) / 1000000) : 0;
@@ -248,6 +287,16 @@ size_t agent_export_routes(const struct agent *a)
 bool agent_export_busy(const struct agent *a)
 {
 	return a->exp && (a->exp->walking || a->exp->qpos < a->exp->nq);
+}
+
+int agent_export_pollfd(const struct agent *a, struct pollfd *fd)
+{
+	const struct agent_export *x = a->exp;
+
+	if (!x || !x->inflight || rtable_export_writer->fd() < 0)
+		return 0;
+	*fd = (struct pollfd){ .fd = rtable_export_writer->fd(), .events = POLLIN };
+	return 1;
 }
 
 /* A route of ours found in the table at setup: known, so not written again. */
@@ -266,6 +315,9 @@ static void export_clear(struct agent *a)
 {
 	struct agent_export *x = a->exp;
 
+	if (x->inflight)
+		result_wait();
+	x->inflight = 0;
 	x->nq = x->qpos = 0;
 	for (size_t i = 0; i < x->set.cap; i++)
 		if (x->set.e[i].family)
@@ -274,7 +326,8 @@ static void export_clear(struct agent *a)
 	while (x->qpos < x->nq) {
 		size_t n = x->nq - x->qpos > RTABLE_BATCH ? RTABLE_BATCH : x->nq - x->qpos;
 
-		if (rtable_export_write(x->table, x->queue + x->qpos, n) < 0)
+		if (rtable_export_writer->send(x->table, x->queue + x->qpos, n) ||
+		    result_wait() < 0)
 			break;
 		x->qpos += n;
 	}
@@ -355,6 +408,13 @@ int agent_export_setup(struct agent *a, const struct config *cfg, int dump_fd, _
 	x->walk_at = now;
 	x->walking = false;
 	return 0;
+}
+
+void agent_export_stop(struct agent *a)
+{
+	if (a->exp && a->exp->table)
+		export_clear(a);
+	agent_export_free(a);
 }
 
 void agent_export_free(struct agent *a)

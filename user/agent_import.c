@@ -19,8 +19,10 @@
  * stopped. So the table is dumped whole at start, after a loss, and every
  * AGENT_IMPORT_SYNC_NS (which also renews the entries before max-ttl runs
  * out); after a complete dump, imported entries of addresses no longer in
- * the table expire. Both sockets are non-blocking and read a bounded number
- * of datagrams per round, so a big table never holds learning up.
+ * the table expire (after the first, also those imported before the start:
+ * a walk of the learned tables). Both sockets are non-blocking and every
+ * step is bounded (datagrams, slots) per round, so a big table never holds
+ * learning up.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,10 +40,18 @@
 
 /* A route notification is about 100 bytes; a dump datagram holds up to 32 KiB. */
 #define IMPORT_BUFSIZE		32768
-/* Datagrams read per socket per round. */
-#define IMPORT_READ_BUDGET	16
+/*
+ * Datagrams read per round: notifications (one route each), and a dump's
+ * (some 300 routes each, a few ms to install).
+ */
+#define IMPORT_NOTES_BUDGET	16
+#define IMPORT_DUMP_BUDGET	2
+/* Slots of the learned tables looked at per round after the first dump: 1 MiB. */
+#define IMPORT_SWEEP_SLOTS	16384
 /* The whole table read again at most this far apart. */
 #define AGENT_IMPORT_SYNC_NS	(60 * HOSTS_NSEC_PER_SEC)
+/* After routes found no room: the table read again this soon. */
+#define AGENT_IMPORT_RETRY_NS	(2 * HOSTS_NSEC_PER_SEC)
 /* How long the kernel may take to answer a question on the blocking socket. */
 #define IMPORT_REQ_TIMEOUT_MS	2000
 
@@ -57,6 +67,12 @@ struct agent_import {
 	struct addrset seen;	/* host routes of the table: marked by the dump that saw them */
 	__u32 gen;		/* the current dump's mark */
 	__u64 dump_at;		/* the next dump */
+	/*
+	 * After the first complete dump, a walk of the learned tables (in
+	 * steps) for entries imported before this start and withdrawn since.
+	 */
+	bool sweep_due;
+	struct agent_walk sweep;
 	char *buf;
 };
 
@@ -76,6 +92,7 @@ static void import_add(struct agent *a, int family, const __u8 *addr, __u64 now)
 		.rule = BPFROUTE_RULE_IMPORTED,
 		.ts = now_s,
 	};
+	int r;
 
 	if (s && BPFROUTE_SLOT_KIND(TABLE_READ(s->state)) == BPFROUTE_SLOT_LIVE &&
 	    TABLE_READ(s->rule) != BPFROUTE_RULE_IMPORTED &&
@@ -83,8 +100,16 @@ static void import_add(struct agent *a, int family, const __u8 *addr, __u64 now)
 		a->st.import_local++;
 		return;
 	}
-	if (agent_install(a, &o, family, addr, a->conf.max_ttl, now) == HOSTS_INSTALLED)
+	r = agent_install(a, &o, family, addr, a->conf.max_ttl, now);
+	if (r == HOSTS_INSTALLED)
 		a->st.imported++;
+	/*
+	 * No room yet: the table is being grown (at the next tick) or is full
+	 * of live entries. A notification will not come again for this route:
+	 * read the table again soon rather than at the next periodic dump.
+	 */
+	if (r == -ENOSPC && im->dump_at > now + AGENT_IMPORT_RETRY_NS)
+		im->dump_at = now + AGENT_IMPORT_RETRY_NS;
 }
 
 /* A withdrawal: an imported entry for addr expires now. */
@@ -128,8 +153,6 @@ static void on_route(struct agent *a, const struct rtable_route *r, bool from_du
 static void dump_done(struct agent *a, __u64 now)
 {
 	struct agent_import *im = a->imp;
-	__u32 now_s = hosts_seconds(now);
-	struct bpfroute_host h;
 
 	for (size_t i = 0; i < im->seen.cap;) {
 		struct addrset_entry *e = &im->seen.e[i];
@@ -141,18 +164,18 @@ static void dump_done(struct agent *a, __u64 now)
 		import_expire(a, e->family, e->addr, now);
 		addrset_del(&im->seen, e);	/* the next may shift here: look again */
 	}
-	/* Imported before a restart, withdrawn meanwhile. */
-	for (int family = 4; family <= 6; family += 2) {
-		const struct table_map *t = agent_table(a, family);
-
-		for (__u32 i = 0; t && i < t->n; i++)
-			if (agent_slot_read(t, i, &h) && h.rule == BPFROUTE_RULE_IMPORTED &&
-			    h.expires > now_s &&
-			    !addrset_find(&im->seen, family, family == 4 ? 32 : 128, h.addr))
-				import_expire(a, family, h.addr, now);
-	}
 	im->dump_family = 0;
 	pr_debug("import: table %u read, %zu host routes\n", im->table, im->seen.n);
+}
+
+/* An entry imported before this start whose route is gone: it expires. */
+static void sweep_one(struct agent *a, int family, const struct bpfroute_host *h, void *ctx)
+{
+	const __u64 *now = ctx;
+
+	if (h->rule == BPFROUTE_RULE_IMPORTED && h->expires > hosts_seconds(*now) &&
+	    !addrset_find(&a->imp->seen, family, family == 4 ? 32 : 128, h->addr))
+		import_expire(a, family, h->addr, *now);
 }
 
 static int dump_start(struct agent_import *im, int family)
@@ -177,7 +200,7 @@ static void dump_read(struct agent *a, __u64 now)
 {
 	struct agent_import *im = a->imp;
 
-	for (int d = 0; d < IMPORT_READ_BUDGET && im->dump_family; d++) {
+	for (int d = 0; d < IMPORT_DUMP_BUDGET && im->dump_family; d++) {
 		int n = nl_recv(im->dump_fd, im->buf, IMPORT_BUFSIZE);
 
 		if (n == -ETIMEDOUT)
@@ -224,6 +247,10 @@ static void dump_read(struct agent *a, __u64 now)
 				im->dump_at = now;
 			} else {
 				dump_done(a, now);
+				if (im->sweep_due) {
+					im->sweep_due = false;
+					agent_walk_start(&im->sweep);
+				}
 			}
 			break;
 		}
@@ -235,7 +262,7 @@ static void notes_read(struct agent *a, __u64 now)
 {
 	struct agent_import *im = a->imp;
 
-	for (int d = 0; d < IMPORT_READ_BUDGET; d++) {
+	for (int d = 0; d < IMPORT_NOTES_BUDGET; d++) {
 		int n = nl_recv(im->mc_fd, im->buf, IMPORT_BUFSIZE);
 
 		if (n == -ETIMEDOUT)
@@ -277,6 +304,8 @@ void agent_import_round(struct agent *a, __u64 now)
 		dump_start(im, 4);
 	}
 	dump_read(a, now);
+	if (!im->sweep_due && im->sweep.fam < 2)
+		agent_walk_step(a, &im->sweep, IMPORT_SWEEP_SLOTS, sweep_one, &now);
 }
 
 int agent_import_pollfds(const struct agent *a, struct pollfd *fds)
@@ -406,6 +435,8 @@ int agent_import_setup(struct agent *a, const struct config *cfg,
 	if (im->dump_family)
 		im->dump_intr = true;
 	im->dump_at = now;
+	im->sweep_due = true;
+	im->sweep.fam = 2;
 	return 0;
 }
 

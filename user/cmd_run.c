@@ -267,6 +267,18 @@ static int pinned_id(const char *pin_dir, __u32 *id)
 	return 0;
 }
 
+/* The export and import tables as the config says (start, SIGHUP). */
+static int run_fleet_setup(struct run_ctx *c, __u64 now)
+{
+	int err = agent_export_setup(&c->a, &c->cfg, c->fleet.req_fd, now);
+
+	if (!err)
+		err = agent_import_setup(&c->a, &c->cfg, &c->fleet,
+					 c->cfg.fleet.import_line ?
+					 sysfs_ifindex(c->cfg.fleet.import_dev) : 0, now);
+	return err;
+}
+
 /* Follow the instance's maps if they are not the ones held. */
 static void run_follow_maps(struct run_ctx *c, __u64 now)
 {
@@ -284,6 +296,8 @@ static void run_follow_maps(struct run_ctx *c, __u64 now)
 		 * look alive. Exit 0, as for SIGTERM: nothing failed.
 		 */
 		pr_info("%s: unloaded (the pins are gone); the agent stops\n", c->pin_dir);
+		/* What it exported announces routes nothing steers any more. */
+		agent_export_stop(&c->a);
 		c->loop.stop = true;
 		return;
 	}
@@ -298,23 +312,13 @@ static void run_follow_maps(struct run_ctx *c, __u64 now)
 	else
 		pr_info("%s: loaded afresh; following its new maps\n", c->pin_dir);
 	agent_links_sync(&c->links, &c->a, now);
+	/* The new tables hold nothing imported: read the import table again now. */
+	run_fleet_setup(c, now);
 }
 
 static void run_check(void *ctx, __u64 now)
 {
 	run_follow_maps(ctx, now);
-}
-
-/* The export and import tables as the config says (start, SIGHUP). */
-static int run_fleet_setup(struct run_ctx *c, __u64 now)
-{
-	int err = agent_export_setup(&c->a, &c->cfg, c->fleet.req_fd, now);
-
-	if (!err)
-		err = agent_import_setup(&c->a, &c->cfg, &c->fleet,
-					 c->cfg.fleet.import_line ?
-					 sysfs_ifindex(c->cfg.fleet.import_dev) : 0, now);
-	return err;
 }
 
 /* SIGHUP: load again; a refused config leaves everything as it was. */

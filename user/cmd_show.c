@@ -415,6 +415,10 @@ static void print_agent_json(struct json *j, const struct agent_view *v)
 			json_u64(j, (__u64)(agent_ago(v, v->rec.stop_ns) * 1000));
 		else
 			json_null(j);
+		if (v->rec.flags & BPFROUTE_AGENT_F_EXPORT)
+			json_kv_u64(j, "export_routes", v->rec.export_routes);
+		if (v->rec.flags & BPFROUTE_AGENT_F_IMPORT)
+			json_kv_u64(j, "import_routes", v->rec.import_routes);
 	}
 	json_object_end(j);
 }
@@ -448,6 +452,15 @@ static void print_agent(const struct agent_view *v)
 		       "cleanly)\n", r->pid, agent_ago(v, r->tick_ns));
 		break;
 	}
+	if (v->state != AGENTREC_NONE && (r->flags & BPFROUTE_AGENT_F_EXPORT))
+		printf("fleet:     %llu routes in the export table (%llu written, %llu removed, "
+		       "%llu failed)\n", (unsigned long long)r->export_routes,
+		       (unsigned long long)r->export_written, (unsigned long long)r->export_removed,
+		       (unsigned long long)r->export_failed);
+	if (v->state != AGENTREC_NONE && (r->flags & BPFROUTE_AGENT_F_IMPORT))
+		printf("fleet:     %llu routes in the import table (%llu entries installed, %llu "
+		       "withdrawn)\n", (unsigned long long)r->import_routes,
+		       (unsigned long long)r->imported, (unsigned long long)r->import_withdrawn);
 }
 
 static void print_status(const struct cli *cli, const struct layout_state *layout,

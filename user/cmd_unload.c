@@ -17,6 +17,7 @@
 #include "log.h"
 #include "maps.h"
 #include "pindir.h"
+#include "rtable.h"
 #include "tc.h"
 #include "xdp.h"
 
@@ -124,6 +125,15 @@ int cmd_unload(const struct cli *cli, int argc, char **argv)
 		err = pindir_remove(&pd);
 	if (!err)
 		pr_info("unloaded %s\n", cli->pin_dir);
+	/* The export table's routes announce what no longer steers: withdrawn too. */
+	if (!err) {
+		int gone = rtable_remove_ours();
+
+		if (gone > 0)
+			pr_info("removed %d route(s) of the export table\n", gone);
+		else if (gone < 0)
+			pr_warn("removing the export table's routes: %s\n", strerror(-gone));
+	}
 cleanup:
 	free(links);
 	maps_close(&maps);

@@ -368,6 +368,11 @@ static int write_agent(FILE *out, const struct metrics_source *src)
 		C(flows_expired, "Masqueraded flows the agent swept"),
 		C(rebuilds, "Learned tables the agent rebuilt (grown, shrunk, cleaned)"),
 		C(rebuild_failed, "Table rebuilds given up (the old table stayed)"),
+		C(export_written, "Routes the agent wrote to the export table"),
+		C(export_removed, "Routes the agent removed from the export table"),
+		C(export_failed, "Export table writes and removals the kernel refused"),
+		C(imported, "Entries the agent installed from the import table"),
+		C(import_withdrawn, "Imported entries expired because their route was withdrawn"),
 #undef C
 	};
 	struct bpfroute_agent rec;
@@ -389,6 +394,12 @@ static int write_agent(FILE *out, const struct metrics_source *src)
 	if (state == AGENTREC_RUNNING)
 		write_seconds(out, "bpfroute_agent_uptime_seconds", "gauge",
 			      "Seconds since the agent started", now - rec.start_ns);
+	family(out, "bpfroute_agent_export_routes", "gauge",
+	       "Routes of the agent's own in the export table (export table N)");
+	sample(out, "bpfroute_agent_export_routes", rec.export_routes);
+	family(out, "bpfroute_agent_import_routes", "gauge",
+	       "Host routes of the import table the agent reads (import table M)");
+	sample(out, "bpfroute_agent_import_routes", rec.import_routes);
 	/* Counters of the agent that runs, or of the last one: since its start. */
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		family(out, counters[i].name, "counter", counters[i].help);

@@ -53,6 +53,8 @@ struct priv_reply {
 };
 
 static int priv_sock = -1;
+/* The writer before privhelper_delegate(), again after privhelper_stop(). */
+static const struct rtable_writer *default_writer;
 static pid_t priv_pid = -1;
 
 static int pin_open(const char *pin_dir, const char *name)
@@ -199,10 +201,73 @@ static void __attribute__((noreturn)) serve(int sock, const char *pin_dir, const
 }
 
 /*
- * Send a request (len bytes: the request and what follows it), wait for
- * the reply; *fd gets the fd that came with it, if any.
+ * The export's writes by the helper (rtable_writer): the request is sent,
+ * and its reply read when it comes, so the agent does not wait while the
+ * kernel's routing lock is held. One batch at a time; another request
+ * first takes the batch's reply (ask()).
  */
-static int ask_msg(const struct priv_req *req, size_t len, int *fd)
+static bool routes_pending;	/* a batch's reply not read yet */
+static int routes_reply;	/* its result, once read */
+static bool routes_replied;
+
+static int routes_send(__u32 table, const struct rtable_op *ops, size_t n)
+{
+	static struct priv_msg msg;
+	ssize_t len = (ssize_t)(sizeof(msg.req) + n * sizeof(*ops)), got;
+
+	if (n > RTABLE_BATCH)
+		return -E2BIG;
+	if (routes_pending || routes_replied)
+		return -EBUSY;
+	msg.req = (struct priv_req){ .op = PRIV_ROUTES, .id = table };
+	memcpy(msg.ops, ops, n * sizeof(*ops));
+	got = send(priv_sock, &msg, (size_t)len, MSG_NOSIGNAL);
+	if (got != len)
+		return got < 0 ? -errno : -EIO;
+	routes_pending = true;
+	return 0;
+}
+
+/* Read the batch's reply: wait for it, or only look. 0, or -EAGAIN if not there yet. */
+static int routes_collect(bool wait)
+{
+	struct priv_reply rep;
+	ssize_t n;
+
+	do {
+		n = recv(priv_sock, &rep, sizeof(rep), wait ? 0 : MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -EAGAIN;
+	routes_pending = false;
+	routes_replied = true;
+	routes_reply = n == sizeof(rep) ? rep.err : n < 0 ? -errno : -EPIPE;
+	return 0;
+}
+
+static int routes_result(void)
+{
+	if (routes_pending && routes_collect(false))
+		return -EAGAIN;
+	if (!routes_replied)
+		return -ENOENT;
+	routes_replied = false;
+	return routes_reply;
+}
+
+static int routes_fd(void)
+{
+	return routes_pending ? priv_sock : -1;
+}
+
+static const struct rtable_writer helper_writer = {
+	.send = routes_send,
+	.result = routes_result,
+	.fd = routes_fd,
+};
+
+/* Send a request, wait for the reply; *fd gets the fd that came with it, if any. */
+static int ask(const struct priv_req *req, int *fd)
 {
 	struct priv_reply rep;
 	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
@@ -217,8 +282,11 @@ static int ask_msg(const struct priv_req *req, size_t len, int *fd)
 
 	if (fd)
 		*fd = -1;
-	n = send(priv_sock, req, len, MSG_NOSIGNAL);
-	if (n != (ssize_t)len)
+	/* A batch of routes under way answers first: its reply is kept for the export. */
+	if (routes_pending)
+		routes_collect(true);
+	n = send(priv_sock, req, sizeof(*req), MSG_NOSIGNAL);
+	if (n != sizeof(*req))
 		return n < 0 ? -errno : -EIO;
 	do {
 		n = recvmsg(priv_sock, &msg, MSG_CMSG_CLOEXEC);
@@ -241,11 +309,6 @@ static int ask_msg(const struct priv_req *req, size_t len, int *fd)
 	if (!rep.err && fd && *fd < 0)
 		return -EPROTO;
 	return rep.err;
-}
-
-static int ask(const struct priv_req *req, int *fd)
-{
-	return ask_msg(req, sizeof(*req), fd);
 }
 
 static int fd_by_id(enum hosttable_obj kind, __u32 id)
@@ -284,24 +347,14 @@ int privhelper_start(const char *pin_dir, const char *path)
 	return 0;
 }
 
-/* rtable_export_write() by the helper. */
-static int routes_by_helper(__u32 table, const struct rtable_op *ops, size_t n)
-{
-	static struct priv_msg msg;
-
-	if (n > RTABLE_BATCH)
-		return -E2BIG;
-	msg.req = (struct priv_req){ .op = PRIV_ROUTES, .id = table };
-	memcpy(msg.ops, ops, n * sizeof(*ops));
-	return ask_msg(&msg.req, sizeof(msg.req) + n * sizeof(*ops), NULL);
-}
 
 void privhelper_delegate(void)
 {
 	if (priv_sock < 0)
 		return;
 	hosttable_fd_by_id = fd_by_id;
-	rtable_export_write = routes_by_helper;
+	default_writer = rtable_export_writer;
+	rtable_export_writer = &helper_writer;
 }
 
 int privhelper_reload(const char *pin_dir, const char *path)
@@ -322,7 +375,8 @@ int privhelper_reload(const char *pin_dir, const char *path)
 void privhelper_stop(void)
 {
 	hosttable_fd_by_id = NULL;
-	rtable_export_write = rtable_write_checked;
+	if (default_writer)
+		rtable_export_writer = default_writer;
 	if (priv_sock >= 0)
 		close(priv_sock);
 	priv_sock = -1;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <linux/rtnetlink.h>
 
@@ -21,6 +22,9 @@
 #include "log.h"
 #include "netlink.h"
 #include "rtable.h"
+
+/* How long the kernel may take to acknowledge a batch of routes. */
+#define RTABLE_WRITE_TIMEOUT_MS	2000
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -197,7 +201,7 @@ static int dump_one(const struct nlmsghdr *nlh, void *ctx)
 	const struct dump_ctx *d = ctx;
 	struct rtable_route r;
 
-	if (rtable_parse(nlh, &r) || r.table != d->table ||
+	if (rtable_parse(nlh, &r) || (d->table && r.table != d->table) ||
 	    (d->protocol && r.protocol != d->protocol))
 		return 0;
 	return d->fn(&r, d->ctx);
@@ -238,8 +242,8 @@ int rtable_check_tables(const struct config *cfg, char *err, size_t errlen)
 			continue;
 		ret = rtable_check_unused(tables[i]);
 		if (ret == -EBUSY)
-			snprintf(err, errlen, "%s:%d: %s table %u: an ip rule uses it, so its routes "
-				 "would be forwarded by; choose a table no rule names", cfg->path,
+			snprintf(err, errlen, "%s:%d: %s table %u: an ip rule looks it up, so its routes "
+				 "would change forwarding; choose a table no rule names", cfg->path,
 				 lines[i], what[i], tables[i]);
 		else if (ret)
 			snprintf(err, errlen, "%s:%d: %s table %u: reading the ip rules: %s",
@@ -249,9 +253,6 @@ int rtable_check_tables(const struct config *cfg, char *err, size_t errlen)
 	}
 	return 0;
 }
-
-/* How long the kernel may take to acknowledge a batch of routes. */
-#define RTABLE_WRITE_TIMEOUT_MS	2000
 
 int rtable_write_checked(__u32 table, const struct rtable_op *ops, size_t n)
 {
@@ -276,5 +277,90 @@ int rtable_write_checked(__u32 table, const struct rtable_op *ops, size_t n)
 	return rtable_write(fd, table, ops, n);
 }
 
-int (*rtable_export_write)(__u32 table, const struct rtable_op *ops,
-			   size_t n) = rtable_write_checked;
+/* The default writer: the whole write at the send. */
+static int direct_result_value;
+
+static int direct_send(__u32 table, const struct rtable_op *ops, size_t n)
+{
+	direct_result_value = rtable_write_checked(table, ops, n);
+	return 0;
+}
+
+static int direct_result(void)
+{
+	return direct_result_value;
+}
+
+static int direct_fd(void)
+{
+	return -1;
+}
+
+static const struct rtable_writer direct_writer = {
+	.send = direct_send,
+	.result = direct_result,
+	.fd = direct_fd,
+};
+
+const struct rtable_writer *rtable_export_writer = &direct_writer;
+
+/* Routes of ours found for removal, any table. */
+struct ours {
+	struct rtable_route *v;
+	size_t n, cap;
+};
+
+static int ours_add(const struct rtable_route *r, void *ctx)
+{
+	struct ours *o = ctx;
+
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 256;
+		struct rtable_route *v = realloc(o->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		o->v = v;
+		o->cap = cap;
+	}
+	o->v[o->n++] = *r;
+	return 0;
+}
+
+static int by_table(const void *a, const void *b)
+{
+	const struct rtable_route *x = a, *y = b;
+
+	return x->table < y->table ? -1 : x->table > y->table;
+}
+
+int rtable_remove_ours(void)
+{
+	struct rtable_op ops[RTABLE_BATCH];
+	struct ours o = {};
+	int fd, err = 0, failed = 0;
+
+	fd = nl_open(NETLINK_ROUTE, RTABLE_WRITE_TIMEOUT_MS);
+	if (fd < 0)
+		return fd;
+	for (int family = 4; family <= 6 && !err; family += 2)
+		err = rtable_dump(fd, family, 0, RTABLE_PROTO, ours_add, &o);
+	qsort(o.v, o.n, sizeof(*o.v), by_table);
+	for (size_t i = 0; i < o.n && !err;) {
+		size_t n = 0;
+
+		for (; i + n < o.n && n < RTABLE_BATCH && o.v[i + n].table == o.v[i].table; n++)
+			ops[n] = (struct rtable_op){ .del = 1, .family = o.v[i + n].family,
+						     .len = o.v[i + n].len };
+		for (size_t k = 0; k < n; k++)
+			memcpy(ops[k].addr, o.v[i + k].addr, sizeof(ops[k].addr));
+		err = rtable_write(fd, o.v[i].table, ops, n);
+		if (err > 0)
+			failed += err;
+		err = err < 0 ? err : 0;
+		i += n;
+	}
+	close(fd);
+	free(o.v);
+	return err ? err : (int)o.n - failed;
+}

@@ -24,8 +24,11 @@ struct config;
  */
 #define RTABLE_PROTO		191
 #define RTABLE_ID_MAX		0xffffffffU
-/* Routes written in one datagram, their acknowledgements read together. */
-#define RTABLE_BATCH		128
+/*
+ * Routes written in one datagram, their acknowledgements read together: on
+ * a small VM the kernel takes 50-80 us a route, so a batch is a few ms.
+ */
+#define RTABLE_BATCH		64
 
 /* Why table id is not one of its own (unspecified, default, main, local), or NULL. */
 static inline const char *rtable_id_reserved(__u32 id)
@@ -87,21 +90,39 @@ int rtable_write(int fd, __u32 table, const struct rtable_op *ops, size_t n);
 int rtable_write_checked(__u32 table, const struct rtable_op *ops, size_t n);
 
 /*
- * How the agent writes the export table: rtable_write_checked() (the
- * default), or its helper, which holds CAP_NET_ADMIN for it
+ * How the agent writes the export table: a batch at a time, sent, then its
+ * result collected, so that the agent need not wait while the kernel's
+ * routing lock is held (a routing daemon writing 100k routes holds it for
+ * seconds). By default rtable_write_checked() at the send; the sandboxed
+ * agent's helper, which holds CAP_NET_ADMIN for it, once delegated
  * (privhelper_delegate()).
  */
-extern int (*rtable_export_write)(__u32 table, const struct rtable_op *ops, size_t n);
+struct rtable_writer {
+	/* Start writing n ops (at most RTABLE_BATCH) to table: 0, or -errno. */
+	int (*send)(__u32 table, const struct rtable_op *ops, size_t n);
+	/* The sent batch's result: how many failed, -errno, or -EAGAIN while under way. */
+	int (*result)(void);
+	/* A descriptor readable when the result is there; -1: at once. */
+	int (*fd)(void);
+};
+extern const struct rtable_writer *rtable_export_writer;
 
 /* Ask for a dump of one family's (4, 6) routes of table (strict: the kernel filters). */
 int rtable_dump_request(int fd, int family, __u32 table, __u32 seq);
 
 /*
- * Call fn for each route of table and protocol (0: any) of the family (4, 6), on
- * a blocking socket. 0, or -errno (-EINTR: the dump was cut by a change).
+ * Call fn for each route of table (0: any) and protocol (0: any) of the
+ * family (4, 6), on a blocking socket. 0, or -errno (-EINTR: the dump was
+ * cut by a change).
  */
 int rtable_dump(int fd, int family, __u32 table, __u8 protocol,
 		int (*fn)(const struct rtable_route *r, void *ctx), void *ctx);
+
+/*
+ * Remove every route of RTABLE_PROTO from every table (`unload`: nothing is
+ * announced for a gateway that steers nothing). How many went, or -errno.
+ */
+int rtable_remove_ours(void);
 
 /*
  * Refuse export and import tables a policy rule uses: routes written there
