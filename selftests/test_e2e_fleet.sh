@@ -225,10 +225,9 @@ gw_conf()
 for g in A B; do
 	gw_conf "$g" "$TB_DIR/fleet-$g.conf" "min-ttl 1" "max-ttl $MAX_TTL" \
 		"idle-timeout $IDLE_TIMEOUT"
-	# The import reads its table whole every max-ttl / 3 (at most every
-	# 60 s), which renews the entries and takes in any a notification
-	# missed: 30 s keeps the scale phase's wait for such stragglers short.
-	gw_conf "$g" "$TB_DIR/scale-$g.conf" "max-ttl 30"
+	# The scale phase's: the default lifetimes, so that nothing it counts
+	# expires meanwhile.
+	gw_conf "$g" "$TB_DIR/scale-$g.conf"
 done
 cp "$EXAMPLES/keepalived-gw-a.conf" "$TB_DIR/keepalived-a.conf" &&
 cp "$EXAMPLES/keepalived-gw-b.conf" "$TB_DIR/keepalived-b.conf" &&
@@ -482,7 +481,7 @@ scale()
 {
 	local first=2001:db8:9::1 t0 t_exp t_bgp t_imp ifindex got g
 
-	# B's agent too: it comes back with a longer max-ttl, so that no
+	# B's agent too: it comes back with the default max-ttl, so that no
 	# imported entry expires before the count is taken.
 	for g in A B; do
 		if ! gw_agent_stop "$g"; then
