@@ -423,11 +423,90 @@ tb__wg_handshaked()
 	[[ -n $hs && ${hs##*[[:space:]]} != 0 ]]
 }
 
+# tb__router NS: NS forwards IPv4 and IPv6, without reverse-path filtering.
+tb__router()
+{
+	tb__run ip netns exec "$1" sysctl -q -w \
+		net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1 \
+		net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0
+}
+
+# The tunnel addresses of tunnel K (0, 1, 2): a /30 and a /64 each out of
+# 100.64.0.0/10 and 2001:db8:100::/56; the gateway's end is 1, the peer's 2.
+tb__tunnel_addr()	# tb__tunnel_addr K gw|peer [4|6 [LEN]]
+{
+	local k=$1 end=1
+
+	[[ $2 == peer ]] && end=2
+	if [[ ${3:-4} == 4 ]]; then
+		echo "100.64.0.$((4 * k + end))${4:+/$4}"
+	else
+		echo "2001:db8:$((100 + k))::$end${4:+/$4}"
+	fi
+}
+
+# tb__tunnel K GW_NS GW_WG PEER_NS PEER_WG KEY ENDPOINT PORT [METRIC]: WireGuard
+# tunnel K (wireguard-go) between a gateway and a peer, up and handshaked.
+# Keys $TB_DIR/keys/KEY-gw and KEY-peer (.key, .pub). The peer listens on
+# PORT, accepts the gateway's tunnel addresses and the client's subnets,
+# and routes the subnets back into the tunnel (with METRIC, if given): that
+# is the whole return path. The gateway's end sends to ENDPOINT and accepts
+# anything the peer sends (allowed-ips is the cryptokey table, not a route:
+# wg never adds routes, only wg-quick does); its routing table learns only
+# the connected /30 and /64, so nothing routes the services into the tunnel.
+tb__tunnel()
+{
+	local k=$1 gw_ns=$2 gw_wg=$3 peer_ns=$4 peer_wg=$5 key=$TB_DIR/keys/$6 endpoint=$7
+	local port=$8 metric=() i
+
+	[[ -n ${9:-} ]] && metric=(metric "$9")
+	(umask 077 && mkdir -p "$TB_DIR/keys" &&
+	 wg genkey >"$key-gw.key" && wg pubkey <"$key-gw.key" >"$key-gw.pub" &&
+	 wg genkey >"$key-peer.key" && wg pubkey <"$key-peer.key" >"$key-peer.pub") || {
+		tb_log "wg genkey/pubkey failed"
+		return 1
+	}
+	tb__wg_start "$peer_ns" "$peer_wg" || return 1
+	tb__wg_start "$gw_ns" "$gw_wg" || return 1
+	tb__run ip netns exec "$peer_ns" wg set "$peer_wg" \
+		private-key "$key-peer.key" listen-port "$port" \
+		peer "$(<"$key-gw.pub")" \
+		allowed-ips "$(tb__tunnel_addr "$k" gw 4 32),$(tb__tunnel_addr "$k" gw 6 128),192.0.2.0/24,2001:db8:1::/64" ||
+		return 1
+	tb__addr "$peer_ns" "$peer_wg" "$(tb__tunnel_addr "$k" peer 4 30)" \
+		"$(tb__tunnel_addr "$k" peer 6 64)" || return 1
+	tb__run ip -n "$peer_ns" link set "$peer_wg" up || return 1
+	tb__run ip -n "$peer_ns" route add 192.0.2.0/24 dev "$peer_wg" "${metric[@]}" || return 1
+	tb__run ip -n "$peer_ns" -6 route add 2001:db8:1::/64 dev "$peer_wg" "${metric[@]}" ||
+		return 1
+
+	tb__run ip netns exec "$gw_ns" wg set "$gw_wg" \
+		private-key "$key-gw.key" \
+		peer "$(<"$key-peer.pub")" endpoint "$endpoint" \
+		allowed-ips 0.0.0.0/0,::/0 || return 1
+	tb__addr "$gw_ns" "$gw_wg" "$(tb__tunnel_addr "$k" gw 4 30)" \
+		"$(tb__tunnel_addr "$k" gw 6 64)" || return 1
+	tb__run ip -n "$gw_ns" link set "$gw_wg" up || return 1
+
+	# The first ping triggers the handshake.
+	for ((i = 0; i < 10; i++)); do
+		ip netns exec "$gw_ns" ping -n -q -c 1 -W 1 "$(tb__tunnel_addr "$k" peer)" \
+			>/dev/null 2>&1 && tb__wg_handshaked "$gw_wg" "$gw_ns" && break
+	done
+	if ! tb__wg_handshaked "$gw_wg" "$gw_ns"; then
+		tb_log "no WireGuard handshake between $gw_wg and $peer_wg"
+		ip netns exec "$gw_ns" wg show "$gw_wg" >&2
+		return 1
+	fi
+}
+
 # Build the whole testbed. Returns non-zero (after saying why) if any step
 # fails; whatever was built by then is torn down by tb_teardown.
 tb_setup()
 {
-	local keys gw_pub peer_pub ns i
+	local ns
 
 	if ((EUID != 0)); then
 		tb_log "needs root"
@@ -472,11 +551,7 @@ tb_setup()
 	# so strict reverse-path filtering would drop them. (A new namespace starts
 	# with 0 here; a real gateway may not - that is the product's concern, not
 	# the testbed's.)
-	tb__run ip netns exec "$TB_NS_GW" sysctl -q -w \
-		net.ipv4.ip_forward=1 \
-		net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 || return 1
+	tb__router "$TB_NS_GW" || return 1
 
 	# Links.
 	tb__veth "$TB_NS_GW" "$TB_GW_LAN" "$TB_NS_CLI" eth0 || return 1
@@ -508,42 +583,8 @@ tb_setup()
 	tb__addr "$TB_NS_PEER" eth0 198.51.100.130/25 2001:db8:4::2/64 || return 1
 	tb__addr "$TB_NS_PEER" lo "$TB_SERVICE4/32" "$TB_SERVICE6/128" || return 1
 
-	# WireGuard keys, private to this run.
-	keys=$TB_DIR/keys
-	(umask 077 && mkdir "$keys" &&
-	 wg genkey >"$keys/gw.key" && wg pubkey <"$keys/gw.key" >"$keys/gw.pub" &&
-	 wg genkey >"$keys/peer.key" && wg pubkey <"$keys/peer.key" >"$keys/peer.pub") || {
-		tb_log "wg genkey/pubkey failed"
-		return 1
-	}
-	gw_pub=$(<"$keys/gw.pub")
-	peer_pub=$(<"$keys/peer.pub")
-
-	tb__wg_start "$TB_NS_PEER" "$TB_PEER_WG" || return 1
-	tb__wg_start "$TB_NS_GW" "$TB_GW_WG" || return 1
-
-	# The peer accepts the client's subnet from the tunnel and routes it back
-	# into it; that is the whole return path.
-	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG" \
-		private-key "$keys/peer.key" listen-port 51820 \
-		peer "$gw_pub" \
-		allowed-ips 100.64.0.1/32,2001:db8:100::1/128,192.0.2.0/24,2001:db8:1::/64 ||
-		return 1
-	tb__addr "$TB_NS_PEER" "$TB_PEER_WG" 100.64.0.2/30 2001:db8:100::2/64 || return 1
-	tb__run ip -n "$TB_NS_PEER" link set "$TB_PEER_WG" up || return 1
-	tb__run ip -n "$TB_NS_PEER" route add 192.0.2.0/24 dev "$TB_PEER_WG" || return 1
-	tb__run ip -n "$TB_NS_PEER" -6 route add 2001:db8:1::/64 dev "$TB_PEER_WG" || return 1
-
-	# The gateway's tunnel accepts anything the peer sends (allowed-ips is the
-	# cryptokey table, not a route: wg never adds routes, only wg-quick does).
-	# Its routing table learns only the connected /30 and /64: nothing routes
-	# 203.0.113.0/24 into the tunnel.
-	tb__run ip netns exec "$TB_NS_GW" wg set "$TB_GW_WG" \
-		private-key "$keys/gw.key" \
-		peer "$peer_pub" endpoint 198.51.100.130:51820 \
-		allowed-ips 0.0.0.0/0,::/0 || return 1
-	tb__addr "$TB_NS_GW" "$TB_GW_WG" 100.64.0.1/30 2001:db8:100::1/64 || return 1
-	tb__run ip -n "$TB_NS_GW" link set "$TB_GW_WG" up || return 1
+	tb__tunnel 0 "$TB_NS_GW" "$TB_GW_WG" "$TB_NS_PEER" "$TB_PEER_WG" 0 \
+		198.51.100.130:51820 51820 || return 1
 
 	# Services.
 	tb__write_responder || return 1
@@ -556,16 +597,6 @@ tb_setup()
 		fi
 	done
 
-	# Bring the tunnel up: the first ping triggers the handshake.
-	for ((i = 0; i < 10; i++)); do
-		ip netns exec "$TB_NS_GW" ping -n -q -c 1 -W 1 100.64.0.2 >/dev/null 2>&1 &&
-			tb__wg_handshaked && break
-	done
-	if ! tb__wg_handshaked; then
-		tb_log "no WireGuard handshake between $TB_GW_WG and $TB_PEER_WG"
-		ip netns exec "$TB_NS_GW" wg show "$TB_GW_WG" >&2
-		return 1
-	fi
 	tb__debug "testbed $TB_SUFFIX up in $TB_DIR"
 	return 0
 }
@@ -612,54 +643,18 @@ tb_captured()
 # "private2". A second target device for rules that must not be confused.
 tb_setup_peer2()
 {
-	local keys=$TB_DIR/keys gw_pub peer_pub i
-
 	tb__netns_add "$TB_NS_PEER2" || return 1
 	tb__veth "$TB_NS_GW" "$TB_GW_UL2" "$TB_NS_PEER2" eth0 || return 1
 	tb__addr "$TB_NS_GW" "$TB_GW_UL2" 2001:db8:5::1/64 || return 1
 	tb__addr "$TB_NS_PEER2" eth0 2001:db8:5::2/64 || return 1
 	tb__addr "$TB_NS_PEER2" lo "$TB_SERVICE4/32" "$TB_SERVICE6/128" || return 1
 
-	(umask 077 &&
-	 wg genkey >"$keys/gw2.key" && wg pubkey <"$keys/gw2.key" >"$keys/gw2.pub" &&
-	 wg genkey >"$keys/peer2.key" && wg pubkey <"$keys/peer2.key" >"$keys/peer2.pub") || {
-		tb_log "wg genkey/pubkey failed"
-		return 1
-	}
-	gw_pub=$(<"$keys/gw2.pub")
-	peer_pub=$(<"$keys/peer2.pub")
-
-	tb__wg_start "$TB_NS_PEER2" "$TB_PEER2_WG" || return 1
-	tb__wg_start "$TB_NS_GW" "$TB_GW_WG2" || return 1
-	tb__run ip netns exec "$TB_NS_PEER2" wg set "$TB_PEER2_WG" \
-		private-key "$keys/peer2.key" listen-port 51820 \
-		peer "$gw_pub" \
-		allowed-ips 100.64.0.5/32,2001:db8:101::1/128,192.0.2.0/24,2001:db8:1::/64 ||
-		return 1
-	tb__addr "$TB_NS_PEER2" "$TB_PEER2_WG" 100.64.0.6/30 2001:db8:101::2/64 || return 1
-	tb__run ip -n "$TB_NS_PEER2" link set "$TB_PEER2_WG" up || return 1
-	tb__run ip -n "$TB_NS_PEER2" route add 192.0.2.0/24 dev "$TB_PEER2_WG" || return 1
-	tb__run ip -n "$TB_NS_PEER2" -6 route add 2001:db8:1::/64 dev "$TB_PEER2_WG" || return 1
-
-	tb__run ip netns exec "$TB_NS_GW" wg set "$TB_GW_WG2" \
-		private-key "$keys/gw2.key" \
-		peer "$peer_pub" endpoint "[2001:db8:5::2]:51820" \
-		allowed-ips 0.0.0.0/0,::/0 || return 1
-	tb__addr "$TB_NS_GW" "$TB_GW_WG2" 100.64.0.5/30 2001:db8:101::1/64 || return 1
-	tb__run ip -n "$TB_NS_GW" link set "$TB_GW_WG2" up || return 1
+	tb__tunnel 1 "$TB_NS_GW" "$TB_GW_WG2" "$TB_NS_PEER2" "$TB_PEER2_WG" 1 \
+		"[2001:db8:5::2]:51820" 51820 || return 1
 
 	tb__service "$TB_NS_PEER2" private2
 	if ! tb__wait_for 30 0.1 tb__listening "$TB_NS_PEER2"; then
 		tb_log "socat in $TB_NS_PEER2 is not listening on $TB_SERVICE_PORT"
-		return 1
-	fi
-	for ((i = 0; i < 10; i++)); do
-		ip netns exec "$TB_NS_GW" ping -n -q -c 1 -W 1 100.64.0.6 >/dev/null 2>&1 &&
-			tb__wg_handshaked "$TB_GW_WG2" && break
-	done
-	if ! tb__wg_handshaked "$TB_GW_WG2"; then
-		tb_log "no WireGuard handshake between $TB_GW_WG2 and $TB_PEER2_WG"
-		ip netns exec "$TB_NS_GW" wg show "$TB_GW_WG2" >&2
 		return 1
 	fi
 	return 0
@@ -694,20 +689,24 @@ tb_setup_ranges()
 # 2001:db8:102::1/128).
 tb_setup_vpn_peer()
 {
+	tb__vpn_side 0 "$TB_PEER_WG" || return 1
+	[[ -e /run/netns/$TB_NS_GW2 ]] || return 0
+	tb__vpn_side 2 "$TB_PEER_WG3"
+}
+
+# tb__vpn_side K PEER_WG: the peer's end of tunnel K takes from the gateway
+# only the gateway's tunnel addresses, and has no route back to the LAN.
+tb__vpn_side()
+{
 	local gw_pub
 
-	gw_pub=$(<"$TB_DIR/keys/gw.pub") || return 1
+	gw_pub=$(<"$TB_DIR/keys/$1-gw.pub") || return 1
 	# `wg set ... allowed-ips` replaces the peer's list (it is not added to).
-	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG" peer "$gw_pub" \
-		allowed-ips 100.64.0.1/32,2001:db8:100::1/128 || return 1
-	tb__run ip -n "$TB_NS_PEER" route del 192.0.2.0/24 dev "$TB_PEER_WG" || return 1
-	tb__run ip -n "$TB_NS_PEER" -6 route del 2001:db8:1::/64 dev "$TB_PEER_WG" || return 1
-	[[ -e /run/netns/$TB_NS_GW2 ]] || return 0
-	gw_pub=$(<"$TB_DIR/keys/gwb.pub") || return 1
-	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG3" peer "$gw_pub" \
-		allowed-ips 100.64.0.9/32,2001:db8:102::1/128 || return 1
-	tb__run ip -n "$TB_NS_PEER" route del 192.0.2.0/24 dev "$TB_PEER_WG3" || return 1
-	tb__run ip -n "$TB_NS_PEER" -6 route del 2001:db8:1::/64 dev "$TB_PEER_WG3"
+	tb__run ip netns exec "$TB_NS_PEER" wg set "$2" peer "$gw_pub" \
+		allowed-ips "$(tb__tunnel_addr "$1" gw 4 32),$(tb__tunnel_addr "$1" gw 6 128)" ||
+		return 1
+	tb__run ip -n "$TB_NS_PEER" route del 192.0.2.0/24 dev "$2" || return 1
+	tb__run ip -n "$TB_NS_PEER" -6 route del 2001:db8:1::/64 dev "$2"
 }
 
 # tb_setup_lan_switch: two clients on the gateway's LAN. A "switch" (a
@@ -794,17 +793,13 @@ TB_VIP6=2001:db8:1::fe
 # with any pair whose far side is not told which gateway is active.
 tb_setup_fleet()
 {
-	local keys=$TB_DIR/keys gw_pub peer_pub ns i
+	local ns
 
 	if [[ ! -e /run/netns/$TB_NS_SW ]]; then
 		tb_setup_lan_switch || return 1
 	fi
 	tb__netns_add "$TB_NS_GW2" || return 1
-	tb__run ip netns exec "$TB_NS_GW2" sysctl -q -w \
-		net.ipv4.ip_forward=1 \
-		net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 || return 1
+	tb__router "$TB_NS_GW2" || return 1
 
 	# LAN: a fourth port of the switch.
 	tb__veth "$TB_NS_GW2" "$TB_GW_LAN" "$TB_NS_SW" p3 || return 1
@@ -830,42 +825,8 @@ tb_setup_fleet()
 	tb__veth "$TB_NS_GW2" "$TB_GW_UL" "$TB_NS_PEER" eth2 || return 1
 	tb__addr "$TB_NS_GW2" "$TB_GW_UL" 2001:db8:7::1/64 || return 1
 	tb__addr "$TB_NS_PEER" eth2 2001:db8:7::2/64 || return 1
-	(umask 077 &&
-	 wg genkey >"$keys/gwb.key" && wg pubkey <"$keys/gwb.key" >"$keys/gwb.pub" &&
-	 wg genkey >"$keys/peer3.key" && wg pubkey <"$keys/peer3.key" >"$keys/peer3.pub") || {
-		tb_log "wg genkey/pubkey failed"
-		return 1
-	}
-	gw_pub=$(<"$keys/gwb.pub")
-	peer_pub=$(<"$keys/peer3.pub")
-	tb__wg_start "$TB_NS_PEER" "$TB_PEER_WG3" || return 1
-	tb__wg_start "$TB_NS_GW2" "$TB_GW2_WG" || return 1
-	tb__run ip netns exec "$TB_NS_PEER" wg set "$TB_PEER_WG3" \
-		private-key "$keys/peer3.key" listen-port 51821 \
-		peer "$gw_pub" \
-		allowed-ips 100.64.0.9/32,2001:db8:102::1/128,192.0.2.0/24,2001:db8:1::/64 ||
-		return 1
-	tb__addr "$TB_NS_PEER" "$TB_PEER_WG3" 100.64.0.10/30 2001:db8:102::2/64 || return 1
-	tb__run ip -n "$TB_NS_PEER" link set "$TB_PEER_WG3" up || return 1
-	tb__run ip -n "$TB_NS_PEER" route add 192.0.2.0/24 dev "$TB_PEER_WG3" metric 100 ||
-		return 1
-	tb__run ip -n "$TB_NS_PEER" -6 route add 2001:db8:1::/64 dev "$TB_PEER_WG3" metric 100 ||
-		return 1
-	tb__run ip netns exec "$TB_NS_GW2" wg set "$TB_GW2_WG" \
-		private-key "$keys/gwb.key" \
-		peer "$peer_pub" endpoint "[2001:db8:7::2]:51821" \
-		allowed-ips 0.0.0.0/0,::/0 || return 1
-	tb__addr "$TB_NS_GW2" "$TB_GW2_WG" 100.64.0.9/30 2001:db8:102::1/64 || return 1
-	tb__run ip -n "$TB_NS_GW2" link set "$TB_GW2_WG" up || return 1
-	for ((i = 0; i < 10; i++)); do
-		ip netns exec "$TB_NS_GW2" ping -n -q -c 1 -W 1 100.64.0.10 >/dev/null 2>&1 &&
-			tb__wg_handshaked "$TB_GW2_WG" "$TB_NS_GW2" && break
-	done
-	if ! tb__wg_handshaked "$TB_GW2_WG" "$TB_NS_GW2"; then
-		tb_log "no WireGuard handshake between $TB_GW2_WG and $TB_PEER_WG3"
-		ip netns exec "$TB_NS_GW2" wg show "$TB_GW2_WG" >&2
-		return 1
-	fi
+	tb__tunnel 2 "$TB_NS_GW2" "$TB_GW2_WG" "$TB_NS_PEER" "$TB_PEER_WG3" 2 \
+		"[2001:db8:7::2]:51821" 51821 100 || return 1
 
 	# The clients route through the virtual address, wherever it is.
 	for ns in "$TB_NS_CLI" "$TB_NS_CLI2"; do
