@@ -552,6 +552,8 @@ scale
 empty() { [[ $(table_count "$1" "$2" -4) -eq 0 && $(table_count "$1" "$2" -6) -eq 0 ]]; }
 if gw_agent_stop A && bpfr A unload >"$TB_DIR/unload-a.log" 2>&1; then
 	pass unload_a
+	# Its counters and the CPU of its longest step of export work (scale included).
+	note "A's agent, $(grep -o 'fleet: .*' "${GW_LOG[A]}" | tail -n 1)"
 	wait_check unload_export_emptied 100 0.1 empty A "$EXPORT_TABLE" -- \
 		"A's table $EXPORT_TABLE still holds routes after unload" count_of A routes "$EXPORT_TABLE"
 	wait_check unload_withdrawn_from_b 600 0.1 empty B "$IMPORT_TABLE" -- \

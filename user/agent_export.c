@@ -249,8 +249,13 @@ void agent_export_round(struct agent *a, __u64 now)
 			x->walking = true;
 			agent_walk_start(&x->walk);
 			x->gen++;
-			/* Grown once now, not by doublings that each rehash it all. */
-			addrset_reserve(&x->set, live_entries(a) + x->n_pfx);
+			/*
+			 * An empty set (a start) is sized at once, not by doublings
+			 * that each rehash it all within a step; imported entries
+			 * are counted too, room to spare.
+			 */
+			if (!x->set.n)
+				addrset_reserve(&x->set, live_entries(a) + x->n_pfx);
 			x->sig = sig;
 			x->walk_start = now;
 			x->walk_at = now + AGENT_EXPORT_FULL_NS;
