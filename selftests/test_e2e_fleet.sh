@@ -328,11 +328,17 @@ wait_check a_exports 100 0.01 in_table A "$EXPORT_TABLE" "$TB_SERVICE4" -- \
 route=$(ipn A route show table "$EXPORT_TABLE" "$TB_SERVICE4" 2>&1)
 check a_export_is_blackhole_191 grep -Eq "^blackhole $TB_SERVICE4 proto (191|bpfroute)( |$)" \
 	<<<"$route" -- "table $EXPORT_TABLE: expected 'blackhole $TB_SERVICE4 proto 191', got '$route'"
-wait_check b_table200 300 0.01 in_table B "$IMPORT_TABLE" "$TB_SERVICE4" -- \
-	"B's table $IMPORT_TABLE has no route of $TB_SERVICE4 3 s after A learned it" \
-	birdc_b show route all table fleet4
-wait_check b_imports 300 0.01 has_entry B "$TB_SERVICE4/32" import -- \
-	"B has no imported entry of $TB_SERVICE4/32 3 s after A learned it" routes_of B
+# b_receives TABLE_CHECK IMPORT_CHECK ADDRESS LEN BIRD_TABLE: the route of
+# ADDRESS reaches B's table 200 (BIRD_TABLE shows why not), and B imports it.
+b_receives()
+{
+	wait_check "$1" 300 0.01 in_table B "$IMPORT_TABLE" "$3" -- \
+		"B's table $IMPORT_TABLE has no route of $3 3 s after A learned it" \
+		birdc_b show route all table "$5"
+	wait_check "$2" 300 0.01 has_entry B "$3/$4" import -- \
+		"B has no imported entry of $3/$4 3 s after A learned it" routes_of B
+}
+b_receives b_table200 b_imports "$TB_SERVICE4" 32 fleet4
 t_exp=$(monitor_ms A "^\\[[^]]*\\] blackhole $TB_SERVICE4 table $EXPORT_TABLE ")
 t_200=$(monitor_ms B "^\\[[^]]*\\] $TB_SERVICE4 .*table $IMPORT_TABLE ")
 if [[ -n $t_dig && -n $t_exp && -n $t_200 ]]; then
@@ -344,11 +350,7 @@ else
 	note "propagation: a time is missing (answer '$t_dig', export '$t_exp', table 200 '$t_200')"
 fi
 kill "${MONITOR[A]}" "${MONITOR[B]}" 2>/dev/null
-wait_check b_table200_6 300 0.01 in_table B "$IMPORT_TABLE" "$TB_SERVICE6" -- \
-	"B's table $IMPORT_TABLE has no route of $TB_SERVICE6 3 s after A learned it" \
-	birdc_b show route all table fleet6
-wait_check b_imports6 300 0.01 has_entry B "$TB_SERVICE6/128" import -- \
-	"B has no imported entry of $TB_SERVICE6/128 3 s after A learned it" routes_of B
+b_receives b_table200_6 b_imports6 "$TB_SERVICE6" 128 fleet6
 got=$(entry B "$TB_SERVICE4/32")
 check b_import_to_own_tunnel [ "$(jq -r .dev <<<"$got" 2>/dev/null)" == "${GW_WG[B]}" ] -- \
 	"B's imported entry must go into B's own tunnel ${GW_WG[B]}: $got"

@@ -59,7 +59,6 @@
 struct agent_import {
 	__u32 table;		/* 0: off */
 	__u32 ifindex;		/* the target */
-	char dev[IF_NAMESIZE];
 	int mc_fd;		/* route notifications; -1: none */
 	int dump_fd;		/* dumps; -1: none */
 	int dump_family;	/* the family being dumped: 4, 6; 0: no dump under way */
@@ -428,7 +427,6 @@ int agent_import_setup(struct agent *a, const struct config *cfg,
 			f->import_dev);
 	im->table = f->import_table;
 	im->ifindex = ifindex;
-	snprintf(im->dev, sizeof(im->dev), "%s", f->import_dev);
 	/*
 	 * Read it whole now. A dump under way must be read to its end (the
 	 * kernel runs one per socket): it is taken as cut, and read again.
